@@ -1,0 +1,287 @@
+//! Merging layers into one file tree with overlay semantics, layer by layer, bottom first.
+//!
+//! Each layer is applied in two phases, as container runtimes do: first its whiteouts and opaque
+//! markers hide paths of the layers below, then its entries are written in tar order (a later
+//! entry for the same path wins). Every write becomes a [`Version`] on the path's node, so the tree
+//! can answer "what did layer L add, change, remove" and "what did the filesystem look like at L".
+//!
+//! While merging, the dive-compatible efficiency ledger is fed (see [`super::efficiency`]), because
+//! it needs each layer's own entry tree, which only exists here.
+
+use hashbrown::HashMap;
+
+use super::efficiency::DiveLedger;
+use crate::model::{
+    Change, ChangeCounts, EntryKind, FileTree, LayerEntries, NONE, NodeId, ROOT, RawEntry, Version,
+    names::NameId,
+};
+
+pub struct Merger {
+    tree: FileTree,
+    child_index: HashMap<(NodeId, NameId), NodeId>,
+    first_child: Vec<NodeId>,
+    next_sibling: Vec<NodeId>,
+    /// `layer + 1` of the last layer in which the node had an entry below it.
+    has_child_in: Vec<u32>,
+    dive: DiveLedger,
+    layers: usize,
+}
+
+impl Default for Merger {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Merger {
+    pub fn new() -> Self {
+        Merger {
+            tree: FileTree::new(),
+            child_index: HashMap::new(),
+            first_child: vec![NONE],
+            next_sibling: vec![NONE],
+            has_child_in: vec![0],
+            dive: DiveLedger::default(),
+            layers: 0,
+        }
+    }
+
+    /// Apply the next layer (layers must come in order, bottom first).
+    pub fn apply(&mut self, layer: &LayerEntries) -> ChangeCounts {
+        let index = self.layers;
+        self.layers += 1;
+        let mark = index as u32 + 1;
+        let mut counts = ChangeCounts::default();
+
+        // Phase 1: find (or create) the node of every entry and mark the directories that have
+        // entries below them in this layer, so leaves of this layer's own tree are known.
+        let mut nodes = Vec::with_capacity(layer.entries.len());
+        for entry in &layer.entries {
+            let path = layer.path(entry);
+            let node = self.node_for(path);
+            nodes.push(node);
+            // A marker lives inside its directory (`dir/.wh.name`, `dir/.wh..wh..opq`): its
+            // directory, and the opaque directory itself, have a child in this layer.
+            let first_ancestor = match entry.kind {
+                EntryKind::Opaque => node,
+                _ => self.tree.node(node).parent,
+            };
+            let mut cur = first_ancestor;
+            while cur != NONE && self.has_child_in[cur as usize] != mark {
+                self.has_child_in[cur as usize] = mark;
+                cur = self.tree.node(cur).parent;
+            }
+        }
+
+        // Phase 2a: whiteouts and opaque directories hide what the layers below wrote.
+        for (entry, &node) in layer.entries.iter().zip(&nodes) {
+            match entry.kind {
+                EntryKind::Whiteout => {
+                    let was = self.tree.live_final(node).map(|v| v.kind);
+                    let removed = self.remove_subtree(node, index, true, &mut counts);
+                    // dive sizes a whiteout by what it removed only when that was a directory.
+                    let dive_size = if was == Some(EntryKind::Dir) { removed } else { 0 };
+                    self.dive.record(node, index, dive_size);
+                }
+                EntryKind::Opaque => {
+                    if self.tree.live_final(node).is_some() {
+                        self.remove_subtree(node, index, false, &mut counts);
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        // Phase 2b: write the entries in tar order.
+        for (entry, &node) in layer.entries.iter().zip(&nodes) {
+            if entry.kind.is_marker() {
+                continue;
+            }
+            if node == ROOT {
+                continue; // the root directory entry ("./") carries nothing we report
+            }
+            self.ensure_parent_dirs(node, index, &mut counts);
+            self.write_entry(layer, entry, node, index, &mut counts);
+            if self.has_child_in[node as usize] != mark {
+                self.dive.record(node, index, entry.size);
+            }
+        }
+        counts
+    }
+
+    /// Seal the tree (sort children) and hand back the tree and the efficiency ledger.
+    pub fn finish(mut self) -> (FileTree, DiveLedger) {
+        self.tree.seal();
+        (self.tree, self.dive)
+    }
+
+    fn node_for(&mut self, path: &str) -> NodeId {
+        let mut cur = ROOT;
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            let name = self.tree.names.intern(part);
+            cur = match self.child_index.get(&(cur, name)) {
+                Some(&id) => id,
+                None => {
+                    let id = self.tree.add_node(cur, name);
+                    self.child_index.insert((cur, name), id);
+                    self.first_child.push(NONE);
+                    self.has_child_in.push(0);
+                    self.next_sibling.push(self.first_child[cur as usize]);
+                    self.first_child[cur as usize] = id;
+                    id
+                }
+            };
+        }
+        cur
+    }
+
+    /// Mark `node` (when `include_self`) and all its live descendants removed in `layer`.
+    /// Returns the bytes (tar-header sizes) of everything removed.
+    fn remove_subtree(
+        &mut self,
+        node: NodeId,
+        layer: usize,
+        include_self: bool,
+        counts: &mut ChangeCounts,
+    ) -> u64 {
+        let mut bytes = 0;
+        let mut stack = Vec::new();
+        if include_self {
+            stack.push(node);
+        } else {
+            self.push_children(node, &mut stack);
+        }
+        while let Some(id) = stack.pop() {
+            let Some(live) = self.tree.live_final(id) else {
+                continue;
+            };
+            let mut removed = live.clone();
+            removed.change = Change::Removed;
+            removed.layer = layer as u16;
+            removed.implicit = false;
+            bytes += removed.size;
+            if removed.kind != EntryKind::Dir {
+                counts.removed += 1;
+                if removed.kind == EntryKind::File {
+                    counts.removed_bytes += removed.size;
+                }
+            }
+            let is_dir = removed.kind == EntryKind::Dir;
+            self.tree.push_version(removed);
+            if is_dir {
+                self.push_children(id, &mut stack);
+            }
+        }
+        bytes
+    }
+
+    fn push_children(&self, node: NodeId, stack: &mut Vec<NodeId>) {
+        let mut child = self.first_child[node as usize];
+        while child != NONE {
+            stack.push(child);
+            child = self.next_sibling[child as usize];
+        }
+    }
+
+    /// Make every ancestor of `node` a live directory, as the layer's entries imply.
+    fn ensure_parent_dirs(&mut self, node: NodeId, layer: usize, counts: &mut ChangeCounts) {
+        let mut chain = Vec::new();
+        let mut cur = self.tree.node(node).parent;
+        while cur != ROOT && cur != NONE {
+            match self.tree.live_final(cur) {
+                Some(v) if v.kind == EntryKind::Dir => break,
+                _ => chain.push(cur),
+            }
+            cur = self.tree.node(cur).parent;
+        }
+        for &dir in chain.iter().rev() {
+            let before = self.tree.live_final(dir).cloned();
+            let change = if before.is_some() {
+                Change::Modified
+            } else {
+                Change::Added
+            };
+            if before.is_some() {
+                // A file (or link) replaced by a directory the layer implies.
+                counts.modified += 1;
+            }
+            self.tree.push_version(Version {
+                node: dir,
+                layer: layer as u16,
+                change,
+                implicit: true,
+                kind: EntryKind::Dir,
+                prev: NONE,
+                size: 0,
+                mode: 0o755,
+                uid: 0,
+                gid: 0,
+                mtime: 0,
+                hash: None,
+                link: NONE,
+            });
+        }
+    }
+
+    fn write_entry(
+        &mut self,
+        layer: &LayerEntries,
+        entry: &RawEntry,
+        node: NodeId,
+        index: usize,
+        counts: &mut ChangeCounts,
+    ) {
+        let current = self.tree.live_final(node).map(|v| v.kind);
+        // Added or modified relative to the filesystem below this layer.
+        let below = if index == 0 {
+            None
+        } else {
+            self.tree.live_at(node, index - 1).map(|v| v.kind)
+        };
+        let change = if below.is_some() {
+            Change::Modified
+        } else {
+            Change::Added
+        };
+        if current == Some(EntryKind::Dir) && entry.kind != EntryKind::Dir {
+            // A non-directory replaces a directory: everything below it goes.
+            self.remove_subtree(node, index, false, counts);
+        }
+        let link = match entry.link {
+            Some(span) => self.tree.add_link(layer.str(span)),
+            None => NONE,
+        };
+        if entry.kind != EntryKind::Dir {
+            let bytes = if entry.kind == EntryKind::File {
+                entry.size
+            } else {
+                0
+            };
+            match change {
+                Change::Added => {
+                    counts.added += 1;
+                    counts.added_bytes += bytes;
+                }
+                _ => {
+                    counts.modified += 1;
+                    counts.modified_bytes += bytes;
+                }
+            }
+        }
+        self.tree.push_version(Version {
+            node,
+            layer: index as u16,
+            change,
+            implicit: false,
+            kind: entry.kind,
+            prev: NONE,
+            size: entry.size,
+            mode: entry.mode,
+            uid: entry.uid,
+            gid: entry.gid,
+            mtime: entry.mtime,
+            hash: entry.hash,
+            link,
+        });
+    }
+}

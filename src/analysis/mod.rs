@@ -1,0 +1,105 @@
+//! What the numbers mean: merging layers into a tree, reclaimable bytes, dive's efficiency,
+//! duplicate content, the largest files and directories. Pure computation over the model: no I/O,
+//! no terminal. The JSON report, the text summary and the TUI all read one [`Analysis`].
+
+pub mod duplicates;
+pub mod efficiency;
+pub mod merge;
+pub mod waste;
+
+use crate::model::{EntryKind, Image, NodeId};
+
+pub use duplicates::{DuplicateGroup, Duplicates};
+pub use efficiency::{DiveEfficiency, DiveLedger};
+pub use merge::Merger;
+pub use waste::{HiddenCopy, ReclaimablePath, Waste};
+
+/// How many of the largest files and directories are kept for reports.
+pub const TOP_N: usize = 100;
+
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub efficiency: DiveEfficiency,
+    pub waste: Waste,
+    pub duplicates: Duplicates,
+    /// Final-filesystem size of every node (directories: total of their live descendants).
+    pub sizes: Vec<u64>,
+    /// Visible entries in the final filesystem that are not directories.
+    pub file_count: u64,
+    pub regular_file_count: u64,
+    pub dir_count: u64,
+    /// Largest visible regular files, biggest first.
+    pub largest_files: Vec<NodeId>,
+    /// Largest directories (depth 1 to 3), biggest first.
+    pub largest_dirs: Vec<NodeId>,
+}
+
+impl Analysis {
+    /// Reclaimable bytes as a share of the image's uncompressed size (0 for an empty image).
+    pub fn reclaimable_ratio(&self, image: &Image) -> f64 {
+        let size = image.size();
+        if size == 0 {
+            0.0
+        } else {
+            self.waste.reclaimable_bytes as f64 / size as f64
+        }
+    }
+}
+
+pub fn analyze(image: &Image, efficiency: DiveEfficiency) -> Analysis {
+    let tree = &image.tree;
+    let sizes = tree.subtree_sizes(None);
+    let mut file_count = 0;
+    let mut regular_file_count = 0;
+    let mut dir_count = 0;
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
+    let mut depth = vec![0u8; tree.node_count()];
+    for id in 1..tree.node_count() as NodeId {
+        let parent = tree.node(id).parent;
+        depth[id as usize] = depth[parent as usize].saturating_add(1);
+        let Some(v) = tree.live_final(id) else {
+            continue;
+        };
+        match v.kind {
+            EntryKind::Dir => {
+                dir_count += 1;
+                if depth[id as usize] <= 3 {
+                    dirs.push(id);
+                }
+            }
+            EntryKind::File => {
+                file_count += 1;
+                regular_file_count += 1;
+                files.push(id);
+            }
+            _ => file_count += 1,
+        }
+    }
+    let by_size_desc = |a: &NodeId, b: &NodeId| {
+        sizes[*b as usize]
+            .cmp(&sizes[*a as usize])
+            .then(a.cmp(b))
+    };
+    top_n(&mut files, by_size_desc);
+    top_n(&mut dirs, by_size_desc);
+    Analysis {
+        efficiency,
+        waste: waste::reclaimable(tree, image.layers.len()),
+        duplicates: duplicates::find(tree),
+        sizes,
+        file_count,
+        regular_file_count,
+        dir_count,
+        largest_files: files,
+        largest_dirs: dirs,
+    }
+}
+
+fn top_n(items: &mut Vec<NodeId>, cmp: impl Fn(&NodeId, &NodeId) -> std::cmp::Ordering) {
+    if items.len() > TOP_N {
+        items.select_nth_unstable_by(TOP_N - 1, &cmp);
+        items.truncate(TOP_N);
+    }
+    items.sort_by(cmp);
+}

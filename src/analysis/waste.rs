@@ -1,0 +1,120 @@
+//! Reclaimable bytes: regular-file content stored in some layer but not visible in the final
+//! filesystem — overwritten by a later layer (a chmod or chown that copies the file counts), deleted
+//! by a whiteout of the file or of a parent directory, or hidden by an opaque directory. These are
+//! bytes every pull downloads and every node stores for nothing.
+//!
+//! A hidden file that a visible hardlink of the same layer still points to is not reclaimable: its
+//! content is reachable through the link.
+
+use hashbrown::HashSet;
+
+use crate::model::{Change, EntryKind, FileTree, NONE, NodeId, VersionId};
+
+/// One hidden copy of a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HiddenCopy {
+    pub layer: usize,
+    pub change: Change,
+    pub size: u64,
+    /// The layer whose write or removal hid this copy.
+    pub hidden_by: usize,
+    /// Whether it was hidden by a removal (whiteout, opaque dir) rather than an overwrite.
+    pub removed: bool,
+}
+
+/// All hidden copies of one path.
+#[derive(Debug, Clone)]
+pub struct ReclaimablePath {
+    pub node: NodeId,
+    pub bytes: u64,
+    pub copies: Vec<HiddenCopy>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Waste {
+    pub reclaimable_bytes: u64,
+    /// Reclaimable bytes stored in each layer.
+    pub per_layer: Vec<u64>,
+    /// Every path with reclaimable bytes, largest first (ties by node id).
+    pub paths: Vec<ReclaimablePath>,
+}
+
+pub fn reclaimable(tree: &FileTree, layer_count: usize) -> Waste {
+    let kept_by_links = versions_kept_by_hardlinks(tree);
+    let mut waste = Waste {
+        per_layer: vec![0; layer_count],
+        ..Default::default()
+    };
+    for node in 1..tree.node_count() as NodeId {
+        // Walk the chain newest first; the newest version is the visible one.
+        let mut copies = Vec::new();
+        let mut next = tree.node(node).last;
+        if next == NONE {
+            continue;
+        }
+        let mut cur = tree.version(next).prev;
+        while cur != NONE {
+            let v = tree.version(cur);
+            if v.kind == EntryKind::File
+                && v.change != Change::Removed
+                && v.size > 0
+                && !kept_by_links.contains(&cur)
+            {
+                let hider = tree.version(next);
+                copies.push(HiddenCopy {
+                    layer: v.layer as usize,
+                    change: v.change,
+                    size: v.size,
+                    hidden_by: hider.layer as usize,
+                    removed: hider.change == Change::Removed,
+                });
+            }
+            next = cur;
+            cur = v.prev;
+        }
+        if copies.is_empty() {
+            continue;
+        }
+        copies.reverse();
+        let bytes: u64 = copies.iter().map(|c| c.size).sum();
+        for c in &copies {
+            if let Some(slot) = waste.per_layer.get_mut(c.layer) {
+                *slot += c.size;
+            }
+        }
+        waste.reclaimable_bytes += bytes;
+        waste.paths.push(ReclaimablePath {
+            node,
+            bytes,
+            copies,
+        });
+    }
+    waste
+        .paths
+        .sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.node.cmp(&b.node)));
+    waste
+}
+
+/// Hidden file versions that a visible hardlink written in the same layer still reaches.
+fn versions_kept_by_hardlinks(tree: &FileTree) -> HashSet<VersionId> {
+    let mut kept = HashSet::new();
+    for node in 1..tree.node_count() as NodeId {
+        let Some(link) = tree.live_final(node) else {
+            continue;
+        };
+        if link.kind != EntryKind::Hardlink {
+            continue;
+        }
+        let Some(target) = tree.link_target(link).and_then(|t| tree.lookup(t)) else {
+            continue;
+        };
+        if let Some((vid, v)) = tree.version_at(target, link.layer as usize)
+            && v.kind == EntryKind::File
+            && v.layer == link.layer
+            && tree.node(target).last != vid
+        {
+            kept.insert(vid);
+        }
+    }
+    kept
+}

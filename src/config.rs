@@ -1,0 +1,93 @@
+//! Settings resolved once from flags and environment (`NO_COLOR`, terminal detection) and
+//! validated, so the rest of the program never re-reads raw flags.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::{Cli, ColorChoice};
+use crate::decode::DecodeOptions;
+use crate::load::LoadOptions;
+use crate::source::platform;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Json,
+    Text,
+    Interactive,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub images: Vec<String>,
+    pub output: Output,
+    pub json_out: Option<PathBuf>,
+    pub load: LoadOptions,
+    pub color: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// Where imgscope keeps its cache and temporary files: `$XDG_CACHE_HOME/imgscope`, else
+/// `~/.cache/imgscope`, else the system temp dir.
+pub fn cache_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(x).join("imgscope");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(home).join(".cache").join("imgscope");
+    }
+    std::env::temp_dir().join("imgscope")
+}
+
+impl Settings {
+    pub fn from_cli(cli: &Cli) -> Result<Settings> {
+        if cli.images.is_empty() {
+            bail!("no image given (try `imgscope --help`)");
+        }
+        let stdin_count = cli.images.iter().filter(|i| *i == "-").count();
+        if stdin_count > 1 {
+            bail!("stdin (-) can be read only once");
+        }
+        let platform = cli
+            .platform
+            .as_deref()
+            .map(platform::parse)
+            .transpose()
+            .context("--platform")?;
+        let stdout_tty = std::io::stdout().is_terminal();
+        let output = if cli.json {
+            Output::Json
+        } else if cli.text || !stdout_tty || cli.json_out.is_some() {
+            Output::Text
+        } else {
+            Output::Interactive
+        };
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match cli.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => !no_color && stdout_tty,
+        };
+        Ok(Settings {
+            images: cli.images.clone(),
+            output,
+            json_out: cli.json_out.clone(),
+            load: LoadOptions {
+                platform,
+                decode: DecodeOptions {
+                    hash_contents: !cli.no_hash,
+                    ..DecodeOptions::default()
+                },
+                temp_dir: cache_dir().join("tmp"),
+            },
+            color,
+            quiet: cli.quiet,
+            verbose: cli.verbose,
+            progress: !cli.quiet && std::io::stderr().is_terminal(),
+        })
+    }
+}

@@ -1,0 +1,17 @@
+//! imgscope: where the bytes of container images go, and whether trimming them is worth it.
+//!
+//! Data flows one way: [`source`] (archives, layouts) → [`decode`] (layer blobs to tar entries) →
+//! [`model`] (images and the file-tree arena) → [`analysis`] (merge, waste, efficiency,
+//! duplicates) → [`report`] (JSON, text). [`load`] runs that pipeline; [`config`] turns command-line
+//! flags into validated settings once; `tui` is the interactive viewer.
+
+pub mod analysis;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod decode;
+pub mod load;
+pub mod model;
+pub mod progress_bar;
+pub mod report;
+pub mod source;

@@ -1,0 +1,152 @@
+//! The one pipeline every source goes through: resolve the input, decode its layers in parallel
+//! (rayon, one layer per task, each streaming from its own file handle), merge them in order into
+//! the file tree, and analyze. Progress is published through atomics that a UI polls at its own
+//! pace, so the hot loops never wait on a display.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+
+use crate::analysis::{self, Analysis, Merger};
+use crate::decode::{DecodeOptions, decode_layer};
+use crate::model::{Compression, Image, Layer, LayerEntries, Platform, history_for_layers};
+use crate::source::{self, ResolvedImage};
+
+/// The most layers an image may have (Docker itself stops at 127).
+pub const MAX_LAYERS: usize = 4096;
+
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub platform: Option<Platform>,
+    pub decode: DecodeOptions,
+    /// Where stdin or a compressed archive is spooled while it is read.
+    pub temp_dir: PathBuf,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            platform: None,
+            decode: DecodeOptions::default(),
+            temp_dir: std::env::temp_dir(),
+        }
+    }
+}
+
+/// Live counters of a load in progress.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub layers_total: AtomicUsize,
+    pub layers_done: AtomicUsize,
+    /// Compressed bytes of all layer blobs.
+    pub bytes_total: AtomicU64,
+    /// Compressed bytes read so far.
+    pub bytes_read: AtomicU64,
+    /// Set once decoding is over and the tree is being merged and analyzed.
+    pub analyzing: std::sync::atomic::AtomicBool,
+}
+
+pub struct Loaded {
+    pub image: Image,
+    pub analysis: Analysis,
+}
+
+/// Load and analyze one image.
+pub fn load(input: &str, options: &LoadOptions, progress: &Progress) -> Result<Loaded> {
+    let resolved = source::resolve(input, options.platform.as_ref(), &options.temp_dir)?;
+    load_resolved(resolved, options, progress)
+}
+
+pub fn load_resolved(
+    resolved: ResolvedImage,
+    options: &LoadOptions,
+    progress: &Progress,
+) -> Result<Loaded> {
+    let layer_count = resolved.layers.len();
+    if layer_count > MAX_LAYERS {
+        bail!("the image has {layer_count} layers, more than the limit of {MAX_LAYERS}");
+    }
+    let diff_ids = &resolved.config.diff_ids;
+    if diff_ids.len() != layer_count {
+        bail!(
+            "the config lists {} layer diff_ids but the manifest {} layers",
+            diff_ids.len(),
+            layer_count
+        );
+    }
+    progress.layers_total.store(layer_count, Ordering::Relaxed);
+    let sizes: Vec<u64> = resolved
+        .layers
+        .iter()
+        .map(|l| resolved.files.size(&l.path).unwrap_or(0))
+        .collect();
+    progress
+        .bytes_total
+        .store(sizes.iter().sum(), Ordering::Relaxed);
+
+    let decoded: Vec<LayerEntries> = resolved
+        .layers
+        .par_iter()
+        .enumerate()
+        .map(|(i, layer)| {
+            let name = layer.digest.as_deref().unwrap_or(&layer.path);
+            let blob = resolved.files.open(&layer.path)?;
+            let entries = decode_layer(blob, &options.decode, Some(&progress.bytes_read))
+                .with_context(|| format!("layer {i} ({name})"))?;
+            progress.layers_done.fetch_add(1, Ordering::Relaxed);
+            Ok(entries)
+        })
+        .collect::<Result<_>>()?;
+    progress.analyzing.store(true, Ordering::Relaxed);
+
+    let histories = history_for_layers(&resolved.config.history, layer_count);
+    let mut merger = Merger::new();
+    let mut layers = Vec::with_capacity(layer_count);
+    for (i, (entries, layer_ref)) in decoded.into_iter().zip(&resolved.layers).enumerate() {
+        let changes = merger.apply(&entries);
+        let diff_id = diff_ids.get(i).cloned();
+        // An uncompressed blob's digest is its diff_id.
+        let digest = layer_ref.digest.clone().or_else(|| {
+            (entries.compression == Compression::None)
+                .then(|| diff_id.clone())
+                .flatten()
+        });
+        layers.push(Layer {
+            index: i,
+            digest,
+            diff_id,
+            media_type: layer_ref.media_type.clone(),
+            compression: entries.compression,
+            compressed_size: entries.blob_bytes,
+            size: entries.content_bytes(),
+            tar_size: entries.tar_bytes,
+            entry_count: entries.entries.len() as u64,
+            file_count: entries
+                .entries
+                .iter()
+                .filter(|e| e.kind == crate::model::EntryKind::File)
+                .count() as u64,
+            history: histories[i].clone(),
+            changes,
+        });
+    }
+    let (tree, ledger) = merger.finish();
+    let config = resolved.config;
+    let image = Image {
+        input: resolved.input,
+        name: resolved.name,
+        source: resolved.kind,
+        manifest_digest: resolved.manifest_digest,
+        config_digest: resolved.config_digest,
+        platform: config.platform,
+        created: config.created,
+        config: config.runtime,
+        history: config.history,
+        layers,
+        tree,
+    };
+    let analysis = analysis::analyze(&image, ledger.result());
+    Ok(Loaded { image, analysis })
+}

@@ -1,0 +1,19 @@
+//! The imgscope binary: parse flags, run, and turn an error into one line and exit status 2.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use imgscope::app::{EXIT_ERROR, run};
+use imgscope::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            // `{:#}` joins the context chain on one line: "input: layer 2 (sha256:…): cause".
+            eprintln!("imgscope: {err:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

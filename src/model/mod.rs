@@ -1,0 +1,15 @@
+//! The domain model: images, layers, decoded tar entries and the file-tree arena. Pure data with
+//! accessors; no I/O, no terminal. Decoders produce [`entry::LayerEntries`]; `analysis::merge`
+//! turns them into an [`image::Image`]'s [`tree::FileTree`].
+
+pub mod entry;
+pub mod image;
+pub mod names;
+pub mod tree;
+
+pub use entry::{Compression, ContentHash, EntryKind, LayerEntries, RawEntry, Span};
+pub use image::{
+    ChangeCounts, HistoryEntry, Image, Layer, Platform, RuntimeConfig, SourceKind,
+    history_for_layers,
+};
+pub use tree::{Change, FileTree, NONE, NodeId, ROOT, Version, VersionId};

@@ -1,0 +1,223 @@
+//! Named files inside an image container — a tar archive (indexed once, then read by seeking) or
+//! a directory — behind one trait, so the docker and OCI resolvers work the same on both.
+//!
+//! Every `open` gets its own file handle, so layers can be decoded in parallel. Paths given by
+//! manifests are untrusted: they are normalized, and a path that would leave the archive or the
+//! layout directory is refused.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+
+/// The largest manifest, index or config file read into memory.
+pub const MAX_METADATA_BYTES: u64 = 64 * 1024 * 1024;
+/// The most entries an image archive (the outer tar) may have.
+pub const MAX_ARCHIVE_ENTRIES: usize = 1_000_000;
+
+pub trait ImageFiles: Send + Sync {
+    /// Whether a file exists at `path`.
+    fn exists(&self, path: &str) -> bool;
+    /// The size of the file at `path`.
+    fn size(&self, path: &str) -> Result<u64>;
+    /// Stream the file at `path`.
+    fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>>;
+
+    /// Read a small (metadata) file whole.
+    fn read_small(&self, path: &str) -> Result<Vec<u8>> {
+        let size = self.size(path)?;
+        if size > MAX_METADATA_BYTES {
+            bail!("{path} is {size} bytes, more than the {MAX_METADATA_BYTES}-byte limit for metadata");
+        }
+        let mut out = Vec::with_capacity(size as usize);
+        self.open(path)?.read_to_end(&mut out)?;
+        Ok(out)
+    }
+}
+
+/// Normalize an archive-relative path; `None` if it climbs out of the archive.
+pub fn clean_path(path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn clean_or_err(path: &str) -> Result<String> {
+    clean_path(path).ok_or_else(|| anyhow!("path {path:?} points outside the image"))
+}
+
+#[derive(Debug, Clone)]
+enum TarItem {
+    File { offset: u64, size: u64 },
+    Link(String),
+}
+
+/// A tar archive indexed by entry name.
+pub struct TarFiles {
+    path: PathBuf,
+    items: HashMap<String, TarItem>,
+}
+
+impl TarFiles {
+    pub fn index(path: &Path) -> Result<TarFiles> {
+        let file = File::open(path)?;
+        let mut archive = tar::Archive::new(BufReader::with_capacity(64 * 1024, file));
+        let mut items = HashMap::new();
+        let entries = archive.entries_with_seek().map_err(|_| anyhow!("not a tar archive"))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| {
+                if e.kind() == io::ErrorKind::UnexpectedEof {
+                    anyhow!("truncated archive")
+                } else {
+                    anyhow!("not a tar archive ({e})")
+                }
+            })?;
+            if items.len() >= MAX_ARCHIVE_ENTRIES {
+                bail!("archive has more than {MAX_ARCHIVE_ENTRIES} entries");
+            }
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let Some(name) = clean_path(&name) else { continue };
+            let kind = entry.header().entry_type();
+            let item = if kind.is_file() || kind == tar::EntryType::Continuous {
+                TarItem::File {
+                    offset: entry.raw_file_position(),
+                    size: entry.size(),
+                }
+            } else if kind.is_symlink() || kind.is_hard_link() {
+                let target = entry
+                    .link_name_bytes()
+                    .map(|t| String::from_utf8_lossy(&t).into_owned())
+                    .unwrap_or_default();
+                // Symlinks are relative to their directory; hardlinks to the archive root.
+                let target = if kind.is_symlink() && !target.starts_with('/') {
+                    match name.rfind('/') {
+                        Some(i) => format!("{}/{}", &name[..i], target),
+                        None => target,
+                    }
+                } else {
+                    target
+                };
+                match clean_path(&target) {
+                    Some(t) => TarItem::Link(t),
+                    None => continue,
+                }
+            } else {
+                continue;
+            };
+            items.insert(name, item);
+        }
+        let file_len = std::fs::metadata(path)?.len();
+        for item in items.values() {
+            if let TarItem::File { offset, size } = item
+                && offset.saturating_add(*size) > file_len
+            {
+                bail!("truncated archive");
+            }
+        }
+        if items.is_empty() {
+            bail!("not a tar archive (no entries)");
+        }
+        Ok(TarFiles {
+            path: path.to_path_buf(),
+            items,
+        })
+    }
+
+    fn find(&self, path: &str) -> Result<(u64, u64)> {
+        let mut name = clean_or_err(path)?;
+        for _ in 0..8 {
+            match self.items.get(&name) {
+                Some(TarItem::File { offset, size }) => return Ok((*offset, *size)),
+                Some(TarItem::Link(target)) => name = target.clone(),
+                None => bail!("missing file {path} in the archive"),
+            }
+        }
+        bail!("too many links resolving {path} in the archive")
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.items.keys().map(|s| s.as_str())
+    }
+}
+
+impl ImageFiles for TarFiles {
+    fn exists(&self, path: &str) -> bool {
+        self.find(path).is_ok()
+    }
+
+    fn size(&self, path: &str) -> Result<u64> {
+        Ok(self.find(path)?.1)
+    }
+
+    fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>> {
+        let (offset, size) = self.find(path)?;
+        let mut file = File::open(&self.path)
+            .with_context(|| format!("reopening {}", self.path.display()))?;
+        file.seek(SeekFrom::Start(offset))?;
+        Ok(Box::new(file.take(size)))
+    }
+}
+
+/// An OCI layout directory.
+pub struct DirFiles {
+    root: PathBuf,
+}
+
+impl DirFiles {
+    pub fn new(root: &Path) -> DirFiles {
+        DirFiles {
+            root: root.to_path_buf(),
+        }
+    }
+
+    fn full(&self, path: &str) -> Result<PathBuf> {
+        Ok(self.root.join(clean_or_err(path)?))
+    }
+}
+
+impl ImageFiles for DirFiles {
+    fn exists(&self, path: &str) -> bool {
+        self.full(path).map(|p| p.is_file()).unwrap_or(false)
+    }
+
+    fn size(&self, path: &str) -> Result<u64> {
+        let full = self.full(path)?;
+        let meta = std::fs::metadata(&full).map_err(|_| anyhow!("missing file {path}"))?;
+        if !meta.is_file() {
+            bail!("{path} is not a file");
+        }
+        Ok(meta.len())
+    }
+
+    fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>> {
+        let full = self.full(path)?;
+        let file = File::open(&full).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => anyhow!("missing file {path}"),
+            _ => anyhow!("{}: {e}", full.display()),
+        })?;
+        Ok(Box::new(file))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_path_refuses_escapes() {
+        assert_eq!(clean_path("./blobs/sha256/ab").as_deref(), Some("blobs/sha256/ab"));
+        assert_eq!(clean_path("a/../b").as_deref(), Some("b"));
+        assert_eq!(clean_path("../etc/passwd"), None);
+        assert_eq!(clean_path("/abs").as_deref(), Some("abs"));
+    }
+}

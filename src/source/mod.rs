@@ -1,0 +1,266 @@
+//! Where images come from. Every source resolves to the same [`ResolvedImage`]: identity, parsed
+//! config, the ordered layer blobs, and a [`files::ImageFiles`] to stream them from. The load
+//! pipeline does the rest the same way for all of them.
+
+pub mod docker;
+pub mod files;
+pub mod image_config;
+pub mod oci;
+pub mod platform;
+pub mod reference;
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use crate::model::{Platform, SourceKind};
+use files::{DirFiles, ImageFiles, TarFiles};
+use image_config::ParsedConfig;
+use reference::ImageRef;
+
+/// Which image to take from a source that holds several.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// `name:tag` (docker archives) or ref name (OCI layouts).
+    pub name: Option<String>,
+    pub platform: Option<Platform>,
+}
+
+/// One layer blob, as the manifest describes it.
+#[derive(Debug, Clone)]
+pub struct LayerRef {
+    /// Where the blob is inside the image files.
+    pub path: String,
+    pub digest: Option<String>,
+    pub media_type: Option<String>,
+    /// Size the manifest declares, if it declares one.
+    pub declared_size: Option<u64>,
+}
+
+pub struct ResolvedImage {
+    pub input: String,
+    pub name: Option<String>,
+    pub kind: SourceKind,
+    pub manifest_digest: Option<String>,
+    pub config_digest: Option<String>,
+    pub config: ParsedConfig,
+    pub layers: Vec<LayerRef>,
+    pub files: Box<dyn ImageFiles>,
+    /// A spooled copy of stdin or of a compressed archive, deleted when the image is dropped.
+    _spool: Option<tempfile::NamedTempFile>,
+}
+
+/// Resolve what the user typed into an image ready to decode.
+pub fn resolve(input: &str, platform: Option<&Platform>, temp_dir: &Path) -> Result<ResolvedImage> {
+    let mut selection = Selection {
+        name: None,
+        platform: platform.cloned(),
+    };
+    let (path, spool, forced) = match reference::parse(input) {
+        ImageRef::Stdin => {
+            let spool = spool_stdin(temp_dir)?;
+            (spool.path().to_path_buf(), Some(spool), None)
+        }
+        ImageRef::DockerArchive { path, name } => {
+            selection.name = name;
+            (path, None, Some(SourceKind::DockerArchive))
+        }
+        ImageRef::OciArchive { path, name } => {
+            selection.name = name;
+            (path, None, Some(SourceKind::OciArchive))
+        }
+        ImageRef::OciLayout { path, name } => {
+            selection.name = name;
+            (path, None, Some(SourceKind::OciLayout))
+        }
+        ImageRef::Path(path) => (path, None, None),
+        ImageRef::Remote(name) => {
+            if reference::looks_like_path(&name) {
+                bail!("no such file or directory");
+            }
+            bail!(
+                "no such file or directory, and pulling from registries or engines is not supported yet"
+            );
+        }
+    };
+    open_path(input, &path, spool, forced, &selection, temp_dir)
+}
+
+fn spool_stdin(temp_dir: &Path) -> Result<tempfile::NamedTempFile> {
+    let stdin = io::stdin();
+    if stdin.is_terminal() {
+        bail!("stdin is a terminal; pipe an image into it, e.g. docker save app | imgscope -");
+    }
+    std::fs::create_dir_all(temp_dir)
+        .with_context(|| format!("creating {}", temp_dir.display()))?;
+    let mut spool = tempfile::Builder::new()
+        .prefix("stdin-")
+        .tempfile_in(temp_dir)
+        .with_context(|| format!("creating a temporary file in {}", temp_dir.display()))?;
+    io::copy(&mut stdin.lock(), spool.as_file_mut()).context("reading stdin")?;
+    if spool.as_file().metadata()?.len() == 0 {
+        bail!("stdin is empty");
+    }
+    Ok(spool)
+}
+
+/// A `docker save | gzip` archive is decompressed into a temporary file first: the archive must
+/// be seekable to read its layers in parallel.
+fn decompress_archive(path: &Path, temp_dir: &Path) -> Result<Option<tempfile::NamedTempFile>> {
+    let mut head = [0u8; 4];
+    let mut file = File::open(path)?;
+    let n = file.read(&mut head)?;
+    let compressed = match &head[..n] {
+        [0x1f, 0x8b, ..] => true,
+        [0x28, 0xb5, 0x2f, 0xfd] => true,
+        _ => false,
+    };
+    if !compressed {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(temp_dir)?;
+    let mut spool = tempfile::Builder::new()
+        .prefix("archive-")
+        .tempfile_in(temp_dir)?;
+    let (_, mut stream) = crate::decode::compression::decompress(File::open(path)?)?;
+    io::copy(&mut stream, spool.as_file_mut()).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            anyhow!("truncated compressed archive")
+        } else {
+            anyhow!("decompressing the archive: {e}")
+        }
+    })?;
+    Ok(Some(spool))
+}
+
+fn open_path(
+    input: &str,
+    path: &Path,
+    mut spool: Option<tempfile::NamedTempFile>,
+    forced: Option<SourceKind>,
+    selection: &Selection,
+    temp_dir: &Path,
+) -> Result<ResolvedImage> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => anyhow!("no such file or directory"),
+        io::ErrorKind::PermissionDenied => anyhow!("permission denied"),
+        _ => anyhow!("{e}"),
+    })?;
+    if meta.is_dir() {
+        if forced.is_some_and(|k| k != SourceKind::OciLayout) {
+            bail!("is a directory, not an archive");
+        }
+        let files = DirFiles::new(path);
+        if !files.exists("index.json") {
+            bail!("not an image: the directory has no index.json (not an OCI image layout)");
+        }
+        return from_oci(input, Box::new(files), SourceKind::OciLayout, selection, spool);
+    }
+    if forced == Some(SourceKind::OciLayout) {
+        bail!("not a directory (oci: takes an OCI layout directory; use oci-archive: for a tar)");
+    }
+    if meta.len() == 0 {
+        bail!("not an image: the file is empty");
+    }
+    let mut archive_path: PathBuf = path.to_path_buf();
+    if spool.is_none()
+        && let Some(decompressed) = decompress_archive(path, temp_dir)?
+    {
+        archive_path = decompressed.path().to_path_buf();
+        spool = Some(decompressed);
+    }
+    let files = TarFiles::index(&archive_path).map_err(|e| {
+        if e.to_string().starts_with("not a tar") {
+            anyhow!("not an image: not a tar archive")
+        } else {
+            e
+        }
+    })?;
+    let has_manifest = files.exists("manifest.json");
+    let has_index = files.exists("index.json");
+    match forced {
+        Some(SourceKind::DockerArchive) if !has_manifest => {
+            bail!("not a docker archive: no manifest.json")
+        }
+        Some(SourceKind::OciArchive) if !has_index => bail!("not an OCI archive: no index.json"),
+        _ => {}
+    }
+    if has_manifest && forced != Some(SourceKind::OciArchive) {
+        from_docker(input, Box::new(files), selection, spool)
+    } else if has_index {
+        from_oci(input, Box::new(files), SourceKind::OciArchive, selection, spool)
+    } else {
+        bail!("not an image: the archive has no manifest.json or index.json")
+    }
+}
+
+fn read_config(files: &dyn ImageFiles, path: &str) -> Result<ParsedConfig> {
+    let bytes = files
+        .read_small(path)
+        .map_err(|e| anyhow!("image config: {e}"))?;
+    image_config::parse(&bytes)
+}
+
+fn from_docker(
+    input: &str,
+    files: Box<dyn ImageFiles>,
+    selection: &Selection,
+    spool: Option<tempfile::NamedTempFile>,
+) -> Result<ResolvedImage> {
+    let image = docker::resolve(files.as_ref(), selection)?;
+    let config = read_config(files.as_ref(), &image.config_path)?;
+    check_layers(files.as_ref(), &image.layers)?;
+    Ok(ResolvedImage {
+        input: input.to_string(),
+        name: image.name,
+        kind: SourceKind::DockerArchive,
+        manifest_digest: None,
+        config_digest: image.config_digest,
+        config,
+        layers: image.layers,
+        files,
+        _spool: spool,
+    })
+}
+
+fn from_oci(
+    input: &str,
+    files: Box<dyn ImageFiles>,
+    kind: SourceKind,
+    selection: &Selection,
+    spool: Option<tempfile::NamedTempFile>,
+) -> Result<ResolvedImage> {
+    let image = oci::resolve(files.as_ref(), selection)?;
+    let config = read_config(files.as_ref(), &image.config_path)?;
+    check_layers(files.as_ref(), &image.layers)?;
+    Ok(ResolvedImage {
+        input: input.to_string(),
+        name: image.name,
+        kind,
+        manifest_digest: Some(image.manifest_digest),
+        config_digest: Some(image.config_digest),
+        config,
+        layers: image.layers,
+        files,
+        _spool: spool,
+    })
+}
+
+/// Every layer blob must be present (and as large as declared) before decoding starts, so a
+/// broken image fails at once with the blob named.
+fn check_layers(files: &dyn ImageFiles, layers: &[LayerRef]) -> Result<()> {
+    for (i, layer) in layers.iter().enumerate() {
+        let name = layer.digest.as_deref().unwrap_or(&layer.path);
+        let size = files
+            .size(&layer.path)
+            .map_err(|_| anyhow!("layer {i}: missing blob {name}"))?;
+        if let Some(declared) = layer.declared_size
+            && declared != size
+        {
+            bail!("layer {i}: blob {name} is {size} bytes but the manifest declares {declared}");
+        }
+    }
+    Ok(())
+}
