@@ -1,0 +1,179 @@
+//! Overlay semantics on images built here, with exact numbers: whiteouts of files and directories,
+//! opaque directories, hardlinks that keep hidden content alive, long GNU and PAX names, implicit
+//! parent directories, chmod copies, and every compression form (plain, multi-member gzip, zstd
+//! with several frames and a skippable frame) — the same numbers from every container format.
+
+mod common;
+use common::*;
+use serde_json::Value;
+
+const LONG_DIR: &str = "long/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd";
+
+fn layers() -> Vec<BuiltLayer> {
+    let long_file = format!("{LONG_DIR}/ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff.txt");
+    vec![
+        layer(
+            &[
+                E::Dir("a/"),
+                E::Dir("a/b/"),
+                file("a/b/f1", 100, 1),
+                file("a/b/f2", 200, 2),
+                file("a/keep", 50, 3),
+                file("h/orig", 40, 4), // no entry for h/: an implicit directory
+                E::Hardlink("h/link", "h/orig"),
+                E::Symlink("a/sl", "keep"),
+                file(&long_file, 10, 5),
+                file("etc/conf", 30, 6),
+                file("./dup1", 64, 7),
+                file("dup/copy", 64, 7),
+            ],
+            Comp::None,
+            "ADD base /",
+        ),
+        layer(
+            &[
+                E::Marker("a/.wh.b"),
+                file("a/keep", 60, 8),
+                E::Marker("etc/.wh..wh..opq"),
+                file("etc/new", 5, 9),
+                E::Marker("h/.wh.orig"),
+            ],
+            Comp::GzipMulti,
+            "RUN rm -rf /a/b /h/orig && echo > /a/keep",
+        ),
+        layer(
+            &[
+                E::PaxFile("x/y-with-a-pax-path".into(), vec![10; 1000]),
+                E::FileMode("a/keep".into(), vec![8; 60], 0o755),
+            ],
+            Comp::ZstdMulti,
+            "RUN chmod +x /a/keep",
+        ),
+        layer(
+            &[E::Dir("./"), file("dup2", 64, 7), E::Marker("a/.wh.sl")],
+            Comp::Zstd,
+            "COPY dup2 /",
+        ),
+    ]
+}
+
+fn check(img: &Value) {
+    assert_eq!(img["layer_count"], 4);
+    let sizes: Vec<u64> = img["layers"].as_array().unwrap().iter().map(|l| l["size_bytes"].as_u64().unwrap()).collect();
+    assert_eq!(sizes, [558, 65, 1060, 64]);
+    assert_eq!(img["size_bytes"], 1747);
+    let comps: Vec<&str> = img["layers"].as_array().unwrap().iter().map(|l| l["compression"].as_str().unwrap()).collect();
+    assert_eq!(comps, ["none", "gzip", "zstd", "zstd"]);
+
+    // Hidden: a/b/f1 + a/b/f2 (parent whiteout) 300, a/keep@0 50, etc/conf (opaque) 30,
+    // a/keep@1 60 (chmod copy in 2). h/orig is removed but its hardlink h/link still holds it.
+    let w = &img["waste"];
+    assert_eq!(w["reclaimable_bytes"], 440);
+    let per_layer: Vec<u64> = img["layers"].as_array().unwrap().iter().map(|l| l["reclaimable_bytes"].as_u64().unwrap()).collect();
+    assert_eq!(per_layer, [380, 60, 0, 0]);
+    let paths: Vec<(&str, u64)> = w["reclaimable_paths"].as_array().unwrap().iter().map(|p| (p["path"].as_str().unwrap(), p["bytes"].as_u64().unwrap())).collect();
+    assert_eq!(paths, [("/a/b/f2", 200), ("/a/keep", 110), ("/a/b/f1", 100), ("/etc/conf", 30)]);
+    let keep = &w["reclaimable_paths"][1]["copies"];
+    assert_eq!(keep[0]["layer"], 0);
+    assert_eq!(keep[0]["hidden_by_layer"], 1);
+    assert_eq!(keep[0]["hidden_by"], "overwrite");
+    assert_eq!(keep[1]["change"], "modified");
+    assert_eq!(w["reclaimable_paths"][0]["copies"][0]["hidden_by"], "removal");
+
+    // dive's formula, worked by hand: Σmin 1887 / Σsum 2047; paths in 2+ layers: a/keep 170,
+    // h/orig 40, a/sl 0.
+    let eff = w["efficiency"].as_f64().unwrap();
+    assert!((eff - 1887.0 / 2047.0).abs() < 1e-12, "{eff}");
+    assert_eq!(w["dive_inefficient_bytes"], 210);
+
+    let c = |i: usize, k: &str| (img["layers"][i]["changes"][k]["count"].as_u64().unwrap(), img["layers"][i]["changes"][k]["bytes"].as_u64().unwrap());
+    assert_eq!(c(0, "added"), (10, 558));
+    assert_eq!(c(1, "removed"), (4, 370));
+    assert_eq!(c(1, "modified"), (1, 60));
+    assert_eq!(c(1, "added"), (1, 5));
+    assert_eq!(c(2, "added"), (1, 1000));
+    assert_eq!(c(2, "modified"), (1, 60));
+    assert_eq!(c(3, "added"), (1, 64));
+    assert_eq!(c(3, "removed"), (1, 0));
+
+    // Visible: a/keep, h/link, the long file, etc/new, dup1, dup/copy, x/y…, dup2.
+    assert_eq!(img["file_count"], 8);
+    assert_eq!(img["regular_file_count"], 7);
+    let d = &img["duplicates"];
+    assert_eq!(d["group_count"], 1);
+    assert_eq!(d["savings_bytes"], 128);
+    assert_eq!(d["groups"][0]["paths"], serde_json::json!(["/dup/copy", "/dup1", "/dup2"]));
+    let largest: Vec<&str> = img["largest_files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(largest[0], "/x/y-with-a-pax-path");
+    assert!(largest.iter().any(|p| p.starts_with(LONG_DIR.split('/').next().map(|_| "/long/").unwrap()) && p.ends_with("ff.txt")));
+    assert_eq!(img["layers"][1]["created_by"], "RUN rm -rf /a/b /h/orig && echo > /a/keep");
+    assert_eq!(img["config"]["labels"]["org.example"], "test");
+}
+
+#[test]
+fn docker_archive_semantics_are_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("img.tar");
+    let l = layers();
+    write_tar(&path, &docker_archive_files(&[("test/edge:1", &l)]));
+    let img = json_of(&run(&["--json", path.to_str().unwrap()]))["images"][0].clone();
+    check(&img);
+    assert_eq!(img["source"], "docker-archive");
+    assert_eq!(img["name"], "test/edge:1");
+    // The plain layer's digest is its diff_id.
+    assert_eq!(img["layers"][0]["digest"], img["layers"][0]["diff_id"]);
+}
+
+#[test]
+fn oci_archive_and_layout_give_the_same_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = layers();
+    let files = oci_layout_files(&[("amd64", &l)], "edge");
+    let archive = dir.path().join("img.oci.tar");
+    write_tar(&archive, &files);
+    let layout = dir.path().join("layout");
+    write_dir(&layout, &files);
+    let a = json_of(&run(&["--json", &format!("oci-archive:{}", archive.display())]))["images"][0].clone();
+    check(&a);
+    assert_eq!(a["source"], "oci-archive");
+    let b = json_of(&run(&["--json", layout.to_str().unwrap()]))["images"][0].clone();
+    check(&b);
+    assert_eq!(b["source"], "oci-layout");
+    let c = json_of(&run(&["--json", &format!("oci:{}:edge", layout.display())]))["images"][0].clone();
+    check(&c);
+    assert_eq!(a["manifest_digest"], b["manifest_digest"]);
+    assert_eq!(a["layers"][1]["media_type"], "application/vnd.oci.image.layer.v1.tar+gzip");
+}
+
+#[test]
+fn stdin_reads_an_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("img.tar");
+    let l = layers();
+    write_tar(&path, &docker_archive_files(&[("test/edge:1", &l)]));
+    let out = run_stdin(&["--json", "-"], &std::fs::read(&path).unwrap());
+    check(&json_of(&out)["images"][0]);
+}
+
+#[test]
+fn gzip_compressed_archive_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("img.tar");
+    let l = layers();
+    write_tar(&path, &docker_archive_files(&[("test/edge:1", &l)]));
+    let gz = dir.path().join("img.tar.gz");
+    std::fs::write(&gz, compress(&std::fs::read(&path).unwrap(), Comp::Gzip)).unwrap();
+    check(&json_of(&run(&["--json", gz.to_str().unwrap()]))["images"][0]);
+}
+
+#[test]
+fn history_skips_empty_layers() {
+    // config_json puts an ENV (empty_layer) after the first layer and a CMD at the end.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("img.tar");
+    let l = layers();
+    write_tar(&path, &docker_archive_files(&[("t:1", &l)]));
+    let img = json_of(&run(&["--json", path.to_str().unwrap()]))["images"][0].clone();
+    let cmds: Vec<&str> = img["layers"].as_array().unwrap().iter().map(|l| l["created_by"].as_str().unwrap()).collect();
+    assert_eq!(cmds, ["ADD base /", "RUN rm -rf /a/b /h/orig && echo > /a/keep", "RUN chmod +x /a/keep", "COPY dup2 /"]);
+}
