@@ -11,11 +11,23 @@ fn report(name: &str) -> Option<serde_json::Value> {
 
 #[test]
 fn docker_image_matches_dive_and_reclaimable_is_exact() {
-    let Some(img) = report("test-docker-image.tar") else { return };
+    let Some(img) = report("test-docker-image.tar") else {
+        return;
+    };
     assert_eq!(img["layer_count"], 14);
     assert_eq!(img["size_bytes"], 1_220_598);
-    let sizes: Vec<u64> = img["layers"].as_array().unwrap().iter().map(|l| l["size_bytes"].as_u64().unwrap()).collect();
-    assert_eq!(sizes, [1154361, 6405, 0, 6405, 6405, 6405, 6405, 6405, 6405, 0, 2187, 6405, 6405, 6405]);
+    let sizes: Vec<u64> = img["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["size_bytes"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        sizes,
+        [
+            1154361, 6405, 0, 6405, 6405, 6405, 6405, 6405, 6405, 0, 2187, 6405, 6405, 6405
+        ]
+    );
     // Derived by hand from the Dockerfile in the fixtures README: the 6405-byte README copy is hidden
     // five times — somefile1 (layer 3, overwritten by the chmod in 4), its chmod copy (4, removed by
     // the rm -rf in 9), somefile2 (5, removed in 9), somefile3 (6, moved away in 7), and
@@ -24,20 +36,38 @@ fn docker_image_matches_dive_and_reclaimable_is_exact() {
     let eff = img["waste"]["efficiency"].as_f64().unwrap();
     assert!((eff - 0.9844212134184309).abs() < 1e-9, "{eff}");
     assert_eq!(img["waste"]["dive_inefficient_bytes"], 32025);
-    let paths: Vec<&str> = img["waste"]["reclaimable_paths"].as_array().unwrap().iter().map(|p| p["path"].as_str().unwrap()).collect();
-    assert_eq!(paths, ["/root/example/somefile1.txt", "/root/example/somefile2.txt", "/root/example/somefile3.txt", "/root/saved.txt"]);
+    let paths: Vec<&str> = img["waste"]["reclaimable_paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/root/example/somefile1.txt",
+            "/root/example/somefile2.txt",
+            "/root/example/somefile3.txt",
+            "/root/saved.txt"
+        ]
+    );
     // Five visible copies of the same 6405 bytes.
     let g = &img["duplicates"]["groups"][0];
     assert_eq!(g["count"], 5);
     assert_eq!(g["savings_bytes"], 4 * 6405);
     assert_eq!(img["layers"][7]["changes"]["removed"]["count"], 1);
     assert_eq!(img["layers"][9]["changes"]["removed"]["count"], 2);
-    assert_eq!(img["layers"][2]["created_by"], "/bin/sh -c mkdir -p /root/example/really/nested");
+    assert_eq!(
+        img["layers"][2]["created_by"],
+        "/bin/sh -c mkdir -p /root/example/really/nested"
+    );
 }
 
 #[test]
 fn kaniko_image_matches_dive() {
-    let Some(img) = report("test-kaniko-image.tar") else { return };
+    let Some(img) = report("test-kaniko-image.tar") else {
+        return;
+    };
     assert_eq!(img["layer_count"], 14);
     assert_eq!(img["size_bytes"], 1_326_410);
     // kaniko's README copy is 9249 bytes; the same five hidden copies.
@@ -69,8 +99,15 @@ fn oci_fixtures_load_in_every_compression() {
 
 #[test]
 fn plain_tars_are_refused_as_not_images() {
-    for name in ["test-gzip-image.tar", "test-zstd-image.tar", "test-estargz-image.tar", "test-uncompressed-image.tar"] {
-        let Some(path) = dive_fixture(name) else { return };
+    for name in [
+        "test-gzip-image.tar",
+        "test-zstd-image.tar",
+        "test-estargz-image.tar",
+        "test-uncompressed-image.tar",
+    ] {
+        let Some(path) = dive_fixture(name) else {
+            return;
+        };
         let out = run(&["--json", path.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(2), "{name}");
         assert!(out.stdout.is_empty(), "{name}");

@@ -10,7 +10,9 @@ use serde_json::Value;
 const LONG_DIR: &str = "long/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd";
 
 fn layers() -> Vec<BuiltLayer> {
-    let long_file = format!("{LONG_DIR}/ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff.txt");
+    let long_file = format!(
+        "{LONG_DIR}/ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff.txt"
+    );
     vec![
         layer(
             &[
@@ -59,26 +61,57 @@ fn layers() -> Vec<BuiltLayer> {
 
 fn check(img: &Value) {
     assert_eq!(img["layer_count"], 4);
-    let sizes: Vec<u64> = img["layers"].as_array().unwrap().iter().map(|l| l["size_bytes"].as_u64().unwrap()).collect();
+    let sizes: Vec<u64> = img["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["size_bytes"].as_u64().unwrap())
+        .collect();
     assert_eq!(sizes, [558, 65, 1060, 64]);
     assert_eq!(img["size_bytes"], 1747);
-    let comps: Vec<&str> = img["layers"].as_array().unwrap().iter().map(|l| l["compression"].as_str().unwrap()).collect();
+    let comps: Vec<&str> = img["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["compression"].as_str().unwrap())
+        .collect();
     assert_eq!(comps, ["none", "gzip", "zstd", "zstd"]);
 
     // Hidden: a/b/f1 + a/b/f2 (parent whiteout) 300, a/keep@0 50, etc/conf (opaque) 30,
     // a/keep@1 60 (chmod copy in 2). h/orig is removed but its hardlink h/link still holds it.
     let w = &img["waste"];
     assert_eq!(w["reclaimable_bytes"], 440);
-    let per_layer: Vec<u64> = img["layers"].as_array().unwrap().iter().map(|l| l["reclaimable_bytes"].as_u64().unwrap()).collect();
+    let per_layer: Vec<u64> = img["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["reclaimable_bytes"].as_u64().unwrap())
+        .collect();
     assert_eq!(per_layer, [380, 60, 0, 0]);
-    let paths: Vec<(&str, u64)> = w["reclaimable_paths"].as_array().unwrap().iter().map(|p| (p["path"].as_str().unwrap(), p["bytes"].as_u64().unwrap())).collect();
-    assert_eq!(paths, [("/a/b/f2", 200), ("/a/keep", 110), ("/a/b/f1", 100), ("/etc/conf", 30)]);
+    let paths: Vec<(&str, u64)> = w["reclaimable_paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["path"].as_str().unwrap(), p["bytes"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("/a/b/f2", 200),
+            ("/a/keep", 110),
+            ("/a/b/f1", 100),
+            ("/etc/conf", 30)
+        ]
+    );
     let keep = &w["reclaimable_paths"][1]["copies"];
     assert_eq!(keep[0]["layer"], 0);
     assert_eq!(keep[0]["hidden_by_layer"], 1);
     assert_eq!(keep[0]["hidden_by"], "overwrite");
     assert_eq!(keep[1]["change"], "modified");
-    assert_eq!(w["reclaimable_paths"][0]["copies"][0]["hidden_by"], "removal");
+    assert_eq!(
+        w["reclaimable_paths"][0]["copies"][0]["hidden_by"],
+        "removal"
+    );
 
     // dive's formula, worked by hand: Σmin 1887 / Σsum 2047; paths in 2+ layers: a/keep 170,
     // h/orig 40, a/sl 0.
@@ -86,7 +119,12 @@ fn check(img: &Value) {
     assert!((eff - 1887.0 / 2047.0).abs() < 1e-12, "{eff}");
     assert_eq!(w["dive_inefficient_bytes"], 210);
 
-    let c = |i: usize, k: &str| (img["layers"][i]["changes"][k]["count"].as_u64().unwrap(), img["layers"][i]["changes"][k]["bytes"].as_u64().unwrap());
+    let c = |i: usize, k: &str| {
+        (
+            img["layers"][i]["changes"][k]["count"].as_u64().unwrap(),
+            img["layers"][i]["changes"][k]["bytes"].as_u64().unwrap(),
+        )
+    };
     assert_eq!(c(0, "added"), (10, 558));
     assert_eq!(c(1, "removed"), (4, 370));
     assert_eq!(c(1, "modified"), (1, 60));
@@ -102,11 +140,25 @@ fn check(img: &Value) {
     let d = &img["duplicates"];
     assert_eq!(d["group_count"], 1);
     assert_eq!(d["savings_bytes"], 128);
-    assert_eq!(d["groups"][0]["paths"], serde_json::json!(["/dup/copy", "/dup1", "/dup2"]));
-    let largest: Vec<&str> = img["largest_files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(
+        d["groups"][0]["paths"],
+        serde_json::json!(["/dup/copy", "/dup1", "/dup2"])
+    );
+    let largest: Vec<&str> = img["largest_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
     assert_eq!(largest[0], "/x/y-with-a-pax-path");
-    assert!(largest.iter().any(|p| p.starts_with(LONG_DIR.split('/').next().map(|_| "/long/").unwrap()) && p.ends_with("ff.txt")));
-    assert_eq!(img["layers"][1]["created_by"], "RUN rm -rf /a/b /h/orig && echo > /a/keep");
+    assert!(largest.iter().any(|p| {
+        p.starts_with(LONG_DIR.split('/').next().map(|_| "/long/").unwrap())
+            && p.ends_with("ff.txt")
+    }));
+    assert_eq!(
+        img["layers"][1]["created_by"],
+        "RUN rm -rf /a/b /h/orig && echo > /a/keep"
+    );
     assert_eq!(img["config"]["labels"]["org.example"], "test");
 }
 
@@ -133,16 +185,24 @@ fn oci_archive_and_layout_give_the_same_numbers() {
     write_tar(&archive, &files);
     let layout = dir.path().join("layout");
     write_dir(&layout, &files);
-    let a = json_of(&run(&["--json", &format!("oci-archive:{}", archive.display())]))["images"][0].clone();
+    let a = json_of(&run(&[
+        "--json",
+        &format!("oci-archive:{}", archive.display()),
+    ]))["images"][0]
+        .clone();
     check(&a);
     assert_eq!(a["source"], "oci-archive");
     let b = json_of(&run(&["--json", layout.to_str().unwrap()]))["images"][0].clone();
     check(&b);
     assert_eq!(b["source"], "oci-layout");
-    let c = json_of(&run(&["--json", &format!("oci:{}:edge", layout.display())]))["images"][0].clone();
+    let c =
+        json_of(&run(&["--json", &format!("oci:{}:edge", layout.display())]))["images"][0].clone();
     check(&c);
     assert_eq!(a["manifest_digest"], b["manifest_digest"]);
-    assert_eq!(a["layers"][1]["media_type"], "application/vnd.oci.image.layer.v1.tar+gzip");
+    assert_eq!(
+        a["layers"][1]["media_type"],
+        "application/vnd.oci.image.layer.v1.tar+gzip"
+    );
 }
 
 #[test]
@@ -174,6 +234,19 @@ fn history_skips_empty_layers() {
     let l = layers();
     write_tar(&path, &docker_archive_files(&[("t:1", &l)]));
     let img = json_of(&run(&["--json", path.to_str().unwrap()]))["images"][0].clone();
-    let cmds: Vec<&str> = img["layers"].as_array().unwrap().iter().map(|l| l["created_by"].as_str().unwrap()).collect();
-    assert_eq!(cmds, ["ADD base /", "RUN rm -rf /a/b /h/orig && echo > /a/keep", "RUN chmod +x /a/keep", "COPY dup2 /"]);
+    let cmds: Vec<&str> = img["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["created_by"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        cmds,
+        [
+            "ADD base /",
+            "RUN rm -rf /a/b /h/orig && echo > /a/keep",
+            "RUN chmod +x /a/keep",
+            "COPY dup2 /"
+        ]
+    );
 }

@@ -80,13 +80,15 @@ impl Merger {
                     let was = self.tree.live_final(node).map(|v| v.kind);
                     let removed = self.remove_subtree(node, index, true, &mut counts);
                     // dive sizes a whiteout by what it removed only when that was a directory.
-                    let dive_size = if was == Some(EntryKind::Dir) { removed } else { 0 };
+                    let dive_size = if was == Some(EntryKind::Dir) {
+                        removed
+                    } else {
+                        0
+                    };
                     self.dive.record(node, index, dive_size);
                 }
-                EntryKind::Opaque => {
-                    if self.tree.live_final(node).is_some() {
-                        self.remove_subtree(node, index, false, &mut counts);
-                    }
+                EntryKind::Opaque if self.tree.live_final(node).is_some() => {
+                    self.remove_subtree(node, index, false, &mut counts);
                 }
                 _ => {}
             }

@@ -76,11 +76,8 @@ pub fn analyze(image: &Image, efficiency: DiveEfficiency) -> Analysis {
             _ => file_count += 1,
         }
     }
-    let by_size_desc = |a: &NodeId, b: &NodeId| {
-        sizes[*b as usize]
-            .cmp(&sizes[*a as usize])
-            .then(a.cmp(b))
-    };
+    let by_size_desc =
+        |a: &NodeId, b: &NodeId| sizes[*b as usize].cmp(&sizes[*a as usize]).then(a.cmp(b));
     top_n(&mut files, by_size_desc);
     top_n(&mut dirs, by_size_desc);
     Analysis {

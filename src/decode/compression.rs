@@ -73,15 +73,16 @@ fn peek<'a>(mut inner: impl Read + Send + 'a) -> io::Result<(Vec<u8>, impl Read 
 }
 
 /// Wrap a blob stream in the right decoder. The tar stream comes out.
-pub fn decompress<'a>(blob: impl Read + Send + 'a) -> Result<(Compression, Box<dyn Read + Send + 'a>)> {
+pub fn decompress<'a>(
+    blob: impl Read + Send + 'a,
+) -> Result<(Compression, Box<dyn Read + Send + 'a>)> {
     let (head, stream) = peek(blob)?;
     let compression = sniff(&head)?;
     let reader: Box<dyn Read + Send + 'a> = match compression {
         Compression::None => Box::new(stream),
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(
-            256 * 1024,
-            stream,
-        ))),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(
+            io::BufReader::with_capacity(256 * 1024, stream),
+        )),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(
             io::BufReader::with_capacity(256 * 1024, stream),
         )?),
@@ -97,10 +98,18 @@ mod tests {
     fn sniffs_magic_bytes() {
         assert_eq!(sniff(&[0x1f, 0x8b, 8, 0]).unwrap(), Compression::Gzip);
         assert_eq!(sniff(&[0x28, 0xb5, 0x2f, 0xfd]).unwrap(), Compression::Zstd);
-        assert_eq!(sniff(&[0x5e, 0x2a, 0x4d, 0x18, 0, 0, 0, 0]).unwrap(), Compression::Zstd);
+        assert_eq!(
+            sniff(&[0x5e, 0x2a, 0x4d, 0x18, 0, 0, 0, 0]).unwrap(),
+            Compression::Zstd
+        );
         assert_eq!(sniff(&[0u8; 1024]).unwrap(), Compression::None);
         assert!(sniff(b"BZh91AY").unwrap_err().to_string().contains("bzip2"));
         assert!(sniff(&[]).unwrap_err().to_string().contains("empty"));
-        assert!(sniff(b"hello world, certainly not a tar").unwrap_err().to_string().contains("not a tar"));
+        assert!(
+            sniff(b"hello world, certainly not a tar")
+                .unwrap_err()
+                .to_string()
+                .contains("not a tar")
+        );
     }
 }

@@ -75,9 +75,15 @@ mod tests {
 
     #[test]
     fn recognizes_whiteouts() {
-        assert_eq!(whiteout("etc/.wh.passwd"), Whiteout::File("etc/passwd".into()));
+        assert_eq!(
+            whiteout("etc/.wh.passwd"),
+            Whiteout::File("etc/passwd".into())
+        );
         assert_eq!(whiteout(".wh.tmp"), Whiteout::File("tmp".into()));
-        assert_eq!(whiteout("var/cache/.wh..wh..opq"), Whiteout::Opaque("var/cache"));
+        assert_eq!(
+            whiteout("var/cache/.wh..wh..opq"),
+            Whiteout::Opaque("var/cache")
+        );
         assert_eq!(whiteout(".wh..wh..opq"), Whiteout::Opaque(""));
         assert_eq!(whiteout("etc/.wh.."), Whiteout::None);
         assert_eq!(whiteout("etc/passwd"), Whiteout::None);

@@ -139,7 +139,10 @@ impl Image {
 
 /// Map the config's history onto the layers: entries marked `empty_layer` made no layer; the
 /// others are matched to layers in order. Extra entries are dropped, missing ones left `None`.
-pub fn history_for_layers(history: &[HistoryEntry], layer_count: usize) -> Vec<Option<HistoryEntry>> {
+pub fn history_for_layers(
+    history: &[HistoryEntry],
+    layer_count: usize,
+) -> Vec<Option<HistoryEntry>> {
     let mut out: Vec<Option<HistoryEntry>> = history
         .iter()
         .filter(|h| !h.empty_layer)
@@ -165,10 +168,21 @@ mod tests {
 
     #[test]
     fn empty_layer_history_entries_are_skipped() {
-        let hist = vec![h("ADD base", false), h("ENV A=1", true), h("RUN x", false), h("CMD y", true)];
+        let hist = vec![
+            h("ADD base", false),
+            h("ENV A=1", true),
+            h("RUN x", false),
+            h("CMD y", true),
+        ];
         let mapped = history_for_layers(&hist, 3);
-        assert_eq!(mapped[0].as_ref().unwrap().created_by.as_deref(), Some("ADD base"));
-        assert_eq!(mapped[1].as_ref().unwrap().created_by.as_deref(), Some("RUN x"));
+        assert_eq!(
+            mapped[0].as_ref().unwrap().created_by.as_deref(),
+            Some("ADD base")
+        );
+        assert_eq!(
+            mapped[1].as_ref().unwrap().created_by.as_deref(),
+            Some("RUN x")
+        );
         assert!(mapped[2].is_none());
     }
 }

@@ -18,7 +18,9 @@ pub struct Names {
 
 impl std::fmt::Debug for Names {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Names").field("count", &self.spans.len()).finish()
+        f.debug_struct("Names")
+            .field("count", &self.spans.len())
+            .finish()
     }
 }
 
@@ -65,9 +67,7 @@ impl Names {
     /// The id of `name` if it was ever interned.
     pub fn lookup(&self, name: &str) -> Option<NameId> {
         let hash = self.hasher.hash_one(name);
-        self.table
-            .find(hash, |id| self.get(*id) == name)
-            .copied()
+        self.table.find(hash, |id| self.get(*id) == name).copied()
     }
 
     /// Bytes held by the interner (text, spans and table), for memory accounting.

@@ -39,7 +39,10 @@ mod tests {
     #[test]
     fn escapes_terminal_controls() {
         assert_eq!(escape_control("plain"), "plain");
-        assert_eq!(escape_control("a\x1b]52;c;ZXZpbA==\x07b"), "a\\x1b]52;c;ZXZpbA==\\x07b");
+        assert_eq!(
+            escape_control("a\x1b]52;c;ZXZpbA==\x07b"),
+            "a\\x1b]52;c;ZXZpbA==\\x07b"
+        );
         assert_eq!(escape_control("x\ry"), "x\\ry");
         assert_eq!(escape_control("csi\u{9b}2J"), "csi\\u{9b}2J");
     }

@@ -94,11 +94,7 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
     }
 
     if !analysis.waste.paths.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nReclaimable ({} paths)",
-            analysis.waste.paths.len()
-        );
+        let _ = writeln!(out, "\nReclaimable ({} paths)", analysis.waste.paths.len());
         for p in analysis.waste.paths.iter().take(SHOWN) {
             let how: Vec<String> = p
                 .copies
@@ -144,7 +140,11 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
                 g.nodes.len(),
                 hs(g.size),
                 paths.join(", "),
-                if more > 0 { format!(", +{more} more") } else { String::new() }
+                if more > 0 {
+                    format!(", +{more} more")
+                } else {
+                    String::new()
+                }
             );
         }
     }

@@ -60,14 +60,22 @@ pub fn resolve(files: &dyn ImageFiles, selection: &Selection) -> Result<DockerIm
             .find(|i| tags(i).iter().any(|t| tag_matches(t, wanted)))
             .with_context(|| {
                 let all: Vec<String> = items.iter().flat_map(tags).collect();
-                format!("no image tagged {wanted:?} in the archive (tags: {})", list(&all))
+                format!(
+                    "no image tagged {wanted:?} in the archive (tags: {})",
+                    list(&all)
+                )
             })?,
         None if items.len() == 1 => &items[0],
         None => {
             let all: Vec<String> = items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| tags(item).first().cloned().unwrap_or(format!("<untagged #{i}>")))
+                .map(|(i, item)| {
+                    tags(item)
+                        .first()
+                        .cloned()
+                        .unwrap_or(format!("<untagged #{i}>"))
+                })
                 .collect();
             bail!(
                 "the archive holds {} images; name one (docker-archive:PATH:NAME:TAG): {}",
@@ -109,8 +117,14 @@ mod tests {
     #[test]
     fn digests_from_paths() {
         let hex = "ab".repeat(32);
-        assert_eq!(digest_from_path(&format!("blobs/sha256/{hex}")), Some(format!("sha256:{hex}")));
-        assert_eq!(digest_from_path(&format!("sha256:{hex}.tar.gz")), Some(format!("sha256:{hex}")));
+        assert_eq!(
+            digest_from_path(&format!("blobs/sha256/{hex}")),
+            Some(format!("sha256:{hex}"))
+        );
+        assert_eq!(
+            digest_from_path(&format!("sha256:{hex}.tar.gz")),
+            Some(format!("sha256:{hex}"))
+        );
         assert_eq!(digest_from_path(&format!("{hex}/layer.tar")), None);
     }
 

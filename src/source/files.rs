@@ -29,7 +29,9 @@ pub trait ImageFiles: Send + Sync {
     fn read_small(&self, path: &str) -> Result<Vec<u8>> {
         let size = self.size(path)?;
         if size > MAX_METADATA_BYTES {
-            bail!("{path} is {size} bytes, more than the {MAX_METADATA_BYTES}-byte limit for metadata");
+            bail!(
+                "{path} is {size} bytes, more than the {MAX_METADATA_BYTES}-byte limit for metadata"
+            );
         }
         let mut out = Vec::with_capacity(size as usize);
         self.open(path)?.read_to_end(&mut out)?;
@@ -73,7 +75,9 @@ impl TarFiles {
         let file = File::open(path)?;
         let mut archive = tar::Archive::new(BufReader::with_capacity(64 * 1024, file));
         let mut items = HashMap::new();
-        let entries = archive.entries_with_seek().map_err(|_| anyhow!("not a tar archive"))?;
+        let entries = archive
+            .entries_with_seek()
+            .map_err(|_| anyhow!("not a tar archive"))?;
         for entry in entries {
             let entry = entry.map_err(|e| {
                 if e.kind() == io::ErrorKind::UnexpectedEof {
@@ -86,7 +90,9 @@ impl TarFiles {
                 bail!("archive has more than {MAX_ARCHIVE_ENTRIES} entries");
             }
             let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-            let Some(name) = clean_path(&name) else { continue };
+            let Some(name) = clean_path(&name) else {
+                continue;
+            };
             let kind = entry.header().entry_type();
             let item = if kind.is_file() || kind == tar::EntryType::Continuous {
                 TarItem::File {
@@ -161,8 +167,8 @@ impl ImageFiles for TarFiles {
 
     fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>> {
         let (offset, size) = self.find(path)?;
-        let mut file = File::open(&self.path)
-            .with_context(|| format!("reopening {}", self.path.display()))?;
+        let mut file =
+            File::open(&self.path).with_context(|| format!("reopening {}", self.path.display()))?;
         file.seek(SeekFrom::Start(offset))?;
         Ok(Box::new(file.take(size)))
     }
@@ -215,7 +221,10 @@ mod tests {
 
     #[test]
     fn clean_path_refuses_escapes() {
-        assert_eq!(clean_path("./blobs/sha256/ab").as_deref(), Some("blobs/sha256/ab"));
+        assert_eq!(
+            clean_path("./blobs/sha256/ab").as_deref(),
+            Some("blobs/sha256/ab")
+        );
         assert_eq!(clean_path("a/../b").as_deref(), Some("b"));
         assert_eq!(clean_path("../etc/passwd"), None);
         assert_eq!(clean_path("/abs").as_deref(), Some("abs"));

@@ -19,7 +19,8 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedConfig> {
     let config = ImageConfiguration::from_reader(bytes).context("invalid image config")?;
     let platform = Platform {
         os: config.os().to_string(),
-        architecture: super::platform::normalize_arch(&config.architecture().to_string()).to_string(),
+        architecture: super::platform::normalize_arch(&config.architecture().to_string())
+            .to_string(),
         variant: config.variant().clone(),
     };
     let mut runtime = RuntimeConfig::default();
@@ -29,12 +30,8 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedConfig> {
         runtime.cmd = c.cmd().clone().unwrap_or_default();
         runtime.working_dir = c.working_dir().clone().filter(|s| !s.is_empty());
         runtime.user = c.user().clone().filter(|s| !s.is_empty());
-        let mut labels: Vec<(String, String)> = c
-            .labels()
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        let mut labels: Vec<(String, String)> =
+            c.labels().clone().unwrap_or_default().into_iter().collect();
         labels.sort();
         runtime.labels = labels;
         let mut ports = c.exposed_ports().clone().unwrap_or_default();

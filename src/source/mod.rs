@@ -112,11 +112,7 @@ fn decompress_archive(path: &Path, temp_dir: &Path) -> Result<Option<tempfile::N
     let mut head = [0u8; 4];
     let mut file = File::open(path)?;
     let n = file.read(&mut head)?;
-    let compressed = match &head[..n] {
-        [0x1f, 0x8b, ..] => true,
-        [0x28, 0xb5, 0x2f, 0xfd] => true,
-        _ => false,
-    };
+    let compressed = matches!(&head[..n], [0x1f, 0x8b, ..] | [0x28, 0xb5, 0x2f, 0xfd]);
     if !compressed {
         return Ok(None);
     }
@@ -156,7 +152,13 @@ fn open_path(
         if !files.exists("index.json") {
             bail!("not an image: the directory has no index.json (not an OCI image layout)");
         }
-        return from_oci(input, Box::new(files), SourceKind::OciLayout, selection, spool);
+        return from_oci(
+            input,
+            Box::new(files),
+            SourceKind::OciLayout,
+            selection,
+            spool,
+        );
     }
     if forced == Some(SourceKind::OciLayout) {
         bail!("not a directory (oci: takes an OCI layout directory; use oci-archive: for a tar)");
@@ -190,7 +192,13 @@ fn open_path(
     if has_manifest && forced != Some(SourceKind::OciArchive) {
         from_docker(input, Box::new(files), selection, spool)
     } else if has_index {
-        from_oci(input, Box::new(files), SourceKind::OciArchive, selection, spool)
+        from_oci(
+            input,
+            Box::new(files),
+            SourceKind::OciArchive,
+            selection,
+            spool,
+        )
     } else {
         bail!("not an image: the archive has no manifest.json or index.json")
     }

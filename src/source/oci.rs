@@ -53,7 +53,7 @@ fn descriptor_platform(d: &Descriptor) -> Option<Platform> {
 fn ref_names(d: &Descriptor) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(a) = d.annotations() {
-        for key in [REF_NAME, CONTAINERD_NAME] {
+        for key in [CONTAINERD_NAME, REF_NAME] {
             if let Some(v) = a.get(key) {
                 out.push(v.clone());
             }
@@ -79,7 +79,13 @@ struct Candidate {
     names: Vec<String>,
 }
 
-fn collect(files: &dyn ImageFiles, index: &ImageIndex, inherited: &[String], depth: usize, out: &mut Vec<Candidate>) -> Result<()> {
+fn collect(
+    files: &dyn ImageFiles,
+    index: &ImageIndex,
+    inherited: &[String],
+    depth: usize,
+    out: &mut Vec<Candidate>,
+) -> Result<()> {
     if depth > MAX_INDEX_DEPTH {
         bail!("indexes nest more than {MAX_INDEX_DEPTH} deep (recursive index?)");
     }
@@ -90,7 +96,7 @@ fn collect(files: &dyn ImageFiles, index: &ImageIndex, inherited: &[String], dep
         }
         let media = d.media_type().to_string();
         if is_index(&media) {
-            let path = blob_path(&d.digest().to_string())?;
+            let path = blob_path(d.digest().as_ref())?;
             if !files.exists(&path) {
                 continue; // containerd exports omit other platforms' content
             }
@@ -126,14 +132,18 @@ pub fn resolve(files: &dyn ImageFiles, selection: &Selection) -> Result<OciImage
             all.dedup();
             bail!(
                 "no image named {wanted:?} in the layout (names: {})",
-                if all.is_empty() { "none".to_string() } else { all.join(", ") }
+                if all.is_empty() {
+                    "none".to_string()
+                } else {
+                    all.join(", ")
+                }
             );
         }
     }
     // Skip manifests whose blob is absent (a partial export holds one platform's content).
     let present: Vec<(Option<Platform>, Candidate)> = candidates
         .into_iter()
-        .filter(|c| blob_path(&c.descriptor.digest().to_string()).is_ok_and(|p| files.exists(&p)))
+        .filter(|c| blob_path(c.descriptor.digest().as_ref()).is_ok_and(|p| files.exists(&p)))
         .map(|c| (c.platform.clone(), c))
         .collect();
     if present.is_empty() {
@@ -174,7 +184,10 @@ mod tests {
     #[test]
     fn blob_paths_are_validated() {
         let hex = "a".repeat(64);
-        assert_eq!(blob_path(&format!("sha256:{hex}")).unwrap(), format!("blobs/sha256/{hex}"));
+        assert_eq!(
+            blob_path(&format!("sha256:{hex}")).unwrap(),
+            format!("blobs/sha256/{hex}")
+        );
         assert!(blob_path("sha256:../../etc/passwd").is_err());
         assert!(blob_path("md5:abcd").is_err());
         assert!(blob_path("nocolon").is_err());

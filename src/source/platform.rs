@@ -85,7 +85,10 @@ pub fn choose<T>(
     let target = wanted.cloned().unwrap_or_else(host);
     let available: Vec<String> = images
         .iter()
-        .map(|(p, _)| p.as_ref().map_or("unknown platform".to_string(), |p| p.to_string()))
+        .map(|(p, _)| {
+            p.as_ref()
+                .map_or("unknown platform".to_string(), |p| p.to_string())
+        })
         .collect();
     match images
         .iter()

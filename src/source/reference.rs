@@ -7,9 +7,18 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageRef {
     Stdin,
-    DockerArchive { path: PathBuf, name: Option<String> },
-    OciArchive { path: PathBuf, name: Option<String> },
-    OciLayout { path: PathBuf, name: Option<String> },
+    DockerArchive {
+        path: PathBuf,
+        name: Option<String>,
+    },
+    OciArchive {
+        path: PathBuf,
+        name: Option<String>,
+    },
+    OciLayout {
+        path: PathBuf,
+        name: Option<String>,
+    },
     /// An existing file or directory, format decided by its content.
     Path(PathBuf),
     /// `docker://…`, `docker-daemon:…`, `podman:…` or a bare `name[:tag][@digest]`.

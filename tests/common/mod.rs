@@ -12,7 +12,10 @@ use sha2::{Digest, Sha256};
 
 pub fn sha256(bytes: &[u8]) -> String {
     let d = Sha256::digest(bytes);
-    format!("sha256:{}", d.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    format!(
+        "sha256:{}",
+        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
 }
 
 pub fn hex_of(digest: &str) -> &str {
@@ -73,7 +76,11 @@ pub fn layer_tar(entries: &[E]) -> Vec<u8> {
                 b.append_data(&mut h, p, &[][..]).unwrap();
             }
             E::File(p, data) | E::FileMode(p, data, _) => {
-                let mode = if let E::FileMode(_, _, m) = e { *m } else { 0o644 };
+                let mode = if let E::FileMode(_, _, m) = e {
+                    *m
+                } else {
+                    0o644
+                };
                 h.set_entry_type(tar::EntryType::Regular);
                 h.set_mode(mode);
                 h.set_size(data.len() as u64);
@@ -103,7 +110,8 @@ pub fn layer_tar(entries: &[E]) -> Vec<u8> {
                 h.set_entry_type(tar::EntryType::Regular);
                 h.set_mode(0o644);
                 h.set_size(data.len() as u64);
-                b.append_data(&mut h, "placeholder-name", &data[..]).unwrap();
+                b.append_data(&mut h, "placeholder-name", &data[..])
+                    .unwrap();
             }
             E::Marker(p) => {
                 h.set_entry_type(tar::EntryType::Regular);
@@ -163,9 +171,12 @@ pub fn layer(entries: &[E], comp: Comp, created_by: &str) -> BuiltLayer {
 pub fn config_json(layers: &[BuiltLayer], arch: &str) -> Vec<u8> {
     let mut history = Vec::new();
     for (i, l) in layers.iter().enumerate() {
-        history.push(serde_json::json!({"created": "2024-01-01T00:00:00Z", "created_by": l.created_by}));
+        history.push(
+            serde_json::json!({"created": "2024-01-01T00:00:00Z", "created_by": l.created_by}),
+        );
         if i == 0 {
-            history.push(serde_json::json!({"created_by": "ENV PATH=/usr/bin", "empty_layer": true}));
+            history
+                .push(serde_json::json!({"created_by": "ENV PATH=/usr/bin", "empty_layer": true}));
         }
     }
     history.push(serde_json::json!({"created_by": "CMD [\"/bin/sh\"]", "empty_layer": true}));
@@ -205,7 +216,9 @@ pub fn docker_archive_files(images: &[(&str, &[BuiltLayer])]) -> Files {
         let config_name = format!("{}.json", hex_of(&sha256(&config)));
         let mut layer_paths = Vec::new();
         for l in layers.iter() {
-            let path = if l.blob.len() >= 2 && (l.blob[0] == 0x1f || l.blob[0] == 0x28 || l.blob[0] == 0x50) {
+            let path = if l.blob.len() >= 2
+                && (l.blob[0] == 0x1f || l.blob[0] == 0x28 || l.blob[0] == 0x50)
+            {
                 format!("blobs/sha256/{}", hex_of(&sha256(&l.blob)))
             } else {
                 format!("{}/layer.tar", hex_of(&l.diff_id))
@@ -216,9 +229,14 @@ pub fn docker_archive_files(images: &[(&str, &[BuiltLayer])]) -> Files {
             layer_paths.push(path);
         }
         files.push((config_name.clone(), config));
-        manifest.push(serde_json::json!({"Config": config_name, "RepoTags": [tag], "Layers": layer_paths}));
+        manifest.push(
+            serde_json::json!({"Config": config_name, "RepoTags": [tag], "Layers": layer_paths}),
+        );
     }
-    files.push(("manifest.json".into(), serde_json::to_vec(&manifest).unwrap()));
+    files.push((
+        "manifest.json".into(),
+        serde_json::to_vec(&manifest).unwrap(),
+    ));
     files
 }
 
@@ -233,12 +251,18 @@ pub fn media_type(blob: &[u8]) -> &'static str {
 /// An OCI layout's files for one or more platform images under one index (a nested index when
 /// there are several). Returns the files.
 pub fn oci_layout_files(images: &[(&str, &[BuiltLayer])], ref_name: &str) -> Files {
-    let mut files: Files = vec![("oci-layout".into(), br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec())];
+    let mut files: Files = vec![(
+        "oci-layout".into(),
+        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+    )];
     let mut manifests = Vec::new();
     for (arch, layers) in images {
         let config = config_json(layers, arch);
         let config_digest = sha256(&config);
-        files.push((format!("blobs/sha256/{}", hex_of(&config_digest)), config.clone()));
+        files.push((
+            format!("blobs/sha256/{}", hex_of(&config_digest)),
+            config.clone(),
+        ));
         let mut descs = Vec::new();
         for l in layers.iter() {
             let d = sha256(&l.blob);
@@ -330,7 +354,9 @@ pub fn json_of(out: &Output) -> serde_json::Value {
 /// The shared dive fixtures, or None (with a loud note) where they are absent. Under CI=true
 /// their absence is a failure.
 pub fn dive_fixture(name: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/dive").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/dive")
+        .join(name);
     if p.exists() {
         return Some(p);
     }

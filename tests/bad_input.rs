@@ -1,0 +1,304 @@
+//! Every bad input ends in one line on stderr naming the input and the cause, exit status 2, and
+//! nothing on stdout — never a panic.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+fn expect_error(args: &[&str], input_name: &str, cause: &str) {
+    let out = run(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{args:?}: not one line: {err}"
+    );
+    assert!(err.starts_with("imgscope: "), "{err}");
+    assert!(err.contains(input_name), "{args:?}: input not named: {err}");
+    assert!(err.contains(cause), "{args:?}: expected {cause:?} in {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+fn good_archive(dir: &Path) -> std::path::PathBuf {
+    let l = vec![
+        layer(
+            &[file("a", 5000, 1), file("b", 3000, 2)],
+            Comp::Gzip,
+            "ADD a b /",
+        ),
+        layer(&[file("c", 100, 3)], Comp::None, "ADD c /"),
+    ];
+    let path = dir.join("good.tar");
+    write_tar(&path, &docker_archive_files(&[("good:1", &l)]));
+    path
+}
+
+#[test]
+fn missing_file() {
+    expect_error(
+        &["--json", "/nonexistent/image.tar"],
+        "/nonexistent/image.tar",
+        "no such file",
+    );
+}
+
+#[test]
+fn empty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("empty.tar");
+    std::fs::write(&p, b"").unwrap();
+    expect_error(&["--json", p.to_str().unwrap()], "empty.tar", "empty");
+}
+
+#[test]
+fn random_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("random.bin");
+    let bytes: Vec<u8> = (0..10_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    std::fs::write(&p, bytes).unwrap();
+    expect_error(
+        &["--json", p.to_str().unwrap()],
+        "random.bin",
+        "not an image",
+    );
+}
+
+#[test]
+fn truncated_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = good_archive(dir.path());
+    let bytes = std::fs::read(&good).unwrap();
+    let p = dir.path().join("truncated.tar");
+    std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+    let out = run(&["--json", p.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("truncated.tar"), "{err}");
+    assert!(
+        err.contains("truncated") || err.contains("missing"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn manifest_pointing_to_a_missing_blob() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = vec![layer(&[file("a", 10, 1)], Comp::Gzip, "ADD a /")];
+    let mut files = docker_archive_files(&[("m:1", &l)]);
+    files.retain(|(n, _)| !n.starts_with("blobs/"));
+    let p = dir.path().join("missing-blob.tar");
+    write_tar(&p, &files);
+    expect_error(
+        &["--json", p.to_str().unwrap()],
+        "missing-blob.tar",
+        "missing blob",
+    );
+}
+
+#[test]
+fn oci_manifest_blob_of_wrong_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = vec![layer(&[file("a", 10, 1)], Comp::Gzip, "ADD a /")];
+    let mut files = oci_layout_files(&[("amd64", &l)], "x");
+    let blob_name = format!("blobs/sha256/{}", hex_of(&sha256(&l[0].blob)));
+    for (n, data) in files.iter_mut() {
+        if *n == blob_name {
+            data.extend_from_slice(b"garbage");
+        }
+    }
+    let p = dir.path().join("size-mismatch.tar");
+    write_tar(&p, &files);
+    expect_error(
+        &["--json", p.to_str().unwrap()],
+        "size-mismatch.tar",
+        "declares",
+    );
+}
+
+#[test]
+fn layer_that_is_not_a_tar() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = BuiltLayer {
+        blob: b"this is certainly not a tar stream, nor compressed".repeat(20),
+        diff_id: sha256(b"x"),
+        created_by: "junk".into(),
+    };
+    let p = dir.path().join("notatar.tar");
+    write_tar(&p, &docker_archive_files(&[("n:1", &[junk])]));
+    expect_error(&["--json", p.to_str().unwrap()], "notatar.tar", "layer 0");
+}
+
+#[test]
+fn truncated_gzip_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = layer(
+        &[file("a", 100_000, 7), file("b", 50_000, 9)],
+        Comp::Gzip,
+        "ADD a /",
+    );
+    let cut = l.blob.len() / 2;
+    l.blob.truncate(cut);
+    let p = dir.path().join("cut-layer.tar");
+    write_tar(&p, &docker_archive_files(&[("c:1", &[l])]));
+    expect_error(
+        &["--json", p.to_str().unwrap()],
+        "cut-layer.tar",
+        "truncated",
+    );
+}
+
+#[test]
+fn unsupported_compression() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = BuiltLayer {
+        blob: [&[0xfd, b'7', b'z', b'X', b'Z', 0][..], &[0u8; 100][..]].concat(),
+        diff_id: sha256(b"x"),
+        created_by: "xz".into(),
+    };
+    let p = dir.path().join("xz.tar");
+    write_tar(&p, &docker_archive_files(&[("x:1", &[l])]));
+    expect_error(
+        &["--json", p.to_str().unwrap()],
+        "xz.tar",
+        "unsupported compression: xz",
+    );
+}
+
+#[test]
+fn invalid_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = vec![layer(&[file("a", 10, 1)], Comp::None, "ADD a /")];
+    let mut files = docker_archive_files(&[("c:1", &l)]);
+    for (n, data) in files.iter_mut() {
+        if n.ends_with(".json") && n != "manifest.json" {
+            *data = b"{not json".to_vec();
+        }
+    }
+    let p = dir.path().join("badconfig.tar");
+    write_tar(&p, &files);
+    expect_error(
+        &["--json", p.to_str().unwrap()],
+        "badconfig.tar",
+        "invalid image config",
+    );
+}
+
+#[test]
+fn manifest_path_outside_the_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let files: Files = vec![(
+        "manifest.json".into(),
+        br#"[{"Config":"../../etc/passwd","RepoTags":["x:1"],"Layers":[]}]"#.to_vec(),
+    )];
+    let p = dir.path().join("escape.tar");
+    write_tar(&p, &files);
+    expect_error(
+        &["--json", p.to_str().unwrap()],
+        "escape.tar",
+        "outside the image",
+    );
+}
+
+#[test]
+fn directory_that_is_not_a_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    expect_error(
+        &["--json", dir.path().to_str().unwrap()],
+        dir.path().to_str().unwrap(),
+        "not an image",
+    );
+}
+
+#[test]
+fn ambiguous_archive_lists_its_images_and_a_name_chooses() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = vec![layer(&[file("a", 10, 1)], Comp::None, "A")];
+    let b = vec![layer(&[file("b", 20, 2)], Comp::None, "B")];
+    let p = dir.path().join("two.tar");
+    write_tar(&p, &docker_archive_files(&[("app:1", &a), ("db:2", &b)]));
+    expect_error(&["--json", p.to_str().unwrap()], "two.tar", "app:1, db:2");
+    let img = json_of(&run(&[
+        "--json",
+        &format!("docker-archive:{}:db:2", p.display()),
+    ]))["images"][0]
+        .clone();
+    assert_eq!(img["name"], "db:2");
+    assert_eq!(img["size_bytes"], 20);
+    expect_error(
+        &["--json", &format!("docker-archive:{}:nope:3", p.display())],
+        "two.tar",
+        "no image tagged",
+    );
+}
+
+#[test]
+fn platform_choice_in_a_multi_platform_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let amd = vec![layer(&[file("amd", 10, 1)], Comp::Gzip, "A")];
+    let arm = vec![layer(&[file("arm", 20, 2)], Comp::Gzip, "B")];
+    let p = dir.path().join("multi.tar");
+    write_tar(
+        &p,
+        &oci_layout_files(&[("amd64", &amd), ("arm64", &arm)], "multi"),
+    );
+    let img = json_of(&run(&[
+        "--json",
+        "--platform",
+        "linux/arm64/v8",
+        p.to_str().unwrap(),
+    ]))["images"][0]
+        .clone();
+    assert_eq!(img["size_bytes"], 20);
+    assert_eq!(img["platform"], "linux/arm64");
+    let img = json_of(&run(&[
+        "--json",
+        "--platform",
+        "linux/amd64",
+        p.to_str().unwrap(),
+    ]))["images"][0]
+        .clone();
+    assert_eq!(img["size_bytes"], 10);
+    expect_error(
+        &["--json", "--platform", "linux/s390x", p.to_str().unwrap()],
+        "multi.tar",
+        "available: linux/amd64, linux/arm64",
+    );
+}
+
+#[test]
+fn bad_platform_flag() {
+    let out = run(&["--json", "--platform", "linux", "x.tar"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--platform"));
+}
+
+#[test]
+fn json_out_is_written_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = good_archive(dir.path());
+    let out_path = dir.path().join("report.json");
+    let out = run(&[
+        "--json-out",
+        out_path.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out_path).unwrap()).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    // A failing run leaves no file behind.
+    let bad_out = dir.path().join("bad.json");
+    let out = run(&["--json-out", bad_out.to_str().unwrap(), "/nonexistent.tar"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!bad_out.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".imgscope-"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
