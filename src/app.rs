@@ -1,8 +1,8 @@
 //! Running a command line: load every image, then print the report the settings ask for. Errors
 //! come back named by their input, for `main` to print as one line.
 
-use std::io::Write;
-use std::path::Path;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,7 +13,7 @@ use crate::cli::{Cli, Command};
 use crate::config::{Output, Settings};
 use crate::load::{self, Loaded, Progress};
 use crate::progress_bar::Bar;
-use crate::report;
+use crate::{content, report};
 
 /// Exit status for a run that failed on bad input or an I/O error.
 pub const EXIT_ERROR: u8 = 2;
@@ -29,6 +29,17 @@ pub fn run(cli: Cli) -> Result<u8> {
             let man = clap_mangen::Man::new(Cli::command());
             man.render(&mut std::io::stdout())?;
             return Ok(0);
+        }
+        Some(Command::Cat { image, path, layer }) => {
+            return file_command(&cli, image, path, *layer, None);
+        }
+        Some(Command::Export {
+            image,
+            path,
+            dest,
+            layer,
+        }) => {
+            return file_command(&cli, image, path, *layer, Some(dest));
         }
         None => {}
     }
@@ -76,6 +87,79 @@ fn load_all(settings: &Settings) -> Result<Vec<Loaded>> {
         out.push(loaded);
     }
     Ok(out)
+}
+
+/// `cat` and `export`: load the image (without hashing), locate the file, stream it out.
+fn file_command(
+    cli: &Cli,
+    image: &str,
+    path: &str,
+    layer: Option<usize>,
+    dest: Option<&PathBuf>,
+) -> Result<u8> {
+    let mut options = Settings::load_options(cli)?;
+    options.decode.hash_contents = false;
+    let named = |e: anyhow::Error| anyhow!("{}: {e:#}", report::escape::escape_control(image));
+    let loaded = load::load(image, &options, &Progress::default()).map_err(named)?;
+    if let Some(l) = layer
+        && l >= loaded.image.layers.len()
+    {
+        return Err(named(anyhow!(
+            "no layer {l} (the image has {})",
+            loaded.image.layers.len()
+        )));
+    }
+    let at = content::locate(&loaded.image.tree, path, layer).map_err(named)?;
+    match dest {
+        None => {
+            let stdout = std::io::stdout();
+            if stdout.is_terminal() {
+                let mut buf = Vec::new();
+                content::copy_to(&loaded.blobs, &at, &mut buf, None).map_err(named)?;
+                let text = String::from_utf8_lossy(&buf);
+                let escaped: String = text
+                    .split_inclusive('\n')
+                    .map(|line| {
+                        let (body, nl) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+                        format!("{}{nl}", report::escape::escape_control(body))
+                    })
+                    .collect();
+                stdout.lock().write_all(escaped.as_bytes())?;
+            } else {
+                let mut lock = stdout.lock();
+                content::copy_to(&loaded.blobs, &at, &mut lock, None).map_err(named)?;
+                lock.flush()?;
+            }
+        }
+        Some(dest) => {
+            let target = if dest.is_dir() {
+                let name = at.entry_path.rsplit('/').next().unwrap_or("file");
+                dest.join(name)
+            } else {
+                dest.clone()
+            };
+            let dir = target
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".imgscope-")
+                .tempfile_in(dir)
+                .with_context(|| format!("{}", target.display()))?;
+            content::copy_to(&loaded.blobs, &at, tmp.as_file_mut(), None).map_err(named)?;
+            // The image's permission bits, without setuid/setgid/sticky.
+            let mode = loaded
+                .image
+                .tree
+                .version_at(at.node, at.layer)
+                .map_or(0o644, |(_, v)| v.mode & 0o777);
+            tmp.as_file()
+                .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))?;
+            tmp.persist(&target)
+                .map_err(|e| anyhow!("{}: {}", target.display(), e.error))?;
+        }
+    }
+    Ok(0)
 }
 
 /// Write to a temporary file beside `path`, then rename: never a half-written report.

@@ -14,6 +14,8 @@ Examples:
   imgscope docker-archive:all.tar:app:1    one image of an archive holding several
   imgscope --json app.tar | jq .images[0].waste.reclaimable_bytes
   imgscope --json-out report.json app.tar  write the report to a file
+  imgscope cat app.tar /etc/os-release     print a file of the image
+  imgscope export app.tar /app/bin/server ./server
 ";
 
 #[derive(Debug, Parser)]
@@ -51,7 +53,7 @@ pub struct Cli {
     pub text: bool,
 
     /// Platform to choose from a multi-platform index: os/arch[/variant]
-    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    #[arg(long, global = true, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<String>,
 
     /// Do not hash file contents (faster; no duplicate-content detection)
@@ -87,4 +89,22 @@ pub enum Command {
     },
     /// Print the man page (roff)
     Man,
+    /// Print a file of the image to stdout (control characters escaped on a terminal)
+    Cat {
+        /// The image (any form IMAGE takes above)
+        image: String,
+        /// Absolute path of the file inside the image
+        path: String,
+        /// Read the file as of this layer (default: the final filesystem)
+        #[arg(long)]
+        layer: Option<usize>,
+    },
+    /// Copy a file out of the image to DEST (a file, or a directory to put it in)
+    Export {
+        image: String,
+        path: String,
+        dest: std::path::PathBuf,
+        #[arg(long)]
+        layer: Option<usize>,
+    },
 }

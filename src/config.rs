@@ -44,6 +44,24 @@ pub fn cache_dir() -> PathBuf {
 }
 
 impl Settings {
+    /// Load options from the flags that every command shares.
+    pub fn load_options(cli: &Cli) -> Result<LoadOptions> {
+        let platform = cli
+            .platform
+            .as_deref()
+            .map(platform::parse)
+            .transpose()
+            .context("--platform")?;
+        Ok(LoadOptions {
+            platform,
+            decode: DecodeOptions {
+                hash_contents: !cli.no_hash,
+                ..DecodeOptions::default()
+            },
+            temp_dir: cache_dir().join("tmp"),
+        })
+    }
+
     pub fn from_cli(cli: &Cli) -> Result<Settings> {
         if cli.images.is_empty() {
             bail!("no image given (try `imgscope --help`)");
@@ -52,12 +70,7 @@ impl Settings {
         if stdin_count > 1 {
             bail!("stdin (-) can be read only once");
         }
-        let platform = cli
-            .platform
-            .as_deref()
-            .map(platform::parse)
-            .transpose()
-            .context("--platform")?;
+        let load = Self::load_options(cli)?;
         let stdout_tty = std::io::stdout().is_terminal();
         let output = if cli.json {
             Output::Json
@@ -76,14 +89,7 @@ impl Settings {
             images: cli.images.clone(),
             output,
             json_out: cli.json_out.clone(),
-            load: LoadOptions {
-                platform,
-                decode: DecodeOptions {
-                    hash_contents: !cli.no_hash,
-                    ..DecodeOptions::default()
-                },
-                temp_dir: cache_dir().join("tmp"),
-            },
+            load,
             color,
             quiet: cli.quiet,
             verbose: cli.verbose,

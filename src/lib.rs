@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod content;
 pub mod decode;
 pub mod load;
 pub mod model;

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::analysis::{self, Analysis, Merger};
 use crate::decode::{DecodeOptions, decode_layer};
 use crate::model::{Compression, Image, Layer, LayerEntries, Platform, history_for_layers};
-use crate::source::{self, ResolvedImage};
+use crate::source::{self, ImageBlobs, ResolvedImage};
 
 /// The most layers an image may have (Docker itself stops at 127).
 pub const MAX_LAYERS: usize = 4096;
@@ -51,6 +51,8 @@ pub struct Progress {
 pub struct Loaded {
     pub image: Image,
     pub analysis: Analysis,
+    /// The layer blobs, for reading file contents later.
+    pub blobs: ImageBlobs,
 }
 
 /// Load and analyze one image.
@@ -64,7 +66,7 @@ pub fn load_resolved(
     options: &LoadOptions,
     progress: &Progress,
 ) -> Result<Loaded> {
-    let layer_count = resolved.layers.len();
+    let layer_count = resolved.blobs.layers.len();
     if layer_count > MAX_LAYERS {
         bail!("the image has {layer_count} layers, more than the limit of {MAX_LAYERS}");
     }
@@ -78,21 +80,23 @@ pub fn load_resolved(
     }
     progress.layers_total.store(layer_count, Ordering::Relaxed);
     let sizes: Vec<u64> = resolved
+        .blobs
         .layers
         .iter()
-        .map(|l| resolved.files.size(&l.path).unwrap_or(0))
+        .map(|l| resolved.blobs.files.size(&l.path).unwrap_or(0))
         .collect();
     progress
         .bytes_total
         .store(sizes.iter().sum(), Ordering::Relaxed);
 
     let decoded: Vec<LayerEntries> = resolved
+        .blobs
         .layers
         .par_iter()
         .enumerate()
         .map(|(i, layer)| {
             let name = layer.digest.as_deref().unwrap_or(&layer.path);
-            let blob = resolved.files.open(&layer.path)?;
+            let blob = resolved.blobs.files.open(&layer.path)?;
             let entries = decode_layer(blob, &options.decode, Some(&progress.bytes_read))
                 .with_context(|| format!("layer {i} ({name})"))?;
             progress.layers_done.fetch_add(1, Ordering::Relaxed);
@@ -104,7 +108,7 @@ pub fn load_resolved(
     let histories = history_for_layers(&resolved.config.history, layer_count);
     let mut merger = Merger::new();
     let mut layers = Vec::with_capacity(layer_count);
-    for (i, (entries, layer_ref)) in decoded.into_iter().zip(&resolved.layers).enumerate() {
+    for (i, (entries, layer_ref)) in decoded.into_iter().zip(&resolved.blobs.layers).enumerate() {
         let changes = merger.apply(&entries);
         let diff_id = diff_ids.get(i).cloned();
         // An uncompressed blob's digest is its diff_id.
@@ -148,5 +152,9 @@ pub fn load_resolved(
         tree,
     };
     let analysis = analysis::analyze(&image, ledger.result());
-    Ok(Loaded { image, analysis })
+    Ok(Loaded {
+        image,
+        analysis,
+        blobs: resolved.blobs,
+    })
 }

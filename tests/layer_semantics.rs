@@ -250,3 +250,49 @@ fn history_skips_empty_layers() {
         ]
     );
 }
+
+#[test]
+fn cat_and_export_read_the_visible_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("img.tar");
+    let l = layers();
+    write_tar(&path, &docker_archive_files(&[("test/edge:1", &l)]));
+    let p = path.to_str().unwrap();
+    // Final /a/keep: 60 bytes of 8 (layer 2's chmod copy); as of layer 0: 50 bytes of 3.
+    let out = run(&["cat", p, "/a/keep"]);
+    assert!(out.status.success());
+    assert_eq!(out.stdout, vec![8u8; 60]);
+    let out = run(&["cat", "--layer", "0", p, "/a/keep"]);
+    assert_eq!(out.stdout, vec![3u8; 50]);
+    // A hardlink reads its target's bytes, even after the target's path was removed.
+    let out = run(&["cat", p, "/h/link"]);
+    assert_eq!(out.stdout, vec![4u8; 40]);
+    // The PAX-named file in a multi-frame zstd layer.
+    let out = run(&["cat", p, "/x/y-with-a-pax-path"]);
+    assert_eq!(out.stdout, vec![10u8; 1000]);
+    // Removed files and directories are refused with a clear error.
+    let out = run(&["cat", p, "/a/b/f1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such file in the image: /a/b/f1"));
+    let out = run(&["cat", p, "/a"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a directory"));
+
+    let dest = dir.path().join("out");
+    std::fs::create_dir(&dest).unwrap();
+    let out = run(&["export", p, "/a/keep", dest.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(dest.join("keep")).unwrap(), vec![8u8; 60]);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(dest.join("keep"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o755
+    );
+}

@@ -46,10 +46,27 @@ pub struct ResolvedImage {
     pub manifest_digest: Option<String>,
     pub config_digest: Option<String>,
     pub config: ParsedConfig,
+    pub blobs: ImageBlobs,
+}
+
+/// The image's layer blobs and where to read them, kept after loading so file contents can be
+/// read later (`cat`, `export`, the viewer).
+pub struct ImageBlobs {
     pub layers: Vec<LayerRef>,
     pub files: Box<dyn ImageFiles>,
     /// A spooled copy of stdin or of a compressed archive, deleted when the image is dropped.
     _spool: Option<tempfile::NamedTempFile>,
+}
+
+impl ImageBlobs {
+    /// Stream layer `index`'s blob as stored.
+    pub fn open_layer(&self, index: usize) -> Result<Box<dyn Read + Send + '_>> {
+        let layer = self
+            .layers
+            .get(index)
+            .ok_or_else(|| anyhow!("no layer {index}"))?;
+        self.files.open(&layer.path)
+    }
 }
 
 /// Resolve what the user typed into an image ready to decode.
@@ -227,9 +244,11 @@ fn from_docker(
         manifest_digest: None,
         config_digest: image.config_digest,
         config,
-        layers: image.layers,
-        files,
-        _spool: spool,
+        blobs: ImageBlobs {
+            layers: image.layers,
+            files,
+            _spool: spool,
+        },
     })
 }
 
@@ -250,9 +269,11 @@ fn from_oci(
         manifest_digest: Some(image.manifest_digest),
         config_digest: Some(image.config_digest),
         config,
-        layers: image.layers,
-        files,
-        _spool: spool,
+        blobs: ImageBlobs {
+            layers: image.layers,
+            files,
+            _spool: spool,
+        },
     })
 }
 

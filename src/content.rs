@@ -1,0 +1,137 @@
+//! Reading one file's bytes out of an image: find the version visible at a layer (following
+//! symlinks inside the image and hardlinks to their target), then stream that entry out of its
+//! layer blob. Used by `imgscope cat`, `imgscope export` and the viewer.
+
+use std::io::{self, Read, Write};
+
+use anyhow::{Result, anyhow, bail};
+
+use crate::decode::compression::decompress;
+use crate::decode::paths::normalize;
+use crate::model::{EntryKind, FileTree, NodeId};
+use crate::source::ImageBlobs;
+
+/// Symlink hops followed before giving up (as the kernel's ELOOP does).
+const MAX_LINK_HOPS: usize = 40;
+
+/// Where a file's bytes live: the layer, the path inside that layer's tar, which occurrence of
+/// that path in the layer (a tar may repeat a path; the last one wins), and the size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileLocation {
+    pub node: NodeId,
+    pub layer: usize,
+    pub entry_path: String,
+    pub occurrence: usize,
+    pub size: u64,
+}
+
+fn join(dir: &str, rel: &str) -> String {
+    if rel.starts_with('/') {
+        rel.to_string()
+    } else {
+        format!("{dir}/{rel}")
+    }
+}
+
+/// Locate the regular file at `path` as of `layer` (`None`: the final filesystem).
+pub fn locate(tree: &FileTree, path: &str, layer: Option<usize>) -> Result<FileLocation> {
+    let last_layer = layer.unwrap_or(usize::MAX);
+    let mut wanted = String::new();
+    normalize(path, &mut wanted);
+    for _ in 0..MAX_LINK_HOPS {
+        let node = tree
+            .lookup(&wanted)
+            .ok_or_else(|| anyhow!("no such file in the image: /{wanted}"))?;
+        let (vid, version) = tree
+            .version_at(node, last_layer)
+            .filter(|(_, v)| v.is_live())
+            .ok_or_else(|| anyhow!("no such file in the image: /{wanted}"))?;
+        match version.kind {
+            EntryKind::File => {
+                let occurrence = tree
+                    .history(node)
+                    .into_iter()
+                    .take_while(|v| *v <= vid)
+                    .filter(|v| {
+                        tree.version(*v).layer == version.layer && tree.version(*v).is_live()
+                    })
+                    .count();
+                return Ok(FileLocation {
+                    node,
+                    layer: version.layer as usize,
+                    entry_path: wanted,
+                    occurrence,
+                    size: version.size,
+                });
+            }
+            EntryKind::Symlink => {
+                let target = tree.link_target(version).unwrap_or("");
+                let dir = wanted.rsplit_once('/').map_or("", |(d, _)| d);
+                let mut next = String::new();
+                normalize(&join(dir, target), &mut next);
+                wanted = next;
+            }
+            EntryKind::Hardlink => {
+                // A hardlink's content is its target's, as written in the same layer.
+                let target = tree.link_target(version).unwrap_or("").to_string();
+                let node = tree
+                    .lookup(&target)
+                    .ok_or_else(|| anyhow!("hardlink /{wanted} points to a missing /{target}"))?;
+                let (tvid, t) = tree
+                    .version_at(node, version.layer as usize)
+                    .ok_or_else(|| anyhow!("hardlink /{wanted} points to a missing /{target}"))?;
+                if t.kind != EntryKind::File {
+                    bail!("hardlink /{wanted} points to /{target}, which is not a regular file");
+                }
+                let occurrence = tree
+                    .history(node)
+                    .into_iter()
+                    .take_while(|v| *v <= tvid)
+                    .filter(|v| tree.version(*v).layer == t.layer && tree.version(*v).is_live())
+                    .count();
+                return Ok(FileLocation {
+                    node,
+                    layer: t.layer as usize,
+                    entry_path: target,
+                    occurrence,
+                    size: t.size,
+                });
+            }
+            EntryKind::Dir => bail!("/{wanted} is a directory"),
+            other => bail!("/{wanted} is a {}, not a regular file", other.label()),
+        }
+    }
+    bail!("too many levels of symbolic links resolving {path}")
+}
+
+/// Stream the located file's bytes into `out`, at most `limit` bytes. Returns the bytes written.
+pub fn copy_to(
+    blobs: &ImageBlobs,
+    at: &FileLocation,
+    out: &mut dyn Write,
+    limit: Option<u64>,
+) -> Result<u64> {
+    let blob = blobs.open_layer(at.layer)?;
+    let (_, stream) = decompress(blob)?;
+    let mut archive = tar::Archive::new(stream);
+    let mut seen = 0;
+    let mut path = String::new();
+    for entry in archive.entries()? {
+        let entry = entry?;
+        normalize(&String::from_utf8_lossy(&entry.path_bytes()), &mut path);
+        if path != at.entry_path || !entry.header().entry_type().is_file() {
+            continue;
+        }
+        seen += 1;
+        if seen < at.occurrence {
+            continue;
+        }
+        let cap = limit.unwrap_or(u64::MAX);
+        let copied = io::copy(&mut entry.take(cap), out)?;
+        if copied != at.size.min(cap) {
+            bail!("truncated layer stream reading /{}", at.entry_path);
+        }
+        return Ok(copied);
+    }
+    bail!("/{} not found in layer {}", at.entry_path, at.layer)
+}
