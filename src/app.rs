@@ -9,10 +9,11 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow};
 use clap::CommandFactory;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{CacheAction, Cli, Command};
 use crate::config::{Output, Settings};
 use crate::load::{self, Loaded, Progress};
 use crate::progress_bar::Bar;
+use crate::source::registry::BlobCache;
 use crate::{content, report};
 
 /// Exit status for a run that failed on bad input or an I/O error.
@@ -30,6 +31,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             man.render(&mut std::io::stdout())?;
             return Ok(0);
         }
+        Some(Command::Cache { action }) => return cache_command(*action),
         Some(Command::Cat { image, path, layer }) => {
             return file_command(&cli, image, path, *layer, None);
         }
@@ -87,6 +89,35 @@ fn load_all(settings: &Settings) -> Result<Vec<Loaded>> {
         out.push(loaded);
     }
     Ok(out)
+}
+
+/// `cache show` and `cache prune`.
+fn cache_command(action: CacheAction) -> Result<u8> {
+    let cache = BlobCache::new(&crate::config::cache_dir());
+    match action {
+        CacheAction::Show => {
+            let entries = cache.entries()?;
+            let total: u64 = entries.iter().map(|(_, s)| s).sum();
+            for (digest, size) in &entries {
+                println!("{:>10}  {digest}", report::escape::human_size(*size));
+            }
+            println!(
+                "{} blobs, {} in {}",
+                entries.len(),
+                report::escape::human_size(total),
+                cache.root().display()
+            );
+        }
+        CacheAction::Prune => {
+            let (files, bytes) = cache.prune()?;
+            println!(
+                "removed {files} blobs, {} from {}",
+                report::escape::human_size(bytes),
+                cache.root().display()
+            );
+        }
+    }
+    Ok(0)
 }
 
 /// `cat` and `export`: load the image (without hashing), locate the file, stream it out.

@@ -60,6 +60,22 @@ pub struct Cli {
     #[arg(long)]
     pub no_hash: bool,
 
+    /// Registry user name (with --password-stdin)
+    #[arg(long, global = true, requires = "password_stdin")]
+    pub username: Option<String>,
+
+    /// Read the registry password from stdin
+    #[arg(long, global = true, requires = "username")]
+    pub password_stdin: bool,
+
+    /// Use plain HTTP for registries (loopback registries may always use it)
+    #[arg(long, global = true, visible_alias = "insecure")]
+    pub plain_http: bool,
+
+    /// Neither read nor fill the blob cache
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
     /// When to use colour
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -80,6 +96,14 @@ pub enum ColorChoice {
     Never,
 }
 
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum CacheAction {
+    /// List cached blobs and their total size
+    Show,
+    /// Remove every cached blob
+    Prune,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print shell completions
@@ -89,6 +113,11 @@ pub enum Command {
     },
     /// Print the man page (roff)
     Man,
+    /// Show or empty the registry blob cache
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
     /// Print a file of the image to stdout (control characters escaped on a terminal)
     Cat {
         /// The image (any form IMAGE takes above)

@@ -9,7 +9,8 @@ use anyhow::{Context, Result, bail};
 use crate::cli::{Cli, ColorChoice};
 use crate::decode::DecodeOptions;
 use crate::load::LoadOptions;
-use crate::source::platform;
+use crate::source::registry::{BlobCache, RegistryOptions, auth};
+use crate::source::{SourceOptions, platform};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
@@ -52,13 +53,26 @@ impl Settings {
             .map(platform::parse)
             .transpose()
             .context("--platform")?;
+        let password = if cli.password_stdin {
+            Some(auth::password_from_stdin()?)
+        } else {
+            None
+        };
         Ok(LoadOptions {
-            platform,
+            source: SourceOptions {
+                platform,
+                temp_dir: cache_dir().join("tmp"),
+                registry: RegistryOptions {
+                    username: cli.username.clone(),
+                    password,
+                    plain_http: cli.plain_http,
+                    cache: (!cli.no_cache).then(|| BlobCache::new(&cache_dir())),
+                },
+            },
             decode: DecodeOptions {
                 hash_contents: !cli.no_hash,
                 ..DecodeOptions::default()
             },
-            temp_dir: cache_dir().join("tmp"),
         })
     }
 

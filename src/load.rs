@@ -3,7 +3,6 @@
 //! the file tree, and analyze. Progress is published through atomics that a UI polls at its own
 //! pace, so the hot loops never wait on a display.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, bail};
@@ -11,26 +10,26 @@ use rayon::prelude::*;
 
 use crate::analysis::{self, Analysis, Merger};
 use crate::decode::{DecodeOptions, decode_layer};
-use crate::model::{Compression, Image, Layer, LayerEntries, Platform, history_for_layers};
-use crate::source::{self, ImageBlobs, ResolvedImage};
+use crate::model::{Compression, Image, Layer, LayerEntries, history_for_layers};
+use crate::source::{self, ImageBlobs, ResolvedImage, SourceOptions};
 
 /// The most layers an image may have (Docker itself stops at 127).
 pub const MAX_LAYERS: usize = 4096;
 
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
-    pub platform: Option<Platform>,
+    pub source: SourceOptions,
     pub decode: DecodeOptions,
-    /// Where stdin or a compressed archive is spooled while it is read.
-    pub temp_dir: PathBuf,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
-            platform: None,
+            source: SourceOptions {
+                temp_dir: std::env::temp_dir(),
+                ..SourceOptions::default()
+            },
             decode: DecodeOptions::default(),
-            temp_dir: std::env::temp_dir(),
         }
     }
 }
@@ -57,7 +56,7 @@ pub struct Loaded {
 
 /// Load and analyze one image.
 pub fn load(input: &str, options: &LoadOptions, progress: &Progress) -> Result<Loaded> {
-    let resolved = source::resolve(input, options.platform.as_ref(), &options.temp_dir)?;
+    let resolved = source::resolve(input, &options.source)?;
     load_resolved(resolved, options, progress)
 }
 

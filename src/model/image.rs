@@ -10,6 +10,7 @@ pub enum SourceKind {
     DockerArchive,
     OciArchive,
     OciLayout,
+    Registry,
 }
 
 impl SourceKind {
@@ -18,6 +19,7 @@ impl SourceKind {
             SourceKind::DockerArchive => "docker-archive",
             SourceKind::OciArchive => "oci-archive",
             SourceKind::OciLayout => "oci-layout",
+            SourceKind::Registry => "registry",
         }
     }
 }

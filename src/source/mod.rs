@@ -8,6 +8,7 @@ pub mod image_config;
 pub mod oci;
 pub mod platform;
 pub mod reference;
+pub mod registry;
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Read};
@@ -59,6 +60,18 @@ pub struct ImageBlobs {
 }
 
 impl ImageBlobs {
+    pub fn new(
+        layers: Vec<LayerRef>,
+        files: Box<dyn ImageFiles>,
+        spool: Option<tempfile::NamedTempFile>,
+    ) -> ImageBlobs {
+        ImageBlobs {
+            layers,
+            files,
+            _spool: spool,
+        }
+    }
+
     /// Stream layer `index`'s blob as stored.
     pub fn open_layer(&self, index: usize) -> Result<Box<dyn Read + Send + '_>> {
         let layer = self
@@ -69,8 +82,19 @@ impl ImageBlobs {
     }
 }
 
+/// How to reach and choose images, from every kind of source.
+#[derive(Debug, Clone, Default)]
+pub struct SourceOptions {
+    pub platform: Option<Platform>,
+    /// Where stdin or a compressed archive is spooled while it is read.
+    pub temp_dir: PathBuf,
+    pub registry: registry::RegistryOptions,
+}
+
 /// Resolve what the user typed into an image ready to decode.
-pub fn resolve(input: &str, platform: Option<&Platform>, temp_dir: &Path) -> Result<ResolvedImage> {
+pub fn resolve(input: &str, options: &SourceOptions) -> Result<ResolvedImage> {
+    let platform = options.platform.as_ref();
+    let temp_dir = options.temp_dir.as_path();
     let mut selection = Selection {
         name: None,
         platform: platform.cloned(),
@@ -97,9 +121,7 @@ pub fn resolve(input: &str, platform: Option<&Platform>, temp_dir: &Path) -> Res
             if reference::looks_like_path(&name) {
                 bail!("no such file or directory");
             }
-            bail!(
-                "no such file or directory, and pulling from registries or engines is not supported yet"
-            );
+            return registry::resolve(input, &name, platform, &options.registry);
         }
     };
     open_path(input, &path, spool, forced, &selection, temp_dir)

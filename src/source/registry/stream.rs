@@ -1,0 +1,144 @@
+//! Registry blobs as [`ImageFiles`]: a cached blob is read (and verified) from disk; otherwise its
+//! download runs as a task on the client's runtime and hands chunks over a bounded channel to the
+//! synchronous decoder, which writes them into the cache as they pass. So the download and the
+//! analysis overlap, memory stays bounded by the channel, and the cache entry appears only once
+//! the whole blob has matched its digest.
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::sync::Arc;
+
+use anyhow::{Result, anyhow};
+use bytes::Bytes;
+use futures_util::StreamExt;
+
+use super::cache::BlobWriter;
+use super::client::RegistryClient;
+use crate::source::files::ImageFiles;
+
+/// Chunks in flight between the download task and the decoder.
+const CHANNEL_CHUNKS: usize = 32;
+
+pub struct RegistryFiles {
+    client: Arc<RegistryClient>,
+    sizes: HashMap<String, u64>,
+}
+
+impl RegistryFiles {
+    pub fn new(client: Arc<RegistryClient>, sizes: HashMap<String, u64>) -> RegistryFiles {
+        RegistryFiles { client, sizes }
+    }
+}
+
+impl ImageFiles for RegistryFiles {
+    fn exists(&self, path: &str) -> bool {
+        self.sizes.contains_key(path)
+    }
+
+    fn size(&self, path: &str) -> Result<u64> {
+        self.sizes
+            .get(path)
+            .copied()
+            .ok_or_else(|| anyhow!("blob {path} is not part of the image"))
+    }
+
+    fn open(&self, digest: &str) -> Result<Box<dyn Read + Send + '_>> {
+        let size = self.size(digest)?;
+        if let Some(cache) = &self.client.cache
+            && let Some(reader) = cache.open(digest, size)
+        {
+            return Ok(reader);
+        }
+        let writer = match &self.client.cache {
+            Some(cache) => Some(cache.writer(digest)?),
+            None => None,
+        };
+        let stream = self.client.blob_stream(digest)?;
+        let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(CHANNEL_CHUNKS);
+        self.client.runtime.spawn(async move {
+            let mut stream = stream.stream;
+            while let Some(chunk) = stream.next().await {
+                let failed = chunk.is_err();
+                if tx.send(chunk).await.is_err() || failed {
+                    break; // the reader is gone, or the download failed
+                }
+            }
+        });
+        Ok(Box::new(DownloadRead {
+            rx,
+            current: Bytes::new(),
+            writer,
+            digest: digest.to_string(),
+            expected: size,
+            received: 0,
+            finished: false,
+        }))
+    }
+}
+
+struct DownloadRead {
+    rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
+    current: Bytes,
+    writer: Option<BlobWriter>,
+    digest: String,
+    expected: u64,
+    received: u64,
+    finished: bool,
+}
+
+impl DownloadRead {
+    fn finish(&mut self) -> io::Result<()> {
+        self.finished = true;
+        if self.received != self.expected {
+            return Err(io::Error::other(format!(
+                "download of blob {} ended after {} of {} bytes",
+                self.digest, self.received, self.expected
+            )));
+        }
+        if let Some(w) = self.writer.take() {
+            w.commit().map_err(|e| io::Error::other(format!("{e:#}")))?;
+        }
+        Ok(())
+    }
+}
+
+impl Read for DownloadRead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            if self.finished {
+                return Ok(0);
+            }
+            match self.rx.blocking_recv() {
+                Some(Ok(chunk)) => {
+                    self.received += chunk.len() as u64;
+                    if self.received > self.expected {
+                        return Err(io::Error::other(format!(
+                            "blob {} is larger than the {} bytes its manifest declares",
+                            self.digest, self.expected
+                        )));
+                    }
+                    if let Some(w) = &mut self.writer {
+                        w.write(&chunk)?;
+                    }
+                    self.current = chunk;
+                }
+                Some(Err(e)) => {
+                    self.finished = true;
+                    self.writer = None;
+                    return Err(io::Error::other(format!(
+                        "downloading blob {}: {e}",
+                        self.digest
+                    )));
+                }
+                None => {
+                    self.finish()?;
+                    return Ok(0);
+                }
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        let _ = self.current.split_to(n);
+        Ok(n)
+    }
+}
