@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
 use crate::analysis::{self, Analysis, Merger};
-use crate::decode::{DecodeOptions, decode_layer};
+use crate::decode::{BlobReadError, DecodeOptions, decode_layer};
 use crate::model::{Compression, Image, Layer, LayerEntries, history_for_layers};
 use crate::source::{self, ImageBlobs, ResolvedImage, SourceOptions};
 
@@ -95,9 +95,22 @@ pub fn load_resolved(
         .enumerate()
         .map(|(i, layer)| {
             let name = layer.digest.as_deref().unwrap_or(&layer.path);
-            let blob = resolved.blobs.files.open(&layer.path)?;
-            let entries = decode_layer(blob, &options.decode, Some(&progress.bytes_read))
-                .with_context(|| format!("layer {i} ({name})"))?;
+            let decode = || {
+                let blob = resolved.blobs.files.open(&layer.path)?;
+                decode_layer(blob, &options.decode, Some(&progress.bytes_read))
+            };
+            // A cached blob found corrupt is removed: the second read fetches it anew.
+            let entries = match decode() {
+                Err(e)
+                    if e.downcast_ref::<BlobReadError>()
+                        .is_some_and(|b| b.corrupt_cache)
+                        || resolved.blobs.files.discard_if_corrupt(&layer.path) =>
+                {
+                    decode()
+                }
+                other => other,
+            }
+            .with_context(|| format!("layer {i} ({name})"))?;
             progress.layers_done.fetch_add(1, Ordering::Relaxed);
             Ok(entries)
         })

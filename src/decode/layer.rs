@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context, Result, bail};
 use tar::EntryType;
 
+use super::BlobReadError;
 use super::compression::decompress;
 use super::paths::{Whiteout, normalize, whiteout};
 use crate::model::{EntryKind, LayerEntries, RawEntry};
@@ -95,10 +96,13 @@ pub fn decode_layer(
 
 /// Turn low-level I/O errors into what they mean for a layer.
 fn describe(err: anyhow::Error) -> anyhow::Error {
-    if let Some(io) = err.downcast_ref::<io::Error>()
-        && io.kind() == io::ErrorKind::UnexpectedEof
-    {
-        return anyhow::anyhow!("truncated layer stream ({io})");
+    if let Some(io) = err.downcast_ref::<io::Error>() {
+        if let Some(source) = BlobReadError::from_io(io) {
+            return source.clone().into();
+        }
+        if io.kind() == io::ErrorKind::UnexpectedEof {
+            return anyhow::anyhow!("truncated layer stream ({io})");
+        }
     }
     err
 }
@@ -110,7 +114,9 @@ fn walk_tar(stream: impl Read, options: &DecodeOptions, layer: &mut LayerEntries
     let entries = archive.entries().context("not a tar stream")?;
     for entry in entries {
         let mut entry = entry.map_err(|e| {
-            if e.kind() == io::ErrorKind::UnexpectedEof {
+            if let Some(source) = BlobReadError::from_io(&e) {
+                anyhow::Error::new(source.clone())
+            } else if e.kind() == io::ErrorKind::UnexpectedEof {
                 anyhow::anyhow!("truncated layer stream")
             } else {
                 anyhow::anyhow!("corrupt tar entry: {e}")

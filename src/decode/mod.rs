@@ -6,3 +6,29 @@ pub mod layer;
 pub mod paths;
 
 pub use layer::{DecodeOptions, Limits, decode_layer};
+
+/// An error from where a blob's bytes come from (a download, the cache), as opposed to an error in
+/// the bytes themselves. Sources return it inside `io::Error`; the decoder passes it on unchanged so
+/// the message names the real cause.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct BlobReadError {
+    pub message: String,
+    /// A cached copy was found corrupt (and removed): reading again fetches a fresh one.
+    pub corrupt_cache: bool,
+}
+
+impl BlobReadError {
+    pub fn io(message: String, corrupt_cache: bool) -> std::io::Error {
+        std::io::Error::other(BlobReadError {
+            message,
+            corrupt_cache,
+        })
+    }
+
+    /// The source error carried by an I/O error, if it carries one.
+    pub fn from_io(err: &std::io::Error) -> Option<&BlobReadError> {
+        err.get_ref()
+            .and_then(|e| e.downcast_ref::<BlobReadError>())
+    }
+}

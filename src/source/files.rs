@@ -25,6 +25,12 @@ pub trait ImageFiles: Send + Sync {
     /// Stream the file at `path`.
     fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>>;
 
+    /// After a failed read: whether `path` came from a local copy that turned out corrupt and has
+    /// been removed, so reading it again is worth a try.
+    fn discard_if_corrupt(&self, _path: &str) -> bool {
+        false
+    }
+
     /// Read a small (metadata) file whole.
     fn read_small(&self, path: &str) -> Result<Vec<u8>> {
         let size = self.size(path)?;

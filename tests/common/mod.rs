@@ -366,3 +366,4 @@ pub fn dive_fixture(name: &str) -> Option<PathBuf> {
     eprintln!("SKIPPED: fixture {} not found", p.display());
     None
 }
+pub mod services;

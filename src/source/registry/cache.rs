@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
+use crate::decode::BlobReadError;
+
 #[derive(Debug, Clone)]
 pub struct BlobCache {
     root: PathBuf,
@@ -66,6 +68,34 @@ impl BlobCache {
             path,
             done: false,
         }))
+    }
+
+    /// Hash a cached blob; if it does not match its digest, remove it and say so.
+    pub fn discard_if_corrupt(&self, digest: &str) -> bool {
+        let Some(path) = self.path_of(digest) else {
+            return false;
+        };
+        let Ok(mut file) = File::open(&path) else {
+            return false;
+        };
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut failed = false;
+        loop {
+            match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => hasher.update(&buf[..n]),
+                Err(_) => {
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        if failed || format!("sha256:{}", hex(&hasher.finalize())) != digest {
+            let _ = std::fs::remove_file(&path);
+            return true;
+        }
+        false
     }
 
     /// Start writing a blob: bytes go to a temporary file that [`BlobWriter::commit`] moves into
@@ -165,9 +195,13 @@ impl Read for VerifyingRead {
             let got = format!("sha256:{}", hex(&self.hasher.clone().finalize()));
             if got != self.digest {
                 let _ = std::fs::remove_file(&self.path);
-                return Err(io::Error::other(CorruptCacheEntry {
-                    digest: self.digest.clone(),
-                }));
+                return Err(BlobReadError::io(
+                    CorruptCacheEntry {
+                        digest: self.digest.clone(),
+                    }
+                    .to_string(),
+                    true,
+                ));
             }
         }
         Ok(n)

@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 
 use super::cache::BlobWriter;
 use super::client::RegistryClient;
+use crate::decode::BlobReadError;
 use crate::source::files::ImageFiles;
 
 /// Chunks in flight between the download task and the decoder.
@@ -40,6 +41,13 @@ impl ImageFiles for RegistryFiles {
             .get(path)
             .copied()
             .ok_or_else(|| anyhow!("blob {path} is not part of the image"))
+    }
+
+    fn discard_if_corrupt(&self, digest: &str) -> bool {
+        self.client
+            .cache
+            .as_ref()
+            .is_some_and(|c| c.discard_if_corrupt(digest))
     }
 
     fn open(&self, digest: &str) -> Result<Box<dyn Read + Send + '_>> {
@@ -90,13 +98,17 @@ impl DownloadRead {
     fn finish(&mut self) -> io::Result<()> {
         self.finished = true;
         if self.received != self.expected {
-            return Err(io::Error::other(format!(
-                "download of blob {} ended after {} of {} bytes",
-                self.digest, self.received, self.expected
-            )));
+            return Err(BlobReadError::io(
+                format!(
+                    "download of blob {} ended after {} of {} bytes",
+                    self.digest, self.received, self.expected
+                ),
+                false,
+            ));
         }
         if let Some(w) = self.writer.take() {
-            w.commit().map_err(|e| io::Error::other(format!("{e:#}")))?;
+            w.commit()
+                .map_err(|e| BlobReadError::io(format!("{e:#}"), false))?;
         }
         Ok(())
     }
@@ -112,10 +124,13 @@ impl Read for DownloadRead {
                 Some(Ok(chunk)) => {
                     self.received += chunk.len() as u64;
                     if self.received > self.expected {
-                        return Err(io::Error::other(format!(
-                            "blob {} is larger than the {} bytes its manifest declares",
-                            self.digest, self.expected
-                        )));
+                        return Err(BlobReadError::io(
+                            format!(
+                                "blob {} is larger than the {} bytes its manifest declares",
+                                self.digest, self.expected
+                            ),
+                            false,
+                        ));
                     }
                     if let Some(w) = &mut self.writer {
                         w.write(&chunk)?;
@@ -125,10 +140,10 @@ impl Read for DownloadRead {
                 Some(Err(e)) => {
                     self.finished = true;
                     self.writer = None;
-                    return Err(io::Error::other(format!(
-                        "downloading blob {}: {e}",
-                        self.digest
-                    )));
+                    return Err(BlobReadError::io(
+                        format!("downloading blob {}: {e}", self.digest),
+                        false,
+                    ));
                 }
                 None => {
                     self.finish()?;

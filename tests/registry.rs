@@ -1,0 +1,411 @@
+//! Pulling from a real registry (Debian's docker-registry on loopback): the same numbers as the
+//! archive, basic auth, platform choice in a pushed index, the blob cache, and faults — a blob
+//! corrupted in the registry's storage, a connection cut mid-blob, a registry that is gone.
+
+mod common;
+use common::services::{CuttingProxy, Registry, require};
+use common::*;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn sample(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-images")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn imgscope(cache: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .args(args)
+        .env("XDG_CACHE_HOME", cache)
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn summary(v: &serde_json::Value) -> (u64, u64, u64, String, usize) {
+    let i = &v["images"][0];
+    (
+        i["size_bytes"].as_u64().unwrap(),
+        i["compressed_size_bytes"].as_u64().unwrap(),
+        i["waste"]["reclaimable_bytes"].as_u64().unwrap(),
+        format!("{:.12}", i["waste"]["efficiency"].as_f64().unwrap()),
+        i["layers"].as_array().unwrap().len(),
+    )
+}
+
+fn cached_blobs(cache: &Path) -> Vec<String> {
+    let dir = cache.join("imgscope/blobs/sha256");
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn anonymous_pull_matches_the_archive_and_fills_the_cache() {
+    let Some(reg) = Registry::start("") else {
+        return;
+    };
+    if !reg.push(
+        &format!("oci-archive:{}", sample("busybox-app.oci.tar")),
+        "sample/app:1",
+        None,
+    ) {
+        return;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{}/sample/app:1", reg.addr());
+    let remote = json_of(&imgscope(cache.path(), &["--json", &reference]));
+    let local = json_of(&imgscope(
+        cache.path(),
+        &["--json", &sample("busybox-app.oci.tar")],
+    ));
+    assert_eq!(summary(&remote), summary(&local));
+    assert_eq!(remote["images"][0]["source"], "registry");
+    assert_eq!(
+        remote["images"][0]["manifest_digest"],
+        local["images"][0]["manifest_digest"]
+    );
+    // Every layer blob is now cached, each file named by its digest.
+    let mut blobs = cached_blobs(cache.path());
+    blobs.sort();
+    let mut layers: Vec<String> = remote["images"][0]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["digest"].as_str().unwrap()[7..].to_string())
+        .collect();
+    layers.sort();
+    layers.dedup();
+    assert_eq!(blobs, layers);
+    // A cache entry altered on disk is detected, removed and fetched again.
+    let victim = cache.path().join("imgscope/blobs/sha256").join(&blobs[0]);
+    let good = std::fs::read(&victim).unwrap();
+    let mut bad = good.clone();
+    let n = bad.len();
+    bad[n / 2] ^= 0x55;
+    std::fs::write(&victim, &bad).unwrap();
+    let again = json_of(&imgscope(cache.path(), &["--json", &reference]));
+    assert_eq!(summary(&again), summary(&local));
+    assert_eq!(std::fs::read(&victim).unwrap(), good);
+    // A second look downloads no layer: with the layer blobs gone from the registry's storage,
+    // it still works from the cache (the manifest, whose tag may move, is always asked for).
+    for l in remote["images"][0]["layers"].as_array().unwrap() {
+        let _ = std::fs::remove_file(reg.blob_path(l["digest"].as_str().unwrap()));
+    }
+    let again = json_of(&imgscope(
+        cache.path(),
+        &["--json", &format!("docker://{reference}")],
+    ));
+    assert_eq!(summary(&again), summary(&local));
+    let out = imgscope(cache.path(), &["--json", "--no-cache", &reference]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "without the cache the missing blobs are an error"
+    );
+}
+
+#[test]
+fn missing_tag_and_unreachable_registry_are_clear_errors() {
+    let Some(reg) = Registry::start("") else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let out = imgscope(
+        cache.path(),
+        &["--json", &format!("{}/nope/app:9", reg.addr())],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nope/app:9 not found"), "{err}");
+    let port = common::services::free_port();
+    let out = imgscope(
+        cache.path(),
+        &["--json", &format!("127.0.0.1:{port}/x/y:1")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot connect"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn basic_auth_with_password_stdin_and_docker_config() {
+    let Some(htpasswd) = require("htpasswd") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("htpasswd");
+    let out = Command::new(htpasswd)
+        .args(["-Bbn", "tester", "s3cr3t-pw"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::write(&users, &out.stdout).unwrap();
+    let auth = format!(
+        "auth:\n  htpasswd:\n    realm: imgscope-test\n    path: {}\n",
+        users.display()
+    );
+    let Some(reg) = Registry::start(&auth) else {
+        return;
+    };
+    if !reg.push(
+        &format!("docker-archive:{}", sample("busybox-app.docker.tar")),
+        "private/app:1",
+        Some("tester:s3cr3t-pw"),
+    ) {
+        return;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{}/private/app:1", reg.addr());
+
+    // No credentials: a clear 401 that says how to log in.
+    let out = imgscope(cache.path(), &["--json", "--no-cache", &reference]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("access denied") && err.contains("docker login"),
+        "{err}"
+    );
+
+    // --username with --password-stdin.
+    let mut child = Command::new(bin())
+        .args([
+            "--json",
+            "--no-cache",
+            "--username",
+            "tester",
+            "--password-stdin",
+            &reference,
+        ])
+        .env("XDG_CACHE_HOME", cache.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"s3cr3t-pw\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let v = json_of(&out);
+    assert!(v["images"][0]["size_bytes"].as_u64().unwrap() > 0);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("s3cr3t"));
+
+    // A docker config.json with an inline auth for this registry.
+    let docker_dir = dir.path().join("docker");
+    std::fs::create_dir(&docker_dir).unwrap();
+    let b64 = base64_encode(b"tester:s3cr3t-pw");
+    std::fs::write(
+        docker_dir.join("config.json"),
+        format!(r#"{{"auths":{{"{}":{{"auth":"{b64}"}}}}}}"#, reg.addr()),
+    )
+    .unwrap();
+    let out = Command::new(bin())
+        .args(["--json", "--no-cache", &reference])
+        .env("XDG_CACHE_HOME", cache.path())
+        .env("DOCKER_CONFIG", &docker_dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    json_of(&out);
+
+    // A wrong password never shows up in what imgscope prints, at any verbosity.
+    let mut child = Command::new(bin())
+        .args([
+            "-vv",
+            "--json",
+            "--no-cache",
+            "--username",
+            "tester",
+            "--password-stdin",
+            &reference,
+        ])
+        .env("XDG_CACHE_HOME", cache.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"wrong-Pa55word\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("access denied"), "{all}");
+    assert!(!all.contains("wrong-Pa55word"), "{all}");
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn multi_platform_index_from_the_registry() {
+    let Some(reg) = Registry::start("") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let amd = vec![layer(&[file("amd", 1000, 1)], Comp::Gzip, "A")];
+    let arm = vec![layer(&[file("arm", 2000, 2)], Comp::Gzip, "B")];
+    let layout = dir.path().join("multi");
+    write_dir(
+        &layout,
+        &oci_layout_files(&[("amd64", &amd), ("arm64", &arm)], "multi"),
+    );
+    if !reg.push(
+        &format!("oci:{}:multi", layout.display()),
+        "multi/app:1",
+        None,
+    ) {
+        return;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{}/multi/app:1", reg.addr());
+    let v = json_of(&imgscope(
+        cache.path(),
+        &["--json", "--platform", "linux/arm64", &reference],
+    ));
+    assert_eq!(v["images"][0]["size_bytes"], 2000);
+    let v = json_of(&imgscope(
+        cache.path(),
+        &["--json", "--platform", "linux/amd64", &reference],
+    ));
+    assert_eq!(v["images"][0]["size_bytes"], 1000);
+    let out = imgscope(
+        cache.path(),
+        &["--json", "--platform", "linux/riscv64", &reference],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("available: linux/amd64, linux/arm64"));
+}
+
+#[test]
+fn corrupted_blob_in_the_registry_is_detected_and_never_cached() {
+    let Some(reg) = Registry::start("") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let l = vec![layer(
+        &[file("big", 300_000, 7), file("other", 1000, 8)],
+        Comp::Gzip,
+        "A",
+    )];
+    let layout = dir.path().join("one");
+    write_dir(&layout, &oci_layout_files(&[("amd64", &l)], "one"));
+    if !reg.push(
+        &format!("oci:{}:one", layout.display()),
+        "corrupt/app:1",
+        None,
+    ) {
+        return;
+    }
+    // Flip bytes of the layer blob inside the registry's storage.
+    let digest = sha256(&l[0].blob);
+    let path = reg.blob_path(&digest);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let n = bytes.len();
+    bytes[n - 20] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let out = imgscope(
+        cache.path(),
+        &["--json", &format!("{}/corrupt/app:1", reg.addr())],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&digest) && err.contains("Invalid digest"),
+        "{err}"
+    );
+    assert!(!err.contains("corrupt tar"), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        cached_blobs(cache.path())
+            .iter()
+            .all(|b| !b.starts_with('.') && !digest.ends_with(b.as_str())),
+        "{:?}",
+        cached_blobs(cache.path())
+    );
+}
+
+#[test]
+fn connection_cut_mid_blob_is_a_clean_error_with_no_partial_cache_entry() {
+    let Some(reg) = Registry::start("") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Incompressible content, so the blob is large.
+    let mut noise = Vec::with_capacity(2_000_000);
+    let mut x: u32 = 12345;
+    for _ in 0..2_000_000 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        noise.push(x as u8);
+    }
+    let l = vec![layer(&[E::File("noise".into(), noise)], Comp::Gzip, "A")];
+    let layout = dir.path().join("big");
+    write_dir(&layout, &oci_layout_files(&[("amd64", &l)], "big"));
+    if !reg.push(&format!("oci:{}:big", layout.display()), "cut/app:1", None) {
+        return;
+    }
+    let proxy = CuttingProxy::start(reg.port, 500_000);
+    let cache = tempfile::tempdir().unwrap();
+    let out = imgscope(
+        cache.path(),
+        &["--json", &format!("127.0.0.1:{}/cut/app:1", proxy.port)],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        cached_blobs(cache.path()).is_empty(),
+        "{:?}",
+        cached_blobs(cache.path())
+    );
+}
