@@ -88,33 +88,42 @@ pub fn load_resolved(
         .bytes_total
         .store(sizes.iter().sum(), Ordering::Relaxed);
 
-    let decoded: Vec<LayerEntries> = resolved
-        .blobs
-        .layers
-        .par_iter()
-        .enumerate()
-        .map(|(i, layer)| {
-            let name = layer.digest.as_deref().unwrap_or(&layer.path);
-            let decode = || {
-                let blob = resolved.blobs.files.open(&layer.path)?;
-                decode_layer(blob, &options.decode, Some(&progress.bytes_read))
-            };
-            // A cached blob found corrupt is removed: the second read fetches it anew.
-            let entries = match decode() {
-                Err(e)
-                    if e.downcast_ref::<BlobReadError>()
-                        .is_some_and(|b| b.corrupt_cache)
-                        || resolved.blobs.files.discard_if_corrupt(&layer.path) =>
-                {
-                    decode()
+    let decode_all = || {
+        resolved
+            .blobs
+            .layers
+            .par_iter()
+            .enumerate()
+            .map(|(i, layer)| {
+                let name = layer.digest.as_deref().unwrap_or(&layer.path);
+                let decode = || {
+                    let blob = resolved.blobs.files.open(&layer.path)?;
+                    decode_layer(blob, &options.decode, Some(&progress.bytes_read))
+                };
+                // A cached blob found corrupt is removed: the second read fetches it anew.
+                let entries = match decode() {
+                    Err(e)
+                        if e.downcast_ref::<BlobReadError>()
+                            .is_some_and(|b| b.corrupt_cache)
+                            || resolved.blobs.files.discard_if_corrupt(&layer.path) =>
+                    {
+                        decode()
+                    }
+                    other => other,
                 }
-                other => other,
-            }
-            .with_context(|| format!("layer {i} ({name})"))?;
-            progress.layers_done.fetch_add(1, Ordering::Relaxed);
-            Ok(entries)
-        })
-        .collect::<Result<_>>()?;
+                .with_context(|| format!("layer {i} ({name})"))?;
+                progress.layers_done.fetch_add(1, Ordering::Relaxed);
+                Ok(entries)
+            })
+            .collect::<Result<Vec<LayerEntries>>>()
+    };
+    let decoded = match resolved.blobs.files.preferred_parallelism() {
+        Some(threads) => rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()?
+            .install(decode_all)?,
+        None => decode_all()?,
+    };
     progress.analyzing.store(true, Ordering::Relaxed);
 
     let histories = history_for_layers(&resolved.config.history, layer_count);

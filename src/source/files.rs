@@ -25,6 +25,12 @@ pub trait ImageFiles: Send + Sync {
     /// Stream the file at `path`.
     fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>>;
 
+    /// How many blobs are worth reading at once, when it is not the number of cores (a network
+    /// source waits on the network more than on the CPU).
+    fn preferred_parallelism(&self) -> Option<usize> {
+        None
+    }
+
     /// After a failed read: whether `path` came from a local copy that turned out corrupt and has
     /// been removed, so reading it again is worth a try.
     fn discard_if_corrupt(&self, _path: &str) -> bool {

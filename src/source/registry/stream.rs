@@ -19,6 +19,8 @@ use crate::source::files::ImageFiles;
 
 /// Chunks in flight between the download task and the decoder.
 const CHANNEL_CHUNKS: usize = 32;
+/// Layers downloaded (and decoded) at once.
+const DOWNLOADS_AT_ONCE: usize = 4;
 
 pub struct RegistryFiles {
     client: Arc<RegistryClient>,
@@ -41,6 +43,10 @@ impl ImageFiles for RegistryFiles {
             .get(path)
             .copied()
             .ok_or_else(|| anyhow!("blob {path} is not part of the image"))
+    }
+
+    fn preferred_parallelism(&self) -> Option<usize> {
+        Some(DOWNLOADS_AT_ONCE.max(rayon::current_num_threads()))
     }
 
     fn discard_if_corrupt(&self, digest: &str) -> bool {
