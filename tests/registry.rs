@@ -409,3 +409,67 @@ fn connection_cut_mid_blob_is_a_clean_error_with_no_partial_cache_entry() {
         cached_blobs(cache.path())
     );
 }
+
+#[test]
+fn bearer_token_flow_with_a_token_issuer() {
+    if require("openssl").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = common::token_issuer::TokenIssuer::start(dir.path(), "tok-user", "tok-s3cret");
+    let Some(reg) = Registry::start(&issuer.registry_auth_yaml()) else {
+        return;
+    };
+    if !reg.push(
+        &format!("oci-archive:{}", sample("busybox-app.oci.tar")),
+        "token/app:1",
+        Some("tok-user:tok-s3cret"),
+    ) {
+        return;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{}/token/app:1", reg.addr());
+    // Anonymous: the issuer refuses, so the registry's 401 stands.
+    let out = imgscope(cache.path(), &["--json", &reference]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("access denied"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // With credentials: challenge → token from the issuer → pull.
+    let before = issuer.issued.load(std::sync::atomic::Ordering::Relaxed);
+    let mut child = Command::new(bin())
+        .args([
+            "--json",
+            "--username",
+            "tok-user",
+            "--password-stdin",
+            &reference,
+        ])
+        .env("XDG_CACHE_HOME", cache.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"tok-s3cret\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let remote = json_of(&out);
+    let local = json_of(&imgscope(
+        cache.path(),
+        &["--json", &sample("busybox-app.oci.tar")],
+    ));
+    assert_eq!(summary(&remote), summary(&local));
+    assert!(
+        issuer.issued.load(std::sync::atomic::Ordering::Relaxed) > before,
+        "no token was issued"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("tok-s3cret"));
+}

@@ -367,3 +367,4 @@ pub fn dive_fixture(name: &str) -> Option<PathBuf> {
     None
 }
 pub mod services;
+pub mod token_issuer;
