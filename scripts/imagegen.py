@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
-import io
 import json
 import math
 import os
@@ -280,7 +279,8 @@ def normalize_entries(entries):
             if typ == "hardlink":
                 link = _norm_path(link)
             base.update(name=path, tartype=_TARTYPE[typ], linkname=link,
-                        mode=e.get("mode", 0o777 if typ == "symlink" else 0o644))
+                        mode=e.get("mode", 0o777 if typ == "symlink" else 0o644),
+                        _given=("mode",) if "mode" in e else ())
         elif typ == "whiteout":
             d, _, b = path.rpartition("/")
             if not b.startswith(".wh."):
@@ -314,6 +314,9 @@ def normalize_entries(entries):
             items[parent] = dict(path=parent, type="dir", name=parent + "/", tartype=tarfile.DIRTYPE,
                                  mode=0o755, mtime=EPOCH, uid=0, gid=0, size=0,
                                  chunks=lambda: (), ident=None, linkname="", auto=True)
+    for it in items.values():  # a hardlink header carries its target's mode
+        if it["type"] == "hardlink" and it["linkname"] in items and "mode" not in it.get("_given", ()):
+            it["mode"] = items[it["linkname"]]["mode"]
     out = sorted(items.values(), key=lambda it: it["path"].split("/"))
     # hardlinks must follow their target when the target is in this layer
     index = {it["path"]: i for i, it in enumerate(out)}
