@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow};
 use clap::CommandFactory;
 
-use crate::cli::{CacheAction, Cli, Command};
+use crate::cli::{CacheAction, Cli, Command, DiffFormat, ReportFormat};
 use crate::config::{Output, Settings};
 use crate::load::{self, Loaded, Progress};
 use crate::progress_bar::Bar;
@@ -18,6 +18,8 @@ use crate::{content, report};
 
 /// Exit status for a run that failed on bad input or an I/O error.
 pub const EXIT_ERROR: u8 = 2;
+/// Exit status for a gated run in which a rule failed.
+pub const EXIT_GATE_FAILED: u8 = 1;
 
 pub fn run(cli: Cli) -> Result<u8> {
     match &cli.command {
@@ -43,28 +45,88 @@ pub fn run(cli: Cli) -> Result<u8> {
         }) => {
             return file_command(&cli, image, path, *layer, Some(dest));
         }
+        Some(Command::Diff {
+            old,
+            new,
+            json,
+            format,
+            no_hash,
+        }) => {
+            let format = match (json, format) {
+                (true, _) => DiffFormat::Json,
+                (false, f) => f.unwrap_or(DiffFormat::Text),
+            };
+            return diff_command(&cli, old, new, format, *no_hash);
+        }
+        Some(Command::Report {
+            image,
+            format,
+            no_hash,
+        }) => {
+            return report_command(&cli, image, *format, *no_hash);
+        }
         None => {}
     }
     let settings = Settings::from_cli(&cli)?;
+    if settings.output == Output::Interactive {
+        crate::tui::run(
+            settings.images.clone(),
+            settings.load.clone(),
+            settings.color,
+        )?;
+        return Ok(0);
+    }
     let loaded = load_all(&settings)?;
+    if let Some(plan) = &settings.gate {
+        return gate_run(&settings, plan, &loaded);
+    }
+    let set = set_analysis(&loaded);
+    let json = || -> Result<String> {
+        let mut s =
+            serde_json::to_string_pretty(&report::json::report_with_set(&loaded, set.as_ref()))?;
+        s.push('\n');
+        Ok(s)
+    };
     if let Some(path) = &settings.json_out {
-        write_atomically(path, report::json::to_string(&loaded)?.as_bytes())
+        write_atomically(path, json()?.as_bytes())
             .with_context(|| format!("{}", path.display()))?;
     }
     let mut stdout = std::io::stdout().lock();
     match settings.output {
-        Output::Json => stdout.write_all(report::json::to_string(&loaded)?.as_bytes())?,
+        Output::Json => stdout.write_all(json()?.as_bytes())?,
         Output::Text | Output::Interactive => {
-            for (i, l) in loaded.iter().enumerate() {
-                if i > 0 {
-                    writeln!(stdout)?;
+            if let Some(set) = &set {
+                stdout.write_all(report::sharing::summary(set).as_bytes())?;
+                if loaded.len() > MAX_TEXT_SUMMARIES {
+                    writeln!(stdout, "\n(per-image details: --json)")?;
                 }
-                stdout.write_all(report::text::summary(&l.image, &l.analysis).as_bytes())?;
+            }
+            if loaded.len() <= MAX_TEXT_SUMMARIES {
+                for (i, l) in loaded.iter().enumerate() {
+                    if i > 0 || set.is_some() {
+                        writeln!(stdout)?;
+                    }
+                    stdout.write_all(report::text::summary(&l.image, &l.analysis).as_bytes())?;
+                }
             }
         }
     }
     stdout.flush()?;
     Ok(0)
+}
+
+/// With more images than this, the text output shows the set only.
+const MAX_TEXT_SUMMARIES: usize = 4;
+
+/// The analysis of the set, when there are two images or more.
+fn set_analysis(loaded: &[Loaded]) -> Option<crate::analysis::set::SetAnalysis> {
+    (loaded.len() >= 2).then(|| {
+        let images: Vec<_> = loaded
+            .iter()
+            .map(|l| (&l.image, Some(&l.analysis)))
+            .collect();
+        crate::analysis::set::analyze(&images)
+    })
 }
 
 fn load_all(settings: &Settings) -> Result<Vec<Loaded>> {
@@ -206,4 +268,127 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Load an image for `diff` or `report`, errors named by the input.
+fn load_named(cli: &Cli, input: &str, no_hash: bool) -> Result<Loaded> {
+    let mut options = Settings::load_options(cli)?;
+    options.decode.hash_contents = !no_hash;
+    // A diff tells changed content from unchanged by hash: every file needs one.
+    options.hash_all_files = true;
+    load::load(input, &options, &Progress::default())
+        .map_err(|e| anyhow!("{}: {e:#}", report::escape::escape_control(input)))
+}
+
+/// Gating: evaluate the rules on every image (against the baseline, if any), print the verdicts
+/// (or the JSON report carrying them), append the Markdown summary, and exit 1 if a rule failed.
+fn gate_run(settings: &Settings, plan: &crate::gate::GatePlan, loaded: &[Loaded]) -> Result<u8> {
+    use crate::gate::{Subject, Verdict, evaluate};
+    let baseline = match &plan.baseline {
+        Some(input) => Some(
+            load::load(input, &settings.load, &Progress::default()).map_err(|e| {
+                anyhow!(
+                    "--baseline {}: {e:#}",
+                    report::escape::escape_control(input)
+                )
+            })?,
+        ),
+        None => None,
+    };
+    fn subject(l: &Loaded) -> Subject<'_> {
+        Subject {
+            image: &l.image,
+            analysis: &l.analysis,
+        }
+    }
+    let evaluations: Vec<_> = loaded
+        .iter()
+        .map(|l| {
+            evaluate(
+                &plan.rules,
+                &plan.files,
+                subject(l),
+                baseline.as_ref().map(subject),
+            )
+        })
+        .collect();
+    if let Some(path) = &settings.json_out {
+        let json = report::json::to_string_with_gates(loaded, &evaluations)?;
+        write_atomically(path, json.as_bytes()).with_context(|| format!("{}", path.display()))?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    match settings.output {
+        Output::Json => {
+            let json = report::json::to_string_with_gates(loaded, &evaluations)?;
+            stdout.write_all(json.as_bytes())?;
+        }
+        Output::Text | Output::Interactive => {
+            for (i, (l, e)) in loaded.iter().zip(&evaluations).enumerate() {
+                if i > 0 {
+                    writeln!(stdout)?;
+                }
+                stdout.write_all(report::gate_output::text(&l.image, e).as_bytes())?;
+                if plan.github {
+                    stdout.write_all(
+                        report::gate_output::github_annotations(&l.image, e).as_bytes(),
+                    )?;
+                }
+            }
+        }
+    }
+    stdout.flush()?;
+    if let Some(path) = &plan.summary {
+        let markdown: String = loaded
+            .iter()
+            .zip(&evaluations)
+            .map(|(l, e)| report::markdown::gate_summary(&l.image, e))
+            .collect();
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("{}", path.display()))?;
+        file.write_all(markdown.as_bytes())
+            .with_context(|| format!("{}", path.display()))?;
+    }
+    let failed = evaluations.iter().any(|e| e.verdict() == Verdict::Fail);
+    Ok(if failed { EXIT_GATE_FAILED } else { 0 })
+}
+
+/// `imgscope diff OLD NEW`.
+fn diff_command(cli: &Cli, old: &str, new: &str, format: DiffFormat, no_hash: bool) -> Result<u8> {
+    if old == "-" && new == "-" {
+        anyhow::bail!("stdin (-) can be read only once");
+    }
+    let old = load_named(cli, old, no_hash)?;
+    let new = load_named(cli, new, no_hash)?;
+    fn side(l: &Loaded) -> crate::diff::Side<'_> {
+        crate::diff::Side {
+            image: &l.image,
+            analysis: &l.analysis,
+        }
+    }
+    let d = crate::diff::diff(side(&old), side(&new));
+    let text = match format {
+        DiffFormat::Text => report::diff_text::diff(&old.image, &new.image, &d),
+        DiffFormat::Json => report::json::diff_to_string(&old.image, &new.image, &d)?,
+        DiffFormat::Markdown => report::markdown::diff(&old.image, &new.image, &d),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(0)
+}
+
+/// `imgscope report IMAGE --format markdown|html`.
+fn report_command(cli: &Cli, image: &str, format: ReportFormat, no_hash: bool) -> Result<u8> {
+    let loaded = load_named(cli, image, no_hash)?;
+    let text = match format {
+        ReportFormat::Markdown => report::markdown::image_report(&loaded.image, &loaded.analysis),
+        ReportFormat::Html => report::html::report(&loaded.image, &loaded.analysis),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(0)
 }

@@ -11,11 +11,17 @@ Examples:
   docker save app:1 | imgscope -           read an archive from stdin
   imgscope oci:./layout:v1                 an OCI layout directory, ref name v1
   imgscope oci-archive:app.oci.tar         an OCI layout in a tar
+  imgscope redis:7.2                       a local engine's image, else the registry's
+  imgscope docker://ghcr.io/org/app:1      the registry only, no daemon needed
+  imgscope podman:localhost/app:dev        Podman's image (docker-daemon: for Docker's)
   imgscope docker-archive:all.tar:app:1    one image of an archive holding several
   imgscope --json app.tar | jq .images[0].waste.reclaimable_bytes
   imgscope --json-out report.json app.tar  write the report to a file
   imgscope cat app.tar /etc/os-release     print a file of the image
   imgscope export app.tar /app/bin/server ./server
+  imgscope --ci --max-size 150MB app.tar   gate a CI build on the image's size
+  imgscope diff old.tar new.tar            what a change did to an image
+  imgscope report app.tar --format html    a one-file report for a review
 ";
 
 #[derive(Debug, Parser)]
@@ -39,6 +45,10 @@ pub struct Cli {
     /// docker-archive:PATH[:NAME:TAG], oci:DIR[:REF], oci-archive:PATH[:REF]
     #[arg(value_name = "IMAGE")]
     pub images: Vec<String>,
+
+    /// Read more images from FILE, one reference per line (blank lines and # comments skipped)
+    #[arg(long, value_name = "FILE")]
+    pub images_from: Option<PathBuf>,
 
     /// Print the JSON report to stdout
     #[arg(long)]
@@ -76,6 +86,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub no_cache: bool,
 
+    /// Where a bare reference (app:1) is looked for: a local engine, then the registry (auto)
+    #[arg(long, global = true, value_enum, default_value_t = SourceChoice::Auto)]
+    pub source: SourceChoice,
+
     /// When to use colour
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -87,6 +101,45 @@ pub struct Cli {
     /// Print timings and details to stderr
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// Output format: text, json (as --json), or github (gate results with ::error annotations)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<OutputFormat>,
+
+    #[command(flatten)]
+    pub gate: crate::gate::GateArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    /// Gate results plus GitHub Actions `::error` annotations for failed rules
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    /// A compact table for a pull-request comment, the full lists collapsed
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Markdown,
+    /// One self-contained file: inline CSS, no scripts, no external assets
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceChoice {
+    Auto,
+    Docker,
+    Podman,
+    Registry,
+    Archive,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -135,5 +188,33 @@ pub enum Command {
         dest: std::path::PathBuf,
         #[arg(long)]
         layer: Option<usize>,
+    },
+    /// Compare two images: layers, directories and files added, removed, grown and shrunk, by
+    /// impact, and the reclaimable bytes the new image introduced
+    Diff {
+        /// The old image (any form IMAGE takes above)
+        old: String,
+        /// The new image
+        new: String,
+        /// Print the diff as JSON (as --format json)
+        #[arg(long, conflicts_with = "format")]
+        json: bool,
+        /// text, json, or markdown (a pull-request comment)
+        #[arg(long, value_enum)]
+        format: Option<DiffFormat>,
+        /// Do not hash file contents (faster; same-size edits go unseen)
+        #[arg(long)]
+        no_hash: bool,
+    },
+    /// Print a one-file report of an image to attach to a review: Markdown, or HTML with the
+    /// layer bars and the file tree
+    Report {
+        /// The image (any form IMAGE takes above)
+        image: String,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+        format: ReportFormat,
+        /// Do not hash file contents (faster; no duplicate-content detection)
+        #[arg(long)]
+        no_hash: bool,
     },
 }

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::{Cli, ColorChoice};
+use crate::cli::{Cli, ColorChoice, SourceChoice};
 use crate::decode::DecodeOptions;
 use crate::load::LoadOptions;
 use crate::source::registry::{BlobCache, RegistryOptions, auth};
-use crate::source::{SourceOptions, platform};
+use crate::source::{SourceOptions, SourcePreference, platform};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
@@ -30,6 +30,8 @@ pub struct Settings {
     pub verbose: u8,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// CI gates to evaluate, when gating is on (see [`crate::gate::config`]).
+    pub gate: Option<crate::gate::GatePlan>,
 }
 
 /// Where imgscope keeps its cache and temporary files: `$XDG_CACHE_HOME/imgscope`, else
@@ -68,23 +70,44 @@ impl Settings {
                     plain_http: cli.plain_http,
                     cache: (!cli.no_cache).then(|| BlobCache::new(&cache_dir())),
                 },
+                preference: match cli.source {
+                    SourceChoice::Auto => SourcePreference::Auto,
+                    SourceChoice::Docker => SourcePreference::Docker,
+                    SourceChoice::Podman => SourcePreference::Podman,
+                    SourceChoice::Registry => SourcePreference::Registry,
+                    SourceChoice::Archive => SourcePreference::Archive,
+                },
             },
             decode: DecodeOptions {
                 hash_contents: !cli.no_hash,
                 ..DecodeOptions::default()
             },
+            hash_all_files: false,
         })
     }
 
     pub fn from_cli(cli: &Cli) -> Result<Settings> {
-        if cli.images.is_empty() {
+        let mut images = cli.images.clone();
+        if let Some(path) = &cli.images_from {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--images-from {}", path.display()))?;
+            images.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(String::from),
+            );
+        }
+        if images.is_empty() {
             bail!("no image given (try `imgscope --help`)");
         }
-        let stdin_count = cli.images.iter().filter(|i| *i == "-").count();
+        let stdin_count = images.iter().filter(|i| *i == "-").count();
         if stdin_count > 1 {
             bail!("stdin (-) can be read only once");
         }
-        let load = Self::load_options(cli)?;
+        let mut load = Self::load_options(cli)?;
+        // Comparing content across images needs every file's hash, not only possible duplicates'.
+        load.hash_all_files = images.len() >= 2;
         let stdout_tty = std::io::stdout().is_terminal();
         let output = if cli.json {
             Output::Json
@@ -93,6 +116,22 @@ impl Settings {
         } else {
             Output::Interactive
         };
+        let github = cli.format == Some(crate::cli::OutputFormat::Github);
+        let gate_env = crate::gate::GateEnv::from_process(stdout_tty);
+        let gate = crate::gate::plan(&cli.gate, github, &gate_env)?;
+        if let Some(plan) = &gate
+            && plan.baseline.as_deref() == Some("-")
+            && stdin_count > 0
+        {
+            bail!("stdin (-) can be read only once (IMAGE and --baseline)");
+        }
+        let output = match (cli.format, output) {
+            (Some(crate::cli::OutputFormat::Json), _) => Output::Json,
+            // Gate results and explicit formats are printed, never the interactive viewer.
+            (Some(_), Output::Interactive) => Output::Text,
+            (None, Output::Interactive) if gate.is_some() => Output::Text,
+            (_, output) => output,
+        };
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = match cli.color {
             ColorChoice::Always => true,
@@ -100,7 +139,7 @@ impl Settings {
             ColorChoice::Auto => !no_color && stdout_tty,
         };
         Ok(Settings {
-            images: cli.images.clone(),
+            images,
             output,
             json_out: cli.json_out.clone(),
             load,
@@ -108,6 +147,7 @@ impl Settings {
             quiet: cli.quiet,
             verbose: cli.verbose,
             progress: !cli.quiet && std::io::stderr().is_terminal(),
+            gate,
         })
     }
 }

@@ -9,9 +9,14 @@ use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
 use crate::analysis::{self, Analysis, Merger};
+use crate::decode::layer::decode_plain_layer_at;
 use crate::decode::{BlobReadError, DecodeOptions, decode_layer};
+use crate::deferred_hash;
 use crate::model::{Compression, Image, Layer, LayerEntries, history_for_layers};
-use crate::source::{self, ImageBlobs, ResolvedImage, SourceOptions};
+use crate::source::{
+    self, ImageBlobs, Plan, ResolvedImage, SourceOptions, StreamSource, stream_archive,
+};
+use std::path::PathBuf;
 
 /// The most layers an image may have (Docker itself stops at 127).
 pub const MAX_LAYERS: usize = 4096;
@@ -20,6 +25,9 @@ pub const MAX_LAYERS: usize = 4096;
 pub struct LoadOptions {
     pub source: SourceOptions,
     pub decode: DecodeOptions,
+    /// Hash every visible file, not only those duplicate detection needs (to compare content
+    /// across images).
+    pub hash_all_files: bool,
 }
 
 impl Default for LoadOptions {
@@ -30,6 +38,7 @@ impl Default for LoadOptions {
                 ..SourceOptions::default()
             },
             decode: DecodeOptions::default(),
+            hash_all_files: false,
         }
     }
 }
@@ -56,15 +65,13 @@ pub struct Loaded {
 
 /// Load and analyze one image.
 pub fn load(input: &str, options: &LoadOptions, progress: &Progress) -> Result<Loaded> {
-    let resolved = source::resolve(input, &options.source)?;
-    load_resolved(resolved, options, progress)
+    match source::plan(input, &options.source)? {
+        Plan::Files(resolved) => load_resolved(*resolved, options, progress),
+        Plan::Stream(stream) => load_stream(stream, options, progress),
+    }
 }
 
-pub fn load_resolved(
-    resolved: ResolvedImage,
-    options: &LoadOptions,
-    progress: &Progress,
-) -> Result<Loaded> {
+fn check_layer_count(resolved: &ResolvedImage) -> Result<usize> {
     let layer_count = resolved.blobs.layers.len();
     if layer_count > MAX_LAYERS {
         bail!("the image has {layer_count} layers, more than the limit of {MAX_LAYERS}");
@@ -77,6 +84,47 @@ pub fn load_resolved(
             layer_count
         );
     }
+    Ok(layer_count)
+}
+
+/// Load an image whose archive arrives as a stream: layers are decoded while it flows.
+pub fn load_stream(
+    mut source: StreamSource,
+    options: &LoadOptions,
+    progress: &Progress,
+) -> Result<Loaded> {
+    if let Some(total) = source.expected_bytes {
+        progress.bytes_total.store(total, Ordering::Relaxed);
+    }
+    let reader = std::mem::replace(&mut source.reader, Box::new(std::io::empty()));
+    let streamed = stream_archive::read(reader, &options.decode, &progress.bytes_read)?;
+    let resolved = source::describe_stream(&source, streamed.files.clone())?;
+    let layer_count = check_layer_count(&resolved)?;
+    progress.layers_total.store(layer_count, Ordering::Relaxed);
+    let decoded = resolved
+        .blobs
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| {
+            let name = layer.digest.as_deref().unwrap_or(&layer.path);
+            streamed
+                .take_layer(&layer.path)
+                .with_context(|| format!("layer {i} ({name})"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    progress.layers_done.store(layer_count, Ordering::Relaxed);
+    drop(source);
+    assemble(resolved, decoded, &[], options, progress)
+}
+
+/// Load an image whose blobs can be opened at will: layers are decoded in parallel.
+pub fn load_resolved(
+    resolved: ResolvedImage,
+    options: &LoadOptions,
+    progress: &Progress,
+) -> Result<Loaded> {
+    let layer_count = check_layer_count(&resolved)?;
     progress.layers_total.store(layer_count, Ordering::Relaxed);
     let sizes: Vec<u64> = resolved
         .blobs
@@ -97,6 +145,18 @@ pub fn load_resolved(
             .map(|(i, layer)| {
                 let name = layer.digest.as_deref().unwrap_or(&layer.path);
                 let decode = || {
+                    // An uncompressed layer in a plain file is walked by seeking, contents unread.
+                    if let Some((file, offset, len)) = resolved.blobs.files.locate(&layer.path)
+                        && let Some(entries) = decode_plain_layer_at(
+                            &file,
+                            offset,
+                            len,
+                            &options.decode,
+                            Some(&progress.bytes_read),
+                        )?
+                    {
+                        return Ok(entries);
+                    }
                     let blob = resolved.blobs.files.open(&layer.path)?;
                     decode_layer(blob, &options.decode, Some(&progress.bytes_read))
                 };
@@ -124,7 +184,32 @@ pub fn load_resolved(
             .install(decode_all)?,
         None => decode_all()?,
     };
+    let layer_files: Vec<Option<PathBuf>> = resolved
+        .blobs
+        .layers
+        .iter()
+        .map(|l| {
+            resolved
+                .blobs
+                .files
+                .locate(&l.path)
+                .map(|(file, _, _)| file)
+        })
+        .collect();
+    assemble(resolved, decoded, &layer_files, options, progress)
+}
+
+/// Merge decoded layers in order and analyze the result.
+fn assemble(
+    resolved: ResolvedImage,
+    decoded: Vec<LayerEntries>,
+    layer_files: &[Option<PathBuf>],
+    options: &LoadOptions,
+    progress: &Progress,
+) -> Result<Loaded> {
     progress.analyzing.store(true, Ordering::Relaxed);
+    let layer_count = decoded.len();
+    let diff_ids = &resolved.config.diff_ids;
 
     let histories = history_for_layers(&resolved.config.history, layer_count);
     let mut merger = Merger::new();
@@ -157,7 +242,12 @@ pub fn load_resolved(
             changes,
         });
     }
-    let (tree, ledger) = merger.finish();
+    let unread = merger.take_unread();
+    let (mut tree, ledger) = merger.finish();
+    if options.decode.hash_contents {
+        deferred_hash::hash_unread(&mut tree, &unread, layer_files, options.hash_all_files)
+            .context("hashing file contents")?;
+    }
     let config = resolved.config;
     let image = Image {
         input: resolved.input,

@@ -13,7 +13,7 @@ use hashbrown::HashMap;
 use super::efficiency::DiveLedger;
 use crate::model::{
     Change, ChangeCounts, EntryKind, FileTree, LayerEntries, NONE, NodeId, ROOT, RawEntry, Version,
-    names::NameId,
+    VersionId, names::NameId,
 };
 
 pub struct Merger {
@@ -25,6 +25,15 @@ pub struct Merger {
     has_child_in: Vec<u32>,
     dive: DiveLedger,
     layers: usize,
+    unread: Vec<UnreadContent>,
+}
+
+/// Where the unread content of a file version lies: at `offset` in the file holding `layer`.
+#[derive(Debug, Clone, Copy)]
+pub struct UnreadContent {
+    pub version: VersionId,
+    pub layer: usize,
+    pub offset: u64,
 }
 
 impl Default for Merger {
@@ -43,6 +52,7 @@ impl Merger {
             has_child_in: vec![0],
             dive: DiveLedger::default(),
             layers: 0,
+            unread: Vec::new(),
         }
     }
 
@@ -95,7 +105,7 @@ impl Merger {
         }
 
         // Phase 2b: write the entries in tar order.
-        for (entry, &node) in layer.entries.iter().zip(&nodes) {
+        for (i, (entry, &node)) in layer.entries.iter().zip(&nodes).enumerate() {
             if entry.kind.is_marker() {
                 continue;
             }
@@ -103,12 +113,28 @@ impl Merger {
                 continue; // the root directory entry ("./") carries nothing we report
             }
             self.ensure_parent_dirs(node, index, &mut counts);
-            self.write_entry(layer, entry, node, index, &mut counts);
+            let vid = self.write_entry(layer, entry, node, index, &mut counts);
+            if entry.kind == EntryKind::File
+                && entry.size > 0
+                && let Some(&offset) = layer.data_offsets.get(i)
+            {
+                self.unread.push(UnreadContent {
+                    version: vid,
+                    layer: index,
+                    offset,
+                });
+            }
             if self.has_child_in[node as usize] != mark {
                 self.dive.record(node, index, entry.size);
             }
         }
         counts
+    }
+
+    /// Regular files whose content was not read while decoding (see
+    /// `decode::decode_plain_layer_at`): where to find it, for hashing the few that need it.
+    pub fn take_unread(&mut self) -> Vec<UnreadContent> {
+        std::mem::take(&mut self.unread)
     }
 
     /// Seal the tree (sort children) and hand back the tree and the efficiency ledger.
@@ -232,7 +258,7 @@ impl Merger {
         node: NodeId,
         index: usize,
         counts: &mut ChangeCounts,
-    ) {
+    ) -> VersionId {
         let current = self.tree.live_final(node).map(|v| v.kind);
         // Added or modified relative to the filesystem below this layer.
         let below = if index == 0 {
@@ -284,6 +310,6 @@ impl Merger {
             mtime: entry.mtime,
             hash: entry.hash,
             link,
-        });
+        })
     }
 }

@@ -5,6 +5,9 @@
 pub mod duplicates;
 pub mod efficiency;
 pub mod merge;
+pub mod set;
+pub mod sharing;
+pub mod trim;
 pub mod waste;
 
 use crate::model::{EntryKind, Image, NodeId};

@@ -12,7 +12,7 @@ use tar::EntryType;
 use super::BlobReadError;
 use super::compression::decompress;
 use super::paths::{Whiteout, normalize, whiteout};
-use crate::model::{EntryKind, LayerEntries, RawEntry};
+use crate::model::{Compression, EntryKind, LayerEntries, RawEntry};
 
 /// Bounds on what one layer may hold, so a hostile layer ends in an error, not in exhausted memory.
 #[derive(Debug, Clone, Copy)]
@@ -64,6 +64,88 @@ impl<R: Read> Read for Counting<'_, R> {
     }
 }
 
+/// A byte range of a file, as a seekable stream of its own.
+struct FileSlice {
+    file: std::fs::File,
+    start: u64,
+    len: u64,
+    pos: u64,
+}
+
+impl Read for FileSlice {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let left = self.len.saturating_sub(self.pos);
+        let want = (buf.len() as u64).min(left) as usize;
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.start + self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl io::Seek for FileSlice {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            io::SeekFrom::Start(p) => p as i128,
+            io::SeekFrom::Current(d) => self.pos as i128 + d as i128,
+            io::SeekFrom::End(d) => self.len as i128 + d as i128,
+        };
+        if target < 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before start",
+            ));
+        }
+        self.pos = target as u64;
+        Ok(self.pos)
+    }
+}
+
+/// Decode an uncompressed layer stored in a plain file at `path[offset..offset + len]` without
+/// reading file contents: headers are read and contents seeked over, and each entry's content
+/// offset in `path` is recorded (in [`LayerEntries::data_offsets`]) so that the few files that need
+/// hashing can be read later. Returns `None` when the layer is compressed (decode it as a stream).
+pub fn decode_plain_layer_at(
+    path: &std::path::Path,
+    offset: u64,
+    len: u64,
+    options: &DecodeOptions,
+    progress: Option<&AtomicU64>,
+) -> Result<Option<LayerEntries>> {
+    let file = std::fs::File::open(path)?;
+    let mut slice = FileSlice {
+        file,
+        start: offset,
+        len,
+        pos: 0,
+    };
+    let mut head = vec![0u8; 512.min(len as usize)];
+    io::Read::read_exact(&mut slice, &mut head)?;
+    if super::compression::sniff(&head)? != Compression::None {
+        return Ok(None);
+    }
+    slice.pos = 0;
+    let mut layer = LayerEntries::new(Compression::None);
+    let mut archive = tar::Archive::new(io::BufReader::with_capacity(16 * 1024, slice));
+    let entries = archive.entries_with_seek().context("not a tar stream")?;
+    walk_entries(
+        entries,
+        Content::Locate { base: offset, len },
+        options,
+        &mut layer,
+    )
+    .map_err(describe)?;
+    layer.blob_bytes = len;
+    layer.tar_bytes = len;
+    if let Some(p) = progress {
+        p.fetch_add(len, Ordering::Relaxed);
+    }
+    Ok(Some(layer))
+}
+
 /// Decode a layer blob (gzip, zstd or plain tar, by magic bytes). `progress` receives the blob
 /// bytes read as they are read.
 pub fn decode_layer(
@@ -109,9 +191,35 @@ fn describe(err: anyhow::Error) -> anyhow::Error {
 
 fn walk_tar(stream: impl Read, options: &DecodeOptions, layer: &mut LayerEntries) -> Result<()> {
     let mut archive = tar::Archive::new(stream);
+    let entries = archive.entries().context("not a tar stream")?;
+    let content = if options.hash_contents {
+        Content::Hash
+    } else {
+        Content::Skip
+    };
+    walk_entries(entries, content, options, layer)
+}
+
+/// What to do with regular files' contents while walking a layer.
+#[derive(Clone, Copy)]
+enum Content {
+    /// Read and hash them (BLAKE3).
+    Hash,
+    /// Read past them.
+    Skip,
+    /// Do not read them: seek past, and record where each one starts in the file that holds the
+    /// layer (`base` is the layer's offset there; `len` its length, for bounds).
+    Locate { base: u64, len: u64 },
+}
+
+fn walk_entries<'a, R: Read + 'a>(
+    entries: tar::Entries<'a, R>,
+    content: Content,
+    options: &DecodeOptions,
+    layer: &mut LayerEntries,
+) -> Result<()> {
     let mut path = String::new();
     let mut buf = vec![0u8; 64 * 1024];
-    let entries = archive.entries().context("not a tar stream")?;
     for entry in entries {
         let mut entry = entry.map_err(|e| {
             if let Some(source) = BlobReadError::from_io(&e) {
@@ -174,7 +282,16 @@ fn walk_tar(stream: impl Read, options: &DecodeOptions, layer: &mut LayerEntries
         let gid = header.gid().unwrap_or(0) as u32;
         let mtime = header.mtime().unwrap_or(0);
         let size = entry.size();
-        let hash = if kind == EntryKind::File && size > 0 && options.hash_contents {
+        let hash = if let Content::Locate { base, len } = content {
+            let start = entry.raw_file_position();
+            if start.saturating_add(size) > len {
+                bail!(
+                    "truncated layer stream (an entry declares {size} bytes past the layer's end)"
+                );
+            }
+            layer.data_offsets.push(base + start);
+            None
+        } else if kind == EntryKind::File && size > 0 && matches!(content, Content::Hash) {
             let mut hasher = blake3::Hasher::new();
             let read = copy_counted(&mut entry, &mut buf, |chunk| {
                 hasher.update(chunk);

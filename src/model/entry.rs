@@ -93,6 +93,9 @@ pub struct LayerEntries {
     pub blob_bytes: u64,
     /// Bytes of the decompressed tar stream.
     pub tar_bytes: u64,
+    /// For a layer decoded without reading contents: where each entry's content starts in the
+    /// file holding the layer (parallel to `entries`); empty otherwise.
+    pub data_offsets: Vec<u64>,
 }
 
 impl LayerEntries {
@@ -103,6 +106,7 @@ impl LayerEntries {
             compression,
             blob_bytes: 0,
             tar_bytes: 0,
+            data_offsets: Vec::new(),
         }
     }
 

@@ -11,6 +11,8 @@ pub enum SourceKind {
     OciArchive,
     OciLayout,
     Registry,
+    DockerEngine,
+    PodmanEngine,
 }
 
 impl SourceKind {
@@ -20,6 +22,8 @@ impl SourceKind {
             SourceKind::OciArchive => "oci-archive",
             SourceKind::OciLayout => "oci-layout",
             SourceKind::Registry => "registry",
+            SourceKind::DockerEngine => "docker-engine",
+            SourceKind::PodmanEngine => "podman-engine",
         }
     }
 }

@@ -250,6 +250,11 @@ impl FileTree {
         (self.links.len() - 1) as u32
     }
 
+    /// Record a content hash computed after the fact (for contents first skipped over).
+    pub(crate) fn set_hash(&mut self, version: VersionId, hash: ContentHash) {
+        self.versions[version as usize].hash = Some(hash);
+    }
+
     /// Append a version to a node's chain; `prev` is set from the node.
     pub(crate) fn push_version(&mut self, mut version: Version) -> VersionId {
         let id = self.versions.len() as VersionId;

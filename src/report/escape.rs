@@ -27,10 +27,7 @@ pub fn escape_control(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Human size, IEC units (KiB, MiB, …).
-pub fn human_size(bytes: u64) -> String {
-    bytesize::ByteSize::b(bytes).display().iec().to_string()
-}
+pub use crate::units::human_size;
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,12 @@ pub trait ImageFiles: Send + Sync {
     /// Stream the file at `path`.
     fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>>;
 
+    /// Where the file at `path` lies in a plain file on disk: (file, offset, length). Sources that
+    /// have one let uncompressed layers be walked by seeking, without reading file contents.
+    fn locate(&self, _path: &str) -> Option<(PathBuf, u64, u64)> {
+        None
+    }
+
     /// How many blobs are worth reading at once, when it is not the number of cores (a network
     /// source waits on the network more than on the CPU).
     fn preferred_parallelism(&self) -> Option<usize> {
@@ -173,6 +179,11 @@ impl ImageFiles for TarFiles {
         self.find(path).is_ok()
     }
 
+    fn locate(&self, path: &str) -> Option<(PathBuf, u64, u64)> {
+        let (offset, size) = self.find(path).ok()?;
+        Some((self.path.clone(), offset, size))
+    }
+
     fn size(&self, path: &str) -> Result<u64> {
         Ok(self.find(path)?.1)
     }
@@ -206,6 +217,12 @@ impl DirFiles {
 impl ImageFiles for DirFiles {
     fn exists(&self, path: &str) -> bool {
         self.full(path).map(|p| p.is_file()).unwrap_or(false)
+    }
+
+    fn locate(&self, path: &str) -> Option<(PathBuf, u64, u64)> {
+        let full = self.full(path).ok()?;
+        let len = std::fs::metadata(&full).ok()?.len();
+        Some((full, 0, len))
     }
 
     fn size(&self, path: &str) -> Result<u64> {

@@ -3,18 +3,20 @@
 //! pipeline does the rest the same way for all of them.
 
 pub mod docker;
+pub mod engine;
 pub mod files;
 pub mod image_config;
 pub mod oci;
 pub mod platform;
 pub mod reference;
 pub mod registry;
+pub mod stream_archive;
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 
 use crate::model::{Platform, SourceKind};
 use files::{DirFiles, ImageFiles, TarFiles};
@@ -89,6 +91,120 @@ pub struct SourceOptions {
     /// Where stdin or a compressed archive is spooled while it is read.
     pub temp_dir: PathBuf,
     pub registry: registry::RegistryOptions,
+    /// Where a bare image reference is looked for.
+    pub preference: SourcePreference,
+}
+
+/// `--source`: where a bare reference (`app:1`) is looked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SourcePreference {
+    /// A local engine (Docker, then Podman) if it has the image, else the registry.
+    #[default]
+    Auto,
+    Docker,
+    Podman,
+    Registry,
+    /// Files only: a reference that is no file is an error.
+    Archive,
+}
+
+/// An image whose archive arrives as a stream (stdin, an engine's export).
+pub struct StreamSource {
+    pub input: String,
+    pub reader: Box<dyn Read + Send>,
+    /// The source to report, when it is not the archive format itself (an engine).
+    pub kind: Option<SourceKind>,
+    pub name: Option<String>,
+    pub selection: Selection,
+    /// Bytes the stream will carry, when known (for progress).
+    pub expected_bytes: Option<u64>,
+    /// Whatever must stay alive while the stream is read (an engine connection).
+    pub keepalive: Option<Box<dyn std::any::Any + Send>>,
+}
+
+/// How an input will be read: from files that can be opened at will, or as one stream.
+pub enum Plan {
+    Files(Box<ResolvedImage>),
+    Stream(StreamSource),
+}
+
+/// Decide how to read what the user typed.
+pub fn plan(input: &str, options: &SourceOptions) -> Result<Plan> {
+    if input == "-" {
+        let stdin = io::stdin();
+        if stdin.is_terminal() {
+            bail!("stdin is a terminal; pipe an image into it, e.g. docker save app | imgscope -");
+        }
+        return Ok(Plan::Stream(StreamSource {
+            input: input.to_string(),
+            reader: Box::new(stdin),
+            kind: None,
+            name: None,
+            selection: Selection {
+                name: None,
+                platform: options.platform.clone(),
+            },
+            expected_bytes: None,
+            keepalive: None,
+        }));
+    }
+    let reference = match reference::parse(input) {
+        ImageRef::Engine { kind, reference } => {
+            return engine_stream(input, &reference, Some(kind), options);
+        }
+        ImageRef::Remote(name) if !reference::looks_like_path(&name) => name,
+        _ => return resolve(input, options).map(|r| Plan::Files(Box::new(r))),
+    };
+    let selection = Selection {
+        name: None,
+        platform: options.platform.clone(),
+    };
+    match options.preference {
+        SourcePreference::Docker => {
+            engine_stream(input, &reference, Some(engine::EngineKind::Docker), options)
+        }
+        SourcePreference::Podman => {
+            engine_stream(input, &reference, Some(engine::EngineKind::Podman), options)
+        }
+        SourcePreference::Registry => resolve(input, options).map(|r| Plan::Files(Box::new(r))),
+        SourcePreference::Archive => bail!("no such file or directory"),
+        SourcePreference::Auto => match engine::find(input, &reference, None, &selection)? {
+            Some(stream) => Ok(Plan::Stream(stream)),
+            None => resolve(input, options).map(|r| Plan::Files(Box::new(r))),
+        },
+    }
+}
+
+fn engine_stream(
+    input: &str,
+    reference: &str,
+    kind: Option<engine::EngineKind>,
+    options: &SourceOptions,
+) -> Result<Plan> {
+    let selection = Selection {
+        name: None,
+        platform: options.platform.clone(),
+    };
+    match engine::find(input, reference, kind, &selection)? {
+        Some(stream) => Ok(Plan::Stream(stream)),
+        None => bail!("{reference} not found in the engine"),
+    }
+}
+
+/// Describe a streamed archive once it has been read: the same resolvers as for files.
+pub fn describe_stream(
+    source: &StreamSource,
+    files: stream_archive::MemFiles,
+) -> Result<ResolvedImage> {
+    let files: Box<dyn ImageFiles> = Box::new(files);
+    let mut resolved = describe(&source.input, files, None, &source.selection, None)?;
+    if let Some(kind) = source.kind {
+        resolved.kind = kind;
+    }
+    if source.name.is_some() {
+        resolved.name = source.name.clone();
+    }
+    Ok(resolved)
 }
 
 /// Resolve what the user typed into an image ready to decode.
@@ -100,10 +216,7 @@ pub fn resolve(input: &str, options: &SourceOptions) -> Result<ResolvedImage> {
         platform: platform.cloned(),
     };
     let (path, spool, forced) = match reference::parse(input) {
-        ImageRef::Stdin => {
-            let spool = spool_stdin(temp_dir)?;
-            (spool.path().to_path_buf(), Some(spool), None)
-        }
+        ImageRef::Stdin => bail!("stdin is read as a stream (see plan), not resolved as files"),
         ImageRef::DockerArchive { path, name } => {
             selection.name = name;
             (path, None, Some(SourceKind::DockerArchive))
@@ -117,32 +230,15 @@ pub fn resolve(input: &str, options: &SourceOptions) -> Result<ResolvedImage> {
             (path, None, Some(SourceKind::OciLayout))
         }
         ImageRef::Path(path) => (path, None, None),
-        ImageRef::Remote(name) => {
+        ImageRef::Remote(name) | ImageRef::Registry(name) => {
             if reference::looks_like_path(&name) {
                 bail!("no such file or directory");
             }
             return registry::resolve(input, &name, platform, &options.registry);
         }
+        ImageRef::Engine { .. } => bail!("engine images are read as a stream (see plan)"),
     };
     open_path(input, &path, spool, forced, &selection, temp_dir)
-}
-
-fn spool_stdin(temp_dir: &Path) -> Result<tempfile::NamedTempFile> {
-    let stdin = io::stdin();
-    if stdin.is_terminal() {
-        bail!("stdin is a terminal; pipe an image into it, e.g. docker save app | imgscope -");
-    }
-    std::fs::create_dir_all(temp_dir)
-        .with_context(|| format!("creating {}", temp_dir.display()))?;
-    let mut spool = tempfile::Builder::new()
-        .prefix("stdin-")
-        .tempfile_in(temp_dir)
-        .with_context(|| format!("creating a temporary file in {}", temp_dir.display()))?;
-    io::copy(&mut stdin.lock(), spool.as_file_mut()).context("reading stdin")?;
-    if spool.as_file().metadata()?.len() == 0 {
-        bail!("stdin is empty");
-    }
-    Ok(spool)
 }
 
 /// A `docker save | gzip` archive is decompressed into a temporary file first: the archive must
@@ -219,6 +315,17 @@ fn open_path(
             e
         }
     })?;
+    describe(input, Box::new(files), forced, selection, spool)
+}
+
+/// Resolve the image an archive's files describe: `manifest.json` (docker) or `index.json` (OCI).
+fn describe(
+    input: &str,
+    files: Box<dyn ImageFiles>,
+    forced: Option<SourceKind>,
+    selection: &Selection,
+    spool: Option<tempfile::NamedTempFile>,
+) -> Result<ResolvedImage> {
     let has_manifest = files.exists("manifest.json");
     let has_index = files.exists("index.json");
     match forced {
@@ -229,15 +336,9 @@ fn open_path(
         _ => {}
     }
     if has_manifest && forced != Some(SourceKind::OciArchive) {
-        from_docker(input, Box::new(files), selection, spool)
+        from_docker(input, files, selection, spool)
     } else if has_index {
-        from_oci(
-            input,
-            Box::new(files),
-            SourceKind::OciArchive,
-            selection,
-            spool,
-        )
+        from_oci(input, files, SourceKind::OciArchive, selection, spool)
     } else {
         bail!("not an image: the archive has no manifest.json or index.json")
     }

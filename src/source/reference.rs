@@ -21,7 +21,14 @@ pub enum ImageRef {
     },
     /// An existing file or directory, format decided by its content.
     Path(PathBuf),
-    /// `docker://…`, `docker-daemon:…`, `podman:…` or a bare `name[:tag][@digest]`.
+    /// `docker-daemon:REF` or `podman:REF`: that engine only.
+    Engine {
+        kind: super::engine::EngineKind,
+        reference: String,
+    },
+    /// `docker://REF`: the registry only.
+    Registry(String),
+    /// A bare `name[:tag][@digest]`: a local engine if it has it, else the registry.
     Remote(String),
 }
 
@@ -51,6 +58,21 @@ pub fn parse(input: &str) -> ImageRef {
     if let Some(rest) = input.strip_prefix("oci:") {
         let (path, name) = split_path(rest);
         return ImageRef::OciLayout { path, name };
+    }
+    if let Some(rest) = input.strip_prefix("docker-daemon:") {
+        return ImageRef::Engine {
+            kind: super::engine::EngineKind::Docker,
+            reference: rest.to_string(),
+        };
+    }
+    if let Some(rest) = input.strip_prefix("podman:") {
+        return ImageRef::Engine {
+            kind: super::engine::EngineKind::Podman,
+            reference: rest.to_string(),
+        };
+    }
+    if let Some(rest) = input.strip_prefix("docker://") {
+        return ImageRef::Registry(rest.to_string());
     }
     if Path::new(input).exists() {
         return ImageRef::Path(PathBuf::from(input));
@@ -99,6 +121,14 @@ mod tests {
             }
         );
         assert_eq!(parse("redis:7.2"), ImageRef::Remote("redis:7.2".into()));
+        assert_eq!(parse("docker://redis"), ImageRef::Registry("redis".into()));
+        assert_eq!(
+            parse("podman:app:1"),
+            ImageRef::Engine {
+                kind: super::super::engine::EngineKind::Podman,
+                reference: "app:1".into()
+            }
+        );
     }
 
     #[test]

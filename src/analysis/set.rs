@@ -1,0 +1,113 @@
+//! The analysis of a set of images, computed once and read by the JSON report, the text summary
+//! and the viewer: layer sharing ([`super::sharing`]), identical content outside shared layers,
+//! and each image's trim candidates ([`super::trim`]) with the bytes split by whether the layer
+//! holding them is shared.
+
+use super::Analysis;
+use super::sharing::{self, ContentSharing, ImageFacts, LayerFacts, Sharing};
+use super::trim::{self, CategoryTotal};
+use crate::model::{EntryKind, Image, NodeId};
+
+/// One image's trim candidates in the set: per category, the bytes in layers other images also
+/// use (saved once per node) and in its own layers (saved per image).
+#[derive(Debug, Clone)]
+pub struct SetTrim {
+    pub category: trim::Category,
+    pub bytes: u64,
+    pub shared_bytes: u64,
+    pub unique_bytes: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SetAnalysis {
+    /// The images' display names, in order.
+    pub names: Vec<String>,
+    pub sharing: Sharing,
+    pub content: ContentSharing,
+    /// Per image, its trim candidates (the image's own analysis).
+    pub trim: Vec<Vec<CategoryTotal>>,
+    /// Per image, the same split by shared and unique layers.
+    pub set_trim: Vec<Vec<SetTrim>>,
+}
+
+/// What the sharing analysis needs of an image; `analysis` is `None` for a layers-only image.
+pub fn facts(image: &Image, analysis: Option<&Analysis>) -> ImageFacts {
+    ImageFacts {
+        name: image.display_name().to_string(),
+        layers: image
+            .layers
+            .iter()
+            .map(|l| LayerFacts {
+                diff_id: l.diff_id.clone(),
+                digest: l.digest.clone(),
+                compressed: l.compressed_size,
+                size: analysis.map(|_| l.size),
+                reclaimable: analysis.map(|a| a.waste.per_layer.get(l.index).copied().unwrap_or(0)),
+                created_by: l.command().to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// Visible regular files as (content hash, size, layer that wrote them).
+pub fn visible_files(image: &Image) -> Vec<(crate::model::ContentHash, u64, usize)> {
+    let tree = &image.tree;
+    (1..tree.node_count() as NodeId)
+        .filter_map(|n| {
+            let v = tree.live_final(n)?;
+            (v.kind == EntryKind::File && v.size > 0)
+                .then(|| v.hash.map(|h| (h, v.size, v.layer as usize)))
+                .flatten()
+        })
+        .collect()
+}
+
+/// Analyze a set; `images[i].1` is `None` for images read in layers-only mode.
+pub fn analyze(images: &[(&Image, Option<&Analysis>)]) -> SetAnalysis {
+    let facts: Vec<ImageFacts> = images.iter().map(|(i, a)| facts(i, *a)).collect();
+    let sharing = sharing::analyze(&facts);
+    let files: Vec<_> = images.iter().map(|(i, _)| visible_files(i)).collect();
+    let content = sharing::content_sharing(&sharing, &files);
+    let trim: Vec<Vec<CategoryTotal>> = images
+        .iter()
+        .map(|(i, a)| {
+            if a.is_some() {
+                trim::candidates(&i.tree)
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let set_trim = trim
+        .iter()
+        .enumerate()
+        .map(|(i, cats)| {
+            cats.iter()
+                .map(|c| {
+                    let mut t = SetTrim {
+                        category: c.category,
+                        bytes: c.bytes,
+                        shared_bytes: 0,
+                        unique_bytes: 0,
+                    };
+                    for &(layer, bytes) in &c.by_layer {
+                        let id = sharing.image_layers[i][layer];
+                        if sharing.layers[id].users.len() > 1 {
+                            t.shared_bytes += bytes;
+                        } else {
+                            t.unique_bytes += bytes;
+                        }
+                    }
+                    t
+                })
+                .collect()
+        })
+        .collect();
+    SetAnalysis {
+        names: facts.iter().map(|f| f.name.clone()).collect(),
+        sharing,
+        content,
+        trim,
+        set_trim,
+    }
+}

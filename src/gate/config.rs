@@ -1,0 +1,626 @@
+//! Where rules come from, and when gating is on.
+//!
+//! Rules are read from, in increasing precedence: dive's `.dive-ci` (YAML, `rules:` with
+//! `lowestEfficiency`, `highestWastedBytes`, `highestUserWastedPercent`), imgscope's
+//! `.imgscope.toml` (`[gates]`), and command-line flags. Both files are looked for in the working
+//! directory; `--config FILE` reads that one file instead (`*.toml` in imgscope's format, anything
+//! else as a `.dive-ci`). A rule set in several places keeps the highest-precedence one.
+//!
+//! Gating is on with `--ci`, `--format github`, `--config`, `--summary`, `--baseline` or any rule
+//! flag; and, when `CI=true` and stdout is not a terminal, as soon as any rule is configured
+//! anywhere.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use super::parse::{
+    BytesOrPercent, ParseError, parse_bytes_or_percent, parse_count, parse_dive_float, parse_ratio,
+    parse_size,
+};
+use super::{Rule, RuleKind, RuleSource, Threshold, paths};
+
+pub const IMGSCOPE_TOML: &str = ".imgscope.toml";
+pub const DIVE_CI: &str = ".dive-ci";
+
+/// The gate flags, flattened into the main command line.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "CI gates")]
+pub struct GateArgs {
+    /// Gate the image: print each rule's verdict (PASS/FAIL/SKIP) and exit 1 if one fails.
+    /// On by itself when CI=true, stdout is not a terminal and rules are configured
+    #[arg(long)]
+    pub ci: bool,
+
+    /// Read rules from FILE instead of ./.imgscope.toml and ./.dive-ci (a *.toml file is
+    /// imgscope's format, anything else dive's .dive-ci YAML)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Fail above this uncompressed size (150MB, 1.2GiB, bytes)
+    #[arg(long, value_name = "SIZE")]
+    pub max_size: Option<String>,
+
+    /// Fail above this compressed size (the layer blobs as pulled)
+    #[arg(long, value_name = "SIZE")]
+    pub max_compressed_size: Option<String>,
+
+    /// Fail above this many reclaimable bytes, or this share of the image (5%)
+    #[arg(long, value_name = "SIZE|PCT%")]
+    pub max_reclaimable: Option<String>,
+
+    /// Fail below this efficiency (dive's score): 0.95 or 95%
+    #[arg(long, value_name = "RATIO|PCT%")]
+    pub min_efficiency: Option<String>,
+
+    /// Fail above this many layers
+    #[arg(long, value_name = "N")]
+    pub max_layers: Option<String>,
+
+    /// Fail when the image grew more than this over --baseline (bytes or % of the baseline)
+    #[arg(long, value_name = "SIZE|PCT%")]
+    pub max_growth: Option<String>,
+
+    /// The image to measure growth against (any form IMAGE takes)
+    #[arg(long, value_name = "IMAGE")]
+    pub baseline: Option<String>,
+
+    /// Fail when the paths matching GLOB hold more than SIZE (repeatable):
+    /// '/usr/lib/python3*=200MB'
+    #[arg(long, value_name = "GLOB=SIZE")]
+    pub max_path_size: Vec<String>,
+
+    /// Append a Markdown summary of the gates to FILE (default: $GITHUB_STEP_SUMMARY when set)
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+}
+
+impl GateArgs {
+    fn any_rule_flag(&self) -> bool {
+        self.max_size.is_some()
+            || self.max_compressed_size.is_some()
+            || self.max_reclaimable.is_some()
+            || self.min_efficiency.is_some()
+            || self.max_layers.is_some()
+            || self.max_growth.is_some()
+            || !self.max_path_size.is_empty()
+    }
+}
+
+/// What the environment says: read once by the binary, passed in so tests can set it.
+#[derive(Debug, Clone, Default)]
+pub struct GateEnv {
+    /// `CI=true` and stdout is not a terminal.
+    pub ci: bool,
+    /// `$GITHUB_STEP_SUMMARY`, when set and not empty.
+    pub step_summary: Option<PathBuf>,
+    /// Where `.imgscope.toml` and `.dive-ci` are looked for.
+    pub cwd: PathBuf,
+}
+
+impl GateEnv {
+    pub fn from_process(stdout_is_terminal: bool) -> GateEnv {
+        let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+        GateEnv {
+            ci: ci && !stdout_is_terminal,
+            step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            // Relative lookups still work if the working directory cannot be named.
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        }
+    }
+}
+
+/// Gating, resolved: the rules to evaluate and where to report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GatePlan {
+    pub rules: Vec<Rule>,
+    /// Config files the rules were read from, as named to the user.
+    pub files: Vec<String>,
+    pub baseline: Option<String>,
+    /// Emit GitHub `::error` annotations for failed rules.
+    pub github: bool,
+    /// Append a Markdown summary here.
+    pub summary: Option<PathBuf>,
+}
+
+/// Decide whether to gate, and with which rules. `Ok(None)`: no gating (the normal report).
+pub fn plan(args: &GateArgs, github: bool, env: &GateEnv) -> Result<Option<GatePlan>> {
+    let explicit = args.ci
+        || github
+        || args.config.is_some()
+        || args.any_rule_flag()
+        || args.summary.is_some()
+        || args.baseline.is_some();
+    if !explicit && !env.ci {
+        return Ok(None);
+    }
+    let mut files = Vec::new();
+    let mut layers: Vec<Vec<Rule>> = Vec::new();
+    match &args.config {
+        Some(path) => {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path).with_context(|| name.clone())?;
+            let rules = if path.extension().is_some_and(|e| e == "toml") {
+                imgscope_toml(&name, &text)
+            } else {
+                dive_ci(&name, &text)
+            }
+            .with_context(|| name.clone())?;
+            layers.push(rules);
+            files.push(name);
+        }
+        None => {
+            // dive's file first: imgscope's own file overrides it.
+            for (file, read) in [
+                (DIVE_CI, dive_ci as fn(&str, &str) -> Result<Vec<Rule>>),
+                (IMGSCOPE_TOML, imgscope_toml),
+            ] {
+                let path = env.cwd.join(file);
+                let text = match std::fs::read_to_string(&path) {
+                    Ok(t) => t,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(anyhow!(e).context(file)),
+                };
+                layers.push(read(file, &text).context(file)?);
+                files.push(file.to_string());
+            }
+        }
+    }
+    layers.push(flag_rules(args)?);
+    let rules = merge(layers);
+    if !explicit && rules.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(GatePlan {
+        rules,
+        files,
+        baseline: args.baseline.clone(),
+        github,
+        summary: args.summary.clone().or_else(|| env.step_summary.clone()),
+    }))
+}
+
+/// Later layers override earlier ones rule by rule; the result is in a fixed order.
+fn merge(layers: Vec<Vec<Rule>>) -> Vec<Rule> {
+    let mut out: Vec<Rule> = Vec::new();
+    for layer in layers {
+        for rule in layer {
+            match out.iter_mut().find(|r| r.kind == rule.kind) {
+                Some(slot) => *slot = rule,
+                None => out.push(rule),
+            }
+        }
+    }
+    // Path budgets keep the order they were read in (a stable sort on the kind's rank).
+    out.sort_by_key(|r| rank(&r.kind));
+    out
+}
+
+fn rank(kind: &RuleKind) -> u8 {
+    match kind {
+        RuleKind::MaxSize => 0,
+        RuleKind::MaxCompressedSize => 1,
+        RuleKind::MaxReclaimable => 2,
+        RuleKind::MinEfficiency => 3,
+        RuleKind::MaxLayers => 4,
+        RuleKind::MaxGrowth => 5,
+        RuleKind::MaxPathSize(_) => 6,
+        RuleKind::MaxDiveWastedBytes => 7,
+        RuleKind::MaxDiveUserWastedRatio => 8,
+    }
+}
+
+/// Build a rule of `kind` from its text. Errors name the value and why it is wrong.
+fn rule_from_text(kind: RuleKind, text: &str, source: RuleSource) -> Result<Rule, ParseError> {
+    let threshold = match &kind {
+        RuleKind::MaxSize
+        | RuleKind::MaxCompressedSize
+        | RuleKind::MaxPathSize(_)
+        | RuleKind::MaxDiveWastedBytes => Threshold::Bytes(parse_size(text)?),
+        RuleKind::MaxReclaimable | RuleKind::MaxGrowth => match parse_bytes_or_percent(text)? {
+            BytesOrPercent::Bytes(b) => Threshold::Bytes(b),
+            BytesOrPercent::Percent(p) => Threshold::Percent(p),
+        },
+        RuleKind::MinEfficiency | RuleKind::MaxDiveUserWastedRatio => {
+            Threshold::Ratio(parse_ratio(text)?)
+        }
+        RuleKind::MaxLayers => Threshold::Count(parse_count(text)?),
+    };
+    Ok(Rule {
+        kind,
+        threshold: Some(threshold),
+        text: text.trim().to_string(),
+        source,
+    })
+}
+
+/// `GLOB=SIZE`, split at the last `=` (a glob may contain `=`).
+fn path_budget(spec: &str) -> Result<(String, &str), ParseError> {
+    let Some((glob, size)) = spec.rsplit_once('=') else {
+        return Err(ParseError(format!(
+            "invalid path budget {spec:?}: expected GLOB=SIZE, e.g. '/usr/lib/python3*=200MB'"
+        )));
+    };
+    let glob = check_glob(glob)?;
+    Ok((glob, size))
+}
+
+fn check_glob(glob: &str) -> Result<String, ParseError> {
+    if glob.trim().is_empty() {
+        return Err(ParseError("empty glob".into()));
+    }
+    let glob = paths::normalize(glob);
+    paths::matcher(&glob).map_err(|e| ParseError(format!("invalid glob {glob:?}: {e}")))?;
+    Ok(glob)
+}
+
+fn flag_rules(args: &GateArgs) -> Result<Vec<Rule>> {
+    let mut rules = Vec::new();
+    let singles = [
+        ("--max-size", RuleKind::MaxSize, &args.max_size),
+        (
+            "--max-compressed-size",
+            RuleKind::MaxCompressedSize,
+            &args.max_compressed_size,
+        ),
+        (
+            "--max-reclaimable",
+            RuleKind::MaxReclaimable,
+            &args.max_reclaimable,
+        ),
+        (
+            "--min-efficiency",
+            RuleKind::MinEfficiency,
+            &args.min_efficiency,
+        ),
+        ("--max-layers", RuleKind::MaxLayers, &args.max_layers),
+        ("--max-growth", RuleKind::MaxGrowth, &args.max_growth),
+    ];
+    for (flag, kind, value) in singles {
+        if let Some(text) = value {
+            let rule = rule_from_text(kind, text, RuleSource::Flag(flag.to_string()))
+                .map_err(|e| anyhow!(e).context(flag))?;
+            rules.push(rule);
+        }
+    }
+    if args.max_growth.is_some() && args.baseline.is_none() {
+        bail!("--max-growth: needs --baseline IMAGE to measure growth against");
+    }
+    for spec in &args.max_path_size {
+        let flag = "--max-path-size";
+        let (glob, size) = path_budget(spec).map_err(|e| anyhow!(e).context(flag))?;
+        let rule = rule_from_text(
+            RuleKind::MaxPathSize(glob),
+            size,
+            RuleSource::Flag(flag.to_string()),
+        )
+        .map_err(|e| anyhow!(e).context(flag))?;
+        rules.push(rule);
+    }
+    Ok(rules)
+}
+
+/// A TOML value as rule text: strings as written, numbers in their shortest form.
+fn toml_text(key: &str, value: &toml::Value) -> Result<String, ParseError> {
+    match value {
+        toml::Value::String(s) => Ok(s.clone()),
+        toml::Value::Integer(i) => Ok(i.to_string()),
+        toml::Value::Float(f) => Ok(f.to_string()),
+        other => Err(ParseError(format!(
+            "{key}: expected a string or a number, found {}",
+            other.type_str()
+        ))),
+    }
+}
+
+/// Where a TOML parse error is, as `line L, column C`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+const TOML_KEYS: [(&str, RuleKind); 8] = [
+    ("max-size", RuleKind::MaxSize),
+    ("max-compressed-size", RuleKind::MaxCompressedSize),
+    ("max-reclaimable", RuleKind::MaxReclaimable),
+    ("min-efficiency", RuleKind::MinEfficiency),
+    ("max-layers", RuleKind::MaxLayers),
+    ("max-growth", RuleKind::MaxGrowth),
+    ("max-dive-wasted-bytes", RuleKind::MaxDiveWastedBytes),
+    (
+        "max-dive-user-wasted-ratio",
+        RuleKind::MaxDiveUserWastedRatio,
+    ),
+];
+
+/// `.imgscope.toml`: rules in a `[gates]` table, per-path budgets in `[gates.paths]`. Other
+/// top-level tables are left to whoever reads them.
+pub fn imgscope_toml(name: &str, text: &str) -> Result<Vec<Rule>> {
+    let doc: toml::Table = toml::from_str(text).map_err(|e| {
+        let msg = e.message().trim().replace('\n', " ");
+        match e.span() {
+            Some(span) => {
+                let (line, col) = line_col(text, span.start);
+                anyhow!("line {line}, column {col}: {msg}")
+            }
+            None => anyhow!("{msg}"),
+        }
+    })?;
+    let Some(gates) = doc.get("gates") else {
+        return Ok(Vec::new());
+    };
+    let Some(gates) = gates.as_table() else {
+        bail!("gates: expected a table ([gates])");
+    };
+    let source = |key: &str| RuleSource::File {
+        path: name.to_string(),
+        key: format!("gates.{key}"),
+    };
+    let mut rules = Vec::new();
+    for (key, value) in gates {
+        if key == "paths" {
+            let Some(table) = value.as_table() else {
+                bail!("gates.paths: expected a table of GLOB = SIZE");
+            };
+            for (glob, size) in table {
+                let key = format!("gates.paths.{glob:?}");
+                let rule = (|| {
+                    let text = toml_text(&key, size)?;
+                    let glob = check_glob(glob)?;
+                    rule_from_text(
+                        RuleKind::MaxPathSize(glob),
+                        &text,
+                        RuleSource::File {
+                            path: name.to_string(),
+                            key: key.clone(),
+                        },
+                    )
+                })()
+                .map_err(|e| anyhow!(e).context(key.clone()))?;
+                rules.push(rule);
+            }
+            continue;
+        }
+        let Some((_, kind)) = TOML_KEYS.iter().find(|(k, _)| k == key) else {
+            let known: Vec<&str> = TOML_KEYS.iter().map(|(k, _)| *k).collect();
+            bail!(
+                "gates.{key}: unknown rule (known: {}, paths)",
+                known.join(", ")
+            );
+        };
+        let full = format!("gates.{key}");
+        let text = toml_text(&full, value).map_err(|e| anyhow!(e))?;
+        let rule = rule_from_text(kind.clone(), &text, source(key))
+            .map_err(|e| anyhow!(e).context(full))?;
+        rules.push(rule);
+    }
+    Ok(rules)
+}
+
+/// dive's rule keys, the imgscope rule each maps to, and dive's default when the file omits it.
+const DIVE_RULES: [(&str, RuleKind, &str); 3] = [
+    ("lowestEfficiency", RuleKind::MinEfficiency, "0.9"),
+    (
+        "highestWastedBytes",
+        RuleKind::MaxDiveWastedBytes,
+        "disabled",
+    ),
+    (
+        "highestUserWastedPercent",
+        RuleKind::MaxDiveUserWastedRatio,
+        "0.1",
+    ),
+];
+
+/// A `.dive-ci` value the way dive's config library hands it over: as a string.
+fn yaml_text(key: &str, value: &serde_norway::Value) -> Result<String> {
+    match value {
+        serde_norway::Value::String(s) => Ok(s.clone()),
+        serde_norway::Value::Number(n) => Ok(n.to_string()),
+        serde_norway::Value::Bool(b) => Ok(b.to_string()),
+        _ => bail!("{key}: expected a number or a string"),
+    }
+}
+
+/// dive's `.dive-ci`, mapped so the verdicts are dive's: `lowestEfficiency` → min-efficiency
+/// (the same score), `highestWastedBytes` → max-dive-wasted-bytes (dive's wasted bytes, not
+/// imgscope's reclaimable bytes), `highestUserWastedPercent` → max-dive-user-wasted-ratio (dive's
+/// wasted bytes over the bytes of all layers but the first). A rule the file leaves out gets dive's
+/// default (0.9, disabled, 0.1), as dive gives it; `disabled` switches a rule off (SKIP).
+pub fn dive_ci(name: &str, text: &str) -> Result<Vec<Rule>> {
+    let doc: serde_norway::Value = if text.trim().is_empty() {
+        serde_norway::Value::Null
+    } else {
+        serde_norway::from_str(text).map_err(|e| anyhow!("{}", e.to_string().replace('\n', " ")))?
+    };
+    let rules_map = match &doc {
+        serde_norway::Value::Null => None,
+        serde_norway::Value::Mapping(m) => match m.get("rules") {
+            None | Some(serde_norway::Value::Null) => None,
+            Some(serde_norway::Value::Mapping(r)) => Some(r),
+            Some(_) => bail!("rules: expected a mapping"),
+        },
+        _ => bail!("expected a mapping with a `rules:` key"),
+    };
+    let mut rules = Vec::new();
+    for (key, kind, default) in DIVE_RULES {
+        let full = format!("rules.{key}");
+        let (text, source) = match rules_map.and_then(|m| m.get(key)) {
+            Some(v) => (
+                yaml_text(&full, v)?,
+                RuleSource::File {
+                    path: name.to_string(),
+                    key: full.clone(),
+                },
+            ),
+            None => (
+                default.to_string(),
+                RuleSource::DiveDefault {
+                    path: name.to_string(),
+                    key: full.clone(),
+                },
+            ),
+        };
+        let text = text.trim().to_string();
+        if text == "disabled" {
+            rules.push(Rule {
+                kind,
+                threshold: None,
+                text,
+                source,
+            });
+            continue;
+        }
+        // dive's validation: both ratios must lie in 0..1; the size is go-humanize's.
+        let threshold = match kind {
+            RuleKind::MaxDiveWastedBytes => {
+                Threshold::Bytes(parse_size(&text).map_err(|e| anyhow!(e).context(full.clone()))?)
+            }
+            _ => {
+                let v = parse_dive_float(&text).map_err(|e| anyhow!(e).context(full.clone()))?;
+                if !(0.0..=1.0).contains(&v) {
+                    bail!("{full}: {text} is outside the allowed range 0..1");
+                }
+                Threshold::Ratio(v)
+            }
+        };
+        rules.push(Rule {
+            kind,
+            threshold: Some(threshold),
+            text,
+            source,
+        });
+    }
+    Ok(rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dive_example_maps_to_dive_numbers() {
+        let rules = dive_ci(
+            ".dive-ci",
+            "rules:\n  lowestEfficiency: 0.95\n  highestWastedBytes: 20MB\n  highestUserWastedPercent: 0.20\n",
+        )
+        .unwrap();
+        assert_eq!(rules.len(), 3);
+        assert_eq!(rules[0].kind, RuleKind::MinEfficiency);
+        assert_eq!(rules[0].threshold, Some(Threshold::Ratio(0.95)));
+        assert_eq!(rules[1].kind, RuleKind::MaxDiveWastedBytes);
+        assert_eq!(rules[1].threshold, Some(Threshold::Bytes(20_000_000)));
+        assert_eq!(rules[2].kind, RuleKind::MaxDiveUserWastedRatio);
+        assert_eq!(rules[2].threshold, Some(Threshold::Ratio(0.2)));
+        assert!(
+            rules
+                .iter()
+                .all(|r| matches!(r.source, RuleSource::File { .. }))
+        );
+    }
+
+    #[test]
+    fn dive_defaults_fill_missing_rules() {
+        for text in ["", "rules:\n", "rules:\n  highestWastedBytes: 1B\n"] {
+            let rules = dive_ci(".dive-ci", text).unwrap();
+            assert_eq!(rules[0].threshold, Some(Threshold::Ratio(0.9)), "{text:?}");
+            assert_eq!(rules[2].threshold, Some(Threshold::Ratio(0.1)), "{text:?}");
+            assert!(matches!(rules[0].source, RuleSource::DiveDefault { .. }));
+        }
+        let rules = dive_ci(".dive-ci", "").unwrap();
+        assert_eq!(rules[1].threshold, None);
+        let rules = dive_ci(
+            ".dive-ci",
+            "rules:\n  lowestEfficiency: disabled\n  highestWastedBytes: 1B\n",
+        )
+        .unwrap();
+        assert_eq!(rules[0].threshold, None);
+        assert_eq!(rules[1].threshold, Some(Threshold::Bytes(1)));
+    }
+
+    #[test]
+    fn dive_misconfigurations_are_errors() {
+        for text in [
+            "rules:\n  lowestEfficiency: 1.1\n",
+            "rules:\n  lowestEfficiency: -9\n",
+            "rules:\n  highestWastedBytes: 1BB\n",
+            "rules:\n  highestUserWastedPercent: 10\n",
+            "rules: [1, 2]\n",
+            "rules:\n  lowestEfficiency: [0.9]\n",
+            "rules: {lowestEfficiency: 0.9\n",
+        ] {
+            assert!(dive_ci(".dive-ci", text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn toml_rules_and_errors() {
+        let rules = imgscope_toml(
+            ".imgscope.toml",
+            "[gates]\nmax-size = \"150MB\"\nmin-efficiency = 0.95\nmax-layers = 12\n\
+             max-reclaimable = \"5%\"\n[gates.paths]\n\"/usr/lib/python3*\" = \"200 MB\"\n\
+             [other]\nx = 1\n",
+        )
+        .unwrap();
+        let kinds: Vec<&str> = rules.iter().map(|r| r.kind.name()).collect();
+        assert_eq!(
+            kinds,
+            // TOML tables come back sorted by key; `merge` puts rules in their fixed order.
+            [
+                "max-layers",
+                "max-reclaimable",
+                "max-size",
+                "min-efficiency",
+                "max-path-size"
+            ]
+        );
+        assert_eq!(rules[4].threshold, Some(Threshold::Bytes(200_000_000)));
+        let err = |t: &str| format!("{:#}", imgscope_toml("f.toml", t).unwrap_err());
+        assert!(err("[gates]\nmax-size = \"15XB\"\n").contains("gates.max-size: invalid size"));
+        assert!(err("[gates]\nmax-sise = 1\n").contains("gates.max-sise: unknown rule"));
+        assert!(err("[gates]\nmax-size = true\n").contains("expected a string or a number"));
+        assert!(err("[gates\n").starts_with("line 1, column"));
+        assert!(!err("[gates]\nmax-size = \n").contains('\n'));
+        assert!(
+            imgscope_toml("f.toml", "[tui]\ntheme = 1\n")
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn later_sources_override_earlier_ones() {
+        let flag = |kind: RuleKind, text: &str| {
+            rule_from_text(kind, text, RuleSource::Flag("--x".into())).unwrap()
+        };
+        let merged = merge(vec![
+            vec![
+                flag(RuleKind::MinEfficiency, "0.9"),
+                flag(RuleKind::MaxLayers, "3"),
+            ],
+            vec![
+                flag(RuleKind::MaxSize, "1"),
+                flag(RuleKind::MinEfficiency, "0.5"),
+            ],
+        ]);
+        assert_eq!(merged.len(), 3);
+        assert_eq!(merged[0].kind, RuleKind::MaxSize);
+        assert_eq!(merged[1].threshold, Some(Threshold::Ratio(0.5)));
+        assert_eq!(merged[2].kind, RuleKind::MaxLayers);
+    }
+
+    #[test]
+    fn path_budget_specs() {
+        assert_eq!(
+            path_budget("usr/lib/python3*=200MB").unwrap(),
+            ("/usr/lib/python3*".to_string(), "200MB")
+        );
+        assert!(path_budget("/usr/lib").is_err());
+        assert!(path_budget("=1MB").is_err());
+        assert!(path_budget("/a/[b=1MB").is_err());
+    }
+}

@@ -1,0 +1,565 @@
+//! Markdown for reviews: the gate summary (`--summary`, `$GITHUB_STEP_SUMMARY`), the diff of two
+//! images as a pull-request comment (biggest changes first, the full lists collapsed), and the
+//! one-image report. Strings from images go into code spans (no mentions, links or HTML there),
+//! with control characters escaped and `|` escaped for tables.
+
+use std::fmt::Write;
+
+use super::escape::{escape_control, human_size as hs};
+use super::gate_output::{tally, value_text};
+use crate::analysis::Analysis;
+use crate::diff::{ChangeKind, Delta, ImageDiff};
+use crate::gate::{Evaluation, Verdict, signed_size};
+use crate::model::Image;
+
+/// Stop adding rows to the collapsed lists past this many characters: a GitHub comment holds
+/// 65,536.
+const COMMENT_BUDGET: usize = 60_000;
+/// Rows in the always-visible tables.
+const SHOWN: usize = 10;
+
+/// A code span holding `s`, safe inside a table cell.
+pub fn code(s: &str) -> String {
+    let s = escape_control(s).replace('|', "\\|");
+    if s.is_empty() {
+        return "` `".to_string();
+    }
+    let longest_run = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') || s.starts_with(' ') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// Plain text for Markdown: control characters escaped, Markdown and HTML syntax neutralized.
+pub fn text(s: &str) -> String {
+    let mut out = String::new();
+    for c in escape_control(s).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '@' => out.push_str("&#64;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '!' | '~' | '|' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One line of a command, shortened.
+fn short(s: &str, max: usize) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() > max {
+        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    } else {
+        s
+    }
+}
+
+fn verdict_badge(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "✅ PASS",
+        Verdict::Fail => "❌ FAIL",
+        Verdict::Skip => "⏭️ SKIP",
+    }
+}
+
+/// The gate summary for one image, as appended to `--summary` / `$GITHUB_STEP_SUMMARY`.
+pub fn gate_summary(image: &Image, e: &Evaluation) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "### imgscope gates: {} {}\n",
+        verdict_badge(e.verdict()),
+        code(image.display_name())
+    );
+    let sources = e.sources();
+    let from = if sources.is_empty() {
+        "No rule is set".to_string()
+    } else {
+        let list: Vec<String> = sources.iter().map(|s| code(s)).collect();
+        format!("Rules from {}", list.join(", "))
+    };
+    let _ = writeln!(
+        out,
+        "{} uncompressed, {} compressed. {from}. {}.\n",
+        hs(image.size()),
+        hs(image.compressed_size()),
+        tally(e)
+    );
+    if let Some(b) = &e.baseline {
+        let _ = writeln!(
+            out,
+            "Baseline {}: {} uncompressed, {} compressed.\n",
+            code(b.name.as_deref().unwrap_or(&b.input)),
+            hs(b.size),
+            hs(b.compressed_size)
+        );
+    }
+    if e.results.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "| Verdict | Rule | Value | Threshold | Source | Note |"
+    );
+    let _ = writeln!(out, "|---|---|--:|--:|---|---|");
+    for r in &e.results {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            verdict_badge(r.verdict),
+            code(&r.rule.kind.label()),
+            text(&value_text(r)),
+            text(&r.threshold_human()),
+            code(&r.rule.source.to_string()),
+            r.note.as_deref().map(text).unwrap_or_default()
+        );
+    }
+    out.push('\n');
+    out
+}
+
+fn pct_change(d: Delta) -> String {
+    if d.old == 0 {
+        return String::new();
+    }
+    format!(" ({:+.1}%)", d.delta() as f64 / d.old as f64 * 100.0)
+}
+
+fn count_delta(d: Delta) -> String {
+    format!("{:+}", d.delta())
+}
+
+/// Old and new layer indexes: `3 → 4`, `– → 5`.
+fn layer_pair(old: Option<usize>, new: Option<usize>) -> String {
+    let f = |i: Option<usize>| i.map_or("–".to_string(), |i| i.to_string());
+    format!("{} → {}", f(old), f(new))
+}
+
+/// The diff of two images as a pull-request comment.
+pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## imgscope diff: {} → {}\n",
+        code(old.display_name()),
+        code(new.display_name())
+    );
+    let _ = writeln!(out, "| | Old | New | Change |");
+    let _ = writeln!(out, "|---|--:|--:|--:|");
+    let bytes_row = |out: &mut String, name: &str, v: Delta| {
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | **{}**{} |",
+            hs(v.old),
+            hs(v.new),
+            signed_size(v.delta()),
+            pct_change(v)
+        );
+    };
+    bytes_row(&mut out, "Size (uncompressed)", d.size);
+    bytes_row(&mut out, "Compressed", d.compressed);
+    let _ = writeln!(
+        out,
+        "| Layers | {} | {} | {} |",
+        d.layer_count.old,
+        d.layer_count.new,
+        count_delta(d.layer_count)
+    );
+    let _ = writeln!(
+        out,
+        "| Files | {} | {} | {} |",
+        d.file_count.old,
+        d.file_count.new,
+        count_delta(d.file_count)
+    );
+    bytes_row(&mut out, "Reclaimable", d.reclaimable.total);
+    let _ = writeln!(
+        out,
+        "| Efficiency | {:.2}% | {:.2}% | {:+.2} pts |\n",
+        d.efficiency.0 * 100.0,
+        d.efficiency.1 * 100.0,
+        (d.efficiency.1 - d.efficiency.0) * 100.0
+    );
+    let _ = writeln!(
+        out,
+        "Files: {} added, {} removed, {} grown, {} shrunk, {} modified.{}\n",
+        d.file_count_of(ChangeKind::Added),
+        d.file_count_of(ChangeKind::Removed),
+        d.file_count_of(ChangeKind::Grown),
+        d.file_count_of(ChangeKind::Shrunk),
+        d.file_count_of(ChangeKind::Modified),
+        if d.hashed {
+            ""
+        } else {
+            " (contents not hashed: same-size edits are not seen)"
+        }
+    );
+    let r = &d.reclaimable;
+    if r.introduced_bytes > 0 {
+        let top: Vec<String> = r
+            .introduced
+            .iter()
+            .take(3)
+            .map(|c| format!("{} {}", code(&c.path), signed_size(c.bytes.delta())))
+            .collect();
+        let more = r.introduced.len().saturating_sub(3);
+        let _ = writeln!(
+            out,
+            "**New reclaimable bytes: {}** in {} path{}: {}{}\n",
+            hs(r.introduced_bytes),
+            r.introduced.len(),
+            if r.introduced.len() == 1 { "" } else { "s" },
+            top.join(", "),
+            if more > 0 {
+                format!(", and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    } else {
+        let _ = writeln!(out, "No new reclaimable bytes.\n");
+    }
+
+    if !d.files.is_empty() {
+        let _ = writeln!(out, "### Biggest changes\n");
+        let _ = writeln!(out, "| Change | Size | Δ | Path |");
+        let _ = writeln!(out, "|---|--:|--:|---|");
+        for f in d.files.iter().take(SHOWN) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                f.change.label(),
+                size_pair(f.size, f.change),
+                signed_size(f.size.delta()),
+                code(&f.path)
+            );
+        }
+        out.push('\n');
+    }
+
+    let changed_layers: Vec<_> = d
+        .layers
+        .iter()
+        .filter(|l| l.change != ChangeKind::Unchanged || l.compressed.delta() != 0)
+        .collect();
+    let _ = writeln!(out, "### Layers\n");
+    if changed_layers.is_empty() {
+        let _ = writeln!(out, "All {} layers unchanged.\n", d.layers.len());
+    } else {
+        let _ = writeln!(out, "| Change | Layer | Δ size | Δ compressed | Command |");
+        let _ = writeln!(out, "|---|---|--:|--:|---|");
+        for l in &changed_layers {
+            let cmd = l
+                .new
+                .map(|i| new.layers[i].command())
+                .or(l.old.map(|i| old.layers[i].command()))
+                .unwrap_or("");
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                l.change.label(),
+                layer_pair(l.old, l.new),
+                signed_size(l.size.delta()),
+                signed_size(l.compressed.delta()),
+                code(&short(cmd, 72))
+            );
+        }
+        let unchanged = d.layers.len() - changed_layers.len();
+        if unchanged > 0 {
+            let _ = writeln!(
+                out,
+                "\n{unchanged} layer{} unchanged (same diff_id).",
+                if unchanged == 1 { "" } else { "s" }
+            );
+        }
+        out.push('\n');
+    }
+
+    if !d.files.is_empty() {
+        collapsed(
+            &mut out,
+            &format!("All {} file changes", d.files.len()),
+            "| Change | Old | New | Δ | Path |\n|---|--:|--:|--:|---|\n",
+            d.files.iter().map(|f| {
+                format!(
+                    "| {} | {} | {} | {} | {} |\n",
+                    f.change.label(),
+                    if f.old_kind.is_some() {
+                        hs(f.size.old)
+                    } else {
+                        "–".into()
+                    },
+                    if f.new_kind.is_some() {
+                        hs(f.size.new)
+                    } else {
+                        "–".into()
+                    },
+                    signed_size(f.size.delta()),
+                    code(&f.path)
+                )
+            }),
+            d.files.len(),
+        );
+    }
+    if !d.dirs.is_empty() {
+        collapsed(
+            &mut out,
+            &format!("All {} directory changes", d.dirs.len()),
+            "| Change | Old | New | Δ | Entries +/-/~ | Path |\n|---|--:|--:|--:|--:|---|\n",
+            d.dirs.iter().map(|x| {
+                format!(
+                    "| {} | {} | {} | {} | +{} -{} ~{} | {} |\n",
+                    x.change.label(),
+                    hs(x.size.old),
+                    hs(x.size.new),
+                    signed_size(x.size.delta()),
+                    x.added,
+                    x.removed,
+                    x.changed,
+                    code(&x.path)
+                )
+            }),
+            d.dirs.len(),
+        );
+    }
+    out
+}
+
+/// `1.0 KiB → 2.0 KiB`, or one side for an addition or removal.
+fn size_pair(size: Delta, change: ChangeKind) -> String {
+    match change {
+        ChangeKind::Added => hs(size.new),
+        ChangeKind::Removed => hs(size.old),
+        _ => format!("{} → {}", hs(size.old), hs(size.new)),
+    }
+}
+
+/// A `<details>` block with as many rows as fit the comment budget.
+fn collapsed(
+    out: &mut String,
+    summary: &str,
+    header: &str,
+    rows: impl Iterator<Item = String>,
+    total: usize,
+) {
+    let _ = write!(out, "<details><summary>{summary}</summary>\n\n{header}");
+    let mut shown = 0;
+    for row in rows {
+        if out.len() + row.len() > COMMENT_BUDGET {
+            break;
+        }
+        out.push_str(&row);
+        shown += 1;
+    }
+    if shown < total {
+        let _ = writeln!(
+            out,
+            "\n{} more not shown (the comment would be too long; `imgscope diff --json` lists them).",
+            total - shown
+        );
+    }
+    out.push_str("\n</details>\n\n");
+}
+
+/// A bar of `width` cells for `value` out of `max`.
+pub fn bar(value: u64, max: u64, width: usize) -> String {
+    if max == 0 {
+        return String::new();
+    }
+    let cells = ((value as u128 * width as u128 * 8).div_ceil(max as u128)) as usize;
+    let full = cells / 8;
+    let part = cells % 8;
+    let mut s = "█".repeat(full);
+    if part > 0 {
+        s.push(['▏', '▎', '▍', '▌', '▋', '▊', '▉'][part - 1]);
+    }
+    s
+}
+
+/// The one-image report.
+pub fn image_report(image: &Image, analysis: &Analysis) -> String {
+    let mut out = String::new();
+    let tree = &image.tree;
+    let _ = writeln!(out, "## imgscope report: {}\n", code(image.display_name()));
+    let _ = writeln!(out, "| | |\n|---|---|");
+    let _ = writeln!(out, "| Source | {} |", image.source.label());
+    if let Some(d) = &image.manifest_digest {
+        let _ = writeln!(out, "| Digest | {} |", code(d));
+    }
+    let _ = writeln!(out, "| Platform | {} |", code(&image.platform.to_string()));
+    if let Some(c) = &image.created {
+        let _ = writeln!(out, "| Created | {} |", text(c));
+    }
+    let _ = writeln!(
+        out,
+        "| Size | {} uncompressed, {} compressed |",
+        hs(image.size()),
+        hs(image.compressed_size())
+    );
+    let _ = writeln!(
+        out,
+        "| Layers, files | {} layers, {} files |",
+        image.layers.len(),
+        analysis.file_count
+    );
+    let _ = writeln!(
+        out,
+        "| Reclaimable | {} ({:.1}%) in {} paths |",
+        hs(analysis.waste.reclaimable_bytes),
+        analysis.reclaimable_ratio(image) * 100.0,
+        analysis.waste.paths.len()
+    );
+    let _ = writeln!(
+        out,
+        "| Efficiency | {:.2}% (dive's score) |",
+        analysis.efficiency.score * 100.0
+    );
+    let _ = writeln!(
+        out,
+        "| Duplicates | {} to save in {} groups |\n",
+        hs(analysis.duplicates.savings_bytes),
+        analysis.duplicates.groups.len()
+    );
+
+    let _ = writeln!(out, "### Layers\n");
+    let _ = writeln!(
+        out,
+        "| # | Size | | Compressed | Reclaimable | +/~/- | Command |"
+    );
+    let _ = writeln!(out, "|--:|--:|---|--:|--:|--:|---|");
+    let max = image.layers.iter().map(|l| l.size).max().unwrap_or(0);
+    for l in &image.layers {
+        let c = &l.changes;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | +{} ~{} -{} | {} |",
+            l.index,
+            hs(l.size),
+            bar(l.size, max, 16),
+            hs(l.compressed_size),
+            hs(analysis.waste.per_layer.get(l.index).copied().unwrap_or(0)),
+            c.added,
+            c.modified,
+            c.removed,
+            code(&short(l.command(), 72))
+        );
+    }
+    out.push('\n');
+
+    if !analysis.largest_dirs.is_empty() {
+        let _ = writeln!(out, "### Largest directories\n");
+        let _ = writeln!(out, "| Size | Path |\n|--:|---|");
+        for &n in analysis.largest_dirs.iter().take(SHOWN) {
+            let _ = writeln!(
+                out,
+                "| {} | {} |",
+                hs(analysis.sizes[n as usize]),
+                code(&tree.path(n))
+            );
+        }
+        out.push('\n');
+    }
+    if !analysis.waste.paths.is_empty() {
+        let _ = writeln!(
+            out,
+            "### Reclaimable ({} paths)\n",
+            analysis.waste.paths.len()
+        );
+        let _ = writeln!(out, "| Bytes | Path | Hidden copies |\n|--:|---|---|");
+        for p in analysis.waste.paths.iter().take(SHOWN) {
+            let how: Vec<String> = p
+                .copies
+                .iter()
+                .map(|c| {
+                    format!(
+                        "layer {} {} by {}",
+                        c.layer,
+                        if c.removed { "removed" } else { "overwritten" },
+                        c.hidden_by
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                hs(p.bytes),
+                code(&tree.path(p.node)),
+                how.join("; ")
+            );
+        }
+        out.push('\n');
+    }
+    if !analysis.duplicates.groups.is_empty() {
+        let _ = writeln!(
+            out,
+            "### Duplicate content ({} groups, {} to save)\n",
+            analysis.duplicates.groups.len(),
+            hs(analysis.duplicates.savings_bytes)
+        );
+        let _ = writeln!(out, "| Saves | Copies | Paths |\n|--:|--:|---|");
+        for g in analysis.duplicates.groups.iter().take(SHOWN) {
+            let paths: Vec<String> = g
+                .nodes
+                .iter()
+                .take(4)
+                .map(|n| code(&tree.path(*n)))
+                .collect();
+            let more = g.nodes.len().saturating_sub(4);
+            let _ = writeln!(
+                out,
+                "| {} | {} × {} | {}{} |",
+                hs(g.savings()),
+                g.nodes.len(),
+                hs(g.size),
+                paths.join(", "),
+                if more > 0 {
+                    format!(", +{more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_spans_hold_anything() {
+        assert_eq!(code("/usr/bin"), "`/usr/bin`");
+        assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(code("x\ny"), "`x\\ny`");
+        assert_eq!(code(""), "` `");
+    }
+
+    #[test]
+    fn text_is_inert() {
+        assert_eq!(text("<b>@me [x](y)"), "&lt;b&gt;&#64;me \\[x\\](y)");
+        assert_eq!(text("a|b"), "a\\|b");
+    }
+
+    #[test]
+    fn bars_scale() {
+        assert_eq!(bar(10, 10, 4), "████");
+        assert_eq!(bar(5, 10, 4), "██");
+        assert_eq!(bar(1, 10, 4), "▌");
+        assert_eq!(bar(0, 10, 4), "");
+        assert_eq!(bar(0, 0, 4), "");
+    }
+}

@@ -1,0 +1,327 @@
+//! Local container engines — Docker and Podman — over the Docker Engine API (bollard). Finds the
+//! engine's socket the way their CLIs do (`DOCKER_HOST`, the active docker context,
+//! `/var/run/docker.sock`; `CONTAINER_HOST`, `$XDG_RUNTIME_DIR/podman/podman.sock`,
+//! `/run/podman/podman.sock`), asks whether it holds the image, and streams its export
+//! (`/images/{name}/get`) straight into the streaming archive reader: no temporary file.
+
+use std::io::{self, Read};
+use std::path::PathBuf;
+
+use anyhow::{Result, anyhow, bail};
+use bollard::Docker;
+use bytes::Bytes;
+use futures_util::StreamExt;
+
+use super::{Selection, StreamSource};
+use crate::decode::BlobReadError;
+use crate::model::SourceKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    Docker,
+    Podman,
+}
+
+impl EngineKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            EngineKind::Docker => "Docker",
+            EngineKind::Podman => "Podman",
+        }
+    }
+
+    fn source_kind(self) -> SourceKind {
+        match self {
+            EngineKind::Docker => SourceKind::DockerEngine,
+            EngineKind::Podman => SourceKind::PodmanEngine,
+        }
+    }
+}
+
+/// Where an engine listens: `unix:///path` or `tcp://host:port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub kind: EngineKind,
+    pub host: String,
+}
+
+impl Endpoint {
+    fn socket_path(&self) -> Option<PathBuf> {
+        self.host.strip_prefix("unix://").map(PathBuf::from)
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The docker context's endpoint, when a non-default context is active.
+fn docker_context_host() -> Option<String> {
+    let dir = env("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".docker")))?;
+    let name = env("DOCKER_CONTEXT").or_else(|| {
+        let config: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("config.json")).ok()?).ok()?;
+        config.get("currentContext")?.as_str().map(String::from)
+    })?;
+    if name == "default" {
+        return None;
+    }
+    use sha2::Digest;
+    let id: String = sha2::Sha256::digest(name.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let meta: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("contexts/meta").join(id).join("meta.json")).ok()?,
+    )
+    .ok()?;
+    meta.pointer("/Endpoints/docker/Host")?
+        .as_str()
+        .map(String::from)
+}
+
+/// Candidate endpoints, in the order they are tried.
+pub fn endpoints(only: Option<EngineKind>) -> Vec<Endpoint> {
+    let mut out = Vec::new();
+    if only != Some(EngineKind::Podman) {
+        let host = env("DOCKER_HOST")
+            .or_else(docker_context_host)
+            .unwrap_or_else(|| "unix:///var/run/docker.sock".into());
+        out.push(Endpoint {
+            kind: EngineKind::Docker,
+            host,
+        });
+    }
+    if only != Some(EngineKind::Docker) {
+        if let Some(host) = env("CONTAINER_HOST") {
+            out.push(Endpoint {
+                kind: EngineKind::Podman,
+                host,
+            });
+        }
+        if let Some(run) = env("XDG_RUNTIME_DIR") {
+            out.push(Endpoint {
+                kind: EngineKind::Podman,
+                host: format!("unix://{run}/podman/podman.sock"),
+            });
+        }
+        out.push(Endpoint {
+            kind: EngineKind::Podman,
+            host: "unix:///run/podman/podman.sock".into(),
+        });
+    }
+    out.dedup_by(|a, b| a.host == b.host);
+    out
+}
+
+fn connect(endpoint: &Endpoint) -> Result<Docker> {
+    let docker = if let Some(path) = endpoint.socket_path() {
+        Docker::connect_with_socket(&path.to_string_lossy(), 120, bollard::API_DEFAULT_VERSION)
+    } else if endpoint.host.starts_with("tcp://") || endpoint.host.starts_with("http://") {
+        Docker::connect_with_http(&endpoint.host, 120, bollard::API_DEFAULT_VERSION)
+    } else {
+        bail!(
+            "unsupported engine address {} (use unix:// or tcp://)",
+            endpoint.host
+        );
+    };
+    docker.map_err(|e| anyhow!("{}: {e}", endpoint.host))
+}
+
+/// Explain an engine error in one line that says what to do.
+fn explain(endpoint: &Endpoint, err: &bollard::errors::Error) -> anyhow::Error {
+    let what = endpoint.kind.label();
+    let text = format!("{err}");
+    let mut cause = String::new();
+    let mut src: Option<&dyn std::error::Error> = Some(err);
+    while let Some(s) = src {
+        cause = s.to_string();
+        src = s.source();
+    }
+    if text.contains("Permission denied") || cause.contains("Permission denied") {
+        return anyhow!(
+            "permission denied on the {what} socket {}: add your user to its group (e.g. `docker`) or run with sudo",
+            endpoint.host
+        );
+    }
+    if let bollard::errors::Error::DockerResponseServerError {
+        status_code,
+        message,
+    } = err
+    {
+        return anyhow!("the {what} engine answered {status_code}: {message}");
+    }
+    anyhow!(
+        "cannot talk to the {what} engine at {}: {cause}",
+        endpoint.host
+    )
+}
+
+/// The oldest Engine API version whose image export imgscope reads.
+const MIN_API: (usize, usize) = (1, 25);
+
+/// Look for `reference` in the engines (only `only`'s when given). `Ok(None)` when no engine has
+/// it (or none runs, unless `explicit`, where that is an error).
+pub fn find(
+    input: &str,
+    reference: &str,
+    only: Option<EngineKind>,
+    selection: &Selection,
+) -> Result<Option<StreamSource>> {
+    let explicit = only.is_some();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    // What to say if no engine serves the image: an engine that answered "not found" says more
+    // than a socket that is not there.
+    let mut not_found = None;
+    let mut last_problem = None;
+    for mut endpoint in endpoints(only) {
+        if let Some(path) = endpoint.socket_path() {
+            match std::fs::metadata(&path) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    last_problem = Some(anyhow!(
+                        "no {} engine socket at {} (is the engine running?)",
+                        endpoint.kind.label(),
+                        path.display()
+                    ));
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        let docker = connect(&endpoint)?;
+        let docker = match runtime.block_on(docker.negotiate_version()) {
+            Ok(d) => d,
+            Err(e) => {
+                let err = explain(&endpoint, &e);
+                if err.to_string().contains("permission denied") {
+                    return Err(err);
+                }
+                last_problem = Some(err);
+                continue;
+            }
+        };
+        // Podman also answers on DOCKER_HOST: report the engine that really served the image.
+        if let Ok(v) = runtime.block_on(docker.version())
+            && v.components
+                .iter()
+                .flatten()
+                .any(|c| c.name.to_ascii_lowercase().contains("podman"))
+        {
+            endpoint.kind = EngineKind::Podman;
+        }
+        let version = docker.client_version();
+        if (version.major_version, version.minor_version) < MIN_API {
+            bail!(
+                "the {} engine at {} speaks API {}.{}, older than the {}.{} imgscope needs",
+                endpoint.kind.label(),
+                endpoint.host,
+                version.major_version,
+                version.minor_version,
+                MIN_API.0,
+                MIN_API.1
+            );
+        }
+        let inspect = match runtime.block_on(docker.inspect_image(reference)) {
+            Ok(i) => i,
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => {
+                not_found = Some(anyhow!(
+                    "{reference} not found in the {} engine at {}",
+                    endpoint.kind.label(),
+                    endpoint.host
+                ));
+                continue;
+            }
+            Err(e) => return Err(explain(&endpoint, &e)),
+        };
+        let id = inspect.id.clone().unwrap_or_else(|| reference.to_string());
+        let name = inspect
+            .repo_tags
+            .as_ref()
+            .and_then(|t| t.first().cloned())
+            .unwrap_or_else(|| reference.to_string());
+        let expected = inspect.size.map(|s| s.max(0) as u64);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(32);
+        let export_ref = id.clone();
+        let endpoint2 = endpoint.clone();
+        runtime.spawn(async move {
+            let mut stream = docker.export_image(&export_ref);
+            while let Some(chunk) = stream.next().await {
+                let item = chunk.map_err(|e| format!("{:#}", explain(&endpoint2, &e)));
+                let failed = item.is_err();
+                if tx.send(item).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
+        return Ok(Some(StreamSource {
+            input: input.to_string(),
+            reader: Box::new(ExportRead {
+                rx,
+                current: Bytes::new(),
+            }),
+            kind: Some(endpoint.kind.source_kind()),
+            name: Some(name),
+            selection: Selection {
+                // The export names the image by its ID's tags; take the one asked for.
+                name: None,
+                platform: selection.platform.clone(),
+            },
+            expected_bytes: expected,
+            keepalive: Some(Box::new(runtime)),
+        }));
+    }
+    if explicit {
+        return Err(not_found
+            .or(last_problem)
+            .unwrap_or_else(|| anyhow!("no engine to ask")));
+    }
+    Ok(None)
+}
+
+struct ExportRead {
+    rx: tokio::sync::mpsc::Receiver<Result<Bytes, String>>,
+    current: Bytes,
+}
+
+impl Read for ExportRead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(chunk)) => self.current = chunk,
+                Some(Err(message)) => {
+                    return Err(BlobReadError::io(
+                        format!("image export failed: {message}"),
+                        false,
+                    ));
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        let _ = self.current.split_to(n);
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn podman_only_lists_podman_sockets() {
+        let eps = endpoints(Some(EngineKind::Podman));
+        assert!(eps.iter().all(|e| e.kind == EngineKind::Podman));
+        assert!(
+            eps.iter()
+                .any(|e| e.host == "unix:///run/podman/podman.sock")
+        );
+    }
+}

@@ -1,0 +1,286 @@
+//! Reading an image archive that arrives as a stream (stdin, an engine's export) without waiting
+//! for it to end and without a temporary copy: the outer tar is walked as it comes; every entry
+//! that looks like a layer (gzip, zstd or tar by its first bytes) is decoded on a worker thread
+//! while the stream goes on, and small files (manifests, configs, indexes) are kept in memory.
+//! When the stream ends, the usual docker and OCI resolvers run on what was kept, and the decoded
+//! layers are handed over in manifest order.
+//!
+//! A legacy `docker save` puts `manifest.json` last, so which entries are layers is only known at
+//! the end: decoding everything layer-shaped is what lets the work overlap the transfer.
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use anyhow::{Result, anyhow, bail};
+
+use super::files::{ImageFiles, MAX_ARCHIVE_ENTRIES, MAX_METADATA_BYTES, clean_path};
+use crate::decode::compression::sniff;
+use crate::decode::{DecodeOptions, decode_layer};
+use crate::model::{Compression, LayerEntries};
+
+/// Chunks of this size travel to a layer's decoder...
+const CHUNK: usize = 256 * 1024;
+/// ...at most this many at a time per layer (bounded memory: 16 MiB per layer in flight).
+const CHUNKS_IN_FLIGHT: usize = 64;
+
+/// What the stream held.
+pub struct StreamedArchive {
+    pub files: MemFiles,
+    layers: HashMap<String, Result<LayerEntries, String>>,
+}
+
+impl StreamedArchive {
+    /// The decoded layer at `path` (following archive symlinks), or why it could not be.
+    pub fn take_layer(&self, path: &str) -> Result<LayerEntries> {
+        let path = self
+            .files
+            .resolve(path)
+            .ok_or_else(|| anyhow!("missing blob {path}"))?;
+        match self.layers.get(&path) {
+            Some(Ok(entries)) => Ok(entries.clone()),
+            Some(Err(why)) => Err(anyhow!("{why}")),
+            None => Err(anyhow!(
+                "{path}: layer is not a tar stream (nor gzip or zstd compressed)"
+            )),
+        }
+    }
+}
+
+/// Small files of the archive, plus the sizes and links of everything, as [`ImageFiles`].
+#[derive(Default, Clone)]
+pub struct MemFiles {
+    small: HashMap<String, Vec<u8>>,
+    sizes: HashMap<String, u64>,
+    links: HashMap<String, String>,
+}
+
+impl MemFiles {
+    fn resolve(&self, path: &str) -> Option<String> {
+        let mut name = clean_path(path)?;
+        for _ in 0..8 {
+            if self.sizes.contains_key(&name) {
+                return Some(name);
+            }
+            name = self.links.get(&name)?.clone();
+        }
+        None
+    }
+}
+
+impl ImageFiles for MemFiles {
+    fn exists(&self, path: &str) -> bool {
+        self.resolve(path).is_some()
+    }
+
+    fn size(&self, path: &str) -> Result<u64> {
+        let name = self
+            .resolve(path)
+            .ok_or_else(|| anyhow!("missing file {path}"))?;
+        Ok(self.sizes[&name])
+    }
+
+    fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>> {
+        let name = self
+            .resolve(path)
+            .ok_or_else(|| anyhow!("missing file {path}"))?;
+        match self.small.get(&name) {
+            Some(bytes) => Ok(Box::new(&bytes[..])),
+            None => bail!("{path} was streamed and not kept"),
+        }
+    }
+}
+
+/// Reads chunks from a channel: the decoder's end of a layer in flight.
+struct ChunkRead {
+    rx: Receiver<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for ChunkRead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.current.len() {
+            match self.rx.recv() {
+                Ok(chunk) => {
+                    self.current = chunk;
+                    self.pos = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.pos);
+        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+fn stream_error(e: io::Error) -> anyhow::Error {
+    if let Some(source) = crate::decode::BlobReadError::from_io(&e) {
+        return anyhow!("{source}");
+    }
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => anyhow!("truncated archive"),
+        _ => anyhow!("not a tar archive ({e})"),
+    }
+}
+
+/// Walk `stream` to its end, decoding layer-shaped entries in parallel with the transfer.
+/// `progress` counts the outer stream's bytes.
+pub fn read(
+    stream: impl Read + Send,
+    options: &DecodeOptions,
+    progress: &AtomicU64,
+) -> Result<StreamedArchive> {
+    let counted = CountingRead {
+        inner: stream,
+        progress,
+    };
+    let mut archive = tar::Archive::new(counted);
+    let mut files = MemFiles::default();
+    std::thread::scope(|scope| {
+        let mut workers: Vec<(
+            String,
+            std::thread::ScopedJoinHandle<'_, Result<LayerEntries>>,
+        )> = Vec::new();
+        let mut rejected: HashMap<String, String> = HashMap::new();
+        let entries = archive.entries().map_err(stream_error)?;
+        for (count, entry) in entries.enumerate() {
+            if count >= MAX_ARCHIVE_ENTRIES {
+                bail!("archive has more than {MAX_ARCHIVE_ENTRIES} entries");
+            }
+            let mut entry = entry.map_err(stream_error)?;
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let Some(name) = clean_path(&name) else {
+                continue;
+            };
+            let kind = entry.header().entry_type();
+            if kind.is_symlink() || kind.is_hard_link() {
+                if let Some(target) = entry.link_name_bytes() {
+                    let target = String::from_utf8_lossy(&target).into_owned();
+                    let joined = if kind.is_symlink() && !target.starts_with('/') {
+                        match name.rfind('/') {
+                            Some(i) => format!("{}/{}", &name[..i], target),
+                            None => target,
+                        }
+                    } else {
+                        target
+                    };
+                    if let Some(t) = clean_path(&joined) {
+                        files.links.insert(name, t);
+                    }
+                }
+                continue;
+            }
+            if !kind.is_file() && kind != tar::EntryType::Continuous {
+                continue;
+            }
+            let size = entry.size();
+            files.sizes.insert(name.clone(), size);
+            let mut head = vec![0u8; 512.min(size as usize)];
+            let got = read_up_to(&mut entry, &mut head).map_err(stream_error)?;
+            if got < head.len() {
+                bail!("truncated archive");
+            }
+            let compressed = matches!(sniff(&head), Ok(Compression::Gzip | Compression::Zstd));
+            let looks_like_json = head.first().is_some_and(|b| *b == b'{' || *b == b'[');
+            if !compressed && (looks_like_json || size < 512) {
+                if size > MAX_METADATA_BYTES {
+                    rejected.insert(name, "file too large to be metadata".into());
+                    io::copy(&mut entry, &mut io::sink()).map_err(stream_error)?;
+                    continue;
+                }
+                let mut bytes = head;
+                entry.read_to_end(&mut bytes).map_err(stream_error)?;
+                if bytes.len() as u64 != size {
+                    bail!("truncated archive");
+                }
+                files.small.insert(name, bytes);
+                continue;
+            }
+            if let Err(why) = sniff(&head) {
+                rejected.insert(name, format!("{why:#}"));
+                io::copy(&mut entry, &mut io::sink()).map_err(stream_error)?;
+                continue;
+            }
+            // A layer: decode it on its own thread while this one keeps reading.
+            let (tx, rx): (SyncSender<Vec<u8>>, Receiver<Vec<u8>>) = sync_channel(CHUNKS_IN_FLIGHT);
+            let opts = *options;
+            let handle = scope.spawn(move || {
+                decode_layer(
+                    ChunkRead {
+                        rx,
+                        current: Vec::new(),
+                        pos: 0,
+                    },
+                    &opts,
+                    None,
+                )
+            });
+            let mut sent = head.len() as u64;
+            let _ = tx.send(head);
+            loop {
+                let mut chunk = vec![0u8; CHUNK];
+                let n = read_up_to(&mut entry, &mut chunk).map_err(stream_error)?;
+                if n == 0 {
+                    break;
+                }
+                chunk.truncate(n);
+                sent += n as u64;
+                if tx.send(chunk).is_err() {
+                    // The decoder stopped early (a broken layer): drain the rest of the entry.
+                    io::copy(&mut entry, &mut io::sink()).map_err(stream_error)?;
+                    break;
+                }
+            }
+            drop(tx);
+            if sent < size {
+                bail!("truncated archive");
+            }
+            workers.push((name, handle));
+        }
+        let mut layers = HashMap::new();
+        for (name, handle) in workers {
+            let result = handle
+                .join()
+                .map_err(|_| anyhow!("a layer decoder panicked"))?
+                .map_err(|e| format!("{e:#}"));
+            layers.insert(name, result);
+        }
+        for (name, why) in rejected {
+            layers.insert(name, Err(why));
+        }
+        if files.sizes.is_empty() {
+            bail!("not an image: the stream holds no files");
+        }
+        Ok(StreamedArchive { files, layers })
+    })
+}
+
+struct CountingRead<'p, R> {
+    inner: R,
+    progress: &'p AtomicU64,
+}
+
+impl<R: Read> Read for CountingRead<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}

@@ -1,0 +1,193 @@
+//! The viewer's whole state: one slot per image on the command line (loading, failed or ready),
+//! which image and pane have focus, what the right pane shows, the open help overlay or input line,
+//! the status message and the terminal size. It changes only through `App::update`
+//! (see `action.rs`), so it can be driven and inspected without a terminal.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Instant;
+
+use super::viewer::Viewer;
+use crate::load::{Loaded, Progress};
+
+/// What a loader sends back for one image: the viewer over it (built on the loader's thread, as
+/// its first layer pass is O(nodes)), or the error as one line.
+pub type Outcome = Result<Box<Viewer>, String>;
+
+pub enum Slot {
+    Loading {
+        progress: Arc<Progress>,
+        started: Instant,
+    },
+    Failed {
+        error: String,
+    },
+    Ready(Box<Viewer>),
+}
+
+pub struct ImageSlot {
+    /// The image as given on the command line.
+    pub input: String,
+    pub state: Slot,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Layers,
+    /// The right pane: the file tree or the waste view.
+    Right,
+    Details,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RightPane {
+    Tree,
+    Waste,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Filter,
+    Search,
+}
+
+/// The line being edited in the status bar.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub kind: InputKind,
+    pub text: String,
+    /// Filter only: the text is a regex.
+    pub regex: bool,
+    /// Why the text cannot be applied (an invalid regex).
+    pub error: Option<String>,
+    /// Search: the row the search started from; Esc returns to it.
+    pub origin: usize,
+    /// Filter: the filter before editing; Esc restores it.
+    pub previous: (String, bool),
+}
+
+pub struct App {
+    pub images: Vec<ImageSlot>,
+    pub current: usize,
+    pub focus: Pane,
+    /// The last pane other than Details: what the details pane describes.
+    pub subject: Pane,
+    pub right: RightPane,
+    /// The help overlay, with its scroll offset.
+    pub help: Option<u16>,
+    pub input: Option<Input>,
+    /// A one-line note in the status bar, cleared by the next key.
+    pub message: Option<String>,
+    pub width: u16,
+    pub height: u16,
+    pub color: bool,
+    /// The time of the last tick, for load rates.
+    pub now: Instant,
+    inbox: Option<Receiver<(usize, Outcome)>>,
+    pub(super) quit: bool,
+}
+
+impl App {
+    /// An app whose images arrive later through `inbox`, each loading with its `progress`.
+    pub fn new(
+        inputs: Vec<String>,
+        progress: Vec<Arc<Progress>>,
+        inbox: Receiver<(usize, Outcome)>,
+        color: bool,
+        now: Instant,
+    ) -> App {
+        let images = inputs
+            .into_iter()
+            .zip(progress)
+            .map(|(input, progress)| ImageSlot {
+                input,
+                state: Slot::Loading {
+                    progress,
+                    started: now,
+                },
+            })
+            .collect();
+        App {
+            images,
+            current: 0,
+            focus: Pane::Right,
+            subject: Pane::Right,
+            right: RightPane::Tree,
+            help: None,
+            input: None,
+            message: None,
+            width: 80,
+            height: 24,
+            color,
+            now,
+            inbox: Some(inbox),
+            quit: false,
+        }
+    }
+
+    /// An app over images already loaded (or failed), as tests and screenshots use it.
+    pub fn with_results(images: Vec<(String, Result<Loaded, String>)>, color: bool) -> App {
+        let (tx, rx) = channel();
+        let now = Instant::now();
+        let mut inputs = Vec::new();
+        for (i, (input, result)) in images.into_iter().enumerate() {
+            inputs.push(input);
+            // The receiver is alive: sending cannot fail.
+            let _ = tx.send((i, result.map(|l| Box::new(Viewer::new(l)))));
+        }
+        let progress = inputs.iter().map(|_| Arc::default()).collect();
+        let mut app = App::new(inputs, progress, rx, color, now);
+        app.update(super::action::Action::Tick(now));
+        app
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// Whether some image is still loading (the UI then ticks to show progress).
+    pub fn is_loading(&self) -> bool {
+        self.images
+            .iter()
+            .any(|s| matches!(s.state, Slot::Loading { .. }))
+    }
+
+    pub fn slot(&self) -> Option<&ImageSlot> {
+        self.images.get(self.current)
+    }
+
+    pub fn viewer(&self) -> Option<&Viewer> {
+        match &self.images.get(self.current)?.state {
+            Slot::Ready(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn viewer_mut(&mut self) -> Option<&mut Viewer> {
+        match &mut self.images.get_mut(self.current)?.state {
+            Slot::Ready(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Take the results loaders have sent since the last tick.
+    pub(super) fn receive_loads(&mut self) {
+        let Some(inbox) = &self.inbox else { return };
+        let mut received = Vec::new();
+        while let Ok(msg) = inbox.try_recv() {
+            received.push(msg);
+        }
+        for (i, result) in received {
+            let Some(slot) = self.images.get_mut(i) else {
+                continue;
+            };
+            slot.state = match result {
+                Ok(viewer) => Slot::Ready(viewer),
+                Err(error) => Slot::Failed { error },
+            };
+        }
+        if !self.is_loading() {
+            self.inbox = None;
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Small text helpers for the views: clipping, one-line commands, permission strings, UTC times,
+//! size bars, load percentages. Sizes themselves go through `report::escape::human_size`, and every
+//! image-derived string through `escape_control`, so the viewer prints what the reports print.
+
+use std::borrow::Cow;
+use std::sync::atomic::Ordering;
+
+use crate::load::Progress;
+use crate::model::EntryKind;
+use crate::report::escape::escape_control;
+use unicode_width::UnicodeWidthChar;
+
+/// At most `max` characters of `s`, with `…` when cut.
+pub fn clip(s: &str, max: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => Cow::Borrowed(s),
+        Some(_) => {
+            let cut: String = s.chars().take(max.saturating_sub(1)).collect();
+            Cow::Owned(format!("{cut}…"))
+        }
+    }
+}
+
+/// A history command on one line, escaped and clipped: the shell wrapper of `RUN` (classic
+/// `/bin/sh -c cmd` and BuildKit's `RUN /bin/sh -c cmd # buildkit`) and the `#(nop)` marker of
+/// metadata instructions are dropped, whitespace runs become one space.
+pub fn one_line_command(cmd: &str, max: usize) -> String {
+    let cmd = cmd.trim();
+    let cmd = cmd.strip_suffix("# buildkit").map_or(cmd, str::trim_end);
+    if let Some(rest) = cmd.strip_prefix("/bin/sh -c #(nop)") {
+        return one_line(rest.trim_start(), max);
+    }
+    for shell in ["/bin/sh -c ", "RUN /bin/sh -c ", "|"] {
+        if let Some(rest) = cmd.strip_prefix(shell)
+            && (shell != "|" || rest.starts_with(|c: char| c.is_ascii_digit()))
+        {
+            let rest = if shell == "|" {
+                // BuildKit's `|N ARG=v … /bin/sh -c cmd` for RUN with build args.
+                rest.split_once("/bin/sh -c ").map_or(rest, |(_, r)| r)
+            } else {
+                rest
+            };
+            return one_line(&format!("RUN {}", rest.trim_start()), max);
+        }
+    }
+    one_line(cmd, max)
+}
+
+fn one_line(s: &str, max: usize) -> String {
+    // Clip first: a command can be megabytes long.
+    let head: String = s.chars().take(max.saturating_mul(2).max(64)).collect();
+    let joined = head.split_whitespace().collect::<Vec<_>>().join(" ");
+    clip(&escape_control(&joined), max).into_owned()
+}
+
+/// `drwxr-xr-x`-style permissions, with the type letter and setuid/setgid/sticky bits.
+pub fn mode_string(kind: EntryKind, mode: u32) -> String {
+    let t = match kind {
+        EntryKind::Dir => 'd',
+        EntryKind::Symlink => 'l',
+        EntryKind::Hardlink => 'h',
+        EntryKind::CharDevice => 'c',
+        EntryKind::BlockDevice => 'b',
+        EntryKind::Fifo => 'p',
+        EntryKind::File | EntryKind::Whiteout | EntryKind::Opaque => '-',
+    };
+    let mut s = String::with_capacity(10);
+    s.push(t);
+    let special = [(0o4000, 's', 'S'), (0o2000, 's', 'S'), (0o1000, 't', 'T')];
+    for (i, (bit, set_x, set_no_x)) in special.iter().enumerate() {
+        let shift = 6 - 3 * i as u32;
+        let bits = (mode >> shift) & 0o7;
+        let (r, w, x) = (bits & 0o4 != 0, bits & 0o2 != 0, bits & 0o1 != 0);
+        s.push(if r { 'r' } else { '-' });
+        s.push(if w { 'w' } else { '-' });
+        s.push(match (mode & bit != 0, x) {
+            (true, true) => *set_x,
+            (true, false) => *set_no_x,
+            (false, true) => 'x',
+            (false, false) => '-',
+        });
+    }
+    s
+}
+
+/// Seconds since the epoch as `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// A bar of `width` cells filled to `fraction` (0..=1), in eighths of a cell.
+pub fn bar(fraction: f64, width: usize) -> String {
+    const EIGHTHS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+    let fraction = if fraction.is_finite() {
+        fraction.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let total = (fraction * (width * 8) as f64).round() as usize;
+    let mut s = String::with_capacity(width * 3);
+    for cell in 0..width {
+        let fill = total.saturating_sub(cell * 8).min(8);
+        s.push(if fill == 8 { '█' } else { EIGHTHS[fill] });
+    }
+    s
+}
+
+/// `1 path`, `2 paths`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// How far a load has got, as `NN%` of the compressed bytes (or of the layers when sizes are
+/// unknown), or `analyzing` once decoding is over.
+pub fn percent_loaded(p: &Progress) -> String {
+    if p.analyzing.load(Ordering::Relaxed) {
+        return "analyzing".into();
+    }
+    format!("{:.0}%", load_fraction(p) * 100.0)
+}
+
+/// The share of the load done, 0..=1.
+pub fn load_fraction(p: &Progress) -> f64 {
+    let total = p.bytes_total.load(Ordering::Relaxed);
+    if total > 0 {
+        return (p.bytes_read.load(Ordering::Relaxed) as f64 / total as f64).min(1.0);
+    }
+    let layers = p.layers_total.load(Ordering::Relaxed);
+    if layers > 0 {
+        return p.layers_done.load(Ordering::Relaxed) as f64 / layers as f64;
+    }
+    0.0
+}
+
+/// Split `text` into lines of at most `first` columns, then `rest` columns, breaking after a space
+/// where there is one in the line and anywhere otherwise.
+pub fn wrap(text: &str, first: usize, rest: usize) -> Vec<String> {
+    wrap_at_most(text, first, rest, usize::MAX)
+}
+
+/// [`wrap`], stopping after `max_lines` lines (a megabyte command is not wrapped whole to show its
+/// first screen).
+pub fn wrap_at_most(text: &str, first: usize, rest: usize, max_lines: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    if max_lines == 0 {
+        return lines;
+    }
+    let mut cur = String::new();
+    let mut cur_w = 0;
+    let mut limit = first.max(1);
+    // Byte index just after the last space in `cur`, and the width up to there.
+    let mut last_space: Option<(usize, usize)> = None;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if cur_w + w > limit && !cur.is_empty() {
+            match last_space.filter(|_| c != ' ') {
+                Some((at, w_at)) => {
+                    let tail = cur.split_off(at);
+                    lines.push(cur.trim_end().to_string());
+                    cur = tail;
+                    cur_w -= w_at;
+                }
+                None => {
+                    lines.push(std::mem::take(&mut cur));
+                    cur_w = 0;
+                }
+            }
+            if lines.len() >= max_lines {
+                return lines;
+            }
+            last_space = None;
+            limit = rest.max(1);
+            if c == ' ' && cur.is_empty() {
+                continue;
+            }
+        }
+        cur.push(c);
+        cur_w += w;
+        if c == ' ' {
+            last_space = Some((cur.len(), cur_w));
+        }
+    }
+    if !cur.is_empty() || lines.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_read_like_ls() {
+        assert_eq!(mode_string(EntryKind::Dir, 0o755), "drwxr-xr-x");
+        assert_eq!(mode_string(EntryKind::File, 0o4755), "-rwsr-xr-x");
+        assert_eq!(mode_string(EntryKind::Dir, 0o1777), "drwxrwxrwt");
+        assert_eq!(mode_string(EntryKind::File, 0o2644), "-rw-r-Sr--");
+    }
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(1_704_067_200), "2024-01-01 00:00:00 UTC");
+        assert_eq!(utc(951_782_400 + 3661), "2000-02-29 01:01:01 UTC");
+    }
+
+    #[test]
+    fn commands_on_one_line() {
+        assert_eq!(
+            one_line_command("/bin/sh -c #(nop) ADD file:abc in / ", 80),
+            "ADD file:abc in /"
+        );
+        assert_eq!(
+            one_line_command("/bin/sh -c apt-get update &&\n\tapt-get install x", 80),
+            "RUN apt-get update && apt-get install x"
+        );
+        assert_eq!(
+            one_line_command("RUN /bin/sh -c apt-get clean # buildkit", 80),
+            "RUN apt-get clean"
+        );
+        assert_eq!(
+            one_line_command("|1 V=2 /bin/sh -c make V=$V", 80),
+            "RUN make V=$V"
+        );
+        assert_eq!(
+            one_line_command("COPY a/ /b/ # buildkit", 80),
+            "COPY a/ /b/"
+        );
+        assert_eq!(one_line_command("echo \x1b[2J", 80), "echo \\x1b[2J");
+        assert_eq!(one_line_command("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn bars_fill_in_eighths() {
+        assert_eq!(bar(1.0, 3), "███");
+        assert_eq!(bar(0.0, 2), "  ");
+        assert_eq!(bar(0.5, 2), "█ ");
+        assert_eq!(bar(f64::NAN, 2), "  ");
+        assert_eq!(bar(0.5, 1), "▌");
+        assert_eq!(bar(1.0 / 8.0, 1), "▏");
+    }
+
+    #[test]
+    fn clip_counts_chars() {
+        assert_eq!(clip("héllo", 5), "héllo");
+        assert_eq!(clip("héllo", 3), "hé…");
+    }
+
+    #[test]
+    fn wraps_at_spaces_then_anywhere() {
+        assert_eq!(wrap("abc def ghi", 7, 7), ["abc def", "ghi"]);
+        assert_eq!(wrap("abcdefgh", 3, 4), ["abc", "defg", "h"]);
+        assert_eq!(wrap("ab cdefgh", 4, 4), ["ab", "cdef", "gh"]);
+        assert_eq!(wrap("", 4, 4), [""]);
+        assert_eq!(wrap("日本語", 4, 4), ["日本", "語"]);
+        assert_eq!(wrap_at_most("aaaa bbbb cccc", 4, 4, 2), ["aaaa", "bbbb"]);
+        assert!(wrap_at_most("aaaa", 4, 4, 0).is_empty());
+    }
+}

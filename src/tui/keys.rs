@@ -1,0 +1,385 @@
+//! Terminal events to actions. One table, [`BINDINGS`], both maps keys and lists them in the help
+//! overlay, so the help shows exactly the keys that work. Bindings follow dive where it has one
+//! (Tab, Space, Ctrl-L, Ctrl-O, Ctrl-U/A/R, Ctrl-F, Ctrl-Space) and vi/less otherwise.
+
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
+
+use super::action::Action;
+use super::app::App;
+use super::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// The panes, with no overlay or input line open.
+    Main,
+    /// The filter or search line being edited (any other character is typed into it).
+    Input,
+    /// The help overlay.
+    Help,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+}
+
+const fn ch(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        ctrl: false,
+    }
+}
+
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        ctrl: true,
+    }
+}
+
+const fn code(code: KeyCode) -> Key {
+    Key { code, ctrl: false }
+}
+
+pub struct Binding {
+    pub context: Context,
+    pub keys: &'static [Key],
+    pub action: Action,
+    pub help: &'static str,
+}
+
+const fn bind(
+    context: Context,
+    keys: &'static [Key],
+    action: Action,
+    help: &'static str,
+) -> Binding {
+    Binding {
+        context,
+        keys,
+        action,
+        help,
+    }
+}
+
+use Context::{Help, Input, Main};
+
+pub const BINDINGS: &[Binding] = &[
+    bind(Main, &[ch('q'), ctrl('c')], Action::Quit, "quit"),
+    bind(Main, &[code(KeyCode::Esc)], Action::Escape, "quit"),
+    bind(
+        Main,
+        &[ch('?'), code(KeyCode::F(1))],
+        Action::ToggleHelp,
+        "this help",
+    ),
+    bind(
+        Main,
+        &[code(KeyCode::Tab)],
+        Action::FocusNext,
+        "next pane: layers, files, details",
+    ),
+    bind(
+        Main,
+        &[code(KeyCode::BackTab)],
+        Action::FocusPrev,
+        "previous pane",
+    ),
+    bind(
+        Main,
+        &[code(KeyCode::Up), ch('k')],
+        Action::Up,
+        "previous layer / row; scroll details up",
+    ),
+    bind(
+        Main,
+        &[code(KeyCode::Down), ch('j')],
+        Action::Down,
+        "next layer / row; scroll details down",
+    ),
+    bind(Main, &[code(KeyCode::PageUp)], Action::PageUp, "page up"),
+    bind(
+        Main,
+        &[code(KeyCode::PageDown)],
+        Action::PageDown,
+        "page down",
+    ),
+    bind(
+        Main,
+        &[code(KeyCode::Home), ch('g')],
+        Action::Home,
+        "first layer / row",
+    ),
+    bind(
+        Main,
+        &[code(KeyCode::End), ch('G')],
+        Action::End,
+        "last layer / row",
+    ),
+    bind(
+        Main,
+        &[code(KeyCode::Enter)],
+        Action::Activate,
+        "open or close a directory; jump to a waste entry; layers: go to files",
+    ),
+    bind(
+        Main,
+        &[ch(' ')],
+        Action::Toggle,
+        "expand or collapse the directory",
+    ),
+    bind(
+        Main,
+        &[code(KeyCode::Right), ch('l')],
+        Action::Right,
+        "expand the directory, or step into it",
+    ),
+    bind(
+        Main,
+        &[code(KeyCode::Left), ch('h')],
+        Action::Left,
+        "collapse the directory, or go to its parent",
+    ),
+    bind(
+        Main,
+        &[ch('e')],
+        Action::ExpandAll,
+        "expand all directories",
+    ),
+    bind(
+        Main,
+        &[ch('c'), ctrl(' ')],
+        Action::CollapseAll,
+        "collapse all directories",
+    ),
+    bind(
+        Main,
+        &[ch('m'), ctrl('l')],
+        Action::ToggleMode,
+        "files: aggregated up to the layer, or this layer's changes only",
+    ),
+    bind(
+        Main,
+        &[ch('s'), ctrl('o')],
+        Action::ToggleSort,
+        "sort by size (largest first) or by name",
+    ),
+    bind(
+        Main,
+        &[ch('U'), ctrl('u')],
+        Action::ToggleHidden(UNCHANGED),
+        "hide or show unchanged entries",
+    ),
+    bind(
+        Main,
+        &[ch('A'), ctrl('a')],
+        Action::ToggleHidden(ADDED),
+        "hide or show added entries",
+    ),
+    bind(
+        Main,
+        &[ch('M')],
+        Action::ToggleHidden(MODIFIED),
+        "hide or show modified entries",
+    ),
+    bind(
+        Main,
+        &[ch('R'), ctrl('r')],
+        Action::ToggleHidden(REMOVED),
+        "hide or show removed entries",
+    ),
+    bind(
+        Main,
+        &[ch('f'), ctrl('f')],
+        Action::OpenFilter,
+        "filter paths (substring; Ctrl-R there for a regex)",
+    ),
+    bind(
+        Main,
+        &[ch('/')],
+        Action::OpenSearch,
+        "search names among the shown rows",
+    ),
+    bind(Main, &[ch('n')], Action::SearchNext, "next search match"),
+    bind(
+        Main,
+        &[ch('N')],
+        Action::SearchPrev,
+        "previous search match",
+    ),
+    bind(
+        Main,
+        &[ch('b')],
+        Action::NextBiggest,
+        "jump to the next biggest file",
+    ),
+    bind(
+        Main,
+        &[ch('w')],
+        Action::ToggleWaste,
+        "waste view: reclaimable paths, duplicate content",
+    ),
+    bind(Main, &[ch(']')], Action::NextImage, "next image"),
+    bind(Main, &[ch('[')], Action::PrevImage, "previous image"),
+    bind(
+        Main,
+        &[ctrl('z')],
+        Action::Suspend,
+        "suspend to the shell (fg resumes)",
+    ),
+    bind(
+        Input,
+        &[code(KeyCode::Enter)],
+        Action::InputAccept,
+        "apply (a regex applies here)",
+    ),
+    bind(
+        Input,
+        &[code(KeyCode::Esc)],
+        Action::Escape,
+        "cancel: restore the filter or position",
+    ),
+    bind(
+        Input,
+        &[code(KeyCode::Backspace)],
+        Action::InputBackspace,
+        "delete a character",
+    ),
+    bind(Input, &[ctrl('u')], Action::InputClear, "clear the line"),
+    bind(
+        Input,
+        &[ctrl('r')],
+        Action::InputToggleRegex,
+        "filter: substring or regex",
+    ),
+    bind(Input, &[ctrl('c')], Action::Quit, "quit"),
+    bind(Input, &[ctrl('z')], Action::Suspend, "suspend to the shell"),
+    bind(
+        Help,
+        &[code(KeyCode::Esc), ch('q'), ch('?'), code(KeyCode::F(1))],
+        Action::Escape,
+        "close the help",
+    ),
+    bind(Help, &[code(KeyCode::Up), ch('k')], Action::Up, "scroll up"),
+    bind(
+        Help,
+        &[code(KeyCode::Down), ch('j')],
+        Action::Down,
+        "scroll down",
+    ),
+    bind(Help, &[code(KeyCode::PageUp)], Action::PageUp, "page up"),
+    bind(
+        Help,
+        &[code(KeyCode::PageDown), ch(' ')],
+        Action::PageDown,
+        "page down",
+    ),
+    bind(Help, &[ctrl('c')], Action::Quit, "quit"),
+    bind(Help, &[ctrl('z')], Action::Suspend, "suspend to the shell"),
+];
+
+/// What the app is doing, for choosing bindings.
+pub fn context(app: &App) -> Context {
+    if app.help.is_some() {
+        Help
+    } else if app.input.is_some() {
+        Input
+    } else {
+        Main
+    }
+}
+
+/// The action for a terminal event, if any.
+pub fn map_event(event: &Event, context: Context) -> Option<Action> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => map_key(key, context),
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::Down(MouseButton::Left) => Some(Action::Click {
+                column: m.column,
+                row: m.row,
+            }),
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => Some(Action::Scroll {
+                column: m.column,
+                row: m.row,
+                down: m.kind == MouseEventKind::ScrollDown,
+            }),
+            _ => None,
+        },
+        Event::Resize(width, height) => Some(Action::Resize {
+            width: *width,
+            height: *height,
+        }),
+        _ => None,
+    }
+}
+
+pub fn map_key(key: &KeyEvent, context: Context) -> Option<Action> {
+    if key
+        .modifiers
+        .intersects(KeyModifiers::ALT | KeyModifiers::SUPER)
+    {
+        return None;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let pressed = Key {
+        code: if ctrl { normalize(key.code) } else { key.code },
+        ctrl,
+    };
+    let bound = BINDINGS
+        .iter()
+        .find(|b| b.context == context && b.keys.contains(&pressed))
+        .map(|b| b.action);
+    if bound.is_some() {
+        return bound;
+    }
+    match (context, key.code) {
+        (Input, KeyCode::Char(c)) if !ctrl => Some(Action::InputChar(c)),
+        _ => None,
+    }
+}
+
+/// Terminals differ in how they report a few control keys; bring them to one form.
+fn normalize(code: KeyCode) -> KeyCode {
+    match code {
+        // Ctrl-Space arrives as NUL, which some terminals (and crossterm) report as Ctrl-@.
+        KeyCode::Char('@') => KeyCode::Char(' '),
+        other => other,
+    }
+}
+
+/// How a key is written in the help.
+pub fn label(key: &Key) -> String {
+    let base = match key.code {
+        KeyCode::Char(' ') => "Space".to_string(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Up => "↑".into(),
+        KeyCode::Down => "↓".into(),
+        KeyCode::Left => "←".into(),
+        KeyCode::Right => "→".into(),
+        KeyCode::PageUp => "PgUp".into(),
+        KeyCode::PageDown => "PgDn".into(),
+        KeyCode::Home => "Home".into(),
+        KeyCode::End => "End".into(),
+        KeyCode::Enter => "Enter".into(),
+        KeyCode::Esc => "Esc".into(),
+        KeyCode::Tab => "Tab".into(),
+        KeyCode::BackTab => "Shift-Tab".into(),
+        KeyCode::Backspace => "Backspace".into(),
+        KeyCode::F(n) => format!("F{n}"),
+        other => format!("{other:?}"),
+    };
+    if key.ctrl {
+        let base = if base.chars().count() == 1 {
+            base.to_uppercase()
+        } else {
+            base
+        };
+        format!("Ctrl-{base}")
+    } else {
+        base
+    }
+}

@@ -1,0 +1,68 @@
+//! Where each pane goes, computed from the terminal size (and whether there is a tab bar) alone,
+//! so drawing and mouse hit-testing always agree.
+//!
+//! ```text
+//! [tabs: one row, only with several images]
+//! ┌ Layers ───────────┐┌ Files ────────────────┐
+//! │ header + rows     ││ tree rows, or the     │
+//! └───────────────────┘│ waste list            │
+//! ┌ Details ──────────┐│                       │
+//! └───────────────────┘└───────────────────────┘
+//! status line
+//! ```
+
+use ratatui::layout::{Margin, Rect};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    pub tabs: Option<Rect>,
+    /// Each pane including its border.
+    pub layers: Rect,
+    pub details: Rect,
+    pub right: Rect,
+    pub status: Rect,
+}
+
+impl Areas {
+    /// The layer rows: inside the border, below the column header.
+    pub fn layer_rows(&self) -> Rect {
+        let inner = self.layers.inner(Margin::new(1, 1));
+        Rect {
+            y: inner.y.saturating_add(1),
+            height: inner.height.saturating_sub(1),
+            ..inner
+        }
+    }
+
+    /// The tree or waste rows.
+    pub fn right_rows(&self) -> Rect {
+        self.right.inner(Margin::new(1, 1))
+    }
+
+    pub fn details_inner(&self) -> Rect {
+        self.details.inner(Margin::new(1, 1))
+    }
+}
+
+pub fn compute(width: u16, height: u16, tabs: bool, layer_count: usize) -> Areas {
+    let tabs_rows = u16::from(tabs && height > 2);
+    let status = Rect::new(0, height.saturating_sub(1), width, u16::from(height > 0));
+    let body_y = tabs_rows;
+    let body_h = height.saturating_sub(tabs_rows + status.height);
+    let left_w = (width * 2 / 5).max((width / 2).min(40));
+    // Borders and header take 3 rows; show every layer if it fits in half the body.
+    let wanted = (layer_count.max(1) as u16).saturating_add(3);
+    let layers_h = wanted.min((body_h / 2).max(body_h.min(6)));
+    Areas {
+        tabs: (tabs_rows > 0).then(|| Rect::new(0, 0, width, 1)),
+        layers: Rect::new(0, body_y, left_w, layers_h),
+        details: Rect::new(
+            0,
+            body_y + layers_h,
+            left_w,
+            body_h.saturating_sub(layers_h),
+        ),
+        right: Rect::new(left_w, body_y, width.saturating_sub(left_w), body_h),
+        status,
+    }
+}

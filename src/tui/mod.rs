@@ -1,0 +1,119 @@
+//! The interactive viewer: layers, the file tree at any layer, details, and the waste view, over the
+//! same [`crate::analysis::Analysis`] the JSON and text reports print. The only module that touches
+//! ratatui and crossterm.
+//!
+//! The viewer opens at once: images load on a worker thread ([`loader`]) while the UI polls their
+//! progress. State ([`app`], per image [`viewer`]) changes only through `App::update`
+//! ([`action`]); keys and mouse become actions in [`keys`]; [`views`] draws the state, only after
+//! an event. The file tree is a flat list of visible rows ([`tree_view`]) over per-layer numbers
+//! ([`stats`]), with a path filter ([`filter`]) and the waste list ([`waste_list`]). [`terminal`]
+//! makes sure the terminal is given back whatever happens.
+
+pub mod action;
+pub mod app;
+pub mod filter;
+pub mod format;
+pub mod keys;
+pub mod layout;
+mod loader;
+pub mod stats;
+pub mod terminal;
+pub mod theme;
+pub mod tree_view;
+pub mod viewer;
+pub mod views;
+pub mod waste_list;
+
+use std::io;
+use std::sync::Arc;
+use std::sync::mpsc::channel;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use crossterm::event;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use crate::load::{LoadOptions, Progress};
+use action::Action;
+use app::App;
+
+/// How often the screen refreshes while an image loads (progress).
+const LOADING_TICK: Duration = Duration::from_millis(100);
+/// How long to wait for input before checking for signals again.
+const IDLE_POLL: Duration = Duration::from_millis(250);
+
+/// Open the viewer on `images` (inputs as given on the command line); returns when the user quits.
+pub fn run(images: Vec<String>, options: LoadOptions, color: bool) -> Result<()> {
+    let progress: Vec<Arc<Progress>> = images.iter().map(|_| Arc::default()).collect();
+    let (tx, rx) = channel();
+    let mut app = App::new(images.clone(), progress.clone(), rx, color, Instant::now());
+    loader::spawn(images, options, progress, tx).context("starting the loader thread")?;
+
+    let signals = terminal::Signals::register().context("installing signal handlers")?;
+    let hook = terminal::PanicHook::install();
+    let result = (|| -> Result<()> {
+        terminal::enter().context("setting up the terminal")?;
+        let _guard = terminal::Guard;
+        let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        term.clear()?;
+        event_loop(&mut term, &mut app, &signals)
+    })();
+    terminal::restore();
+    drop(hook);
+    signals.finish();
+    result
+}
+
+fn event_loop(
+    term: &mut Terminal<CrosstermBackend<io::Stdout>>,
+    app: &mut App,
+    signals: &terminal::Signals,
+) -> Result<()> {
+    app.update(Action::Tick(Instant::now()));
+    let mut dirty = true;
+    while !app.should_quit() && signals.caught().is_none() {
+        if dirty {
+            let size = term.size()?;
+            if (size.width, size.height) != (app.width, app.height) {
+                app.update(Action::Resize {
+                    width: size.width,
+                    height: size.height,
+                });
+            }
+            term.draw(|f| views::draw(f, app))?;
+            dirty = false;
+        }
+        let wait = if app.is_loading() {
+            LOADING_TICK
+        } else {
+            IDLE_POLL
+        };
+        if event::poll(wait)? {
+            // Apply every pending event, then draw once.
+            loop {
+                let ev = event::read()?;
+                match keys::map_event(&ev, keys::context(app)) {
+                    Some(Action::Suspend) => {
+                        terminal::suspend()?;
+                        term.clear()?;
+                        dirty = true;
+                    }
+                    Some(action) => {
+                        app.update(action);
+                        dirty = true;
+                    }
+                    None => {}
+                }
+                if app.should_quit() || !event::poll(Duration::ZERO)? {
+                    break;
+                }
+            }
+        }
+        if app.is_loading() {
+            app.update(Action::Tick(Instant::now()));
+            dirty = true;
+        }
+    }
+    Ok(())
+}

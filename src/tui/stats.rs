@@ -1,0 +1,133 @@
+//! Per-layer numbers the file tree needs and the analysis does not keep: for one layer, which
+//! paths exist (or were removed by it), how each changed, what kinds of change lie below each
+//! directory, and the bytes the layer itself wrote under it.
+//!
+//! Computed once per selected layer in one pass over the arena (children have larger ids than their
+//! parents, so a reverse pass sums bottom-up) and cached by the viewer; a keypress never repeats it.
+//! For the last layer the sizes are [`crate::analysis::Analysis::sizes`] itself, so the tree shows
+//! the numbers the reports print; for earlier layers they are summed in the same pass by the rule
+//! of [`FileTree::subtree_sizes`] (a test holds the two equal).
+
+use crate::model::{Change, EntryKind, FileTree, NodeId};
+
+/// Change-kind bits, used both for a node's own change and for the kinds found in its subtree.
+pub const UNCHANGED: u8 = 1;
+pub const ADDED: u8 = 2;
+pub const MODIFIED: u8 = 4;
+pub const REMOVED: u8 = 8;
+/// Every kind of change the layer made.
+pub const CHANGED: u8 = ADDED | MODIFIED | REMOVED;
+pub const ALL_KINDS: u8 = UNCHANGED | CHANGED;
+
+pub fn change_bit(change: Change) -> u8 {
+    match change {
+        Change::Added => ADDED,
+        Change::Modified => MODIFIED,
+        Change::Removed => REMOVED,
+    }
+}
+
+#[derive(Debug)]
+pub struct LayerStats {
+    pub layer: usize,
+    /// Sizes of the filesystem as of the layer; `None` for the last layer, whose sizes are the
+    /// analysis's own.
+    sizes: Option<Vec<u64>>,
+    /// For a live node, the bytes of regular files this layer added or modified at or below it;
+    /// for a node the layer removed, the bytes it removed there.
+    delta: Vec<u64>,
+    /// High nibble: the node's own change kind at this layer (0 = not present). Low nibble: the
+    /// kinds present in its subtree, itself included (a directory whose own version predates the
+    /// layer counts as unchanged only when nothing is below it).
+    mask: Vec<u8>,
+}
+
+impl LayerStats {
+    /// The numbers for `layer`; `last` says it is the image's top layer. One reverse pass over
+    /// the arena; the aggregated sizes are summed exactly as [`FileTree::subtree_sizes`] sums them.
+    pub fn compute(tree: &FileTree, layer: usize, last: bool) -> LayerStats {
+        let n = tree.node_count();
+        let mut sizes = (!last).then(|| vec![0u64; n]);
+        let mut delta = vec![0u64; n];
+        let mut mask = vec![0u8; n];
+        for id in (1..n).rev() {
+            let Some((_, v)) = tree.version_at(id as NodeId, layer) else {
+                continue;
+            };
+            let here = v.layer as usize == layer;
+            if !here && !v.is_live() {
+                continue; // removed by an earlier layer: not part of this view
+            }
+            let parent = tree.node(id as NodeId).parent;
+            if let Some(sizes) = sizes.as_mut()
+                && v.is_live()
+            {
+                if v.kind == EntryKind::File {
+                    sizes[id] += v.size;
+                }
+                sizes[parent as usize] += sizes[id];
+            }
+            let own = if here {
+                change_bit(v.change)
+            } else {
+                UNCHANGED
+            };
+            let below = mask[id] & ALL_KINDS;
+            let counts_self = here || v.kind != EntryKind::Dir || below == 0;
+            mask[id] = (own << 4) | below | if counts_self { own } else { 0 };
+            if here && v.kind == EntryKind::File {
+                delta[id] += v.size;
+            }
+            mask[parent as usize] |= mask[id] & ALL_KINDS;
+            // Removed bytes count towards a parent only when the layer removed the parent too.
+            let to_parent = v.is_live()
+                || tree
+                    .version_at(parent, layer)
+                    .is_some_and(|(_, p)| !p.is_live() && p.layer as usize == layer);
+            if to_parent {
+                delta[parent as usize] += delta[id];
+            }
+        }
+        if n > 0 {
+            mask[0] |= UNCHANGED << 4;
+        }
+        LayerStats {
+            layer,
+            sizes,
+            delta,
+            mask,
+        }
+    }
+
+    /// Whether the node exists at this layer or was removed by it.
+    pub fn present(&self, node: NodeId) -> bool {
+        self.mask.get(node as usize).is_some_and(|m| *m != 0)
+    }
+
+    /// The node's own change bit at this layer ([`UNCHANGED`] if an earlier layer wrote it; 0 if
+    /// absent).
+    pub fn own(&self, node: NodeId) -> u8 {
+        self.mask.get(node as usize).map_or(0, |m| m >> 4)
+    }
+
+    /// The change kinds at or below the node.
+    pub fn below(&self, node: NodeId) -> u8 {
+        self.mask.get(node as usize).map_or(0, |m| m & ALL_KINDS)
+    }
+
+    /// Aggregated size as of the layer; `final_sizes` are the analysis's sizes of the last layer.
+    pub fn size(&self, node: NodeId, final_sizes: &[u64]) -> u64 {
+        let sizes = self.sizes.as_deref().unwrap_or(final_sizes);
+        sizes.get(node as usize).copied().unwrap_or(0)
+    }
+
+    /// Bytes the layer wrote at or below the node (or removed, for a node it removed).
+    pub fn delta(&self, node: NodeId) -> u64 {
+        self.delta.get(node as usize).copied().unwrap_or(0)
+    }
+
+    /// Heap bytes held, for cache accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.sizes.as_ref().map_or(0, |s| s.len() * 8) + self.delta.len() * 8 + self.mask.len()
+    }
+}

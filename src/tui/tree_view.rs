@@ -1,0 +1,438 @@
+//! The file tree as the user sees it: a flat list of visible rows (depth-first, one per shown
+//! node), spliced when a directory is expanded or collapsed, so moving, expanding and drawing cost
+//! what is on screen or under the directory, never a walk of the whole arena.
+//!
+//! What is shown and in which order is decided by a [`Lens`]: the layer's [`LayerStats`], the
+//! mode (aggregated or this layer's changes), the hidden change kinds, the path filter and the sort.
+//! Children come sorted by name from the arena; size order is sorted lazily, per directory, when it
+//! is first expanded, and cached until the sizes change (another layer or mode).
+
+use hashbrown::{HashMap, HashSet};
+
+use super::filter::PathFilter;
+use super::stats::{ALL_KINDS, CHANGED, LayerStats, REMOVED};
+use crate::model::{EntryKind, FileTree, NONE, NodeId, ROOT, Version};
+
+/// Which filesystem the tree shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Everything up to and including the selected layer.
+    Aggregated,
+    /// Only what the selected layer added, modified or removed.
+    Changes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Largest first (ties by name).
+    Size,
+    Name,
+}
+
+/// Everything that decides which nodes are shown, in what order and with which size.
+#[derive(Clone, Copy)]
+pub struct Lens<'a> {
+    pub tree: &'a FileTree,
+    pub stats: &'a LayerStats,
+    /// The analysis's final-filesystem sizes.
+    pub final_sizes: &'a [u64],
+    pub filter: &'a PathFilter,
+    pub mode: Mode,
+    pub sort: Sort,
+    /// Change-kind bits the user has hidden.
+    pub hidden: u8,
+}
+
+impl Lens<'_> {
+    pub fn shows(&self, node: NodeId) -> bool {
+        if !self.stats.present(node) {
+            return false;
+        }
+        let mut kinds = self.stats.below(node) & !self.hidden & ALL_KINDS;
+        if self.mode == Mode::Changes {
+            kinds &= CHANGED;
+        }
+        kinds != 0 && self.filter.keeps(node)
+    }
+
+    /// The node's version as of the layer.
+    pub fn version(&self, node: NodeId) -> Option<&Version> {
+        self.tree.version_at(node, self.stats.layer).map(|(_, v)| v)
+    }
+
+    pub fn is_dir(&self, node: NodeId) -> bool {
+        self.version(node).is_some_and(|v| v.kind == EntryKind::Dir)
+    }
+
+    /// The size shown for a node: its size as of the layer (aggregated), the bytes the layer wrote
+    /// below it (changes), or, for a node the layer removed, the bytes removed.
+    pub fn size(&self, node: NodeId) -> u64 {
+        if self.stats.own(node) == REMOVED || self.mode == Mode::Changes {
+            self.stats.delta(node)
+        } else {
+            self.stats.size(node, self.final_sizes)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Row {
+    pub node: NodeId,
+    pub depth: u16,
+}
+
+#[derive(Debug, Default)]
+pub struct TreeView {
+    rows: Vec<Row>,
+    expanded: HashSet<NodeId>,
+    /// The last shown child of each listed directory, for drawing tree guides.
+    last_child: HashMap<NodeId, NodeId>,
+    /// Children in size order, per directory, for the sizes of `order_key`.
+    size_order: HashMap<NodeId, Box<[NodeId]>>,
+    order_key: Option<(usize, Mode)>,
+    pub cursor: usize,
+    pub offset: usize,
+}
+
+impl TreeView {
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    pub fn selected(&self) -> Option<NodeId> {
+        self.rows.get(self.cursor).map(|r| r.node)
+    }
+
+    pub fn is_expanded(&self, node: NodeId) -> bool {
+        self.expanded.contains(&node)
+    }
+
+    /// Whether the node is the last shown child of its parent.
+    pub fn is_last(&self, tree: &FileTree, node: NodeId) -> bool {
+        let parent = tree.node(node).parent;
+        self.last_child.get(&parent) == Some(&node)
+    }
+
+    /// Forget cached size orders if the sizes they were sorted by are gone.
+    fn check_order_cache(&mut self, lens: &Lens) {
+        let key = (lens.stats.layer, lens.mode);
+        if self.order_key != Some(key) {
+            self.size_order.clear();
+            self.order_key = Some(key);
+        }
+    }
+
+    /// The shown children of `dir`, in the lens's order.
+    fn children(&mut self, lens: &Lens, dir: NodeId) -> Vec<NodeId> {
+        let by_name = lens.tree.children(dir);
+        let ordered: &[NodeId] = match lens.sort {
+            Sort::Name => by_name,
+            Sort::Size => self.size_order.entry(dir).or_insert_with(|| {
+                let mut v = by_name.to_vec();
+                v.sort_by_key(|&n| std::cmp::Reverse(lens.size(n)));
+                v.into_boxed_slice()
+            }),
+        };
+        let shown: Vec<NodeId> = ordered.iter().copied().filter(|&n| lens.shows(n)).collect();
+        match shown.last() {
+            Some(&last) => self.last_child.insert(dir, last),
+            None => self.last_child.remove(&dir),
+        };
+        shown
+    }
+
+    /// Rows for the subtree below `dir` (not `dir` itself), following the expanded set; with
+    /// `expand_all`, every directory is expanded on the way.
+    fn subtree_rows(&mut self, lens: &Lens, dir: NodeId, depth: u16, expand_all: bool) -> Vec<Row> {
+        let mut out = Vec::new();
+        let mut stack: Vec<Row> = Vec::new();
+        let push_kids = |this: &mut Self, stack: &mut Vec<Row>, d: NodeId, depth: u16| {
+            let kids = this.children(lens, d);
+            stack.extend(kids.into_iter().rev().map(|node| Row { node, depth }));
+        };
+        push_kids(self, &mut stack, dir, depth);
+        while let Some(row) = stack.pop() {
+            out.push(row);
+            let open = if expand_all && lens.is_dir(row.node) {
+                self.expanded.insert(row.node);
+                true
+            } else {
+                self.expanded.contains(&row.node) && lens.is_dir(row.node)
+            };
+            if open {
+                push_kids(self, &mut stack, row.node, row.depth.saturating_add(1));
+            }
+        }
+        out
+    }
+
+    /// Recompute all rows (after the layer, mode, sort, hidden kinds or filter changed), keeping
+    /// the cursor on the same node when it is still shown, else on its nearest shown ancestor.
+    pub fn rebuild(&mut self, lens: &Lens) {
+        self.rebuild_with(lens, false);
+    }
+
+    fn rebuild_with(&mut self, lens: &Lens, expand_all: bool) {
+        self.check_order_cache(lens);
+        let selected = self.selected();
+        self.last_child.clear();
+        self.rows = self.subtree_rows(lens, ROOT, 0, expand_all);
+        self.cursor = 0;
+        if let Some(node) = selected {
+            let mut cur = node;
+            while cur != ROOT && cur != NONE {
+                if let Some(i) = self.find_row(cur) {
+                    self.cursor = i;
+                    break;
+                }
+                cur = lens.tree.node(cur).parent;
+            }
+        }
+    }
+
+    fn find_row(&self, node: NodeId) -> Option<usize> {
+        self.rows.iter().position(|r| r.node == node)
+    }
+
+    /// Expand the directory at row `i`; false if it is not a collapsed directory.
+    pub fn expand_at(&mut self, lens: &Lens, i: usize) -> bool {
+        let Some(row) = self.rows.get(i).copied() else {
+            return false;
+        };
+        if !lens.is_dir(row.node) || self.expanded.contains(&row.node) {
+            return false;
+        }
+        self.check_order_cache(lens);
+        self.expanded.insert(row.node);
+        let sub = self.subtree_rows(lens, row.node, row.depth.saturating_add(1), false);
+        let added = sub.len();
+        self.rows.splice(i + 1..i + 1, sub);
+        if self.cursor > i {
+            self.cursor += added;
+        }
+        true
+    }
+
+    /// Collapse the directory at row `i`; false if it is not expanded.
+    pub fn collapse_at(&mut self, i: usize) -> bool {
+        let Some(row) = self.rows.get(i).copied() else {
+            return false;
+        };
+        if !self.expanded.remove(&row.node) {
+            return false;
+        }
+        let end = self.subtree_end(i);
+        self.rows.drain(i + 1..end);
+        if self.cursor > i && self.cursor < end {
+            self.cursor = i;
+        } else if self.cursor >= end {
+            self.cursor -= end - i - 1;
+        }
+        true
+    }
+
+    /// One past the last row below row `i`.
+    fn subtree_end(&self, i: usize) -> usize {
+        let depth = self.rows[i].depth;
+        let mut end = i + 1;
+        while end < self.rows.len() && self.rows[end].depth > depth {
+            end += 1;
+        }
+        end
+    }
+
+    /// Space / Enter: expand or collapse the selected directory.
+    pub fn toggle(&mut self, lens: &Lens) {
+        let i = self.cursor;
+        if !self.collapse_at(i) {
+            self.expand_at(lens, i);
+        }
+    }
+
+    /// Right / l: expand the selected directory, or step into it if it is open.
+    pub fn right(&mut self, lens: &Lens) {
+        let i = self.cursor;
+        if !self.expand_at(lens, i)
+            && self.is_open_at(i)
+            && self
+                .rows
+                .get(i + 1)
+                .is_some_and(|r| r.depth > self.rows[i].depth)
+        {
+            self.cursor = i + 1;
+        }
+    }
+
+    /// Left / h: collapse the selected directory, or go to its parent.
+    pub fn left(&mut self) {
+        let i = self.cursor;
+        if self.collapse_at(i) {
+            return;
+        }
+        let Some(row) = self.rows.get(i) else { return };
+        if row.depth == 0 {
+            return;
+        }
+        let mut j = i;
+        while j > 0 {
+            j -= 1;
+            if self.rows[j].depth < row.depth {
+                self.cursor = j;
+                return;
+            }
+        }
+    }
+
+    fn is_open_at(&self, i: usize) -> bool {
+        self.rows
+            .get(i)
+            .is_some_and(|r| self.expanded.contains(&r.node))
+    }
+
+    /// Mark directories expanded without touching the rows; `rebuild` applies it.
+    pub fn open(&mut self, dirs: impl IntoIterator<Item = NodeId>) {
+        self.expanded.extend(dirs);
+    }
+
+    /// Mark directories collapsed without touching the rows; `rebuild` applies it.
+    pub fn close(&mut self, dirs: impl IntoIterator<Item = NodeId>) {
+        for d in dirs {
+            self.expanded.remove(&d);
+        }
+    }
+
+    pub fn collapse_all(&mut self, lens: &Lens) {
+        let top = self.selected().map(|n| top_ancestor(lens.tree, n));
+        self.expanded.clear();
+        self.rebuild(lens);
+        if let Some(i) = top.and_then(|n| self.find_row(n)) {
+            self.cursor = i;
+        }
+    }
+
+    /// Expand every shown directory (one walk of the shown tree).
+    pub fn expand_all(&mut self, lens: &Lens) {
+        self.rebuild_with(lens, true);
+    }
+
+    /// Expand the node's ancestors and put the cursor on it; false if the lens hides it.
+    pub fn reveal(&mut self, lens: &Lens, node: NodeId) -> bool {
+        if node == ROOT || !lens.shows(node) {
+            return false;
+        }
+        let mut chain = Vec::new();
+        let mut cur = lens.tree.node(node).parent;
+        while cur != ROOT && cur != NONE {
+            chain.push(cur);
+            cur = lens.tree.node(cur).parent;
+        }
+        // Walk down from the top: find each ancestor's row below the previous one, open it.
+        let mut from = 0;
+        let mut end = self.rows.len();
+        for &anc in chain.iter().rev() {
+            let Some(i) = (from..end).find(|&i| self.rows[i].node == anc) else {
+                return false;
+            };
+            self.expand_at(lens, i);
+            from = i + 1;
+            end = self.subtree_end(i);
+        }
+        match (from..end).find(|&i| self.rows[i].node == node) {
+            Some(i) => {
+                self.cursor = i;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        if self.rows.is_empty() {
+            self.cursor = 0;
+            return;
+        }
+        let max = self.rows.len() - 1;
+        self.cursor = self.cursor.saturating_add_signed(delta).min(max);
+    }
+
+    pub fn home(&mut self) {
+        self.cursor = 0;
+    }
+
+    pub fn end(&mut self) {
+        self.cursor = self.rows.len().saturating_sub(1);
+    }
+
+    /// Keep the cursor inside a window of `height` rows.
+    pub fn scroll_into_view(&mut self, height: usize) {
+        self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
+        self.offset = visible_offset(self.offset, self.cursor, height, self.rows.len());
+    }
+
+    /// The next row (from `start`, wrapping, forwards or backwards) whose name contains `query`,
+    /// ignoring ASCII case.
+    pub fn find_name(
+        &self,
+        tree: &FileTree,
+        query: &str,
+        start: usize,
+        forward: bool,
+    ) -> Option<usize> {
+        let n = self.rows.len();
+        if n == 0 || query.is_empty() {
+            return None;
+        }
+        (0..n)
+            .map(|k| {
+                if forward {
+                    (start + k) % n
+                } else {
+                    (start + n - k % n) % n
+                }
+            })
+            .find(|&i| contains_ignore_case(tree.name(self.rows[i].node), query))
+    }
+}
+
+/// The first row to draw so that `cursor` is visible in `height` rows, moving as little as
+/// possible from `offset`.
+pub fn visible_offset(offset: usize, cursor: usize, height: usize, len: usize) -> usize {
+    if height == 0 {
+        return cursor;
+    }
+    let mut off = offset.min(len.saturating_sub(height));
+    if cursor < off {
+        off = cursor;
+    } else if cursor >= off + height {
+        off = cursor + 1 - height;
+    }
+    off
+}
+
+fn top_ancestor(tree: &FileTree, node: NodeId) -> NodeId {
+    let mut cur = node;
+    loop {
+        let parent = tree.node(cur).parent;
+        if parent == ROOT || parent == NONE {
+            return cur;
+        }
+        cur = parent;
+    }
+}
+
+/// Substring test ignoring ASCII case, without allocating.
+pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
+/// Where the query occurs in `hay` (ignoring ASCII case): byte range of the first occurrence.
+pub fn find_ignore_case(hay: &str, needle: &str) -> Option<std::ops::Range<usize>> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.is_empty() {
+        return None;
+    }
+    h.windows(n.len())
+        .position(|w| w.eq_ignore_ascii_case(n))
+        .map(|i| i..i + n.len())
+}

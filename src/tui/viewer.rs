@@ -1,0 +1,341 @@
+//! One loaded image as the viewer holds it: the image and its analysis, the selected layer with its
+//! cached [`LayerStats`], the tree options (mode, sort, hidden kinds, filter, search), the tree and
+//! waste lists, and lookups from a node to its waste and duplicate entries. Operations here are the
+//! per-image half of `update`; they never draw.
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use hashbrown::HashMap;
+
+use super::filter::PathFilter;
+use super::stats::LayerStats;
+use super::tree_view::{Lens, Mode, Sort, TreeView};
+use super::waste_list::{Target, WasteList};
+use crate::analysis::{Analysis, DuplicateGroup, ReclaimablePath};
+use crate::load::Loaded;
+use crate::model::{FileTree, Image, NONE, NodeId, ROOT, Version};
+use crate::report::escape::{escape_control, human_size};
+
+/// Layers whose stats are kept, most recent first; a layer switch back is then free.
+const STATS_CACHE: usize = 4;
+/// A filter with at most this many matches opens the directories leading to them.
+const AUTO_EXPAND_MATCHES: usize = 200;
+
+pub struct Viewer {
+    pub loaded: Loaded,
+    pub layer: usize,
+    pub mode: Mode,
+    pub sort: Sort,
+    /// Change-kind bits hidden from the tree.
+    pub hidden: u8,
+    pub filter: PathFilter,
+    /// The search query `n` and `N` look for.
+    pub search: Option<String>,
+    stats: Arc<LayerStats>,
+    cache: VecDeque<Arc<LayerStats>>,
+    pub tree: TreeView,
+    pub waste: WasteList,
+    pub layer_cursor_offset: usize,
+    pub details_scroll: u16,
+    /// How many lines the details pane had when last drawn (built up to one past its bottom), so
+    /// scrolling stops where the text ends.
+    pub details_len: Cell<usize>,
+    /// Directories the filter opened (not the user), closed when the filter changes.
+    auto_opened: Vec<NodeId>,
+    /// Position in `analysis.largest_files` of the last biggest-file jump.
+    biggest: Option<usize>,
+    dup_of: HashMap<NodeId, u32>,
+    waste_of: HashMap<NodeId, u32>,
+    /// Each layer's compressed and uncompressed size, formatted once.
+    pub layer_sizes: Vec<(String, String)>,
+    pub max_layer_size: u64,
+}
+
+impl Viewer {
+    pub fn new(loaded: Loaded) -> Viewer {
+        let layers = loaded.image.layers.len();
+        let layer = layers.saturating_sub(1);
+        let stats = Arc::new(LayerStats::compute(&loaded.image.tree, layer, true));
+        let analysis = &loaded.analysis;
+        let dup_of = analysis
+            .duplicates
+            .groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, group)| group.nodes.iter().map(move |&n| (n, g as u32)))
+            .collect();
+        let waste_of = analysis
+            .waste
+            .paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.node, i as u32))
+            .collect();
+        let layer_sizes = loaded
+            .image
+            .layers
+            .iter()
+            .map(|l| (human_size(l.compressed_size), human_size(l.size)))
+            .collect();
+        let max_layer_size = loaded
+            .image
+            .layers
+            .iter()
+            .map(|l| l.size)
+            .max()
+            .unwrap_or(0);
+        let mut viewer = Viewer {
+            waste: WasteList::new(analysis),
+            loaded,
+            layer,
+            mode: Mode::Aggregated,
+            sort: Sort::Size,
+            hidden: 0,
+            filter: PathFilter::default(),
+            search: None,
+            cache: VecDeque::from([stats.clone()]),
+            stats,
+            tree: TreeView::default(),
+            layer_cursor_offset: 0,
+            details_scroll: 0,
+            details_len: Cell::new(usize::MAX),
+            auto_opened: Vec::new(),
+            biggest: None,
+            dup_of,
+            waste_of,
+            layer_sizes,
+            max_layer_size,
+        };
+        viewer.rebuild();
+        viewer
+    }
+
+    pub fn image(&self) -> &Image {
+        &self.loaded.image
+    }
+
+    pub fn analysis(&self) -> &Analysis {
+        &self.loaded.analysis
+    }
+
+    pub fn file_tree(&self) -> &FileTree {
+        &self.loaded.image.tree
+    }
+
+    pub fn layer_count(&self) -> usize {
+        self.loaded.image.layers.len()
+    }
+
+    pub fn stats(&self) -> &LayerStats {
+        &self.stats
+    }
+
+    pub fn lens(&self) -> Lens<'_> {
+        Lens {
+            tree: &self.loaded.image.tree,
+            stats: &self.stats,
+            final_sizes: &self.loaded.analysis.sizes,
+            filter: &self.filter,
+            mode: self.mode,
+            sort: self.sort,
+            hidden: self.hidden,
+        }
+    }
+
+    /// The tree view and a lens over everything else, borrowed apart.
+    fn parts(&mut self) -> (&mut TreeView, Lens<'_>) {
+        let lens = Lens {
+            tree: &self.loaded.image.tree,
+            stats: &self.stats,
+            final_sizes: &self.loaded.analysis.sizes,
+            filter: &self.filter,
+            mode: self.mode,
+            sort: self.sort,
+            hidden: self.hidden,
+        };
+        (&mut self.tree, lens)
+    }
+
+    pub fn rebuild(&mut self) {
+        let (tree, lens) = self.parts();
+        tree.rebuild(&lens);
+    }
+
+    pub fn with_tree(&mut self, f: impl FnOnce(&mut TreeView, &Lens)) {
+        let (tree, lens) = self.parts();
+        f(tree, &lens);
+    }
+
+    pub fn select_layer(&mut self, layer: usize) {
+        let count = self.layer_count();
+        if count == 0 {
+            return;
+        }
+        let layer = layer.min(count - 1);
+        if layer == self.layer {
+            return;
+        }
+        self.layer = layer;
+        self.stats = self.stats_for(layer);
+        self.details_scroll = 0;
+        self.rebuild();
+    }
+
+    fn stats_for(&mut self, layer: usize) -> Arc<LayerStats> {
+        if let Some(i) = self.cache.iter().position(|s| s.layer == layer) {
+            let stats = self.cache.remove(i).expect("index from position");
+            self.cache.push_front(stats.clone());
+            return stats;
+        }
+        let last = layer + 1 == self.layer_count();
+        let stats = Arc::new(LayerStats::compute(&self.loaded.image.tree, layer, last));
+        self.cache.push_front(stats.clone());
+        self.cache.truncate(STATS_CACHE);
+        stats
+    }
+
+    pub fn toggle_mode(&mut self) {
+        self.mode = match self.mode {
+            Mode::Aggregated => Mode::Changes,
+            Mode::Changes => Mode::Aggregated,
+        };
+        self.rebuild();
+    }
+
+    pub fn toggle_sort(&mut self) {
+        self.sort = match self.sort {
+            Sort::Size => Sort::Name,
+            Sort::Name => Sort::Size,
+        };
+        self.rebuild();
+    }
+
+    pub fn toggle_hidden(&mut self, bit: u8) {
+        self.hidden ^= bit;
+        self.rebuild();
+    }
+
+    /// Filter the tree by path. A few matches open the directories leading to them; those are
+    /// closed again when the filter changes, so clearing it gives back the tree as it was.
+    pub fn set_filter(&mut self, pattern: &str, regex: bool) -> Result<(), String> {
+        let before = (self.filter.text().to_string(), self.filter.is_regex());
+        self.filter.set(&self.loaded.image.tree, pattern, regex)?;
+        if before == (self.filter.text().to_string(), self.filter.is_regex()) {
+            return Ok(());
+        }
+        let auto = std::mem::take(&mut self.auto_opened);
+        self.tree.close(auto);
+        let matched = self.filter.matched();
+        if !self.filter.is_active() || matched.len() > AUTO_EXPAND_MATCHES {
+            self.rebuild();
+            return Ok(());
+        }
+        let tree = &self.loaded.image.tree;
+        let mut open = Vec::new();
+        for &m in matched {
+            let mut cur = tree.node(m).parent;
+            while cur != NONE && cur != ROOT && !self.tree.is_expanded(cur) && !open.contains(&cur)
+            {
+                open.push(cur);
+                cur = tree.node(cur).parent;
+            }
+        }
+        let first: hashbrown::HashSet<NodeId> = matched.iter().copied().collect();
+        self.auto_opened = open.clone();
+        let (view, lens) = self.parts();
+        view.open(open);
+        view.rebuild(&lens);
+        if let Some(i) = view.rows().iter().position(|r| first.contains(&r.node)) {
+            view.cursor = i;
+        }
+        Ok(())
+    }
+
+    /// Show `target` in the tree: select its layer, and if the mode, hidden kinds or filter hide
+    /// it, fall back to the aggregated view and clear them. Returns a note for the status line.
+    pub fn reveal(&mut self, target: Target) -> Option<String> {
+        if self.layer_count() == 0 {
+            return Some("the image has no layers".into());
+        }
+        let layer = target.layer.unwrap_or(self.layer_count() - 1);
+        self.select_layer(layer);
+        let mut note = None;
+        if !self.lens().shows(target.node) && self.mode == Mode::Changes {
+            self.mode = Mode::Aggregated;
+            self.rebuild();
+        }
+        if !self.lens().shows(target.node) && (self.hidden != 0 || self.filter.is_active()) {
+            self.hidden = 0;
+            // Clearing a filter cannot fail.
+            let _ = self.set_filter("", false);
+            self.rebuild();
+            note = Some("cleared the filter and hidden kinds to show it".to_string());
+        }
+        let (view, lens) = self.parts();
+        if !view.reveal(&lens, target.node) {
+            return Some(format!(
+                "{} is not in layer {layer}",
+                escape_control(&self.file_tree().path(target.node))
+            ));
+        }
+        self.details_scroll = 0;
+        note
+    }
+
+    /// Jump to the next of the analysis's largest files (final filesystem).
+    pub fn next_biggest(&mut self) -> String {
+        let files = &self.loaded.analysis.largest_files;
+        if files.is_empty() {
+            return "no regular files in the image".into();
+        }
+        let pos = self.biggest.map_or(0, |p| (p + 1) % files.len());
+        self.biggest = Some(pos);
+        let node = files[pos];
+        let count = files.len();
+        let note = self.reveal(Target { node, layer: None });
+        let size = human_size(self.loaded.analysis.sizes[node as usize]);
+        let path = escape_control(&self.file_tree().path(node)).into_owned();
+        match note {
+            Some(n) => format!("biggest file {}/{count}: {size} {path} ({n})", pos + 1),
+            None => format!("biggest file {}/{count}: {size} {path}", pos + 1),
+        }
+    }
+
+    /// Move the tree cursor to the next row (from `start`) whose name contains `query`.
+    pub fn find(&mut self, query: &str, start: usize, forward: bool) -> bool {
+        let found = self
+            .tree
+            .find_name(&self.loaded.image.tree, query, start, forward);
+        if let Some(i) = found {
+            self.tree.cursor = i;
+        }
+        found.is_some()
+    }
+
+    pub fn duplicate_group(&self, node: NodeId) -> Option<&DuplicateGroup> {
+        let g = *self.dup_of.get(&node)?;
+        self.loaded.analysis.duplicates.groups.get(g as usize)
+    }
+
+    pub fn reclaimable(&self, node: NodeId) -> Option<&ReclaimablePath> {
+        let i = *self.waste_of.get(&node)?;
+        self.loaded.analysis.waste.paths.get(i as usize)
+    }
+
+    /// The version of a later layer that replaces or removes the node's version at this layer.
+    pub fn shadowed_by(&self, node: NodeId) -> Option<&Version> {
+        let tree = self.file_tree();
+        let (vid, _) = tree.version_at(node, self.layer)?;
+        let mut cur = tree.node(node).last;
+        while cur != NONE {
+            let v = tree.version(cur);
+            if v.prev == vid {
+                return Some(v);
+            }
+            cur = v.prev;
+        }
+        None
+    }
+}

@@ -1,0 +1,409 @@
+//! The details pane: facts about what is selected, then the selected layer, then the image. The
+//! layer's command appears here in full (escaped, one line of the command per line); the numbers
+//! are read from the same image and analysis values as the text and JSON reports.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::pane;
+use crate::model::{Change, EntryKind, NodeId};
+use crate::report::escape::{escape_control as esc, human_size as hs};
+use crate::tui::format::{clip, hex, mode_string, plural, utc, wrap_at_most};
+use crate::tui::theme::Theme;
+use crate::tui::viewer::Viewer;
+use crate::tui::waste_list::WasteRow;
+
+/// What the details pane describes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Layer,
+    File,
+    Waste,
+}
+
+/// The most characters of a command shown (commands can be megabytes).
+const COMMAND_MAX: usize = 64 * 1024;
+const LABEL: usize = 12;
+
+pub fn draw(
+    buf: &mut Buffer,
+    area: Rect,
+    v: &Viewer,
+    subject: Subject,
+    theme: &Theme,
+    focused: bool,
+) {
+    let inner = pane(buf, area, " Details ".into(), theme, focused);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    // Only the lines up to the bottom of the pane are built (and one more, to know there is more).
+    let limit = v.details_scroll as usize + inner.height as usize + 1;
+    let mut out = Lines {
+        lines: Vec::new(),
+        theme,
+        width: inner.width as usize,
+        limit,
+    };
+    match subject {
+        Subject::File => {
+            file_facts(&mut out, v);
+            layer_facts(&mut out, v);
+        }
+        Subject::Waste => {
+            waste_facts(&mut out, v);
+            layer_facts(&mut out, v);
+        }
+        Subject::Layer => layer_facts(&mut out, v),
+    }
+    image_facts(&mut out, v);
+    let lines = out.lines;
+    v.details_len.set(lines.len());
+    let max_scroll = lines.len().saturating_sub(1).min(u16::MAX as usize) as u16;
+    Paragraph::new(lines)
+        .scroll((v.details_scroll.min(max_scroll), 0))
+        .render(inner, buf);
+}
+
+/// The pane's lines, wrapped to its width as they are added (values hang under their label), up
+/// to `limit` lines.
+struct Lines<'t> {
+    lines: Vec<Line<'static>>,
+    theme: &'t Theme,
+    width: usize,
+    limit: usize,
+}
+
+impl Lines<'_> {
+    fn room(&self) -> usize {
+        self.limit.saturating_sub(self.lines.len())
+    }
+
+    fn heading(&mut self, text: String) {
+        if !self.lines.is_empty() && self.room() > 0 {
+            self.lines.push(Line::raw(""));
+        }
+        for part in wrap_at_most(&text, self.width, self.width, self.room()) {
+            self.lines.push(Line::styled(part, self.theme.header()));
+        }
+    }
+
+    fn fact(&mut self, label: &str, value: impl Into<String>) {
+        self.styled_fact(label, value.into(), self.theme.plain());
+    }
+
+    fn styled_fact(&mut self, label: &str, value: String, style: Style) {
+        let hang = LABEL < self.width / 2;
+        let (first, rest) = if hang {
+            (self.width - LABEL, self.width - LABEL)
+        } else {
+            (self.width.saturating_sub(label.len() + 1), self.width)
+        };
+        for (i, part) in wrap_at_most(&value, first, rest, self.room())
+            .into_iter()
+            .enumerate()
+        {
+            let lead = match (i, hang) {
+                (0, true) => format!("{label:<LABEL$}"),
+                (0, false) => format!("{label} "),
+                (_, true) => " ".repeat(LABEL),
+                (_, false) => String::new(),
+            };
+            self.lines.push(Line::from(vec![
+                Span::styled(lead, self.theme.dim()),
+                Span::styled(part, style),
+            ]));
+        }
+    }
+}
+
+fn path(v: &Viewer, node: NodeId) -> String {
+    clip(&esc(&v.file_tree().path(node)), 4096).into_owned()
+}
+
+fn file_facts(out: &mut Lines, v: &Viewer) {
+    let Some(node) = v.tree.selected() else {
+        out.heading("No file selected".into());
+        return;
+    };
+    let tree = v.file_tree();
+    out.heading(format!("File {}", path(v, node)));
+    let Some((_, ver)) = tree.version_at(node, v.layer) else {
+        return;
+    };
+    let change = if ver.layer as usize == v.layer {
+        format!("{} by this layer", ver.change.label())
+    } else {
+        "unchanged by this layer".into()
+    };
+    out.fact("kind", format!("{} · {change}", ver.kind.label()));
+    out.fact(
+        "mode",
+        format!(
+            "{} ({:04o})  owner {}:{}",
+            mode_string(ver.kind, ver.mode),
+            ver.mode & 0o7777,
+            ver.uid,
+            ver.gid
+        ),
+    );
+    let size = v.lens().size(node);
+    let size_label = match ver.kind {
+        EntryKind::Dir if ver.is_live() => format!("{} in total below", hs(size)),
+        _ => hs(if ver.kind == EntryKind::Dir {
+            size
+        } else {
+            ver.size
+        }),
+    };
+    out.fact("size", size_label);
+    if let Some(target) = tree.link_target(ver) {
+        out.fact("link to", clip(&esc(target), 4096).into_owned());
+    }
+    if ver.mtime > 0 {
+        out.fact("mtime", utc(ver.mtime));
+    }
+    let writer = &v.image().layers.get(ver.layer as usize);
+    out.fact(
+        "written by",
+        format!(
+            "layer {}{}",
+            ver.layer,
+            writer
+                .map(|l| format!(
+                    ": {}",
+                    crate::tui::format::one_line_command(l.command(), 60)
+                ))
+                .unwrap_or_default()
+        ),
+    );
+    match v.shadowed_by(node) {
+        Some(later) if later.change == Change::Removed => {
+            out.styled_fact(
+                "shadowed",
+                format!("removed by layer {}", later.layer),
+                out.theme.waste(),
+            );
+        }
+        Some(later) => out.styled_fact(
+            "shadowed",
+            format!("overwritten by layer {}", later.layer),
+            out.theme.waste(),
+        ),
+        None => out.fact("shadowed", "no: this version is the final one"),
+    }
+    if let Some(hash) = ver.hash {
+        out.fact("blake3", format!("{}…", hex(&hash)));
+    }
+    if let Some(group) = v.duplicate_group(node) {
+        out.styled_fact(
+            "duplicates",
+            format!(
+                "same content at {} other path{} ({} to save)",
+                group.nodes.len() - 1,
+                if group.nodes.len() == 2 { "" } else { "s" },
+                hs(group.savings())
+            ),
+            out.theme.waste(),
+        );
+    }
+    if let Some(p) = v.reclaimable(node) {
+        out.styled_fact(
+            "reclaimable",
+            format!(
+                "{} in {} hidden cop{}",
+                hs(p.bytes),
+                p.copies.len(),
+                if p.copies.len() == 1 { "y" } else { "ies" }
+            ),
+            out.theme.waste(),
+        );
+    }
+}
+
+fn waste_facts(out: &mut Lines, v: &Viewer) {
+    let analysis = v.analysis();
+    match v.waste.selected() {
+        Some(WasteRow::Reclaim(i)) => {
+            let Some(p) = analysis.waste.paths.get(i as usize) else {
+                return;
+            };
+            out.heading(format!("Reclaimable {}", path(v, p.node)));
+            out.styled_fact("bytes", hs(p.bytes), out.theme.waste());
+            for c in &p.copies {
+                out.fact(
+                    &format!("layer {}", c.layer),
+                    format!(
+                        "{} {}, {} by layer {}",
+                        c.change.label(),
+                        hs(c.size),
+                        if c.removed { "removed" } else { "overwritten" },
+                        c.hidden_by
+                    ),
+                );
+            }
+        }
+        Some(WasteRow::Group(g) | WasteRow::GroupPath(g, _)) => {
+            let Some(group) = analysis.duplicates.groups.get(g as usize) else {
+                return;
+            };
+            out.heading(format!("Duplicate content: {} copies", group.nodes.len()));
+            out.fact("size", format!("{} each", hs(group.size)));
+            out.styled_fact("to save", hs(group.savings()), out.theme.waste());
+            out.fact("blake3", format!("{}…", hex(&group.hash)));
+            for &n in group.nodes.iter().take(50) {
+                out.fact("", path(v, n));
+            }
+            if group.nodes.len() > 50 {
+                out.fact("", format!("… {} more", group.nodes.len() - 50));
+            }
+        }
+        _ => out.heading("Waste".into()),
+    }
+}
+
+fn layer_facts(out: &mut Lines, v: &Viewer) {
+    let Some(layer) = v.image().layers.get(v.layer) else {
+        return;
+    };
+    out.heading(format!("Layer {} of {}", layer.index, v.layer_count()));
+    let command = layer.command();
+    if command.is_empty() {
+        out.fact("command", "(no history entry)");
+    } else {
+        let command = clip(command, COMMAND_MAX);
+        for (i, part) in command.lines().enumerate() {
+            if out.room() == 0 {
+                break;
+            }
+            let label = if i == 0 { "command" } else { "" };
+            out.fact(label, esc(&part.replace('\t', "    ")).into_owned());
+        }
+    }
+    if let Some(h) = &layer.history {
+        if let Some(created) = &h.created {
+            out.fact("created", esc(created).into_owned());
+        }
+        if let Some(comment) = &h.comment {
+            out.fact("comment", clip(&esc(comment), 4096).into_owned());
+        }
+    }
+    out.fact(
+        "size",
+        format!(
+            "{} compressed ({}) · {} uncompressed · {} tar",
+            hs(layer.compressed_size),
+            layer.compression.label(),
+            hs(layer.size),
+            hs(layer.tar_size)
+        ),
+    );
+    let c = &layer.changes;
+    out.fact(
+        "changes",
+        format!(
+            "+{} ~{} -{} · added {} · modified {} · removed {}",
+            c.added,
+            c.modified,
+            c.removed,
+            hs(c.added_bytes),
+            hs(c.modified_bytes),
+            hs(c.removed_bytes)
+        ),
+    );
+    out.fact(
+        "entries",
+        format!("{} ({} regular files)", layer.entry_count, layer.file_count),
+    );
+    let wasted = v
+        .analysis()
+        .waste
+        .per_layer
+        .get(layer.index)
+        .copied()
+        .unwrap_or(0);
+    if wasted > 0 {
+        out.styled_fact(
+            "reclaimable",
+            format!("{} stored here is hidden by later layers", hs(wasted)),
+            out.theme.waste(),
+        );
+    } else {
+        out.fact("reclaimable", "0 B");
+    }
+    if let Some(d) = &layer.digest {
+        out.fact("digest", esc(d).into_owned());
+    }
+    if let Some(d) = &layer.diff_id {
+        out.fact("diff_id", esc(d).into_owned());
+    }
+    if let Some(m) = &layer.media_type {
+        out.fact("media type", esc(m).into_owned());
+    }
+}
+
+fn image_facts(out: &mut Lines, v: &Viewer) {
+    let image = v.image();
+    let analysis = v.analysis();
+    out.heading(format!("Image {}", clip(&esc(image.display_name()), 512)));
+    if image.name.is_some() {
+        out.fact("input", clip(&esc(&image.input), 4096).into_owned());
+    }
+    out.fact("source", image.source.label());
+    if let Some(d) = &image.manifest_digest {
+        out.fact("digest", esc(d).into_owned());
+    }
+    if let Some(d) = &image.config_digest {
+        out.fact("config", esc(d).into_owned());
+    }
+    out.fact("platform", esc(&image.platform.to_string()).into_owned());
+    if let Some(c) = &image.created {
+        out.fact("created", esc(c).into_owned());
+    }
+    out.fact(
+        "size",
+        format!(
+            "{} uncompressed · {} compressed",
+            hs(image.size()),
+            hs(image.compressed_size())
+        ),
+    );
+    out.fact(
+        "contents",
+        format!(
+            "{} layers · {} files · {} directories",
+            image.layers.len(),
+            analysis.file_count,
+            analysis.dir_count
+        ),
+    );
+    out.fact(
+        "efficiency",
+        format!("{:.2}% (dive's score)", analysis.efficiency.score * 100.0),
+    );
+    out.styled_fact(
+        "reclaimable",
+        format!(
+            "{} ({:.1}%) in {}",
+            hs(analysis.waste.reclaimable_bytes),
+            analysis.reclaimable_ratio(image) * 100.0,
+            plural(analysis.waste.paths.len(), "path", "paths")
+        ),
+        if analysis.waste.reclaimable_bytes > 0 {
+            out.theme.waste()
+        } else {
+            out.theme.plain()
+        },
+    );
+    out.fact(
+        "duplicates",
+        format!(
+            "{} to save in {}",
+            hs(analysis.duplicates.savings_bytes),
+            plural(analysis.duplicates.groups.len(), "group", "groups")
+        ),
+    );
+}

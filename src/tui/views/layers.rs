@@ -1,0 +1,100 @@
+//! The layers pane: one row per layer with its index, a mark when it stores reclaimable bytes,
+//! compressed and uncompressed size, a bar proportional to the largest layer, and the command that
+//! made it on one line (the details pane has it in full). In aggregated mode the layers above the
+//! selected one are dimmed: they are not part of the files shown.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::pane;
+use crate::tui::format::{bar, one_line_command};
+use crate::tui::theme::Theme;
+use crate::tui::tree_view::{Mode, visible_offset};
+use crate::tui::viewer::Viewer;
+
+pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bool) {
+    let count = v.layer_count();
+    let title = format!(" Layers ({count}) ");
+    let inner = pane(buf, area, title, theme, focused);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    let cw = v
+        .layer_sizes
+        .iter()
+        .map(|(c, _)| c.len())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    let sw = v
+        .layer_sizes
+        .iter()
+        .map(|(_, s)| s.len())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let bar_w = match inner.width {
+        w if w >= 70 => 10,
+        w if w >= 44 => 6,
+        _ => 4,
+    };
+    let header = format!(
+        "{:>3}  {:>cw$} {:>sw$} {:bar_w$} COMMAND",
+        "#", "COMPR", "SIZE", ""
+    );
+    buf.set_line(
+        inner.x,
+        inner.y,
+        &Line::styled(header, theme.dim()),
+        inner.width,
+    );
+    let rows = Rect {
+        y: inner.y + 1,
+        height: inner.height - 1,
+        ..inner
+    };
+    if count == 0 {
+        buf.set_line(
+            rows.x,
+            rows.y,
+            &Line::styled("no layers", theme.dim()),
+            rows.width,
+        );
+        return;
+    }
+    let image = v.image();
+    let per_layer = &v.analysis().waste.per_layer;
+    let offset = visible_offset(v.layer_cursor_offset, v.layer, rows.height as usize, count);
+    let fixed = 3 + 1 + 1 + cw + 1 + sw + 1 + bar_w + 1;
+    let cmd_w = (rows.width as usize).saturating_sub(fixed);
+    for (y, i) in (offset..count).take(rows.height as usize).enumerate() {
+        let layer = &image.layers[i];
+        let (compressed, size) = &v.layer_sizes[i];
+        let wasted = per_layer.get(i).copied().unwrap_or(0) > 0;
+        let fraction = if v.max_layer_size == 0 {
+            0.0
+        } else {
+            layer.size as f64 / v.max_layer_size as f64
+        };
+        let line = Line::from(vec![
+            Span::raw(format!("{i:>3}")),
+            if wasted {
+                Span::styled("!", theme.waste())
+            } else {
+                Span::raw(" ")
+            },
+            Span::raw(format!(" {compressed:>cw$} {size:>sw$} ")),
+            Span::styled(bar(fraction, bar_w), theme.bar()),
+            Span::raw(" "),
+            Span::raw(one_line_command(layer.command(), cmd_w.max(1))),
+        ]);
+        let row = Rect::new(rows.x, rows.y + y as u16, rows.width, 1);
+        buf.set_line(row.x, row.y, &line, row.width);
+        if i == v.layer {
+            buf.set_style(row, theme.selected(focused));
+        } else if v.mode == Mode::Aggregated && i > v.layer {
+            buf.set_style(row, theme.dim());
+        }
+    }
+}

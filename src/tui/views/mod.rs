@@ -1,0 +1,82 @@
+//! Drawing: a pure function of the [`App`] into a frame. Each pane has its own module and draws
+//! only the rows on screen into the buffer; nothing here changes state. Every string that comes
+//! from an image is passed through `escape_control` before it reaches the buffer.
+
+mod details;
+mod help;
+mod layers;
+mod loading;
+mod status;
+mod tabs;
+mod tree;
+mod waste;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Widget};
+
+use super::app::{App, Pane, RightPane, Slot};
+use super::layout;
+use super::theme::Theme;
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    let theme = Theme::new(app.color);
+    let layer_count = app.viewer().map_or(0, |v| v.layer_count());
+    let areas = layout::compute(area.width, area.height, app.images.len() > 1, layer_count);
+    let buf = frame.buffer_mut();
+    if let Some(tabs) = areas.tabs {
+        tabs::draw(buf, tabs, app, &theme);
+    }
+    if let Some(slot) = app.slot() {
+        let body = areas.layers.union(areas.details).union(areas.right);
+        match &slot.state {
+            Slot::Loading { progress, started } => {
+                loading::draw_progress(buf, body, &slot.input, progress, *started, app.now, &theme)
+            }
+            Slot::Failed { error } => loading::draw_failure(buf, body, &slot.input, error, &theme),
+            Slot::Ready(v) => {
+                layers::draw(buf, areas.layers, v, &theme, app.focus == Pane::Layers);
+                let right_focused = app.focus == Pane::Right;
+                match app.right {
+                    RightPane::Tree => tree::draw(buf, areas.right, v, &theme, right_focused),
+                    RightPane::Waste => waste::draw(buf, areas.right, v, &theme, right_focused),
+                }
+                let subject = match app.subject {
+                    Pane::Right if app.right == RightPane::Waste => details::Subject::Waste,
+                    Pane::Right => details::Subject::File,
+                    _ => details::Subject::Layer,
+                };
+                details::draw(
+                    buf,
+                    areas.details,
+                    v,
+                    subject,
+                    &theme,
+                    app.focus == Pane::Details,
+                );
+            }
+        }
+    }
+    status::draw(buf, areas.status, app, &theme);
+    if let Some(scroll) = app.help {
+        help::draw(buf, area, scroll, &theme);
+    }
+}
+
+/// Draw a bordered pane with a title and return the area inside it.
+fn pane(
+    buf: &mut ratatui::buffer::Buffer,
+    area: Rect,
+    title: String,
+    theme: &Theme,
+    focused: bool,
+) -> Rect {
+    let block = Block::bordered()
+        .border_style(theme.border(focused))
+        .title(Line::styled(title, theme.title(focused)));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    inner
+}

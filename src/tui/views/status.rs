@@ -1,0 +1,111 @@
+//! The status line: the input line being edited, or the tree's mode, layer, sort, hidden kinds,
+//! filter and search, then the last note; the key to help on the right.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use crate::report::escape::escape_control as esc;
+use crate::tui::app::{App, InputKind, Slot};
+use crate::tui::format::clip;
+use crate::tui::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};
+use crate::tui::theme::Theme;
+use crate::tui::tree_view::{Mode, Sort};
+
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
+    if area.height == 0 || area.width == 0 {
+        return;
+    }
+    let line = match &app.input {
+        Some(input) => {
+            let prompt = match input.kind {
+                InputKind::Filter if input.regex => "Filter (regex): ",
+                InputKind::Filter => "Filter (substring): ",
+                InputKind::Search => "Search: ",
+            };
+            let mut spans = vec![
+                Span::styled(prompt, theme.header()),
+                Span::raw(clip(&esc(&input.text), 512).into_owned()),
+                Span::styled("█", theme.plain()),
+            ];
+            if let Some(e) = &input.error {
+                spans.push(Span::styled(format!("  {}", esc(e)), theme.error()));
+            }
+            let hint = match input.kind {
+                InputKind::Filter => "  Enter apply · Esc cancel · Ctrl-R regex",
+                InputKind::Search => "  Enter keep · Esc cancel · n/N next/prev",
+            };
+            spans.push(Span::styled(hint, theme.dim()));
+            Line::from(spans)
+        }
+        None => summary(app, theme),
+    };
+    buf.set_line(area.x, area.y, &line, area.width);
+    let help = " ? help  q quit ";
+    let w = help.chars().count() as u16;
+    let used = u16::try_from(line.width()).unwrap_or(u16::MAX);
+    if area.width > used.saturating_add(w) && app.input.is_none() {
+        buf.set_string(area.right() - w, area.y, help, theme.dim());
+    }
+}
+
+fn summary(app: &App, theme: &Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    let Some(slot) = app.slot() else {
+        return Line::raw("");
+    };
+    let v = match &slot.state {
+        Slot::Ready(v) => v,
+        Slot::Loading { .. } => return Line::styled(" loading…", theme.dim()),
+        Slot::Failed { .. } => return Line::styled(" failed to load", theme.error()),
+    };
+    let mode = match v.mode {
+        Mode::Aggregated => " AGGREGATED ",
+        Mode::Changes => " LAYER CHANGES ",
+    };
+    spans.push(Span::styled(mode, theme.status()));
+    if v.layer_count() > 0 {
+        spans.push(Span::raw(format!(
+            " layer {}/{}",
+            v.layer,
+            v.layer_count() - 1
+        )));
+    }
+    spans.push(Span::raw(match v.sort {
+        Sort::Size => " · size↓",
+        Sort::Name => " · name",
+    }));
+    let hidden: Vec<&str> = [
+        (UNCHANGED, "unchanged"),
+        (ADDED, "added"),
+        (MODIFIED, "modified"),
+        (REMOVED, "removed"),
+    ]
+    .iter()
+    .filter(|(bit, _)| v.hidden & bit != 0)
+    .map(|(_, name)| *name)
+    .collect();
+    if !hidden.is_empty() {
+        spans.push(Span::raw(format!(" · hiding {}", hidden.join(", "))));
+    }
+    if v.filter.is_active() {
+        let kind = if v.filter.is_regex() {
+            "regex"
+        } else {
+            "filter"
+        };
+        spans.push(Span::raw(format!(
+            " · {kind} {} ({})",
+            clip(&esc(v.filter.text()), 40),
+            v.filter.matched().len()
+        )));
+    }
+    if let Some(q) = &v.search {
+        spans.push(Span::raw(format!(" · search {}", clip(&esc(q), 30))));
+    }
+    if let Some(m) = &app.message {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(m.clone(), theme.header()));
+    }
+    Line::from(spans)
+}

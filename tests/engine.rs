@@ -1,0 +1,228 @@
+//! Images from a real local engine: `podman system service` (the Docker Engine API) with its own
+//! storage, images loaded with `podman load`. The same client code serves Docker.
+
+mod common;
+use common::services::{free_port, require};
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Podman {
+    dir: tempfile::TempDir,
+    socket: PathBuf,
+    child: Child,
+    bin: PathBuf,
+}
+
+impl Podman {
+    fn start() -> Option<Podman> {
+        let bin = require("podman")?;
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("podman.sock");
+        let log = std::fs::File::create(dir.path().join("service.log")).unwrap();
+        let mut child = Command::new(&bin)
+            .args(Self::storage_args(dir.path()))
+            .args(["system", "service", "--time=0"])
+            .arg(format!("unix://{}", socket.display()))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while !socket.exists() {
+            if let Ok(Some(status)) = child.try_wait() {
+                let log =
+                    std::fs::read_to_string(dir.path().join("service.log")).unwrap_or_default();
+                panic!("podman system service exited: {status}: {log}");
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "podman socket did not appear"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(Podman {
+            dir,
+            socket,
+            child,
+            bin,
+        })
+    }
+
+    fn storage_args(dir: &Path) -> Vec<String> {
+        vec![
+            format!("--root={}", dir.join("root").display()),
+            format!("--runroot={}", dir.join("runroot").display()),
+            "--storage-driver=vfs".into(),
+            "--cgroup-manager=cgroupfs".into(),
+            "--events-backend=file".into(),
+        ]
+    }
+
+    fn load(&self, archive: &Path) {
+        let out = Command::new(&self.bin)
+            .args(Self::storage_args(self.dir.path()))
+            .arg("load")
+            .arg("-i")
+            .arg(archive)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "podman load: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn imgscope(&self, args: &[&str]) -> std::process::Output {
+        let host = format!("unix://{}", self.socket.display());
+        Command::new(bin())
+            .args(args)
+            .env("DOCKER_HOST", &host)
+            .env("CONTAINER_HOST", &host)
+            .env_remove("XDG_RUNTIME_DIR")
+            .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Podman {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn numbers(v: &serde_json::Value) -> (u64, u64, u64, String, Vec<u64>) {
+    let i = &v["images"][0];
+    (
+        i["size_bytes"].as_u64().unwrap(),
+        i["waste"]["reclaimable_bytes"].as_u64().unwrap(),
+        i["file_count"].as_u64().unwrap(),
+        format!("{:.12}", i["waste"]["efficiency"].as_f64().unwrap()),
+        i["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["size_bytes"].as_u64().unwrap())
+            .collect(),
+    )
+}
+
+#[test]
+fn a_local_image_is_found_in_the_engine_and_matches_its_archive() {
+    let Some(podman) = Podman::start() else {
+        return;
+    };
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-images/busybox-app.docker.tar");
+    podman.load(&sample);
+    let from_engine = json_of(&podman.imgscope(&["--json", "imgscope-sample/busybox-app:1"]));
+    let from_file = json_of(&run(&["--json", sample.to_str().unwrap()]));
+    assert_eq!(numbers(&from_engine), numbers(&from_file));
+    assert_eq!(from_engine["images"][0]["source"], "podman-engine");
+    // The explicit prefix reaches the same image.
+    let prefixed = json_of(&podman.imgscope(&["--json", "podman:imgscope-sample/busybox-app:1"]));
+    assert_eq!(numbers(&prefixed), numbers(&from_file));
+}
+
+#[test]
+fn a_built_multi_layer_image_has_the_same_numbers_through_the_engine() {
+    let Some(podman) = Podman::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let layers = vec![
+        layer(
+            &[
+                E::Dir("usr/"),
+                file("usr/lib/big.so", 300_000, 1),
+                file("etc/conf", 1000, 2),
+            ],
+            Comp::None,
+            "ADD rootfs /",
+        ),
+        layer(
+            &[file("var/cache/apt/x.deb", 50_000, 3)],
+            Comp::None,
+            "RUN apt-get install x",
+        ),
+        layer(
+            &[
+                E::Marker("var/cache/apt/.wh.x.deb"),
+                E::FileMode("etc/conf".into(), vec![2; 1000], 0o600),
+            ],
+            Comp::None,
+            "RUN rm -rf /var/cache/apt/* && chmod 600 /etc/conf",
+        ),
+    ];
+    let archive = dir.path().join("built.tar");
+    write_tar(
+        &archive,
+        &docker_archive_files(&[("localhost/built/app:2", &layers)]),
+    );
+    podman.load(&archive);
+    let from_engine = json_of(&podman.imgscope(&["--json", "localhost/built/app:2"]));
+    let from_file = json_of(&run(&["--json", archive.to_str().unwrap()]));
+    assert_eq!(numbers(&from_engine), numbers(&from_file));
+    assert_eq!(
+        from_engine["images"][0]["waste"]["reclaimable_bytes"],
+        51_000
+    );
+}
+
+#[test]
+fn an_image_missing_locally_falls_through_to_the_registry_or_says_so() {
+    let Some(podman) = Podman::start() else {
+        return;
+    };
+    // Not in the engine: the registry is asked next (none listens on this port).
+    let port = free_port();
+    let out = podman.imgscope(&["--json", &format!("127.0.0.1:{port}/absent/app:1")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot connect to 127.0.0.1"), "{err}");
+    // With the engine named, the answer is the engine's.
+    let out = podman.imgscope(&["--json", "--source", "podman", "absent/app:1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("absent/app:1 not found in the Podman engine"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn an_engine_that_is_not_running_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .args(["--json", "--source", "docker", "app:1"])
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}/docker.sock", dir.path().display()),
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no Docker engine socket") && err.contains("is the engine running"),
+        "{err}"
+    );
+    // A socket file with nothing listening behind it.
+    let sock = dir.path().join("dead.sock");
+    drop(std::os::unix::net::UnixListener::bind(&sock).unwrap());
+    let out = Command::new(bin())
+        .args(["--json", "docker-daemon:app:1"])
+        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot talk to the Docker engine"), "{err}");
+}

@@ -1,0 +1,333 @@
+//! The real binary in a real terminal: tmux runs an interactive bash, which runs `imgscope IMAGE`;
+//! keys go in with `send-keys`, the screen comes out with `capture-pane`, and tmux's own view of the
+//! terminal (alternate screen, mouse mode, cursor) tells whether imgscope gave it back — after `q`,
+//! Ctrl-C, SIGTERM, and across Ctrl-Z and `fg`.
+//!
+//! Without tmux these tests say so and pass, except under CI (CI=true), where tmux is installed by
+//! scripts/test and its absence is a failure.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_imgscope");
+
+fn tmux_available() -> bool {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("tmux is not installed, and CI must run the terminal tests");
+        }
+        eprintln!("SKIPPED: tmux is not installed; the end-to-end terminal tests did not run");
+    }
+    ok
+}
+
+fn image() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-images/busybox-app.docker.tar")
+}
+
+/// A tmux server of our own (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// A 100x30 session running an interactive bash with job control.
+    fn start(name: &str) -> Tmux {
+        let t = Tmux {
+            socket: format!("imgscope-e2e-{}-{name}", std::process::id()),
+        };
+        t.run(&[
+            "new-session",
+            "-d",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "-s",
+            "main",
+            "env PS1='$ ' bash --norc --noprofile -i",
+        ]);
+        t.wait_for("the shell prompt", |s| s.contains('$'));
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .env("TERM", "xterm-256color")
+            .output()
+            .expect("tmux runs");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Type a command line into the shell.
+    fn type_line(&self, line: &str) {
+        self.run(&["send-keys", "-t", "main", "-l", line]);
+        self.run(&["send-keys", "-t", "main", "Enter"]);
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.run(&["send-keys", "-t", "main", k]);
+            sleep(Duration::from_millis(60));
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "main"])
+    }
+
+    /// The screen with colours and attributes as escape sequences.
+    fn screen_escaped(&self) -> String {
+        self.run(&["capture-pane", "-p", "-e", "-t", "main"])
+    }
+
+    /// A tmux format variable of the pane, e.g. `alternate_on`.
+    fn var(&self, name: &str) -> String {
+        self.run(&[
+            "display-message",
+            "-p",
+            "-t",
+            "main",
+            &format!("#{{{name}}}"),
+        ])
+        .trim()
+        .to_string()
+    }
+
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                panic!("timed out waiting for {what}; the screen:\n{s}");
+            }
+            sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Start the viewer and wait until it shows the image.
+    fn open_viewer(&self, args: &str) {
+        self.type_line(&format!("{BIN} {args}; echo EXITED=$?"));
+        self.wait_for("the viewer", |s| s.contains("Layers ("));
+        assert_eq!(
+            self.var("alternate_on"),
+            "1",
+            "the viewer uses the alternate screen"
+        );
+    }
+
+    /// The terminal is as the shell left it: main screen, no mouse reporting, cursor shown.
+    fn assert_terminal_restored(&self) {
+        assert_eq!(self.var("alternate_on"), "0", "left the alternate screen");
+        assert_eq!(self.var("mouse_any_flag"), "0", "mouse reporting off");
+        assert_eq!(self.var("mouse_standard_flag"), "0", "mouse reporting off");
+        assert_eq!(self.var("cursor_flag"), "1", "cursor visible");
+        // The shell still echoes what is typed: raw mode is off.
+        self.type_line("echo typed-$((6*7))");
+        self.wait_for("the shell to answer", |s| s.contains("typed-42"));
+    }
+
+    /// The pid of the program the shell is running in the foreground.
+    fn child_pid(&self) -> i32 {
+        let shell = self.var("pane_pid");
+        let out = Command::new("pgrep")
+            .args(["-P", &shell])
+            .output()
+            .expect("pgrep runs");
+        let pids = String::from_utf8_lossy(&out.stdout);
+        pids.lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .expect("the shell has a child")
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+#[test]
+fn browse_then_quit_with_q_gives_the_terminal_back() {
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start("q");
+    t.open_viewer(&image().display().to_string());
+    let s = t.screen();
+    assert!(s.contains("AGGREGATED"), "{s}");
+    assert!(s.contains("? help"), "{s}");
+    // Open the first directory; the waste view; the help; layer changes; a filter.
+    t.keys(&["Enter"]);
+    t.wait_for("an open directory", |s| s.contains('▾'));
+    t.keys(&["w"]);
+    t.wait_for("the waste view", |s| s.contains("Reclaimable:"));
+    t.keys(&["w", "?"]);
+    t.wait_for("the help", |s| s.contains("Keys · Esc closes"));
+    t.keys(&["Escape", "m"]);
+    t.wait_for("layer changes", |s| s.contains("LAYER CHANGES"));
+    t.keys(&["m", "f", "b", "i", "n", "Enter"]);
+    t.wait_for("the filter", |s| s.contains("filter bin"));
+    // A smaller window: the viewer redraws to it.
+    t.run(&["resize-window", "-t", "main", "-x", "80", "-y", "24"]);
+    let s = t.wait_for("a redraw at 80x24", |s| {
+        s.lines().nth(23).is_some_and(|l| l.contains("AGGREGATED"))
+    });
+    assert!(s.lines().all(|l| l.chars().count() <= 80), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    t.assert_terminal_restored();
+}
+
+#[test]
+fn ctrl_c_quits() {
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start("ctrlc");
+    t.open_viewer(&image().display().to_string());
+    t.keys(&["C-c"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    t.assert_terminal_restored();
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_ends_by_the_signal() {
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start("term");
+    t.open_viewer(&image().display().to_string());
+    let pid = t.child_pid();
+    // SAFETY: kill() sends a signal to the viewer this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    t.wait_for("the exit status", |s| s.contains("EXITED=143"));
+    t.assert_terminal_restored();
+}
+
+#[test]
+fn ctrl_z_suspends_and_fg_resumes() {
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start("tstp");
+    // Alone on the line: with `; echo`, bash would go on to the echo once the job stops.
+    t.type_line(&format!("{BIN} {}", image().display()));
+    t.wait_for("the viewer", |s| s.contains("Layers ("));
+    t.keys(&["C-z"]);
+    t.wait_for("the shell to report the stop", |s| s.contains("Stopped"));
+    assert_eq!(t.var("alternate_on"), "0");
+    assert_eq!(t.var("mouse_any_flag"), "0");
+    t.type_line("fg");
+    t.wait_for("the viewer again", |s| s.contains("Layers ("));
+    assert_eq!(t.var("alternate_on"), "1");
+    t.keys(&["j", "q"]);
+    t.wait_for("the shell", |s| !s.contains("Layers ("));
+    t.type_line("echo EXITED=$?");
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    t.assert_terminal_restored();
+}
+
+#[test]
+fn a_missing_image_is_shown_as_a_message() {
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start("missing");
+    t.type_line(&format!("{BIN} /nonexistent/image.tar; echo EXITED=$?"));
+    let s = t.wait_for("the failure", |s| s.contains("Could not load"));
+    assert!(s.contains("/nonexistent/image.tar"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    t.assert_terminal_restored();
+}
+
+#[test]
+fn no_color_means_no_colour_codes() {
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start("nocolor");
+    let img = image();
+    t.open_viewer(&img.display().to_string());
+    assert!(
+        !colours(&t.screen_escaped()).is_empty(),
+        "colour by default"
+    );
+    t.keys(&["q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    t.type_line("clear; export NO_COLOR=1");
+    t.open_viewer(&img.display().to_string());
+    let plain = t.screen_escaped();
+    assert_eq!(
+        colours(&plain),
+        Vec::<u32>::new(),
+        "no colour under NO_COLOR"
+    );
+    assert!(
+        plain.contains(";7m"),
+        "reverse video still marks the selection"
+    );
+    t.keys(&["q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+}
+
+/// The colour parameters (30–38, 40–48, 90–97, 100–107) of every SGR sequence in `s`; the
+/// default-colour resets 39 and 49 are not colours.
+fn colours(s: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for seq in s.split("\x1b[").skip(1) {
+        let Some(end) = seq.find(|c: char| !(c.is_ascii_digit() || c == ';')) else {
+            continue;
+        };
+        if !seq[end..].starts_with('m') {
+            continue;
+        }
+        out.extend(
+            seq[..end]
+                .split(';')
+                .filter_map(|p| p.parse::<u32>().ok())
+                .filter(|p| matches!(p, 30..=38 | 40..=48 | 90..=97 | 100..=107)),
+        );
+    }
+    out
+}
+
+#[test]
+fn several_images_switch_with_brackets() {
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start("multi");
+    let other = image().with_file_name("busybox-app.oci.tar");
+    t.open_viewer(&format!("{} {}", image().display(), other.display()));
+    t.wait_for("the tab bar", |s| {
+        s.lines().next().is_some_and(|l| l.contains(" 2 "))
+    });
+    t.keys(&["]"]);
+    t.wait_for("the second image", |s| {
+        s.contains("Layers (") && s.contains("busybox-app")
+    });
+    t.keys(&["[", "q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    t.assert_terminal_restored();
+}

@@ -1,0 +1,786 @@
+//! The viewer's state, driven through `App::update` alone (no drawing): layers, the two tree
+//! modes, expand/collapse, sort, hidden kinds, the path filter, search, biggest files, the waste
+//! view, mouse, several images, and edge cases (no layers, failed loads). Sizes are checked
+//! against the analysis and the JSON report, which the viewer must never contradict.
+
+mod tui_support;
+
+use imgscope::model::{NodeId, ROOT};
+use imgscope::report::escape::human_size;
+use imgscope::tui::action::Action;
+use imgscope::tui::app::{App, InputKind, Pane, RightPane, Slot};
+use imgscope::tui::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};
+use imgscope::tui::tree_view::{Mode, Sort};
+use imgscope::tui::viewer::Viewer;
+use imgscope::tui::waste_list::WasteRow;
+use tui_support::*;
+
+fn app_with(loaded: imgscope::load::Loaded) -> App {
+    let mut app = App::with_results(vec![("img.tar".into(), Ok(loaded))], true);
+    app.update(Action::Resize {
+        width: 100,
+        height: 30,
+    });
+    app
+}
+
+fn viewer(app: &App) -> &Viewer {
+    app.viewer().expect("the image is loaded")
+}
+
+/// The shown rows as `depth:path` strings.
+fn rows(app: &App) -> Vec<String> {
+    let v = viewer(app);
+    v.tree
+        .rows()
+        .iter()
+        .map(|r| format!("{}:{}", r.depth, v.file_tree().path(r.node)))
+        .collect()
+}
+
+fn node(app: &App, path: &str) -> NodeId {
+    viewer(app).file_tree().lookup(path).expect("path exists")
+}
+
+fn selected_path(app: &App) -> String {
+    let v = viewer(app);
+    v.file_tree()
+        .path(v.tree.selected().expect("a row is selected"))
+}
+
+/// Put the tree cursor on `path` (which must be a shown row).
+fn select(app: &mut App, path: &str) {
+    let n = node(app, path);
+    let i = viewer(app)
+        .tree
+        .rows()
+        .iter()
+        .position(|r| r.node == n)
+        .unwrap_or_else(|| panic!("{path} is not shown: {:?}", rows(app)));
+    let cur = viewer(app).tree.cursor;
+    app.focus = Pane::Right;
+    for _ in cur..i {
+        app.update(Action::Down);
+    }
+    for _ in i..cur {
+        app.update(Action::Up);
+    }
+    assert_eq!(selected_path(app), path);
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(Action::InputChar(c));
+    }
+}
+
+#[test]
+fn opens_on_the_last_layer_with_the_analysis_sizes() {
+    let app = app_with(sample());
+    let v = viewer(&app);
+    assert_eq!(v.layer, 3);
+    assert_eq!(v.mode, Mode::Aggregated);
+    assert_eq!(v.sort, Sort::Size);
+    // Top level, largest first: usr (2.3 MB), bin, etc, tmp, opt (5 B after the opaque dir),
+    // var (0 B: its one file was deleted).
+    assert_eq!(
+        rows(&app),
+        ["0:/usr", "0:/bin", "0:/etc", "0:/tmp", "0:/opt", "0:/var"]
+    );
+    let lens = v.lens();
+    for r in v.tree.rows() {
+        assert_eq!(lens.size(r.node), v.analysis().sizes[r.node as usize]);
+    }
+    assert_eq!(
+        lens.size(ROOT),
+        v.image().size() - v.analysis().waste.reclaimable_bytes
+    );
+}
+
+#[test]
+fn tree_sizes_agree_with_the_json_report() {
+    let loaded = sample();
+    let json = imgscope::report::json::to_string(std::slice::from_ref(&loaded)).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let app = app_with(loaded);
+    let v = viewer(&app);
+    let dirs = report["images"][0]["largest_directories"]
+        .as_array()
+        .unwrap();
+    assert!(!dirs.is_empty());
+    for d in dirs {
+        let path = d["path"].as_str().unwrap();
+        let n = v.file_tree().lookup(path).unwrap();
+        assert_eq!(
+            v.lens().size(n),
+            d["size_bytes"].as_u64().unwrap(),
+            "{path}"
+        );
+    }
+    let img = &report["images"][0];
+    assert_eq!(img["size_bytes"].as_u64().unwrap(), v.image().size());
+    for (i, l) in img["layers"].as_array().unwrap().iter().enumerate() {
+        let layer = &v.image().layers[i];
+        assert_eq!(l["size_bytes"].as_u64().unwrap(), layer.size);
+        assert_eq!(
+            l["compressed_size_bytes"].as_u64().unwrap(),
+            layer.compressed_size
+        );
+        assert_eq!(
+            l["reclaimable_bytes"].as_u64().unwrap(),
+            v.analysis().waste.per_layer[i]
+        );
+        assert_eq!(v.layer_sizes[i].1, human_size(layer.size));
+    }
+}
+
+#[test]
+fn selecting_a_layer_shows_the_filesystem_as_of_it() {
+    let mut app = app_with(sample());
+    app.focus = Pane::Layers;
+    app.update(Action::Up);
+    app.update(Action::Up);
+    assert_eq!(viewer(&app).layer, 1);
+    // At layer 1, /opt/tools still holds the tool and its backup, and /var exists.
+    assert!(rows(&app).contains(&"0:/var".to_string()));
+    app.update(Action::FocusNext);
+    select(&mut app, "/opt");
+    app.update(Action::Right);
+    app.update(Action::Down);
+    app.update(Action::Right);
+    assert_eq!(
+        rows(&app)
+            .iter()
+            .filter(|r| r.starts_with("2:"))
+            .cloned()
+            .collect::<Vec<_>>(),
+        ["2:/opt/tools/tool", "2:/opt/tools/tool.bak"]
+    );
+    let v = viewer(&app);
+    let tools = node(&app, "/opt/tools");
+    assert_eq!(v.lens().size(tools), 800_000);
+    assert_eq!(v.stats().own(tools), ADDED);
+    // Back to the top: the opaque directory hid both, and only the README is left.
+    app.focus = Pane::Layers;
+    app.update(Action::End);
+    assert_eq!(viewer(&app).layer, 3);
+    let r = rows(&app);
+    assert!(r.contains(&"2:/opt/tools/README".to_string()), "{r:?}");
+    assert!(
+        r.contains(&"2:/opt/tools/tool".to_string()),
+        "removed here, shown as such"
+    );
+    let v = viewer(&app);
+    assert_eq!(v.stats().own(node(&app, "/opt/tools/tool")), REMOVED);
+    assert_eq!(v.lens().size(node(&app, "/opt/tools/tool")), 400_000);
+    assert_eq!(v.lens().size(tools), 5);
+}
+
+#[test]
+fn changes_mode_shows_only_what_the_layer_did() {
+    let mut app = app_with(sample());
+    app.focus = Pane::Layers;
+    app.update(Action::Up); // layer 2: chmod big.dat, delete pkgcache.bin
+    app.update(Action::ToggleMode);
+    assert_eq!(viewer(&app).mode, Mode::Changes);
+    app.update(Action::ExpandAll);
+    assert_eq!(
+        rows(&app),
+        [
+            "0:/usr",
+            "1:/usr/lib",
+            "2:/usr/lib/big.dat",
+            "0:/var",
+            "1:/var/cache",
+            "2:/var/cache/apt",
+            "3:/var/cache/apt/pkgcache.bin"
+        ]
+    );
+    let v = viewer(&app);
+    assert_eq!(v.stats().own(node(&app, "/usr/lib/big.dat")), MODIFIED);
+    assert_eq!(v.stats().own(node(&app, "/usr")), UNCHANGED);
+    // In changes mode a directory's size is what the layer wrote below it.
+    assert_eq!(v.lens().size(node(&app, "/usr")), 300_000);
+    assert_eq!(
+        v.lens().size(node(&app, "/var/cache/apt/pkgcache.bin")),
+        250_000
+    );
+    // Hiding modified entries leaves the removal; hiding removed too leaves nothing.
+    app.update(Action::ToggleHidden(MODIFIED));
+    assert_eq!(rows(&app)[0], "0:/var");
+    app.update(Action::ToggleHidden(REMOVED));
+    assert!(rows(&app).is_empty());
+    app.update(Action::ToggleHidden(REMOVED));
+    app.update(Action::ToggleHidden(MODIFIED));
+    assert_eq!(rows(&app).len(), 7);
+    // Aggregated again, hiding unchanged entries shows the same changes in the whole tree.
+    app.update(Action::ToggleMode);
+    app.update(Action::ToggleHidden(UNCHANGED));
+    app.update(Action::ExpandAll);
+    assert_eq!(rows(&app).len(), 7);
+}
+
+#[test]
+fn expand_and_collapse_splice_rows_and_keep_the_cursor() {
+    let mut app = app_with(sample());
+    select(&mut app, "/usr");
+    app.update(Action::Toggle);
+    assert_eq!(rows(&app)[..2], ["0:/usr", "1:/usr/lib"]);
+    app.update(Action::Down);
+    app.update(Action::Right); // expand /usr/lib
+    assert_eq!(
+        rows(&app)[..5],
+        [
+            "0:/usr",
+            "1:/usr/lib",
+            "2:/usr/lib/libc.so.6",
+            "2:/usr/lib/big.dat",
+            "2:/usr/lib/libc.so"
+        ]
+    );
+    app.update(Action::Right); // step into it
+    assert_eq!(selected_path(&app), "/usr/lib/libc.so.6");
+    app.update(Action::Left); // a file: go to the parent
+    assert_eq!(selected_path(&app), "/usr/lib");
+    select(&mut app, "/bin");
+    app.update(Action::Toggle);
+    let before = rows(&app).len();
+    select(&mut app, "/usr");
+    app.update(Action::Toggle); // collapse /usr with its open subdirectory
+    assert_eq!(rows(&app).len(), before - 4);
+    assert_eq!(selected_path(&app), "/usr");
+    // Re-expanding remembers that /usr/lib was open.
+    app.update(Action::Toggle);
+    assert_eq!(rows(&app).len(), before);
+    app.update(Action::CollapseAll);
+    assert_eq!(rows(&app).len(), 6);
+    assert_eq!(selected_path(&app), "/usr");
+    app.update(Action::ExpandAll);
+    assert_eq!(rows(&app).len(), 22, "{:?}", rows(&app));
+}
+
+#[test]
+fn sort_by_name_or_size() {
+    let mut app = app_with(sample());
+    app.update(Action::ToggleSort);
+    assert_eq!(viewer(&app).sort, Sort::Name);
+    assert_eq!(
+        rows(&app),
+        ["0:/bin", "0:/etc", "0:/opt", "0:/tmp", "0:/usr", "0:/var"]
+    );
+    select(&mut app, "/etc");
+    app.update(Action::Toggle);
+    app.update(Action::ToggleSort);
+    // The cursor stays on /etc; its children are now largest first.
+    assert_eq!(selected_path(&app), "/etc");
+    let r = rows(&app);
+    let i = r.iter().position(|x| x == "0:/etc").unwrap();
+    assert_eq!(r[i + 1..i + 3], ["1:/etc/passwd", "1:/etc/group"]);
+}
+
+#[test]
+fn substring_filter_narrows_and_widens() {
+    let mut app = app_with(sample());
+    app.update(Action::OpenFilter);
+    assert_eq!(app.input.as_ref().unwrap().kind, InputKind::Filter);
+    type_text(&mut app, "lib");
+    // Applied as typed; few matches open the directories leading to them.
+    assert_eq!(
+        rows(&app),
+        [
+            "0:/usr",
+            "1:/usr/lib",
+            "2:/usr/lib/libc.so.6",
+            "2:/usr/lib/big.dat",
+            "2:/usr/lib/libc.so"
+        ]
+    );
+    type_text(&mut app, "c.so.");
+    assert_eq!(viewer(&app).filter.matched().len(), 1);
+    assert_eq!(selected_path(&app), "/usr/lib/libc.so.6");
+    for _ in 0..5 {
+        app.update(Action::InputBackspace);
+    }
+    assert_eq!(viewer(&app).filter.matched().len(), 4);
+    app.update(Action::InputAccept);
+    assert!(app.input.is_none());
+    assert_eq!(app.message.as_deref(), Some("filter: 4 matching paths"));
+    // A pattern across a separator.
+    app.update(Action::OpenFilter);
+    app.update(Action::InputClear);
+    type_text(&mut app, "n/s");
+    assert_eq!(rows(&app), ["0:/bin", "1:/bin/sh"]);
+    // Esc restores the filter from before editing.
+    app.update(Action::Escape);
+    assert_eq!(viewer(&app).filter.text(), "lib");
+    // An empty filter clears it.
+    app.update(Action::OpenFilter);
+    app.update(Action::InputClear);
+    app.update(Action::InputAccept);
+    assert!(!viewer(&app).filter.is_active());
+    // The directories the filter opened are closed again.
+    assert_eq!(rows(&app).len(), 6);
+}
+
+#[test]
+fn regex_filter_applies_on_enter_and_rejects_bad_patterns() {
+    let mut app = app_with(sample());
+    app.update(Action::OpenFilter);
+    app.update(Action::InputToggleRegex);
+    type_text(&mut app, r"\.so(\.\d+)?$");
+    assert!(!viewer(&app).filter.is_active(), "not applied before Enter");
+    app.update(Action::InputAccept);
+    assert!(viewer(&app).filter.is_regex());
+    assert_eq!(viewer(&app).filter.matched().len(), 2);
+    assert!(rows(&app).contains(&"2:/usr/lib/libc.so".to_string()));
+    // An invalid regex keeps the line open with the reason, and the tree as it was.
+    app.update(Action::OpenFilter);
+    app.update(Action::InputClear);
+    type_text(&mut app, "(unclosed");
+    assert!(app.input.as_ref().unwrap().error.is_some());
+    app.update(Action::InputAccept);
+    assert!(app.input.is_some());
+    assert_eq!(viewer(&app).filter.matched().len(), 2);
+    app.update(Action::Escape);
+    assert!(app.input.is_none());
+}
+
+#[test]
+fn search_finds_next_and_previous_and_esc_returns() {
+    let mut app = app_with(sample());
+    app.update(Action::ExpandAll);
+    app.update(Action::Home);
+    app.update(Action::OpenSearch);
+    type_text(&mut app, "LIBC");
+    assert_eq!(selected_path(&app), "/usr/lib/libc.so.6");
+    app.update(Action::InputAccept);
+    app.update(Action::SearchNext);
+    assert_eq!(selected_path(&app), "/usr/lib/libc.so");
+    app.update(Action::SearchNext); // wraps around
+    assert_eq!(selected_path(&app), "/usr/lib/libc.so.6");
+    app.update(Action::SearchPrev);
+    assert_eq!(selected_path(&app), "/usr/lib/libc.so");
+    app.update(Action::OpenSearch);
+    type_text(&mut app, "zzz");
+    assert_eq!(
+        app.input.as_ref().unwrap().error.as_deref(),
+        Some("no match")
+    );
+    app.update(Action::Escape);
+    assert_eq!(selected_path(&app), "/usr/lib/libc.so");
+}
+
+#[test]
+fn biggest_files_come_from_the_analysis_in_order() {
+    let mut app = app_with(sample());
+    app.focus = Pane::Layers;
+    app.update(Action::Home);
+    app.update(Action::NextBiggest);
+    // Jumps show the final filesystem.
+    assert_eq!(viewer(&app).layer, 3);
+    assert_eq!(app.focus, Pane::Right);
+    assert_eq!(selected_path(&app), "/usr/lib/libc.so.6");
+    assert!(
+        app.message
+            .as_deref()
+            .unwrap()
+            .starts_with("biggest file 1/")
+    );
+    let largest = viewer(&app).analysis().largest_files.clone();
+    for &n in &largest[1..] {
+        app.update(Action::NextBiggest);
+        assert_eq!(viewer(&app).tree.selected(), Some(n));
+    }
+    app.update(Action::NextBiggest);
+    assert_eq!(viewer(&app).tree.selected(), Some(largest[0]));
+}
+
+#[test]
+fn waste_view_lists_reclaimable_and_duplicates_and_jumps() {
+    let mut app = app_with(sample());
+    app.update(Action::ToggleWaste);
+    assert_eq!(app.right, RightPane::Waste);
+    let v = viewer(&app);
+    let w = v.analysis();
+    assert_eq!(
+        v.waste.rows[..1 + w.waste.paths.len()],
+        std::iter::once(WasteRow::ReclaimHeader)
+            .chain((0..w.waste.paths.len() as u32).map(WasteRow::Reclaim))
+            .collect::<Vec<_>>()
+    );
+    assert!(v.waste.rows.contains(&WasteRow::Group(0)));
+    // The first row is the largest reclaimable path: the opaque dir hid 800 KB of tools.
+    assert_eq!(v.waste.selected(), Some(WasteRow::Reclaim(0)));
+    app.update(Action::Activate);
+    assert_eq!(app.right, RightPane::Tree);
+    let first = &viewer(&app).analysis().waste.paths[0];
+    let (target, layer) = (first.node, first.copies[0].layer);
+    assert_eq!(viewer(&app).layer, layer);
+    assert_eq!(viewer(&app).tree.selected(), Some(target));
+    // A duplicate group's path leads to the final filesystem, clearing what hides it.
+    app.update(Action::ToggleHidden(UNCHANGED));
+    app.update(Action::ToggleWaste);
+    let i = viewer(&app)
+        .waste
+        .rows
+        .iter()
+        .position(|r| matches!(r, WasteRow::GroupPath(0, 1)))
+        .unwrap();
+    for _ in viewer(&app).waste.cursor..i {
+        app.update(Action::Down);
+    }
+    app.update(Action::Activate);
+    let v = viewer(&app);
+    assert_eq!(v.layer, 3);
+    assert_eq!(v.hidden, 0);
+    assert_eq!(
+        v.tree.selected(),
+        Some(v.analysis().duplicates.groups[0].nodes[1])
+    );
+    assert!(app.message.as_deref().unwrap().contains("cleared"));
+    // Enter on a header does nothing.
+    app.update(Action::ToggleWaste);
+    app.update(Action::Home);
+    app.update(Action::Activate);
+    assert_eq!(app.right, RightPane::Waste);
+}
+
+#[test]
+fn mouse_clicks_select_and_open_and_the_wheel_scrolls() {
+    let mut app = app_with(sample());
+    let areas = app.areas();
+    let rows_area = areas.right_rows();
+    // Click the second row of the tree, then again to open it.
+    app.update(Action::Click {
+        column: rows_area.x + 5,
+        row: rows_area.y + 1,
+    });
+    assert_eq!(selected_path(&app), "/bin");
+    app.update(Action::Click {
+        column: rows_area.x + 5,
+        row: rows_area.y + 1,
+    });
+    assert!(viewer(&app).tree.is_expanded(node(&app, "/bin")));
+    app.update(Action::Scroll {
+        column: rows_area.x + 5,
+        row: rows_area.y,
+        down: true,
+    });
+    assert_eq!(viewer(&app).tree.cursor, 4);
+    // A click on a layer row selects that layer and focuses the pane.
+    let layer_rows = areas.layer_rows();
+    app.update(Action::Click {
+        column: layer_rows.x + 2,
+        row: layer_rows.y,
+    });
+    assert_eq!(app.focus, Pane::Layers);
+    assert_eq!(viewer(&app).layer, 0);
+    app.update(Action::Scroll {
+        column: layer_rows.x + 2,
+        row: layer_rows.y,
+        down: true,
+    });
+    assert_eq!(viewer(&app).layer, 1);
+    app.update(Action::Click {
+        column: areas.details.x + 3,
+        row: areas.details.y + 3,
+    });
+    assert_eq!(app.focus, Pane::Details);
+    // Outside every pane (the status line): nothing.
+    app.update(Action::Click {
+        column: 0,
+        row: areas.status.y,
+    });
+    assert_eq!(app.focus, Pane::Details);
+}
+
+#[test]
+fn focus_cycles_and_help_opens_and_closes() {
+    let mut app = app_with(sample());
+    assert_eq!(app.focus, Pane::Right);
+    app.update(Action::FocusNext);
+    assert_eq!(app.focus, Pane::Details);
+    assert_eq!(app.subject, Pane::Right, "details still describe the file");
+    app.update(Action::FocusNext);
+    assert_eq!(app.focus, Pane::Layers);
+    app.update(Action::FocusPrev);
+    assert_eq!(app.focus, Pane::Details);
+    app.update(Action::Activate);
+    app.update(Action::ToggleHelp);
+    assert_eq!(app.help, Some(0));
+    app.update(Action::Down);
+    assert_eq!(app.help, Some(1));
+    app.update(Action::Escape);
+    assert_eq!(app.help, None);
+    assert!(!app.should_quit());
+    app.update(Action::Escape);
+    assert!(app.should_quit());
+}
+
+#[test]
+fn several_images_switch_with_brackets_and_keep_their_state() {
+    let mut app = App::with_results(
+        vec![
+            ("a.tar".into(), Ok(sample())),
+            (
+                "missing.tar".into(),
+                Err("missing.tar: no such file".into()),
+            ),
+            ("empty.tar".into(), Ok(empty())),
+        ],
+        false,
+    );
+    app.update(Action::Resize {
+        width: 80,
+        height: 24,
+    });
+    assert!(app.areas().tabs.is_some());
+    app.update(Action::ToggleSort);
+    app.update(Action::NextImage);
+    assert_eq!(app.current, 1);
+    assert!(
+        matches!(&app.slot().unwrap().state, Slot::Failed { error } if error.contains("no such"))
+    );
+    // Actions on a failed image do nothing, and do not panic.
+    for a in [
+        Action::Down,
+        Action::ExpandAll,
+        Action::NextBiggest,
+        Action::ToggleWaste,
+    ] {
+        app.update(a);
+    }
+    app.update(Action::NextImage);
+    assert_eq!(app.current, 2);
+    app.update(Action::NextImage);
+    assert_eq!(app.current, 0);
+    assert_eq!(viewer(&app).sort, Sort::Name);
+    app.update(Action::PrevImage);
+    assert_eq!(app.current, 2);
+    // Clicking a tab selects it.
+    let labels = app.tab_labels();
+    let x = labels[0].chars().count() as u16 + 1;
+    app.update(Action::Click { column: x, row: 0 });
+    assert_eq!(app.current, 1);
+}
+
+#[test]
+fn an_image_without_layers_or_files_takes_every_action() {
+    let mut app = app_with(empty());
+    let v = viewer(&app);
+    assert_eq!(v.layer_count(), 0);
+    assert!(v.tree.rows().is_empty());
+    for a in every_action() {
+        app.update(a);
+        if app.should_quit() {
+            break;
+        }
+    }
+}
+
+/// One of each action, plus typing, in an order that opens and closes inputs and overlays.
+fn every_action() -> Vec<Action> {
+    use Action::*;
+    vec![
+        Down,
+        Up,
+        PageDown,
+        PageUp,
+        End,
+        Home,
+        Left,
+        Right,
+        Toggle,
+        Activate,
+        ExpandAll,
+        CollapseAll,
+        ToggleMode,
+        ToggleSort,
+        ToggleHidden(ADDED),
+        ToggleHidden(UNCHANGED),
+        ToggleHidden(MODIFIED),
+        ToggleHidden(REMOVED),
+        NextBiggest,
+        ToggleWaste,
+        Activate,
+        Down,
+        Toggle,
+        ToggleWaste,
+        OpenFilter,
+        InputChar('a'),
+        InputToggleRegex,
+        InputChar('('),
+        InputAccept,
+        Escape,
+        OpenSearch,
+        InputChar('x'),
+        InputBackspace,
+        InputAccept,
+        SearchNext,
+        SearchPrev,
+        FocusNext,
+        Down,
+        FocusNext,
+        Down,
+        FocusPrev,
+        NextImage,
+        PrevImage,
+        ToggleHelp,
+        PageDown,
+        Escape,
+        Click { column: 3, row: 3 },
+        Scroll {
+            column: 50,
+            row: 10,
+            down: true,
+        },
+        Suspend,
+        Resize {
+            width: 1,
+            height: 1,
+        },
+        Down,
+        Resize {
+            width: 0,
+            height: 0,
+        },
+        Click { column: 0, row: 0 },
+        Resize {
+            width: 80,
+            height: 24,
+        },
+        Quit,
+    ]
+}
+
+#[test]
+fn the_sample_takes_every_action_at_every_layer() {
+    for layer in 0..4 {
+        let mut app = app_with(sample());
+        app.focus = Pane::Layers;
+        app.update(Action::Home);
+        for _ in 0..layer {
+            app.update(Action::Down);
+        }
+        assert_eq!(viewer(&app).layer, layer);
+        app.focus = Pane::Right;
+        for a in every_action() {
+            app.update(a);
+        }
+        assert!(app.should_quit());
+    }
+}
+
+#[test]
+fn a_load_in_progress_becomes_ready_on_a_tick() {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    use std::time::Instant;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let progress: Vec<Arc<imgscope::load::Progress>> = vec![Arc::default()];
+    let mut app = App::new(
+        vec!["x.tar".into()],
+        progress.clone(),
+        rx,
+        true,
+        Instant::now(),
+    );
+    assert!(app.is_loading());
+    progress[0].layers_total.store(4, Ordering::Relaxed);
+    app.update(Action::Down); // nothing to move yet, and no panic
+    app.update(Action::Tick(Instant::now()));
+    assert!(app.is_loading());
+    tx.send((0, Ok(Box::new(Viewer::new(sample()))))).unwrap();
+    app.update(Action::Tick(Instant::now()));
+    assert!(!app.is_loading());
+    assert_eq!(viewer(&app).layer_count(), 4);
+}
+
+#[test]
+fn the_dive_fixture_matches_its_published_numbers() {
+    let Some(loaded) = dive_fixture() else { return };
+    let mut app = app_with(loaded);
+    let v = viewer(&app);
+    assert_eq!(v.layer_count(), 14);
+    // dive's numbers for this image: 98.44% efficient; the viewer reads the same analysis.
+    assert!((v.analysis().efficiency.score * 100.0 - 98.44).abs() < 0.01);
+    // Layer 9 (`rm -rf /root/example/`) removed two files: its changes are removals only.
+    app.focus = Pane::Layers;
+    app.update(Action::Home);
+    for _ in 0..9 {
+        app.update(Action::Down);
+    }
+    app.update(Action::ToggleMode);
+    app.update(Action::ExpandAll);
+    let r = rows(&app);
+    assert_eq!(
+        r,
+        [
+            "0:/root",
+            "1:/root/example",
+            "2:/root/example/somefile1.txt",
+            "2:/root/example/somefile2.txt",
+            "2:/root/example/really",
+            "3:/root/example/really/nested"
+        ]
+    );
+    let v = viewer(&app);
+    assert_eq!(v.stats().own(node(&app, "/root/example")), REMOVED);
+    assert_eq!(
+        v.lens().size(node(&app, "/root/example")),
+        2 * 6405,
+        "the bytes removed below it"
+    );
+}
+
+#[test]
+fn layer_sizes_equal_the_models_subtree_sizes_at_every_layer() {
+    use imgscope::tui::stats::LayerStats;
+    let mut images = vec![sample(), synthetic(3000)];
+    images.extend(dive_fixture());
+    for loaded in images {
+        let tree = &loaded.image.tree;
+        let layers = loaded.image.layers.len();
+        for layer in 0..layers {
+            let last = layer + 1 == layers;
+            let stats = LayerStats::compute(tree, layer, last);
+            let expected = tree.subtree_sizes(Some(layer));
+            for id in 0..tree.node_count() as NodeId {
+                assert_eq!(
+                    stats.size(id, &loaded.analysis.sizes),
+                    expected[id as usize],
+                    "layer {layer}, {}",
+                    tree.path(id)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn name_and_path_filters_agree_with_a_plain_scan() {
+    use imgscope::tui::filter::PathFilter;
+    let loaded = synthetic(5000);
+    let tree = &loaded.image.tree;
+    let mut filter = PathFilter::default();
+    // Typed one character at a time, with a '/' in the middle, then backspaced.
+    let typed = "s0003/file01";
+    let mut patterns: Vec<&str> = (1..=typed.len()).map(|i| &typed[..i]).collect();
+    patterns.extend((1..typed.len()).rev().map(|i| &typed[..i]));
+    patterns.extend(["7", "77", "file0", "d0000/s", "/d", "e0"]);
+    for p in patterns {
+        filter.set(tree, p, false).unwrap();
+        let expected: Vec<NodeId> = (1..tree.node_count() as NodeId)
+            .filter(|&n| tree.path(n).contains(p))
+            .collect();
+        assert_eq!(filter.matched(), &expected[..], "pattern {p:?}");
+    }
+    let re = r"^/d0001/s\d+/file00[0-4]\.dat$";
+    filter.set(tree, re, true).unwrap();
+    let re = regex::Regex::new(re).unwrap();
+    let expected: Vec<NodeId> = (1..tree.node_count() as NodeId)
+        .filter(|&n| re.is_match(&tree.path(n)))
+        .collect();
+    assert_eq!(expected.len(), 8 * 5);
+    assert_eq!(filter.matched(), &expected[..]);
+}

@@ -1,0 +1,325 @@
+//! The viewer as drawn: the app is rendered into ratatui's `TestBackend` and snapshotted with insta,
+//! at several terminal sizes, with and without colour (the styled snapshots record every cell's
+//! colour and emphasis). Also: no control character from an image ever reaches the screen, and
+//! odd images (no layers, huge names, deep paths, tiny terminals) draw without panicking.
+
+mod tui_support;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use imgscope::load::Progress;
+use imgscope::tui::action::Action;
+use imgscope::tui::app::{App, Pane};
+use imgscope::tui::views;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use tui_support::*;
+
+fn app(loaded: imgscope::load::Loaded, color: bool, w: u16, h: u16) -> App {
+    let mut app = App::with_results(vec![("img.tar".into(), Ok(loaded))], color);
+    app.update(Action::Resize {
+        width: w,
+        height: h,
+    });
+    app
+}
+
+fn render(app: &App) -> Buffer {
+    let mut term = Terminal::new(TestBackend::new(app.width, app.height)).unwrap();
+    term.draw(|f| views::draw(f, app)).unwrap();
+    term.backend().buffer().clone()
+}
+
+fn actions(app: &mut App, list: &[Action]) {
+    for a in list {
+        app.update(*a);
+    }
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(Action::InputChar(c));
+    }
+}
+
+/// No cell may hold a control character: image strings are escaped before drawing.
+fn assert_no_controls(buf: &Buffer) {
+    for cell in buf.content() {
+        assert!(
+            !cell.symbol().chars().any(char::is_control),
+            "control character on screen: {:?}",
+            cell.symbol()
+        );
+    }
+}
+
+#[test]
+fn sample_at_80x24_in_colour() {
+    let app = app(sample(), true, 80, 24);
+    insta::assert_snapshot!(styled_dump(&render(&app)));
+}
+
+#[test]
+fn sample_at_80x24_without_colour() {
+    let app = app(sample(), false, 80, 24);
+    let buf = render(&app);
+    // Without colour only emphasis is left: no cell has a colour.
+    for cell in buf.content() {
+        assert_eq!(cell.fg, ratatui::style::Color::Reset);
+        assert_eq!(cell.bg, ratatui::style::Color::Reset);
+    }
+    insta::assert_snapshot!(styled_dump(&buf));
+}
+
+#[test]
+fn sample_expanded_at_120x40_in_colour() {
+    let mut app = app(sample(), true, 120, 40);
+    actions(
+        &mut app,
+        &[Action::ExpandAll, Action::Down, Action::Down, Action::Down],
+    );
+    let buf = render(&app);
+    assert_no_controls(&buf);
+    insta::assert_snapshot!(styled_dump(&buf));
+}
+
+#[test]
+fn layer_changes_at_100x30() {
+    let mut app = app(sample(), true, 100, 30);
+    app.focus = Pane::Layers;
+    actions(
+        &mut app,
+        &[Action::Up, Action::ToggleMode, Action::ExpandAll],
+    );
+    insta::assert_snapshot!(text(&render(&app)));
+}
+
+#[test]
+fn waste_view_at_100x30() {
+    let mut app = app(sample(), true, 100, 30);
+    actions(&mut app, &[Action::ToggleWaste]);
+    insta::assert_snapshot!(text(&render(&app)));
+}
+
+#[test]
+fn help_overlay_at_80x24() {
+    let mut app = app(sample(), false, 80, 24);
+    actions(&mut app, &[Action::ToggleHelp]);
+    insta::assert_snapshot!(text(&render(&app)));
+}
+
+#[test]
+fn help_overlay_scrolled_to_the_end_at_100x40() {
+    let mut app = app(sample(), true, 100, 40);
+    actions(&mut app, &[Action::ToggleHelp, Action::End]);
+    insta::assert_snapshot!(text(&render(&app)));
+}
+
+#[test]
+fn filter_being_typed_at_80x24() {
+    let mut app = app(sample(), false, 80, 24);
+    actions(&mut app, &[Action::OpenFilter]);
+    type_text(&mut app, "lib");
+    insta::assert_snapshot!(text(&render(&app)));
+    actions(&mut app, &[Action::InputAccept]);
+    insta::assert_snapshot!("filter_applied_at_80x24", text(&render(&app)));
+}
+
+#[test]
+fn search_highlights_the_match() {
+    let mut app = app(sample(), true, 100, 30);
+    actions(&mut app, &[Action::ExpandAll, Action::OpenSearch]);
+    type_text(&mut app, "pass");
+    actions(&mut app, &[Action::InputAccept]);
+    insta::assert_snapshot!(styled_dump(&render(&app)));
+}
+
+#[test]
+fn loading_shows_progress() {
+    let (_tx, rx) = std::sync::mpsc::channel();
+    let started = Instant::now();
+    let progress: Vec<Arc<Progress>> = vec![Arc::default()];
+    let p = &progress[0];
+    p.layers_total.store(14, Ordering::Relaxed);
+    p.layers_done.store(3, Ordering::Relaxed);
+    p.bytes_total.store(4 << 20, Ordering::Relaxed);
+    p.bytes_read.store(3 << 19, Ordering::Relaxed);
+    let mut app = App::new(vec!["big.tar".into()], progress, rx, true, started);
+    app.update(Action::Resize {
+        width: 80,
+        height: 24,
+    });
+    app.update(Action::Tick(started + Duration::from_secs(2)));
+    let screen = text(&render(&app));
+    assert!(screen.contains("layers 3/14 · 1.5 MiB of 4.0 MiB read · 768.0 KiB/s · 2.0 s"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn a_failed_load_is_a_message_with_controls_escaped() {
+    let app = {
+        let mut a = App::with_results(
+            vec![(
+                "bad\x1b]0;x\x07.tar".into(),
+                Err("bad.tar: not an image archive \x1b[2J(no manifest.json)\nsecond line".into()),
+            )],
+            true,
+        );
+        a.update(Action::Resize {
+            width: 80,
+            height: 24,
+        });
+        a
+    };
+    let buf = render(&app);
+    assert_no_controls(&buf);
+    insta::assert_snapshot!(text(&buf));
+}
+
+#[test]
+fn an_image_without_layers_at_80x24() {
+    let app = app(empty(), true, 80, 24);
+    insta::assert_snapshot!(text(&render(&app)));
+}
+
+#[test]
+fn several_images_have_tabs() {
+    let mut app = App::with_results(
+        vec![
+            ("a.tar".into(), Ok(sample())),
+            ("b.tar".into(), Err("b.tar: no such file".into())),
+            ("c.tar".into(), Ok(empty())),
+        ],
+        true,
+    );
+    app.update(Action::Resize {
+        width: 100,
+        height: 30,
+    });
+    insta::assert_snapshot!(text(&render(&app)));
+    app.update(Action::NextImage);
+    insta::assert_snapshot!("several_images_second_tab", text(&render(&app)));
+}
+
+#[test]
+fn the_dive_fixture_at_100x30() {
+    let Some(loaded) = dive_fixture() else { return };
+    let mut app = app(loaded, true, 100, 30);
+    actions(&mut app, &[Action::Down, Action::Toggle]);
+    insta::assert_snapshot!(text(&render(&app)));
+}
+
+#[test]
+fn names_with_control_characters_are_escaped_everywhere() {
+    let mut app = app(sample(), true, 120, 40);
+    actions(&mut app, &[Action::ExpandAll, Action::OpenSearch]);
+    type_text(&mut app, "evil");
+    actions(&mut app, &[Action::InputAccept]);
+    let buf = render(&app);
+    assert_no_controls(&buf);
+    let screen = text(&buf);
+    assert!(screen.contains(r"evil\x1b[31mname\x07.txt"), "{screen}");
+    assert!(
+        screen.contains(r"File /tmp/evil\x1b[31mname\x07.txt"),
+        "{screen}"
+    );
+}
+
+/// A 100,000-character name, a path 300 directories deep, wide characters, a huge command.
+fn odd_image() -> imgscope::load::Loaded {
+    let long = "x".repeat(100_000);
+    let deep: Vec<String> = (0..300).map(|i| format!("d{i}")).collect();
+    build(
+        "odd",
+        vec![
+            layer(&"RUN ".repeat(50_000))
+                .file(&format!("a/{long}"), 1, 1)
+                .file(&format!("{}/leaf", deep.join("/")), 2, 2)
+                .file("日本語/ファイル.txt", 3, 3),
+        ],
+    )
+}
+
+#[test]
+fn huge_names_and_deep_paths_draw() {
+    for (w, h) in [(80, 24), (200, 60), (30, 8)] {
+        let mut app = app(odd_image(), true, w, h);
+        app.update(Action::ExpandAll);
+        for _ in 0..310 {
+            app.update(Action::Down);
+            render(&app);
+        }
+        app.focus = Pane::Details;
+        app.update(Action::End);
+        render(&app);
+    }
+}
+
+#[test]
+fn every_size_from_tiny_to_large_draws() {
+    for (w, h) in [
+        (0, 0),
+        (1, 1),
+        (10, 3),
+        (20, 5),
+        (40, 12),
+        (80, 24),
+        (250, 80),
+    ] {
+        for color in [true, false] {
+            let mut app = app(sample(), color, w, h);
+            for a in [
+                Action::ExpandAll,
+                Action::End,
+                Action::ToggleWaste,
+                Action::End,
+                Action::ToggleHelp,
+                Action::End,
+            ] {
+                app.update(a);
+                render(&app);
+            }
+        }
+    }
+}
+
+#[test]
+fn pseudo_random_key_sequences_never_panic() {
+    use imgscope::tui::keys::BINDINGS;
+    let all: Vec<Action> = BINDINGS
+        .iter()
+        .map(|b| b.action)
+        .filter(|a| !matches!(a, Action::Quit | Action::Escape | Action::Suspend))
+        .chain([
+            Action::InputChar('a'),
+            Action::InputChar('/'),
+            Action::InputChar('('),
+            Action::Click { column: 50, row: 5 },
+            Action::Click { column: 5, row: 3 },
+            Action::Scroll {
+                column: 50,
+                row: 5,
+                down: true,
+            },
+        ])
+        .collect();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for image in 0..2 {
+        let loaded = if image == 0 { sample() } else { empty() };
+        let mut app = app(loaded, true, 90, 26);
+        for _ in 0..3000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let a = all[(seed % all.len() as u64) as usize];
+            app.update(a);
+            if seed.is_multiple_of(7) {
+                render(&app);
+            }
+        }
+        render(&app);
+    }
+}
