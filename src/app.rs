@@ -67,7 +67,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         None => {}
     }
-    let settings = Settings::from_cli(&cli)?;
+    let mut settings = Settings::from_cli(&cli)?;
+    if cli.all_tags {
+        settings.images = expand_all_tags(&settings)?;
+        settings.load.hash_all_files = settings.images.len() >= 2;
+    }
     if settings.output == Output::Interactive {
         crate::tui::run(
             settings.images.clone(),
@@ -115,6 +119,20 @@ pub fn run(cli: Cli) -> Result<u8> {
     Ok(0)
 }
 
+/// `--all-tags`: every tag of each named repository.
+fn expand_all_tags(settings: &Settings) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for repo in &settings.images {
+        let tags = crate::source::registry::all_tags(repo, &settings.load.source.registry)
+            .map_err(|e| anyhow!("{}: {e:#}", report::escape::escape_control(repo)))?;
+        if tags.is_empty() {
+            return Err(anyhow!("{repo}: the repository has no tags"));
+        }
+        out.extend(tags);
+    }
+    Ok(out)
+}
+
 /// With more images than this, the text output shows the set only.
 const MAX_TEXT_SUMMARIES: usize = 4;
 
@@ -123,7 +141,7 @@ fn set_analysis(loaded: &[Loaded]) -> Option<crate::analysis::set::SetAnalysis> 
     (loaded.len() >= 2).then(|| {
         let images: Vec<_> = loaded
             .iter()
-            .map(|l| (&l.image, Some(&l.analysis)))
+            .map(|l| (&l.image, (!l.analysis.layers_only).then_some(&l.analysis)))
             .collect();
         crate::analysis::set::analyze(&images)
     })

@@ -50,6 +50,15 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub images_from: Option<PathBuf>,
 
+    /// Treat each IMAGE as a registry repository and take all of its tags
+    #[arg(long)]
+    pub all_tags: bool,
+
+    /// Read layer sizes from manifests only: no layer download or decoding (sharing by layer,
+    /// compressed sizes; no file-level analysis)
+    #[arg(long)]
+    pub layers_only: bool,
+
     /// Print the JSON report to stdout
     #[arg(long)]
     pub json: bool,

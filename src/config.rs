@@ -83,6 +83,7 @@ impl Settings {
                 ..DecodeOptions::default()
             },
             hash_all_files: false,
+            layers_only: cli.layers_only,
         })
     }
 

@@ -28,6 +28,9 @@ pub struct LoadOptions {
     /// Hash every visible file, not only those duplicate detection needs (to compare content
     /// across images).
     pub hash_all_files: bool,
+    /// Read manifests and configs only; decode no layer (`--layers-only`). Sources that stream
+    /// the whole image (stdin, engines) are decoded anyway.
+    pub layers_only: bool,
 }
 
 impl Default for LoadOptions {
@@ -39,6 +42,7 @@ impl Default for LoadOptions {
             },
             decode: DecodeOptions::default(),
             hash_all_files: false,
+            layers_only: false,
         }
     }
 }
@@ -126,6 +130,9 @@ pub fn load_resolved(
 ) -> Result<Loaded> {
     let layer_count = check_layer_count(&resolved)?;
     progress.layers_total.store(layer_count, Ordering::Relaxed);
+    if options.layers_only {
+        return Ok(layers_only(resolved));
+    }
     let sizes: Vec<u64> = resolved
         .blobs
         .layers
@@ -197,6 +204,56 @@ pub fn load_resolved(
         })
         .collect();
     assemble(resolved, decoded, &layer_files, options, progress)
+}
+
+/// An image described from its manifest and config alone: layer digests, diff_ids, compressed
+/// sizes and history; no file tree.
+fn layers_only(resolved: ResolvedImage) -> Loaded {
+    let histories = history_for_layers(&resolved.config.history, resolved.blobs.layers.len());
+    let layers = resolved
+        .blobs
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Layer {
+            index: i,
+            digest: l.digest.clone(),
+            diff_id: resolved.config.diff_ids.get(i).cloned(),
+            media_type: l.media_type.clone(),
+            compression: Compression::None,
+            compressed_size: l
+                .declared_size
+                .or_else(|| resolved.blobs.files.size(&l.path).ok())
+                .unwrap_or(0),
+            size: 0,
+            tar_size: 0,
+            entry_count: 0,
+            file_count: 0,
+            history: histories[i].clone(),
+            changes: Default::default(),
+        })
+        .collect();
+    let (tree, _) = Merger::new().finish();
+    let config = resolved.config;
+    let image = Image {
+        input: resolved.input,
+        name: resolved.name,
+        source: resolved.kind,
+        manifest_digest: resolved.manifest_digest,
+        config_digest: resolved.config_digest,
+        platform: config.platform,
+        created: config.created,
+        config: config.runtime,
+        history: config.history,
+        layers,
+        tree,
+    };
+    let analysis = crate::analysis::Analysis::layers_only(&image);
+    Loaded {
+        image,
+        analysis,
+        blobs: resolved.blobs,
+    }
 }
 
 /// Merge decoded layers in order and analyze the result.

@@ -473,3 +473,83 @@ fn bearer_token_flow_with_a_token_issuer() {
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("tok-s3cret"));
 }
+
+#[test]
+fn all_tags_of_a_repository_in_layers_only_mode() {
+    let Some(reg) = Registry::start("") else {
+        return;
+    };
+    for (file, tag) in [
+        ("sharing/shared-base.tar", "base"),
+        ("sharing/app-a.tar", "a"),
+        ("sharing/app-b.tar", "b"),
+    ] {
+        if !reg.push(
+            &format!("docker-archive:{}", sample(file)),
+            &format!("set/app:{tag}"),
+            None,
+        ) {
+            return;
+        }
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let v = json_of(&imgscope(
+        cache.path(),
+        &[
+            "--json",
+            "--layers-only",
+            "--all-tags",
+            &format!("{}/set/app", reg.addr()),
+        ],
+    ));
+    let names: Vec<&str> = v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3);
+    assert!(
+        names[0].ends_with("set/app:a")
+            && names[1].ends_with("set/app:b")
+            && names[2].ends_with("set/app:base"),
+        "{names:?}"
+    );
+    assert_eq!(
+        v["sharing"]["bases"][0]["images"],
+        serde_json::json!([0, 1, 2])
+    );
+    assert_eq!(v["images"][0]["analysis"], "layers-only");
+    // Manifests only: no layer blob was downloaded into the cache.
+    assert!(
+        cached_blobs(cache.path()).is_empty(),
+        "{:?}",
+        cached_blobs(cache.path())
+    );
+    // The same layer structure as from the archives (the registry holds gzip blobs: its
+    // compressed sizes are its own).
+    let files: Vec<String> = [
+        "sharing/app-a.tar",
+        "sharing/app-b.tar",
+        "sharing/shared-base.tar",
+    ]
+    .iter()
+    .map(|f| sample(f))
+    .collect();
+    let mut args = vec!["--json", "--layers-only"];
+    args.extend(files.iter().map(String::as_str));
+    let local = json_of(&imgscope(cache.path(), &args));
+    assert_eq!(
+        v["sharing"]["distinct_layers"],
+        local["sharing"]["distinct_layers"]
+    );
+    let layer_users = |d: &serde_json::Value| {
+        d["sharing"]["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["images"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(layer_users(&v), layer_users(&local));
+}

@@ -35,6 +35,9 @@ pub struct Analysis {
     pub largest_files: Vec<NodeId>,
     /// Largest directories (depth 1 to 3), biggest first.
     pub largest_dirs: Vec<NodeId>,
+    /// Read from manifests only (`--layers-only`): no layer was decoded, so everything above but
+    /// the layer list is empty, and reports say so rather than print zeros.
+    pub layers_only: bool,
 }
 
 impl Analysis {
@@ -93,6 +96,16 @@ pub fn analyze(image: &Image, efficiency: DiveEfficiency) -> Analysis {
         dir_count,
         largest_files: files,
         largest_dirs: dirs,
+        layers_only: false,
+    }
+}
+
+impl Analysis {
+    /// The analysis of an image whose layers were not decoded.
+    pub fn layers_only(image: &Image) -> Analysis {
+        let mut a = analyze(image, DiveEfficiency::default());
+        a.layers_only = true;
+        a
     }
 }
 

@@ -40,15 +40,18 @@ pub struct ImageReport<'a> {
     pub platform: String,
     pub created: Option<&'a str>,
     pub config: ConfigReport<'a>,
-    pub size_bytes: u64,
+    /// `full`, or `layers-only` (manifest sizes, no layer decoded: the fields that need the
+    /// layers' contents are null).
+    pub analysis: &'static str,
+    pub size_bytes: Option<u64>,
     pub compressed_size_bytes: u64,
     pub layer_count: usize,
-    pub file_count: u64,
-    pub regular_file_count: u64,
-    pub directory_count: u64,
+    pub file_count: Option<u64>,
+    pub regular_file_count: Option<u64>,
+    pub directory_count: Option<u64>,
     pub layers: Vec<LayerReport<'a>>,
-    pub waste: WasteReport,
-    pub duplicates: DuplicatesReport,
+    pub waste: Option<WasteReport>,
+    pub duplicates: Option<DuplicatesReport>,
     pub largest_files: Vec<FileReport>,
     pub largest_directories: Vec<DirReport>,
     /// The gate evaluation, when gating was on (`--ci`, rule flags, or CI=true with rules).
@@ -73,17 +76,17 @@ pub struct LayerReport<'a> {
     pub digest: Option<&'a str>,
     pub diff_id: Option<&'a str>,
     pub media_type: Option<&'a str>,
-    pub compression: &'static str,
+    pub compression: Option<&'static str>,
     pub compressed_size_bytes: u64,
-    pub size_bytes: u64,
-    pub tar_size_bytes: u64,
-    pub entry_count: u64,
-    pub file_count: u64,
+    pub size_bytes: Option<u64>,
+    pub tar_size_bytes: Option<u64>,
+    pub entry_count: Option<u64>,
+    pub file_count: Option<u64>,
     pub created_by: Option<&'a str>,
     pub created: Option<&'a str>,
     pub comment: Option<&'a str>,
-    pub reclaimable_bytes: u64,
-    pub changes: ChangesReport,
+    pub reclaimable_bytes: Option<u64>,
+    pub changes: Option<ChangesReport>,
 }
 
 #[derive(Serialize)]
@@ -161,6 +164,7 @@ fn hex(bytes: &[u8]) -> String {
 
 pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a> {
     let tree = &image.tree;
+    let known = !analysis.layers_only;
     let layers = image
         .layers
         .iter()
@@ -171,17 +175,18 @@ pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a
                 digest: l.digest.as_deref(),
                 diff_id: l.diff_id.as_deref(),
                 media_type: l.media_type.as_deref(),
-                compression: l.compression.label(),
+                compression: known.then(|| l.compression.label()),
                 compressed_size_bytes: l.compressed_size,
-                size_bytes: l.size,
-                tar_size_bytes: l.tar_size,
-                entry_count: l.entry_count,
-                file_count: l.file_count,
+                size_bytes: known.then_some(l.size),
+                tar_size_bytes: known.then_some(l.tar_size),
+                entry_count: known.then_some(l.entry_count),
+                file_count: known.then_some(l.file_count),
                 created_by: h.and_then(|h| h.created_by.as_deref()),
                 created: h.and_then(|h| h.created.as_deref()),
                 comment: h.and_then(|h| h.comment.as_deref()),
-                reclaimable_bytes: analysis.waste.per_layer.get(l.index).copied().unwrap_or(0),
-                changes: ChangesReport {
+                reclaimable_bytes: known
+                    .then(|| analysis.waste.per_layer.get(l.index).copied().unwrap_or(0)),
+                changes: known.then_some(ChangesReport {
                     added: ChangeCount {
                         count: l.changes.added,
                         bytes: l.changes.added_bytes,
@@ -194,7 +199,7 @@ pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a
                         count: l.changes.removed,
                         bytes: l.changes.removed_bytes,
                     },
-                },
+                }),
             }
         })
         .collect();
@@ -245,22 +250,23 @@ pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a
                 .collect(),
             exposed_ports: &config.exposed_ports,
         },
-        size_bytes: image.size(),
+        analysis: if known { "full" } else { "layers-only" },
+        size_bytes: known.then(|| image.size()),
         compressed_size_bytes: image.compressed_size(),
         layer_count: image.layers.len(),
-        file_count: analysis.file_count,
-        regular_file_count: analysis.regular_file_count,
-        directory_count: analysis.dir_count,
+        file_count: known.then_some(analysis.file_count),
+        regular_file_count: known.then_some(analysis.regular_file_count),
+        directory_count: known.then_some(analysis.dir_count),
         layers,
-        waste: WasteReport {
+        waste: known.then_some(WasteReport {
             reclaimable_bytes: waste.reclaimable_bytes,
             reclaimable_ratio: analysis.reclaimable_ratio(image),
             efficiency: analysis.efficiency.score,
             dive_inefficient_bytes: analysis.efficiency.inefficient_bytes,
             reclaimable_path_count: waste.paths.len(),
             reclaimable_paths,
-        },
-        duplicates: DuplicatesReport {
+        }),
+        duplicates: known.then_some(DuplicatesReport {
             hashed: dups.hashed,
             savings_bytes: dups.savings_bytes,
             group_count: dups.groups.len(),
@@ -276,7 +282,7 @@ pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a
                     paths: g.nodes.iter().map(|n| tree.path(*n)).collect(),
                 })
                 .collect(),
-        },
+        }),
         largest_files: analysis
             .largest_files
             .iter()

@@ -214,8 +214,9 @@ fn both(b: &Bytes2) -> String {
     }
 }
 
+/// Uncompressed when known for the whole set, else compressed (the table's header says which).
 fn disk(b: &Bytes2) -> String {
-    b.size.map_or_else(|| format!("{}c", hs(b.compressed)), hs)
+    b.size.map_or_else(|| hs(b.compressed), hs)
 }
 
 /// The text summary of a set: totals, the per-image table with verdicts, the layer matrix, where
@@ -250,6 +251,9 @@ pub fn summary(set: &SetAnalysis) -> String {
         .max()
         .unwrap_or(5)
         .clamp(5, 40);
+    if s.node_cost.size.is_none() {
+        let _ = writeln!(out, "\n  (compressed sizes: layers were not decoded)");
+    }
     let _ = writeln!(
         out,
         "\n  {:<width$}  {:>10}  {:>10}  {:>10}  {:>10}  VERDICT",

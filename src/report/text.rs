@@ -43,6 +43,26 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
             .map(|c| format!("   created {}", esc(c)))
             .unwrap_or_default()
     );
+    if analysis.layers_only {
+        let _ = writeln!(
+            out,
+            "Size        {} compressed, {} layers (layers only: no layer was decoded)",
+            hs(image.compressed_size()),
+            image.layers.len()
+        );
+        let _ = writeln!(out, "\nLayers");
+        let _ = writeln!(out, "  {:>3}  {:>10}  COMMAND", "#", "COMPRESSED");
+        for layer in &image.layers {
+            let _ = writeln!(
+                out,
+                "  {:>3}  {:>10}  {}",
+                layer.index,
+                hs(layer.compressed_size),
+                one_line(layer.command(), 100)
+            );
+        }
+        return out;
+    }
     let _ = writeln!(
         out,
         "Size        {} uncompressed, {} compressed, {} layers, {} files",

@@ -5,6 +5,7 @@
 //! manifests are untrusted: they are normalized, and a path that would leave the archive or the
 //! layout directory is refused.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
@@ -12,10 +13,19 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 
+use crate::decode::Limits;
+use crate::decode::guard::{HeaderBudget, LimitError};
+
 /// The largest manifest, index or config file read into memory.
 pub const MAX_METADATA_BYTES: u64 = 64 * 1024 * 1024;
 /// The most entries an image archive (the outer tar) may have.
 pub const MAX_ARCHIVE_ENTRIES: usize = 1_000_000;
+/// The most bytes a compressed image archive (`docker save | gzip`) may inflate to: it is
+/// decompressed to a temporary file before it is read.
+pub const MAX_ARCHIVE_BYTES: u64 = 256 << 30;
+/// The most bytes of metadata-like files (JSON, files under 512 bytes) kept in memory from an
+/// archive read as a stream.
+pub const MAX_STREAMED_METADATA_BYTES: u64 = 256 << 20;
 
 pub trait ImageFiles: Send + Sync {
     /// Whether a file exists at `path`.
@@ -91,14 +101,28 @@ pub struct TarFiles {
 impl TarFiles {
     pub fn index(path: &Path) -> Result<TarFiles> {
         let file = File::open(path)?;
-        let mut archive = tar::Archive::new(BufReader::with_capacity(64 * 1024, file));
+        // Contents are seeked over, never read: all the `tar` crate reads is headers (which it
+        // keeps, long names and PAX records included), so the budget is always on.
+        let max_header_bytes = Limits::default().max_header_bytes;
+        let budget = Cell::new(None);
+        let mut archive = tar::Archive::new(HeaderBudget {
+            inner: BufReader::with_capacity(64 * 1024, file),
+            left: &budget,
+            limit: max_header_bytes,
+        });
         let mut items = HashMap::new();
-        let entries = archive
+        let mut entries = archive
             .entries_with_seek()
             .map_err(|_| anyhow!("not a tar archive"))?;
-        for entry in entries {
+        loop {
+            budget.set(Some(max_header_bytes));
+            let Some(entry) = entries.next() else {
+                break;
+            };
             let entry = entry.map_err(|e| {
-                if e.kind() == io::ErrorKind::UnexpectedEof {
+                if let Some(limit) = LimitError::from_io(&e) {
+                    anyhow!("{limit}")
+                } else if e.kind() == io::ErrorKind::UnexpectedEof {
                     anyhow!("truncated archive")
                 } else {
                     anyhow!("not a tar archive ({e})")
@@ -200,23 +224,40 @@ impl ImageFiles for TarFiles {
 /// An OCI layout directory.
 pub struct DirFiles {
     root: PathBuf,
+    /// `root` with its symlinks resolved: what every file read must stay inside.
+    real_root: PathBuf,
 }
 
 impl DirFiles {
     pub fn new(root: &Path) -> DirFiles {
         DirFiles {
             root: root.to_path_buf(),
+            real_root: std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()),
         }
     }
 
-    fn full(&self, path: &str) -> Result<PathBuf> {
+    fn joined(&self, path: &str) -> Result<PathBuf> {
         Ok(self.root.join(clean_or_err(path)?))
+    }
+
+    /// The file to read for `path`: refused when a symlink in the layout leads out of it.
+    fn full(&self, path: &str) -> Result<PathBuf> {
+        let joined = self.joined(path)?;
+        match std::fs::canonicalize(&joined) {
+            Ok(real) if !real.starts_with(&self.real_root) => {
+                bail!("path {path:?} points outside the image (through a symlink)")
+            }
+            Ok(real) => Ok(real),
+            // Missing: the caller says so.
+            Err(_) => Ok(joined),
+        }
     }
 }
 
 impl ImageFiles for DirFiles {
+    /// Whether something is there; reading it may still be refused (see `full`).
     fn exists(&self, path: &str) -> bool {
-        self.full(path).map(|p| p.is_file()).unwrap_or(false)
+        self.joined(path).map(|p| p.is_file()).unwrap_or(false)
     }
 
     fn locate(&self, path: &str) -> Option<(PathBuf, u64, u64)> {

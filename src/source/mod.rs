@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow, bail};
 
+use crate::decode::guard::{Counted, Inflated, LimitError};
 use crate::model::{Platform, SourceKind};
 use files::{DirFiles, ImageFiles, TarFiles};
 use image_config::ParsedConfig;
@@ -255,9 +256,27 @@ fn decompress_archive(path: &Path, temp_dir: &Path) -> Result<Option<tempfile::N
     let mut spool = tempfile::Builder::new()
         .prefix("archive-")
         .tempfile_in(temp_dir)?;
-    let (_, mut stream) = crate::decode::compression::decompress(File::open(path)?)?;
+    let compressed = std::sync::atomic::AtomicU64::new(0);
+    let counted = Counted {
+        inner: File::open(path)?,
+        total: &compressed,
+        progress: None,
+    };
+    let (_, stream) = crate::decode::compression::decompress(counted)?;
+    let limits = crate::decode::Limits::default();
+    let mut stream = Inflated {
+        inner: stream,
+        total: 0,
+        compressed: &compressed,
+        what: "the archive",
+        max_bytes: files::MAX_ARCHIVE_BYTES,
+        max_ratio: limits.max_ratio,
+        ratio_grace: limits.ratio_grace_bytes,
+    };
     io::copy(&mut stream, spool.as_file_mut()).map_err(|e| {
-        if e.kind() == io::ErrorKind::UnexpectedEof {
+        if let Some(limit) = LimitError::from_io(&e) {
+            anyhow!("{limit}")
+        } else if e.kind() == io::ErrorKind::UnexpectedEof {
             anyhow!("truncated compressed archive")
         } else {
             anyhow!("decompressing the archive: {e}")
@@ -344,10 +363,19 @@ fn describe(
     }
 }
 
-fn read_config(files: &dyn ImageFiles, path: &str) -> Result<ParsedConfig> {
+/// Read and parse the image config, checked against its digest (and declared size) when known.
+fn read_config(
+    files: &dyn ImageFiles,
+    path: &str,
+    digest: Option<&str>,
+    size: Option<u64>,
+) -> Result<ParsedConfig> {
     let bytes = files
         .read_small(path)
         .map_err(|e| anyhow!("image config: {e}"))?;
+    if let Some(digest) = digest {
+        oci::verify_blob("image config", &bytes, digest, size)?;
+    }
     image_config::parse(&bytes)
 }
 
@@ -358,7 +386,12 @@ fn from_docker(
     spool: Option<tempfile::NamedTempFile>,
 ) -> Result<ResolvedImage> {
     let image = docker::resolve(files.as_ref(), selection)?;
-    let config = read_config(files.as_ref(), &image.config_path)?;
+    let config = read_config(
+        files.as_ref(),
+        &image.config_path,
+        image.config_digest.as_deref(),
+        None,
+    )?;
     check_layers(files.as_ref(), &image.layers)?;
     Ok(ResolvedImage {
         input: input.to_string(),
@@ -383,7 +416,12 @@ fn from_oci(
     spool: Option<tempfile::NamedTempFile>,
 ) -> Result<ResolvedImage> {
     let image = oci::resolve(files.as_ref(), selection)?;
-    let config = read_config(files.as_ref(), &image.config_path)?;
+    let config = read_config(
+        files.as_ref(),
+        &image.config_path,
+        Some(&image.config_digest),
+        Some(image.config_size),
+    )?;
     check_layers(files.as_ref(), &image.layers)?;
     Ok(ResolvedImage {
         input: input.to_string(),
@@ -405,9 +443,14 @@ fn from_oci(
 fn check_layers(files: &dyn ImageFiles, layers: &[LayerRef]) -> Result<()> {
     for (i, layer) in layers.iter().enumerate() {
         let name = layer.digest.as_deref().unwrap_or(&layer.path);
-        let size = files
-            .size(&layer.path)
-            .map_err(|_| anyhow!("layer {i}: missing blob {name}"))?;
+        if files::clean_path(&layer.path).is_none() {
+            bail!("layer {i}: path {:?} points outside the image", layer.path);
+        }
+        let size = match files.size(&layer.path) {
+            Ok(size) => size,
+            Err(e) if files.exists(&layer.path) => bail!("layer {i}: {e:#}"),
+            Err(_) => bail!("layer {i}: missing blob {name}"),
+        };
         if let Some(declared) = layer.declared_size
             && declared != size
         {

@@ -4,13 +4,19 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use oci_spec::image::{Descriptor, ImageIndex, ImageManifest};
+use sha2::Digest;
 
 use super::files::ImageFiles;
 use super::{LayerRef, Selection};
 use crate::model::Platform;
 
 /// How deep indexes may nest before we call the layout recursive.
-const MAX_INDEX_DEPTH: usize = 8;
+pub const MAX_INDEX_DEPTH: usize = 8;
+/// The most nested indexes read while resolving one layout (an index may name the same nested
+/// index many times over, at every level).
+pub const MAX_INDEXES: usize = 1024;
+/// The most image manifests the indexes of one layout may list.
+pub const MAX_MANIFESTS: usize = 100_000;
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 const CONTAINERD_NAME: &str = "io.containerd.image.name";
 
@@ -19,7 +25,40 @@ pub struct OciImage {
     pub manifest_digest: String,
     pub config_path: String,
     pub config_digest: String,
+    /// The config's size as the manifest declares it.
+    pub config_size: u64,
     pub layers: Vec<LayerRef>,
+}
+
+/// Check a metadata blob (index, manifest, config) against what names it: the size its descriptor
+/// declares, if any, and its digest. A blob that is not what its digest says is not used.
+pub fn verify_blob(what: &str, bytes: &[u8], digest: &str, size: Option<u64>) -> Result<()> {
+    if let Some(size) = size
+        && size != bytes.len() as u64
+    {
+        bail!(
+            "{what} {digest} is {} bytes but its descriptor declares {size}",
+            bytes.len()
+        );
+    }
+    let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let actual = match digest.split_once(':') {
+        Some(("sha256", _)) => format!("sha256:{}", hex(&sha2::Sha256::digest(bytes))),
+        Some(("sha512", _)) => format!("sha512:{}", hex(&sha2::Sha512::digest(bytes))),
+        _ => bail!("unsupported digest algorithm in {digest:?}"),
+    };
+    if !actual.eq_ignore_ascii_case(digest) {
+        bail!("{what} does not match its digest {digest} (its content is {actual})");
+    }
+    Ok(())
+}
+
+/// Read a blob that a descriptor names, checked against it.
+fn read_blob(files: &dyn ImageFiles, what: &str, d: &Descriptor) -> Result<Vec<u8>> {
+    let digest = d.digest().to_string();
+    let bytes = files.read_small(&blob_path(&digest)?)?;
+    verify_blob(what, &bytes, &digest, Some(d.size()))?;
+    Ok(bytes)
 }
 
 /// The path of a blob in a layout, from its digest (validated: the digest is untrusted input).
@@ -85,6 +124,7 @@ fn collect(
     inherited: &[String],
     depth: usize,
     out: &mut Vec<Candidate>,
+    indexes_read: &mut usize,
 ) -> Result<()> {
     if depth > MAX_INDEX_DEPTH {
         bail!("indexes nest more than {MAX_INDEX_DEPTH} deep (recursive index?)");
@@ -100,10 +140,19 @@ fn collect(
             if !files.exists(&path) {
                 continue; // containerd exports omit other platforms' content
             }
-            let nested = ImageIndex::from_reader(&files.read_small(&path)?[..])
+            *indexes_read += 1;
+            if *indexes_read > MAX_INDEXES {
+                bail!(
+                    "the layout's indexes name more than {MAX_INDEXES} nested indexes (the limit)"
+                );
+            }
+            let nested = ImageIndex::from_reader(&read_blob(files, "image index", d)?[..])
                 .with_context(|| format!("invalid image index {}", d.digest()))?;
-            collect(files, &nested, &names, depth + 1, out)?;
+            collect(files, &nested, &names, depth + 1, out, indexes_read)?;
         } else {
+            if out.len() >= MAX_MANIFESTS {
+                bail!("the layout's indexes list more than {MAX_MANIFESTS} manifests (the limit)");
+            }
             out.push(Candidate {
                 platform: descriptor_platform(d),
                 descriptor: d.clone(),
@@ -118,13 +167,13 @@ pub fn resolve(files: &dyn ImageFiles, selection: &Selection) -> Result<OciImage
     let index = ImageIndex::from_reader(&files.read_small("index.json")?[..])
         .context("invalid index.json")?;
     let mut candidates = Vec::new();
-    collect(files, &index, &[], 0, &mut candidates)?;
+    collect(files, &index, &[], 0, &mut candidates, &mut 0)?;
     if let Some(wanted) = &selection.name {
         candidates.retain(|c| names_match(&c.names, wanted));
         if candidates.is_empty() {
             let mut all = Vec::new();
             let mut every = Vec::new();
-            collect(files, &index, &[], 0, &mut every)?;
+            collect(files, &index, &[], 0, &mut every, &mut 0)?;
             for c in every {
                 all.extend(c.names);
             }
@@ -151,7 +200,7 @@ pub fn resolve(files: &dyn ImageFiles, selection: &Selection) -> Result<OciImage
     }
     let (_, chosen) = super::platform::choose(present, selection.platform.as_ref())?;
     let manifest_digest = chosen.descriptor.digest().to_string();
-    let manifest_bytes = files.read_small(&blob_path(&manifest_digest)?)?;
+    let manifest_bytes = read_blob(files, "image manifest", &chosen.descriptor)?;
     let manifest = ImageManifest::from_reader(&manifest_bytes[..])
         .with_context(|| format!("invalid image manifest {manifest_digest}"))?;
     let config_digest = manifest.config().digest().to_string();
@@ -171,6 +220,7 @@ pub fn resolve(files: &dyn ImageFiles, selection: &Selection) -> Result<OciImage
     Ok(OciImage {
         name: chosen.names.first().cloned(),
         config_path: blob_path(&config_digest)?,
+        config_size: manifest.config().size(),
         config_digest,
         manifest_digest,
         layers,

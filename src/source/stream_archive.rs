@@ -8,6 +8,7 @@
 //! A legacy `docker save` puts `manifest.json` last, so which entries are layers is only known at
 //! the end: decoding everything layer-shaped is what lets the work overlap the transfer.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,8 +16,11 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use anyhow::{Result, anyhow, bail};
 
-use super::files::{ImageFiles, MAX_ARCHIVE_ENTRIES, MAX_METADATA_BYTES, clean_path};
+use super::files::{
+    ImageFiles, MAX_ARCHIVE_ENTRIES, MAX_METADATA_BYTES, MAX_STREAMED_METADATA_BYTES, clean_path,
+};
 use crate::decode::compression::sniff;
+use crate::decode::guard::{HeaderBudget, LimitError};
 use crate::decode::{DecodeOptions, decode_layer};
 use crate::model::{Compression, LayerEntries};
 
@@ -134,6 +138,9 @@ fn stream_error(e: io::Error) -> anyhow::Error {
     if let Some(source) = crate::decode::BlobReadError::from_io(&e) {
         return anyhow!("{source}");
     }
+    if let Some(limit) = LimitError::from_io(&e) {
+        return anyhow!("{limit}");
+    }
     match e.kind() {
         io::ErrorKind::UnexpectedEof => anyhow!("truncated archive"),
         _ => anyhow!("not a tar archive ({e})"),
@@ -151,25 +158,42 @@ pub fn read(
         inner: stream,
         progress,
     };
-    let mut archive = tar::Archive::new(counted);
+    // What the `tar` crate reads between entries (headers, long names, PAX records) it keeps.
+    let max_header_bytes = options.limits.max_header_bytes;
+    let budget = Cell::new(None);
+    let mut archive = tar::Archive::new(HeaderBudget {
+        inner: counted,
+        left: &budget,
+        limit: max_header_bytes,
+    });
     let mut files = MemFiles::default();
+    let mut kept_bytes = 0u64;
     std::thread::scope(|scope| {
         let mut workers: Vec<(
             String,
             std::thread::ScopedJoinHandle<'_, Result<LayerEntries>>,
         )> = Vec::new();
         let mut rejected: HashMap<String, String> = HashMap::new();
-        let entries = archive.entries().map_err(stream_error)?;
-        for (count, entry) in entries.enumerate() {
+        let mut entries = archive.entries().map_err(stream_error)?;
+        let mut count = 0;
+        loop {
+            budget.set(Some(max_header_bytes));
+            let next = entries.next();
+            budget.set(None);
+            let Some(entry) = next else {
+                break;
+            };
             if count >= MAX_ARCHIVE_ENTRIES {
                 bail!("archive has more than {MAX_ARCHIVE_ENTRIES} entries");
             }
+            count += 1;
             let mut entry = entry.map_err(stream_error)?;
             let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let kind = entry.header().entry_type();
             let Some(name) = clean_path(&name) else {
+                io::copy(&mut entry, &mut io::sink()).map_err(stream_error)?;
                 continue;
             };
-            let kind = entry.header().entry_type();
             if kind.is_symlink() || kind.is_hard_link() {
                 if let Some(target) = entry.link_name_bytes() {
                     let target = String::from_utf8_lossy(&target).into_owned();
@@ -185,9 +209,12 @@ pub fn read(
                         files.links.insert(name, t);
                     }
                 }
+                io::copy(&mut entry, &mut io::sink()).map_err(stream_error)?;
                 continue;
             }
             if !kind.is_file() && kind != tar::EntryType::Continuous {
+                // Read past it here: the `tar` crate would count it as headers.
+                io::copy(&mut entry, &mut io::sink()).map_err(stream_error)?;
                 continue;
             }
             let size = entry.size();
@@ -204,6 +231,13 @@ pub fn read(
                     rejected.insert(name, "file too large to be metadata".into());
                     io::copy(&mut entry, &mut io::sink()).map_err(stream_error)?;
                     continue;
+                }
+                kept_bytes += size;
+                if kept_bytes > MAX_STREAMED_METADATA_BYTES {
+                    bail!(
+                        "the archive's metadata files add up to more than \
+                         {MAX_STREAMED_METADATA_BYTES} bytes (the limit)"
+                    );
                 }
                 let mut bytes = head;
                 entry.read_to_end(&mut bytes).map_err(stream_error)?;

@@ -125,6 +125,42 @@ impl RegistryClient {
         Ok(out)
     }
 
+    /// Every tag of the repository, page by page, sorted.
+    pub fn tags(&self) -> Result<Vec<String>> {
+        const PAGE: usize = 1000;
+        const MAX_TAGS: usize = 100_000;
+        let mut tags: Vec<String> = Vec::new();
+        loop {
+            let last = tags.last().cloned();
+            let page = self.retry(|| {
+                self.client
+                    .list_tags(&self.reference, &self.auth, Some(PAGE), last.as_deref())
+            })?;
+            let n = page.tags.len();
+            // A registry that ignores `last` would repeat itself: stop on no progress.
+            let before = tags.len();
+            for t in page.tags {
+                if Some(&t) != last.as_ref() && !tags.contains(&t) {
+                    tags.push(t);
+                }
+            }
+            if n < PAGE || tags.len() == before || tags.len() >= MAX_TAGS {
+                break;
+            }
+        }
+        tags.sort();
+        Ok(tags)
+    }
+
+    /// `registry/repository`, for naming each tag of it.
+    pub fn repository_name(&self) -> String {
+        format!(
+            "{}/{}",
+            self.reference.registry(),
+            self.reference.repository()
+        )
+    }
+
     /// Open a blob's byte stream (retrying the request, not a stream already under way).
     pub fn blob_stream(&self, digest: &str) -> Result<SizedStream> {
         self.retry(|| self.client.pull_blob_stream(&self.reference, digest))

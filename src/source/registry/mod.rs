@@ -50,6 +50,17 @@ fn is_index(media_type: &str, bytes: &[u8]) -> bool {
         .is_some_and(|v| v.get("manifests").is_some() && v.get("layers").is_none())
 }
 
+/// Every tag of `reference`'s repository, as full references (`registry/repo:tag`).
+pub fn all_tags(reference: &str, options: &RegistryOptions) -> Result<Vec<String>> {
+    let client = RegistryClient::new(reference, options)?;
+    let repo = client.repository_name();
+    Ok(client
+        .tags()?
+        .into_iter()
+        .map(|t| format!("{repo}:{t}"))
+        .collect())
+}
+
 /// Resolve `reference` (`name[:tag][@digest]`, optionally `docker://`-prefixed) on its registry.
 pub fn resolve(
     input: &str,
