@@ -12,7 +12,13 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             // `{:#}` joins the context chain on one line: "input: layer 2 (sha256:…): cause".
-            eprintln!("imgscope: {err:#}");
+            // Causes quote the image (tags, paths, names): never let its control characters
+            // reach the terminal raw.
+            let line = format!("{err:#}");
+            eprintln!(
+                "imgscope: {}",
+                imgscope::report::escape::escape_control(&line)
+            );
             ExitCode::from(EXIT_ERROR)
         }
     }

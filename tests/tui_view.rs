@@ -247,14 +247,18 @@ fn odd_image() -> imgscope::load::Loaded {
 fn huge_names_and_deep_paths_draw() {
     for (w, h) in [(80, 24), (200, 60), (30, 8)] {
         let mut app = app(odd_image(), true, w, h);
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
         app.update(Action::ExpandAll);
         for _ in 0..310 {
             app.update(Action::Down);
-            render(&app);
+            term.draw(|f| views::draw(f, &app)).unwrap();
         }
         app.focus = Pane::Details;
-        app.update(Action::End);
-        render(&app);
+        for _ in 0..50 {
+            app.update(Action::PageDown);
+            term.draw(|f| views::draw(f, &app)).unwrap();
+        }
+        assert_no_controls(term.backend().buffer());
     }
 }
 
@@ -322,4 +326,22 @@ fn pseudo_random_key_sequences_never_panic() {
         }
         render(&app);
     }
+}
+
+#[test]
+fn details_scroll_stops_where_the_text_ends() {
+    let mut app = app(sample(), true, 100, 30);
+    app.focus = Pane::Details;
+    render(&app);
+    let mut last = String::new();
+    for _ in 0..200 {
+        app.update(Action::Down);
+        last = text(&render(&app));
+    }
+    let scroll = app.viewer().unwrap().details_scroll;
+    assert!(scroll > 0 && scroll < 60, "scrolled to {scroll}");
+    // The last line of the image facts is on screen, the pane is not blank.
+    assert!(last.contains("duplicates"), "{last}");
+    app.update(Action::Home);
+    assert_eq!(app.viewer().unwrap().details_scroll, 0);
 }

@@ -3,6 +3,8 @@
 //! the `tar` crate; whiteouts, path normalization and the limits that keep a hostile layer bounded
 //! are applied here.
 
+use std::cell::Cell;
+use std::hash::BuildHasher;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -11,14 +13,36 @@ use tar::EntryType;
 
 use super::BlobReadError;
 use super::compression::decompress;
+use super::guard::{Counted, HeaderBudget, Inflated, LimitError};
 use super::paths::{Whiteout, normalize, whiteout};
 use crate::model::{Compression, EntryKind, LayerEntries, RawEntry};
 
-/// Bounds on what one layer may hold, so a hostile layer ends in an error, not in exhausted memory.
+/// Bounds on what one layer may hold, so a hostile layer ends in an error, not in exhausted memory
+/// or endless work. Documented in the README ("Limits"): keep the two in step.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    /// Entries (files, directories, links, whiteouts) in one layer; also the most distinct paths
+    /// the layer's entries may name, counting the directories their paths imply (what the layer
+    /// adds to the merged tree).
     pub max_entries: usize,
+    /// Bytes of one entry's path, or of one link's target.
     pub max_path_bytes: usize,
+    /// Directories one entry's path may nest.
+    pub max_depth: usize,
+    /// Bytes of all the paths and link targets of one layer together.
+    pub max_names_bytes: usize,
+    /// Bytes the tar walker may read to get from one entry to the next: the header, GNU long name
+    /// and link, PAX records and sparse map, which the `tar` crate holds in memory.
+    pub max_header_bytes: u64,
+    /// Bytes of a layer's tar stream when it is read as a stream (decompressed), and of its
+    /// entries' contents (sparse files' holes included).
+    pub max_layer_bytes: u64,
+    /// How many times its compressed size a layer may inflate to, once past `ratio_grace_bytes`.
+    /// Above gzip's ceiling (about 1032:1), so only a zstd stream can reach it: a decompression
+    /// bomb, or a layer that is almost only zeros.
+    pub max_ratio: u64,
+    /// Decompressed bytes a layer may reach before its ratio is checked.
+    pub ratio_grace_bytes: u64,
 }
 
 impl Default for Limits {
@@ -26,6 +50,12 @@ impl Default for Limits {
         Limits {
             max_entries: 5_000_000,
             max_path_bytes: 16 * 1024,
+            max_depth: 1024,
+            max_names_bytes: 1 << 30,
+            max_header_bytes: 1 << 20,
+            max_layer_bytes: 64 << 30,
+            max_ratio: 2000,
+            ratio_grace_bytes: 1 << 30,
         }
     }
 }
@@ -43,24 +73,6 @@ impl Default for DecodeOptions {
             hash_contents: true,
             limits: Limits::default(),
         }
-    }
-}
-
-/// Counts bytes as they pass, into a shared counter (progress) and a local total.
-struct Counting<'c, R> {
-    inner: R,
-    total: u64,
-    shared: Option<&'c AtomicU64>,
-}
-
-impl<R: Read> Read for Counting<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.total += n as u64;
-        if let Some(shared) = self.shared {
-            shared.fetch_add(n as u64, Ordering::Relaxed);
-        }
-        Ok(n)
     }
 }
 
@@ -129,10 +141,16 @@ pub fn decode_plain_layer_at(
     }
     slice.pos = 0;
     let mut layer = LayerEntries::new(Compression::None);
-    let mut archive = tar::Archive::new(io::BufReader::with_capacity(16 * 1024, slice));
+    let budget = Cell::new(None);
+    let mut archive = tar::Archive::new(HeaderBudget {
+        inner: io::BufReader::with_capacity(16 * 1024, slice),
+        left: &budget,
+        limit: options.limits.max_header_bytes,
+    });
     let entries = archive.entries_with_seek().context("not a tar stream")?;
     walk_entries(
         entries,
+        &budget,
         Content::Locate { base: offset, len },
         options,
         &mut layer,
@@ -153,26 +171,36 @@ pub fn decode_layer(
     options: &DecodeOptions,
     progress: Option<&AtomicU64>,
 ) -> Result<LayerEntries> {
-    let mut counted_blob = Counting {
+    let blob_bytes = AtomicU64::new(0);
+    let mut counted_blob = Counted {
         inner: blob,
-        total: 0,
-        shared: progress,
+        total: &blob_bytes,
+        progress,
     };
     let (compression, tar_stream) = decompress(&mut counted_blob)?;
-    let mut counted_tar = Counting {
+    let limits = &options.limits;
+    let mut tar = Inflated {
         inner: tar_stream,
         total: 0,
-        shared: None,
+        compressed: &blob_bytes,
+        what: "layer",
+        max_bytes: limits.max_layer_bytes,
+        max_ratio: if compression == Compression::None {
+            0
+        } else {
+            limits.max_ratio
+        },
+        ratio_grace: limits.ratio_grace_bytes,
     };
     let mut layer = LayerEntries::new(compression);
-    walk_tar(&mut counted_tar, options, &mut layer).map_err(describe)?;
+    walk_tar(&mut tar, options, &mut layer).map_err(describe)?;
     // Drain what follows the end-of-archive blocks, so the byte counts cover the whole blob and a
     // truncated compressed stream is noticed.
-    io::copy(&mut counted_tar, &mut io::sink()).map_err(|e| describe(e.into()))?;
-    layer.tar_bytes = counted_tar.total;
-    drop(counted_tar);
+    io::copy(&mut tar, &mut io::sink()).map_err(|e| describe(e.into()))?;
+    layer.tar_bytes = tar.total;
+    drop(tar);
     io::copy(&mut counted_blob, &mut io::sink())?;
-    layer.blob_bytes = counted_blob.total;
+    layer.blob_bytes = blob_bytes.load(Ordering::Relaxed);
     Ok(layer)
 }
 
@@ -182,6 +210,9 @@ fn describe(err: anyhow::Error) -> anyhow::Error {
         if let Some(source) = BlobReadError::from_io(io) {
             return source.clone().into();
         }
+        if let Some(limit) = LimitError::from_io(io) {
+            return limit.clone().into();
+        }
         if io.kind() == io::ErrorKind::UnexpectedEof {
             return anyhow::anyhow!("truncated layer stream ({io})");
         }
@@ -190,14 +221,19 @@ fn describe(err: anyhow::Error) -> anyhow::Error {
 }
 
 fn walk_tar(stream: impl Read, options: &DecodeOptions, layer: &mut LayerEntries) -> Result<()> {
-    let mut archive = tar::Archive::new(stream);
+    let budget = Cell::new(None);
+    let mut archive = tar::Archive::new(HeaderBudget {
+        inner: stream,
+        left: &budget,
+        limit: options.limits.max_header_bytes,
+    });
     let entries = archive.entries().context("not a tar stream")?;
     let content = if options.hash_contents {
         Content::Hash
     } else {
         Content::Skip
     };
-    walk_entries(entries, content, options, layer)
+    walk_entries(entries, &budget, content, options, layer)
 }
 
 /// What to do with regular files' contents while walking a layer.
@@ -213,27 +249,43 @@ enum Content {
 }
 
 fn walk_entries<'a, R: Read + 'a>(
-    entries: tar::Entries<'a, R>,
+    mut entries: tar::Entries<'a, R>,
+    header_budget: &Cell<Option<u64>>,
     content: Content,
     options: &DecodeOptions,
     layer: &mut LayerEntries,
 ) -> Result<()> {
+    let limits = &options.limits;
+    let streamed = !matches!(content, Content::Locate { .. });
     let mut path = String::new();
     let mut buf = vec![0u8; 64 * 1024];
-    for entry in entries {
+    let mut paths = PathSet::default();
+    let mut content_bytes = 0u64;
+    // The text buffer's spans are u32: never let it reach 4 GiB, whatever the limit says.
+    let max_names = limits.max_names_bytes.min(u32::MAX as usize);
+    loop {
+        // What the `tar` crate reads to reach the next entry, it keeps: bound it.
+        header_budget.set(Some(limits.max_header_bytes));
+        let next = entries.next();
+        header_budget.set(None);
+        let Some(entry) = next else {
+            break;
+        };
         let mut entry = entry.map_err(|e| {
             if let Some(source) = BlobReadError::from_io(&e) {
                 anyhow::Error::new(source.clone())
+            } else if let Some(limit) = LimitError::from_io(&e) {
+                anyhow::Error::new(limit.clone())
             } else if e.kind() == io::ErrorKind::UnexpectedEof {
                 anyhow::anyhow!("truncated layer stream")
             } else {
                 anyhow::anyhow!("corrupt tar entry: {e}")
             }
         })?;
-        if layer.entries.len() >= options.limits.max_entries {
+        if layer.entries.len() >= limits.max_entries {
             bail!(
                 "layer has more than {} entries (the limit)",
-                options.limits.max_entries
+                limits.max_entries
             );
         }
         let header = entry.header();
@@ -245,26 +297,56 @@ fn walk_entries<'a, R: Read + 'a>(
             EntryType::Char => EntryKind::CharDevice,
             EntryType::Block => EntryKind::BlockDevice,
             EntryType::Fifo => EntryKind::Fifo,
-            // Global PAX headers and unknown types carry no filesystem entry.
-            _ => continue,
+            // Global PAX headers and unknown types carry no filesystem entry. Their content is
+            // read past here (streamed), not by the `tar` crate (which counts it as headers).
+            _ => {
+                if streamed {
+                    skip_content(&mut entry, &mut buf, &mut content_bytes, limits)?;
+                }
+                continue;
+            }
         };
         let raw_path = entry.path_bytes();
-        if raw_path.len() > options.limits.max_path_bytes {
+        if raw_path.len() > limits.max_path_bytes {
             bail!(
                 "entry path of {} bytes exceeds the limit of {} bytes",
                 raw_path.len(),
-                options.limits.max_path_bytes
+                limits.max_path_bytes
             );
         }
         normalize(&String::from_utf8_lossy(&raw_path), &mut path);
+        let depth = if path.is_empty() {
+            0
+        } else {
+            path.bytes().filter(|b| *b == b'/').count() + 1
+        };
+        if depth > limits.max_depth {
+            bail!(
+                "entry path nests {depth} levels deep, more than the limit of {}",
+                limits.max_depth
+            );
+        }
         let (kind, path_str) = match whiteout(&path) {
             Whiteout::None => (kind, path.clone()),
             Whiteout::File(target) => (EntryKind::Whiteout, target),
             Whiteout::Opaque(dir) => (EntryKind::Opaque, dir.to_string()),
+            Whiteout::Void => {
+                if streamed {
+                    skip_content(&mut entry, &mut buf, &mut content_bytes, limits)?;
+                }
+                continue;
+            }
         };
         let link = match kind {
             EntryKind::Symlink | EntryKind::Hardlink => {
                 let target = entry.link_name_bytes().unwrap_or_default();
+                if target.len() > limits.max_path_bytes {
+                    bail!(
+                        "link target of {} bytes exceeds the limit of {} bytes",
+                        target.len(),
+                        limits.max_path_bytes
+                    );
+                }
                 let target = String::from_utf8_lossy(&target).into_owned();
                 let target = if kind == EntryKind::Hardlink {
                     let mut norm = String::new();
@@ -273,10 +355,24 @@ fn walk_entries<'a, R: Read + 'a>(
                 } else {
                     target
                 };
-                Some(layer.intern(&target))
+                Some(target)
             }
             _ => None,
         };
+        let names = path_str.len() + link.as_ref().map_or(0, |l| l.len());
+        if layer.text.len().saturating_add(names) > max_names {
+            bail!(
+                "layer's paths and link targets add up to more than {max_names} bytes (the limit)"
+            );
+        }
+        if paths.insert(&path_str) > limits.max_entries {
+            bail!(
+                "layer names more than {} distinct paths, counting the directories its paths \
+                 imply (the limit)",
+                limits.max_entries
+            );
+        }
+        let link = link.map(|target| layer.intern(&target));
         let mode = header.mode().unwrap_or(0);
         let uid = header.uid().unwrap_or(0) as u32;
         let gid = header.gid().unwrap_or(0) as u32;
@@ -292,6 +388,7 @@ fn walk_entries<'a, R: Read + 'a>(
             layer.data_offsets.push(base + start);
             None
         } else if kind == EntryKind::File && size > 0 && matches!(content, Content::Hash) {
+            count_content(&mut content_bytes, size, limits)?;
             let mut hasher = blake3::Hasher::new();
             let read = copy_counted(&mut entry, &mut buf, |chunk| {
                 hasher.update(chunk);
@@ -302,8 +399,7 @@ fn walk_entries<'a, R: Read + 'a>(
             short.copy_from_slice(&digest.as_bytes()[..16]);
             Some(short)
         } else {
-            let read = copy_counted(&mut entry, &mut buf, |_| {})?;
-            check_complete(read, size)?;
+            skip_content(&mut entry, &mut buf, &mut content_bytes, limits)?;
             None
         };
         let path_span = layer.intern(&path_str);
@@ -320,6 +416,60 @@ fn walk_entries<'a, R: Read + 'a>(
         });
     }
     Ok(())
+}
+
+/// The distinct paths a layer names, with every directory they imply, as keyed hashes: bounds what
+/// the layer can add to the merged tree (a deep path implies one directory per component).
+#[derive(Default)]
+struct PathSet {
+    seen: hashbrown::HashSet<u64>,
+    hasher: hashbrown::DefaultHashBuilder,
+    prefixes: Vec<u64>,
+}
+
+impl PathSet {
+    /// Add `path` and its ancestors; returns how many distinct paths are known.
+    fn insert(&mut self, path: &str) -> usize {
+        self.prefixes.clear();
+        let mut h = 0u64;
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            h = self.hasher.hash_one((h, part));
+            self.prefixes.push(h);
+        }
+        // An ancestor already known has all of its own ancestors known too.
+        for &prefix in self.prefixes.iter().rev() {
+            if !self.seen.insert(prefix) {
+                break;
+            }
+        }
+        self.seen.len()
+    }
+}
+
+/// Count `size` more bytes of entry content against the layer's limit, before reading them (a
+/// sparse entry's holes cost no input, only time).
+fn count_content(total: &mut u64, size: u64, limits: &Limits) -> Result<()> {
+    *total = total.saturating_add(size);
+    if *total > limits.max_layer_bytes {
+        bail!(
+            "layer's entries hold more than {} bytes of content (the limit)",
+            limits.max_layer_bytes
+        );
+    }
+    Ok(())
+}
+
+/// Read past an entry's content, checking it is all there.
+fn skip_content<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    buf: &mut [u8],
+    total: &mut u64,
+    limits: &Limits,
+) -> Result<()> {
+    let size = entry.size();
+    count_content(total, size, limits)?;
+    let read = copy_counted(entry, buf, |_| {})?;
+    check_complete(read, size)
 }
 
 fn copy_counted(src: &mut impl Read, buf: &mut [u8], mut sink: impl FnMut(&[u8])) -> Result<u64> {

@@ -2,6 +2,7 @@
 //! whiteouts and paths normalized, limits enforced. Produces [`crate::model::LayerEntries`].
 
 pub mod compression;
+pub mod guard;
 pub mod layer;
 pub mod paths;
 

@@ -35,6 +35,10 @@ pub enum Whiteout<'a> {
     File(String),
     /// `dir/.wh..wh..opq`: `dir` (the path given) is opaque.
     Opaque(&'a str),
+    /// `.wh.`, `.wh..`, `.wh...`: a marker that names nothing deletable (not the directory itself,
+    /// not its parent). It deletes nothing, and is no file either: a runtime never writes a
+    /// `.wh.` name.
+    Void,
 }
 
 pub fn whiteout(path: &str) -> Whiteout<'_> {
@@ -47,7 +51,7 @@ pub fn whiteout(path: &str) -> Whiteout<'_> {
     }
     match name.strip_prefix(WHITEOUT_PREFIX) {
         // `.wh.` alone, or whiteouts of `.`/`..`, name nothing that can be deleted.
-        Some("") | Some(".") | Some("..") => Whiteout::None,
+        Some("") | Some(".") | Some("..") => Whiteout::Void,
         Some(target) if dir.is_empty() => Whiteout::File(target.to_string()),
         Some(target) => Whiteout::File(format!("{dir}/{target}")),
         None => Whiteout::None,
@@ -85,7 +89,9 @@ mod tests {
             Whiteout::Opaque("var/cache")
         );
         assert_eq!(whiteout(".wh..wh..opq"), Whiteout::Opaque(""));
-        assert_eq!(whiteout("etc/.wh.."), Whiteout::None);
+        assert_eq!(whiteout("etc/.wh.."), Whiteout::Void);
+        assert_eq!(whiteout("etc/.wh..."), Whiteout::Void);
+        assert_eq!(whiteout(".wh."), Whiteout::Void);
         assert_eq!(whiteout("etc/passwd"), Whiteout::None);
     }
 }

@@ -24,8 +24,6 @@ pub enum Subject {
     Waste,
 }
 
-/// The most characters of a command shown (commands can be megabytes).
-const COMMAND_MAX: usize = 64 * 1024;
 const LABEL: usize = 12;
 
 pub fn draw(
@@ -118,6 +116,11 @@ impl Lines<'_> {
             ]));
         }
     }
+}
+
+/// The first `chars` characters of `s`.
+fn prefix(s: &str, chars: usize) -> &str {
+    s.char_indices().nth(chars).map_or(s, |(i, _)| &s[..i])
 }
 
 fn path(v: &Viewer, node: NodeId) -> String {
@@ -274,11 +277,12 @@ fn layer_facts(out: &mut Lines, v: &Viewer) {
     if command.is_empty() {
         out.fact("command", "(no history entry)");
     } else {
-        let command = clip(command, COMMAND_MAX);
         for (i, part) in command.lines().enumerate() {
             if out.room() == 0 {
                 break;
             }
+            // No more of a line than the room left can show (commands can be megabytes).
+            let part = prefix(part, out.room().saturating_mul(out.width));
             let label = if i == 0 { "command" } else { "" };
             out.fact(label, esc(&part.replace('\t', "    ")).into_owned());
         }
