@@ -174,6 +174,7 @@ fn load_all(settings: &Settings) -> Result<Vec<Loaded>> {
 /// `cache show` and `cache prune`.
 fn cache_command(action: CacheAction) -> Result<u8> {
     let cache = BlobCache::new(&crate::config::cache_dir());
+    let layer_cache = crate::layer_cache::LayerCache::new(&crate::config::cache_dir());
     match action {
         CacheAction::Show => {
             let entries = cache.entries()?;
@@ -187,9 +188,19 @@ fn cache_command(action: CacheAction) -> Result<u8> {
                 report::escape::human_size(total),
                 cache.root().display()
             );
+            let (layers, layer_bytes) = layer_cache.usage();
+            println!(
+                "{layers} analyzed layers, {}",
+                report::escape::human_size(layer_bytes)
+            );
         }
         CacheAction::Prune => {
             let (files, bytes) = cache.prune()?;
+            let (layers, layer_bytes) = layer_cache.prune()?;
+            println!(
+                "removed {layers} analyzed layers, {}",
+                report::escape::human_size(layer_bytes)
+            );
             println!(
                 "removed {files} blobs, {} from {}",
                 report::escape::human_size(bytes),

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::{Cli, ColorChoice, SourceChoice};
 use crate::decode::DecodeOptions;
+use crate::layer_cache::LayerCache;
 use crate::load::LoadOptions;
 use crate::source::registry::{BlobCache, RegistryOptions, auth};
 use crate::source::{SourceOptions, SourcePreference, platform};
@@ -84,6 +85,7 @@ impl Settings {
             },
             hash_all_files: false,
             layers_only: cli.layers_only,
+            layer_cache: (!cli.no_cache).then(|| LayerCache::new(&cache_dir())),
         })
     }
 

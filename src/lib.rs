@@ -14,6 +14,7 @@ pub mod decode;
 pub mod deferred_hash;
 pub mod diff;
 pub mod gate;
+pub mod layer_cache;
 pub mod load;
 pub mod model;
 pub mod progress_bar;

@@ -12,6 +12,7 @@ use crate::analysis::{self, Analysis, Merger};
 use crate::decode::layer::decode_plain_layer_at;
 use crate::decode::{BlobReadError, DecodeOptions, decode_layer};
 use crate::deferred_hash;
+use crate::layer_cache::LayerCache;
 use crate::model::{Compression, Image, Layer, LayerEntries, history_for_layers};
 use crate::source::{
     self, ImageBlobs, Plan, ResolvedImage, SourceOptions, StreamSource, stream_archive,
@@ -31,6 +32,8 @@ pub struct LoadOptions {
     /// Read manifests and configs only; decode no layer (`--layers-only`). Sources that stream
     /// the whole image (stdin, engines) are decoded anyway.
     pub layers_only: bool,
+    /// Decoded layers kept by key, to skip decoding them next time; `None` with `--no-cache`.
+    pub layer_cache: Option<LayerCache>,
 }
 
 impl Default for LoadOptions {
@@ -43,6 +46,7 @@ impl Default for LoadOptions {
             decode: DecodeOptions::default(),
             hash_all_files: false,
             layers_only: false,
+            layer_cache: None,
         }
     }
 }
@@ -151,20 +155,38 @@ pub fn load_resolved(
             .enumerate()
             .map(|(i, layer)| {
                 let name = layer.digest.as_deref().unwrap_or(&layer.path);
+                let files = &resolved.blobs.files;
+                let located = files.locate(&layer.path);
+                let base = located.as_ref().map_or(0, |(_, offset, _)| *offset);
+                let cache_key = options
+                    .layer_cache
+                    .as_ref()
+                    .and_then(|_| files.cache_key(&layer.path));
+                if let (Some(cache), Some(key)) = (&options.layer_cache, &cache_key)
+                    && let Some(entries) = cache.get(key, &options.decode, base)
+                    // Unread contents can be hashed later only from a file we can read.
+                    && (entries.data_offsets.is_empty() || located.is_some())
+                {
+                    progress
+                        .bytes_read
+                        .fetch_add(entries.blob_bytes, Ordering::Relaxed);
+                    progress.layers_done.fetch_add(1, Ordering::Relaxed);
+                    return Ok(entries);
+                }
                 let decode = || {
                     // An uncompressed layer in a plain file is walked by seeking, contents unread.
-                    if let Some((file, offset, len)) = resolved.blobs.files.locate(&layer.path)
+                    if let Some((file, offset, len)) = &located
                         && let Some(entries) = decode_plain_layer_at(
-                            &file,
-                            offset,
-                            len,
+                            file,
+                            *offset,
+                            *len,
                             &options.decode,
                             Some(&progress.bytes_read),
                         )?
                     {
                         return Ok(entries);
                     }
-                    let blob = resolved.blobs.files.open(&layer.path)?;
+                    let blob = files.open(&layer.path)?;
                     decode_layer(blob, &options.decode, Some(&progress.bytes_read))
                 };
                 // A cached blob found corrupt is removed: the second read fetches it anew.
@@ -179,6 +201,10 @@ pub fn load_resolved(
                     other => other,
                 }
                 .with_context(|| format!("layer {i} ({name})"))?;
+                if let (Some(cache), Some(key)) = (&options.layer_cache, &cache_key) {
+                    // A cache that cannot be written only costs the next run its speed.
+                    let _ = cache.put(key, &options.decode, &entries, base);
+                }
                 progress.layers_done.fetch_add(1, Ordering::Relaxed);
                 Ok(entries)
             })

@@ -41,6 +41,12 @@ pub trait ImageFiles: Send + Sync {
         None
     }
 
+    /// A key naming the bytes at `path` for the layer-analysis cache, when the source can vouch
+    /// for them (a verified digest, or a local file's identity); `None` disables caching.
+    fn cache_key(&self, _path: &str) -> Option<String> {
+        None
+    }
+
     /// How many blobs are worth reading at once, when it is not the number of cores (a network
     /// source waits on the network more than on the CPU).
     fn preferred_parallelism(&self) -> Option<usize> {
@@ -84,6 +90,21 @@ pub fn clean_path(path: &str) -> Option<String> {
 
 fn clean_or_err(path: &str) -> Result<String> {
     clean_path(path).ok_or_else(|| anyhow!("path {path:?} points outside the image"))
+}
+
+/// A local file's identity for caching: device, inode, size and modification time. A file
+/// rewritten in place gets a new modification time, so stale entries are never read.
+fn file_identity(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some(format!(
+        "file:{}:{}:{}:{}.{}",
+        m.dev(),
+        m.ino(),
+        m.len(),
+        m.mtime(),
+        m.mtime_nsec()
+    ))
 }
 
 #[derive(Debug, Clone)]
@@ -208,6 +229,11 @@ impl ImageFiles for TarFiles {
         Some((self.path.clone(), offset, size))
     }
 
+    fn cache_key(&self, path: &str) -> Option<String> {
+        let (offset, size) = self.find(path).ok()?;
+        Some(format!("{}:{offset}:{size}", file_identity(&self.path)?))
+    }
+
     fn size(&self, path: &str) -> Result<u64> {
         Ok(self.find(path)?.1)
     }
@@ -264,6 +290,10 @@ impl ImageFiles for DirFiles {
         let full = self.full(path).ok()?;
         let len = std::fs::metadata(&full).ok()?.len();
         Some((full, 0, len))
+    }
+
+    fn cache_key(&self, path: &str) -> Option<String> {
+        file_identity(&self.full(path).ok()?)
     }
 
     fn size(&self, path: &str) -> Result<u64> {

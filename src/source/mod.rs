@@ -373,10 +373,11 @@ fn read_config(
     let bytes = files
         .read_small(path)
         .map_err(|e| anyhow!("image config: {e}"))?;
+    let config = image_config::parse(&bytes)?;
     if let Some(digest) = digest {
         oci::verify_blob("image config", &bytes, digest, size)?;
     }
-    image_config::parse(&bytes)
+    Ok(config)
 }
 
 fn from_docker(

@@ -322,9 +322,17 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_imgscope")
 }
 
+/// A cache directory for this test process, so tests never touch the user's cache.
+pub fn test_cache_home() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("imgscope-test-cache-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 pub fn run(args: &[&str]) -> Output {
     Command::new(bin())
         .args(args)
+        .env("XDG_CACHE_HOME", test_cache_home())
         .stdin(Stdio::null())
         .output()
         .unwrap()
@@ -333,6 +341,7 @@ pub fn run(args: &[&str]) -> Output {
 pub fn run_stdin(args: &[&str], input: &[u8]) -> Output {
     let mut child = Command::new(bin())
         .args(args)
+        .env("XDG_CACHE_HOME", test_cache_home())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -45,6 +45,11 @@ impl ImageFiles for RegistryFiles {
             .ok_or_else(|| anyhow!("blob {path} is not part of the image"))
     }
 
+    fn cache_key(&self, digest: &str) -> Option<String> {
+        // Blobs are verified against their digest as they download: the digest names the bytes.
+        self.exists(digest).then(|| format!("blob:{digest}"))
+    }
+
     fn preferred_parallelism(&self) -> Option<usize> {
         Some(DOWNLOADS_AT_ONCE.max(rayon::current_num_threads()))
     }

@@ -1,0 +1,328 @@
+//! The layer-analysis cache: a decoded layer's entries stored in a compact, versioned binary file
+//! under `<cache>/layers/`, so reopening an image — or another image pulled with the same layer
+//! blobs — skips decoding those layers. Files are written whole to a temporary file and renamed;
+//! a file that fails to parse is ignored and replaced.
+//!
+//! Keys come from the source ([`crate::source::files::ImageFiles::cache_key`]): a registry blob's
+//! digest (verified while it downloaded), or a local file's identity (device, inode, size,
+//! modification time, offset) — never a digest an archive merely claims, so a hostile archive
+//! cannot plant entries for another image. The key also covers the decode options.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use sha2::{Digest, Sha256};
+
+use crate::decode::DecodeOptions;
+use crate::model::{Compression, EntryKind, LayerEntries, RawEntry, Span};
+
+const MAGIC: &[u8; 8] = b"IMGSLC01";
+const NO_LINK: u32 = u32::MAX;
+const KINDS: [EntryKind; 9] = [
+    EntryKind::File,
+    EntryKind::Dir,
+    EntryKind::Symlink,
+    EntryKind::Hardlink,
+    EntryKind::CharDevice,
+    EntryKind::BlockDevice,
+    EntryKind::Fifo,
+    EntryKind::Whiteout,
+    EntryKind::Opaque,
+];
+
+#[derive(Debug, Clone)]
+pub struct LayerCache {
+    dir: PathBuf,
+}
+
+fn file_name(key: &str, options: &DecodeOptions) -> String {
+    let mut h = Sha256::new();
+    h.update(MAGIC);
+    h.update(key.as_bytes());
+    h.update([options.hash_contents as u8]);
+    h.update((options.limits.max_entries as u64).to_le_bytes());
+    h.update((options.limits.max_path_bytes as u64).to_le_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl LayerCache {
+    pub fn new(cache_root: &Path) -> LayerCache {
+        LayerCache {
+            dir: cache_root.join("layers"),
+        }
+    }
+
+    /// Remove every cached layer. Returns (files, bytes) removed.
+    pub fn prune(&self) -> Result<(u64, u64)> {
+        let (mut files, mut bytes) = (0, 0);
+        let Ok(dir) = std::fs::read_dir(&self.dir) else {
+            return Ok((0, 0));
+        };
+        for entry in dir {
+            let entry = entry?;
+            bytes += entry.metadata()?.len();
+            std::fs::remove_file(entry.path())?;
+            files += 1;
+        }
+        Ok((files, bytes))
+    }
+
+    /// (files, bytes) held.
+    pub fn usage(&self) -> (u64, u64) {
+        let Ok(dir) = std::fs::read_dir(&self.dir) else {
+            return (0, 0);
+        };
+        dir.filter_map(|e| e.ok()?.metadata().ok())
+            .fold((0, 0), |(n, b), m| (n + 1, b + m.len()))
+    }
+
+    /// The cached entries for `key`, with data offsets moved to `base` (the layer's offset in its
+    /// file now).
+    pub fn get(&self, key: &str, options: &DecodeOptions, base: u64) -> Option<LayerEntries> {
+        let bytes = std::fs::read(self.dir.join(file_name(key, options))).ok()?;
+        let mut layer = decode(&bytes).ok()?;
+        for o in &mut layer.data_offsets {
+            *o += base;
+        }
+        Some(layer)
+    }
+
+    /// Store `layer` (whose data offsets are relative to `base`) under `key`. Errors are not fatal
+    /// to the caller: a cache that cannot be written is a slower run, not a failed one.
+    pub fn put(
+        &self,
+        key: &str,
+        options: &DecodeOptions,
+        layer: &LayerEntries,
+        base: u64,
+    ) -> Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".partial-")
+            .tempfile_in(&self.dir)?;
+        let bytes = encode(layer, base);
+        tmp.write_all(&bytes)?;
+        tmp.persist(self.dir.join(file_name(key, options)))
+            .map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+fn encode(layer: &LayerEntries, base: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + layer.text.len() + layer.entries.len() * 72);
+    out.extend_from_slice(MAGIC);
+    out.push(match layer.compression {
+        Compression::None => 0,
+        Compression::Gzip => 1,
+        Compression::Zstd => 2,
+    });
+    for v in [
+        layer.blob_bytes,
+        layer.tar_bytes,
+        layer.text.len() as u64,
+        layer.entries.len() as u64,
+        layer.data_offsets.len() as u64,
+    ] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(layer.text.as_bytes());
+    for e in &layer.entries {
+        out.extend_from_slice(&e.path.start.to_le_bytes());
+        out.extend_from_slice(&e.path.len.to_le_bytes());
+        let (ls, ll) = e.link.map_or((NO_LINK, 0), |l| (l.start, l.len));
+        out.extend_from_slice(&ls.to_le_bytes());
+        out.extend_from_slice(&ll.to_le_bytes());
+        out.push(KINDS.iter().position(|k| *k == e.kind).unwrap_or(0) as u8);
+        out.extend_from_slice(&e.size.to_le_bytes());
+        out.extend_from_slice(&e.mode.to_le_bytes());
+        out.extend_from_slice(&e.uid.to_le_bytes());
+        out.extend_from_slice(&e.gid.to_le_bytes());
+        out.extend_from_slice(&e.mtime.to_le_bytes());
+        match e.hash {
+            Some(h) => {
+                out.push(1);
+                out.extend_from_slice(&h);
+            }
+            None => {
+                out.push(0);
+                out.extend_from_slice(&[0u8; 16]);
+            }
+        }
+    }
+    for o in &layer.data_offsets {
+        out.extend_from_slice(&(o - base).to_le_bytes());
+    }
+    out
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8]> {
+        if self.pos + n > self.bytes.len() {
+            bail!("cache file truncated");
+        }
+        let s = &self.bytes[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+    fn u8(&mut self) -> Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into()?))
+    }
+    fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into()?))
+    }
+}
+
+fn decode(bytes: &[u8]) -> Result<LayerEntries> {
+    let mut r = Reader { bytes, pos: 0 };
+    if r.take(8)? != MAGIC {
+        bail!("not a layer cache file");
+    }
+    let compression = match r.u8()? {
+        0 => Compression::None,
+        1 => Compression::Gzip,
+        2 => Compression::Zstd,
+        _ => bail!("bad compression"),
+    };
+    let blob_bytes = r.u64()?;
+    let tar_bytes = r.u64()?;
+    let text_len = r.u64()? as usize;
+    let count = r.u64()? as usize;
+    let offsets = r.u64()? as usize;
+    let text = String::from_utf8(r.take(text_len)?.to_vec())?;
+    // Each record is 62 bytes: bound the count by what the file can hold before allocating.
+    if count > bytes.len() / 62 || offsets > bytes.len() / 8 {
+        bail!("cache file counts exceed its size");
+    }
+    let mut entries = Vec::with_capacity(count);
+    let span_ok = |s: Span| (s.start as usize).saturating_add(s.len as usize) <= text.len();
+    for _ in 0..count {
+        let path = Span {
+            start: r.u32()?,
+            len: r.u32()?,
+        };
+        let (ls, ll) = (r.u32()?, r.u32()?);
+        let link = (ls != NO_LINK).then_some(Span { start: ls, len: ll });
+        let kind = *KINDS
+            .get(r.u8()? as usize)
+            .ok_or_else(|| anyhow::anyhow!("bad kind"))?;
+        let size = r.u64()?;
+        let mode = r.u32()?;
+        let uid = r.u32()?;
+        let gid = r.u32()?;
+        let mtime = r.u64()?;
+        let has_hash = r.u8()? == 1;
+        let mut hash = [0u8; 16];
+        hash.copy_from_slice(r.take(16)?);
+        if !span_ok(path) || link.is_some_and(|l| !span_ok(l)) {
+            bail!("cache file span out of range");
+        }
+        entries.push(RawEntry {
+            path,
+            link,
+            kind,
+            size,
+            mode,
+            uid,
+            gid,
+            mtime,
+            hash: has_hash.then_some(hash),
+        });
+    }
+    let mut data_offsets = Vec::with_capacity(offsets);
+    for _ in 0..offsets {
+        data_offsets.push(r.u64()?);
+    }
+    if r.pos != bytes.len() {
+        bail!("trailing bytes in cache file");
+    }
+    Ok(LayerEntries {
+        text,
+        entries,
+        compression,
+        blob_bytes,
+        tar_bytes,
+        data_offsets,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> LayerEntries {
+        let mut l = LayerEntries::new(Compression::None);
+        let p = l.intern("usr/bin/tool");
+        let t = l.intern("tool");
+        l.entries.push(RawEntry {
+            path: p,
+            link: None,
+            kind: EntryKind::File,
+            size: 42,
+            mode: 0o755,
+            uid: 1,
+            gid: 2,
+            mtime: 3,
+            hash: Some([7; 16]),
+        });
+        l.entries.push(RawEntry {
+            path: p,
+            link: Some(t),
+            kind: EntryKind::Symlink,
+            size: 0,
+            mode: 0o777,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+            hash: None,
+        });
+        l.blob_bytes = 2048;
+        l.tar_bytes = 2048;
+        l.data_offsets = vec![1000 + 512, 1000 + 1536];
+        l
+    }
+
+    #[test]
+    fn round_trips_and_rebases_offsets() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = LayerCache::new(dir.path());
+        let opts = DecodeOptions::default();
+        cache.put("file:1:2:3", &opts, &sample(), 1000).unwrap();
+        let back = cache.get("file:1:2:3", &opts, 5000).unwrap();
+        assert_eq!(back.text, sample().text);
+        assert_eq!(back.entries.len(), 2);
+        assert_eq!(back.entries[0].hash, Some([7; 16]));
+        assert_eq!(back.entries[1].link, sample().entries[1].link);
+        assert_eq!(back.data_offsets, vec![5512, 6536]);
+        // Other options, other entry.
+        let no_hash = DecodeOptions {
+            hash_contents: false,
+            ..DecodeOptions::default()
+        };
+        assert!(cache.get("file:1:2:3", &no_hash, 0).is_none());
+    }
+
+    #[test]
+    fn damaged_files_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = LayerCache::new(dir.path());
+        let opts = DecodeOptions::default();
+        cache.put("k", &opts, &sample(), 1000).unwrap();
+        let path = cache.dir.join(file_name("k", &opts));
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        assert!(cache.get("k", &opts, 0).is_none());
+        let mut bad = bytes.clone();
+        bad[8 + 1 + 16 + 8] = 0xff; // entry count
+        std::fs::write(&path, &bad).unwrap();
+        assert!(cache.get("k", &opts, 0).is_none());
+    }
+}
