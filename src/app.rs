@@ -85,9 +85,29 @@ pub fn run(cli: Cli) -> Result<u8> {
         return gate_run(&settings, plan, &loaded);
     }
     let set = set_analysis(&loaded);
+    let assumed = match (&cli.assume_base, &set) {
+        (None, _) => None,
+        (Some(_), None) => return Err(anyhow!("--assume-base needs two or more images")),
+        (Some(input), Some(set)) => {
+            let mut options = settings.load.clone();
+            options.hash_all_files = true;
+            options.layers_only = false;
+            let base = load::load(input, &options, &Progress::default()).map_err(|e| {
+                anyhow!(
+                    "--assume-base {}: {e:#}",
+                    report::escape::escape_control(input)
+                )
+            })?;
+            let images: Vec<_> = loaded.iter().map(|l| &l.image).collect();
+            Some(crate::analysis::set::assume_base(set, &images, &base.image))
+        }
+    };
     let json = || -> Result<String> {
-        let mut s =
-            serde_json::to_string_pretty(&report::json::report_with_set(&loaded, set.as_ref()))?;
+        let mut s = serde_json::to_string_pretty(&report::json::report_with_set(
+            &loaded,
+            set.as_ref(),
+            assumed.as_ref(),
+        ))?;
         s.push('\n');
         Ok(s)
     };
@@ -100,7 +120,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Output::Json => stdout.write_all(json()?.as_bytes())?,
         Output::Text | Output::Interactive => {
             if let Some(set) = &set {
-                stdout.write_all(report::sharing::summary(set).as_bytes())?;
+                stdout.write_all(report::sharing::summary(set, assumed.as_ref()).as_bytes())?;
                 if loaded.len() > MAX_TEXT_SUMMARIES {
                     writeln!(stdout, "\n(per-image details: --json)")?;
                 }

@@ -59,6 +59,10 @@ pub struct Cli {
     #[arg(long)]
     pub layers_only: bool,
 
+    /// What-if: estimate the node cost of the images rebuilt on IMAGE as a common base
+    #[arg(long, value_name = "IMAGE")]
+    pub assume_base: Option<String>,
+
     /// Print the JSON report to stdout
     #[arg(long)]
     pub json: bool,

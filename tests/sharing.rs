@@ -304,3 +304,22 @@ fn images_from_a_file_and_the_text_summary() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--images-from /nonexistent/list.txt"));
 }
+
+#[test]
+fn assume_base_estimates_the_rebuilt_node_cost() {
+    let set = build_set();
+    let (db1, db2) = (&set.paths[2], &set.paths[3]);
+    let v = json_of(&run(&["--json", "--assume-base", db1, db1, db2]));
+    let a = &v["sharing"]["assumed_base"];
+    // Now: db1's base 50,010 + db2's base 50,011 + their identical apt layer 20,000 once.
+    assert_eq!(a["node_cost_now_bytes"], 120_021);
+    // Rebuilt on db-one: its visible 70,010 bytes once, plus db-two's 11-byte config.
+    assert_eq!(a["node_cost_bytes"], 70_021);
+    assert_eq!(a["saved_bytes"], 50_000);
+    assert_eq!(a["image_delta_bytes"], serde_json::json!([0, 11]));
+    let out = run(&["--json", "--assume-base", db1, db1]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--assume-base needs two or more images")
+    );
+}

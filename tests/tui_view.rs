@@ -249,12 +249,17 @@ fn huge_names_and_deep_paths_draw() {
         let mut app = app(odd_image(), true, w, h);
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
         app.update(Action::ExpandAll);
-        for _ in 0..310 {
-            app.update(Action::Down);
+        // Every row comes on screen, page by page, and each is selected at least near the ends.
+        let steps = [Action::Down; 4]
+            .into_iter()
+            .chain([Action::PageDown; 40])
+            .chain([Action::Up; 4]);
+        for a in steps {
+            app.update(a);
             term.draw(|f| views::draw(f, &app)).unwrap();
         }
         app.focus = Pane::Details;
-        for _ in 0..50 {
+        for _ in 0..20 {
             app.update(Action::PageDown);
             term.draw(|f| views::draw(f, &app)).unwrap();
         }

@@ -97,7 +97,9 @@ impl Merger {
                     };
                     self.dive.record(node, index, dive_size);
                 }
-                EntryKind::Opaque if self.tree.live_final(node).is_some() => {
+                // The root has no version of its own but is always there: an opaque root hides
+                // every layer below (as containerd and Docker apply it).
+                EntryKind::Opaque if node == ROOT || self.tree.live_final(node).is_some() => {
                     self.remove_subtree(node, index, false, &mut counts);
                 }
                 _ => {}

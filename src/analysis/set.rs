@@ -111,3 +111,42 @@ pub fn analyze(images: &[(&Image, Option<&Analysis>)]) -> SetAnalysis {
         set_trim,
     }
 }
+
+/// What-if: the set rebuilt on one common base image.
+#[derive(Debug, Clone)]
+pub struct AssumedBase {
+    pub base: String,
+    /// Uncompressed node cost now (every distinct layer once).
+    pub node_cost_now: u64,
+    /// Estimated: the base once, plus each image's visible files whose content the base does
+    /// not already hold.
+    pub node_cost: u64,
+    /// Per image: the bytes it would still add on top of the base.
+    pub per_image: Vec<u64>,
+}
+
+/// Estimate the set's node cost if every image were rebuilt on `base` (all hashed).
+pub fn assume_base(set: &SetAnalysis, images: &[&Image], base: &Image) -> AssumedBase {
+    let in_base: hashbrown::HashSet<(crate::model::ContentHash, u64)> = visible_files(base)
+        .into_iter()
+        .map(|(h, s, _)| (h, s))
+        .collect();
+    let per_image: Vec<u64> = images
+        .iter()
+        .map(|image| {
+            let tree = &image.tree;
+            (1..tree.node_count() as NodeId)
+                .filter_map(|n| tree.live_final(n))
+                .filter(|v| v.kind == EntryKind::File && v.size > 0)
+                .filter(|v| v.hash.is_none_or(|h| !in_base.contains(&(h, v.size))))
+                .map(|v| v.size)
+                .sum()
+        })
+        .collect();
+    AssumedBase {
+        base: base.display_name().to_string(),
+        node_cost_now: set.sharing.node_cost.size.unwrap_or(0),
+        node_cost: base.tree.subtree_sizes(None)[0] + per_image.iter().sum::<u64>(),
+        per_image,
+    }
+}

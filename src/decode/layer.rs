@@ -452,7 +452,7 @@ fn count_content(total: &mut u64, size: u64, limits: &Limits) -> Result<()> {
     *total = total.saturating_add(size);
     if *total > limits.max_layer_bytes {
         bail!(
-            "layer's entries hold more than {} bytes of content (the limit)",
+            "layer exceeds {} bytes uncompressed (the limit)",
             limits.max_layer_bytes
         );
     }

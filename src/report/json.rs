@@ -323,16 +323,17 @@ pub fn report(loaded: &[Loaded]) -> Report<'_> {
 pub fn report_with_set<'a>(
     loaded: &'a [Loaded],
     set: Option<&crate::analysis::set::SetAnalysis>,
+    assumed: Option<&crate::analysis::set::AssumedBase>,
 ) -> Report<'a> {
     let mut doc = report(loaded);
-    doc.sharing = set.map(super::sharing::sharing_report);
+    doc.sharing = set.map(|s| super::sharing::sharing_report(s, assumed));
     doc
 }
 
 pub fn to_string(loaded: &[Loaded]) -> serde_json::Result<String> {
     let mut s = serde_json::to_string_pretty(&report(loaded))?;
     s.push('\n');
-    Ok(s)
+    Ok(super::escape::json_terminal_safe(s))
 }
 
 // ----- gates (`--ci`): the same evaluation the text and Markdown outputs print -----
@@ -460,7 +461,7 @@ pub fn to_string_with_gates(
     }
     let mut s = serde_json::to_string_pretty(&doc)?;
     s.push('\n');
-    Ok(s)
+    Ok(super::escape::json_terminal_safe(s))
 }
 
 // ----- `imgscope diff --json` -----
@@ -732,5 +733,5 @@ pub fn diff_to_string(
     };
     let mut s = serde_json::to_string_pretty(&doc)?;
     s.push('\n');
-    Ok(s)
+    Ok(super::escape::json_terminal_safe(s))
 }

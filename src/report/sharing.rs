@@ -7,7 +7,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::escape::{escape_control as esc, human_size as hs};
-use crate::analysis::set::SetAnalysis;
+use crate::analysis::set::{AssumedBase, SetAnalysis};
 use crate::analysis::sharing::Bytes2;
 
 #[derive(Serialize)]
@@ -26,6 +26,31 @@ pub struct SharingReport {
     pub layers: Vec<SharedLayerReport>,
     pub trim_value: Vec<TrimValueReport>,
     pub content: ContentReport,
+    /// With `--assume-base`: the set rebuilt on one common base (an estimate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assumed_base: Option<AssumedBaseReport>,
+}
+
+#[derive(Serialize)]
+pub struct AssumedBaseReport {
+    pub base: String,
+    pub node_cost_now_bytes: u64,
+    pub node_cost_bytes: u64,
+    pub saved_bytes: i128,
+    /// Per image: what it would add on top of the base.
+    pub image_delta_bytes: Vec<u64>,
+}
+
+impl From<&AssumedBase> for AssumedBaseReport {
+    fn from(a: &AssumedBase) -> Self {
+        AssumedBaseReport {
+            base: a.base.clone(),
+            node_cost_now_bytes: a.node_cost_now,
+            node_cost_bytes: a.node_cost,
+            saved_bytes: a.node_cost_now as i128 - a.node_cost as i128,
+            image_delta_bytes: a.per_image.clone(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -116,9 +141,10 @@ pub struct PairReport {
     pub bytes: u64,
 }
 
-pub fn sharing_report(set: &SetAnalysis) -> SharingReport {
+pub fn sharing_report(set: &SetAnalysis, assumed: Option<&AssumedBase>) -> SharingReport {
     let s = &set.sharing;
     SharingReport {
+        assumed_base: assumed.map(AssumedBaseReport::from),
         image_count: s.images.len(),
         sum_of_images: s.sum_of_images.into(),
         node_cost: s.node_cost.into(),
@@ -221,7 +247,7 @@ fn disk(b: &Bytes2) -> String {
 
 /// The text summary of a set: totals, the per-image table with verdicts, the layer matrix, where
 /// trimming pays, and content a common base would share.
-pub fn summary(set: &SetAnalysis) -> String {
+pub fn summary(set: &SetAnalysis, assumed: Option<&AssumedBase>) -> String {
     let s = &set.sharing;
     let names = &set.names;
     let mut out = String::new();
@@ -331,6 +357,18 @@ pub fn summary(set: &SetAnalysis) -> String {
         for &(a, b, bytes) in set.content.pairs.iter().take(5) {
             let _ = writeln!(out, "  {} ↔ {}: {}", name(a), name(b), hs(bytes));
         }
+    }
+    if let Some(a) = assumed {
+        let saved = a.node_cost_now as i128 - a.node_cost as i128;
+        let _ = writeln!(
+            out,
+            "\nWhat if all were rebuilt on {}: node cost {} instead of {} ({} {}; an estimate: the base once, plus each image's files the base does not hold)",
+            esc(&a.base),
+            hs(a.node_cost),
+            hs(a.node_cost_now),
+            hs(saved.unsigned_abs() as u64),
+            if saved >= 0 { "saved" } else { "more" }
+        );
     }
     let mut any_trim = false;
     for (i, cats) in set.set_trim.iter().enumerate() {

@@ -61,6 +61,19 @@ pub struct MemFiles {
 }
 
 impl MemFiles {
+    /// Files held in memory, by archive path (for tests and fuzzing the resolvers without an
+    /// archive). Paths are normalized; one that leaves the archive is dropped.
+    pub fn from_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> MemFiles {
+        let mut out = MemFiles::default();
+        for (name, bytes) in files {
+            if let Some(name) = clean_path(&name) {
+                out.sizes.insert(name.clone(), bytes.len() as u64);
+                out.small.insert(name, bytes);
+            }
+        }
+        out
+    }
+
     fn resolve(&self, path: &str) -> Option<String> {
         let mut name = clean_path(path)?;
         for _ in 0..8 {
