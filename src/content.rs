@@ -33,6 +33,16 @@ fn join(dir: &str, rel: &str) -> String {
     }
 }
 
+/// Which occurrence of its path, in its layer's tar, version `vid` of `node` is (1-based).
+fn occurrence(tree: &FileTree, node: NodeId, vid: u32) -> usize {
+    let layer = tree.version(vid).layer;
+    tree.history(node)
+        .into_iter()
+        .take_while(|v| *v <= vid)
+        .filter(|v| tree.version(*v).layer == layer && tree.version(*v).is_live())
+        .count()
+}
+
 /// Locate the regular file at `path` as of `layer` (`None`: the final filesystem).
 pub fn locate(tree: &FileTree, path: &str, layer: Option<usize>) -> Result<FileLocation> {
     let last_layer = layer.unwrap_or(usize::MAX);
@@ -48,19 +58,11 @@ pub fn locate(tree: &FileTree, path: &str, layer: Option<usize>) -> Result<FileL
             .ok_or_else(|| anyhow!("no such file in the image: /{wanted}"))?;
         match version.kind {
             EntryKind::File => {
-                let occurrence = tree
-                    .history(node)
-                    .into_iter()
-                    .take_while(|v| *v <= vid)
-                    .filter(|v| {
-                        tree.version(*v).layer == version.layer && tree.version(*v).is_live()
-                    })
-                    .count();
                 return Ok(FileLocation {
+                    occurrence: occurrence(tree, node, vid),
                     node,
                     layer: version.layer as usize,
                     entry_path: wanted,
-                    occurrence,
                     size: version.size,
                 });
             }
@@ -83,17 +85,11 @@ pub fn locate(tree: &FileTree, path: &str, layer: Option<usize>) -> Result<FileL
                 if t.kind != EntryKind::File {
                     bail!("hardlink /{wanted} points to /{target}, which is not a regular file");
                 }
-                let occurrence = tree
-                    .history(node)
-                    .into_iter()
-                    .take_while(|v| *v <= tvid)
-                    .filter(|v| tree.version(*v).layer == t.layer && tree.version(*v).is_live())
-                    .count();
                 return Ok(FileLocation {
+                    occurrence: occurrence(tree, node, tvid),
                     node,
                     layer: t.layer as usize,
                     entry_path: target,
-                    occurrence,
                     size: t.size,
                 });
             }

@@ -13,7 +13,7 @@ use crate::decode::layer::decode_plain_layer_at;
 use crate::decode::{BlobReadError, DecodeOptions, decode_layer};
 use crate::deferred_hash;
 use crate::layer_cache::LayerCache;
-use crate::model::{Compression, Image, Layer, LayerEntries, history_for_layers};
+use crate::model::{Compression, FileTree, Image, Layer, LayerEntries, history_for_layers};
 use crate::source::{
     self, ImageBlobs, Plan, ResolvedImage, SourceOptions, StreamSource, stream_archive,
 };
@@ -260,6 +260,18 @@ fn layers_only(resolved: ResolvedImage) -> Loaded {
         })
         .collect();
     let (tree, _) = Merger::new().finish();
+    let (image, blobs) = into_image(resolved, layers, tree);
+    let analysis = crate::analysis::Analysis::layers_only(&image);
+    Loaded {
+        image,
+        analysis,
+        blobs,
+    }
+}
+
+/// The image a resolved source describes, with its layers and merged tree; and its blobs, kept
+/// for reading file contents later.
+fn into_image(resolved: ResolvedImage, layers: Vec<Layer>, tree: FileTree) -> (Image, ImageBlobs) {
     let config = resolved.config;
     let image = Image {
         input: resolved.input,
@@ -274,12 +286,7 @@ fn layers_only(resolved: ResolvedImage) -> Loaded {
         layers,
         tree,
     };
-    let analysis = crate::analysis::Analysis::layers_only(&image);
-    Loaded {
-        image,
-        analysis,
-        blobs: resolved.blobs,
-    }
+    (image, resolved.blobs)
 }
 
 /// Merge decoded layers in order and analyze the result.
@@ -331,24 +338,11 @@ fn assemble(
         deferred_hash::hash_unread(&mut tree, &unread, layer_files, options.hash_all_files)
             .context("hashing file contents")?;
     }
-    let config = resolved.config;
-    let image = Image {
-        input: resolved.input,
-        name: resolved.name,
-        source: resolved.kind,
-        manifest_digest: resolved.manifest_digest,
-        config_digest: resolved.config_digest,
-        platform: config.platform,
-        created: config.created,
-        config: config.runtime,
-        history: config.history,
-        layers,
-        tree,
-    };
+    let (image, blobs) = into_image(resolved, layers, tree);
     let analysis = analysis::analyze(&image, ledger.result());
     Ok(Loaded {
         image,
         analysis,
-        blobs: resolved.blobs,
+        blobs,
     })
 }

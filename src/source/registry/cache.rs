@@ -138,17 +138,7 @@ impl BlobCache {
 
     /// Remove every cached blob (and leftover partial files). Returns (files, bytes) removed.
     pub fn prune(&self) -> Result<(u64, u64)> {
-        let (mut files, mut bytes) = (0, 0);
-        let Ok(dir) = std::fs::read_dir(self.blobs_dir()) else {
-            return Ok((0, 0));
-        };
-        for entry in dir {
-            let entry = entry?;
-            bytes += entry.metadata()?.len();
-            std::fs::remove_file(entry.path())?;
-            files += 1;
-        }
-        Ok((files, bytes))
+        Ok(crate::layer_cache::remove_files_in(&self.blobs_dir())?)
     }
 }
 
