@@ -35,7 +35,7 @@ pub fn hash_unread(
             *sizes.entry(v.size).or_default() += 1;
         }
     }
-    let wanted: Vec<(u32, usize, u64, u64)> = unread
+    let mut wanted: Vec<(u32, usize, u64, u64)> = unread
         .iter()
         .filter_map(|u| {
             let v = tree.version(u.version);
@@ -45,7 +45,57 @@ pub fn hash_unread(
                 .then_some((u.version, u.layer, u.offset, v.size))
         })
         .collect();
-    let hashes: Vec<(u32, ContentHash)> = wanted
+    if !all {
+        // Two files of one size differ most often in their first bytes: hash those first, and
+        // read whole only the files whose first bytes another file shares. Sizes that a file
+        // hashed while decoding also has are compared by full hash directly.
+        let mut hashed_sizes: hashbrown::HashSet<u64> = hashbrown::HashSet::new();
+        for node in 1..tree.node_count() as NodeId {
+            if let Some(v) = tree.live_final(node)
+                && v.kind == EntryKind::File
+                && v.hash.is_some()
+            {
+                hashed_sizes.insert(v.size);
+            }
+        }
+        let (probe, direct): (Vec<_>, Vec<_>) = wanted
+            .into_iter()
+            .partition(|w| w.3 > PREFIX && !hashed_sizes.contains(&w.3));
+        let prefixes: Vec<ContentHash> = hash_all(&probe, layer_files, Some(PREFIX))?
+            .into_iter()
+            .map(|(_, h)| h)
+            .collect();
+        let mut groups: HashMap<(u64, ContentHash), u32> = HashMap::new();
+        for (w, p) in probe.iter().zip(&prefixes) {
+            *groups.entry((w.3, *p)).or_default() += 1;
+        }
+        wanted = direct;
+        wanted.extend(
+            probe
+                .iter()
+                .zip(&prefixes)
+                .filter(|(w, p)| groups[&(w.3, **p)] >= 2)
+                .map(|(w, _)| *w),
+        );
+    }
+    let hashes = hash_all(&wanted, layer_files, None)?;
+    for (vid, hash) in hashes {
+        tree.set_hash(vid, hash);
+    }
+    Ok(())
+}
+
+/// Bytes read first from files of a shared size.
+const PREFIX: u64 = 4096;
+
+/// BLAKE3 (128-bit) of each item's content, or of its first `limit` bytes; in parallel, one
+/// file handle per layer file per worker. Items: (version, layer, offset, size).
+fn hash_all(
+    items: &[(u32, usize, u64, u64)],
+    layer_files: &[Option<PathBuf>],
+    limit: Option<u64>,
+) -> Result<Vec<(u32, ContentHash)>> {
+    items
         .par_iter()
         .map_init(
             || (HashMap::<usize, File>::new(), vec![0u8; 256 * 1024]),
@@ -58,6 +108,7 @@ pub fn hash_unread(
                     files.insert(layer, File::open(path)?);
                 }
                 let file = &files[&layer];
+                let size = limit.map_or(size, |l| size.min(l));
                 let mut hasher = blake3::Hasher::new();
                 let mut done = 0u64;
                 while done < size {
@@ -74,9 +125,5 @@ pub fn hash_unread(
                 Ok((vid, short))
             },
         )
-        .collect::<Result<_>>()?;
-    for (vid, hash) in hashes {
-        tree.set_hash(vid, hash);
-    }
-    Ok(())
+        .collect()
 }

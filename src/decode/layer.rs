@@ -142,8 +142,10 @@ pub fn decode_plain_layer_at(
     slice.pos = 0;
     let mut layer = LayerEntries::new(Compression::None);
     let budget = Cell::new(None);
+    // No buffering: every header is one 512-byte positioned read, and skipping a file's content
+    // is a seek that only moves a number (a buffer would re-read kilobytes after every seek).
     let mut archive = tar::Archive::new(HeaderBudget {
-        inner: io::BufReader::with_capacity(16 * 1024, slice),
+        inner: slice,
         left: &budget,
         limit: options.limits.max_header_bytes,
     });
