@@ -182,7 +182,9 @@ pub fn decode_layer(
     let (compression, tar_stream) = decompress(&mut counted_blob)?;
     let limits = &options.limits;
     let mut tar = Inflated {
-        inner: tar_stream,
+        // The tar walk reads 512-byte headers and small files: serve those from a buffer so the
+        // decompressor always runs on large blocks.
+        inner: io::BufReader::with_capacity(256 * 1024, tar_stream),
         total: 0,
         compressed: &blob_bytes,
         what: "layer",
