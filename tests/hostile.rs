@@ -965,6 +965,30 @@ fn malformed_manifests() {
 }
 
 #[test]
+fn lists_from_the_image_are_cut_in_errors() {
+    // 5,000 images in one manifest.json: the error names 20 of them and counts the rest.
+    let dir = tempfile::tempdir().unwrap();
+    let items: Vec<Value> = (0..5000)
+        .map(|i| serde_json::json!({"Config": "c.json", "RepoTags": [format!("t{i}:1")]}))
+        .collect();
+    let p = dir.path().join("many-images.tar");
+    write_tar(
+        &p,
+        &vec![(
+            "manifest.json".to_string(),
+            serde_json::to_vec(&items).unwrap(),
+        )],
+    );
+    let err = expect_error(
+        &["--json", p.to_str().unwrap()],
+        "many-images.tar",
+        "the archive holds 5000 images; name one (docker-archive:PATH:NAME:TAG): t0:1, t1:1,",
+    );
+    assert!(err.trim_end().ends_with("t19:1, and 4980 more"), "{err}");
+    assert!(err.len() < 400, "{}", err.len());
+}
+
+#[test]
 fn enormous_manifest_is_refused_by_size() {
     let dir = tempfile::tempdir().unwrap();
     let mut manifest = vec![b' '; 64 << 20];

@@ -39,6 +39,13 @@ struct Tmux {
 impl Tmux {
     /// A 100x30 session running an interactive bash with job control.
     fn start(name: &str) -> Tmux {
+        let t = Tmux::start_with(name, "env PS1='$ ' bash --norc --noprofile -i");
+        t.wait_for("the shell prompt", |s| s.contains('$'));
+        t
+    }
+
+    /// A 100x30 session whose pane runs `command`.
+    fn start_with(name: &str, command: &str) -> Tmux {
         let t = Tmux {
             socket: format!("imgscope-e2e-{}-{name}", std::process::id()),
         };
@@ -51,9 +58,8 @@ impl Tmux {
             "30",
             "-s",
             "main",
-            "env PS1='$ ' bash --norc --noprofile -i",
+            command,
         ]);
-        t.wait_for("the shell prompt", |s| s.contains('$'));
         t
     }
 
@@ -291,6 +297,30 @@ fn no_color_means_no_colour_codes() {
     t.wait_for("the exit status", |s| s.contains("EXITED=0"));
 }
 
+#[test]
+fn closing_the_terminal_ends_the_viewer() {
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start_with("hangup", &format!("exec {BIN} {}", image().display()));
+    t.wait_for("the viewer", |s| s.contains("Layers ("));
+    let pid: i32 = t.var("pane_pid").parse().unwrap();
+    t.run(&["kill-server"]);
+    let start = Instant::now();
+    // SAFETY: kill with signal 0 only asks whether the process exists.
+    while unsafe { libc::kill(pid, 0) } == 0 && start.elapsed() < Duration::from_secs(10) {
+        sleep(Duration::from_millis(50));
+    }
+    let alive = unsafe { libc::kill(pid, 0) } == 0
+        && std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| !stat.contains(") Z "));
+    if alive {
+        // SAFETY: the viewer this test started; it must not outlive the test.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        panic!("the viewer kept running after its terminal closed");
+    }
+}
+
 /// The colour parameters (30–38, 40–48, 90–97, 100–107) of every SGR sequence in `s`; the
 /// default-colour resets 39 and 49 are not colours.
 fn colours(s: &str) -> Vec<u32> {
@@ -328,6 +358,101 @@ fn several_images_switch_with_brackets() {
         s.contains("Layers (") && s.contains("busybox-app")
     });
     t.keys(&["[", "q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    t.assert_terminal_restored();
+}
+
+#[test]
+fn a_file_is_shown_and_exported() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("imgscope-e2e-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let t = Tmux::start("content");
+    t.open_viewer(&image().display().to_string());
+    // The filter opens the way to /etc/passwd and selects it; v shows it.
+    t.keys(&["f"]);
+    t.run(&["send-keys", "-t", "main", "-l", "passwd"]);
+    t.keys(&["Enter"]);
+    t.wait_for("the filter", |s| s.contains("filter passwd"));
+    t.keys(&["v"]);
+    let s = t.wait_for("the file's contents", |s| {
+        s.contains("root:x:0:0:root:/root:/bin/sh")
+    });
+    assert!(s.contains("/etc/passwd · layer 6"), "{s}");
+    assert!(s.contains("text · 6 lines"), "{s}");
+    // x asks where; the file's name is the default.
+    t.keys(&["x"]);
+    t.wait_for("the export line", |s| s.contains("Export to: passwd"));
+    let target = dir.join("passwd.out");
+    t.keys(&["C-u"]);
+    t.run(&["send-keys", "-t", "main", "-l", target.to_str().unwrap()]);
+    t.keys(&["Enter"]);
+    t.wait_for("the export", |s| s.contains("exported /etc/passwd to"));
+    let cat = Command::new(BIN)
+        .args(["cat", image().to_str().unwrap(), "/etc/passwd"])
+        .output()
+        .unwrap();
+    assert!(cat.status.success());
+    assert_eq!(std::fs::read(&target).unwrap(), cat.stdout);
+    // Esc closes the file, q quits.
+    t.keys(&["Escape"]);
+    t.wait_for("the panes", |s| s.contains("Layers ("));
+    t.keys(&["q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    t.assert_terminal_restored();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_streamed_image_says_its_contents_were_not_kept() {
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start("streamed");
+    t.type_line(&format!(
+        "cat {} | {BIN} -; echo EXITED=$?",
+        image().display()
+    ));
+    t.wait_for("the viewer", |s| s.contains("Layers ("));
+    t.keys(&["f"]);
+    t.run(&["send-keys", "-t", "main", "-l", "passwd"]);
+    t.keys(&["Enter"]);
+    t.wait_for("the filter", |s| s.contains("filter passwd"));
+    t.keys(&["v"]);
+    t.wait_for("the message", |s| s.contains("was streamed and not"));
+    t.keys(&["Escape", "q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    t.assert_terminal_restored();
+}
+
+#[test]
+fn the_sharing_view_opens_images() {
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start("sharing");
+    let dir = image().with_file_name("sharing");
+    t.type_line(&format!("{BIN} {}/*.tar; echo EXITED=$?", dir.display()));
+    t.wait_for("every image", |s| {
+        s.lines().next().is_some_and(|l| {
+            l.contains("S sharing") && !l.contains('%') && !l.contains("analyzing")
+        })
+    });
+    t.keys(&["S"]);
+    let s = t.wait_for("the sharing view", |s| {
+        s.contains("Sharing across 6 images")
+    });
+    assert!(s.contains("sharing ratio 1.57×"), "{s}");
+    t.keys(&["s"]);
+    t.wait_for("the sort", |s| s.contains("UNIQUE↓"));
+    // The cursor stays on its image through a sort; g goes to the first row (the image that
+    // costs the most to add: a database, on a base of its own), Enter opens it.
+    t.keys(&["g", "Enter"]);
+    t.wait_for("the image", |s| s.contains("Layers (") && s.contains("db-"));
+    t.keys(&["q"]);
     t.wait_for("the exit status", |s| s.contains("EXITED=0"));
     t.assert_terminal_restored();
 }

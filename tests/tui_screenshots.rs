@@ -68,6 +68,9 @@ fn select(app: &mut App, path: &str) {
     for _ in cur..i {
         app.update(Action::Down);
     }
+    for _ in i..cur {
+        app.update(Action::Up);
+    }
 }
 
 #[test]
@@ -127,6 +130,42 @@ fn screenshots() {
     let mut app = app_for(images, 120, 30);
     app.update(Action::NextImage);
     shoot(&app, "several-images");
+
+    // A file's contents as of the selected layer (text), then a binary as a hex dump.
+    let mut app = app_for(vec![(image, load_sample(image))], 120, 36);
+    app.update(Action::ExpandAll);
+    select(&mut app, "/app/server.sh");
+    app.update(Action::ViewFile);
+    settle(&mut app);
+    shoot(&app, "file-contents");
+    app.update(Action::Escape);
+    select(&mut app, "/app/static/logo.png");
+    app.update(Action::ViewFile);
+    settle(&mut app);
+    shoot(&app, "file-hexdump");
+
+    // The sharing view over the whole sample set, sorted by each image's marginal cost.
+    let mut names: Vec<String> = std::fs::read_dir(root().join("sample-images/sharing"))
+        .unwrap()
+        .map(|e| format!("sharing/{}", e.unwrap().file_name().to_string_lossy()))
+        .collect();
+    names.sort();
+    let images = names.iter().map(|s| (s.as_str(), load_sample(s))).collect();
+    let mut app = app_for(images, 120, 36);
+    app.update(Action::ToggleSharing);
+    app.update(Action::SharingSort);
+    app.update(Action::Home);
+    shoot(&app, "sharing");
+}
+
+/// Tick until the content read in flight is done.
+fn settle(app: &mut App) {
+    let start = std::time::Instant::now();
+    while app.is_busy() {
+        assert!(start.elapsed().as_secs() < 30, "the read never finished");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        app.update(Action::Tick(std::time::Instant::now()));
+    }
 }
 
 /// The buffer as an SVG picture: a dark terminal, one text run per stretch of equal style.

@@ -7,7 +7,7 @@ mod tui_support;
 
 use imgscope::model::{NodeId, ROOT};
 use imgscope::report::escape::human_size;
-use imgscope::tui::action::Action;
+use imgscope::tui::action::{Action, Tab};
 use imgscope::tui::app::{App, InputKind, Pane, RightPane, Slot};
 use imgscope::tui::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};
 use imgscope::tui::tree_view::{Mode, Sort};
@@ -783,4 +783,720 @@ fn name_and_path_filters_agree_with_a_plain_scan() {
         .collect();
     assert_eq!(expected.len(), 8 * 5);
     assert_eq!(filter.matched(), &expected[..]);
+}
+
+// ---- Looking inside files -------------------------------------------------------------------
+
+use imgscope::tui::app::View;
+use imgscope::tui::content::{ContentState, READ_CAP};
+use imgscope::tui::sharing::{Row, SharingSort};
+use std::time::{Duration, Instant};
+
+/// Tick until no read, export or load is in flight.
+fn settle(app: &mut App) {
+    let start = Instant::now();
+    while app.is_busy() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "a job never finished"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+        app.update(Action::Tick(Instant::now()));
+    }
+}
+
+/// Select `path` (expanding everything first) and open it in the content view; wait for the bytes.
+fn view_file(app: &mut App, path: &str) {
+    app.update(Action::ExpandAll);
+    select(app, path);
+    app.update(Action::ViewFile);
+    settle(app);
+}
+
+fn content_state(app: &App) -> &ContentState {
+    &app.content
+        .as_ref()
+        .expect("the content view is open")
+        .state
+}
+
+fn shown_text(app: &App) -> Vec<String> {
+    let c = app.content.as_ref().unwrap();
+    let ContentState::Ready(body) = &c.state else {
+        panic!("not read: {:?}", c.state)
+    };
+    (0..body.text.lines.len())
+        .map(|i| body.text.line(i).to_string())
+        .collect()
+}
+
+fn failure(app: &App) -> String {
+    match content_state(app) {
+        ContentState::Failed(e) => e.clone(),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_file_is_shown_as_of_the_selected_layer() {
+    let mut app = app_with(contents());
+    view_file(&mut app, "/etc/passwd");
+    assert_eq!(
+        shown_text(&app),
+        [
+            "root:x:0:0:root:/root:/bin/sh",
+            "nobody:x:65534:65534:nobody:/:/bin/false",
+            "admin:x:1000:1000::/home/admin:/bin/sh"
+        ]
+    );
+    let c = app.content.as_ref().unwrap();
+    assert!(!c.hex, "text is shown as text");
+    assert_eq!(c.layer, 1);
+    assert_eq!(c.location.as_ref().unwrap().layer, 1);
+    // Esc closes it, and the tree is as it was.
+    app.update(Action::Escape);
+    assert!(app.content.is_none());
+    assert!(!app.should_quit());
+    assert_eq!(selected_path(&app), "/etc/passwd");
+    // At layer 0, the first version.
+    app.focus = Pane::Layers;
+    app.update(Action::Home);
+    app.focus = Pane::Right;
+    app.update(Action::ViewFile);
+    settle(&mut app);
+    assert_eq!(shown_text(&app).len(), 2);
+    assert_eq!(app.content.as_ref().unwrap().layer, 0);
+}
+
+#[test]
+fn enter_on_a_file_shows_it_and_on_a_directory_opens_it() {
+    let mut app = app_with(contents());
+    select(&mut app, "/etc");
+    app.update(Action::Activate);
+    assert!(app.content.is_none());
+    assert!(rows(&app).contains(&"1:/etc/passwd".to_string()));
+    select(&mut app, "/etc/passwd");
+    app.update(Action::Activate);
+    assert!(app.content.is_some());
+    settle(&mut app);
+    assert_eq!(shown_text(&app).len(), 3);
+    // v closes the view too.
+    app.update(Action::ViewFile);
+    assert!(app.content.is_none());
+}
+
+#[test]
+fn control_characters_are_escaped_and_tabs_expanded() {
+    let mut app = app_with(contents());
+    app.focus = Pane::Layers;
+    app.update(Action::Home);
+    view_file(&mut app, "/etc/motd");
+    assert_eq!(
+        shown_text(&app),
+        [
+            r"Welcome\x1b[31m red\x07\r",
+            "        tabbed  line",
+            r"\u{9b} csi"
+        ]
+    );
+    for line in shown_text(&app) {
+        assert!(!line.chars().any(char::is_control), "{line:?}");
+    }
+}
+
+#[test]
+fn binary_is_a_hex_dump_and_h_switches_to_text() {
+    let mut app = app_with(contents());
+    view_file(&mut app, "/bin/tool");
+    let c = app.content.as_ref().unwrap();
+    assert!(c.hex, "binary content starts as a hex dump");
+    let ContentState::Ready(body) = &c.state else {
+        panic!()
+    };
+    assert!(!body.is_text);
+    assert_eq!(body.bytes.len(), 608);
+    assert!(body.bytes.starts_with(b"\x7fELF"));
+    // 100 columns: 16 bytes a row.
+    assert_eq!(c.row_count(), 608usize.div_ceil(16));
+    app.update(Action::End);
+    let c = app.content.as_ref().unwrap();
+    assert_eq!(c.scroll, c.max_scroll());
+    assert!(c.scroll > 0);
+    app.update(Action::ToggleHex);
+    let c = app.content.as_ref().unwrap();
+    assert!(!c.hex);
+    assert_eq!(c.scroll, 0);
+    // Shown as text, nothing reaches the screen unescaped.
+    for line in shown_text(&app) {
+        assert!(!line.chars().any(char::is_control), "{line:?}");
+    }
+}
+
+#[test]
+fn a_large_file_is_read_up_to_the_cap() {
+    let mut app = app_with(contents());
+    view_file(&mut app, "/data/big.bin");
+    let c = app.content.as_ref().unwrap();
+    let ContentState::Ready(body) = &c.state else {
+        panic!("{:?}", c.state)
+    };
+    assert_eq!(body.bytes.len() as u64, READ_CAP);
+    assert_eq!(body.total, 1_572_864);
+    assert!(body.truncated());
+    assert!(body.is_text, "a file of 'z's is text");
+}
+
+#[test]
+fn links_are_followed_as_cat_follows_them() {
+    let mut app = app_with(contents());
+    view_file(&mut app, "/bin/sh");
+    let c = app.content.as_ref().unwrap();
+    assert_eq!(c.location.as_ref().unwrap().entry_path, "bin/tool");
+    assert_eq!(c.path, "/bin/sh");
+    assert!(c.body().unwrap().bytes.starts_with(b"\x7fELF"));
+    app.update(Action::Escape);
+    // A hardlink is its target, as written in the same layer (layer 0's passwd: two lines).
+    view_file(&mut app, "/bin/passwd-copy");
+    assert_eq!(shown_text(&app).len(), 2);
+    assert_eq!(
+        app.content
+            .as_ref()
+            .unwrap()
+            .location
+            .as_ref()
+            .unwrap()
+            .entry_path,
+        "etc/passwd"
+    );
+}
+
+#[test]
+fn what_cannot_be_shown_is_a_one_line_message() {
+    let mut app = app_with(contents());
+    // A directory.
+    select(&mut app, "/etc");
+    app.update(Action::ViewFile);
+    let e = failure(&app);
+    assert!(e.contains("is a directory"), "{e}");
+    assert!(!app.is_busy());
+    app.update(Action::Escape);
+    // A file the selected layer removed.
+    app.update(Action::ToggleMode);
+    view_file(&mut app, "/etc/motd");
+    let e = failure(&app);
+    assert!(e.contains("removed by layer 1"), "{e}");
+    app.update(Action::Escape);
+    // An image read from a stream: its layers are gone.
+    let mut app = app_with(streamed(contents()));
+    view_file(&mut app, "/etc/passwd");
+    let e = failure(&app);
+    assert!(e.contains("was streamed and not kept"), "{e}");
+    assert!(!e.contains('\n'));
+    // An image with no blobs at all (a model built in memory): still a message.
+    let mut app = app_with(sample());
+    view_file(&mut app, "/etc/passwd");
+    failure(&app);
+    // Nothing selected: a note, no view.
+    let mut app = app_with(empty());
+    app.update(Action::ViewFile);
+    assert!(app.content.is_none());
+    assert_eq!(app.message.as_deref(), Some("no file selected"));
+}
+
+#[test]
+fn long_lines_scroll_sideways_or_wrap() {
+    let mut app = app_with(contents());
+    view_file(&mut app, "/data/long.txt");
+    let c = app.content.as_ref().unwrap();
+    assert!(!c.wrap);
+    assert_eq!(c.row_count(), 2);
+    assert!(c.max_hscroll() > 0);
+    for _ in 0..100 {
+        app.update(Action::Right);
+    }
+    let c = app.content.as_ref().unwrap();
+    assert_eq!(c.hscroll, c.max_hscroll());
+    app.update(Action::Left);
+    assert_eq!(
+        app.content.as_ref().unwrap().hscroll,
+        c_max(&app) - imgscope::tui::content::HSTEP
+    );
+    app.update(Action::ToggleWrap);
+    let c = app.content.as_ref().unwrap();
+    assert!(c.wrap);
+    assert_eq!(c.hscroll, 0);
+    assert_eq!(c.max_hscroll(), 0);
+    // 300 characters in a 98-column view less the gutter: 4 rows, then "short".
+    assert_eq!(
+        c.row_count(),
+        300usize.div_ceil(c.width - c.layout.gutter) + 1
+    );
+    // A narrower terminal wraps into more rows.
+    let before = c.row_count();
+    app.update(Action::Resize {
+        width: 60,
+        height: 20,
+    });
+    assert!(app.content.as_ref().unwrap().row_count() > before);
+}
+
+fn c_max(app: &App) -> usize {
+    app.content.as_ref().unwrap().max_hscroll()
+}
+
+#[test]
+fn the_content_view_takes_keys_for_itself() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use imgscope::tui::keys::{Context, context, map_key};
+    let key = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+    let mut app = app_with(contents());
+    view_file(&mut app, "/etc/passwd");
+    assert_eq!(context(&app), Context::Content);
+    // q closes the view (as in less), it does not quit.
+    assert_eq!(map_key(&key('q'), Context::Content), Some(Action::Escape));
+    assert_eq!(
+        map_key(&key('w'), Context::Content),
+        Some(Action::ToggleWrap)
+    );
+    assert_eq!(
+        map_key(&key('x'), Context::Content),
+        Some(Action::ExportFile)
+    );
+    assert_eq!(map_key(&key('v'), Context::Main), Some(Action::ViewFile));
+    // Keys of the panes do nothing here.
+    for a in [Action::ToggleMode, Action::ToggleWaste, Action::NextBiggest] {
+        app.update(a);
+        assert!(app.content.is_some());
+    }
+    assert_eq!(viewer(&app).mode, Mode::Aggregated);
+    app.update(Action::Quit);
+    assert!(app.should_quit());
+}
+
+#[test]
+fn a_read_nobody_waits_for_is_dropped() {
+    let mut app = app_with(contents());
+    app.update(Action::ExpandAll);
+    select(&mut app, "/data/big.bin");
+    app.update(Action::ViewFile);
+    app.update(Action::Escape);
+    select(&mut app, "/etc/passwd");
+    app.update(Action::ViewFile);
+    settle(&mut app);
+    // The first read's result (if it finished at all) did not land in the second view.
+    assert_eq!(shown_text(&app).len(), 3);
+    assert_eq!(app.content.as_ref().unwrap().path, "/etc/passwd");
+}
+
+// ---- Export ---------------------------------------------------------------------------------
+
+fn type_line(app: &mut App, text: &str) {
+    app.update(Action::InputClear);
+    type_text(app, text);
+}
+
+#[test]
+fn export_writes_the_file_atomically_with_its_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_with(contents());
+    app.update(Action::ExpandAll);
+    select(&mut app, "/etc/passwd");
+    app.update(Action::ExportFile);
+    let input = app.input.as_ref().expect("the export line is open");
+    assert_eq!(input.kind, InputKind::Export);
+    assert_eq!(input.text, "passwd", "the default is the file's name");
+    let target = dir.path().join("out.txt");
+    type_line(&mut app, target.to_str().unwrap());
+    app.update(Action::InputAccept);
+    assert!(app.input.is_none());
+    assert!(
+        app.message
+            .as_deref()
+            .unwrap()
+            .starts_with("exporting /etc/passwd")
+    );
+    settle(&mut app);
+    let note = app.message.clone().unwrap();
+    assert!(note.starts_with("exported /etc/passwd to "), "{note}");
+    assert!(note.ends_with("(110 B)"), "{note}");
+    let written = std::fs::read_to_string(&target).unwrap();
+    assert!(written.ends_with("admin:x:1000:1000::/home/admin:/bin/sh\n"));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o644);
+    // Nothing else was left in the directory (the temporary file became the target).
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["out.txt"]);
+}
+
+#[test]
+fn export_into_a_directory_uses_the_name_and_follows_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_with(contents());
+    // From the content view, on a symlink: the content is the target's, the name the link's.
+    view_file(&mut app, "/bin/sh");
+    app.update(Action::ExportFile);
+    assert_eq!(app.input.as_ref().unwrap().text, "sh");
+    type_line(&mut app, dir.path().to_str().unwrap());
+    app.update(Action::InputAccept);
+    settle(&mut app);
+    assert!(app.content.is_some(), "the content view stays open");
+    let bytes = std::fs::read(dir.path().join("sh")).unwrap();
+    assert!(bytes.starts_with(b"\x7fELF"));
+    assert_eq!(bytes.len(), 608);
+}
+
+#[test]
+fn export_failures_and_cancel_are_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_with(contents());
+    app.update(Action::ExpandAll);
+    select(&mut app, "/etc/passwd");
+    // A destination in a directory that does not exist.
+    app.update(Action::ExportFile);
+    type_line(&mut app, dir.path().join("missing/out").to_str().unwrap());
+    app.update(Action::InputAccept);
+    settle(&mut app);
+    let note = app.message.clone().unwrap();
+    assert!(note.contains("failed"), "{note}");
+    assert!(!dir.path().join("missing").exists());
+    // An empty destination.
+    app.update(Action::ExportFile);
+    app.update(Action::InputClear);
+    app.update(Action::InputAccept);
+    assert_eq!(
+        app.message.as_deref(),
+        Some("not exported: no destination given")
+    );
+    // Esc cancels.
+    app.update(Action::ExportFile);
+    app.update(Action::Escape);
+    assert!(app.input.is_none());
+    assert_eq!(app.message.as_deref(), Some("export cancelled"));
+    assert!(!app.should_quit());
+    // Anything but Enter (a click, say) cancels rather than writes.
+    app.update(Action::ExportFile);
+    app.update(Action::Click { column: 1, row: 1 });
+    assert!(app.input.is_none());
+    assert!(app.export.is_none());
+    assert!(!app.is_busy());
+    assert_eq!(app.message.as_deref(), Some("export cancelled"));
+    // A directory cannot be exported.
+    select(&mut app, "/etc");
+    app.update(Action::ExportFile);
+    assert!(app.input.is_none());
+    let note = app.message.clone().unwrap();
+    assert!(
+        note.starts_with("cannot export: ") && note.contains("directory"),
+        "{note}"
+    );
+    // A streamed image: the write fails, the viewer goes on.
+    let mut app = app_with(streamed(contents()));
+    app.update(Action::ExpandAll);
+    select(&mut app, "/etc/passwd");
+    app.update(Action::ExportFile);
+    type_line(&mut app, dir.path().join("x").to_str().unwrap());
+    app.update(Action::InputAccept);
+    settle(&mut app);
+    let note = app.message.clone().unwrap();
+    assert!(note.contains("was streamed and not kept"), "{note}");
+    assert!(!dir.path().join("x").exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+// ---- Sharing view ---------------------------------------------------------------------------
+
+fn sharing_app(images: Vec<(String, Result<imgscope::load::Loaded, String>)>) -> App {
+    let mut app = App::with_results(images, true);
+    app.update(Action::Resize {
+        width: 100,
+        height: 30,
+    });
+    app
+}
+
+fn set_app() -> App {
+    sharing_app(sharing_set().into_iter().map(|(n, l)| (n, Ok(l))).collect())
+}
+
+fn image_rows(app: &App) -> Vec<u32> {
+    let s = app.sharing.as_ref().unwrap();
+    s.rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Image(i) => Some(*i),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_sharing_analysis_is_the_reports() {
+    let set = sharing_set();
+    let expected = {
+        let pairs: Vec<_> = set
+            .iter()
+            .map(|(_, l)| (&l.image, Some(&l.analysis)))
+            .collect();
+        imgscope::analysis::set::analyze(&pairs)
+    };
+    let app = set_app();
+    let s = app
+        .sharing
+        .as_ref()
+        .expect("computed once every image loaded");
+    assert_eq!(s.set.names, expected.names);
+    assert_eq!(s.slots, [0, 1, 2]);
+    let (got, want) = (&s.set.sharing, &expected.sharing);
+    assert_eq!(got.layers.len(), 6, "base0, base1, a0, b0, fat0, db0");
+    assert_eq!(got.layers.len(), want.layers.len());
+    for (g, w) in got.images.iter().zip(&want.images) {
+        assert_eq!(g.unique, w.unique);
+        assert_eq!(g.amortized, w.amortized);
+        assert_eq!(g.verdict, w.verdict);
+    }
+    // The shared base layers are used by the two apps.
+    assert_eq!(got.layers[0].users, [0, 1]);
+    assert_eq!(got.bases.len(), 1);
+    assert_eq!(
+        s.images[0].size,
+        human_size(want.images[0].total.size.unwrap())
+    );
+    // The escaped name, never the raw one.
+    assert_eq!(s.images[1].name, r"example/app-b:1\x1b[2J");
+    assert_eq!(image_rows(&app), [0, 1, 2]);
+    // The database and app-a hold the same lib.so in layers they do not share.
+    assert_eq!(s.set.content.pairs.len(), 1);
+    assert!(s.rows.contains(&Row::Pair(0)));
+    assert!(!s.set.sharing.trim.is_empty());
+}
+
+#[test]
+fn s_opens_the_sharing_view_and_back() {
+    let mut app = set_app();
+    assert_eq!(app.view, View::Image);
+    app.update(Action::ToggleSharing);
+    assert_eq!(app.view, View::Sharing);
+    assert_eq!(
+        imgscope::tui::keys::context(&app),
+        imgscope::tui::keys::Context::Sharing
+    );
+    // The cursor starts on the first image row.
+    let s = app.sharing.as_ref().unwrap();
+    assert_eq!(s.selected(), Some(Row::Image(0)));
+    app.update(Action::Escape);
+    assert_eq!(app.view, View::Image);
+    assert!(!app.should_quit());
+    app.update(Action::ToggleSharing);
+    app.update(Action::ToggleSharing);
+    assert_eq!(app.view, View::Image);
+    // One image: no sharing view, a note.
+    let mut one = app_with(sample());
+    one.update(Action::ToggleSharing);
+    assert_eq!(one.view, View::Image);
+    assert!(one.sharing.is_none());
+    assert_eq!(
+        one.message.as_deref(),
+        Some("the sharing view needs two or more images")
+    );
+}
+
+#[test]
+fn the_image_table_sorts_by_unique_amortized_and_size() {
+    let mut app = set_app();
+    app.update(Action::ToggleSharing);
+    let by = |app: &App, f: fn(&imgscope::analysis::sharing::ImageSharing) -> u64| {
+        let s = app.sharing.as_ref().unwrap();
+        image_rows(app)
+            .iter()
+            .map(|&i| f(&s.set.sharing.images[i as usize]))
+            .collect::<Vec<_>>()
+    };
+    let sorted_desc = |v: Vec<u64>| v.windows(2).all(|w| w[0] >= w[1]);
+    app.update(Action::SharingSort);
+    assert_eq!(app.sharing.as_ref().unwrap().sort, SharingSort::Unique);
+    assert!(sorted_desc(by(&app, |i| i.unique.size.unwrap())));
+    // The database, on a base of its own, costs the most to add.
+    assert_eq!(image_rows(&app)[0], 2);
+    app.update(Action::SharingSort);
+    assert_eq!(app.sharing.as_ref().unwrap().sort, SharingSort::Amortized);
+    assert!(sorted_desc(by(&app, |i| i.amortized.size.unwrap())));
+    app.update(Action::SharingSort);
+    assert_eq!(app.sharing.as_ref().unwrap().sort, SharingSort::Size);
+    assert!(sorted_desc(by(&app, |i| i.total.size.unwrap())));
+    app.update(Action::SharingSort);
+    assert_eq!(app.sharing.as_ref().unwrap().sort, SharingSort::Input);
+    assert_eq!(image_rows(&app), [0, 1, 2]);
+    // The cursor follows its image through a sort.
+    app.update(Action::Down);
+    assert_eq!(
+        app.sharing.as_ref().unwrap().selected(),
+        Some(Row::Image(1))
+    );
+    app.update(Action::SharingSort);
+    assert_eq!(
+        app.sharing.as_ref().unwrap().selected(),
+        Some(Row::Image(1))
+    );
+}
+
+#[test]
+fn enter_jumps_into_the_image_or_the_layer() {
+    let mut app = set_app();
+    app.update(Action::ToggleSharing);
+    app.update(Action::Down);
+    app.update(Action::Down);
+    assert_eq!(
+        app.sharing.as_ref().unwrap().selected(),
+        Some(Row::Image(2))
+    );
+    app.update(Action::Activate);
+    assert_eq!(app.view, View::Image);
+    assert_eq!(app.current, 2);
+    assert_eq!(viewer(&app).image().display_name(), "example/db:1");
+    // A layer row: the first image using it, at that layer.
+    app.update(Action::ToggleSharing);
+    let s = app.sharing.as_mut().unwrap();
+    let b0 = s
+        .set
+        .sharing
+        .layers
+        .iter()
+        .position(|l| l.facts.created_by.contains("app-b"))
+        .unwrap();
+    while s.selected() != Some(Row::Layer(b0 as u32)) {
+        s.move_by(1);
+    }
+    app.update(Action::Activate);
+    assert_eq!(app.view, View::Image);
+    assert_eq!(app.current, 1);
+    assert_eq!(viewer(&app).layer, 2);
+    assert_eq!(app.focus, Pane::Layers);
+    // Moving never lands on a heading or a blank line; the ends are the first and last rows that
+    // lead somewhere.
+    app.update(Action::ToggleSharing);
+    for a in [
+        Action::End,
+        Action::PageUp,
+        Action::Up,
+        Action::Home,
+        Action::PageDown,
+    ] {
+        app.update(a);
+        let s = app.sharing.as_ref().unwrap();
+        assert!(s.selected().unwrap().selectable(), "{a:?}");
+    }
+    app.update(Action::Home);
+    assert_eq!(app.sharing.as_ref().unwrap().offset, 0);
+}
+
+#[test]
+fn sharing_waits_for_every_image_and_leaves_failures_out() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let now = Instant::now();
+    let inputs = vec!["a.tar".to_string(), "bad.tar".into(), "b.tar".into()];
+    let progress = inputs.iter().map(|_| Default::default()).collect();
+    let mut app = App::new(inputs, progress, rx, true, now);
+    let mut set = sharing_set().into_iter();
+    tx.send((0, Ok(Box::new(Viewer::new(set.next().unwrap().1)))))
+        .unwrap();
+    app.update(Action::Tick(now));
+    app.update(Action::ToggleSharing);
+    assert_eq!(app.view, View::Sharing);
+    assert!(app.sharing.is_none(), "not before every image loaded");
+    tx.send((1, Err("bad.tar: no such file".into()))).unwrap();
+    tx.send((2, Ok(Box::new(Viewer::new(set.next().unwrap().1)))))
+        .unwrap();
+    app.update(Action::Tick(now));
+    let s = app
+        .sharing
+        .as_ref()
+        .expect("computed on the tick the last load arrived");
+    assert_eq!(s.slots, [0, 2]);
+    assert!(
+        s.notes
+            .iter()
+            .any(|n| n == "1 image failed to load and is left out")
+    );
+    // Enter on the second image of the set opens the third slot.
+    app.update(Action::Down);
+    app.update(Action::Activate);
+    assert_eq!(app.current, 2);
+}
+
+#[test]
+fn many_tabs_keep_the_current_one_and_the_sharing_tab_on_screen() {
+    let images = (0..12)
+        .map(|i| {
+            (
+                format!("image-with-a-long-name-{i}.tar"),
+                Ok(build(
+                    &format!("registry.example/team/image-with-a-long-name:{i}"),
+                    vec![],
+                )),
+            )
+        })
+        .collect();
+    let mut app = sharing_app(images);
+    for _ in 0..9 {
+        app.update(Action::NextImage);
+    }
+    let tabs = app.tabs();
+    assert!(tabs.iter().any(|t| t.tab == Tab::Image(9)));
+    assert_eq!(tabs[0].label, "…");
+    assert_eq!(tabs.last().unwrap().tab, Tab::Sharing);
+    // No two tabs overlap, and all are inside the bar.
+    for w in tabs.windows(2) {
+        assert!(w[0].x + w[0].width <= w[1].x, "{tabs:?}");
+    }
+    assert!(tabs.last().map(|t| t.x + t.width) <= Some(100));
+    // The … tab goes to the image before the first shown.
+    let first = match tabs[1].tab {
+        Tab::Image(i) => i,
+        Tab::Sharing => panic!(),
+    };
+    app.update(Action::Click { column: 0, row: 0 });
+    assert_eq!(app.current, first - 1);
+}
+
+#[test]
+fn the_sharing_tab_and_clicks() {
+    let mut app = set_app();
+    let labels = app.tab_labels();
+    assert_eq!(labels.last().map(String::as_str), Some(" S sharing "));
+    // The sharing tab is pinned at the right of the bar.
+    let tabs = app.tabs();
+    let spot = tabs.last().unwrap();
+    assert_eq!(spot.tab, Tab::Sharing);
+    assert_eq!(spot.x + spot.width, 100);
+    app.update(Action::Click {
+        column: spot.x + 2,
+        row: 0,
+    });
+    assert_eq!(app.view, View::Sharing);
+    // A click selects a row, a second click opens it.
+    let areas = app.areas();
+    let rows = areas.sharing_rows();
+    let s = app.sharing.as_ref().unwrap();
+    let at = s.rows.iter().position(|r| *r == Row::Image(1)).unwrap() - s.offset;
+    let click = Action::Click {
+        column: rows.x + 3,
+        row: rows.y + at as u16,
+    };
+    app.update(click);
+    assert_eq!(
+        app.sharing.as_ref().unwrap().selected(),
+        Some(Row::Image(1))
+    );
+    app.update(click);
+    assert_eq!(app.view, View::Image);
+    assert_eq!(app.current, 1);
+    // The first tab goes back to an image.
+    app.update(Action::ToggleSharing);
+    app.update(Action::Click { column: 2, row: 0 });
+    assert_eq!(app.view, View::Image);
+    assert_eq!(app.current, 0);
 }

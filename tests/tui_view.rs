@@ -350,3 +350,262 @@ fn details_scroll_stops_where_the_text_ends() {
     app.update(Action::Home);
     assert_eq!(app.viewer().unwrap().details_scroll, 0);
 }
+
+// ---- File contents and the sharing view -----------------------------------------------------
+
+/// Tick until no read or export is in flight.
+fn settle(app: &mut App) {
+    let start = Instant::now();
+    while app.is_busy() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "a job never finished"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+        app.update(Action::Tick(Instant::now()));
+    }
+}
+
+/// Open `path` (expanding the tree first) in the content view and wait for its bytes.
+fn view(app: &mut App, path: &str) {
+    app.update(Action::ExpandAll);
+    let v = app.viewer().unwrap();
+    let node = v.file_tree().lookup(path).unwrap();
+    let i = v.tree.rows().iter().position(|r| r.node == node).unwrap();
+    app.focus = Pane::Right;
+    app.update(Action::Home);
+    for _ in 0..i {
+        app.update(Action::Down);
+    }
+    app.update(Action::ViewFile);
+    settle(app);
+}
+
+#[test]
+fn content_text_at_80x24() {
+    let mut app = app(contents(), true, 80, 24);
+    view(&mut app, "/etc/passwd");
+    let buf = render(&app);
+    assert_no_controls(&buf);
+    insta::assert_snapshot!(styled_dump(&buf));
+}
+
+#[test]
+fn content_with_control_characters_at_80x24() {
+    let mut app = app(contents(), false, 80, 24);
+    app.focus = Pane::Layers;
+    app.update(Action::Home);
+    view(&mut app, "/etc/motd");
+    let buf = render(&app);
+    assert_no_controls(&buf);
+    let screen = text(&buf);
+    assert!(screen.contains(r"Welcome\x1b[31m red\x07\r"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn content_hex_dump_at_80x24() {
+    let mut app = app(contents(), true, 80, 24);
+    view(&mut app, "/bin/tool");
+    let buf = render(&app);
+    assert_no_controls(&buf);
+    let screen = text(&buf);
+    assert!(
+        screen.contains(
+            "00000000  7f 45 4c 46 02 01 01 00  00 01 02 03 04 05 06 07  |.ELF............|"
+        ),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn content_hex_dump_narrow_at_60x16() {
+    let mut app = app(contents(), false, 60, 16);
+    view(&mut app, "/bin/tool");
+    app.update(Action::PageDown);
+    insta::assert_snapshot!(text(&render(&app)));
+}
+
+#[test]
+fn content_wrapped_and_capped() {
+    let mut app = app(contents(), false, 60, 16);
+    view(&mut app, "/data/long.txt");
+    app.update(Action::Right);
+    insta::assert_snapshot!("content_scrolled_sideways_at_60x16", text(&render(&app)));
+    app.update(Action::ToggleWrap);
+    insta::assert_snapshot!("content_wrapped_at_60x16", text(&render(&app)));
+    app.update(Action::Escape);
+    view(&mut app, "/data/big.bin");
+    let screen = text(&render(&app));
+    assert!(
+        screen.contains("first 1.0 MiB of 1.5 MiB shown"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("content_capped_at_60x16", screen);
+}
+
+#[test]
+fn content_errors_are_one_line() {
+    let mut app = app(streamed(contents()), true, 80, 24);
+    view(&mut app, "/etc/passwd");
+    let buf = render(&app);
+    assert_no_controls(&buf);
+    insta::assert_snapshot!(text(&buf));
+}
+
+#[test]
+fn export_line_at_80x24() {
+    let mut app = app(contents(), true, 80, 24);
+    view(&mut app, "/bin/sh");
+    app.update(Action::ExportFile);
+    let screen = text(&render(&app));
+    assert!(screen.contains("Export to: sh█"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+fn sharing(color: bool, w: u16, h: u16) -> App {
+    let mut app = App::with_results(
+        sharing_set().into_iter().map(|(n, l)| (n, Ok(l))).collect(),
+        color,
+    );
+    app.update(Action::Resize {
+        width: w,
+        height: h,
+    });
+    app.update(Action::ToggleSharing);
+    app
+}
+
+#[test]
+fn sharing_at_80x24() {
+    let app = sharing(true, 80, 24);
+    let buf = render(&app);
+    assert_no_controls(&buf);
+    insta::assert_snapshot!(styled_dump(&buf));
+}
+
+#[test]
+fn sharing_sorted_and_scrolled_at_120x40() {
+    let mut app = sharing(false, 120, 40);
+    app.update(Action::SharingSort);
+    let screen = text(&render(&app));
+    assert!(screen.contains("UNIQUE↓"), "{screen}");
+    insta::assert_snapshot!("sharing_sorted_by_unique_at_120x40", screen);
+    app.update(Action::End);
+    let buf = render(&app);
+    assert_no_controls(&buf);
+    insta::assert_snapshot!("sharing_at_the_end_at_120x40", text(&buf));
+}
+
+#[test]
+fn sharing_waits_for_the_images() {
+    let (_tx, rx) = std::sync::mpsc::channel();
+    let now = Instant::now();
+    let progress: Vec<Arc<Progress>> = vec![Arc::default(), Arc::default()];
+    let mut app = App::new(
+        vec!["a.tar".into(), "b.tar".into()],
+        progress,
+        rx,
+        true,
+        now,
+    );
+    app.update(Action::Resize {
+        width: 80,
+        height: 24,
+    });
+    app.update(Action::ToggleSharing);
+    insta::assert_snapshot!(text(&render(&app)));
+}
+
+#[test]
+fn content_and_sharing_draw_at_every_size() {
+    for (w, h) in [
+        (0, 0),
+        (1, 1),
+        (10, 3),
+        (20, 5),
+        (40, 12),
+        (80, 24),
+        (250, 80),
+    ] {
+        let mut app = app(contents(), true, w, h);
+        view(&mut app, "/bin/tool");
+        for a in [
+            Action::End,
+            Action::ToggleHex,
+            Action::ToggleWrap,
+            Action::End,
+            Action::Right,
+            Action::ExportFile,
+        ] {
+            app.update(a);
+            assert_no_controls(&render(&app));
+        }
+        let mut app = sharing(true, w, h);
+        for a in [
+            Action::End,
+            Action::SharingSort,
+            Action::PageUp,
+            Action::Home,
+        ] {
+            app.update(a);
+            assert_no_controls(&render(&app));
+        }
+    }
+}
+
+#[test]
+fn pseudo_random_keys_in_the_new_views_never_panic() {
+    use imgscope::tui::keys::{BINDINGS, Context};
+    let all: Vec<Action> = BINDINGS
+        .iter()
+        .filter(|b| {
+            matches!(
+                b.context,
+                Context::Content | Context::Sharing | Context::Main
+            )
+        })
+        .map(|b| b.action)
+        .filter(|a| !matches!(a, Action::Quit | Action::Suspend | Action::ExportFile))
+        .chain([
+            Action::Resize {
+                width: 70,
+                height: 20,
+            },
+            Action::Resize {
+                width: 120,
+                height: 40,
+            },
+            Action::Click { column: 50, row: 5 },
+            Action::Click { column: 3, row: 0 },
+            Action::Scroll {
+                column: 50,
+                row: 5,
+                down: true,
+            },
+        ])
+        .collect();
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let images = || {
+        let mut v: Vec<_> = sharing_set().into_iter().map(|(n, l)| (n, Ok(l))).collect();
+        v.push(("contents.tar".into(), Ok(contents())));
+        v
+    };
+    let mut app = App::with_results(images(), true);
+    for step in 0..4000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        app.update(all[(seed % all.len() as u64) as usize]);
+        if app.should_quit() {
+            app = App::with_results(images(), true);
+        }
+        if step % 5 == 0 {
+            app.update(Action::Tick(Instant::now()));
+            assert_no_controls(&render(&app));
+        }
+    }
+    settle(&mut app);
+    render(&app);
+}

@@ -103,11 +103,7 @@ pub fn resolve(files: &dyn ImageFiles, selection: &Selection) -> Result<DockerIm
 }
 
 fn list(items: &[String]) -> String {
-    if items.is_empty() {
-        "none".into()
-    } else {
-        items.join(", ")
-    }
+    super::short_list(items)
 }
 
 #[cfg(test)]

@@ -24,6 +24,22 @@ use files::{DirFiles, ImageFiles, TarFiles};
 use image_config::ParsedConfig;
 use reference::ImageRef;
 
+/// At most this many names in an error message's list (tags, ref names, platforms): the list
+/// comes from the image and may be as long as a manifest can be.
+const LISTED: usize = 20;
+
+/// `a, b, c` for an error message, "none" when empty, cut after [`LISTED`] items.
+pub(crate) fn short_list(items: &[String]) -> String {
+    if items.is_empty() {
+        return "none".into();
+    }
+    let mut out = items[..items.len().min(LISTED)].join(", ");
+    if items.len() > LISTED {
+        out.push_str(&format!(", and {} more", items.len() - LISTED));
+    }
+    out
+}
+
 /// Which image to take from a source that holds several.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {

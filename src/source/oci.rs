@@ -181,11 +181,7 @@ pub fn resolve(files: &dyn ImageFiles, selection: &Selection) -> Result<OciImage
             all.dedup();
             bail!(
                 "no image named {wanted:?} in the layout (names: {})",
-                if all.is_empty() {
-                    "none".to_string()
-                } else {
-                    all.join(", ")
-                }
+                super::short_list(&all)
             );
         }
     }

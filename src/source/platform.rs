@@ -97,7 +97,7 @@ pub fn choose<T>(
         Some(i) => Ok(images.swap_remove(i)),
         None => bail!(
             "no image for platform {target} (available: {}); choose one with --platform",
-            available.join(", ")
+            super::short_list(&available)
         ),
     }
 }

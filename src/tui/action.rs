@@ -5,13 +5,18 @@
 use std::time::Instant;
 
 use ratatui::layout::{Position, Rect};
+use unicode_width::UnicodeWidthStr;
 
-use super::app::{App, Input, InputKind, Pane, RightPane, Slot};
+use super::app::{App, ExportTarget, Input, InputKind, Pane, RightPane, Slot, View};
+use super::content::{self, ContentView, HSTEP, JobResult};
 use super::filter;
 use super::layout::{self, Areas};
 use super::tree_view::visible_offset;
 use super::viewer::Viewer;
 use super::waste_list;
+use crate::content::FileLocation;
+use crate::model::NodeId;
+use crate::report::escape::escape_control;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -55,6 +60,18 @@ pub enum Action {
     NextBiggest,
     NextImage,
     PrevImage,
+    /// Show the selected file's contents (as of the selected layer); in the content view, close it.
+    ViewFile,
+    /// Ask for a destination, then write the selected file there.
+    ExportFile,
+    /// Content view: wrap long lines, or scroll them sideways.
+    ToggleWrap,
+    /// Content view: hex dump or text.
+    ToggleHex,
+    /// The sharing view across all images, or back to the image.
+    ToggleSharing,
+    /// Sharing view: the next order of the per-image table.
+    SharingSort,
     InputChar(char),
     InputBackspace,
     /// Clear the input line.
@@ -88,6 +105,7 @@ impl App {
             Action::Tick(now) => {
                 self.now = now;
                 self.receive_loads();
+                self.receive_jobs();
                 self.fit();
                 return;
             }
@@ -109,7 +127,13 @@ impl App {
             self.fit();
             return;
         }
-        self.apply(action);
+        if self.content.is_some() {
+            self.update_content(action);
+        } else if self.view == View::Sharing {
+            self.update_sharing(action);
+        } else {
+            self.apply(action);
+        }
         self.fit();
     }
 
@@ -122,6 +146,14 @@ impl App {
     /// Keep every cursor inside its pane after a change or a resize.
     fn fit(&mut self) {
         let areas = self.areas();
+        if let Some(c) = self.content.as_mut() {
+            let rows = areas.content_rows();
+            c.fit(rows.width, rows.height);
+        }
+        if let Some(s) = self.sharing.as_mut() {
+            let h = areas.sharing_rows().height as usize;
+            s.offset = visible_offset(s.offset, s.cursor, h, s.rows.len());
+        }
         let tree_h = areas.right_rows().height as usize;
         let layers_h = areas.layer_rows().height as usize;
         if let Some(v) = self.viewer_mut() {
@@ -181,6 +213,12 @@ impl App {
                 return true;
             }
             Action::Quit => return false,
+            // Anything else ends the line: a filter or search is kept, an export is not written
+            // (only Enter writes).
+            _ if input.kind == InputKind::Export => {
+                self.cancel_input();
+                return false;
+            }
             _ => {
                 self.accept_input();
                 return self.input.is_some();
@@ -196,6 +234,9 @@ impl App {
         let Some(input) = self.input.clone() else {
             return;
         };
+        if input.kind == InputKind::Export {
+            return;
+        }
         let Some(viewer) = self.viewer_mut() else {
             return;
         };
@@ -208,6 +249,7 @@ impl App {
                 }
             }
             InputKind::Filter => viewer.set_filter(&input.text, false).err(),
+            InputKind::Export => None,
             InputKind::Search => {
                 if input.text.is_empty() {
                     viewer.tree.cursor = input.origin;
@@ -228,6 +270,11 @@ impl App {
         let Some(input) = self.input.clone() else {
             return;
         };
+        if input.kind == InputKind::Export {
+            self.input = None;
+            self.finish_export(&input.text);
+            return;
+        }
         let Some(viewer) = self.viewer_mut() else {
             self.input = None;
             return;
@@ -249,6 +296,7 @@ impl App {
             InputKind::Search => {
                 viewer.search = (!input.text.is_empty()).then(|| input.text.clone());
             }
+            InputKind::Export => {}
         }
         self.input = None;
     }
@@ -257,6 +305,11 @@ impl App {
         let Some(input) = self.input.take() else {
             return;
         };
+        if input.kind == InputKind::Export {
+            self.export = None;
+            self.message = Some("export cancelled".into());
+            return;
+        }
         let Some(viewer) = self.viewer_mut() else {
             return;
         };
@@ -267,6 +320,7 @@ impl App {
                 let _ = viewer.set_filter(&text, regex);
             }
             InputKind::Search => viewer.tree.cursor = input.origin,
+            InputKind::Export => {}
         }
     }
 
@@ -278,6 +332,9 @@ impl App {
             Action::FocusPrev => self.cycle_focus(2),
             Action::NextImage => self.switch_image(1),
             Action::PrevImage => self.switch_image(self.images.len().saturating_sub(1)),
+            Action::ViewFile => self.open_content(),
+            Action::ExportFile => self.ask_export(),
+            Action::ToggleSharing => self.open_sharing(),
             Action::Up => self.navigate(self.focus, Nav::By(-1)),
             Action::Down => self.navigate(self.focus, Nav::By(1)),
             Action::PageUp => self.navigate(self.focus, Nav::Page(-1)),
@@ -315,6 +372,14 @@ impl App {
             }
             Action::Right if focus == Pane::Layers => {
                 self.set_focus(Pane::Right);
+                return;
+            }
+            Action::Activate
+                if focus == Pane::Right
+                    && right == RightPane::Tree
+                    && v.tree.selected().is_some_and(|n| !v.lens().is_dir(n)) =>
+            {
+                self.open_content();
                 return;
             }
             Action::Toggle | Action::Activate
@@ -470,15 +535,27 @@ impl App {
         let areas = self.areas();
         let pos = Position::new(column, row);
         if areas.tabs.is_some_and(|t| t.contains(pos)) {
-            let mut x = 0u16;
-            for (i, label) in self.tab_labels().iter().enumerate() {
-                let w = label.chars().count() as u16;
-                if column >= x && column < x + w {
-                    self.current = i;
-                    return;
+            let hit = self
+                .tabs()
+                .into_iter()
+                .find(|t| column >= t.x && column < t.x.saturating_add(t.width));
+            if let Some(spot) = hit {
+                self.close_content();
+                match spot.tab {
+                    Tab::Image(i) => {
+                        self.current = i;
+                        self.view = View::Image;
+                    }
+                    Tab::Sharing => self.open_sharing(),
                 }
-                x = x.saturating_add(w);
             }
+            return;
+        }
+        if self.content.is_some() {
+            return;
+        }
+        if self.view == View::Sharing {
+            self.click_sharing(row);
             return;
         }
         let Some(pane) = self.pane_at(column, row) else {
@@ -529,7 +606,64 @@ impl App {
         }
     }
 
-    /// The tab bar's labels, in order; clicks are resolved against the same text that is drawn.
+    /// The tab bar as drawn and clicked: the image tabs from the left, scrolled so that the
+    /// current image's is on screen (`…` stands for those scrolled off), and the sharing view's
+    /// pinned at the right.
+    pub fn tabs(&self) -> Vec<TabSpot> {
+        let mut labels = self.tab_labels();
+        let sharing = (self.images.len() > 1).then(|| labels.pop()).flatten();
+        let width = |s: &str| UnicodeWidthStr::width(s).min(u16::MAX as usize) as u16;
+        let sharing_w = sharing.as_deref().map_or(0, width);
+        let room = self.width.saturating_sub(sharing_w);
+        let widths: Vec<u16> = labels.iter().map(|l| width(l)).collect();
+        // The first image tab shown: the current one must fit after it (and the `…`).
+        let mut start = 0;
+        let fits = |start: usize| {
+            let lead = u16::from(start > 0);
+            widths[start..=self.current.min(widths.len().saturating_sub(1))]
+                .iter()
+                .fold(lead, |a, w| a.saturating_add(*w))
+                <= room
+        };
+        while start < self.current && !fits(start) {
+            start += 1;
+        }
+        let mut out = Vec::new();
+        let mut x = 0u16;
+        if start > 0 {
+            out.push(TabSpot {
+                x,
+                width: 1,
+                label: "…".into(),
+                tab: Tab::Image(start - 1),
+            });
+            x = 1;
+        }
+        for (i, label) in labels.into_iter().enumerate().skip(start) {
+            if x >= room {
+                break;
+            }
+            let w = widths[i].min(room - x);
+            out.push(TabSpot {
+                x,
+                width: w,
+                label,
+                tab: Tab::Image(i),
+            });
+            x += w;
+        }
+        if let Some(label) = sharing {
+            out.push(TabSpot {
+                x: self.width.saturating_sub(sharing_w),
+                width: sharing_w.min(self.width),
+                label,
+                tab: Tab::Sharing,
+            });
+        }
+        out
+    }
+
+    /// The tab bar's labels, in order: every image's, then the sharing view's.
     pub fn tab_labels(&self) -> Vec<String> {
         self.images
             .iter()
@@ -550,8 +684,288 @@ impl App {
                 };
                 format!(" {} {name}{state} ", i + 1)
             })
+            .chain((self.images.len() > 1).then(|| " S sharing ".to_string()))
             .collect()
     }
+}
+
+/// The content view, the export line and the sharing view.
+impl App {
+    /// Open the content view on the tree's selected file, as of the selected layer; the bytes are
+    /// read on a worker thread.
+    fn open_content(&mut self) {
+        if self.right != RightPane::Tree {
+            self.message = Some("v shows the file selected in the tree (w goes back to it)".into());
+            return;
+        }
+        let Some(v) = self.viewer() else { return };
+        let Some(node) = v.tree.selected() else {
+            self.message = Some("no file selected".into());
+            return;
+        };
+        let (path, layer, blobs) = (v.file_tree().path(node), v.layer, v.blobs().clone());
+        let view = match locate(v, node) {
+            Err(e) => ContentView::failed(path, layer, &e),
+            Ok(at) => {
+                let mut view = ContentView::new(path, layer);
+                view.job = Some(self.jobs.read(blobs, at.clone()));
+                view.location = Some(at);
+                view
+            }
+        };
+        self.close_content();
+        self.content = Some(view);
+    }
+
+    fn close_content(&mut self) {
+        if let Some(mut c) = self.content.take() {
+            c.cancel();
+        }
+    }
+
+    /// Open the export line for the selected file (or the one the content view shows).
+    fn ask_export(&mut self) {
+        if self.content.is_none() && self.right != RightPane::Tree {
+            self.message =
+                Some("x exports the file selected in the tree (w goes back to it)".into());
+            return;
+        }
+        match self.export_target() {
+            Ok(target) => {
+                let text = target.name.clone();
+                self.export = Some(target);
+                self.input = Some(Input {
+                    kind: InputKind::Export,
+                    text,
+                    regex: false,
+                    error: None,
+                    origin: 0,
+                    previous: (String::new(), false),
+                });
+            }
+            Err(e) => self.message = Some(format!("cannot export: {}", content::one_line(&e))),
+        }
+    }
+
+    /// What an export would write: the content view's file, else the tree's selected one.
+    fn export_target(&self) -> Result<ExportTarget, String> {
+        let v = self.viewer().ok_or("no image")?;
+        let (at, path, name) = match &self.content {
+            Some(c) => match &c.location {
+                Some(at) => {
+                    let name = c.path.rsplit('/').next().unwrap_or("").to_string();
+                    (at.clone(), c.path.clone(), name)
+                }
+                None => {
+                    return Err(match &c.state {
+                        content::ContentState::Failed(e) => e.clone(),
+                        _ => "the file could not be located".into(),
+                    });
+                }
+            },
+            None => {
+                let node = v.tree.selected().ok_or("no file selected")?;
+                let tree = v.file_tree();
+                (
+                    locate(v, node)?,
+                    tree.path(node),
+                    tree.name(node).to_string(),
+                )
+            }
+        };
+        let mode = v
+            .file_tree()
+            .version_at(at.node, at.layer)
+            .map_or(0o644, |(_, ver)| ver.mode & 0o777);
+        Ok(ExportTarget {
+            blobs: v.blobs().clone(),
+            at,
+            mode,
+            name: content::safe_file_name(&name),
+            shown: escape_control(&path).into_owned(),
+        })
+    }
+
+    /// The export line was accepted: write the file on a worker thread.
+    fn finish_export(&mut self, dest: &str) {
+        let Some(t) = self.export.take() else { return };
+        match content::export_target(dest, &t.name) {
+            Ok(target) => {
+                self.message = Some(format!(
+                    "exporting {} to {}…",
+                    t.shown,
+                    escape_control(&target.display().to_string())
+                ));
+                self.jobs.export(t.blobs, t.at, t.mode, target, t.shown);
+            }
+            Err(e) => self.message = Some(format!("not exported: {e}")),
+        }
+    }
+
+    /// Take the results of finished reads and exports.
+    fn receive_jobs(&mut self) {
+        for done in self.jobs.finished() {
+            match done {
+                JobResult::Read { id, result } => {
+                    if let Some(c) = self.content.as_mut()
+                        && c.job.as_ref().is_some_and(|(j, _)| *j == id)
+                    {
+                        c.fill(result);
+                    }
+                }
+                JobResult::Export(note) => {
+                    self.message = Some(match note {
+                        Ok(m) | Err(m) => m,
+                    });
+                }
+            }
+        }
+    }
+
+    fn update_content(&mut self, action: Action) {
+        let page = self.areas().content_rows().height.max(1) as isize;
+        if matches!(action, Action::ExportFile) {
+            self.ask_export();
+            return;
+        }
+        let Some(c) = self.content.as_mut() else {
+            return;
+        };
+        match action {
+            Action::Escape | Action::ViewFile => self.close_content(),
+            Action::Quit => self.quit = true,
+            Action::ToggleHelp => self.help = Some(0),
+            Action::Up => c.scroll_by(-1),
+            Action::Down => c.scroll_by(1),
+            Action::PageUp => c.scroll_by(-page),
+            Action::PageDown => c.scroll_by(page),
+            Action::Home => c.scroll = 0,
+            Action::End => c.scroll = c.max_scroll(),
+            Action::Left => c.hscroll_by(-(HSTEP as isize)),
+            Action::Right => c.hscroll_by(HSTEP as isize),
+            Action::Scroll { down, .. } => c.scroll_by(if down { WHEEL_ROWS } else { -WHEEL_ROWS }),
+            Action::ToggleWrap => c.toggle_wrap(),
+            Action::ToggleHex => c.toggle_hex(),
+            Action::Click { column, row } => self.click(column, row),
+            _ => {}
+        }
+    }
+
+    fn open_sharing(&mut self) {
+        if self.images.len() < 2 {
+            self.message = Some("the sharing view needs two or more images".into());
+            return;
+        }
+        self.close_content();
+        self.view = View::Sharing;
+    }
+
+    fn update_sharing(&mut self, action: Action) {
+        let page = self.areas().sharing_rows().height.max(1) as isize;
+        match action {
+            Action::Escape | Action::ToggleSharing => self.view = View::Image,
+            Action::Quit => self.quit = true,
+            Action::ToggleHelp => self.help = Some(0),
+            Action::NextImage | Action::PrevImage => {
+                self.view = View::Image;
+                self.apply(action);
+            }
+            Action::Click { column, row } => self.click(column, row),
+            Action::Activate => self.sharing_jump(),
+            _ => {
+                let Some(s) = self.sharing.as_mut() else {
+                    return;
+                };
+                match action {
+                    Action::Up => s.move_by(-1),
+                    Action::Down => s.move_by(1),
+                    Action::PageUp => s.move_by(-page),
+                    Action::PageDown => s.move_by(page),
+                    Action::Home => s.home(),
+                    Action::End => s.end(),
+                    Action::Scroll { down, .. } => {
+                        s.move_by(if down { WHEEL_ROWS } else { -WHEEL_ROWS })
+                    }
+                    Action::SharingSort => s.cycle_sort(),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// A click in the sharing list: select the row; on the selected row, open it.
+    fn click_sharing(&mut self, row: u16) {
+        let rows = self.areas().sharing_rows();
+        let Some(s) = self.sharing.as_mut() else {
+            return;
+        };
+        if row < rows.y || row >= rows.bottom() {
+            return;
+        }
+        let i = s.offset + (row - rows.y) as usize;
+        if !s.rows.get(i).is_some_and(|r| r.selectable()) {
+            return;
+        }
+        if i == s.cursor {
+            self.sharing_jump();
+        } else {
+            s.cursor = i;
+        }
+    }
+
+    /// Open the image (and layer) the selected sharing row leads to.
+    fn sharing_jump(&mut self) {
+        let Some(s) = &self.sharing else { return };
+        let Some((image, layer)) = s.target() else {
+            return;
+        };
+        let Some(&slot) = s.slots.get(image) else {
+            return;
+        };
+        self.current = slot;
+        self.view = View::Image;
+        match (layer, self.viewer_mut()) {
+            (Some(layer), Some(v)) => {
+                v.select_layer(layer);
+                self.set_focus(Pane::Layers);
+            }
+            _ => self.set_focus(Pane::Right),
+        }
+    }
+}
+
+/// Locate the file at `node` as of the viewer's layer, explaining a removal.
+fn locate(v: &Viewer, node: NodeId) -> Result<FileLocation, String> {
+    let tree = v.file_tree();
+    let path = tree.path(node);
+    match tree.version_at(node, v.layer) {
+        None => return Err(format!("{path} is not in layer {}", v.layer)),
+        Some((_, ver)) if !ver.is_live() => {
+            return Err(format!(
+                "{path} was removed by layer {}: it has no content here",
+                ver.layer
+            ));
+        }
+        _ => {}
+    }
+    crate::content::locate(tree, &path, Some(v.layer)).map_err(|e| format!("{e:#}"))
+}
+
+/// What a tab opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Image(usize),
+    Sharing,
+}
+
+/// A tab where the tab bar draws it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TabSpot {
+    pub x: u16,
+    /// Columns on screen (the label may be cut at the right).
+    pub width: u16,
+    pub label: String,
+    pub tab: Tab,
 }
 
 /// Jump from the selected waste row to the tree: `None` if the row leads nowhere (a header),

@@ -1,5 +1,6 @@
 //! The viewer's whole state: one slot per image on the command line (loading, failed or ready),
-//! which image and pane have focus, what the right pane shows, the open help overlay or input line,
+//! which image and pane have focus, what the right pane shows, the open help overlay, input line or
+//! file content view, the sharing view over all images, the content reads and exports in flight,
 //! the status message and the terminal size. It changes only through `App::update`
 //! (see `action.rs`), so it can be driven and inspected without a terminal.
 
@@ -7,8 +8,12 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Instant;
 
+use super::content::{ContentView, Jobs};
+use super::sharing::SharingView;
 use super::viewer::Viewer;
+use crate::content::FileLocation;
 use crate::load::{Loaded, Progress};
+use crate::source::ImageBlobs;
 
 /// What a loader sends back for one image: the viewer over it (built on the loader's thread, as
 /// its first layer pass is O(nodes)), or the error as one line.
@@ -45,10 +50,33 @@ pub enum RightPane {
     Waste,
 }
 
+/// What fills the screen below the tab bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The current image's panes.
+    Image,
+    /// The sharing analysis across every loaded image.
+    Sharing,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
     Filter,
     Search,
+    /// The destination of a file export.
+    Export,
+}
+
+/// The file an export line is asking a destination for.
+pub struct ExportTarget {
+    pub blobs: Arc<ImageBlobs>,
+    pub at: FileLocation,
+    /// Permission bits to give the copy.
+    pub mode: u32,
+    /// The file's name, for a destination that is a directory.
+    pub name: String,
+    /// The path as selected, escaped, for notes.
+    pub shown: String,
 }
 
 /// The line being edited in the status bar.
@@ -78,6 +106,15 @@ pub struct App {
     pub input: Option<Input>,
     /// A one-line note in the status bar, cleared by the next key.
     pub message: Option<String>,
+    pub view: View,
+    /// The file content view, over the current image's panes.
+    pub content: Option<ContentView>,
+    /// The sharing analysis, once every image has loaded (two or more of them).
+    pub sharing: Option<SharingView>,
+    /// Content reads and exports in flight.
+    pub jobs: Jobs,
+    /// What the open export line will write.
+    pub export: Option<ExportTarget>,
     pub width: u16,
     pub height: u16,
     pub color: bool,
@@ -116,6 +153,11 @@ impl App {
             help: None,
             input: None,
             message: None,
+            view: View::Image,
+            content: None,
+            sharing: None,
+            jobs: Jobs::default(),
+            export: None,
             width: 80,
             height: 24,
             color,
@@ -150,6 +192,12 @@ impl App {
         self.images
             .iter()
             .any(|s| matches!(s.state, Slot::Loading { .. }))
+    }
+
+    /// Whether something is in flight — a load, a content read, an export — whose end the UI
+    /// learns of on a tick.
+    pub fn is_busy(&self) -> bool {
+        self.is_loading() || self.jobs.pending > 0
     }
 
     pub fn slot(&self) -> Option<&ImageSlot> {
@@ -188,6 +236,32 @@ impl App {
         }
         if !self.is_loading() {
             self.inbox = None;
+            if self.sharing.is_none() {
+                self.sharing = self.sharing_analysis();
+            }
         }
+    }
+
+    /// The sharing view over the loaded images, when two or more loaded.
+    fn sharing_analysis(&self) -> Option<SharingView> {
+        if self.images.len() < 2 {
+            return None;
+        }
+        let ready: Vec<_> = self
+            .images
+            .iter()
+            .enumerate()
+            .filter_map(|(i, slot)| match &slot.state {
+                Slot::Ready(v) => {
+                    let analysis = v.analysis();
+                    Some((i, v.image(), (!analysis.layers_only).then_some(analysis)))
+                }
+                _ => None,
+            })
+            .collect();
+        if ready.len() < 2 {
+            return None;
+        }
+        Some(SharingView::new(&ready, self.images.len() - ready.len()))
     }
 }

@@ -15,8 +15,12 @@ use super::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};
 pub enum Context {
     /// The panes, with no overlay or input line open.
     Main,
-    /// The filter or search line being edited (any other character is typed into it).
+    /// The filter, search or export line being edited (any other character is typed into it).
     Input,
+    /// The content view over a file.
+    Content,
+    /// The sharing view across all images.
+    Sharing,
     /// The help overlay.
     Help,
 }
@@ -66,7 +70,7 @@ const fn bind(
     }
 }
 
-use Context::{Help, Input, Main};
+use Context::{Content, Help, Input, Main, Sharing};
 
 pub const BINDINGS: &[Binding] = &[
     bind(Main, &[ch('q'), ctrl('c')], Action::Quit, "quit"),
@@ -124,7 +128,7 @@ pub const BINDINGS: &[Binding] = &[
         Main,
         &[code(KeyCode::Enter)],
         Action::Activate,
-        "open or close a directory; jump to a waste entry; layers: go to files",
+        "open or close a directory; show a file; jump to a waste entry; layers: go to files",
     ),
     bind(
         Main,
@@ -223,8 +227,26 @@ pub const BINDINGS: &[Binding] = &[
         Action::ToggleWaste,
         "waste view: reclaimable paths, duplicate content",
     ),
+    bind(
+        Main,
+        &[ch('v')],
+        Action::ViewFile,
+        "show the selected file's contents as of the selected layer",
+    ),
+    bind(
+        Main,
+        &[ch('x')],
+        Action::ExportFile,
+        "export the selected file (asks where)",
+    ),
     bind(Main, &[ch(']')], Action::NextImage, "next image"),
     bind(Main, &[ch('[')], Action::PrevImage, "previous image"),
+    bind(
+        Main,
+        &[ch('S')],
+        Action::ToggleSharing,
+        "sharing view across the images (with several)",
+    ),
     bind(
         Main,
         &[ctrl('z')],
@@ -259,6 +281,150 @@ pub const BINDINGS: &[Binding] = &[
     bind(Input, &[ctrl('c')], Action::Quit, "quit"),
     bind(Input, &[ctrl('z')], Action::Suspend, "suspend to the shell"),
     bind(
+        Content,
+        &[code(KeyCode::Esc), ch('q'), ch('v')],
+        Action::Escape,
+        "close the file",
+    ),
+    bind(
+        Content,
+        &[code(KeyCode::Up), ch('k')],
+        Action::Up,
+        "scroll up",
+    ),
+    bind(
+        Content,
+        &[code(KeyCode::Down), ch('j')],
+        Action::Down,
+        "scroll down",
+    ),
+    bind(Content, &[code(KeyCode::PageUp)], Action::PageUp, "page up"),
+    bind(
+        Content,
+        &[code(KeyCode::PageDown), ch(' ')],
+        Action::PageDown,
+        "page down",
+    ),
+    bind(
+        Content,
+        &[code(KeyCode::Home), ch('g')],
+        Action::Home,
+        "top",
+    ),
+    bind(
+        Content,
+        &[code(KeyCode::End), ch('G')],
+        Action::End,
+        "bottom",
+    ),
+    bind(
+        Content,
+        &[code(KeyCode::Left), ch('h')],
+        Action::Left,
+        "scroll left",
+    ),
+    bind(
+        Content,
+        &[code(KeyCode::Right), ch('l')],
+        Action::Right,
+        "scroll right (long lines, not wrapped)",
+    ),
+    bind(
+        Content,
+        &[ch('w')],
+        Action::ToggleWrap,
+        "wrap long lines, or scroll them sideways",
+    ),
+    bind(Content, &[ch('H')], Action::ToggleHex, "hex dump or text"),
+    bind(
+        Content,
+        &[ch('x')],
+        Action::ExportFile,
+        "export the file (asks where)",
+    ),
+    bind(
+        Content,
+        &[ch('?'), code(KeyCode::F(1))],
+        Action::ToggleHelp,
+        "this help",
+    ),
+    bind(Content, &[ctrl('c')], Action::Quit, "quit"),
+    bind(
+        Content,
+        &[ctrl('z')],
+        Action::Suspend,
+        "suspend to the shell",
+    ),
+    bind(
+        Sharing,
+        &[code(KeyCode::Esc), ch('S')],
+        Action::Escape,
+        "back to the image",
+    ),
+    bind(
+        Sharing,
+        &[code(KeyCode::Up), ch('k')],
+        Action::Up,
+        "previous row",
+    ),
+    bind(
+        Sharing,
+        &[code(KeyCode::Down), ch('j')],
+        Action::Down,
+        "next row",
+    ),
+    bind(Sharing, &[code(KeyCode::PageUp)], Action::PageUp, "page up"),
+    bind(
+        Sharing,
+        &[code(KeyCode::PageDown)],
+        Action::PageDown,
+        "page down",
+    ),
+    bind(
+        Sharing,
+        &[code(KeyCode::Home), ch('g')],
+        Action::Home,
+        "first row",
+    ),
+    bind(
+        Sharing,
+        &[code(KeyCode::End), ch('G')],
+        Action::End,
+        "last row",
+    ),
+    bind(
+        Sharing,
+        &[code(KeyCode::Enter)],
+        Action::Activate,
+        "open the image (a layer row: that layer, in the first image using it)",
+    ),
+    bind(
+        Sharing,
+        &[ch('s')],
+        Action::SharingSort,
+        "sort the images: as given, unique (marginal cost), amortized, size",
+    ),
+    bind(Sharing, &[ch(']')], Action::NextImage, "next image's view"),
+    bind(
+        Sharing,
+        &[ch('[')],
+        Action::PrevImage,
+        "previous image's view",
+    ),
+    bind(
+        Sharing,
+        &[ch('?'), code(KeyCode::F(1))],
+        Action::ToggleHelp,
+        "this help",
+    ),
+    bind(Sharing, &[ch('q'), ctrl('c')], Action::Quit, "quit"),
+    bind(
+        Sharing,
+        &[ctrl('z')],
+        Action::Suspend,
+        "suspend to the shell",
+    ),
+    bind(
         Help,
         &[code(KeyCode::Esc), ch('q'), ch('?'), code(KeyCode::F(1))],
         Action::Escape,
@@ -288,6 +454,10 @@ pub fn context(app: &App) -> Context {
         Help
     } else if app.input.is_some() {
         Input
+    } else if app.content.is_some() {
+        Content
+    } else if app.view == super::app::View::Sharing {
+        Sharing
     } else {
         Main
     }

@@ -10,6 +10,10 @@
 //! └───────────────────┘└───────────────────────┘
 //! status line
 //! ```
+//!
+//! The content view and the sharing view take the whole body (the three panes together): one
+//! bordered pane, an information line on top of the content, a footer describing the selected row
+//! under the sharing list.
 
 use ratatui::layout::{Margin, Rect};
 
@@ -41,6 +45,42 @@ impl Areas {
 
     pub fn details_inner(&self) -> Rect {
         self.details.inner(Margin::new(1, 1))
+    }
+
+    /// Everything between the tab bar and the status line.
+    pub fn body(&self) -> Rect {
+        self.layers.union(self.details).union(self.right)
+    }
+
+    /// The content view's rows: inside the border, below the information line.
+    pub fn content_rows(&self) -> Rect {
+        let inner = self.body().inner(Margin::new(1, 1));
+        Rect {
+            y: inner.y.saturating_add(1),
+            height: inner.height.saturating_sub(1),
+            ..inner
+        }
+    }
+
+    /// The sharing list's rows: inside the border, above the footer.
+    pub fn sharing_rows(&self) -> Rect {
+        let inner = self.body().inner(Margin::new(1, 1));
+        Rect {
+            height: inner.height - self.sharing_footer().height,
+            ..inner
+        }
+    }
+
+    /// The footer under the sharing list: a rule and two lines about the selected row, when
+    /// there is room for it.
+    pub fn sharing_footer(&self) -> Rect {
+        let inner = self.body().inner(Margin::new(1, 1));
+        let h = if inner.height >= 10 { 3 } else { 0 };
+        Rect {
+            y: inner.bottom() - h,
+            height: h,
+            ..inner
+        }
     }
 }
 

@@ -6,16 +6,20 @@
 //! progress. State ([`app`], per image [`viewer`]) changes only through `App::update`
 //! ([`action`]); keys and mouse become actions in [`keys`]; [`views`] draws the state, only after
 //! an event. The file tree is a flat list of visible rows ([`tree_view`]) over per-layer numbers
-//! ([`stats`]), with a path filter ([`filter`]) and the waste list ([`waste_list`]). [`terminal`]
-//! makes sure the terminal is given back whatever happens.
+//! ([`stats`]), with a path filter ([`filter`]) and the waste list ([`waste_list`]). A file's
+//! contents are read and exported on worker threads ([`content`]); with several images, the
+//! sharing view ([`sharing`]) shows what they share. [`terminal`] makes sure the terminal is given
+//! back whatever happens.
 
 pub mod action;
 pub mod app;
+pub mod content;
 pub mod filter;
 pub mod format;
 pub mod keys;
 pub mod layout;
 mod loader;
+pub mod sharing;
 pub mod stats;
 pub mod terminal;
 pub mod theme;
@@ -29,7 +33,7 @@ use std::sync::Arc;
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use crossterm::event;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -38,7 +42,7 @@ use crate::load::{LoadOptions, Progress};
 use action::Action;
 use app::App;
 
-/// How often the screen refreshes while an image loads (progress).
+/// How often the screen refreshes while an image loads (progress), or a file is read or exported.
 const LOADING_TICK: Duration = Duration::from_millis(100);
 /// How long to wait for input before checking for signals again.
 const IDLE_POLL: Duration = Duration::from_millis(250);
@@ -70,6 +74,9 @@ fn event_loop(
     app: &mut App,
     signals: &terminal::Signals,
 ) -> Result<()> {
+    let input = terminal::InputWait::new();
+    // Start crossterm's event source now, so that its SIGWINCH handler interrupts our waits.
+    let _ = event::poll(Duration::ZERO)?;
     app.update(Action::Tick(Instant::now()));
     let mut dirty = true;
     while !app.should_quit() && signals.caught().is_none() {
@@ -84,33 +91,34 @@ fn event_loop(
             term.draw(|f| views::draw(f, app))?;
             dirty = false;
         }
-        let wait = if app.is_loading() {
+        let wait = if app.is_busy() {
             LOADING_TICK
         } else {
             IDLE_POLL
         };
-        if event::poll(wait)? {
+        match input.wait(wait) {
+            terminal::Waited::Gone => bail!("the terminal went away"),
+            terminal::Waited::Timeout => {}
             // Apply every pending event, then draw once.
-            loop {
-                let ev = event::read()?;
-                match keys::map_event(&ev, keys::context(app)) {
-                    Some(Action::Suspend) => {
-                        terminal::suspend()?;
-                        term.clear()?;
-                        dirty = true;
+            terminal::Waited::Ready => {
+                while !app.should_quit() && event::poll(Duration::ZERO)? {
+                    let ev = event::read()?;
+                    match keys::map_event(&ev, keys::context(app)) {
+                        Some(Action::Suspend) => {
+                            terminal::suspend()?;
+                            term.clear()?;
+                            dirty = true;
+                        }
+                        Some(action) => {
+                            app.update(action);
+                            dirty = true;
+                        }
+                        None => {}
                     }
-                    Some(action) => {
-                        app.update(action);
-                        dirty = true;
-                    }
-                    None => {}
-                }
-                if app.should_quit() || !event::poll(Duration::ZERO)? {
-                    break;
                 }
             }
         }
-        if app.is_loading() {
+        if app.is_busy() {
             app.update(Action::Tick(Instant::now()));
             dirty = true;
         }

@@ -2,13 +2,16 @@
 //! entered once and restored on every way out — a normal return, an error (a guard's `Drop`), a
 //! panic (a hook that restores before the message is printed), SIGINT/SIGTERM/SIGHUP (caught as
 //! flags the event loop checks, then re-raised after restoring) and Ctrl-Z (restore, stop with
-//! SIGTSTP, re-enter on SIGCONT).
+//! SIGTSTP, re-enter on SIGCONT). And the viewer ends when its terminal goes away ([`InputWait`]).
 
+use std::fs::File;
 use std::io::{self, Write};
+use std::os::fd::{AsRawFd, RawFd};
 use std::panic::{self, PanicHookInfo};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, ThreadId};
+use std::time::Duration;
 
 use crossterm::cursor::{Hide, Show};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
@@ -129,5 +132,88 @@ impl Signals {
         if let Some(sig) = caught {
             let _ = signal_hook::low_level::emulate_default_handler(sig);
         }
+    }
+}
+
+/// What waiting for terminal input found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waited {
+    /// Input (or a signal, such as a resize) arrived: crossterm has something to read.
+    Ready,
+    Timeout,
+    /// The terminal hung up (its window or tmux pane closed).
+    Gone,
+}
+
+/// Waits for terminal input with `poll(2)` before crossterm is asked for events.
+///
+/// crossterm 0.29 spins forever inside `event::poll`, timeout or not, once the terminal hangs up:
+/// its read loop retries on end-of-file (crossterm-rs/crossterm#793). So the viewer waits here,
+/// on the same terminal crossterm reads (stdin, or `/dev/tty` when stdin is a pipe), and on stdout
+/// for a hang-up, and only calls crossterm, with a zero timeout, when there is input.
+pub struct InputWait {
+    input: RawFd,
+    /// `/dev/tty`, opened when stdin is not the terminal; kept open for `input`.
+    _tty: Option<File>,
+}
+
+impl InputWait {
+    pub fn new() -> InputWait {
+        // SAFETY: isatty only inspects the descriptor.
+        if unsafe { libc::isatty(libc::STDIN_FILENO) } == 1 {
+            return InputWait {
+                input: libc::STDIN_FILENO,
+                _tty: None,
+            };
+        }
+        match File::open("/dev/tty") {
+            Ok(tty) => InputWait {
+                input: tty.as_raw_fd(),
+                _tty: Some(tty),
+            },
+            // No controlling terminal: watch stdout alone for the hang-up.
+            Err(_) => InputWait {
+                input: -1,
+                _tty: None,
+            },
+        }
+    }
+
+    pub fn wait(&self, timeout: Duration) -> Waited {
+        let mut fds = [
+            libc::pollfd {
+                fd: self.input,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            // Hang-ups and errors are reported whatever the events asked for.
+            libc::pollfd {
+                fd: libc::STDOUT_FILENO,
+                events: 0,
+                revents: 0,
+            },
+        ];
+        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: `fds` is a valid array of two pollfd for the duration of the call; a negative
+        // fd is ignored by poll.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+        if n < 0 {
+            // EINTR: a signal (a resize, or one the event loop checks); let crossterm look.
+            return Waited::Ready;
+        }
+        let broken = libc::POLLHUP | libc::POLLERR | libc::POLLNVAL;
+        if fds.iter().any(|f| f.fd >= 0 && f.revents & broken != 0) {
+            Waited::Gone
+        } else if n == 0 {
+            Waited::Timeout
+        } else {
+            Waited::Ready
+        }
+    }
+}
+
+impl Default for InputWait {
+    fn default() -> Self {
+        Self::new()
     }
 }

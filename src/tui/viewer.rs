@@ -17,6 +17,7 @@ use crate::analysis::{Analysis, DuplicateGroup, ReclaimablePath};
 use crate::load::Loaded;
 use crate::model::{FileTree, Image, NONE, NodeId, ROOT, Version};
 use crate::report::escape::{escape_control, human_size};
+use crate::source::ImageBlobs;
 
 /// Layers whose stats are kept, most recent first; a layer switch back is then free.
 const STATS_CACHE: usize = 4;
@@ -24,7 +25,10 @@ const STATS_CACHE: usize = 4;
 const AUTO_EXPAND_MATCHES: usize = 200;
 
 pub struct Viewer {
-    pub loaded: Loaded,
+    image: Image,
+    analysis: Analysis,
+    /// The layer blobs, shared with the threads that read file contents.
+    blobs: Arc<ImageBlobs>,
     pub layer: usize,
     pub mode: Mode,
     pub sort: Sort,
@@ -55,10 +59,14 @@ pub struct Viewer {
 
 impl Viewer {
     pub fn new(loaded: Loaded) -> Viewer {
-        let layers = loaded.image.layers.len();
+        let Loaded {
+            image,
+            analysis,
+            blobs,
+        } = loaded;
+        let layers = image.layers.len();
         let layer = layers.saturating_sub(1);
-        let stats = Arc::new(LayerStats::compute(&loaded.image.tree, layer, true));
-        let analysis = &loaded.analysis;
+        let stats = Arc::new(LayerStats::compute(&image.tree, layer, true));
         let dup_of = analysis
             .duplicates
             .groups
@@ -73,22 +81,17 @@ impl Viewer {
             .enumerate()
             .map(|(i, p)| (p.node, i as u32))
             .collect();
-        let layer_sizes = loaded
-            .image
+        let layer_sizes = image
             .layers
             .iter()
             .map(|l| (human_size(l.compressed_size), human_size(l.size)))
             .collect();
-        let max_layer_size = loaded
-            .image
-            .layers
-            .iter()
-            .map(|l| l.size)
-            .max()
-            .unwrap_or(0);
+        let max_layer_size = image.layers.iter().map(|l| l.size).max().unwrap_or(0);
         let mut viewer = Viewer {
-            waste: WasteList::new(analysis),
-            loaded,
+            waste: WasteList::new(&analysis),
+            image,
+            analysis,
+            blobs: Arc::new(blobs),
             layer,
             mode: Mode::Aggregated,
             sort: Sort::Size,
@@ -113,19 +116,24 @@ impl Viewer {
     }
 
     pub fn image(&self) -> &Image {
-        &self.loaded.image
+        &self.image
+    }
+
+    /// The image's layer blobs, for reading file contents off the UI thread.
+    pub fn blobs(&self) -> &Arc<ImageBlobs> {
+        &self.blobs
     }
 
     pub fn analysis(&self) -> &Analysis {
-        &self.loaded.analysis
+        &self.analysis
     }
 
     pub fn file_tree(&self) -> &FileTree {
-        &self.loaded.image.tree
+        &self.image.tree
     }
 
     pub fn layer_count(&self) -> usize {
-        self.loaded.image.layers.len()
+        self.image.layers.len()
     }
 
     pub fn stats(&self) -> &LayerStats {
@@ -134,9 +142,9 @@ impl Viewer {
 
     pub fn lens(&self) -> Lens<'_> {
         Lens {
-            tree: &self.loaded.image.tree,
+            tree: &self.image.tree,
             stats: &self.stats,
-            final_sizes: &self.loaded.analysis.sizes,
+            final_sizes: &self.analysis.sizes,
             filter: &self.filter,
             mode: self.mode,
             sort: self.sort,
@@ -147,9 +155,9 @@ impl Viewer {
     /// The tree view and a lens over everything else, borrowed apart.
     fn parts(&mut self) -> (&mut TreeView, Lens<'_>) {
         let lens = Lens {
-            tree: &self.loaded.image.tree,
+            tree: &self.image.tree,
             stats: &self.stats,
-            final_sizes: &self.loaded.analysis.sizes,
+            final_sizes: &self.analysis.sizes,
             filter: &self.filter,
             mode: self.mode,
             sort: self.sort,
@@ -190,7 +198,7 @@ impl Viewer {
             return stats;
         }
         let last = layer + 1 == self.layer_count();
-        let stats = Arc::new(LayerStats::compute(&self.loaded.image.tree, layer, last));
+        let stats = Arc::new(LayerStats::compute(&self.image.tree, layer, last));
         self.cache.push_front(stats.clone());
         self.cache.truncate(STATS_CACHE);
         stats
@@ -221,7 +229,7 @@ impl Viewer {
     /// closed again when the filter changes, so clearing it gives back the tree as it was.
     pub fn set_filter(&mut self, pattern: &str, regex: bool) -> Result<(), String> {
         let before = (self.filter.text().to_string(), self.filter.is_regex());
-        self.filter.set(&self.loaded.image.tree, pattern, regex)?;
+        self.filter.set(&self.image.tree, pattern, regex)?;
         if before == (self.filter.text().to_string(), self.filter.is_regex()) {
             return Ok(());
         }
@@ -232,7 +240,7 @@ impl Viewer {
             self.rebuild();
             return Ok(());
         }
-        let tree = &self.loaded.image.tree;
+        let tree = &self.image.tree;
         let mut open = Vec::new();
         for &m in matched {
             let mut cur = tree.node(m).parent;
@@ -286,7 +294,7 @@ impl Viewer {
 
     /// Jump to the next of the analysis's largest files (final filesystem).
     pub fn next_biggest(&mut self) -> String {
-        let files = &self.loaded.analysis.largest_files;
+        let files = &self.analysis.largest_files;
         if files.is_empty() {
             return "no regular files in the image".into();
         }
@@ -295,7 +303,7 @@ impl Viewer {
         let node = files[pos];
         let count = files.len();
         let note = self.reveal(Target { node, layer: None });
-        let size = human_size(self.loaded.analysis.sizes[node as usize]);
+        let size = human_size(self.analysis.sizes[node as usize]);
         let path = escape_control(&self.file_tree().path(node)).into_owned();
         match note {
             Some(n) => format!("biggest file {}/{count}: {size} {path} ({n})", pos + 1),
@@ -305,9 +313,7 @@ impl Viewer {
 
     /// Move the tree cursor to the next row (from `start`) whose name contains `query`.
     pub fn find(&mut self, query: &str, start: usize, forward: bool) -> bool {
-        let found = self
-            .tree
-            .find_name(&self.loaded.image.tree, query, start, forward);
+        let found = self.tree.find_name(&self.image.tree, query, start, forward);
         if let Some(i) = found {
             self.tree.cursor = i;
         }
@@ -316,12 +322,12 @@ impl Viewer {
 
     pub fn duplicate_group(&self, node: NodeId) -> Option<&DuplicateGroup> {
         let g = *self.dup_of.get(&node)?;
-        self.loaded.analysis.duplicates.groups.get(g as usize)
+        self.analysis.duplicates.groups.get(g as usize)
     }
 
     pub fn reclaimable(&self, node: NodeId) -> Option<&ReclaimablePath> {
         let i = *self.waste_of.get(&node)?;
-        self.loaded.analysis.waste.paths.get(i as usize)
+        self.analysis.waste.paths.get(i as usize)
     }
 
     /// The version of a later layer that replaces or removes the node's version at this layer.

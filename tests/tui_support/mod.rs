@@ -1,6 +1,7 @@
 //! Support for the viewer's tests, screenshots and benchmark: images built in memory through
-//! `analysis::Merger` from synthetic layer entries (no files, exact control), the dive fixture when
-//! it is there, and a buffer dump that shows styles as well as text, for snapshots.
+//! `analysis::Merger` from synthetic layer entries (no files, exact control) — optionally with real
+//! layer tars behind them, so file contents can be read — the dive fixture when it is there, and a
+//! buffer dump that shows styles as well as text, for snapshots.
 
 #![allow(dead_code)]
 
@@ -12,20 +13,33 @@ use imgscope::model::{
     Compression, EntryKind, HistoryEntry, Image, Layer, LayerEntries, Platform, RawEntry,
     SourceKind,
 };
-use imgscope::source::ImageBlobs;
+use imgscope::source::files::ImageFiles;
 use imgscope::source::stream_archive::MemFiles;
+use imgscope::source::{ImageBlobs, LayerRef};
 use ratatui::buffer::Buffer;
 
 /// One layer being described.
 pub struct LayerSpec {
     command: String,
     entries: LayerEntries,
+    /// Its diff_id and digest seed; by default its position in the image.
+    id: Option<String>,
+    /// The regular files in order, with their bytes (written only by [`build_with_blobs`]).
+    files: Vec<(String, FileData)>,
+}
+
+enum FileData {
+    /// `size` bytes of the content byte.
+    Fill(u8, u64),
+    Bytes(Vec<u8>),
 }
 
 pub fn layer(command: &str) -> LayerSpec {
     LayerSpec {
         command: command.to_string(),
         entries: LayerEntries::new(Compression::Gzip),
+        id: None,
+        files: Vec::new(),
     }
 }
 
@@ -61,8 +75,27 @@ impl LayerSpec {
     }
 
     /// A regular file whose content is identified by `content` (same value, same bytes).
-    pub fn file(self, path: &str, size: u64, content: u8) -> Self {
+    pub fn file(mut self, path: &str, size: u64, content: u8) -> Self {
+        self.files
+            .push((path.to_string(), FileData::Fill(content, size)));
         self.push(path, EntryKind::File, size, None, Some(content))
+    }
+
+    /// A regular file with these bytes (in the layer's tar with [`build_with_blobs`]).
+    pub fn bytes(mut self, path: &str, data: &[u8]) -> Self {
+        let id = data
+            .iter()
+            .fold(data.len() as u8, |h, b| h.wrapping_mul(31).wrapping_add(*b));
+        self.files
+            .push((path.to_string(), FileData::Bytes(data.to_vec())));
+        self.push(path, EntryKind::File, data.len() as u64, None, Some(id))
+    }
+
+    /// Give the layer an identity (its diff_id and digest) of its own: layers of different
+    /// images with the same id are the same layer, as far as sharing goes.
+    pub fn id(mut self, id: &str) -> Self {
+        self.id = Some(id.to_string());
+        self
     }
 
     pub fn dir(self, path: &str) -> Self {
@@ -95,16 +128,55 @@ impl LayerSpec {
 
 /// Merge and analyze layers as the load pipeline does, without any file.
 pub fn build(name: &str, layers: Vec<LayerSpec>) -> Loaded {
+    build_inner(name, layers, false)
+}
+
+/// [`build`], with each layer's regular files written to a tar blob the image's `blobs` serve, so
+/// the viewer can read and export their contents.
+pub fn build_with_blobs(name: &str, layers: Vec<LayerSpec>) -> Loaded {
+    build_inner(name, layers, true)
+}
+
+fn layer_tar(files: &[(String, FileData)]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (path, data) in files {
+        let bytes = match data {
+            FileData::Fill(c, n) => vec![*c; *n as usize],
+            FileData::Bytes(v) => v.clone(),
+        };
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_size(bytes.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(1_704_067_200);
+        b.append_data(&mut h, path, &bytes[..])
+            .expect("a tar in memory");
+    }
+    b.into_inner().expect("a tar in memory")
+}
+
+fn build_inner(name: &str, layers: Vec<LayerSpec>, with_blobs: bool) -> Loaded {
     let mut merger = Merger::new();
     let mut out = Vec::with_capacity(layers.len());
+    let mut blobs = Vec::new();
     for (index, mut spec) in layers.into_iter().enumerate() {
+        if with_blobs {
+            blobs.push((format!("blobs/{index}.tar"), layer_tar(&spec.files)));
+        }
         spec.entries.blob_bytes = spec.entries.tar_bytes / 2 + 100;
         let changes = merger.apply(&spec.entries);
         let e = &spec.entries;
+        let (digest, diff_id) = match &spec.id {
+            Some(id) => (format!("sha256:b{id:0>63}"), format!("sha256:d{id:0>63}")),
+            None => (
+                format!("sha256:{:064x}", index + 0xa000),
+                format!("sha256:{:064x}", index + 0xd000),
+            ),
+        };
         out.push(Layer {
             index,
-            digest: Some(format!("sha256:{:064x}", index + 0xa000)),
-            diff_id: Some(format!("sha256:{:064x}", index + 0xd000)),
+            digest: Some(digest),
+            diff_id: Some(diff_id),
             media_type: Some("application/vnd.oci.image.layer.v1.tar+gzip".into()),
             compression: e.compression,
             compressed_size: e.blob_bytes,
@@ -144,8 +216,17 @@ pub fn build(name: &str, layers: Vec<LayerSpec>) -> Loaded {
         tree,
     };
     let analysis = analysis::analyze(&image, ledger.result());
-    // No blobs behind it: the viewer never reads file contents.
-    let blobs = ImageBlobs::new(Vec::new(), Box::new(MemFiles::default()), None);
+    // Without blobs, a content read fails (there is no layer to open).
+    let refs = blobs
+        .iter()
+        .map(|(path, _)| LayerRef {
+            path: path.clone(),
+            digest: None,
+            media_type: None,
+            declared_size: None,
+        })
+        .collect();
+    let blobs = ImageBlobs::new(refs, Box::new(MemFiles::from_files(blobs)), None);
     Loaded {
         image,
         analysis,
@@ -186,6 +267,119 @@ pub fn sample() -> Loaded {
                 .file("opt/tools/README", 5, 9),
         ],
     )
+}
+
+/// An image whose files have contents to read: text (one with control characters, one with a
+/// long line), a binary, a file over the viewer's 1 MiB read cap, a symlink and a hardlink, and a
+/// second layer that rewrites one file and removes another.
+pub fn contents() -> Loaded {
+    let mut elf = b"\x7fELF\x02\x01\x01\x00".to_vec();
+    elf.extend((0..=255u8).cycle().take(600));
+    build_with_blobs(
+        "example/contents:1",
+        vec![
+            layer("/bin/sh -c #(nop) ADD file:rootfs in / ")
+                .dir("etc")
+                .bytes(
+                    "etc/passwd",
+                    b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n",
+                )
+                .bytes(
+                    "etc/motd",
+                    b"Welcome\x1b[31m red\x07\r\n\ttabbed\tline\n\xc2\x9b csi\n",
+                )
+                .dir("bin")
+                .bytes("bin/tool", &elf)
+                .symlink("bin/sh", "tool")
+                .hardlink("bin/passwd-copy", "etc/passwd")
+                .dir("data")
+                .file("data/big.bin", 1_572_864, b'z')
+                .bytes(
+                    "data/long.txt",
+                    format!("{}\nshort\n", "0123456789".repeat(30)).as_bytes(),
+                ),
+            layer("/bin/sh -c echo 'admin:x:1000:1000::/home/admin:/bin/sh' >> /etc/passwd && rm /etc/motd")
+                .bytes(
+                    "etc/passwd",
+                    b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\nadmin:x:1000:1000::/home/admin:/bin/sh\n",
+                )
+                .whiteout("etc/motd"),
+        ],
+    )
+}
+
+/// The image with its layers unreadable, as after reading it from a stream (stdin, an engine):
+/// the blobs were decoded on the fly and not kept.
+pub fn streamed(mut loaded: Loaded) -> Loaded {
+    struct Streamed;
+    impl ImageFiles for Streamed {
+        fn exists(&self, _path: &str) -> bool {
+            true
+        }
+        fn size(&self, _path: &str) -> anyhow::Result<u64> {
+            Ok(0)
+        }
+        fn open(&self, path: &str) -> anyhow::Result<Box<dyn std::io::Read + Send + '_>> {
+            anyhow::bail!("{path} was streamed and not kept")
+        }
+    }
+    let refs = (0..loaded.image.layers.len())
+        .map(|i| LayerRef {
+            path: format!("{i}/layer.tar"),
+            digest: None,
+            media_type: None,
+            declared_size: None,
+        })
+        .collect();
+    loaded.blobs = ImageBlobs::new(refs, Box::new(Streamed), None);
+    loaded
+}
+
+/// A set for the sharing view: two apps on one base (two shared layers; an apk cache in the
+/// shared one that both apps delete), a database on a base of its own whose files are the same content as the first app's,
+/// and a name with control characters.
+pub fn sharing_set() -> Vec<(String, Loaded)> {
+    let base = || {
+        vec![
+            layer("/bin/sh -c #(nop) ADD file:base in / ")
+                .id("base0")
+                .file("bin/busybox", 900_000, 1)
+                .file("etc/passwd", 1200, 2),
+            layer("/bin/sh -c apk add curl && rm -rf /var/cache/apk/*")
+                .id("base1")
+                .file("usr/bin/curl", 200_000, 3)
+                .file("var/cache/apk/index", 50_000, 4),
+        ]
+    };
+    let mut a = base();
+    a.push(
+        layer("COPY app-a/ /app/ # buildkit")
+            .id("a0")
+            .file("app/a.bin", 120_000, 10)
+            .file("app/lib.so", 300_000, 11)
+            .whiteout("var/cache/apk/index"),
+    );
+    let mut b = base();
+    b.push(
+        layer("COPY app-b/ /app/ # buildkit")
+            .id("b0")
+            .file("app/b.bin", 40_000, 20)
+            .whiteout("var/cache/apk/index"),
+    );
+    let db = vec![
+        layer("/bin/sh -c #(nop) ADD file:fat-base in / ")
+            .id("fat0")
+            .file("bin/busybox", 950_000, 30)
+            .file("usr/lib/lib.so", 300_000, 11),
+        layer("RUN install db # buildkit")
+            .id("db0")
+            .file("opt/db/server", 600_000, 31),
+    ];
+    vec![
+        ("a.tar".into(), build("example/app-a:1", a)),
+        ("b.tar".into(), build("example/app-b:1\x1b[2J", b)),
+        ("db.tar".into(), build("example/db:1", db)),
+    ]
 }
 
 /// An image with no layers at all.

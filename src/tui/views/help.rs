@@ -41,7 +41,12 @@ fn lines(theme: &Theme, width: usize) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     let sections = [
         (Context::Main, "Panes"),
-        (Context::Input, "Filter and search line (typing edits it)"),
+        (Context::Content, "File contents (v, or Enter on a file)"),
+        (Context::Sharing, "Sharing view (S, with several images)"),
+        (
+            Context::Input,
+            "Filter, search and export line (typing edits it)",
+        ),
         (Context::Help, "This help"),
     ];
     for (context, title) in sections {

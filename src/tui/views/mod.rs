@@ -2,10 +2,12 @@
 //! only the rows on screen into the buffer; nothing here changes state. Every string that comes
 //! from an image is passed through `escape_control` before it reaches the buffer.
 
+mod content;
 mod details;
 mod help;
 mod layers;
 mod loading;
+mod sharing;
 mod status;
 mod tabs;
 mod tree;
@@ -16,7 +18,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Widget};
 
-use super::app::{App, Pane, RightPane, Slot};
+use super::app::{App, Pane, RightPane, Slot, View};
 use super::layout;
 use super::theme::Theme;
 
@@ -29,13 +31,20 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if let Some(tabs) = areas.tabs {
         tabs::draw(buf, tabs, app, &theme);
     }
-    if let Some(slot) = app.slot() {
-        let body = areas.layers.union(areas.details).union(areas.right);
+    if app.view == View::Sharing {
+        sharing::draw(buf, &areas, app, &theme);
+    } else if let Some(slot) = app.slot() {
+        let body = areas.body();
         match &slot.state {
             Slot::Loading { progress, started } => {
                 loading::draw_progress(buf, body, &slot.input, progress, *started, app.now, &theme)
             }
             Slot::Failed { error } => loading::draw_failure(buf, body, &slot.input, error, &theme),
+            Slot::Ready(_) if app.content.is_some() => {
+                if let Some(c) = &app.content {
+                    content::draw(buf, body, c, &theme);
+                }
+            }
             Slot::Ready(v) => {
                 layers::draw(buf, areas.layers, v, &theme, app.focus == Pane::Layers);
                 let right_focused = app.focus == Pane::Right;

@@ -1,12 +1,13 @@
 //! The status line: the input line being edited, or the tree's mode, layer, sort, hidden kinds,
-//! filter and search, then the last note; the key to help on the right.
+//! filter and search (the content and sharing views: their keys), then the last note; the key to
+//! help on the right.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use crate::report::escape::escape_control as esc;
-use crate::tui::app::{App, InputKind, Slot};
+use crate::tui::app::{App, InputKind, Slot, View};
 use crate::tui::format::clip;
 use crate::tui::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};
 use crate::tui::theme::Theme;
@@ -22,6 +23,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
                 InputKind::Filter if input.regex => "Filter (regex): ",
                 InputKind::Filter => "Filter (substring): ",
                 InputKind::Search => "Search: ",
+                InputKind::Export => "Export to: ",
             };
             let mut spans = vec![
                 Span::styled(prompt, theme.header()),
@@ -34,6 +36,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
             let hint = match input.kind {
                 InputKind::Filter => "  Enter apply · Esc cancel · Ctrl-R regex",
                 InputKind::Search => "  Enter keep · Esc cancel · n/N next/prev",
+                InputKind::Export => "  Enter write · Esc cancel · Ctrl-U clear",
             };
             spans.push(Span::styled(hint, theme.dim()));
             Line::from(spans)
@@ -51,6 +54,38 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
 
 fn summary(app: &App, theme: &Theme) -> Line<'static> {
     let mut spans = Vec::new();
+    let note = |spans: &mut Vec<Span<'static>>| {
+        if let Some(m) = &app.message {
+            spans.push(Span::raw("  "));
+            spans.push(Span::styled(m.clone(), theme.header()));
+        }
+    };
+    if let Some(c) = &app.content {
+        spans.push(Span::styled(" CONTENT ", theme.status()));
+        let mut keys = String::new();
+        if c.body().is_some() {
+            keys.push_str(" ↑↓ scroll");
+            if !c.hex {
+                keys.push_str(if c.wrap {
+                    " · w no wrap"
+                } else {
+                    " · w wrap"
+                });
+            }
+            keys.push_str(if c.hex { " · H text" } else { " · H hex" });
+            keys.push_str(" · x export ·");
+        }
+        keys.push_str(" Esc close");
+        spans.push(Span::styled(keys, theme.dim()));
+        note(&mut spans);
+        return Line::from(spans);
+    }
+    if app.view == View::Sharing {
+        spans.push(Span::styled(" SHARING ", theme.status()));
+        spans.push(Span::styled(" Enter opens · s sorts · S back", theme.dim()));
+        note(&mut spans);
+        return Line::from(spans);
+    }
     let Some(slot) = app.slot() else {
         return Line::raw("");
     };
@@ -103,9 +138,6 @@ fn summary(app: &App, theme: &Theme) -> Line<'static> {
     if let Some(q) = &v.search {
         spans.push(Span::raw(format!(" · search {}", clip(&esc(q), 30))));
     }
-    if let Some(m) = &app.message {
-        spans.push(Span::raw("  "));
-        spans.push(Span::styled(m.clone(), theme.header()));
-    }
+    note(&mut spans);
     Line::from(spans)
 }

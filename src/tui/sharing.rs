@@ -1,0 +1,407 @@
+//! The sharing view's state: the [`SetAnalysis`] of the loaded images (computed once, when every
+//! image has loaded), flattened into one list of rows — totals, the per-image table, the layer ×
+//! image matrix, bases, where trimming pays, and content sharing — with every image-derived string
+//! escaped and every cell formatted once. Drawing reads only the rows on screen.
+
+use crate::analysis::set::SetAnalysis;
+use crate::analysis::sharing::Bytes2;
+use crate::model::Image;
+use crate::report::escape::{escape_control as esc, human_size as hs};
+use crate::tui::format::{clip, one_line_command};
+
+/// Longest image name kept (in characters).
+const NAME_MAX: usize = 200;
+/// Image columns in the matrix (one letter each).
+pub const MAX_COLUMNS: usize = 62;
+
+/// Order of the per-image table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharingSort {
+    /// As given on the command line.
+    Input,
+    /// Unique bytes: each image's marginal cost, largest first.
+    Unique,
+    /// Amortized bytes, largest first.
+    Amortized,
+    /// Total size, largest first.
+    Size,
+}
+
+impl SharingSort {
+    pub fn next(self) -> SharingSort {
+        match self {
+            SharingSort::Input => SharingSort::Unique,
+            SharingSort::Unique => SharingSort::Amortized,
+            SharingSort::Amortized => SharingSort::Size,
+            SharingSort::Size => SharingSort::Input,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SharingSort::Input => "as given",
+            SharingSort::Unique => "unique (marginal cost)",
+            SharingSort::Amortized => "amortized",
+            SharingSort::Size => "size",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    /// A section heading: an index into [`SharingView::headings`].
+    Heading(u32),
+    Blank,
+    /// An explanatory line: an index into [`SharingView::notes`].
+    Note(u32),
+    ImageHeader,
+    /// An image of the set (its index in the set).
+    Image(u32),
+    MatrixHeader,
+    /// A distinct layer (index into `sharing.layers`).
+    Layer(u32),
+    Base(u32),
+    Trim(u32),
+    Pair(u32),
+}
+
+impl Row {
+    /// Rows the cursor stops on: each leads to an image.
+    pub fn selectable(self) -> bool {
+        matches!(
+            self,
+            Row::Image(_) | Row::Layer(_) | Row::Base(_) | Row::Trim(_) | Row::Pair(_)
+        )
+    }
+}
+
+/// One image's cells, formatted once.
+#[derive(Debug, Clone)]
+pub struct ImageCells {
+    /// Escaped and clipped.
+    pub name: String,
+    pub size: String,
+    pub shared: String,
+    pub unique: String,
+    pub amortized: String,
+    /// Escaped.
+    pub verdict: String,
+}
+
+/// One distinct layer's cells.
+#[derive(Debug, Clone)]
+pub struct LayerCells {
+    pub size: String,
+    /// Of the largest distinct layer, 0..=1.
+    pub fraction: f64,
+    /// The command on one line, escaped.
+    pub command: String,
+    pub reclaimable: bool,
+}
+
+pub struct SharingView {
+    pub set: SetAnalysis,
+    /// For each image of the set, its slot in the app.
+    pub slots: Vec<usize>,
+    pub sort: SharingSort,
+    /// The per-image table's order (indexes into the set).
+    pub order: Vec<u32>,
+    pub rows: Vec<Row>,
+    pub headings: Vec<String>,
+    pub notes: Vec<String>,
+    pub images: Vec<ImageCells>,
+    pub layers: Vec<LayerCells>,
+    /// Whether sizes are uncompressed (false when some image was read layers-only).
+    pub uncompressed: bool,
+    /// The widest image name, in characters.
+    pub name_width: usize,
+    pub cursor: usize,
+    pub offset: usize,
+}
+
+/// Uncompressed when known, else compressed.
+fn disk(b: &Bytes2) -> String {
+    b.size.map_or_else(|| hs(b.compressed), hs)
+}
+
+fn both(b: &Bytes2) -> String {
+    match b.size {
+        Some(s) => format!("{} ({} compressed)", hs(s), hs(b.compressed)),
+        None => format!("{} compressed", hs(b.compressed)),
+    }
+}
+
+/// The column letter of image `i`: a–z, A–Z, 0–9.
+pub fn letter(i: usize) -> char {
+    const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    LETTERS.get(i).map_or(' ', |&b| b as char)
+}
+
+impl SharingView {
+    /// The view over `images` (with their app slots); `left_out` images failed to load.
+    pub fn new(
+        images: &[(usize, &Image, Option<&crate::analysis::Analysis>)],
+        left_out: usize,
+    ) -> SharingView {
+        let pairs: Vec<(&Image, Option<&crate::analysis::Analysis>)> =
+            images.iter().map(|(_, i, a)| (*i, *a)).collect();
+        let set = crate::analysis::set::analyze(&pairs);
+        let slots = images.iter().map(|(s, _, _)| *s).collect();
+        SharingView::from_set(set, slots, left_out)
+    }
+
+    pub fn from_set(set: SetAnalysis, slots: Vec<usize>, left_out: usize) -> SharingView {
+        let s = &set.sharing;
+        let uncompressed = s.node_cost.size.is_some();
+        let images: Vec<ImageCells> = s
+            .images
+            .iter()
+            .enumerate()
+            .map(|(i, img)| ImageCells {
+                name: clip(&esc(set.names.get(i).map_or("?", String::as_str)), NAME_MAX)
+                    .into_owned(),
+                size: disk(&img.total),
+                shared: disk(&img.shared),
+                unique: disk(&img.unique),
+                amortized: disk(&img.amortized),
+                verdict: esc(&img.verdict).into_owned(),
+            })
+            .collect();
+        let layer_size = |l: &crate::analysis::sharing::SharedLayer| {
+            if uncompressed {
+                l.facts.size.unwrap_or(0)
+            } else {
+                l.facts.compressed
+            }
+        };
+        let max = s.layers.iter().map(layer_size).max().unwrap_or(0);
+        let layers = s
+            .layers
+            .iter()
+            .map(|l| LayerCells {
+                size: hs(layer_size(l)),
+                fraction: if max == 0 {
+                    0.0
+                } else {
+                    layer_size(l) as f64 / max as f64
+                },
+                command: one_line_command(&l.facts.created_by, 4096),
+                reclaimable: l.facts.reclaimable.unwrap_or(0) > 0,
+            })
+            .collect();
+        let name_width = images
+            .iter()
+            .map(|c| c.name.chars().count())
+            .max()
+            .unwrap_or(0);
+        let mut view = SharingView {
+            name_width,
+            order: (0..s.images.len() as u32).collect(),
+            set,
+            slots,
+            sort: SharingSort::Input,
+            rows: Vec::new(),
+            headings: Vec::new(),
+            notes: Vec::new(),
+            images,
+            layers,
+            uncompressed,
+            cursor: 0,
+            offset: 0,
+        };
+        view.build_rows(left_out);
+        view.cursor = view.rows.iter().position(|r| r.selectable()).unwrap_or(0);
+        view
+    }
+
+    fn heading(&mut self, text: String) {
+        if !self.rows.is_empty() {
+            self.rows.push(Row::Blank);
+        }
+        self.rows.push(Row::Heading(self.headings.len() as u32));
+        self.headings.push(text);
+    }
+
+    fn note(&mut self, text: String) {
+        self.rows.push(Row::Note(self.notes.len() as u32));
+        self.notes.push(text);
+    }
+
+    fn build_rows(&mut self, left_out: usize) {
+        let s = &self.set.sharing;
+        let n = s.images.len();
+        let layer_count = s.layers.len();
+        let sum = both(&s.sum_of_images);
+        let node = both(&s.node_cost);
+        let ratio = s.sharing_ratio();
+        let blobs = s.distinct_blobs;
+        let bases = s.bases.len();
+        let trims = s.trim.len();
+        let pairs = self.set.content.pairs.len();
+        let shareable = (
+            self.set.content.shareable_bytes,
+            self.set.content.shareable_files,
+        );
+        self.heading(format!("Sharing across {n} images"));
+        self.note(format!("Sum of image sizes  {sum}"));
+        self.note(format!(
+            "Node cost           {node} · sharing ratio {ratio:.2}×"
+        ));
+        self.note(format!(
+            "{layer_count} distinct layers, {blobs} blobs: a node stores each layer once"
+        ));
+        if !self.uncompressed {
+            self.note("compressed sizes: layers were not decoded (--layers-only)".into());
+        }
+        if left_out > 0 {
+            self.note(format!(
+                "{left_out} image{} failed to load and {} left out",
+                if left_out == 1 { "" } else { "s" },
+                if left_out == 1 { "is" } else { "are" }
+            ));
+        }
+        self.heading("Images · s sorts · Enter opens".into());
+        self.rows.push(Row::ImageHeader);
+        let first_image = self.rows.len();
+        self.rows.extend(self.order.iter().map(|&i| Row::Image(i)));
+        debug_assert_eq!(self.rows.len() - first_image, n);
+        self.heading(format!("Layers × images ({layer_count} distinct layers)"));
+        self.rows.push(Row::MatrixHeader);
+        self.rows.extend((0..layer_count as u32).map(Row::Layer));
+        if bases > 0 {
+            self.heading("Bases (the longest layer prefix images share)".into());
+            self.rows.extend((0..bases as u32).map(Row::Base));
+        }
+        if trims > 0 {
+            self.heading("Where trimming pays (reclaimable bytes per layer)".into());
+            self.rows.extend((0..trims as u32).map(Row::Trim));
+        }
+        if shareable.0 > 0 {
+            self.heading(format!(
+                "Same content in unshared layers: {} in {} could live in one common base",
+                hs(shareable.0),
+                crate::tui::format::plural(shareable.1 as usize, "file", "files")
+            ));
+            self.rows.extend((0..pairs as u32).map(Row::Pair));
+        }
+    }
+
+    pub fn selected(&self) -> Option<Row> {
+        self.rows.get(self.cursor).copied()
+    }
+
+    /// Sort the per-image table by the next key; the cursor stays on its row.
+    pub fn cycle_sort(&mut self) {
+        self.sort = self.sort.next();
+        let s = &self.set.sharing;
+        let key = |i: u32| -> u64 {
+            let img = &s.images[i as usize];
+            let b = match self.sort {
+                SharingSort::Input => return i as u64,
+                SharingSort::Unique => img.unique,
+                SharingSort::Amortized => img.amortized,
+                SharingSort::Size => img.total,
+            };
+            u64::MAX - b.size.unwrap_or(b.compressed)
+        };
+        let mut order = self.order.clone();
+        order.sort_by_key(|&i| (key(i), i));
+        let Some(first) = self.rows.iter().position(|r| matches!(r, Row::Image(_))) else {
+            return;
+        };
+        let kept = match self.selected() {
+            Some(Row::Image(i)) => order.iter().position(|&j| j == i).map(|k| first + k),
+            _ => None,
+        };
+        for (k, &i) in order.iter().enumerate() {
+            self.rows[first + k] = Row::Image(i);
+        }
+        self.order = order;
+        if let Some(c) = kept {
+            self.cursor = c;
+        }
+    }
+
+    /// Move the cursor by `delta` rows, landing on a selectable row.
+    pub fn move_by(&mut self, delta: isize) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let max = self.rows.len() - 1;
+        let target = self.cursor.saturating_add_signed(delta).min(max);
+        let found = if delta >= 0 {
+            (target..=max)
+                .find(|&i| self.rows[i].selectable())
+                .or_else(|| (0..target).rev().find(|&i| self.rows[i].selectable()))
+        } else {
+            (0..=target)
+                .rev()
+                .find(|&i| self.rows[i].selectable())
+                .or_else(|| (target..=max).find(|&i| self.rows[i].selectable()))
+        };
+        if let Some(i) = found {
+            self.cursor = i;
+        }
+        if self.rows[..self.cursor].iter().all(|r| !r.selectable()) {
+            // The first selectable row: show what is above it too.
+            self.offset = 0;
+        }
+    }
+
+    pub fn home(&mut self) {
+        self.cursor = self.rows.iter().position(|r| r.selectable()).unwrap_or(0);
+        self.offset = 0;
+    }
+
+    pub fn end(&mut self) {
+        self.cursor = self.rows.iter().rposition(|r| r.selectable()).unwrap_or(0);
+    }
+
+    /// Where the selected row leads: (image of the set, the layer to select in it).
+    pub fn target(&self) -> Option<(usize, Option<usize>)> {
+        let s = &self.set.sharing;
+        let layer_in =
+            |image: usize, id: usize| s.image_layers[image].iter().position(|&l| l == id);
+        match self.selected()? {
+            Row::Image(i) => Some((i as usize, None)),
+            Row::Layer(id) | Row::Trim(id) => {
+                let id = match self.selected()? {
+                    Row::Trim(t) => s.trim.get(t as usize)?.layer,
+                    _ => id as usize,
+                };
+                let image = *s.layers.get(id)?.users.first()?;
+                Some((image, layer_in(image, id)))
+            }
+            Row::Base(b) => {
+                let base = s.bases.get(b as usize)?;
+                let image = *base.images.first()?;
+                Some((image, base.layers.checked_sub(1)))
+            }
+            Row::Pair(p) => {
+                let &(a, _, _) = self.set.content.pairs.get(p as usize)?;
+                Some((a, None))
+            }
+            _ => None,
+        }
+    }
+
+    /// Names of images by their letters, `a name, b name`, for the footer (the first 20).
+    pub fn named(&self, images: &[usize]) -> String {
+        let mut out = images
+            .iter()
+            .take(20)
+            .map(|&i| {
+                format!(
+                    "{} {}",
+                    letter(i),
+                    self.images.get(i).map_or("?", |c| c.name.as_str())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        if images.len() > 20 {
+            out.push_str(&format!(" and {} more", images.len() - 20));
+        }
+        out
+    }
+}

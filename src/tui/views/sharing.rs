@@ -1,0 +1,354 @@
+//! The sharing view, over the whole body: the rows on screen of the precomputed sharing list —
+//! totals, the per-image table (each image with its column letter), the layer × image matrix (a
+//! bar proportional to the largest distinct layer, ● where the image uses the layer), bases, where
+//! trimming pays, content sharing — and a footer with the selected row in full. Every string from
+//! an image was escaped when the rows were built.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::pane;
+use crate::report::escape::{escape_control as esc, human_size as hs};
+use crate::tui::app::{App, Slot};
+use crate::tui::format::{bar, clip, wrap_at_most};
+use crate::tui::layout::Areas;
+use crate::tui::sharing::{MAX_COLUMNS, Row, SharingSort, SharingView, letter};
+use crate::tui::theme::Theme;
+use crate::tui::tree_view::visible_offset;
+
+/// Width of a size column.
+const SIZE_W: usize = 10;
+/// Width of the matrix's bars.
+const BAR_W: usize = 8;
+
+pub fn draw(buf: &mut Buffer, areas: &Areas, app: &App, theme: &Theme) {
+    let Some(s) = &app.sharing else {
+        waiting(buf, areas.body(), app, theme);
+        return;
+    };
+    let title = format!(
+        " Sharing · {} images · sorted {} · Enter opens · S back ",
+        s.set.names.len(),
+        s.sort.label()
+    );
+    let inner = pane(buf, areas.body(), title, theme, true);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    let rows = areas.sharing_rows();
+    let height = rows.height as usize;
+    let offset = visible_offset(s.offset, s.cursor, height, s.rows.len());
+    let layout = Columns::new(s, rows.width as usize);
+    for (y, (i, row)) in s
+        .rows
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .enumerate()
+    {
+        let line = line(s, *row, &layout, theme);
+        let rect = Rect::new(rows.x, rows.y + y as u16, rows.width, 1);
+        buf.set_line(rect.x, rect.y, &line, rect.width);
+        if i == s.cursor && row.selectable() {
+            buf.set_style(rect, theme.selected(true));
+        }
+    }
+    let footer = areas.sharing_footer();
+    if footer.height > 0 {
+        let rule = "─".repeat(footer.width as usize);
+        buf.set_stringn(footer.x, footer.y, rule, footer.width as usize, theme.dim());
+        let w = footer.width as usize;
+        let text = describe(s);
+        for (k, part) in wrap_at_most(&text, w, w, footer.height as usize - 1)
+            .into_iter()
+            .enumerate()
+        {
+            buf.set_stringn(footer.x, footer.y + 1 + k as u16, part, w, theme.plain());
+        }
+    }
+}
+
+/// Before the analysis exists: why.
+fn waiting(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
+    let inner = pane(buf, area, " Sharing ".into(), theme, true);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    let loaded = app
+        .images
+        .iter()
+        .filter(|s| matches!(s.state, Slot::Ready(_)))
+        .count();
+    let text = if app.is_loading() {
+        format!(
+            "waiting for every image to load ({loaded} of {} loaded)",
+            app.images.len()
+        )
+    } else {
+        format!(
+            "the sharing view needs two loaded images ({loaded} of {} loaded)",
+            app.images.len()
+        )
+    };
+    buf.set_stringn(inner.x, inner.y, text, inner.width as usize, theme.dim());
+}
+
+/// Column widths for the list's width.
+struct Columns {
+    name: usize,
+    /// Room left for the verdict in an image row (0: not shown).
+    verdict: usize,
+    /// Image columns shown in the matrix.
+    marks: usize,
+    /// Room for a layer's command.
+    command: usize,
+}
+
+impl Columns {
+    fn new(s: &SharingView, width: usize) -> Columns {
+        // "a " + name + 4 × (2 + size) + 2 + verdict
+        let sizes = 4 * (2 + SIZE_W);
+        let name = s
+            .name_width
+            .clamp(5, 36)
+            .min(width.saturating_sub(2 + sizes))
+            .max(5);
+        let verdict = width.saturating_sub(2 + name + sizes + 2);
+        // "   #" + " " + size + " " + bar + " " + marks + "  " + command
+        let fixed = 4 + 1 + SIZE_W + 1 + BAR_W + 1 + 2;
+        let marks = s
+            .set
+            .names
+            .len()
+            .min(MAX_COLUMNS)
+            .min(width.saturating_sub(fixed + 12));
+        Columns {
+            name,
+            verdict: if verdict >= 12 { verdict } else { 0 },
+            marks,
+            command: width.saturating_sub(fixed + marks),
+        }
+    }
+}
+
+fn size_header(label: &str, sorted: bool) -> String {
+    let label = if sorted {
+        format!("{label}↓")
+    } else {
+        label.to_string()
+    };
+    format!("  {label:>SIZE_W$}")
+}
+
+fn line(s: &SharingView, row: Row, c: &Columns, theme: &Theme) -> Line<'static> {
+    let sh = &s.set.sharing;
+    match row {
+        Row::Heading(i) => Line::styled(
+            s.headings.get(i as usize).cloned().unwrap_or_default(),
+            theme.header(),
+        ),
+        Row::Blank => Line::raw(""),
+        Row::Note(i) => Line::raw(format!(
+            "  {}",
+            s.notes.get(i as usize).map_or("", String::as_str)
+        )),
+        Row::ImageHeader => {
+            let mut text = format!("  {:<w$}", "IMAGE", w = c.name);
+            text.push_str(&size_header("SIZE", s.sort == SharingSort::Size));
+            text.push_str(&size_header("SHARED", false));
+            text.push_str(&size_header("UNIQUE", s.sort == SharingSort::Unique));
+            text.push_str(&size_header("AMORTIZED", s.sort == SharingSort::Amortized));
+            if c.verdict > 0 {
+                text.push_str("  VERDICT");
+            }
+            Line::styled(text, theme.dim())
+        }
+        Row::Image(i) => {
+            let i = i as usize;
+            let Some(cells) = s.images.get(i) else {
+                return Line::raw("");
+            };
+            let mut spans = vec![
+                Span::styled(format!("{} ", letter(i)), theme.key()),
+                Span::raw(format!("{:<w$}", clip(&cells.name, c.name), w = c.name)),
+                Span::raw(format!(
+                    "  {:>SIZE_W$}  {:>SIZE_W$}  {:>SIZE_W$}  {:>SIZE_W$}",
+                    cells.size, cells.shared, cells.unique, cells.amortized
+                )),
+            ];
+            if c.verdict > 0 {
+                spans.push(Span::styled(
+                    format!("  {}", clip(&cells.verdict, c.verdict)),
+                    theme.dim(),
+                ));
+            }
+            Line::from(spans)
+        }
+        Row::MatrixHeader => {
+            let letters: String = (0..c.marks).map(letter).collect();
+            let more = if c.marks < s.set.names.len() {
+                format!(
+                    " · columns: first {} of {} images",
+                    c.marks,
+                    s.set.names.len()
+                )
+            } else {
+                String::new()
+            };
+            Line::styled(
+                format!(
+                    "{:>4} {:>SIZE_W$} {:BAR_W$} {letters}  COMMAND{more}",
+                    "#", "SIZE", ""
+                ),
+                theme.dim(),
+            )
+        }
+        Row::Layer(id) => {
+            let id = id as usize;
+            let (Some(cells), Some(layer)) = (s.layers.get(id), sh.layers.get(id)) else {
+                return Line::raw("");
+            };
+            let mut spans = vec![
+                Span::raw(format!("{id:>4}")),
+                if cells.reclaimable {
+                    Span::styled("!", theme.waste())
+                } else {
+                    Span::raw(" ")
+                },
+                Span::raw(format!("{:>SIZE_W$} ", cells.size)),
+                Span::styled(bar(cells.fraction, BAR_W), theme.bar()),
+                Span::raw(" "),
+            ];
+            for i in 0..c.marks {
+                spans.push(if layer.users.binary_search(&i).is_ok() {
+                    Span::styled("●", theme.gauge())
+                } else {
+                    Span::styled("·", theme.dim())
+                });
+            }
+            spans.push(Span::raw(format!(
+                "  {}",
+                clip(&cells.command, c.command.max(1))
+            )));
+            Line::from(spans)
+        }
+        Row::Base(b) => {
+            let Some(base) = sh.bases.get(b as usize) else {
+                return Line::raw("");
+            };
+            let users: Vec<String> = base.images.iter().map(|&i| letter(i).to_string()).collect();
+            Line::raw(format!(
+                "  {} · {} · images {}",
+                clip(&esc(&base.name), 60),
+                base.bytes
+                    .size
+                    .map_or_else(|| hs(base.bytes.compressed), hs),
+                users.join(", ")
+            ))
+        }
+        Row::Trim(t) => {
+            let Some(trim) = sh.trim.get(t as usize) else {
+                return Line::raw("");
+            };
+            let users = sh.layers.get(trim.layer).map_or(0, |l| l.users.len());
+            let tail = if users > 1 {
+                format!(
+                    " (used by {users} images: not {}, as the per-image sum says)",
+                    hs(trim.per_image_sum)
+                )
+            } else {
+                " (one image uses it)".to_string()
+            };
+            Line::from(vec![
+                Span::raw(format!("  layer {:>3}: ", trim.layer)),
+                Span::styled(hs(trim.node_savings), theme.waste()),
+                Span::raw(format!(" saved once per node{tail}")),
+            ])
+        }
+        Row::Pair(p) => {
+            let Some(&(a, b, bytes)) = s.set.content.pairs.get(p as usize) else {
+                return Line::raw("");
+            };
+            let name = |i: usize| s.images.get(i).map_or("?", |c| c.name.as_str());
+            Line::raw(format!(
+                "  {} {} ↔ {} {}: {}",
+                letter(a),
+                clip(name(a), 30),
+                letter(b),
+                clip(name(b), 30),
+                hs(bytes)
+            ))
+        }
+    }
+}
+
+/// The selected row in full, for the footer.
+fn describe(s: &SharingView) -> String {
+    let sh = &s.set.sharing;
+    match s.selected() {
+        Some(Row::Image(i)) => {
+            let i = i as usize;
+            let Some(cells) = s.images.get(i) else {
+                return String::new();
+            };
+            let base = sh
+                .images
+                .get(i)
+                .and_then(|img| img.base)
+                .and_then(|b| sh.bases.get(b))
+                .map(|b| format!(" · base: {}", esc(&b.name)))
+                .unwrap_or_default();
+            format!("{} {}: {}{base}", letter(i), cells.name, cells.verdict)
+        }
+        Some(Row::Layer(id)) => {
+            let id = id as usize;
+            let (Some(cells), Some(layer)) = (s.layers.get(id), sh.layers.get(id)) else {
+                return String::new();
+            };
+            format!(
+                "layer {id} · {} · used by {}: {}",
+                cells.size,
+                s.named(&layer.users),
+                if cells.command.is_empty() {
+                    "(no history entry)"
+                } else {
+                    &cells.command
+                }
+            )
+        }
+        Some(Row::Base(b)) => sh.bases.get(b as usize).map_or_else(String::new, |base| {
+            format!(
+                "base {}: {} layers, used by {}",
+                esc(&base.name),
+                base.layers,
+                s.named(&base.images)
+            )
+        }),
+        Some(Row::Trim(t)) => sh.trim.get(t as usize).map_or_else(String::new, |trim| {
+            let users = sh.layers.get(trim.layer).map_or(&[][..], |l| &l.users[..]);
+            format!(
+                "layer {}: {} reclaimable, saved once per node; used by {}",
+                trim.layer,
+                hs(trim.reclaimable),
+                s.named(users)
+            )
+        }),
+        Some(Row::Pair(p)) => {
+            s.set
+                .content
+                .pairs
+                .get(p as usize)
+                .map_or_else(String::new, |&(a, b, bytes)| {
+                    format!(
+                        "{} and {} hold {} of identical files in layers they do not share",
+                        s.named(&[a]),
+                        s.named(&[b]),
+                        hs(bytes)
+                    )
+                })
+        }
+        _ => String::new(),
+    }
+}
