@@ -6,7 +6,6 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, bail};
-use rayon::prelude::*;
 
 use crate::analysis::{self, Analysis, Merger};
 use crate::decode::layer::decode_plain_layer_at;
@@ -123,7 +122,12 @@ pub fn load_stream(
         .collect::<Result<Vec<_>>>()?;
     progress.layers_done.store(layer_count, Ordering::Relaxed);
     drop(source);
-    assemble(resolved, decoded, &[], options, progress)
+    progress.analyzing.store(true, Ordering::Relaxed);
+    let mut assembly = Assembly::new(&resolved);
+    for entries in decoded {
+        assembly.add(&resolved, entries);
+    }
+    assembly.finish(resolved, &[], options)
 }
 
 /// Load an image whose blobs can be opened at will: layers are decoded in parallel.
@@ -147,76 +151,115 @@ pub fn load_resolved(
         .bytes_total
         .store(sizes.iter().sum(), Ordering::Relaxed);
 
-    let decode_all = || {
-        resolved
-            .blobs
-            .layers
-            .par_iter()
-            .enumerate()
-            .map(|(i, layer)| {
-                let name = layer.digest.as_deref().unwrap_or(&layer.path);
-                let files = &resolved.blobs.files;
-                let located = files.locate(&layer.path);
-                let base = located.as_ref().map_or(0, |(_, offset, _)| *offset);
-                let cache_key = options
-                    .layer_cache
-                    .as_ref()
-                    .and_then(|_| files.cache_key(&layer.path));
-                if let (Some(cache), Some(key)) = (&options.layer_cache, &cache_key)
-                    && let Some(entries) = cache.get(key, &options.decode, base)
-                    // Unread contents can be hashed later only from a file we can read.
-                    && (entries.data_offsets.is_empty() || located.is_some())
-                {
-                    progress
-                        .bytes_read
-                        .fetch_add(entries.blob_bytes, Ordering::Relaxed);
-                    progress.layers_done.fetch_add(1, Ordering::Relaxed);
-                    return Ok(entries);
-                }
-                let decode = || {
-                    // An uncompressed layer in a plain file is walked by seeking, contents unread.
-                    if let Some((file, offset, len)) = &located
-                        && let Some(entries) = decode_plain_layer_at(
-                            file,
-                            *offset,
-                            *len,
-                            &options.decode,
-                            Some(&progress.bytes_read),
-                        )?
-                    {
-                        return Ok(entries);
-                    }
-                    let blob = files.open(&layer.path)?;
-                    decode_layer(blob, &options.decode, Some(&progress.bytes_read))
-                };
-                // A cached blob found corrupt is removed: the second read fetches it anew.
-                let entries = match decode() {
-                    Err(e)
-                        if e.downcast_ref::<BlobReadError>()
-                            .is_some_and(|b| b.corrupt_cache)
-                            || resolved.blobs.files.discard_if_corrupt(&layer.path) =>
-                    {
-                        decode()
-                    }
-                    other => other,
-                }
-                .with_context(|| format!("layer {i} ({name})"))?;
-                if let (Some(cache), Some(key)) = (&options.layer_cache, &cache_key) {
-                    // A cache that cannot be written only costs the next run its speed.
-                    let _ = cache.put(key, &options.decode, &entries, base);
-                }
-                progress.layers_done.fetch_add(1, Ordering::Relaxed);
-                Ok(entries)
-            })
-            .collect::<Result<Vec<LayerEntries>>>()
+    let decode_one = |i: usize| -> Result<LayerEntries> {
+        let layer = &resolved.blobs.layers[i];
+        let name = layer.digest.as_deref().unwrap_or(&layer.path);
+        let files = &resolved.blobs.files;
+        let located = files.locate(&layer.path);
+        let base = located.as_ref().map_or(0, |(_, offset, _)| *offset);
+        let cache_key = options
+            .layer_cache
+            .as_ref()
+            .and_then(|_| files.cache_key(&layer.path));
+        if let (Some(cache), Some(key)) = (&options.layer_cache, &cache_key)
+                && let Some(entries) = cache.get(key, &options.decode, base)
+                // Unread contents can be hashed later only from a file we can read.
+                && (entries.data_offsets.is_empty() || located.is_some())
+        {
+            progress
+                .bytes_read
+                .fetch_add(entries.blob_bytes, Ordering::Relaxed);
+            progress.layers_done.fetch_add(1, Ordering::Relaxed);
+            return Ok(entries);
+        }
+        let decode = || {
+            // An uncompressed layer in a plain file is walked by seeking, contents unread.
+            if let Some((file, offset, len)) = &located
+                && let Some(entries) = decode_plain_layer_at(
+                    file,
+                    *offset,
+                    *len,
+                    &options.decode,
+                    Some(&progress.bytes_read),
+                )?
+            {
+                return Ok(entries);
+            }
+            let blob = files.open(&layer.path)?;
+            decode_layer(blob, &options.decode, Some(&progress.bytes_read))
+        };
+        // A cached blob found corrupt is removed: the second read fetches it anew.
+        let entries = match decode() {
+            Err(e)
+                if e.downcast_ref::<BlobReadError>()
+                    .is_some_and(|b| b.corrupt_cache)
+                    || resolved.blobs.files.discard_if_corrupt(&layer.path) =>
+            {
+                decode()
+            }
+            other => other,
+        }
+        .with_context(|| format!("layer {i} ({name})"))?;
+        if let (Some(cache), Some(key)) = (&options.layer_cache, &cache_key) {
+            // A cache that cannot be written only costs the next run its speed.
+            let _ = cache.put(key, &options.decode, &entries, base);
+        }
+        progress.layers_done.fetch_add(1, Ordering::Relaxed);
+        Ok(entries)
     };
-    let decoded = match resolved.blobs.files.preferred_parallelism() {
-        Some(threads) => rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()?
-            .install(decode_all)?,
-        None => decode_all()?,
-    };
+    // Decode on worker threads, merge here in layer order as soon as each next layer is ready,
+    // and let the workers run at most a few layers ahead: decoded entries wait in memory only
+    // until their turn, not until the whole image is decoded.
+    let threads = resolved
+        .blobs
+        .files
+        .preferred_parallelism()
+        .unwrap_or_else(rayon::current_num_threads)
+        .clamp(1, layer_count.max(1));
+    let window = threads + 2;
+    let next = AtomicUsize::new(0);
+    let merged = AtomicUsize::new(0);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut assembly = Assembly::new(&resolved);
+    std::thread::scope(|scope| -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<LayerEntries>)>();
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, merged, stop, decode_one) = (&next, &merged, &stop, &decode_one);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= layer_count {
+                        break;
+                    }
+                    while i >= merged.load(Ordering::SeqCst) + window
+                        && !stop.load(Ordering::SeqCst)
+                    {
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                    if stop.load(Ordering::SeqCst) || tx.send((i, decode_one(i))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut pending = std::collections::BTreeMap::new();
+        let result = (|| {
+            for (i, entries) in &rx {
+                pending.insert(i, entries);
+                while let Some(entries) = pending.remove(&assembly.len()) {
+                    assembly.add(&resolved, entries?);
+                    merged.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            stop.store(true, Ordering::SeqCst);
+        }
+        result
+    })?;
     let layer_files: Vec<Option<PathBuf>> = resolved
         .blobs
         .layers
@@ -229,7 +272,7 @@ pub fn load_resolved(
                 .map(|(file, _, _)| file)
         })
         .collect();
-    assemble(resolved, decoded, &layer_files, options, progress)
+    assembly.finish(resolved, &layer_files, options)
 }
 
 /// An image described from its manifest and config alone: layer digests, diff_ids, compressed
@@ -289,31 +332,41 @@ fn into_image(resolved: ResolvedImage, layers: Vec<Layer>, tree: FileTree) -> (I
     (image, resolved.blobs)
 }
 
-/// Merge decoded layers in order and analyze the result.
-fn assemble(
-    resolved: ResolvedImage,
-    decoded: Vec<LayerEntries>,
-    layer_files: &[Option<PathBuf>],
-    options: &LoadOptions,
-    progress: &Progress,
-) -> Result<Loaded> {
-    progress.analyzing.store(true, Ordering::Relaxed);
-    let layer_count = decoded.len();
-    let diff_ids = &resolved.config.diff_ids;
+/// Merging decoded layers in order, one at a time, then analyzing the result.
+struct Assembly {
+    merger: Merger,
+    layers: Vec<Layer>,
+    histories: Vec<Option<crate::model::HistoryEntry>>,
+}
 
-    let histories = history_for_layers(&resolved.config.history, layer_count);
-    let mut merger = Merger::new();
-    let mut layers = Vec::with_capacity(layer_count);
-    for (i, (entries, layer_ref)) in decoded.into_iter().zip(&resolved.blobs.layers).enumerate() {
-        let changes = merger.apply(&entries);
-        let diff_id = diff_ids.get(i).cloned();
+impl Assembly {
+    fn new(resolved: &ResolvedImage) -> Assembly {
+        let count = resolved.blobs.layers.len();
+        Assembly {
+            merger: Merger::new(),
+            layers: Vec::with_capacity(count),
+            histories: history_for_layers(&resolved.config.history, count),
+        }
+    }
+
+    /// Layers merged so far: the index of the next one.
+    fn len(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Merge the next layer; its entries are dropped once merged.
+    fn add(&mut self, resolved: &ResolvedImage, entries: LayerEntries) {
+        let i = self.layers.len();
+        let layer_ref = &resolved.blobs.layers[i];
+        let changes = self.merger.apply(&entries);
+        let diff_id = resolved.config.diff_ids.get(i).cloned();
         // An uncompressed blob's digest is its diff_id.
         let digest = layer_ref.digest.clone().or_else(|| {
             (entries.compression == Compression::None)
                 .then(|| diff_id.clone())
                 .flatten()
         });
-        layers.push(Layer {
+        self.layers.push(Layer {
             index: i,
             digest,
             diff_id,
@@ -328,21 +381,29 @@ fn assemble(
                 .iter()
                 .filter(|e| e.kind == crate::model::EntryKind::File)
                 .count() as u64,
-            history: histories[i].clone(),
+            history: self.histories[i].clone(),
             changes,
         });
     }
-    let unread = merger.take_unread();
-    let (mut tree, ledger) = merger.finish();
-    if options.decode.hash_contents {
-        deferred_hash::hash_unread(&mut tree, &unread, layer_files, options.hash_all_files)
-            .context("hashing file contents")?;
+
+    fn finish(
+        mut self,
+        resolved: ResolvedImage,
+        layer_files: &[Option<PathBuf>],
+        options: &LoadOptions,
+    ) -> Result<Loaded> {
+        let unread = self.merger.take_unread();
+        let (mut tree, ledger) = self.merger.finish();
+        if options.decode.hash_contents {
+            deferred_hash::hash_unread(&mut tree, &unread, layer_files, options.hash_all_files)
+                .context("hashing file contents")?;
+        }
+        let (image, blobs) = into_image(resolved, self.layers, tree);
+        let analysis = analysis::analyze(&image, ledger.result());
+        Ok(Loaded {
+            image,
+            analysis,
+            blobs,
+        })
     }
-    let (image, blobs) = into_image(resolved, layers, tree);
-    let analysis = analysis::analyze(&image, ledger.result());
-    Ok(Loaded {
-        image,
-        analysis,
-        blobs,
-    })
 }
