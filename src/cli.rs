@@ -30,8 +30,9 @@ Examples:
     version,
     about = "Where the bytes of container images go, and whether trimming them is worth it",
     long_about = "Where the bytes of container images go, and whether trimming them is worth it.\n\n\
-        Reads `docker save` archives, OCI image archives and OCI layout directories (or stdin with \
-        `-`), merges their layers, and reports sizes by layer and by file, the bytes wasted inside \
+        Reads images from a local Docker or Podman engine, a registry (no daemon needed), `docker \
+        save` archives, OCI image archives and OCI layout directories (or stdin with `-`), merges \
+        their layers, and reports sizes by layer and by file, the bytes wasted inside \
         the image, and duplicate content. On a terminal it opens an interactive viewer; otherwise \
         it prints a text summary, or JSON with --json.",
     after_help = EXAMPLES,
@@ -41,8 +42,10 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Images: a path (archive or OCI layout, detected by content), `-` for stdin,
-    /// docker-archive:PATH[:NAME:TAG], oci:DIR[:REF], oci-archive:PATH[:REF]
+    /// Images: a reference (app:1, redis, ghcr.io/org/app@sha256:…: a local engine's, else the
+    /// registry's), docker://REF, docker-daemon:REF, podman:REF, a path (archive or OCI layout,
+    /// detected by content), `-` for stdin, docker-archive:PATH[:NAME:TAG], oci:DIR[:REF],
+    /// oci-archive:PATH[:REF]
     #[arg(value_name = "IMAGE")]
     pub images: Vec<String>,
 
@@ -95,7 +98,7 @@ pub struct Cli {
     #[arg(long, global = true, visible_alias = "insecure")]
     pub plain_http: bool,
 
-    /// Neither read nor fill the blob cache
+    /// Neither read nor fill the caches (downloaded blobs, analyzed layers)
     #[arg(long, global = true)]
     pub no_cache: bool,
 
@@ -179,7 +182,7 @@ pub enum Command {
     },
     /// Print the man page (roff)
     Man,
-    /// Show or empty the registry blob cache
+    /// Show or empty the caches (downloaded blobs, analyzed layers)
     Cache {
         #[command(subcommand)]
         action: CacheAction,
