@@ -30,6 +30,24 @@ pub struct ReclaimablePath {
     pub copies: Vec<HiddenCopy>,
 }
 
+impl ReclaimablePath {
+    /// The copies in plain words: `layer 3 overwritten by 4; layer 4 removed by 9`.
+    pub fn describe_copies(&self) -> String {
+        self.copies
+            .iter()
+            .map(|c| {
+                format!(
+                    "layer {} {} by {}",
+                    c.layer,
+                    if c.removed { "removed" } else { "overwritten" },
+                    c.hidden_by
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Waste {
     pub reclaimable_bytes: u64,

@@ -302,24 +302,12 @@ fn tables(out: &mut String, image: &Image, analysis: &Analysis) {
             "<tr><th class=\"num\">Bytes</th><th>Path</th><th>Hidden copies</th></tr>"
         );
         for p in analysis.waste.paths.iter().take(ROWS) {
-            let how: Vec<String> = p
-                .copies
-                .iter()
-                .map(|c| {
-                    format!(
-                        "layer {} {} by layer {}",
-                        c.layer,
-                        if c.removed { "removed" } else { "overwritten" },
-                        c.hidden_by
-                    )
-                })
-                .collect();
             let _ = writeln!(
                 out,
                 "<tr><td class=\"num\">{}</td><td><code>{}</code></td><td>{}</td></tr>",
                 hs(p.bytes),
                 h(&tree.path(p.node)),
-                how.join("; ")
+                p.describe_copies()
             );
         }
         let _ = writeln!(out, "</table>");

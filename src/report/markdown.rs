@@ -477,24 +477,12 @@ pub fn image_report(image: &Image, analysis: &Analysis) -> String {
         );
         let _ = writeln!(out, "| Bytes | Path | Hidden copies |\n|--:|---|---|");
         for p in analysis.waste.paths.iter().take(SHOWN) {
-            let how: Vec<String> = p
-                .copies
-                .iter()
-                .map(|c| {
-                    format!(
-                        "layer {} {} by {}",
-                        c.layer,
-                        if c.removed { "removed" } else { "overwritten" },
-                        c.hidden_by
-                    )
-                })
-                .collect();
             let _ = writeln!(
                 out,
                 "| {} | {} | {} |",
                 hs(p.bytes),
                 code(&tree.path(p.node)),
-                how.join("; ")
+                p.describe_copies()
             );
         }
         out.push('\n');

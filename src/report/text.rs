@@ -116,24 +116,12 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
     if !analysis.waste.paths.is_empty() {
         let _ = writeln!(out, "\nReclaimable ({} paths)", analysis.waste.paths.len());
         for p in analysis.waste.paths.iter().take(SHOWN) {
-            let how: Vec<String> = p
-                .copies
-                .iter()
-                .map(|c| {
-                    format!(
-                        "layer {} {} by {}",
-                        c.layer,
-                        if c.removed { "removed" } else { "overwritten" },
-                        c.hidden_by
-                    )
-                })
-                .collect();
             let _ = writeln!(
                 out,
                 "  {:>10}  {}  ({})",
                 hs(p.bytes),
                 esc(&tree.path(p.node)),
-                how.join("; ")
+                p.describe_copies()
             );
         }
     }
