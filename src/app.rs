@@ -109,7 +109,8 @@ pub fn run(cli: Cli) -> Result<u8> {
             assumed.as_ref(),
         ))?;
         s.push('\n');
-        Ok(s)
+        // serde_json leaves DEL and C1 controls (U+009B is a one-character CSI) raw.
+        Ok(report::escape::json_terminal_safe(s))
     };
     if let Some(path) = &settings.json_out {
         write_atomically(path, json()?.as_bytes())

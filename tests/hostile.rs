@@ -265,23 +265,19 @@ fn zstd_bomb_with_the_default_limits() {
         created_by: "bomb".into(),
     };
     let p = archive(dir.path(), "zstd-bomb.tar", &[bomb]);
-    expect_error(
-        &["--json", p.to_str().unwrap()],
-        "zstd-bomb.tar",
-        "layer 0 (sha256:",
-    );
     let err = expect_error(
         &["--json", p.to_str().unwrap()],
         "zstd-bomb.tar",
         "inflates more than 2000 times its compressed size",
     );
+    assert!(err.contains(": layer 0 (sha256:"), "{err}");
     assert!(err.contains("decompression bomb"), "{err}");
 }
 
 #[test]
-fn compressed_archive_bomb_is_not_spooled_to_disk() {
-    // `docker save | zstd` whose stream inflates 1.25 GiB of zeros: refused before it fills the
-    // temporary directory.
+fn compressed_archive_bomb_is_refused_and_its_spool_removed() {
+    // `docker save | zstd` whose stream inflates 1.25 GiB of zeros: refused past the ratio's grace
+    // (1 GiB spooled), and the temporary copy removed.
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("archive-bomb.tar.zst");
     std::fs::write(&p, zstd_rle(&[0u8; 1024], 10_240)).unwrap();
@@ -315,10 +311,10 @@ fn entry_count_limit() {
 }
 
 /// The documented default, end to end: a plain layer of 5,000,001 entries streamed on stdin (2.5
-/// GB, generated as it is written). Ignored by default: a debug build needs ~30 s of CPU for it;
+/// GB, generated as it is written). Ignored by default: a debug build needs ~25 s of CPU for it;
 /// run it with `cargo test --release --test hostile -- --ignored` (a few seconds).
 #[test]
-#[ignore = "5,000,001 tar entries: ~30 s of CPU in a debug build"]
+#[ignore = "5,000,001 tar entries: ~25 s of CPU in a debug build"]
 fn entry_count_default_limit_end_to_end() {
     use std::process::{Command, Stdio};
     const N: usize = 5_000_001;
