@@ -496,25 +496,13 @@ pub fn image_report(image: &Image, analysis: &Analysis) -> String {
         );
         let _ = writeln!(out, "| Saves | Copies | Paths |\n|--:|--:|---|");
         for g in analysis.duplicates.groups.iter().take(SHOWN) {
-            let paths: Vec<String> = g
-                .nodes
-                .iter()
-                .take(4)
-                .map(|n| code(&tree.path(*n)))
-                .collect();
-            let more = g.nodes.len().saturating_sub(4);
             let _ = writeln!(
                 out,
-                "| {} | {} × {} | {}{} |",
+                "| {} | {} × {} | {} |",
                 hs(g.savings()),
                 g.nodes.len(),
                 hs(g.size),
-                paths.join(", "),
-                if more > 0 {
-                    format!(", +{more} more")
-                } else {
-                    String::new()
-                }
+                super::first_paths(tree, &g.nodes, 4, code),
             );
         }
         out.push('\n');

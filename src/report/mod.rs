@@ -9,3 +9,23 @@ pub mod json;
 pub mod markdown;
 pub mod sharing;
 pub mod text;
+
+/// The first `shown` paths of `nodes`, each rendered by `render` (escaped for the target format),
+/// joined with ", " and followed by ", +N more" when some are left out.
+pub(crate) fn first_paths(
+    tree: &crate::model::FileTree,
+    nodes: &[crate::model::NodeId],
+    shown: usize,
+    render: impl Fn(&str) -> String,
+) -> String {
+    let mut out: Vec<String> = nodes
+        .iter()
+        .take(shown)
+        .map(|n| render(&tree.path(*n)))
+        .collect();
+    let more = nodes.len().saturating_sub(shown);
+    if more > 0 {
+        out.push(format!("+{more} more"));
+    }
+    out.join(", ")
+}

@@ -134,25 +134,13 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
             hs(analysis.duplicates.savings_bytes)
         );
         for g in analysis.duplicates.groups.iter().take(SHOWN) {
-            let paths: Vec<String> = g
-                .nodes
-                .iter()
-                .take(4)
-                .map(|n| esc(&tree.path(*n)).into_owned())
-                .collect();
-            let more = g.nodes.len().saturating_sub(4);
             let _ = writeln!(
                 out,
-                "  {:>10}  {} × {}: {}{}",
+                "  {:>10}  {} × {}: {}",
                 hs(g.savings()),
                 g.nodes.len(),
                 hs(g.size),
-                paths.join(", "),
-                if more > 0 {
-                    format!(", +{more} more")
-                } else {
-                    String::new()
-                }
+                super::first_paths(tree, &g.nodes, 4, |p| esc(p).into_owned()),
             );
         }
     }
