@@ -49,14 +49,15 @@ pub fn run(cli: Cli) -> Result<u8> {
             old,
             new,
             json,
+            text,
             format,
             no_hash,
         }) => {
-            let format = match (json, format) {
-                (true, _) => DiffFormat::Json,
-                (false, f) => f.unwrap_or(DiffFormat::Text),
+            let tty = std::io::stdout().is_terminal();
+            return match diff_output(*json, *text, *format, tty) {
+                Some(format) => diff_command(&cli, old, new, format, *no_hash),
+                None => diff_viewer(&cli, old, new, *no_hash),
             };
-            return diff_command(&cli, old, new, format, *no_hash);
         }
         Some(Command::Report {
             image,
@@ -320,12 +321,18 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Load an image for `diff` or `report`, errors named by the input.
-fn load_named(cli: &Cli, input: &str, no_hash: bool) -> Result<Loaded> {
+/// Load options for `diff` or `report`: every file hashed unless `--no-hash`.
+fn hashed_load_options(cli: &Cli, no_hash: bool) -> Result<load::LoadOptions> {
     let mut options = Settings::load_options(cli)?;
     options.decode.hash_contents = !no_hash;
     // A diff tells changed content from unchanged by hash: every file needs one.
     options.hash_all_files = true;
+    Ok(options)
+}
+
+/// Load an image for `diff` or `report`, errors named by the input.
+fn load_named(cli: &Cli, input: &str, no_hash: bool) -> Result<Loaded> {
+    let options = hashed_load_options(cli, no_hash)?;
     load::load(input, &options, &Progress::default())
         .map_err(|e| anyhow!("{}: {e:#}", report::escape::escape_control(input)))
 }
@@ -405,7 +412,38 @@ fn gate_run(settings: &Settings, plan: &crate::gate::GatePlan, loaded: &[Loaded]
     Ok(if failed { EXIT_GATE_FAILED } else { 0 })
 }
 
-/// `imgscope diff OLD NEW`.
+/// What `imgscope diff` answers with: a report in this format, or `None` for the viewer. The main
+/// command's rule (`Settings::from_cli`): the viewer only when stdout is a terminal and no output
+/// format was asked for; `--json`, `--format` and `--text` print, and so does a pipe.
+pub fn diff_output(
+    json: bool,
+    text: bool,
+    format: Option<DiffFormat>,
+    stdout_tty: bool,
+) -> Option<DiffFormat> {
+    match (json, format) {
+        (true, _) => Some(DiffFormat::Json),
+        (false, Some(f)) => Some(f),
+        (false, None) if text || !stdout_tty => Some(DiffFormat::Text),
+        (false, None) => None,
+    }
+}
+
+/// `imgscope diff OLD NEW` on a terminal: the viewer on NEW, marked against OLD (both load in the
+/// background, hashed as for the printed diff).
+fn diff_viewer(cli: &Cli, old: &str, new: &str, no_hash: bool) -> Result<u8> {
+    if old == "-" && new == "-" {
+        anyhow::bail!("stdin (-) can be read only once");
+    }
+    let options = hashed_load_options(cli, no_hash)?;
+    // As the main command decides with `--color auto` (the only choice with a subcommand): colour
+    // on a terminal unless NO_COLOR is set.
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    crate::tui::run_diff(old.to_string(), new.to_string(), options, color)?;
+    Ok(0)
+}
+
+/// `imgscope diff OLD NEW`, printed.
 fn diff_command(cli: &Cli, old: &str, new: &str, format: DiffFormat, no_hash: bool) -> Result<u8> {
     if old == "-" && new == "-" {
         anyhow::bail!("stdin (-) can be read only once");

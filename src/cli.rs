@@ -206,7 +206,8 @@ pub enum Command {
         layer: Option<usize>,
     },
     /// Compare two images: layers, directories and files added, removed, grown and shrunk, by
-    /// impact, and the reclaimable bytes the new image introduced
+    /// impact, and the reclaimable bytes the new image introduced. On a terminal it opens the
+    /// viewer on the new image, marked with what changed; otherwise it prints the text diff
     Diff {
         /// The old image (any form IMAGE takes above)
         old: String,
@@ -215,6 +216,9 @@ pub enum Command {
         /// Print the diff as JSON (as --format json)
         #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// Print the text diff even on a terminal (as --format text)
+        #[arg(long, conflicts_with_all = ["json", "format"])]
+        text: bool,
         /// text, json, or markdown (a pull-request comment)
         #[arg(long, value_enum)]
         format: Option<DiffFormat>,

@@ -39,10 +39,14 @@ pub fn hash_unread(
         .iter()
         .filter_map(|u| {
             let v = tree.version(u.version);
-            let visible = tree.node(v.node).last == u.version;
+            let visible = tree.node(u.node).last == u.version;
             let needed = all || sizes.get(&v.size).copied().unwrap_or(0) >= 2;
-            (visible && needed && v.hash.is_none())
-                .then_some((u.version, u.layer, u.offset, v.size))
+            (visible && needed && tree.hash(v).is_none()).then_some((
+                u.version,
+                u.layer(),
+                u.offset(),
+                v.size,
+            ))
         })
         .collect();
     if !all {
@@ -53,7 +57,7 @@ pub fn hash_unread(
         for node in 1..tree.node_count() as NodeId {
             if let Some(v) = tree.live_final(node)
                 && v.kind == EntryKind::File
-                && v.hash.is_some()
+                && tree.hash(v).is_some()
             {
                 hashed_sizes.insert(v.size);
             }

@@ -5,6 +5,7 @@
 //! duplicates) → [`report`] (JSON, text). [`load`] runs that pipeline; [`config`] turns command-line
 //! flags into validated settings once; `tui` is the interactive viewer.
 
+pub mod allocator;
 pub mod analysis;
 pub mod app;
 pub mod cli;

@@ -7,6 +7,7 @@ use imgscope::app::{EXIT_ERROR, run};
 use imgscope::cli::Cli;
 
 fn main() -> ExitCode {
+    imgscope::allocator::tune_for_large_arrays();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),

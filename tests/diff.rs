@@ -507,3 +507,41 @@ fn diff_errors_are_one_line() {
     let out = run(&["diff", "-", "-"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_viewer_opens_only_on_a_terminal_with_no_format_asked_for() {
+    use imgscope::app::diff_output;
+    use imgscope::cli::DiffFormat;
+    // The main command's rule: the viewer on a terminal; a format flag or a pipe prints.
+    assert_eq!(diff_output(false, false, None, true), None);
+    assert_eq!(
+        diff_output(false, false, None, false),
+        Some(DiffFormat::Text)
+    );
+    assert_eq!(diff_output(false, true, None, true), Some(DiffFormat::Text));
+    assert_eq!(diff_output(true, false, None, true), Some(DiffFormat::Json));
+    assert_eq!(
+        diff_output(false, false, Some(DiffFormat::Markdown), true),
+        Some(DiffFormat::Markdown)
+    );
+    assert_eq!(
+        diff_output(false, false, Some(DiffFormat::Text), true),
+        Some(DiffFormat::Text)
+    );
+}
+
+#[test]
+fn text_prints_the_text_diff_as_a_pipe_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, n) = pair(dir.path());
+    let (o, n) = (o.to_str().unwrap(), n.to_str().unwrap());
+    let piped = run(&["diff", o, n]);
+    let text = run(&["diff", "--text", o, n]);
+    assert!(text.status.success());
+    assert_eq!(text.stdout, piped.stdout);
+    assert!(String::from_utf8_lossy(&text.stdout).starts_with("Old         review/app:1"));
+    // One format at a time.
+    let both = run(&["diff", "--text", "--json", o, n]);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(both.stdout.is_empty());
+}

@@ -1,4 +1,5 @@
-//! The real binary in a real terminal: tmux runs an interactive bash, which runs `imgscope IMAGE`;
+//! The real binary in a real terminal: tmux runs an interactive bash, which runs `imgscope IMAGE`
+//! (or `imgscope diff OLD NEW`);
 //! keys go in with `send-keys`, the screen comes out with `capture-pane`, and tmux's own view of the
 //! terminal (alternate screen, mouse mode, cursor) tells whether imgscope gave it back — after `q`,
 //! Ctrl-C, SIGTERM, and across Ctrl-Z and `fg`.
@@ -452,6 +453,42 @@ fn the_sharing_view_opens_images() {
     // costs the most to add: a database, on a base of its own), Enter opens it.
     t.keys(&["g", "Enter"]);
     t.wait_for("the image", |s| s.contains("Layers (") && s.contains("db-"));
+    t.keys(&["q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    t.assert_terminal_restored();
+}
+
+#[test]
+fn a_diff_opens_the_viewer_marked_against_the_old_image() {
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start("diff");
+    let dir = image().with_file_name("sharing");
+    t.open_viewer(&format!(
+        "diff {} {}",
+        dir.join("app-a.tar").display(),
+        dir.join("app-b.tar").display()
+    ));
+    let s = t.wait_for("the diff header", |s| {
+        s.lines().next().is_some_and(|l| {
+            // Names are clipped from the front to keep the totals on screen.
+            l.starts_with(" diff:  …")
+                && l.contains("/app-a:1 → …")
+                && l.contains("/app-b:1 · size +4.9 KiB · compressed +5.0 KiB")
+        })
+    });
+    // /app grew: its mark, final size and byte delta; layer 3 is marked grown too.
+    assert!(s.contains("│↑   25.4 KiB   +4.9 KiB ├─ ▸ app/"), "{s}");
+    assert!(s.contains("  3 ↑  30.5 KiB"), "{s}");
+    // d: only what changed; o: what only the old image has.
+    t.keys(&["d"]);
+    let s = t.wait_for("changed only", |s| s.contains("changed only (d: all)"));
+    assert!(!s.contains("etc/"), "{s}");
+    t.keys(&["o"]);
+    t.wait_for("the removed list", |s| {
+        s.contains("-  -20.5 KiB  /app/app-a/")
+    });
     t.keys(&["q"]);
     t.wait_for("the exit status", |s| s.contains("EXITED=0"));
     t.assert_terminal_restored();

@@ -1,7 +1,8 @@
 //! The viewer as drawn: the app is rendered into ratatui's `TestBackend` and snapshotted with insta,
 //! at several terminal sizes, with and without colour (the styled snapshots record every cell's
-//! colour and emphasis). Also: no control character from an image ever reaches the screen, and
-//! odd images (no layers, huge names, deep paths, tiny terminals) draw without panicking.
+//! colour and emphasis). Also: no control character from an image ever reaches the screen, odd
+//! images (no layers, huge names, deep paths, tiny terminals) draw without panicking, and a diff
+//! (`imgscope diff OLD NEW`) draws its header, marks, deltas and removed list.
 
 mod tui_support;
 
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use imgscope::load::Progress;
 use imgscope::tui::action::Action;
-use imgscope::tui::app::{App, Pane};
+use imgscope::tui::app::{App, DiffOrigin, Pane};
 use imgscope::tui::views;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -608,4 +609,271 @@ fn pseudo_random_keys_in_the_new_views_never_panic() {
     }
     settle(&mut app);
     render(&app);
+}
+
+// ---- imgscope diff ----
+
+fn diff_app(color: bool, w: u16, h: u16) -> App {
+    let (old, new) = diff_pair();
+    let mut app = App::with_diff("old.tar".into(), "new.tar".into(), Ok((old, new)), color);
+    app.update(Action::Resize {
+        width: w,
+        height: h,
+    });
+    app
+}
+
+/// The screen's line holding `needle` (which must be on screen).
+fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle} is not on screen:\n{screen}"))
+}
+
+#[test]
+fn diff_at_120x40_in_colour() {
+    let mut app = diff_app(true, 120, 40);
+    actions(&mut app, &[Action::ExpandAll, Action::OpenSearch]);
+    type_text(&mut app, "server");
+    actions(&mut app, &[Action::InputAccept]);
+    let buf = render(&app);
+    assert_no_controls(&buf);
+    let screen = text(&buf);
+    // The header: both names and the total deltas, uncompressed and compressed.
+    let header = screen.lines().next().unwrap();
+    assert!(
+        header.starts_with(" diff:  example/app:1 → example/app:2 · size +2.7 KiB · compressed "),
+        "{header}"
+    );
+    assert!(header.contains(" · files +1 · layers +1"), "{header}");
+    // Each changed row: its mark, final size and exact byte delta.
+    assert!(line_with(&screen, "server").contains("↑    4.9 KiB    +1000 B"));
+    assert!(line_with(&screen, "new.txt").contains("+       50 B      +50 B"));
+    assert!(line_with(&screen, "config.json").contains("~      200 B        0 B"));
+    assert!(line_with(&screen, "passwd").contains("│     1.2 KiB            "));
+    // The layers: unchanged, grown, added; one of the old image's is gone.
+    assert!(screen.contains("Layers (4, 1 removed)"), "{screen}");
+    // The details: the selected file against the old one.
+    assert!(
+        screen.contains("vs old      grown +1000 B (3.9 KiB → 4.9 KiB)"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(styled_dump(&buf));
+}
+
+#[test]
+fn diff_changed_only_at_100x30() {
+    let mut app = diff_app(false, 100, 30);
+    actions(
+        &mut app,
+        &[Action::ToggleChangedOnly, Action::ExpandAll, Action::Home],
+    );
+    let screen = text(&render(&app));
+    assert!(screen.contains("changed only"), "{screen}");
+    for unchanged in ["passwd", "busybox", "etc/", "bin/"] {
+        assert!(
+            !screen.contains(unchanged),
+            "{unchanged} is shown:\n{screen}"
+        );
+    }
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn diff_removed_list_at_100x30() {
+    let mut app = diff_app(false, 100, 30);
+    actions(&mut app, &[Action::ToggleRemoved, Action::End]);
+    let screen = text(&render(&app));
+    assert!(
+        line_with(&screen, "/app/old.txt").contains("-      -70 B  /app/old.txt  old layer 2"),
+        "{screen}"
+    );
+    assert!(line_with(&screen, "/usr/share/doc/ ").contains("-     -300 B"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn diff_at_80x24_without_colour_has_deltas_in_the_details() {
+    let mut app = diff_app(false, 80, 24);
+    actions(&mut app, &[Action::Down, Action::Toggle]);
+    let screen = text(&render(&app));
+    // Too narrow for the delta column: the tree has the mark, the details the delta.
+    assert!(
+        line_with(&screen, " app/").contains("││↑    5.1 KiB ├─ ▾ app/"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("vs old      grown +980 B (4.2 KiB →"),
+        "{screen}"
+    );
+    // The header keeps both size deltas on screen.
+    let header = screen.lines().next().unwrap();
+    assert!(
+        header.contains("size +2.7 KiB · compressed +1.8 KiB"),
+        "{header}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn diff_on_an_earlier_layer_shows_that_layer_without_marks() {
+    let mut app = diff_app(false, 100, 30);
+    app.focus = Pane::Layers;
+    actions(&mut app, &[Action::Home, Action::Right, Action::ExpandAll]);
+    let screen = text(&render(&app));
+    assert!(screen.contains("Files · up to layer 0"), "{screen}");
+    assert!(
+        screen.contains("diff marks: last layer, aggregated"),
+        "{screen}"
+    );
+    assert!(
+        line_with(&screen, "passwd").contains("││A    1.2 KiB    ├─ passwd"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn diff_loading_shows_both_images() {
+    let (_tx, rx) = std::sync::mpsc::channel();
+    let started = Instant::now();
+    let origin = DiffOrigin::new("old.tar".into());
+    let old = &origin.progress;
+    old.layers_total.store(3, Ordering::Relaxed);
+    old.layers_done.store(1, Ordering::Relaxed);
+    old.bytes_total.store(3 << 20, Ordering::Relaxed);
+    old.bytes_read.store(1 << 20, Ordering::Relaxed);
+    let mut app = App::new_diff(
+        origin.clone(),
+        "new.tar".into(),
+        Arc::default(),
+        rx,
+        true,
+        started,
+    );
+    app.update(Action::Resize {
+        width: 80,
+        height: 24,
+    });
+    app.update(Action::Tick(started + Duration::from_secs(1)));
+    let screen = text(&render(&app));
+    assert!(
+        screen.starts_with(" diff:  old.tar → new.tar  loading…"),
+        "{screen}"
+    );
+    assert!(screen.contains("Loading old old.tar"), "{screen}");
+    assert!(
+        screen.contains("layers 1/3 · 1.0 MiB of 3.0 MiB read"),
+        "{screen}"
+    );
+    assert!(screen.contains("waiting for the old image"), "{screen}");
+    insta::assert_snapshot!(screen);
+    // Once the old image is in, the new one's own progress shows.
+    origin.loaded.store(true, Ordering::Relaxed);
+    let screen = text(&render(&app));
+    assert!(!screen.contains("waiting for the old image"), "{screen}");
+    assert!(screen.contains("reading the manifest"), "{screen}");
+}
+
+#[test]
+fn a_failed_diff_names_both_images() {
+    let mut app = App::with_diff(
+        "old.tar".into(),
+        "new.tar".into(),
+        Err("old.tar: no such file".into()),
+        true,
+    );
+    app.update(Action::Resize {
+        width: 80,
+        height: 24,
+    });
+    let screen = text(&render(&app));
+    assert!(
+        screen.contains("Could not load old.tar → new.tar"),
+        "{screen}"
+    );
+    assert!(screen.contains("old.tar: no such file"), "{screen}");
+}
+
+#[test]
+fn diffs_draw_at_every_size_after_every_key() {
+    use imgscope::tui::keys::{BINDINGS, Context};
+    let keys: Vec<Action> = BINDINGS
+        .iter()
+        .filter(|b| b.context == Context::Main)
+        .map(|b| b.action)
+        .filter(|a| {
+            !matches!(
+                a,
+                Action::Quit | Action::Escape | Action::Suspend | Action::ExportFile
+            )
+        })
+        .collect();
+    for (w, h) in [
+        (0, 0),
+        (1, 1),
+        (10, 3),
+        (20, 5),
+        (40, 12),
+        (60, 20),
+        (250, 80),
+    ] {
+        let mut app = diff_app(true, w, h);
+        for a in &keys {
+            app.update(*a);
+            if app.help.is_some() || app.input.is_some() || app.content.is_some() {
+                app.update(Action::Escape);
+            }
+            assert_no_controls(&render(&app));
+        }
+    }
+}
+
+#[test]
+fn the_help_lists_the_diff_keys_and_marks() {
+    let mut app = diff_app(false, 100, 200);
+    actions(&mut app, &[Action::ToggleHelp]);
+    let screen = text(&render(&app));
+    assert!(
+        screen.contains("  d                 diff: show only what changed against the old image"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("  o                 diff: what only the old image has"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("+ added  ↑ grown  ↓ shrunk  ~ modified  - removed  = unchanged"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn diff_details_have_the_totals_and_the_removed_layers() {
+    let mut app = diff_app(false, 250, 200);
+    app.focus = Pane::Layers;
+    actions(&mut app, &[Action::FocusNext]);
+    let screen = text(&render(&app));
+    assert!(
+        screen.contains("Against the old image example/app:1"),
+        "{screen}"
+    );
+    assert!(screen.contains("input       old.tar"), "{screen}");
+    assert!(
+        screen.contains("size        +2.7 KiB (885.1 KiB → 887.8 KiB)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("files       7 → 8 · 3 added, 2 removed, 1 grown, 0 shrunk, 1 modified"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("layers      3 → 4 · 1 unchanged, 2 added, 1 removed, 1 changed"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("removed     old layer 1 (300 B, "),
+        "{screen}"
+    );
+    assert!(screen.contains("compressed): RUN install docs"), "{screen}");
 }

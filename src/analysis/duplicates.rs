@@ -2,8 +2,6 @@
 //! different paths. A dedup (hardlink, or one copy in a shared layer) would keep one of each group;
 //! the rest is what it would save. Hardlinks are not duplicates: they already share one inode.
 
-use hashbrown::HashMap;
-
 use crate::model::{ContentHash, EntryKind, FileTree, NodeId};
 
 #[derive(Debug, Clone)]
@@ -31,27 +29,34 @@ pub struct Duplicates {
 }
 
 pub fn find(tree: &FileTree) -> Duplicates {
-    let mut by_content: HashMap<(ContentHash, u64), Vec<NodeId>> = HashMap::new();
-    let mut hashed = false;
-    for node in 1..tree.node_count() as NodeId {
-        let Some(v) = tree.live_final(node) else {
-            continue;
-        };
+    // One flat list sorted by content (32 bytes a file; a map of vectors cost five times that on
+    // a million files), then runs of equal content are the groups.
+    let hashed_file = |node: NodeId| {
+        let v = tree.live_final(node)?;
         if v.kind != EntryKind::File || v.size == 0 {
-            continue;
+            return None;
         }
-        let Some(hash) = v.hash else { continue };
-        hashed = true;
-        by_content.entry((hash, v.size)).or_default().push(node);
-    }
-    let mut groups: Vec<DuplicateGroup> = by_content
-        .into_iter()
-        .filter(|(_, nodes)| nodes.len() > 1)
-        .map(|((hash, size), mut nodes)| {
+        tree.hash(v).map(|hash| (hash, v.size, node))
+    };
+    let nodes = 1..tree.node_count() as NodeId;
+    let count = nodes.clone().filter(|&n| hashed_file(n).is_some()).count();
+    let mut files: Vec<(ContentHash, u64, NodeId)> = Vec::with_capacity(count);
+    files.extend(nodes.filter_map(hashed_file));
+    files.sort_unstable();
+    let mut groups: Vec<DuplicateGroup> = files
+        .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
+        .filter(|run| run.len() > 1)
+        .map(|run| {
+            let mut nodes: Vec<NodeId> = run.iter().map(|f| f.2).collect();
             nodes.sort_by_cached_key(|n| tree.path(*n));
-            DuplicateGroup { hash, size, nodes }
+            DuplicateGroup {
+                hash: run[0].0,
+                size: run[0].1,
+                nodes,
+            }
         })
         .collect();
+    drop(files);
     groups.sort_by(|a, b| {
         b.savings()
             .cmp(&a.savings())
@@ -61,6 +66,6 @@ pub fn find(tree: &FileTree) -> Duplicates {
     Duplicates {
         groups,
         savings_bytes,
-        hashed,
+        hashed: count > 0,
     }
 }

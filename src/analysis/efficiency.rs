@@ -15,66 +15,68 @@ pub struct DiveEfficiency {
     pub inefficient_bytes: u64,
 }
 
+/// The ledger, kept as running totals plus 12 bytes per path: the smallest size seen, and which
+/// layer last recorded the path and how many layers did (0, 1, or 2 for "two or more"). A path
+/// seen once has its sum equal to its minimum, so no per-path sum is needed.
 #[derive(Debug, Default)]
 pub struct DiveLedger {
-    /// Per node: (smallest size, cumulative size, layers seen, last layer + 1, last size).
-    slots: Vec<Slot>,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Slot {
-    min: u64,
-    sum: u64,
-    count: u32,
-    last_layer: u32,
-    last_size: u64,
+    min: Vec<u64>,
+    /// `(layer + 1) << 2 | count` of the last layer that recorded the path.
+    tag: Vec<u32>,
+    min_total: u128,
+    sum_total: u128,
+    inefficient: u128,
 }
 
 impl DiveLedger {
-    /// A leaf of layer `layer`'s tree at `node` with `size` bytes. A second leaf for the same path in
-    /// the same layer replaces the first, as dive's per-layer tree keeps only the last entry.
-    pub fn record(&mut self, node: NodeId, layer: usize, size: u64) {
-        let i = node as usize;
-        if self.slots.len() <= i {
-            self.slots.resize(i + 1, Slot::default());
+    /// The leaves of layer `layer`'s own tree, as `(node, size)` in tar order. A second leaf for
+    /// the same path in the same layer replaces the first, as dive's per-layer tree keeps only the
+    /// last entry.
+    pub fn record_layer(&mut self, layer: usize, leaves: &[(NodeId, u64)]) {
+        let mark = (layer as u32 + 1) << 2;
+        for &(node, size) in leaves.iter().rev() {
+            let i = node as usize;
+            if self.tag.len() <= i {
+                let n = i + 1 - self.tag.len();
+                crate::model::growth::reserve(&mut self.tag, n);
+                crate::model::growth::reserve(&mut self.min, n);
+                self.tag.resize(i + 1, 0);
+                self.min.resize(i + 1, 0);
+            }
+            let tag = self.tag[i];
+            if tag & !3 == mark {
+                continue; // a later leaf of this layer already counted
+            }
+            let size128 = u128::from(size);
+            match tag & 3 {
+                0 => {
+                    self.min[i] = size;
+                    self.min_total += size128;
+                    self.tag[i] = mark | 1;
+                }
+                count => {
+                    let before = self.min[i];
+                    let min = before.min(size);
+                    self.min_total = self.min_total - u128::from(before) + u128::from(min);
+                    self.min[i] = min;
+                    // Seen once, the path's sum was its one size, equal to its minimum.
+                    self.inefficient += size128 + if count == 1 { u128::from(before) } else { 0 };
+                    self.tag[i] = mark | 2;
+                }
+            }
+            self.sum_total += size128;
         }
-        let slot = &mut self.slots[i];
-        let mark = layer as u32 + 1;
-        if slot.last_layer == mark {
-            slot.sum = slot.sum - slot.last_size + size;
-            slot.min = slot.min.min(size);
-        } else {
-            slot.min = if slot.count == 0 {
-                size
-            } else {
-                slot.min.min(size)
-            };
-            slot.sum += size;
-            slot.count += 1;
-        }
-        slot.last_layer = mark;
-        slot.last_size = size;
     }
 
     pub fn result(&self) -> DiveEfficiency {
-        let mut min_total: u128 = 0;
-        let mut sum_total: u128 = 0;
-        let mut inefficient: u64 = 0;
-        for slot in self.slots.iter().filter(|s| s.count > 0) {
-            min_total += slot.min as u128;
-            sum_total += slot.sum as u128;
-            if slot.count >= 2 {
-                inefficient += slot.sum;
-            }
-        }
-        let score = if sum_total == 0 {
+        let score = if self.sum_total == 0 {
             1.0
         } else {
-            min_total as f64 / sum_total as f64
+            self.min_total as f64 / self.sum_total as f64
         };
         DiveEfficiency {
             score,
-            inefficient_bytes: inefficient,
+            inefficient_bytes: u64::try_from(self.inefficient).unwrap_or(u64::MAX),
         }
     }
 }
@@ -86,14 +88,25 @@ mod tests {
     #[test]
     fn score_is_min_over_sum() {
         let mut l = DiveLedger::default();
-        l.record(1, 0, 100); // base file
-        l.record(2, 0, 50);
-        l.record(1, 1, 100); // rewritten (chmod)
-        l.record(2, 2, 0); // whiteout of a file
+        l.record_layer(0, &[(1, 100), (2, 50)]); // base files
+        l.record_layer(1, &[(1, 100)]); // rewritten (chmod)
+        l.record_layer(2, &[(2, 0)]); // whiteout of a file
         let r = l.result();
         // mins: 100 + 0 = 100; sums: 200 + 50 = 250
         assert!((r.score - 100.0 / 250.0).abs() < 1e-12);
         assert_eq!(r.inefficient_bytes, 250);
+    }
+
+    #[test]
+    fn the_last_leaf_of_a_layer_wins() {
+        let mut l = DiveLedger::default();
+        l.record_layer(0, &[(1, 10), (1, 300)]);
+        l.record_layer(1, &[(1, 40), (1, 70), (3, 5)]);
+        l.record_layer(2, &[(1, 20)]);
+        let r = l.result();
+        // node 1: leaves 300, 70, 20 → min 20, sum 390; node 3: 5, 5.
+        assert!((r.score - 25.0 / 395.0).abs() < 1e-12);
+        assert_eq!(r.inefficient_bytes, 390);
     }
 
     #[test]

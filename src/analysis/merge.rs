@@ -8,19 +8,22 @@
 //! While merging, the dive-compatible efficiency ledger is fed (see [`super::efficiency`]), because
 //! it needs each layer's own entry tree, which only exists here.
 
-use hashbrown::HashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 
 use super::efficiency::DiveLedger;
 use crate::model::{
-    Change, ChangeCounts, EntryKind, FileTree, LayerEntries, NONE, NodeId, ROOT, RawEntry, Version,
-    VersionId, names::NameId,
+    Change, ChangeCounts, EntryKind, FileTree, LayerEntries, NONE, NewVersion, NodeId, ROOT,
+    RawEntry, VersionId, growth,
 };
 
 pub struct Merger {
     tree: FileTree,
-    child_index: HashMap<(NodeId, NameId), NodeId>,
-    first_child: Vec<NodeId>,
-    next_sibling: Vec<NodeId>,
+    /// Every node but the root, found by (parent, name); the key is read from the node itself,
+    /// so an entry costs 4 bytes.
+    child_index: HashTable<NodeId>,
+    hasher: hashbrown::DefaultHashBuilder,
     /// `layer + 1` of the last layer in which the node had an entry below it.
     has_child_in: Vec<u32>,
     dive: DiveLedger,
@@ -29,11 +32,34 @@ pub struct Merger {
 }
 
 /// Where the unread content of a file version lies: at `offset` in the file holding `layer`.
+/// 16 bytes: the layer index and the offset share one word (files are far below 2^48 bytes).
 #[derive(Debug, Clone, Copy)]
 pub struct UnreadContent {
+    pub node: NodeId,
     pub version: VersionId,
-    pub layer: usize,
-    pub offset: u64,
+    layer_offset: u64,
+}
+
+impl UnreadContent {
+    const OFFSET_BITS: u32 = 48;
+
+    /// `None` when the offset or the layer index does not fit (the content then stays unhashed).
+    pub fn new(node: NodeId, version: VersionId, layer: usize, offset: u64) -> Option<Self> {
+        let layer = u16::try_from(layer).ok()?;
+        (offset >> Self::OFFSET_BITS == 0).then_some(UnreadContent {
+            node,
+            version,
+            layer_offset: (u64::from(layer) << Self::OFFSET_BITS) | offset,
+        })
+    }
+
+    pub fn layer(&self) -> usize {
+        (self.layer_offset >> Self::OFFSET_BITS) as usize
+    }
+
+    pub fn offset(&self) -> u64 {
+        self.layer_offset & ((1 << Self::OFFSET_BITS) - 1)
+    }
 }
 
 impl Default for Merger {
@@ -46,9 +72,8 @@ impl Merger {
     pub fn new() -> Self {
         Merger {
             tree: FileTree::new(),
-            child_index: HashMap::new(),
-            first_child: vec![NONE],
-            next_sibling: vec![NONE],
+            child_index: HashTable::new(),
+            hasher: Default::default(),
             has_child_in: vec![0],
             dive: DiveLedger::default(),
             layers: 0,
@@ -62,6 +87,9 @@ impl Merger {
         self.layers += 1;
         let mark = index as u32 + 1;
         let mut counts = ChangeCounts::default();
+        self.tree.reserve_versions(layer.entries.len());
+        // The leaves of this layer's own tree, for dive's efficiency ledger.
+        let mut leaves: Vec<(NodeId, u64)> = Vec::new();
 
         // Phase 1: find (or create) the node of every entry and mark the directories that have
         // entries below them in this layer, so leaves of this layer's own tree are known.
@@ -95,7 +123,7 @@ impl Merger {
                     } else {
                         0
                     };
-                    self.dive.record(node, index, dive_size);
+                    leaves.push((node, dive_size));
                 }
                 // The root has no version of its own but is always there: an opaque root hides
                 // every layer below (as containerd and Docker apply it).
@@ -119,17 +147,15 @@ impl Merger {
             if entry.kind == EntryKind::File
                 && entry.size > 0
                 && let Some(&offset) = layer.data_offsets.get(i)
+                && let Some(unread) = UnreadContent::new(node, vid, index, offset)
             {
-                self.unread.push(UnreadContent {
-                    version: vid,
-                    layer: index,
-                    offset,
-                });
+                growth::push(&mut self.unread, unread);
             }
             if self.has_child_in[node as usize] != mark {
-                self.dive.record(node, index, entry.size);
+                leaves.push((node, entry.size));
             }
         }
+        self.dive.record_layer(index, &leaves);
         counts
     }
 
@@ -149,15 +175,22 @@ impl Merger {
         let mut cur = ROOT;
         for part in path.split('/').filter(|p| !p.is_empty()) {
             let name = self.tree.names.intern(part);
-            cur = match self.child_index.get(&(cur, name)) {
+            let hash = self.hasher.hash_one((cur, name));
+            let tree = &self.tree;
+            let found = self.child_index.find(hash, |&id| {
+                let node = tree.node(id);
+                node.parent == cur && node.name == name
+            });
+            cur = match found {
                 Some(&id) => id,
                 None => {
                     let id = self.tree.add_node(cur, name);
-                    self.child_index.insert((cur, name), id);
-                    self.first_child.push(NONE);
-                    self.has_child_in.push(0);
-                    self.next_sibling.push(self.first_child[cur as usize]);
-                    self.first_child[cur as usize] = id;
+                    let (tree, hasher) = (&self.tree, &self.hasher);
+                    self.child_index.insert_unique(hash, id, |&id| {
+                        let node = tree.node(id);
+                        hasher.hash_one((node.parent, node.name))
+                    });
+                    growth::push(&mut self.has_child_in, 0);
                     id
                 }
             };
@@ -197,7 +230,7 @@ impl Merger {
                 }
             }
             let is_dir = removed.kind == EntryKind::Dir;
-            self.tree.push_version(removed);
+            self.tree.push_version_record(id, removed);
             if is_dir {
                 self.push_children(id, &mut stack);
             }
@@ -206,11 +239,7 @@ impl Merger {
     }
 
     fn push_children(&self, node: NodeId, stack: &mut Vec<NodeId>) {
-        let mut child = self.first_child[node as usize];
-        while child != NONE {
-            stack.push(child);
-            child = self.next_sibling[child as usize];
-        }
+        stack.extend(self.tree.unsealed_children(node));
     }
 
     /// Make every ancestor of `node` a live directory, as the layer's entries imply.
@@ -235,21 +264,22 @@ impl Merger {
                 // A file (or link) replaced by a directory the layer implies.
                 counts.modified += 1;
             }
-            self.tree.push_version(Version {
-                node: dir,
-                layer: layer as u16,
-                change,
-                implicit: true,
-                kind: EntryKind::Dir,
-                prev: NONE,
-                size: 0,
-                mode: 0o755,
-                uid: 0,
-                gid: 0,
-                mtime: 0,
-                hash: None,
-                link: NONE,
-            });
+            self.tree.push_version(
+                dir,
+                NewVersion {
+                    layer: layer as u16,
+                    change,
+                    implicit: true,
+                    kind: EntryKind::Dir,
+                    size: 0,
+                    mode: 0o755,
+                    uid: 0,
+                    gid: 0,
+                    mtime: 0,
+                    hash: None,
+                    link: None,
+                },
+            );
         }
     }
 
@@ -277,10 +307,6 @@ impl Merger {
             // A non-directory replaces a directory: everything below it goes.
             self.remove_subtree(node, index, false, counts);
         }
-        let link = match entry.link {
-            Some(span) => self.tree.add_link(layer.str(span)),
-            None => NONE,
-        };
         if entry.kind != EntryKind::Dir {
             let bytes = if entry.kind == EntryKind::File {
                 entry.size
@@ -298,20 +324,21 @@ impl Merger {
                 }
             }
         }
-        self.tree.push_version(Version {
+        self.tree.push_version(
             node,
-            layer: index as u16,
-            change,
-            implicit: false,
-            kind: entry.kind,
-            prev: NONE,
-            size: entry.size,
-            mode: entry.mode,
-            uid: entry.uid,
-            gid: entry.gid,
-            mtime: entry.mtime,
-            hash: entry.hash,
-            link,
-        })
+            NewVersion {
+                layer: index as u16,
+                change,
+                implicit: false,
+                kind: entry.kind,
+                size: entry.size,
+                mode: entry.mode,
+                uid: entry.uid,
+                gid: entry.gid,
+                mtime: entry.mtime,
+                hash: entry.hash,
+                link: entry.link.map(|span| layer.str(span)),
+            },
+        )
     }
 }

@@ -56,7 +56,7 @@ pub fn visible_files(image: &Image) -> Vec<(crate::model::ContentHash, u64, usiz
         .filter_map(|n| {
             let v = tree.live_final(n)?;
             (v.kind == EntryKind::File && v.size > 0)
-                .then(|| v.hash.map(|h| (h, v.size, v.layer as usize)))
+                .then(|| tree.hash(v).map(|h| (h, v.size, v.layer as usize)))
                 .flatten()
         })
         .collect()
@@ -138,7 +138,7 @@ pub fn assume_base(set: &SetAnalysis, images: &[&Image], base: &Image) -> Assume
             (1..tree.node_count() as NodeId)
                 .filter_map(|n| tree.live_final(n))
                 .filter(|v| v.kind == EntryKind::File && v.size > 0)
-                .filter(|v| v.hash.is_none_or(|h| !in_base.contains(&(h, v.size))))
+                .filter(|v| tree.hash(v).is_none_or(|h| !in_base.contains(&(h, v.size))))
                 .map(|v| v.size)
                 .sum()
         })

@@ -389,7 +389,7 @@ fn walk_entries<'a, R: Read + 'a>(
                     "truncated layer stream (an entry declares {size} bytes past the layer's end)"
                 );
             }
-            layer.data_offsets.push(base + start);
+            crate::model::growth::push(&mut layer.data_offsets, base + start);
             None
         } else if kind == EntryKind::File && size > 0 && matches!(content, Content::Hash) {
             count_content(&mut content_bytes, size, limits)?;
@@ -407,17 +407,20 @@ fn walk_entries<'a, R: Read + 'a>(
             None
         };
         let path_span = layer.intern(&path_str);
-        layer.entries.push(RawEntry {
-            path: path_span,
-            link,
-            kind,
-            size: if kind == EntryKind::File { size } else { 0 },
-            mode,
-            uid,
-            gid,
-            mtime,
-            hash,
-        });
+        crate::model::growth::push(
+            &mut layer.entries,
+            RawEntry {
+                path: path_span,
+                link,
+                kind,
+                size: if kind == EntryKind::File { size } else { 0 },
+                mode,
+                uid,
+                gid,
+                mtime,
+                hash,
+            },
+        );
     }
     Ok(())
 }

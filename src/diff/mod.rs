@@ -328,9 +328,8 @@ fn versions_differ(ot: &FileTree, o: &Version, nt: &FileTree, n: &Version) -> bo
     o.kind != n.kind
         || o.size != n.size
         || (o.mode & 0o7777) != (n.mode & 0o7777)
-        || o.uid != n.uid
-        || o.gid != n.gid
-        || matches!((o.hash, n.hash), (Some(a), Some(b)) if a != b)
+        || ot.owner(o) != nt.owner(n)
+        || matches!((ot.hash(o), nt.hash(n)), (Some(a), Some(b)) if a != b)
         || ot.link_target(o) != nt.link_target(n)
 }
 

@@ -121,6 +121,11 @@ impl LayerEntries {
     /// Append `s` to the text buffer and return its span.
     pub fn intern(&mut self, s: &str) -> Span {
         let start = self.text.len() as u32;
+        if self.text.capacity() - self.text.len() < s.len() {
+            // Grow by a quarter, not double: a million paths make tens of megabytes of text.
+            self.text
+                .reserve_exact((self.text.capacity() / 4).max(s.len()).max(4096));
+        }
         self.text.push_str(s);
         Span {
             start,

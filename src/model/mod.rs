@@ -3,6 +3,7 @@
 //! turns them into an [`image::Image`]'s [`tree::FileTree`].
 
 pub mod entry;
+pub(crate) mod growth;
 pub mod image;
 pub mod names;
 pub mod tree;
@@ -12,4 +13,4 @@ pub use image::{
     ChangeCounts, HistoryEntry, Image, Layer, Platform, RuntimeConfig, SourceKind,
     history_for_layers,
 };
-pub use tree::{Change, FileTree, NONE, NodeId, ROOT, Version, VersionId};
+pub use tree::{Change, FileTree, NONE, NewVersion, NodeId, ROOT, Version, VersionId};

@@ -6,6 +6,7 @@
 //! (nodes are created top-down), which lets sizes be summed bottom-up in one reverse pass.
 
 use super::entry::{ContentHash, EntryKind};
+use super::growth;
 use super::names::{NameId, Names};
 
 pub type NodeId = u32;
@@ -33,29 +34,52 @@ impl Change {
 
 /// One state of a path written by one layer. For `Removed`, the metadata is that of the version
 /// removed (so its size is the bytes the removal hid).
+///
+/// 40 bytes: the owner, the link target and the content hash live in side tables of the
+/// [`FileTree`] (read them with [`FileTree::owner`], [`FileTree::link_target`],
+/// [`FileTree::hash`]), since most versions share an owner and few have a link or a hash.
 #[derive(Debug, Clone)]
 pub struct Version {
-    pub node: NodeId,
+    pub prev: VersionId,
     pub layer: u16,
     pub change: Change,
+    pub kind: EntryKind,
     /// A directory the layer did not list but which its entries imply.
     pub implicit: bool,
-    pub kind: EntryKind,
-    pub prev: VersionId,
-    pub size: u64,
     pub mode: u32,
-    pub uid: u32,
-    pub gid: u32,
+    /// Index into the tree's owner table.
+    owner: u32,
+    /// For links, index into the tree's link targets; otherwise into its content hashes (or
+    /// `NONE` when the content was not hashed).
+    extra: u32,
+    pub size: u64,
     pub mtime: u64,
-    pub hash: Option<ContentHash>,
-    /// Index into [`FileTree::links`] for symlinks and hardlinks.
-    pub link: u32,
 }
 
 impl Version {
     pub fn is_live(&self) -> bool {
         self.change != Change::Removed
     }
+
+    fn is_link(&self) -> bool {
+        matches!(self.kind, EntryKind::Symlink | EntryKind::Hardlink)
+    }
+}
+
+/// What a layer wrote at a path, as [`FileTree::push_version`] takes it.
+#[derive(Debug, Clone)]
+pub struct NewVersion<'a> {
+    pub layer: u16,
+    pub change: Change,
+    pub kind: EntryKind,
+    pub implicit: bool,
+    pub size: u64,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub mtime: u64,
+    pub hash: Option<ContentHash>,
+    pub link: Option<&'a str>,
 }
 
 #[derive(Debug, Clone)]
@@ -63,7 +87,10 @@ pub struct Node {
     pub name: NameId,
     pub parent: NodeId,
     pub last: VersionId,
+    /// Before sealing: the first child (children are linked through `next`). After: where the
+    /// node's children start in [`FileTree::children`].
     child_start: u32,
+    /// Before sealing: the next sibling. After: how many children the node has.
     child_count: u32,
 }
 
@@ -73,6 +100,10 @@ pub struct FileTree {
     nodes: Vec<Node>,
     versions: Vec<Version>,
     links: Vec<Box<str>>,
+    hashes: Vec<ContentHash>,
+    /// Distinct (uid, gid) pairs, and the index of each.
+    owners: Vec<(u32, u32)>,
+    owner_index: hashbrown::HashMap<(u32, u32), u32>,
     /// Children of every node, grouped by parent and sorted by name once the tree is sealed.
     children: Vec<NodeId>,
     sealed: bool,
@@ -86,8 +117,8 @@ impl FileTree {
             name: root_name,
             parent: NONE,
             last: NONE,
-            child_start: 0,
-            child_count: 0,
+            child_start: NONE,
+            child_count: NONE,
         });
         tree
     }
@@ -117,7 +148,17 @@ impl FileTree {
     }
 
     pub fn link_target(&self, version: &Version) -> Option<&str> {
-        (version.link != NONE).then(|| &*self.links[version.link as usize])
+        (version.is_link() && version.extra != NONE).then(|| &*self.links[version.extra as usize])
+    }
+
+    /// The content hash of a regular file's version, when its content was hashed.
+    pub fn hash(&self, version: &Version) -> Option<ContentHash> {
+        (!version.is_link() && version.extra != NONE).then(|| self.hashes[version.extra as usize])
+    }
+
+    /// `(uid, gid)` of a version.
+    pub fn owner(&self, version: &Version) -> (u32, u32) {
+        self.owners[version.owner as usize]
     }
 
     /// The absolute path of a node (`/` for the root).
@@ -228,40 +269,112 @@ impl FileTree {
             + self.nodes.capacity() * std::mem::size_of::<Node>()
             + self.versions.capacity() * std::mem::size_of::<Version>()
             + self.children.capacity() * 4
+            + self.hashes.capacity() * std::mem::size_of::<ContentHash>()
+            + self.owners.capacity() * 8
             + self.links.iter().map(|l| l.len() + 16).sum::<usize>()
     }
 
     // ----- building (used by analysis::merge) -----
 
+    /// A new child of `parent` (linked first among its children until the tree is sealed).
     pub(crate) fn add_node(&mut self, parent: NodeId, name: NameId) -> NodeId {
+        debug_assert!(!self.sealed);
         let id = self.nodes.len() as NodeId;
-        self.nodes.push(Node {
-            name,
-            parent,
-            last: NONE,
-            child_start: 0,
-            child_count: 0,
-        });
+        let next = std::mem::replace(&mut self.nodes[parent as usize].child_start, id);
+        growth::push(
+            &mut self.nodes,
+            Node {
+                name,
+                parent,
+                last: NONE,
+                child_start: NONE,
+                child_count: next,
+            },
+        );
         id
     }
 
-    pub(crate) fn add_link(&mut self, target: &str) -> u32 {
-        self.links.push(target.into());
-        (self.links.len() - 1) as u32
+    /// The children of `id` in no particular order, before the tree is sealed.
+    pub(crate) fn unsealed_children(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        debug_assert!(!self.sealed);
+        let first = self.nodes[id as usize].child_start;
+        std::iter::successors((first != NONE).then_some(first), move |&c| {
+            let next = self.nodes[c as usize].child_count;
+            (next != NONE).then_some(next)
+        })
     }
 
     /// Record a content hash computed after the fact (for contents first skipped over).
     pub(crate) fn set_hash(&mut self, version: VersionId, hash: ContentHash) {
-        self.versions[version as usize].hash = Some(hash);
+        let v = &self.versions[version as usize];
+        debug_assert!(!v.is_link(), "links have no content to hash");
+        if v.is_link() {
+            return;
+        }
+        if v.extra == NONE {
+            let index = self.hashes.len() as u32;
+            growth::push(&mut self.hashes, hash);
+            self.versions[version as usize].extra = index;
+        } else {
+            self.hashes[v.extra as usize] = hash;
+        }
     }
 
-    /// Append a version to a node's chain; `prev` is set from the node.
-    pub(crate) fn push_version(&mut self, mut version: Version) -> VersionId {
+    /// Append a version of `node` to its chain.
+    pub(crate) fn push_version(&mut self, node: NodeId, new: NewVersion<'_>) -> VersionId {
+        let owner = self.owner_id(new.uid, new.gid);
+        let is_link = matches!(new.kind, EntryKind::Symlink | EntryKind::Hardlink);
+        let extra = if is_link {
+            new.link.map_or(NONE, |target| {
+                self.links.push(target.into());
+                (self.links.len() - 1) as u32
+            })
+        } else {
+            new.hash.map_or(NONE, |hash| {
+                growth::push(&mut self.hashes, hash);
+                (self.hashes.len() - 1) as u32
+            })
+        };
+        self.push_version_record(
+            node,
+            Version {
+                prev: NONE,
+                layer: new.layer,
+                change: new.change,
+                kind: new.kind,
+                implicit: new.implicit,
+                mode: new.mode,
+                owner,
+                extra,
+                size: new.size,
+                mtime: new.mtime,
+            },
+        )
+    }
+
+    /// Append a copy of an existing version (its owner, link and hash shared), e.g. the record
+    /// of its removal; `prev` is set from the node.
+    pub(crate) fn push_version_record(&mut self, node: NodeId, mut version: Version) -> VersionId {
         let id = self.versions.len() as VersionId;
-        let node = &mut self.nodes[version.node as usize];
+        let node = &mut self.nodes[node as usize];
         version.prev = node.last;
         node.last = id;
-        self.versions.push(version);
+        growth::push(&mut self.versions, version);
+        id
+    }
+
+    /// Make room for `additional` more versions (a layer's entry count: each writes one).
+    pub(crate) fn reserve_versions(&mut self, additional: usize) {
+        growth::reserve(&mut self.versions, additional);
+    }
+
+    fn owner_id(&mut self, uid: u32, gid: u32) -> u32 {
+        if let Some(&id) = self.owner_index.get(&(uid, gid)) {
+            return id;
+        }
+        let id = self.owners.len() as u32;
+        self.owners.push((uid, gid));
+        self.owner_index.insert((uid, gid), id);
         id
     }
 

@@ -52,6 +52,10 @@ pub enum Action {
     ToggleHidden(u8),
     /// The waste view in place of the tree.
     ToggleWaste,
+    /// A diff: show only what changed against the old image, or everything.
+    ToggleChangedOnly,
+    /// A diff: the list of what only the old image has, in place of the tree.
+    ToggleRemoved,
     OpenFilter,
     OpenSearch,
     SearchNext,
@@ -140,7 +144,7 @@ impl App {
     /// The pane layout for the current size and image.
     pub fn areas(&self) -> Areas {
         let layers = self.viewer().map_or(0, |v| v.layer_count());
-        layout::compute(self.width, self.height, self.images.len() > 1, layers)
+        layout::compute(self.width, self.height, self.has_top_bar(), layers)
     }
 
     /// Keep every cursor inside its pane after a change or a resize.
@@ -160,6 +164,9 @@ impl App {
             v.tree.scroll_into_view(tree_h);
             v.waste.offset =
                 visible_offset(v.waste.offset, v.waste.cursor, tree_h, v.waste.rows.len());
+            let removed = &mut v.removed;
+            removed.offset =
+                visible_offset(removed.offset, removed.cursor, tree_h, removed.rows.len());
             v.layer_cursor_offset =
                 visible_offset(v.layer_cursor_offset, v.layer, layers_h, v.layer_count());
         }
@@ -387,6 +394,14 @@ impl App {
             {
                 v.with_tree(|t, lens| t.toggle(lens));
             }
+            Action::Toggle | Action::Activate
+                if focus == Pane::Right && right == RightPane::Removed =>
+            {
+                match v.show_removed() {
+                    Some(jumped) => note = Some(jumped),
+                    None => return, // an empty list leads nowhere
+                }
+            }
             Action::Toggle | Action::Activate if focus == Pane::Right => {
                 match activate_waste(v) {
                     Some(jumped) => note = jumped,
@@ -403,10 +418,24 @@ impl App {
             Action::ToggleSort => v.toggle_sort(),
             Action::ToggleHidden(bit) => v.toggle_hidden(bit),
             Action::NextBiggest => note = Some(v.next_biggest()),
+            Action::ToggleChangedOnly => note = Some(v.toggle_changed_only()),
             Action::ToggleWaste => {
                 self.right = match right {
-                    RightPane::Tree => RightPane::Waste,
                     RightPane::Waste => RightPane::Tree,
+                    RightPane::Tree | RightPane::Removed => RightPane::Waste,
+                };
+                self.set_focus(Pane::Right);
+                return;
+            }
+            Action::ToggleRemoved => {
+                if v.diff().is_none() {
+                    self.message =
+                        Some("o lists what only the old image has: imgscope diff OLD NEW".into());
+                    return;
+                }
+                self.right = match right {
+                    RightPane::Removed => RightPane::Tree,
+                    RightPane::Tree | RightPane::Waste => RightPane::Removed,
                 };
                 self.set_focus(Pane::Right);
                 return;
@@ -504,6 +533,12 @@ impl App {
                 v.tree.cursor = nav.resolve(v.tree.cursor, len, page);
                 v.details_scroll = 0;
             }
+            Pane::Right if right == RightPane::Removed => {
+                let page = areas.right_rows().height.max(1) as isize;
+                let len = v.removed.rows.len();
+                v.removed.cursor = nav.resolve(v.removed.cursor, len, page);
+                v.details_scroll = 0;
+            }
             Pane::Right => {
                 let page = areas.right_rows().height.max(1) as isize;
                 let len = v.waste.rows.len();
@@ -535,6 +570,9 @@ impl App {
         let areas = self.areas();
         let pos = Position::new(column, row);
         if areas.tabs.is_some_and(|t| t.contains(pos)) {
+            if self.diff.is_some() {
+                return; // a diff's header, not tabs
+            }
             let hit = self
                 .tabs()
                 .into_iter()
@@ -583,6 +621,21 @@ impl App {
                         v.with_tree(|t, lens| t.toggle(lens));
                     } else {
                         v.tree.cursor = i;
+                        v.details_scroll = 0;
+                    }
+                }
+            }
+            Pane::Right if right == RightPane::Removed => {
+                if let Some(i) = row_in(areas.right_rows(), v.removed.offset)
+                    && i < v.removed.rows.len()
+                {
+                    if i == v.removed.cursor {
+                        if let Some(note) = v.show_removed() {
+                            self.right = RightPane::Tree;
+                            self.message = Some(note);
+                        }
+                    } else {
+                        v.removed.cursor = i;
                         v.details_scroll = 0;
                     }
                 }
@@ -695,7 +748,10 @@ impl App {
     /// read on a worker thread.
     fn open_content(&mut self) {
         if self.right != RightPane::Tree {
-            self.message = Some("v shows the file selected in the tree (w goes back to it)".into());
+            self.message = Some(format!(
+                "v shows the file selected in the tree ({} goes back to it)",
+                self.back_to_tree_key()
+            ));
             return;
         }
         let Some(v) = self.viewer() else { return };
@@ -717,6 +773,14 @@ impl App {
         self.content = Some(view);
     }
 
+    /// The key that brings the tree back in place of the right pane's list.
+    fn back_to_tree_key(&self) -> &'static str {
+        match self.right {
+            RightPane::Removed => "o",
+            _ => "w",
+        }
+    }
+
     fn close_content(&mut self) {
         if let Some(mut c) = self.content.take() {
             c.cancel();
@@ -726,8 +790,10 @@ impl App {
     /// Open the export line for the selected file (or the one the content view shows).
     fn ask_export(&mut self) {
         if self.content.is_none() && self.right != RightPane::Tree {
-            self.message =
-                Some("x exports the file selected in the tree (w goes back to it)".into());
+            self.message = Some(format!(
+                "x exports the file selected in the tree ({} goes back to it)",
+                self.back_to_tree_key()
+            ));
             return;
         }
         match self.export_target() {

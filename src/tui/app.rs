@@ -1,10 +1,12 @@
-//! The viewer's whole state: one slot per image on the command line (loading, failed or ready),
-//! which image and pane have focus, what the right pane shows, the open help overlay, input line or
-//! file content view, the sharing view over all images, the content reads and exports in flight,
-//! the status message and the terminal size. It changes only through `App::update`
+//! The viewer's whole state: one slot per image on the command line (loading, failed or ready) —
+//! or, for `imgscope diff OLD NEW`, one slot for NEW and where OLD comes from — which image and
+//! pane have focus, what the right pane shows, the open help overlay, input line or file content
+//! view, the sharing view over all images, the content reads and exports in flight, the status
+//! message and the terminal size. It changes only through `App::update`
 //! (see `action.rs`), so it can be driven and inspected without a terminal.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Instant;
 
@@ -48,6 +50,8 @@ pub enum Pane {
 pub enum RightPane {
     Tree,
     Waste,
+    /// A diff's entries only the old image has.
+    Removed,
 }
 
 /// What fills the screen below the tab bar.
@@ -79,6 +83,27 @@ pub struct ExportTarget {
     pub shown: String,
 }
 
+/// `imgscope diff OLD NEW`: the viewer's one image is NEW, compared with OLD.
+#[derive(Clone)]
+pub struct DiffOrigin {
+    /// OLD as given on the command line.
+    pub old: String,
+    /// OLD's load progress (NEW's is its slot's).
+    pub progress: Arc<Progress>,
+    /// Set by the loader once OLD has loaded: NEW loads after it.
+    pub loaded: Arc<AtomicBool>,
+}
+
+impl DiffOrigin {
+    pub fn new(old: String) -> DiffOrigin {
+        DiffOrigin {
+            old,
+            progress: Arc::default(),
+            loaded: Arc::default(),
+        }
+    }
+}
+
 /// The line being edited in the status bar.
 #[derive(Debug, Clone)]
 pub struct Input {
@@ -96,6 +121,8 @@ pub struct Input {
 
 pub struct App {
     pub images: Vec<ImageSlot>,
+    /// Set for `imgscope diff`: the one image is NEW, marked against this OLD.
+    pub diff: Option<DiffOrigin>,
     pub current: usize,
     pub focus: Pane,
     /// The last pane other than Details: what the details pane describes.
@@ -146,6 +173,7 @@ impl App {
             .collect();
         App {
             images,
+            diff: None,
             current: 0,
             focus: Pane::Right,
             subject: Pane::Right,
@@ -181,6 +209,43 @@ impl App {
         let mut app = App::new(inputs, progress, rx, color, now);
         app.update(super::action::Action::Tick(now));
         app
+    }
+
+    /// The viewer of `imgscope diff`: NEW, loading with `progress` after `origin`'s OLD, arriving
+    /// through `inbox` as image 0.
+    pub fn new_diff(
+        origin: DiffOrigin,
+        new: String,
+        progress: Arc<Progress>,
+        inbox: Receiver<(usize, Outcome)>,
+        color: bool,
+        now: Instant,
+    ) -> App {
+        let mut app = App::new(vec![new], vec![progress], inbox, color, now);
+        app.diff = Some(origin);
+        app
+    }
+
+    /// A diff's viewer over two images already loaded (or a failure), as tests use it.
+    pub fn with_diff(
+        old: String,
+        new: String,
+        result: Result<(Loaded, Loaded), String>,
+        color: bool,
+    ) -> App {
+        let (tx, rx) = channel();
+        let now = Instant::now();
+        let outcome = result.map(|(o, n)| Box::new(Viewer::compare(&old, &o, n)));
+        // The receiver is alive: sending cannot fail.
+        let _ = tx.send((0, outcome));
+        let mut app = App::new_diff(DiffOrigin::new(old), new, Arc::default(), rx, color, now);
+        app.update(super::action::Action::Tick(now));
+        app
+    }
+
+    /// Whether a bar is drawn above the panes: the tabs (several images) or a diff's header.
+    pub fn has_top_bar(&self) -> bool {
+        self.images.len() > 1 || self.diff.is_some()
     }
 
     pub fn should_quit(&self) -> bool {

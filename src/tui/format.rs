@@ -21,6 +21,18 @@ pub fn clip(s: &str, max: usize) -> Cow<'_, str> {
     }
 }
 
+/// At most `max` characters of `s`, its end kept and `…` in front when cut (image names: the tag
+/// is at the end).
+pub fn clip_start(s: &str, max: usize) -> Cow<'_, str> {
+    let count = s.chars().count();
+    if count <= max {
+        return Cow::Borrowed(s);
+    }
+    let keep = max.saturating_sub(1);
+    let tail: String = s.chars().skip(count - keep).collect();
+    Cow::Owned(format!("…{tail}"))
+}
+
 /// A history command on one line, escaped and clipped: the shell wrapper of `RUN` (classic
 /// `/bin/sh -c cmd` and BuildKit's `RUN /bin/sh -c cmd # buildkit`) and the `#(nop)` marker of
 /// metadata instructions are dropped, whitespace runs become one space.
@@ -217,6 +229,13 @@ mod tests {
         assert_eq!(mode_string(EntryKind::File, 0o4755), "-rwsr-xr-x");
         assert_eq!(mode_string(EntryKind::Dir, 0o1777), "drwxrwxrwt");
         assert_eq!(mode_string(EntryKind::File, 0o2644), "-rw-r-Sr--");
+    }
+
+    #[test]
+    fn clip_start_keeps_the_end() {
+        assert_eq!(clip_start("example/app:1", 13), "example/app:1");
+        assert_eq!(clip_start("example/app:1", 8), "…e/app:1");
+        assert_eq!(clip_start("é/ü:1", 4), "…ü:1");
     }
 
     #[test]

@@ -229,6 +229,18 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Main,
+        &[ch('d')],
+        Action::ToggleChangedOnly,
+        "diff: show only what changed against the old image, or everything",
+    ),
+    bind(
+        Main,
+        &[ch('o')],
+        Action::ToggleRemoved,
+        "diff: what only the old image has (Enter: the nearest path here)",
+    ),
+    bind(
+        Main,
         &[ch('v')],
         Action::ViewFile,
         "show the selected file's contents as of the selected layer",

@@ -1,14 +1,16 @@
 //! Loading on a worker thread while the viewer runs: images are loaded one after another (stdin
 //! can be read only once, and each load already uses every core), each publishing progress through
 //! its own [`Progress`] atomics, and each result, a ready [`Viewer`] or an error line, is sent to
-//! the UI. A panic inside a load becomes that image's error, not a crash.
+//! the UI. For `imgscope diff`, OLD then NEW are loaded and compared, and the one result is NEW's
+//! viewer marked against OLD. A panic inside a load becomes that image's error, not a crash.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::Sender;
 use std::thread;
 
-use super::app::Outcome;
+use super::app::{DiffOrigin, Outcome};
 use super::viewer::Viewer;
 use crate::load::{self, LoadOptions, Progress};
 
@@ -32,6 +34,33 @@ pub fn spawn(
                     return; // the viewer has quit
                 }
             }
+        })
+}
+
+/// Load `origin`'s OLD (marking it loaded), then NEW, compare them, and send NEW's viewer marked
+/// with the diff as image 0. An error names the input it came from.
+pub fn spawn_diff(
+    origin: DiffOrigin,
+    new: String,
+    progress: Arc<Progress>,
+    options: LoadOptions,
+    results: Sender<(usize, Outcome)>,
+) -> std::io::Result<thread::JoinHandle<()>> {
+    thread::Builder::new()
+        .name("imgscope-load".into())
+        .spawn(move || {
+            let outcome = catch_unwind(AssertUnwindSafe(|| -> Outcome {
+                let load = |input: &str, progress: &Progress| {
+                    load::load(input, &options, progress).map_err(|e| format!("{input}: {e:#}"))
+                };
+                let old = load(&origin.old, &origin.progress)?;
+                origin.loaded.store(true, Ordering::Relaxed);
+                let new = load(&new, &progress)?;
+                Ok(Box::new(Viewer::compare(&origin.old, &old, new)))
+            }))
+            .unwrap_or_else(|panic| Err(format!("internal error: {}", panic_text(&panic))));
+            // The viewer may have quit: nobody to tell.
+            let _ = results.send((0, outcome));
         })
 }
 

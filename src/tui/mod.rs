@@ -8,17 +8,21 @@
 //! an event. The file tree is a flat list of visible rows ([`tree_view`]) over per-layer numbers
 //! ([`stats`]), with a path filter ([`filter`]) and the waste list ([`waste_list`]). A file's
 //! contents are read and exported on worker threads ([`content`]); with several images, the
-//! sharing view ([`sharing`]) shows what they share. [`terminal`] makes sure the terminal is given
-//! back whatever happens.
+//! sharing view ([`sharing`]) shows what they share. For `imgscope diff OLD NEW` ([`run_diff`]) the
+//! one image is NEW, its tree and layers marked against OLD ([`diff_marks`]), with what only OLD
+//! has in a list of its own ([`removed_list`]). [`terminal`] makes sure the terminal is given back
+//! whatever happens.
 
 pub mod action;
 pub mod app;
 pub mod content;
+pub mod diff_marks;
 pub mod filter;
 pub mod format;
 pub mod keys;
 pub mod layout;
 mod loader;
+pub mod removed_list;
 pub mod sharing;
 pub mod stats;
 pub mod terminal;
@@ -53,7 +57,30 @@ pub fn run(images: Vec<String>, options: LoadOptions, color: bool) -> Result<()>
     let (tx, rx) = channel();
     let mut app = App::new(images.clone(), progress.clone(), rx, color, Instant::now());
     loader::spawn(images, options, progress, tx).context("starting the loader thread")?;
+    run_app(&mut app)
+}
 
+/// Open the viewer on `imgscope diff OLD NEW`: NEW, marked with what changed against OLD (both
+/// load in the background); returns when the user quits.
+pub fn run_diff(old: String, new: String, options: LoadOptions, color: bool) -> Result<()> {
+    let origin = app::DiffOrigin::new(old);
+    let progress = Arc::<Progress>::default();
+    let (tx, rx) = channel();
+    let mut app = App::new_diff(
+        origin.clone(),
+        new.clone(),
+        progress.clone(),
+        rx,
+        color,
+        Instant::now(),
+    );
+    loader::spawn_diff(origin, new, progress, options, tx).context("starting the loader thread")?;
+    run_app(&mut app)
+}
+
+/// Take over the terminal and run `app` until the user quits, giving the terminal back however it
+/// ends.
+fn run_app(app: &mut App) -> Result<()> {
     let signals = terminal::Signals::register().context("installing signal handlers")?;
     let hook = terminal::PanicHook::install();
     let result = (|| -> Result<()> {
@@ -61,7 +88,7 @@ pub fn run(images: Vec<String>, options: LoadOptions, color: bool) -> Result<()>
         let _guard = terminal::Guard;
         let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         term.clear()?;
-        event_loop(&mut term, &mut app, &signals)
+        event_loop(&mut term, app, &signals)
     })();
     terminal::restore();
     drop(hook);

@@ -5,6 +5,7 @@
 use ratatui::style::{Color, Modifier, Style};
 
 use super::stats::{ADDED, MODIFIED, REMOVED};
+use crate::diff::ChangeKind;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Theme {
@@ -35,6 +36,18 @@ impl Theme {
             MODIFIED => self.fg(Color::Yellow),
             REMOVED => self.fg(Color::Red).add_modifier(Modifier::CROSSED_OUT),
             _ => Style::new(),
+        }
+    }
+
+    /// The style of a diff's change against the old image (the mark's symbol carries it too).
+    pub fn diff(&self, change: ChangeKind) -> Style {
+        match change {
+            ChangeKind::Added => self.fg(Color::Green),
+            ChangeKind::Removed => self.fg(Color::Red),
+            ChangeKind::Grown => self.fg(Color::Yellow),
+            ChangeKind::Shrunk => self.fg(Color::Cyan),
+            ChangeKind::Modified => self.fg(Color::Magenta),
+            ChangeKind::Unchanged => self.dim(),
         }
     }
 

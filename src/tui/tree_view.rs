@@ -3,12 +3,14 @@
 //! what is on screen or under the directory, never a walk of the whole arena.
 //!
 //! What is shown and in which order is decided by a [`Lens`]: the layer's [`LayerStats`], the
-//! mode (aggregated or this layer's changes), the hidden change kinds, the path filter and the sort.
+//! mode (aggregated or this layer's changes), the hidden change kinds, the path filter, the sort,
+//! and in a diff's final filesystem, whether only what changed against OLD is shown.
 //! Children come sorted by name from the arena; size order is sorted lazily, per directory, when it
 //! is first expanded, and cached until the sizes change (another layer or mode).
 
 use hashbrown::{HashMap, HashSet};
 
+use super::diff_marks::DiffMarks;
 use super::filter::PathFilter;
 use super::stats::{ALL_KINDS, CHANGED, LayerStats, REMOVED};
 use crate::model::{EntryKind, FileTree, NONE, NodeId, ROOT, Version};
@@ -41,6 +43,11 @@ pub struct Lens<'a> {
     pub sort: Sort,
     /// Change-kind bits the user has hidden.
     pub hidden: u8,
+    /// `imgscope diff`, when the tree shows the final filesystem (the last layer, aggregated):
+    /// the marks against OLD.
+    pub diff: Option<&'a DiffMarks>,
+    /// With `diff`: only what changed, and the directories above it.
+    pub changed_only: bool,
 }
 
 impl Lens<'_> {
@@ -51,6 +58,12 @@ impl Lens<'_> {
         let mut kinds = self.stats.below(node) & !self.hidden & ALL_KINDS;
         if self.mode == Mode::Changes {
             kinds &= CHANGED;
+        }
+        if self.changed_only
+            && let Some(diff) = self.diff
+            && !diff.changed(node)
+        {
+            return false;
         }
         kinds != 0 && self.filter.keeps(node)
     }
@@ -407,6 +420,22 @@ pub fn visible_offset(offset: usize, cursor: usize, height: usize, len: usize) -
         off = cursor + 1 - height;
     }
     off
+}
+
+/// The rows of a list that fit in `height` lines with `cursor` visible: `(line, index, row)`.
+pub fn visible_rows<T>(
+    rows: &[T],
+    offset: usize,
+    cursor: usize,
+    height: usize,
+) -> impl Iterator<Item = (usize, usize, &T)> {
+    let first = visible_offset(offset, cursor, height, rows.len());
+    rows.iter()
+        .enumerate()
+        .skip(first)
+        .take(height)
+        .enumerate()
+        .map(|(y, (i, row))| (y, i, row))
 }
 
 fn top_ancestor(tree: &FileTree, node: NodeId) -> NodeId {

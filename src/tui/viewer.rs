@@ -1,7 +1,8 @@
 //! One loaded image as the viewer holds it: the image and its analysis, the selected layer with its
-//! cached [`LayerStats`], the tree options (mode, sort, hidden kinds, filter, search), the tree and
-//! waste lists, and lookups from a node to its waste and duplicate entries. Operations here are the
-//! per-image half of `update`; they never draw.
+//! cached [`LayerStats`], the tree options (mode, sort, hidden kinds, filter, search, changed only),
+//! the tree, waste and removed lists, lookups from a node to its waste and duplicate entries, and,
+//! for `imgscope diff`, the [`DiffMarks`] against OLD. Operations here are the per-image half of
+//! `update`; they never draw.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -9,7 +10,9 @@ use std::sync::Arc;
 
 use hashbrown::HashMap;
 
+use super::diff_marks::DiffMarks;
 use super::filter::PathFilter;
+use super::removed_list::RemovedList;
 use super::stats::LayerStats;
 use super::tree_view::{Lens, Mode, Sort, TreeView};
 use super::waste_list::{Target, WasteList};
@@ -55,6 +58,12 @@ pub struct Viewer {
     /// Each layer's compressed and uncompressed size, formatted once.
     pub layer_sizes: Vec<(String, String)>,
     pub max_layer_size: u64,
+    /// `imgscope diff`: how this image (NEW) differs from OLD.
+    diff: Option<DiffMarks>,
+    /// What only OLD has (empty without a diff).
+    pub removed: RemovedList,
+    /// With a diff, on the final filesystem: show only what changed (and the directories above it).
+    pub changed_only: bool,
 }
 
 impl Viewer {
@@ -110,9 +119,37 @@ impl Viewer {
             waste_of,
             layer_sizes,
             max_layer_size,
+            diff: None,
+            removed: RemovedList::default(),
+            changed_only: false,
         };
         viewer.rebuild();
         viewer
+    }
+
+    /// The viewer of `imgscope diff OLD NEW`: NEW, marked with its differences from OLD.
+    pub fn compare(old_input: &str, old: &Loaded, new: Loaded) -> Viewer {
+        let marks = DiffMarks::compare(old_input, old, &new);
+        let mut viewer = Viewer::new(new);
+        viewer.removed = RemovedList::new(&marks.diff);
+        viewer.diff = Some(marks);
+        viewer.rebuild();
+        viewer
+    }
+
+    /// The diff against OLD, for `imgscope diff`.
+    pub fn diff(&self) -> Option<&DiffMarks> {
+        self.diff.as_ref()
+    }
+
+    /// Whether the tree shows what the diff compares (the final filesystem: the last layer,
+    /// aggregated), so its marks apply.
+    pub fn diff_view(&self) -> bool {
+        self.diff.is_some() && self.is_final_view()
+    }
+
+    fn is_final_view(&self) -> bool {
+        self.layer + 1 == self.layer_count() && self.mode == Mode::Aggregated
     }
 
     pub fn image(&self) -> &Image {
@@ -141,6 +178,7 @@ impl Viewer {
     }
 
     pub fn lens(&self) -> Lens<'_> {
+        let diff = self.diff.as_ref().filter(|_| self.is_final_view());
         Lens {
             tree: &self.image.tree,
             stats: &self.stats,
@@ -149,11 +187,14 @@ impl Viewer {
             mode: self.mode,
             sort: self.sort,
             hidden: self.hidden,
+            diff,
+            changed_only: self.changed_only,
         }
     }
 
     /// The tree view and a lens over everything else, borrowed apart.
     fn parts(&mut self) -> (&mut TreeView, Lens<'_>) {
+        let final_view = self.is_final_view();
         let lens = Lens {
             tree: &self.image.tree,
             stats: &self.stats,
@@ -162,6 +203,8 @@ impl Viewer {
             mode: self.mode,
             sort: self.sort,
             hidden: self.hidden,
+            diff: self.diff.as_ref().filter(|_| final_view),
+            changed_only: self.changed_only,
         };
         (&mut self.tree, lens)
     }
@@ -225,6 +268,29 @@ impl Viewer {
         self.rebuild();
     }
 
+    /// Show only what changed against OLD, or everything again. The diff compares final
+    /// filesystems, so turning it on shows the last layer, aggregated. Returns a note.
+    pub fn toggle_changed_only(&mut self) -> String {
+        if self.diff.is_none() {
+            return "d shows what changed between two images: imgscope diff OLD NEW".into();
+        }
+        self.changed_only = !self.changed_only;
+        let mut note = if self.changed_only {
+            "showing only what changed against the old image".to_string()
+        } else {
+            "showing every entry".to_string()
+        };
+        if self.changed_only && !self.is_final_view() {
+            if let Some(last) = self.layer_count().checked_sub(1) {
+                self.select_layer(last);
+            }
+            self.mode = Mode::Aggregated;
+            note.push_str(" (the final filesystem: what the diff compares)");
+        }
+        self.rebuild();
+        note
+    }
+
     /// Filter the tree by path. A few matches open the directories leading to them; those are
     /// closed again when the filter changes, so clearing it gives back the tree as it was.
     pub fn set_filter(&mut self, pattern: &str, regex: bool) -> Result<(), String> {
@@ -274,12 +340,20 @@ impl Viewer {
             self.mode = Mode::Aggregated;
             self.rebuild();
         }
-        if !self.lens().shows(target.node) && (self.hidden != 0 || self.filter.is_active()) {
+        if !self.lens().shows(target.node)
+            && (self.hidden != 0 || self.filter.is_active() || self.changed_only)
+        {
+            let what = if self.changed_only {
+                "cleared the filter, hidden kinds and changed-only to show it"
+            } else {
+                "cleared the filter and hidden kinds to show it"
+            };
             self.hidden = 0;
+            self.changed_only = false;
             // Clearing a filter cannot fail.
             let _ = self.set_filter("", false);
             self.rebuild();
-            note = Some("cleared the filter and hidden kinds to show it".to_string());
+            note = Some(what.to_string());
         }
         let (view, lens) = self.parts();
         if !view.reveal(&lens, target.node) {
@@ -290,6 +364,41 @@ impl Viewer {
         }
         self.details_scroll = 0;
         note
+    }
+
+    /// Show, for the removed list's selected entry (a path only the old image has), the nearest
+    /// path this image has: `None` if the list is empty, else a note for the status line.
+    pub fn show_removed(&mut self) -> Option<String> {
+        let entry = self.removed.selected()?;
+        let (path, kind) = (escape_control(&entry.path).into_owned(), entry.kind);
+        let node = self.removed.target(&self.image.tree)?;
+        if node == ROOT {
+            if let Some(last) = self.layer_count().checked_sub(1) {
+                self.select_layer(last);
+            }
+            if self.mode == Mode::Changes {
+                self.toggle_mode();
+            }
+            self.tree.cursor = 0;
+            return Some(format!(
+                "{path} is only in the old image, and so is everything above it but /"
+            ));
+        }
+        let extra = self.reveal(Target { node, layer: None });
+        let tree = &self.image.tree;
+        let shown = escape_control(&tree.path(node)).into_owned();
+        let mut note = match tree.live_final(node) {
+            Some(now) if shown == path => format!(
+                "{path} was a {} in the old image; it is a {} here",
+                kind.label(),
+                now.kind.label()
+            ),
+            _ => format!("{path} is only in the old image; showing {shown}"),
+        };
+        if let Some(extra) = extra {
+            note.push_str(&format!(" ({extra})"));
+        }
+        Some(note)
     }
 
     /// Jump to the next of the analysis's largest files (final filesystem).

@@ -382,6 +382,62 @@ pub fn sharing_set() -> Vec<(String, Loaded)> {
     ]
 }
 
+/// A pair for `imgscope diff`, OLD then NEW, with one change of each kind and exact deltas:
+///
+/// - layer 0 `ADD base` is the same layer in both (unchanged): /bin/busybox, /etc/passwd,
+///   /etc/group;
+/// - OLD's layer 1 `RUN install docs` (/usr/share/doc/readme, 300 B) is gone from NEW (removed);
+/// - `COPY app /app` (OLD's layer 2, NEW's layer 1, matched by command) grows by 980 B:
+///   /app/server 4000 → 5000 B (grown by exactly 1000 B), /app/config.json 200 B with other
+///   content (modified, same size), /app/new.txt 50 B (added), /app/old.txt 70 B (removed);
+/// - NEW's layers 2 `RUN pip install` (/usr/lib/python3/site.py, 2048 B) and 3 `RUN touch`
+///   (/tmp/stamp, 10 B) are new (added).
+pub fn diff_pair() -> (Loaded, Loaded) {
+    let base = || {
+        layer("/bin/sh -c #(nop) ADD file:base in / ")
+            .id("base")
+            .dir("bin")
+            .file("bin/busybox", 900_000, 1)
+            .dir("etc")
+            .file("etc/passwd", 1200, 2)
+            .file("etc/group", 600, 3)
+    };
+    let old = build(
+        "example/app:1",
+        vec![
+            base(),
+            layer("RUN install docs")
+                .id("docs")
+                .file("usr/share/doc/readme", 300, 7),
+            layer("COPY app /app")
+                .id("app1")
+                .dir("app")
+                .file("app/server", 4000, 4)
+                .file("app/config.json", 200, 5)
+                .file("app/old.txt", 70, 6),
+        ],
+    );
+    let new = build(
+        "example/app:2",
+        vec![
+            base(),
+            layer("COPY app /app")
+                .id("app2")
+                .dir("app")
+                .file("app/server", 5000, 4)
+                .file("app/config.json", 200, 8)
+                .file("app/new.txt", 50, 9),
+            layer("RUN pip install")
+                .id("pip")
+                .file("usr/lib/python3/site.py", 2048, 10),
+            layer("RUN touch /tmp/stamp")
+                .id("stamp")
+                .file("tmp/stamp", 10, 11),
+        ],
+    );
+    (old, new)
+}
+
 /// An image with no layers at all.
 pub fn empty() -> Loaded {
     build("empty:latest", vec![])

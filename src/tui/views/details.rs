@@ -1,6 +1,7 @@
 //! The details pane: facts about what is selected, then the selected layer, then the image. The
 //! layer's command appears here in full (escaped, one line of the command per line); the numbers
-//! are read from the same image and analysis values as the text and JSON reports.
+//! are read from the same image and analysis values as the text and JSON reports. In a diff, what
+//! is selected and the image are also compared with the old image (see [`diff_facts`]).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -8,7 +9,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::pane;
+use super::{diff_facts, pane};
 use crate::model::{Change, EntryKind, NodeId};
 use crate::report::escape::{escape_control as esc, human_size as hs};
 use crate::tui::format::{clip, hex, mode_string, plural, utc, wrap_at_most};
@@ -22,6 +23,8 @@ pub enum Subject {
     Layer,
     File,
     Waste,
+    /// A row of a diff's removed list.
+    Removed,
 }
 
 const LABEL: usize = 12;
@@ -55,9 +58,14 @@ pub fn draw(
             waste_facts(&mut out, v);
             layer_facts(&mut out, v);
         }
+        Subject::Removed => {
+            diff_facts::removed(&mut out, v);
+            layer_facts(&mut out, v);
+        }
         Subject::Layer => layer_facts(&mut out, v),
     }
     image_facts(&mut out, v);
+    diff_facts::image(&mut out, v);
     let lines = out.lines;
     v.details_len.set(lines.len());
     let max_scroll = lines.len().saturating_sub(1).min(u16::MAX as usize) as u16;
@@ -68,19 +76,19 @@ pub fn draw(
 
 /// The pane's lines, wrapped to its width as they are added (values hang under their label), up
 /// to `limit` lines.
-struct Lines<'t> {
+pub(super) struct Lines<'t> {
     lines: Vec<Line<'static>>,
-    theme: &'t Theme,
+    pub(super) theme: &'t Theme,
     width: usize,
     limit: usize,
 }
 
 impl Lines<'_> {
-    fn room(&self) -> usize {
+    pub(super) fn room(&self) -> usize {
         self.limit.saturating_sub(self.lines.len())
     }
 
-    fn heading(&mut self, text: String) {
+    pub(super) fn heading(&mut self, text: String) {
         if !self.lines.is_empty() && self.room() > 0 {
             self.lines.push(Line::raw(""));
         }
@@ -89,11 +97,11 @@ impl Lines<'_> {
         }
     }
 
-    fn fact(&mut self, label: &str, value: impl Into<String>) {
+    pub(super) fn fact(&mut self, label: &str, value: impl Into<String>) {
         self.styled_fact(label, value.into(), self.theme.plain());
     }
 
-    fn styled_fact(&mut self, label: &str, value: String, style: Style) {
+    pub(super) fn styled_fact(&mut self, label: &str, value: String, style: Style) {
         let hang = LABEL < self.width / 2;
         let (first, rest) = if hang {
             (self.width - LABEL, self.width - LABEL)
@@ -123,7 +131,7 @@ fn prefix(s: &str, chars: usize) -> &str {
     s.char_indices().nth(chars).map_or(s, |(i, _)| &s[..i])
 }
 
-fn path(v: &Viewer, node: NodeId) -> String {
+pub(super) fn path(v: &Viewer, node: NodeId) -> String {
     clip(&esc(&v.file_tree().path(node)), 4096).into_owned()
 }
 
@@ -149,8 +157,8 @@ fn file_facts(out: &mut Lines, v: &Viewer) {
             "{} ({:04o})  owner {}:{}",
             mode_string(ver.kind, ver.mode),
             ver.mode & 0o7777,
-            ver.uid,
-            ver.gid
+            tree.owner(ver).0,
+            tree.owner(ver).1
         ),
     );
     let size = v.lens().size(node);
@@ -163,6 +171,7 @@ fn file_facts(out: &mut Lines, v: &Viewer) {
         }),
     };
     out.fact("size", size_label);
+    diff_facts::node(out, v, node);
     if let Some(target) = tree.link_target(ver) {
         out.fact("link to", clip(&esc(target), 4096).into_owned());
     }
@@ -198,7 +207,7 @@ fn file_facts(out: &mut Lines, v: &Viewer) {
         ),
         None => out.fact("shadowed", "no: this version is the final one"),
     }
-    if let Some(hash) = ver.hash {
+    if let Some(hash) = tree.hash(ver) {
         out.fact("blake3", format!("{}…", hex(&hash)));
     }
     if let Some(group) = v.duplicate_group(node) {
@@ -318,6 +327,7 @@ fn layer_facts(out: &mut Lines, v: &Viewer) {
             hs(c.removed_bytes)
         ),
     );
+    diff_facts::layer(out, v, layer.index);
     out.fact(
         "entries",
         format!("{} ({} regular files)", layer.entry_count, layer.file_count),

@@ -1,11 +1,13 @@
-//! The help overlay: every binding of the key table, grouped by where it applies, plus the mouse
-//! and the change marks. Generated from `keys::BINDINGS`, so it cannot fall out of date.
+//! The help overlay: every binding of the key table, grouped by where it applies, plus the mouse,
+//! the change marks, and a diff's marks. Generated from `keys::BINDINGS`, so it cannot fall out of date.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
+use crate::diff::ChangeKind;
+use crate::tui::diff_marks::symbol;
 use crate::tui::format::wrap;
 use crate::tui::keys::{BINDINGS, Context, label};
 use crate::tui::stats::{ADDED, MODIFIED, REMOVED};
@@ -94,5 +96,28 @@ fn lines(theme: &Theme, width: usize) -> Vec<Line<'static>> {
         Span::styled("  !", theme.waste()),
         Span::raw(" in the layers pane: the layer stores bytes a later layer hides"),
     ]));
+    out.push(Line::raw(""));
+    out.push(Line::styled(
+        "Marks in a diff (imgscope diff OLD NEW), against the old image",
+        theme.header(),
+    ));
+    let mut marks = vec![Span::raw("  ")];
+    for change in [
+        ChangeKind::Added,
+        ChangeKind::Grown,
+        ChangeKind::Shrunk,
+        ChangeKind::Modified,
+        ChangeKind::Removed,
+        ChangeKind::Unchanged,
+    ] {
+        marks.push(Span::styled(symbol(change), theme.diff(change)));
+        marks.push(Span::raw(format!(" {}  ", change.label())));
+    }
+    out.push(Line::from(marks));
+    let note = "the tree shows the final filesystem with each entry's byte delta;         removed entries are listed by o, removed layers in the details pane";
+    let room = width.saturating_sub(2).max(10);
+    for part in wrap(note, room, room) {
+        out.push(Line::raw(format!("  {part}")));
+    }
     out
 }

@@ -1,13 +1,16 @@
 //! The layers pane: one row per layer with its index, a mark when it stores reclaimable bytes,
 //! compressed and uncompressed size, a bar proportional to the largest layer, and the command that
 //! made it on one line (the details pane has it in full). In aggregated mode the layers above the
-//! selected one are dimmed: they are not part of the files shown.
+//! selected one are dimmed: they are not part of the files shown. In a diff each layer also has
+//! its change against the old image's layers (`=` unchanged, `+ ↑ ↓ ~`), and the title counts the
+//! old image's layers that are gone.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::pane;
+use crate::tui::diff_marks::symbol;
 use crate::tui::format::{bar, one_line_command};
 use crate::tui::theme::Theme;
 use crate::tui::tree_view::{Mode, visible_offset};
@@ -15,7 +18,11 @@ use crate::tui::viewer::Viewer;
 
 pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bool) {
     let count = v.layer_count();
-    let title = format!(" Layers ({count}) ");
+    let diff = v.diff();
+    let title = match diff.map_or(0, |d| d.removed_layers.len()) {
+        0 => format!(" Layers ({count}) "),
+        gone => format!(" Layers ({count}, {gone} removed) "),
+    };
     let inner = pane(buf, area, title, theme, focused);
     if inner.height == 0 || inner.width == 0 {
         return;
@@ -39,9 +46,11 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
         w if w >= 44 => 6,
         _ => 4,
     };
+    // The marks after the index: reclaimable bytes, and in a diff the change.
+    let marks_w = if diff.is_some() { 2 } else { 1 };
     let header = format!(
-        "{:>3}  {:>cw$} {:>sw$} {:bar_w$} COMMAND",
-        "#", "COMPR", "SIZE", ""
+        "{:>3}{:marks_w$} {:>cw$} {:>sw$} {:bar_w$} COMMAND",
+        "#", "", "COMPR", "SIZE", ""
     );
     buf.set_line(
         inner.x,
@@ -66,7 +75,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
     let image = v.image();
     let per_layer = &v.analysis().waste.per_layer;
     let offset = visible_offset(v.layer_cursor_offset, v.layer, rows.height as usize, count);
-    let fixed = 3 + 1 + 1 + cw + 1 + sw + 1 + bar_w + 1;
+    let fixed = 3 + marks_w + 1 + cw + 1 + sw + 1 + bar_w + 1;
     let cmd_w = (rows.width as usize).saturating_sub(fixed);
     for (y, i) in (offset..count).take(rows.height as usize).enumerate() {
         let layer = &image.layers[i];
@@ -77,18 +86,27 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
         } else {
             layer.size as f64 / v.max_layer_size as f64
         };
-        let line = Line::from(vec![
+        let mut spans = vec![
             Span::raw(format!("{i:>3}")),
             if wasted {
                 Span::styled("!", theme.waste())
             } else {
                 Span::raw(" ")
             },
+        ];
+        if let Some(d) = diff {
+            spans.push(match d.layer(i) {
+                Some(l) => Span::styled(symbol(l.change), theme.diff(l.change)),
+                None => Span::raw(" "),
+            });
+        }
+        spans.extend([
             Span::raw(format!(" {compressed:>cw$} {size:>sw$} ")),
             Span::styled(bar(fraction, bar_w), theme.bar()),
             Span::raw(" "),
             Span::raw(one_line_command(layer.command(), cmd_w.max(1))),
         ]);
+        let line = Line::from(spans);
         let row = Rect::new(rows.x, rows.y + y as u16, rows.width, 1);
         buf.set_line(row.x, row.y, &line, row.width);
         if i == v.layer {

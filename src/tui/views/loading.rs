@@ -1,5 +1,6 @@
 //! The body while an image loads (a gauge with layers done, bytes read and the rate, polled from
-//! the loader's atomic counters) and after a load failed (the error, escaped, as a message).
+//! the loader's atomic counters; for a diff, one for the old image and one for the new) and after
+//! a load failed (the error, escaped, as a message).
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -12,6 +13,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use super::pane;
 use crate::load::Progress;
 use crate::report::escape::{escape_control as esc, human_size as hs};
+use crate::tui::app::DiffOrigin;
 use crate::tui::format::{bar, clip, load_fraction};
 use crate::tui::theme::Theme;
 
@@ -25,6 +27,48 @@ pub fn draw_progress(
     theme: &Theme,
 ) {
     let title = format!(" Loading {} ", clip(&esc(input), 200));
+    progress_pane(buf, area, title, p, false, (started, now), theme);
+}
+
+/// A diff's two loads, the old image's above the new one's (which starts once the old one is in).
+pub fn draw_diff_progress(
+    buf: &mut Buffer,
+    area: Rect,
+    origin: &DiffOrigin,
+    new: (&str, &Progress),
+    started: Instant,
+    now: Instant,
+    theme: &Theme,
+) {
+    let top = Rect {
+        height: area.height / 2,
+        ..area
+    };
+    let bottom = Rect {
+        y: top.bottom(),
+        height: area.height - top.height,
+        ..area
+    };
+    let title = |which: &str, input: &str| format!(" Loading {which} {} ", clip(&esc(input), 200));
+    let clock = (started, now);
+    let old_title = title("old", &origin.old);
+    progress_pane(buf, top, old_title, &origin.progress, false, clock, theme);
+    let waiting = !origin.loaded.load(Ordering::Relaxed);
+    let new_title = title("new", new.0);
+    progress_pane(buf, bottom, new_title, new.1, waiting, clock, theme);
+}
+
+/// One load's pane; `waiting` says it has not started (a diff's new image waits for the old one).
+/// `clock` is when loading started, and now.
+fn progress_pane(
+    buf: &mut Buffer,
+    area: Rect,
+    title: String,
+    p: &Progress,
+    waiting: bool,
+    (started, now): (Instant, Instant),
+    theme: &Theme,
+) {
     let inner = pane(buf, area, title, theme, true);
     if inner.height == 0 || inner.width < 4 {
         return;
@@ -37,7 +81,9 @@ pub fn draw_progress(
     } else {
         0
     };
-    let phase = if p.analyzing.load(Ordering::Relaxed) {
+    let phase = if waiting {
+        "waiting for the old image…"
+    } else if p.analyzing.load(Ordering::Relaxed) {
         "merging layers and analyzing…"
     } else if p.layers_total.load(Ordering::Relaxed) == 0 {
         "reading the manifest…"

@@ -4,9 +4,12 @@
 
 mod content;
 mod details;
+mod diff_facts;
+mod diff_header;
 mod help;
 mod layers;
 mod loading;
+mod removed;
 mod sharing;
 mod status;
 mod tabs;
@@ -26,20 +29,47 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
     let theme = Theme::new(app.color);
     let layer_count = app.viewer().map_or(0, |v| v.layer_count());
-    let areas = layout::compute(area.width, area.height, app.images.len() > 1, layer_count);
+    let areas = layout::compute(area.width, area.height, app.has_top_bar(), layer_count);
     let buf = frame.buffer_mut();
-    if let Some(tabs) = areas.tabs {
-        tabs::draw(buf, tabs, app, &theme);
+    if let Some(top) = areas.tabs {
+        if app.diff.is_some() {
+            diff_header::draw(buf, top, app, &theme);
+        } else {
+            tabs::draw(buf, top, app, &theme);
+        }
     }
     if app.view == View::Sharing {
         sharing::draw(buf, &areas, app, &theme);
     } else if let Some(slot) = app.slot() {
         let body = areas.body();
         match &slot.state {
-            Slot::Loading { progress, started } => {
-                loading::draw_progress(buf, body, &slot.input, progress, *started, app.now, &theme)
+            Slot::Loading { progress, started } => match &app.diff {
+                Some(origin) => loading::draw_diff_progress(
+                    buf,
+                    body,
+                    origin,
+                    (&slot.input, progress),
+                    *started,
+                    app.now,
+                    &theme,
+                ),
+                None => loading::draw_progress(
+                    buf,
+                    body,
+                    &slot.input,
+                    progress,
+                    *started,
+                    app.now,
+                    &theme,
+                ),
+            },
+            Slot::Failed { error } => {
+                let what = match &app.diff {
+                    Some(origin) => format!("{} → {}", origin.old, slot.input),
+                    None => slot.input.clone(),
+                };
+                loading::draw_failure(buf, body, &what, error, &theme)
             }
-            Slot::Failed { error } => loading::draw_failure(buf, body, &slot.input, error, &theme),
             Slot::Ready(_) if app.content.is_some() => {
                 if let Some(c) = &app.content {
                     content::draw(buf, body, c, &theme);
@@ -51,9 +81,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
                 match app.right {
                     RightPane::Tree => tree::draw(buf, areas.right, v, &theme, right_focused),
                     RightPane::Waste => waste::draw(buf, areas.right, v, &theme, right_focused),
+                    RightPane::Removed => removed::draw(buf, areas.right, v, &theme, right_focused),
                 }
                 let subject = match app.subject {
                     Pane::Right if app.right == RightPane::Waste => details::Subject::Waste,
+                    Pane::Right if app.right == RightPane::Removed => details::Subject::Removed,
                     Pane::Right => details::Subject::File,
                     _ => details::Subject::Layer,
                 };

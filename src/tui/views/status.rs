@@ -1,6 +1,6 @@
 //! The status line: the input line being edited, or the tree's mode, layer, sort, hidden kinds,
-//! filter and search (the content and sharing views: their keys), then the last note; the key to
-//! help on the right.
+//! filter, search and, in a diff, changed-only or where the diff's marks show (the content and
+//! sharing views: their keys), then the last note; the key to help on the right.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -137,6 +137,16 @@ fn summary(app: &App, theme: &Theme) -> Line<'static> {
     }
     if let Some(q) = &v.search {
         spans.push(Span::raw(format!(" · search {}", clip(&esc(q), 30))));
+    }
+    if v.diff_view() && v.changed_only {
+        spans.push(Span::raw(" · changed only (d: all)"));
+    } else if v.diff_view() {
+        spans.push(Span::raw(" · d: changed only · o: removed"));
+    } else if v.diff().is_some() {
+        spans.push(Span::styled(
+            " · diff marks: last layer, aggregated",
+            theme.dim(),
+        ));
     }
     note(&mut spans);
     Line::from(spans)

@@ -1,6 +1,8 @@
 //! The file tree pane: the rows on screen of the flat row list, each with its change mark (a letter
 //! and a colour), size (directories: their total), optional permissions and owner when the pane is
-//! wide, tree guides, and the escaped name (`→ target` for links).
+//! wide, tree guides, and the escaped name (`→ target` for links). In a diff's final filesystem the
+//! mark is the change against the old image (`+ ↑ ↓ ~`), followed, when the pane is wide enough,
+//! by the byte delta.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -8,18 +10,22 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 
 use super::pane;
+use crate::gate::signed_size;
 use crate::model::{EntryKind, NONE, NodeId, ROOT};
 use crate::report::escape::{escape_control, human_size};
+use crate::tui::diff_marks::symbol;
 use crate::tui::format::{clip, mode_string};
 use crate::tui::stats::{ADDED, CHANGED, MODIFIED, REMOVED, UNCHANGED};
 use crate::tui::theme::Theme;
-use crate::tui::tree_view::{Mode, Sort, find_ignore_case, visible_offset};
+use crate::tui::tree_view::{Mode, Sort, find_ignore_case, visible_rows};
 use crate::tui::viewer::Viewer;
 
 /// Longest name (in characters) put on a row; the rest is clipped with `…`.
 const NAME_MAX: usize = 255;
 /// Pane width from which permissions and owner are shown.
 const ATTRS_FROM: u16 = 72;
+/// Pane width from which a diff's byte deltas are shown (the details pane always has them).
+const DELTA_FROM: u16 = 50;
 
 pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bool) {
     let inner = pane(buf, area, title(v), theme, focused);
@@ -39,24 +45,23 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
     let lens = v.lens();
     let tree = lens.tree;
     let attrs = inner.width >= ATTRS_FROM;
+    let deltas = lens.diff.is_some() && inner.width >= DELTA_FROM;
     let height = inner.height as usize;
-    let offset = visible_offset(v.tree.offset, v.tree.cursor, height, rows.len());
     let search = v.search.as_deref();
-    for (y, (i, row)) in rows
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(height)
-        .enumerate()
-    {
+    for (y, i, row) in visible_rows(rows, v.tree.offset, v.tree.cursor, height) {
         let node = row.node;
         let version = lens.version(node);
         let kind = version.map_or(EntryKind::File, |ver| ver.kind);
         let own = lens.stats.own(node);
-        let (mark, mark_style) = match own {
-            ADDED => ("A", theme.change(ADDED)),
-            MODIFIED => ("M", theme.change(MODIFIED)),
-            REMOVED => ("R", theme.change(REMOVED)),
+        let diff = lens.diff.and_then(|d| d.node(node));
+        let (mark, mark_style) = match (lens.diff.is_some(), diff, own) {
+            (_, Some(m), _) => (symbol(m.change), theme.diff(m.change)),
+            // A diff marks what changed against the old image; this layer's removals stay `R`.
+            (true, None, REMOVED) => ("R", theme.change(REMOVED)),
+            (true, None, _) => (" ", theme.plain()),
+            (false, _, ADDED) => ("A", theme.change(ADDED)),
+            (false, _, MODIFIED) => ("M", theme.change(MODIFIED)),
+            (false, _, REMOVED) => ("R", theme.change(REMOVED)),
             _ if kind == EntryKind::Dir && lens.stats.below(node) & CHANGED != 0 => {
                 ("*", theme.dim())
             }
@@ -66,12 +71,19 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
             Span::styled(mark, mark_style),
             Span::raw(format!(" {:>10} ", human_size(lens.size(node)))),
         ];
+        if deltas {
+            let (delta, style) = match diff {
+                Some(m) => (signed_size(m.size.delta()), theme.diff(m.change)),
+                None => (String::new(), theme.plain()),
+            };
+            spans.push(Span::styled(format!("{delta:>10} "), style));
+        }
         if attrs && let Some(ver) = version {
             spans.push(Span::styled(
                 format!(
                     "{} {:>11} ",
                     mode_string(ver.kind, ver.mode),
-                    format!("{}:{}", ver.uid, ver.gid)
+                    format!("{}:{}", tree.owner(ver).0, tree.owner(ver).1)
                 ),
                 theme.dim(),
             ));
@@ -82,7 +94,14 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
             guides(v, node, row.depth, room / 2),
             theme.dim(),
         ));
-        let name_style = if own == UNCHANGED || own == 0 {
+        let name_style = if let Some(m) = diff {
+            if kind == EntryKind::Dir {
+                theme.diff(m.change).add_modifier(Modifier::BOLD)
+            } else {
+                theme.diff(m.change)
+            }
+        } else if own == UNCHANGED || own == 0 || (lens.diff.is_some() && own != REMOVED) {
+            // In a diff, only this layer's removals keep the layer's colour.
             if kind == EntryKind::Dir {
                 theme.dir()
             } else {
@@ -135,7 +154,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
 
 fn title(v: &Viewer) -> String {
     let mut t = String::from(" Files");
-    if v.layer_count() > 0 {
+    if v.diff_view() {
+        t.push_str(" · vs the old image");
+    } else if v.layer_count() > 0 {
         match v.mode {
             Mode::Aggregated => t.push_str(&format!(" · up to layer {}", v.layer)),
             Mode::Changes => t.push_str(&format!(" · layer {} changes", v.layer)),
@@ -148,6 +169,9 @@ fn title(v: &Viewer) -> String {
     if v.filter.is_active() {
         t.push_str(" · filtered");
     }
+    if v.diff_view() && v.changed_only {
+        t.push_str(" · changed only");
+    }
     t.push(' ');
     t
 }
@@ -157,6 +181,8 @@ fn empty_reason(v: &Viewer) -> &'static str {
         "the image has no layers"
     } else if v.filter.is_active() {
         "no path matches the filter here"
+    } else if v.diff_view() && v.changed_only {
+        "nothing here changed against the old image"
     } else if v.hidden != 0 {
         "every entry here is of a hidden kind"
     } else if v.mode == Mode::Changes {

@@ -10,7 +10,7 @@ use super::pane;
 use crate::report::escape::{escape_control as esc, human_size as hs};
 use crate::tui::format::{clip, hex, plural};
 use crate::tui::theme::Theme;
-use crate::tui::tree_view::visible_offset;
+use crate::tui::tree_view::visible_rows;
 use crate::tui::viewer::Viewer;
 use crate::tui::waste_list::WasteRow;
 
@@ -27,15 +27,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
     }
     let list = &v.waste;
     let height = inner.height as usize;
-    let offset = visible_offset(list.offset, list.cursor, height, list.rows.len());
-    for (y, (i, row)) in list
-        .rows
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(height)
-        .enumerate()
-    {
+    for (y, i, row) in visible_rows(&list.rows, list.offset, list.cursor, height) {
         let line = line(v, *row, theme);
         let rect = Rect::new(inner.x, inner.y + y as u16, inner.width, 1);
         buf.set_line(rect.x, rect.y, &line, rect.width);
