@@ -12,6 +12,10 @@
 //!
 //! Usage: cargo run --release --example decompress_floor -- [--json] [--parallel-only] FILE|DIR
 //! (`--parallel-only` skips the single-stream rerun, so the process time is the floor.)
+//!        cargo run --release --example decompress_floor -- --blob BLOB
+//! (`--blob` decodes one bare layer blob — gzip, zstd or plain, by magic bytes — as a single
+//! stream on this thread and nothing else, so /usr/bin/time of the process measures exactly the
+//! single-stream floor; used by `scripts/bench-decompress`.)
 //! MB = 10^6 bytes.
 
 use std::collections::{HashMap, HashSet};
@@ -266,22 +270,59 @@ fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1e6
 }
 
+/// `--blob FILE`: one bare blob, one stream, this thread only.
+fn blob_mode(path: &Path, json: bool) -> Result<()> {
+    let loc = Loc {
+        file: path.to_path_buf(),
+        offset: 0,
+        size: std::fs::metadata(path)?.len(),
+    };
+    let t = Instant::now();
+    let (codec, n) = decompress(&loc)?;
+    let s = t.elapsed().as_secs_f64();
+    if json {
+        let v = serde_json::json!({
+            "file": path.display().to_string(),
+            "codec": format!("{codec:?}").to_lowercase(),
+            "compressed_bytes": loc.size,
+            "uncompressed_bytes": n,
+            "seconds": s,
+            "uncompressed_mb_per_s": mb(n) / s,
+        });
+        println!("{v}");
+    } else {
+        println!(
+            "blob: {} {codec:?}: {} -> {n} bytes in {s:.3} s ({:.1} MB/s uncompressed)",
+            path.display(),
+            loc.size,
+            mb(n) / s
+        );
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let mut json = false;
     let mut parallel_only = false;
+    let mut blob = false;
     let mut file = None;
     for a in std::env::args().skip(1) {
         match a.as_str() {
             "--json" => json = true,
             "--parallel-only" => parallel_only = true,
+            "--blob" => blob = true,
             "-h" | "--help" => {
                 println!(
-                    "usage: decompress_floor [--json] [--parallel-only] IMAGE.tar|OCI-LAYOUT-DIR"
+                    "usage: decompress_floor [--json] [--parallel-only] IMAGE.tar|OCI-LAYOUT-DIR\n       decompress_floor [--json] --blob BLOB"
                 );
                 return Ok(());
             }
             _ => file = Some(PathBuf::from(a)),
         }
+    }
+    if blob {
+        let f = file.ok_or("usage: decompress_floor [--json] --blob BLOB")?;
+        return blob_mode(&f, json);
     }
     let file =
         file.ok_or("usage: decompress_floor [--json] [--parallel-only] IMAGE.tar|OCI-LAYOUT-DIR")?;

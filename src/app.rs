@@ -181,6 +181,18 @@ fn load_all(settings: &Settings) -> Result<Vec<Loaded>> {
             .map_err(|e| anyhow!("{}: {e:#}", report::escape::escape_control(input)))?;
         drop(bar);
         if settings.verbose > 0 {
+            if let Some(p) = progress.preview.get() {
+                let size = p
+                    .size
+                    .map_or_else(|| "no size".into(), report::escape::human_size);
+                let line = format!(
+                    "{input}: before its export, the {} reported {} layers, {size}, {} history steps",
+                    p.engine,
+                    p.layer_count,
+                    p.history.len()
+                );
+                eprintln!("imgscope: {}", report::escape::escape_control(&line));
+            }
             eprintln!(
                 "imgscope: {input}: loaded {} layers, {} files in {:.2?}",
                 loaded.image.layers.len(),

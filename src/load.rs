@@ -61,6 +61,8 @@ pub struct Progress {
     pub bytes_read: AtomicU64,
     /// Set once decoding is over and the tree is being merged and analyzed.
     pub analyzing: std::sync::atomic::AtomicBool,
+    /// What the engine said of the image, set before its export starts (engines only).
+    pub preview: std::sync::OnceLock<crate::model::EnginePreview>,
 }
 
 pub struct Loaded {
@@ -102,6 +104,9 @@ pub fn load_stream(
 ) -> Result<Loaded> {
     if let Some(total) = source.expected_bytes {
         progress.bytes_total.store(total, Ordering::Relaxed);
+    }
+    if let Some(preview) = source.preview.take() {
+        let _ = progress.preview.set(*preview);
     }
     let reader = std::mem::replace(&mut source.reader, Box::new(std::io::empty()));
     let streamed = stream_archive::read(reader, &options.decode, &progress.bytes_read)?;

@@ -10,6 +10,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::load::Progress;
+use crate::model::EnginePreview;
+use crate::report::escape::{escape_control, human_size};
 
 pub struct Bar {
     stop: Arc<AtomicBool>,
@@ -29,8 +31,14 @@ impl Bar {
                 .expect("valid template")
                 .progress_chars("=> "),
             );
-            bar.set_message(label);
+            bar.set_message(label.clone());
+            let mut previewed = false;
             while !stop2.load(Ordering::Relaxed) {
+                if !previewed && let Some(p) = progress.preview.get() {
+                    // The engine's own figures, while its export is being prepared.
+                    bar.set_message(format!("{label} ({})", preview_summary(p)));
+                    previewed = true;
+                }
                 bar.set_length(progress.bytes_total.load(Ordering::Relaxed));
                 bar.set_position(progress.bytes_read.load(Ordering::Relaxed));
                 bar.set_prefix(format!(
@@ -50,6 +58,15 @@ impl Bar {
             thread: Some(thread),
         }
     }
+}
+
+/// `podman engine: 8 layers, 1.7 GB` — the engine's figures for the bar's message.
+fn preview_summary(p: &EnginePreview) -> String {
+    let mut out = format!("{}: {} layers", p.engine, p.layer_count);
+    if let Some(size) = p.size {
+        out.push_str(&format!(", {}", human_size(size)));
+    }
+    escape_control(&out).into_owned()
 }
 
 impl Drop for Bar {

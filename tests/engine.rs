@@ -126,6 +126,19 @@ fn a_local_image_is_found_in_the_engine_and_matches_its_archive() {
     // The explicit prefix reaches the same image.
     let prefixed = json_of(&podman.imgscope(&["--json", "podman:imgscope-sample/busybox-app:1"]));
     assert_eq!(numbers(&prefixed), numbers(&from_file));
+    // Before the export, the engine's own records (shown by the viewer while it waits): the
+    // sample's 7 layers and 13 history steps, as -v reports them.
+    let verbose = podman.imgscope(&["--json", "-v", "imgscope-sample/busybox-app:1"]);
+    let stderr = String::from_utf8_lossy(&verbose.stderr);
+    let host = format!("unix://{}", podman.socket.display());
+    assert!(
+        stderr.contains(&format!(
+            "imgscope-sample/busybox-app:1: before its export, the Podman engine at {host} \
+             reported 7 layers, "
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains(", 13 history steps"), "{stderr}");
 }
 
 #[test]

@@ -160,6 +160,70 @@ fn loading_shows_progress() {
 }
 
 #[test]
+fn an_engine_preview_shows_while_the_export_is_prepared() {
+    use imgscope::model::{EnginePreview, PreviewStep};
+    let (_tx, rx) = std::sync::mpsc::channel();
+    let started = Instant::now();
+    let progress: Vec<Arc<Progress>> = vec![Arc::default()];
+    progress[0].bytes_total.store(3 << 20, Ordering::Relaxed);
+    progress[0]
+        .preview
+        .set(EnginePreview {
+            engine: "Podman engine at unix:///run/podman/podman.sock".into(),
+            id: "sha256:0123abcd".into(),
+            tags: vec!["example/app:1".into(), "example/app:latest".into()],
+            created: Some("2024-01-01T00:00:00Z".into()),
+            platform: Some("linux/arm64/v8".into()),
+            size: Some(3 << 20),
+            layer_count: 2,
+            history: vec![
+                PreviewStep {
+                    created_by: "ADD rootfs.tar /".into(),
+                    size: 2 << 20,
+                },
+                PreviewStep {
+                    created_by: "RUN echo \x1b[2J; pip install x".into(),
+                    size: 1 << 20,
+                },
+                PreviewStep {
+                    created_by: "CMD [\"app\"]".into(),
+                    size: 0,
+                },
+            ],
+        })
+        .unwrap();
+    let mut app = App::new(vec!["example/app:1".into()], progress, rx, false, started);
+    app.update(Action::Resize {
+        width: 80,
+        height: 30,
+    });
+    app.update(Action::Tick(started + Duration::from_secs(3)));
+    let screen = text(&render(&app));
+    assert!(
+        screen.contains("waiting for the engine's export…"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("engine    Podman engine at unix:///run/podman/podman.sock"),
+        "{screen}"
+    );
+    assert!(screen.contains("size      3.0 MiB in 2 layers"), "{screen}");
+    assert!(screen.contains("platform  linux/arm64/v8"), "{screen}");
+    assert!(
+        screen.contains("tags      example/app:1, example/app:latest"),
+        "{screen}"
+    );
+    // Oldest step first, with each step's size; the image's text is escaped.
+    let add = screen.find("2.0 MiB  ADD rootfs.tar /").expect(&screen);
+    let run = screen
+        .find("1.0 MiB  RUN echo \\x1b[2J; pip install x")
+        .expect(&screen);
+    let cmd = screen.find("0 B  CMD [\"app\"]").expect(&screen);
+    assert!(add < run && run < cmd, "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
 fn a_failed_load_is_a_message_with_controls_escaped() {
     let app = {
         let mut a = App::with_results(

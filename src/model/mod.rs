@@ -6,6 +6,7 @@ pub mod entry;
 pub(crate) mod growth;
 pub mod image;
 pub mod names;
+pub mod preview;
 pub mod tree;
 
 pub use entry::{Compression, ContentHash, EntryKind, LayerEntries, RawEntry, Span};
@@ -13,4 +14,5 @@ pub use image::{
     ChangeCounts, HistoryEntry, Image, Layer, Platform, RuntimeConfig, SourceKind,
     history_for_layers,
 };
+pub use preview::{EnginePreview, PreviewStep};
 pub use tree::{Change, FileTree, NONE, NewVersion, NodeId, ROOT, Version, VersionId};

@@ -2,19 +2,22 @@
 //! engine's socket the way their CLIs do (`DOCKER_HOST`, the active docker context,
 //! `/var/run/docker.sock`; `CONTAINER_HOST`, `$XDG_RUNTIME_DIR/podman/podman.sock`,
 //! `/run/podman/podman.sock`), asks whether it holds the image, and streams its export
-//! (`/images/{name}/get`) straight into the streaming archive reader: no temporary file.
+//! (`/images/{name}/get`) straight into the streaming archive reader: no temporary file. The
+//! engine's inspect and history records come first, as an [`EnginePreview`] to show while the
+//! export arrives.
 
 use std::io::{self, Read};
 use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
 use bollard::Docker;
+use bollard::models::{ImageHistoryResponseItem, ImageInspect};
 use bytes::Bytes;
 use futures_util::StreamExt;
 
 use super::{Selection, StreamSource};
 use crate::decode::BlobReadError;
-use crate::model::SourceKind;
+use crate::model::{EnginePreview, PreviewStep, SourceKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EngineKind {
@@ -247,6 +250,12 @@ pub fn find(
             .and_then(|t| t.first().cloned())
             .unwrap_or_else(|| reference.to_string());
         let expected = inspect.size.map(|s| s.max(0) as u64);
+        // The history costs one more request; without it the preview still has the inspect.
+        // (Podman 4 answers 500 for a history step without a creation time: then none.)
+        let history = runtime
+            .block_on(docker.image_history(&id))
+            .unwrap_or_default();
+        let preview = preview(&endpoint, &inspect, &history);
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(32);
         let export_ref = id.clone();
         let endpoint2 = endpoint.clone();
@@ -275,6 +284,7 @@ pub fn find(
             },
             expected_bytes: expected,
             keepalive: Some(Box::new(runtime)),
+            preview: Some(Box::new(preview)),
         }));
     }
     if explicit {
@@ -283,6 +293,49 @@ pub fn find(
             .unwrap_or_else(|| anyhow!("no engine to ask")));
     }
     Ok(None)
+}
+
+/// The engine's inspect and history records, for showing before the export arrives.
+fn preview(
+    endpoint: &Endpoint,
+    inspect: &ImageInspect,
+    history: &[ImageHistoryResponseItem],
+) -> EnginePreview {
+    let platform = inspect.os.as_ref().map(|os| {
+        let mut p = os.clone();
+        for part in [&inspect.architecture, &inspect.variant]
+            .into_iter()
+            .flatten()
+        {
+            if !part.is_empty() {
+                p.push('/');
+                p.push_str(part);
+            }
+        }
+        p
+    });
+    EnginePreview {
+        engine: format!("{} engine at {}", endpoint.kind.label(), endpoint.host),
+        id: inspect.id.clone().unwrap_or_default(),
+        tags: inspect.repo_tags.clone().unwrap_or_default(),
+        created: inspect.created.clone().filter(|c| !c.is_empty()),
+        platform,
+        size: inspect.size.and_then(|s| u64::try_from(s).ok()),
+        layer_count: inspect
+            .root_fs
+            .as_ref()
+            .and_then(|r| r.layers.as_ref())
+            .map_or(0, Vec::len),
+        // The engine lists the newest step first.
+        history: history
+            .iter()
+            .rev()
+            .map(|h| PreviewStep {
+                created_by: h.created_by.clone(),
+                size: u64::try_from(h.size).unwrap_or(0),
+            })
+            .collect(),
+    }
 }
 
 struct ExportRead {

@@ -137,6 +137,8 @@ pub struct StreamSource {
     pub expected_bytes: Option<u64>,
     /// Whatever must stay alive while the stream is read (an engine connection).
     pub keepalive: Option<Box<dyn std::any::Any + Send>>,
+    /// What the engine said of the image before the export (shown while it arrives).
+    pub preview: Option<Box<crate::model::EnginePreview>>,
 }
 
 /// How an input will be read: from files that can be opened at will, or as one stream.
@@ -163,6 +165,7 @@ pub fn plan(input: &str, options: &SourceOptions) -> Result<Plan> {
             },
             expected_bytes: None,
             keepalive: None,
+            preview: None,
         }));
     }
     let reference = match reference::parse(input) {

@@ -1,6 +1,7 @@
 //! The body while an image loads (a gauge with layers done, bytes read and the rate, polled from
 //! the loader's atomic counters; for a diff, one for the old image and one for the new) and after
-//! a load failed (the error, escaped, as a message).
+//! a load failed (the error, escaped, as a message). While an engine prepares its export, the
+//! engine's own records of the image (inspect, history) are shown under the gauge.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -12,9 +13,10 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::pane;
 use crate::load::Progress;
+use crate::model::EnginePreview;
 use crate::report::escape::{escape_control as esc, human_size as hs};
 use crate::tui::app::DiffOrigin;
-use crate::tui::format::{bar, clip, load_fraction};
+use crate::tui::format::{bar, clip, load_fraction, plural};
 use crate::tui::theme::Theme;
 
 pub fn draw_progress(
@@ -85,6 +87,9 @@ fn progress_pane(
         "waiting for the old image…"
     } else if p.analyzing.load(Ordering::Relaxed) {
         "merging layers and analyzing…"
+    } else if p.layers_total.load(Ordering::Relaxed) == 0 && read == 0 && p.preview.get().is_some()
+    {
+        "waiting for the engine's export…"
     } else if p.layers_total.load(Ordering::Relaxed) == 0 {
         "reading the manifest…"
     } else {
@@ -92,7 +97,7 @@ fn progress_pane(
     };
     let fraction = load_fraction(p);
     let width = (inner.width as usize).saturating_sub(8).min(60);
-    let lines = vec![
+    let mut lines = vec![
         Line::raw(""),
         Line::styled(format!("  {phase}"), theme.header()),
         Line::raw(""),
@@ -117,9 +122,55 @@ fn progress_pane(
             theme.dim(),
         ),
     ];
+    if let Some(preview) = p.preview.get() {
+        lines.push(Line::raw(""));
+        lines.extend(preview_lines(preview, inner.width as usize, theme));
+    }
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .render(inner, buf);
+}
+
+/// The engine's own records of the image, shown while its export is prepared and read.
+fn preview_lines(p: &EnginePreview, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let room = width.saturating_sub(14).max(8);
+    let fact = |label: &str, value: String| {
+        Line::from(vec![
+            Span::styled(format!("  {label:<10}"), theme.dim()),
+            Span::raw(clip(&esc(&value), room).into_owned()),
+        ])
+    };
+    let mut lines = vec![Line::styled(
+        "  What the engine reports, before its export:",
+        theme.header(),
+    )];
+    lines.push(fact("engine", p.engine.clone()));
+    lines.push(fact("id", p.id.clone()));
+    if !p.tags.is_empty() {
+        lines.push(fact("tags", p.tags.join(", ")));
+    }
+    if let Some(created) = &p.created {
+        lines.push(fact("created", created.clone()));
+    }
+    if let Some(platform) = &p.platform {
+        lines.push(fact("platform", platform.clone()));
+    }
+    let size = p.size.map_or_else(|| "unknown".to_string(), hs);
+    lines.push(fact(
+        "size",
+        format!("{size} in {}", plural(p.layer_count, "layer", "layers")),
+    ));
+    if !p.history.is_empty() {
+        lines.push(Line::styled("  history, oldest first:", theme.dim()));
+        let command_room = width.saturating_sub(16).max(8);
+        for step in &p.history {
+            lines.push(Line::from(vec![
+                Span::raw(format!("  {:>10}  ", hs(step.size))),
+                Span::raw(clip(&esc(&step.created_by), command_room).into_owned()),
+            ]));
+        }
+    }
+    lines
 }
 
 pub fn draw_failure(buf: &mut Buffer, area: Rect, input: &str, error: &str, theme: &Theme) {
