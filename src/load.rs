@@ -109,19 +109,19 @@ pub fn load_stream(
         let _ = progress.preview.set(*preview);
     }
     let reader = std::mem::replace(&mut source.reader, Box::new(std::io::empty()));
-    let streamed = stream_archive::read(reader, &options.decode, &progress.bytes_read)?;
+    let mut streamed = stream_archive::read(reader, &options.decode, &progress.bytes_read)?;
     let resolved = source::describe_stream(&source, streamed.files.clone())?;
     let layer_count = check_layer_count(&resolved)?;
     progress.layers_total.store(layer_count, Ordering::Relaxed);
-    let decoded = resolved
-        .blobs
-        .layers
+    let layers = &resolved.blobs.layers;
+    let decoded = layers
         .iter()
         .enumerate()
         .map(|(i, layer)| {
             let name = layer.digest.as_deref().unwrap_or(&layer.path);
+            let again = layers[i + 1..].iter().any(|l| l.path == layer.path);
             streamed
-                .take_layer(&layer.path)
+                .take_layer(&layer.path, again)
                 .with_context(|| format!("layer {i} ({name})"))
         })
         .collect::<Result<Vec<_>>>()?;

@@ -296,3 +296,39 @@ fn cat_and_export_read_the_visible_version() {
         0o755
     );
 }
+
+/// Docker 25+ exports hold a blob once even when the image lists it twice (two steps that wrote
+/// the same bytes): the dive bug class of its issues #534, #575, #718. Both references must be
+/// read, from a file and from a stream, in gzip and plain layers.
+#[test]
+fn a_blob_listed_twice_is_read_for_both_layers() {
+    for comp in [Comp::Gzip, Comp::None] {
+        let a = layer(&[file("etc/a.conf", 700, 1)], comp, "COPY a.conf /etc/");
+        let b = layer(&[file("usr/bin/tool", 5000, 2)], comp, "RUN make tool");
+        let l = vec![a.clone(), b, a];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("twice.tar");
+        let files = docker_archive_files(&[("test/twice:1", &l)]);
+        let blobs = files
+            .iter()
+            .filter(|(n, _)| n.starts_with("blobs/") || n.ends_with("/layer.tar"))
+            .count();
+        assert_eq!(blobs, 2, "the archive holds the repeated blob once");
+        write_tar(&path, &files);
+        let from_file = json_of(&run(&["--json", path.to_str().unwrap()]));
+        let from_stdin = json_of(&run_stdin(&["--json", "-"], &std::fs::read(&path).unwrap()));
+        for img in [&from_file["images"][0], &from_stdin["images"][0]] {
+            let layers = img["layers"].as_array().unwrap();
+            assert_eq!(layers.len(), 3, "{comp:?}");
+            let sizes: Vec<u64> = layers
+                .iter()
+                .map(|l| l["size_bytes"].as_u64().unwrap())
+                .collect();
+            assert_eq!(sizes, [700, 5000, 700], "{comp:?}");
+            assert_eq!(layers[2]["changes"]["modified"]["count"], 1, "{comp:?}");
+            assert_eq!(img["size_bytes"], 6400, "{comp:?}");
+            // The rewrite of the same bytes is a copy a squash would drop.
+            assert_eq!(img["waste"]["reclaimable_bytes"], 700, "{comp:?}");
+        }
+    }
+}

@@ -36,14 +36,21 @@ pub struct StreamedArchive {
 }
 
 impl StreamedArchive {
-    /// The decoded layer at `path` (following archive symlinks), or why it could not be.
-    pub fn take_layer(&self, path: &str) -> Result<LayerEntries> {
+    /// The decoded layer at `path` (following archive symlinks), or why it could not be. An image
+    /// may list one blob for several layers (steps that wrote the same bytes): `again` keeps it
+    /// for the next, else it is handed over.
+    pub fn take_layer(&mut self, path: &str, again: bool) -> Result<LayerEntries> {
         let path = self
             .files
             .resolve(path)
             .ok_or_else(|| anyhow!("missing blob {path}"))?;
-        match self.layers.get(&path) {
-            Some(Ok(entries)) => Ok(entries.clone()),
+        let taken = if again {
+            self.layers.get(&path).cloned()
+        } else {
+            self.layers.remove(&path)
+        };
+        match taken {
+            Some(Ok(entries)) => Ok(entries),
             Some(Err(why)) => Err(anyhow!("{why}")),
             None => Err(anyhow!(
                 "{path}: layer is not a tar stream (nor gzip or zstd compressed)"

@@ -49,7 +49,7 @@ pub fn file(path: &str, size: usize, fill: u8) -> E {
     E::File(path.to_string(), vec![fill; size])
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Comp {
     None,
     Gzip,
@@ -153,6 +153,7 @@ pub fn compress(tar: &[u8], comp: Comp) -> Vec<u8> {
 }
 
 /// A layer ready to package: its blob and its diff_id.
+#[derive(Clone)]
 pub struct BuiltLayer {
     pub blob: Vec<u8>,
     pub diff_id: String,
