@@ -5,6 +5,7 @@
 //! straight from their offsets.
 
 use std::fs::File;
+use std::hash::BuildHasher;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
@@ -35,24 +36,23 @@ pub fn hash_unread(
             *sizes.entry(v.size).or_default() += 1;
         }
     }
-    let mut wanted: Vec<(u32, usize, u64, u64)> = unread
-        .iter()
-        .filter_map(|u| {
+    // Candidates are indices into `unread` (4 bytes each: a million files need little memory).
+    let mut wanted: Vec<u32> = (0..unread.len() as u32)
+        .filter(|&i| {
+            let u = &unread[i as usize];
             let v = tree.version(u.version);
             let visible = tree.node(u.node).last == u.version;
             let needed = all || sizes.get(&v.size).copied().unwrap_or(0) >= 2;
-            (visible && needed && tree.hash(v).is_none()).then_some((
-                u.version,
-                u.layer(),
-                u.offset(),
-                v.size,
-            ))
+            visible && needed && tree.hash(v).is_none()
         })
         .collect();
+    drop(sizes);
+    let size_of = |tree: &FileTree, i: u32| tree.version(unread[i as usize].version).size;
     if !all {
-        // Two files of one size differ most often in their first bytes: hash those first, and
-        // read whole only the files whose first bytes another file shares. Sizes that a file
-        // hashed while decoding also has are compared by full hash directly.
+        // Two files of one size differ most often in their first bytes: fingerprint those first
+        // with a fast non-cryptographic hash (a filter only: a false match costs one more full
+        // hash), and BLAKE3 only the files whose first bytes another file shares. Sizes that a
+        // file hashed while decoding also has are compared by full hash directly.
         let mut hashed_sizes: hashbrown::HashSet<u64> = hashbrown::HashSet::new();
         for node in 1..tree.node_count() as NodeId {
             if let Some(v) = tree.live_final(node)
@@ -62,29 +62,45 @@ pub fn hash_unread(
                 hashed_sizes.insert(v.size);
             }
         }
-        let (probe, direct): (Vec<_>, Vec<_>) = wanted
+        let (probe, direct): (Vec<u32>, Vec<u32>) = wanted
             .into_iter()
-            .partition(|w| w.3 > PREFIX && !hashed_sizes.contains(&w.3));
-        let prefixes: Vec<ContentHash> = hash_all(&probe, layer_files, Some(PREFIX))?
-            .into_iter()
-            .map(|(_, h)| h)
-            .collect();
-        let mut groups: HashMap<(u64, ContentHash), u32> = HashMap::new();
-        for (w, p) in probe.iter().zip(&prefixes) {
-            *groups.entry((w.3, *p)).or_default() += 1;
-        }
+            .partition(|&i| !hashed_sizes.contains(&size_of(tree, i)));
+        let filter = hashbrown::DefaultHashBuilder::default();
+        let prefixes: Vec<u64> = probe
+            .par_iter()
+            .map_init(
+                || LayerReader::new(layer_files),
+                |reader, &i| {
+                    let u = &unread[i as usize];
+                    let len = size_of(tree, i).min(PREFIX) as usize;
+                    let head = reader.read_at(u.layer(), u.offset(), len)?;
+                    Ok(filter.hash_one(head))
+                },
+            )
+            .collect::<Result<_>>()?;
+        // Runs of equal (size, first bytes) after sorting; runs of two or more are read whole.
+        let mut order: Vec<u32> = (0..probe.len() as u32).collect();
+        let key = |k: &u32| (size_of(tree, probe[*k as usize]), prefixes[*k as usize]);
+        order.sort_unstable_by_key(key);
         wanted = direct;
-        wanted.extend(
-            probe
-                .iter()
-                .zip(&prefixes)
-                .filter(|(w, p)| groups[&(w.3, **p)] >= 2)
-                .map(|(w, _)| *w),
-        );
+        for run in order.chunk_by(|a, b| key(a) == key(b)) {
+            if run.len() > 1 {
+                wanted.extend(run.iter().map(|&k| probe[k as usize]));
+            }
+        }
     }
-    let hashes = hash_all(&wanted, layer_files, None)?;
-    for (vid, hash) in hashes {
-        tree.set_hash(vid, hash);
+    let hashes: Vec<ContentHash> = wanted
+        .par_iter()
+        .map_init(
+            || LayerReader::new(layer_files),
+            |reader, &i| {
+                let u = &unread[i as usize];
+                reader.blake3(u.layer(), u.offset(), size_of(tree, i))
+            },
+        )
+        .collect::<Result<_>>()?;
+    for (&i, hash) in wanted.iter().zip(hashes) {
+        tree.set_hash(unread[i as usize].version, hash);
     }
     Ok(())
 }
@@ -92,42 +108,60 @@ pub fn hash_unread(
 /// Bytes read first from files of a shared size.
 const PREFIX: u64 = 4096;
 
-/// BLAKE3 (128-bit) of each item's content, or of its first `limit` bytes; in parallel, one
-/// file handle per layer file per worker. Items: (version, layer, offset, size).
-fn hash_all(
-    items: &[(u32, usize, u64, u64)],
-    layer_files: &[Option<PathBuf>],
-    limit: Option<u64>,
-) -> Result<Vec<(u32, ContentHash)>> {
-    items
-        .par_iter()
-        .map_init(
-            || (HashMap::<usize, File>::new(), vec![0u8; 256 * 1024]),
-            |(files, buf), &(vid, layer, offset, size)| {
-                let path = layer_files
-                    .get(layer)
-                    .and_then(|p| p.as_ref())
-                    .context("layer file unknown")?;
-                if !files.contains_key(&layer) {
-                    files.insert(layer, File::open(path)?);
-                }
-                let file = &files[&layer];
-                let size = limit.map_or(size, |l| size.min(l));
-                let mut hasher = blake3::Hasher::new();
-                let mut done = 0u64;
-                while done < size {
-                    let want = ((size - done) as usize).min(buf.len());
-                    let n = file.read_at(&mut buf[..want], offset + done)?;
-                    if n == 0 {
-                        anyhow::bail!("truncated layer (a file's content ends early)");
-                    }
-                    hasher.update(&buf[..n]);
-                    done += n as u64;
-                }
-                let mut short = [0u8; 16];
-                short.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
-                Ok((vid, short))
-            },
-        )
-        .collect()
+/// Reads contents out of the layer files, one open handle per layer file (per worker).
+struct LayerReader<'a> {
+    layer_files: &'a [Option<PathBuf>],
+    open: HashMap<usize, File>,
+    buf: Vec<u8>,
+}
+
+impl<'a> LayerReader<'a> {
+    fn new(layer_files: &'a [Option<PathBuf>]) -> Self {
+        LayerReader {
+            layer_files,
+            open: HashMap::new(),
+            buf: vec![0u8; 256 * 1024],
+        }
+    }
+
+    /// The open file holding `layer`, and the read buffer.
+    fn file(&mut self, layer: usize) -> Result<(&File, &mut Vec<u8>)> {
+        if !self.open.contains_key(&layer) {
+            let path = self
+                .layer_files
+                .get(layer)
+                .and_then(|p| p.as_ref())
+                .context("layer file unknown")?;
+            self.open.insert(layer, File::open(path)?);
+        }
+        Ok((&self.open[&layer], &mut self.buf))
+    }
+
+    /// The `len` bytes at `offset` in layer `layer`'s file (`len` ≤ the buffer).
+    fn read_at(&mut self, layer: usize, offset: u64, len: usize) -> Result<&[u8]> {
+        let (file, buf) = self.file(layer)?;
+        let head = &mut buf[..len];
+        file.read_exact_at(head, offset)
+            .context("truncated layer (a file's content ends early)")?;
+        Ok(head)
+    }
+
+    /// BLAKE3 (128-bit) of `size` bytes at `offset` in layer `layer`'s file.
+    fn blake3(&mut self, layer: usize, offset: u64, size: u64) -> Result<ContentHash> {
+        let (file, buf) = self.file(layer)?;
+        let mut hasher = blake3::Hasher::new();
+        let mut done = 0u64;
+        while done < size {
+            let want = ((size - done) as usize).min(buf.len());
+            let n = file.read_at(&mut buf[..want], offset + done)?;
+            if n == 0 {
+                anyhow::bail!("truncated layer (a file's content ends early)");
+            }
+            hasher.update(&buf[..n]);
+            done += n as u64;
+        }
+        let mut short = [0u8; 16];
+        short.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+        Ok(short)
+    }
 }
