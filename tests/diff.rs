@@ -67,10 +67,23 @@ fn pair(dir: &Path) -> (PathBuf, PathBuf) {
             "RUN rm /tmp/cache.bin",
         ),
     ];
-    let (o, n) = (dir.join("old.tar"), dir.join("new.tar"));
-    write_tar(&o, &docker_archive_files(&[("review/app:1", &old)]));
-    write_tar(&n, &docker_archive_files(&[("review/app:2", &new)]));
-    (o, n)
+    (
+        docker_archive(dir, "old.tar", "review/app:1", &old),
+        docker_archive(dir, "new.tar", "review/app:2", &new),
+    )
+}
+
+/// `o.tar` (tagged `{repo}:1`) made of `old` and `n.tar` (`{repo}:2`) made of `new`, in `dir`.
+fn write_pair(
+    dir: &Path,
+    repo: &str,
+    old: &[BuiltLayer],
+    new: &[BuiltLayer],
+) -> (PathBuf, PathBuf) {
+    (
+        docker_archive(dir, "o.tar", &format!("{repo}:1"), old),
+        docker_archive(dir, "n.tar", &format!("{repo}:2"), new),
+    )
 }
 
 fn diff_json(old: &Path, new: &Path) -> serde_json::Value {
@@ -81,6 +94,33 @@ fn diff_json(old: &Path, new: &Path) -> serde_json::Value {
         new.to_str().unwrap(),
     ]);
     json_of(&out)
+}
+
+/// `imgscope diff --format FORMAT OLD NEW`.
+fn diff_as(format: &str, old: &Path, new: &Path) -> std::process::Output {
+    run(&[
+        "diff",
+        "--format",
+        format,
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+    ])
+}
+
+/// The `files` of a diff document: (change, path, delta_bytes).
+fn file_changes(d: &serde_json::Value) -> Vec<(String, String, i64)> {
+    d["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["change"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["size"]["delta_bytes"].as_i64().unwrap(),
+            )
+        })
+        .collect()
 }
 
 fn compressed(path: &Path) -> u64 {
@@ -114,18 +154,7 @@ fn totals_and_files_have_exact_deltas() {
         serde_json::json!({"added": 2, "removed": 1, "grown": 1, "shrunk": 0, "modified": 1})
     );
     // Files by impact: the largest absolute change first, then added before removed before grown.
-    let files: Vec<(String, String, i64)> = d["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["change"].as_str().unwrap().to_string(),
-                f["path"].as_str().unwrap().to_string(),
-                f["size"]["delta_bytes"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    let files = file_changes(d);
     let want: Vec<(String, String, i64)> = [
         ("added", "/usr/lib/python3/site.py", 1000),
         ("grown", "/app/server", 500),
@@ -252,9 +281,7 @@ fn layer_matching_order() {
         layer(&[file("d", 30, 5)], Comp::None, "RUN apt-get install x y"),
         layer(&[file("b", 200, 3)], Comp::None, "RUN step-b"),
     ];
-    let (o, n) = (dir.path().join("o.tar"), dir.path().join("n.tar"));
-    write_tar(&o, &docker_archive_files(&[("m:1", &old)]));
-    write_tar(&n, &docker_archive_files(&[("m:2", &new)]));
+    let (o, n) = write_pair(dir.path(), "m", &old, &new);
     let v = diff_json(&o, &n);
     let mut pairs: Vec<(i64, i64, String, String)> = v["diff"]["layers"]
         .as_array()
@@ -305,25 +332,11 @@ fn type_changes_and_directory_replacements() {
         Comp::None,
         "ADD /",
     )];
-    let (o, n) = (dir.path().join("o.tar"), dir.path().join("n.tar"));
-    write_tar(&o, &docker_archive_files(&[("t:1", &old)]));
-    write_tar(&n, &docker_archive_files(&[("t:2", &new)]));
+    let (o, n) = write_pair(dir.path(), "t", &old, &new);
     let v = diff_json(&o, &n);
     let d = &v["diff"];
-    let files: Vec<(String, String, i64)> = d["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["change"].as_str().unwrap().to_string(),
-                f["path"].as_str().unwrap().to_string(),
-                f["size"]["delta_bytes"].as_i64().unwrap(),
-            )
-        })
-        .collect();
     assert_eq!(
-        files,
+        file_changes(d),
         vec![
             ("removed".to_string(), "/x/inner/f".to_string(), -300),
             ("removed".into(), "/x/g".into(), -100),
@@ -366,13 +379,7 @@ fn identical_images_have_no_changes() {
             .iter()
             .all(|l| l["change"] == "unchanged")
     );
-    let out = run(&[
-        "diff",
-        "--format",
-        "markdown",
-        o.to_str().unwrap(),
-        o.to_str().unwrap(),
-    ]);
+    let out = diff_as("markdown", &o, &o);
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(md.contains("All 2 layers unchanged."), "{md}");
     assert!(md.contains("No new reclaimable bytes."), "{md}");
@@ -442,13 +449,7 @@ fn diff_json_snapshot() {
 fn diff_markdown_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let (o, n) = pair(dir.path());
-    let out = run(&[
-        "diff",
-        "--format",
-        "markdown",
-        o.to_str().unwrap(),
-        n.to_str().unwrap(),
-    ]);
+    let out = diff_as("markdown", &o, &n);
     assert!(
         out.status.success(),
         "{}",
@@ -467,17 +468,9 @@ fn diff_text_names_everything_escaped() {
         Comp::None,
         "RUN printf '\u{1b}]0;title\u{7}'",
     )];
-    let (o, n) = (dir.path().join("o.tar"), dir.path().join("n.tar"));
-    write_tar(&o, &docker_archive_files(&[("t:1", &old)]));
-    write_tar(&n, &docker_archive_files(&[("t:2", &new)]));
+    let (o, n) = write_pair(dir.path(), "t", &old, &new);
     for format in ["text", "markdown"] {
-        let out = run(&[
-            "diff",
-            "--format",
-            format,
-            o.to_str().unwrap(),
-            n.to_str().unwrap(),
-        ]);
+        let out = diff_as(format, &o, &n);
         let s = String::from_utf8(out.stdout).unwrap();
         assert!(out.status.success());
         assert!(

@@ -79,10 +79,44 @@ fn raw_layer(tar: Vec<u8>, comp: Comp, created_by: &str) -> BuiltLayer {
     }
 }
 
+/// A zstd bomb as a layer: 1.25 GiB of zeros in 40 KiB.
+fn zstd_bomb() -> BuiltLayer {
+    BuiltLayer {
+        blob: zstd_rle(&[0u8; 1024], 10_240),
+        diff_id: sha256(b"bomb"),
+        created_by: "bomb".into(),
+    }
+}
+
+/// An image archive that starts with a 2 MiB GNU long name in the outer tar.
+fn outer_long_name() -> Vec<u8> {
+    let huge = vec![b'n'; 2 << 20];
+    let mut outer = entry(header(b"././@LongLink", b'L', huge.len() as u64), &huge);
+    outer.extend(entry(header(b"manifest.json", b'0', 2), b"[]"));
+    end(outer)
+}
+
 /// A docker archive holding one image made of `layers`.
 fn archive(dir: &Path, name: &str, layers: &[BuiltLayer]) -> PathBuf {
+    docker_archive(dir, name, "hostile:1", layers)
+}
+
+/// A docker archive holding one image of one layer: the raw `tar`, compressed with `comp`.
+fn raw_archive(dir: &Path, name: &str, tar: Vec<u8>, comp: Comp, created_by: &str) -> PathBuf {
+    archive(dir, name, &[raw_layer(tar, comp, created_by)])
+}
+
+/// A docker archive holding one image of one gzip layer: a 1-byte file whose path, `path`, is
+/// given in a PAX record.
+fn pax_path_archive(dir: &Path, name: &str, path: &str, created_by: &str) -> PathBuf {
+    let tar = end(pax_file(&pax_record("path", path.as_bytes()), b"x"));
+    raw_archive(dir, name, tar, Comp::Gzip, created_by)
+}
+
+/// The archive `name` in `dir` holding `files`.
+fn tar_of(dir: &Path, name: &str, files: &Files) -> PathBuf {
     let p = dir.join(name);
-    write_tar(&p, &docker_archive_files(&[("hostile:1", layers)]));
+    write_tar(&p, files);
     p
 }
 
@@ -101,6 +135,18 @@ fn expect_error(args: &[&str], input_name: &str, cause: &str) -> String {
     assert!(err.contains(cause), "expected {cause:?} in {err}");
     assert!(!err.contains("panicked"), "{err}");
     assert_no_raw_controls(err.trim_end_matches('\n'));
+    err
+}
+
+/// [`expect_error`] for `--json` on `p`.
+fn expect_json_error(p: &Path, input_name: &str, cause: &str) -> String {
+    expect_error(&["--json", p.to_str().unwrap()], input_name, cause)
+}
+
+/// Exit status 2, and the stderr.
+fn expect_status_2(out: &std::process::Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
     err
 }
 
@@ -156,6 +202,11 @@ fn decode_with(blob: &[u8], limits: Limits) -> anyhow::Result<imgscope::model::L
     )
 }
 
+/// The error decoding `blob` under [`small_limits`].
+fn decode_error(blob: &[u8]) -> String {
+    decode_with(blob, small_limits()).unwrap_err().to_string()
+}
+
 fn small_limits() -> Limits {
     Limits {
         max_entries: 1000,
@@ -205,23 +256,19 @@ fn gzip_bomb_stops_at_the_layer_cap() {
     let blob = gzip_of(&tar);
     assert!(blob.len() < 8 * 1024, "{}", blob.len());
     // Refused from the header's size, before inflating the content.
-    let err = decode_with(&blob, small_limits()).unwrap_err().to_string();
+    let err = decode_error(&blob);
     assert_eq!(err, "layer exceeds 1048576 bytes uncompressed (the limit)");
     // Many small files: the same limit, as their bytes come.
     let many: Vec<u8> = (0..64)
         .flat_map(|i| entry(header(format!("z{i}").as_bytes(), b'0', 0), &[]))
         .chain(vec![0u8; 2 << 20])
         .collect();
-    let err = decode_with(&gzip_of(&many), small_limits())
-        .unwrap_err()
-        .to_string();
+    let err = decode_error(&gzip_of(&many));
     assert_eq!(err, "layer exceeds 1048576 bytes uncompressed (the limit)");
     // The same bytes after the end of the archive are drained, and capped, too.
     let mut trailer = end(Vec::new());
     trailer.resize(4 << 20, 0);
-    let err = decode_with(&gzip_of(&trailer), small_limits())
-        .unwrap_err()
-        .to_string();
+    let err = decode_error(&gzip_of(&trailer));
     assert_eq!(err, "layer exceeds 1048576 bytes uncompressed (the limit)");
     // Under the cap the same layer is analyzed exactly.
     let ok = decode_with(&blob, Limits::default()).unwrap();
@@ -259,14 +306,10 @@ fn zstd_bomb_stops_at_the_ratio_gzip_never_does() {
 fn zstd_bomb_with_the_default_limits() {
     // 1.25 GiB of zeros in 40 KiB: past the default grace of 1 GiB the ratio (2000) stops it.
     let dir = tempfile::tempdir().unwrap();
-    let bomb = BuiltLayer {
-        blob: zstd_rle(&[0u8; 1024], 10_240),
-        diff_id: sha256(b"bomb"),
-        created_by: "bomb".into(),
-    };
+    let bomb = zstd_bomb();
     let p = archive(dir.path(), "zstd-bomb.tar", &[bomb]);
-    let err = expect_error(
-        &["--json", p.to_str().unwrap()],
+    let err = expect_json_error(
+        &p,
         "zstd-bomb.tar",
         "inflates more than 2000 times its compressed size",
     );
@@ -288,8 +331,7 @@ fn compressed_archive_bomb_is_refused_and_its_spool_removed() {
         .env("TMPDIR", &tmp)
         .output()
         .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = expect_status_2(&out);
     assert!(
         err.contains("archive-bomb.tar.zst: the archive inflates more than 2000 times"),
         "{err}"
@@ -304,7 +346,7 @@ fn compressed_archive_bomb_is_refused_and_its_spool_removed() {
 fn entry_count_limit() {
     let entries: Vec<E> = (0..1001).map(|i| file(&format!("f{i}"), 0, 0)).collect();
     let tar = layer_tar(&entries);
-    let err = decode_with(&tar, small_limits()).unwrap_err().to_string();
+    let err = decode_error(&tar);
     assert_eq!(err, "layer has more than 1000 entries (the limit)");
     let ok = decode_with(&layer_tar(&entries[..1000]), small_limits()).unwrap();
     assert_eq!(ok.entries.len(), 1000);
@@ -365,9 +407,7 @@ fn deep_paths_count_the_directories_they_imply() {
     let entries: Vec<E> = (0..20)
         .map(|i| file(&format!("top{i}/{deep}f"), 1, 1))
         .collect();
-    let err = decode_with(&layer_tar(&entries), small_limits())
-        .unwrap_err()
-        .to_string();
+    let err = decode_error(&layer_tar(&entries));
     assert!(
         err.starts_with("layer names more than 1000 distinct paths"),
         "{err}"
@@ -390,39 +430,24 @@ fn nesting_limit_and_path_length_limit() {
     let dir = tempfile::tempdir().unwrap();
     // 1024 directories deep (the limit): analyzed, every level counted.
     let at_limit = format!("{}f", "d/".repeat(1023));
-    let l = raw_layer(
-        end(pax_file(&pax_record("path", at_limit.as_bytes()), b"x")),
-        Comp::Gzip,
-        "deep",
-    );
-    let p = archive(dir.path(), "deep-1024.tar", &[l]);
+    let p = pax_path_archive(dir.path(), "deep-1024.tar", &at_limit, "deep");
     let img = image_json(&p);
     assert_eq!(img["directory_count"], 1023);
     assert_eq!(img["file_count"], 1);
     assert_eq!(files_of(&img), vec![(format!("/{at_limit}"), 1)]);
     // One more level: refused, naming the limit.
     let over = format!("{}f", "d/".repeat(1024));
-    let l = raw_layer(
-        end(pax_file(&pax_record("path", over.as_bytes()), b"x")),
-        Comp::Gzip,
-        "deeper",
-    );
-    let p = archive(dir.path(), "deep-1025.tar", &[l]);
-    expect_error(
-        &["--json", p.to_str().unwrap()],
+    let p = pax_path_archive(dir.path(), "deep-1025.tar", &over, "deeper");
+    expect_json_error(
+        &p,
         "deep-1025.tar",
         "entry path nests 1025 levels deep, more than the limit of 1024",
     );
     // 10,000 deep: the path alone is past the 16 KiB limit.
     let ten_k = format!("{}f", "d/".repeat(10_000));
-    let l = raw_layer(
-        end(pax_file(&pax_record("path", ten_k.as_bytes()), b"x")),
-        Comp::Gzip,
-        "deepest",
-    );
-    let p = archive(dir.path(), "deep-10000.tar", &[l]);
-    expect_error(
-        &["--json", p.to_str().unwrap()],
+    let p = pax_path_archive(dir.path(), "deep-10000.tar", &ten_k, "deepest");
+    expect_json_error(
+        &p,
         "deep-10000.tar",
         "entry path of 20001 bytes exceeds the limit of 16384 bytes",
     );
@@ -432,14 +457,9 @@ fn nesting_limit_and_path_length_limit() {
 fn file_name_of_64_kib() {
     let dir = tempfile::tempdir().unwrap();
     let name = "n".repeat(64 * 1024);
-    let l = raw_layer(
-        end(pax_file(&pax_record("path", name.as_bytes()), b"x")),
-        Comp::Gzip,
-        "long",
-    );
-    let p = archive(dir.path(), "long-name.tar", &[l]);
-    expect_error(
-        &["--json", p.to_str().unwrap()],
+    let p = pax_path_archive(dir.path(), "long-name.tar", &name, "long");
+    expect_json_error(
+        &p,
         "long-name.tar",
         "entry path of 65536 bytes exceeds the limit of 16384 bytes",
     );
@@ -448,10 +468,15 @@ fn file_name_of_64_kib() {
     let huge = vec![b'n'; 2 << 20];
     let mut tar = entry(header(b"././@LongLink", b'L', huge.len() as u64), &huge);
     tar.extend(entry(header(b"short", b'0', 1), b"x"));
-    let l = raw_layer(end(tar), Comp::Gzip, "longlink");
-    let p = archive(dir.path(), "gnu-long-name.tar", &[l]);
-    expect_error(
-        &["--json", p.to_str().unwrap()],
+    let p = raw_archive(
+        dir.path(),
+        "gnu-long-name.tar",
+        end(tar),
+        Comp::Gzip,
+        "longlink",
+    );
+    expect_json_error(
+        &p,
         "gnu-long-name.tar",
         "a tar entry's headers (long names, PAX records, sparse map) exceed 1048576 bytes",
     );
@@ -461,7 +486,7 @@ fn file_name_of_64_kib() {
 fn header_budget_covers_pax_records_and_the_outer_archive() {
     let records = pax_record("comment", &vec![b'c'; 64 * 1024]);
     let tar = end(pax_file(&records, b"x"));
-    let err = decode_with(&tar, small_limits()).unwrap_err().to_string();
+    let err = decode_error(&tar);
     assert!(err.contains("exceed 16384 bytes"), "{err}");
     // Under the budget the same layer is fine.
     let ok = decode_with(&tar, Limits::default()).unwrap();
@@ -469,16 +494,9 @@ fn header_budget_covers_pax_records_and_the_outer_archive() {
     assert_eq!(ok.path(&ok.entries[0]), "placeholder");
     // The image archive itself: a 2 MiB GNU long name in the outer tar.
     let dir = tempfile::tempdir().unwrap();
-    let huge = vec![b'n'; 2 << 20];
-    let mut outer = entry(header(b"././@LongLink", b'L', huge.len() as u64), &huge);
-    outer.extend(entry(header(b"manifest.json", b'0', 2), b"[]"));
     let p = dir.path().join("outer-long-name.tar");
-    std::fs::write(&p, end(outer)).unwrap();
-    expect_error(
-        &["--json", p.to_str().unwrap()],
-        "outer-long-name.tar",
-        "exceed 1048576 bytes",
-    );
+    std::fs::write(&p, outer_long_name()).unwrap();
+    expect_json_error(&p, "outer-long-name.tar", "exceed 1048576 bytes");
 }
 
 #[test]
@@ -486,9 +504,7 @@ fn names_budget_per_layer() {
     let entries: Vec<E> = (0..100)
         .map(|i| file(&format!("{i:03}-{}", "p".repeat(900)), 0, 0))
         .collect();
-    let err = decode_with(&layer_tar(&entries), small_limits())
-        .unwrap_err()
-        .to_string();
+    let err = decode_error(&layer_tar(&entries));
     assert_eq!(
         err,
         "layer's paths and link targets add up to more than 65536 bytes (the limit)"
@@ -503,24 +519,18 @@ fn absurd_and_negative_sizes() {
     let dir = tempfile::tempdir().unwrap();
     // An octal size of 8 GiB on a 1-byte file, in a gzip layer (read as a stream).
     let tar = end(entry(header(b"big", b'0', 0o77777777777), b"x"));
-    let p = archive(
+    let p = raw_archive(
         dir.path(),
         "absurd-size.tar",
-        &[raw_layer(tar.clone(), Comp::Gzip, "big")],
+        tar.clone(),
+        Comp::Gzip,
+        "big",
     );
-    expect_error(
-        &["--json", p.to_str().unwrap()],
-        "absurd-size.tar",
-        "truncated layer stream",
-    );
+    expect_json_error(&p, "absurd-size.tar", "truncated layer stream");
     // The same as a plain layer (walked by seeking).
-    let p = archive(
-        dir.path(),
-        "absurd-size-plain.tar",
-        &[raw_layer(tar, Comp::None, "big")],
-    );
-    expect_error(
-        &["--json", p.to_str().unwrap()],
+    let p = raw_archive(dir.path(), "absurd-size-plain.tar", tar, Comp::None, "big");
+    expect_json_error(
+        &p,
         "absurd-size-plain.tar",
         "truncated layer stream (an entry declares 8589934591 bytes past the layer's end)",
     );
@@ -545,8 +555,8 @@ fn absurd_and_negative_sizes() {
         let mut h = header(b"neg", b'0', 0);
         h[124..136].copy_from_slice(&field);
         let tar = end(entry(with_cksum(h), b"x"));
-        let p = archive(dir.path(), name, &[raw_layer(tar, Comp::Gzip, "n")]);
-        let err = expect_error(&["--json", p.to_str().unwrap()], name, cause);
+        let p = raw_archive(dir.path(), name, tar, Comp::Gzip, "n");
+        let err = expect_json_error(&p, name, cause);
         assert!(err.contains(": layer 0 (sha256:"), "{err}");
     }
 }
@@ -558,18 +568,10 @@ fn bad_checksum() {
     h[148..156].copy_from_slice(b"0000001\0");
     let mut tar = entry(header(b"ok", b'0', 2), b"ok");
     tar.extend(entry(h, b"x"));
-    let p = archive(
-        dir.path(),
-        "bad-cksum.tar",
-        &[raw_layer(end(tar), Comp::Gzip, "c")],
-    );
-    expect_error(
-        &["--json", p.to_str().unwrap()],
-        "bad-cksum.tar",
-        "layer 0 (sha256:",
-    );
-    expect_error(
-        &["--json", p.to_str().unwrap()],
+    let p = raw_archive(dir.path(), "bad-cksum.tar", end(tar), Comp::Gzip, "c");
+    expect_json_error(&p, "bad-cksum.tar", "layer 0 (sha256:");
+    expect_json_error(
+        &p,
         "bad-cksum.tar",
         "corrupt tar entry: archive header checksum mismatch",
     );
@@ -580,23 +582,11 @@ fn truncated_entry_in_a_plain_layer_and_in_a_stream() {
     let dir = tempfile::tempdir().unwrap();
     let mut tar = entry(header(b"a", b'0', 4096), &[7u8; 4096]);
     tar.truncate(512 + 1000);
-    let p = archive(
-        dir.path(),
-        "cut-plain.tar",
-        &[raw_layer(tar.clone(), Comp::None, "cut")],
-    );
-    expect_error(
-        &["--json", p.to_str().unwrap()],
-        "cut-plain.tar",
-        "truncated layer stream",
-    );
-    let p = archive(
-        dir.path(),
-        "cut-zstd.tar",
-        &[raw_layer(tar, Comp::Zstd, "cut")],
-    );
-    expect_error(
-        &["--json", p.to_str().unwrap()],
+    let p = raw_archive(dir.path(), "cut-plain.tar", tar.clone(), Comp::None, "cut");
+    expect_json_error(&p, "cut-plain.tar", "truncated layer stream");
+    let p = raw_archive(dir.path(), "cut-zstd.tar", tar, Comp::Zstd, "cut");
+    expect_json_error(
+        &p,
         "cut-zstd.tar",
         "truncated layer stream (an entry declares 4096 bytes, 1000 present)",
     );
@@ -607,39 +597,25 @@ fn pax_records_that_lie() {
     let dir = tempfile::tempdir().unwrap();
     // A PAX size larger than the data that follows: truncated.
     let lying_size = end(pax_file(&pax_record("size", b"100000"), &[1u8; 10]));
-    let p = archive(
-        dir.path(),
-        "pax-size-long.tar",
-        &[raw_layer(lying_size, Comp::Gzip, "p")],
-    );
-    expect_error(
-        &["--json", p.to_str().unwrap()],
-        "pax-size-long.tar",
-        "truncated layer stream",
-    );
+    let p = raw_archive(dir.path(), "pax-size-long.tar", lying_size, Comp::Gzip, "p");
+    expect_json_error(&p, "pax-size-long.tar", "truncated layer stream");
     // A PAX size smaller than the data: the rest is read as a header, which is not one.
     let mut short = pax_file(&pax_record("size", b"10"), &[1u8; 2048]);
     short.extend(entry(header(b"after", b'0', 1), b"z"));
-    let p = archive(
+    let p = raw_archive(
         dir.path(),
         "pax-size-short.tar",
-        &[raw_layer(end(short), Comp::Gzip, "p")],
+        end(short),
+        Comp::Gzip,
+        "p",
     );
-    expect_error(
-        &["--json", p.to_str().unwrap()],
-        "pax-size-short.tar",
-        "corrupt tar entry",
-    );
+    expect_json_error(&p, "pax-size-short.tar", "corrupt tar entry");
     // Records whose length field lies, or whose size is no number: ignored, the header's name and
     // size stand.
     let mut records = b"999 path=liar\n".to_vec();
     records.extend(b"12 size=abc\n");
     let garbled = end(pax_file(&records, b"hello"));
-    let p = archive(
-        dir.path(),
-        "pax-garbled.tar",
-        &[raw_layer(garbled, Comp::Gzip, "p")],
-    );
+    let p = raw_archive(dir.path(), "pax-garbled.tar", garbled, Comp::Gzip, "p");
     let img = image_json(&p);
     assert_eq!(files_of(&img), vec![("/placeholder".to_string(), 5)]);
     assert_eq!(img["size_bytes"], 5);
@@ -872,8 +848,7 @@ fn control_characters_in_tags_labels_and_env() {
         "manifest.json".into(),
         serde_json::to_vec(&manifest).unwrap(),
     ));
-    let p = dir.path().join("tags.tar");
-    write_tar(&p, &files);
+    let p = tar_of(dir.path(), "tags.tar", &files);
     let path = p.to_str().unwrap();
 
     let img = image_json(&p);
@@ -914,8 +889,17 @@ fn replace(files: &mut Files, name: &str, data: Vec<u8>) {
     slot.1 = data;
 }
 
+fn replace_json(files: &mut Files, name: &str, doc: &Value) {
+    replace(files, name, serde_json::to_vec(doc).unwrap());
+}
+
+/// The bytes of the file `name` of an archive's `files`.
+fn file_in<'a>(files: &'a Files, name: &str) -> &'a [u8] {
+    &files.iter().find(|(n, _)| n == name).unwrap().1
+}
+
 fn index_json(files: &Files) -> Value {
-    serde_json::from_slice(&files.iter().find(|(n, _)| n == "index.json").unwrap().1).unwrap()
+    serde_json::from_slice(file_in(files, "index.json")).unwrap()
 }
 
 #[test]
@@ -944,20 +928,18 @@ fn malformed_manifests() {
             "invalid manifest.json",
         ),
     ] {
-        let p = dir.path().join(name);
-        write_tar(&p, &vec![("manifest.json".to_string(), manifest.to_vec())]);
-        expect_error(&["--json", p.to_str().unwrap()], name, cause);
+        let p = tar_of(
+            dir.path(),
+            name,
+            &vec![("manifest.json".to_string(), manifest.to_vec())],
+        );
+        expect_json_error(&p, name, cause);
     }
     // The OCI side: index.json that is no index, and a config nested past serde's depth limit.
     let mut files = oci_files();
     replace(&mut files, "index.json", b"{\"manifests\": 7}".to_vec());
-    let p = dir.path().join("bad-index.tar");
-    write_tar(&p, &files);
-    expect_error(
-        &["--json", p.to_str().unwrap()],
-        "bad-index.tar",
-        "invalid index.json",
-    );
+    let p = tar_of(dir.path(), "bad-index.tar", &files);
+    expect_json_error(&p, "bad-index.tar", "invalid index.json");
 }
 
 #[test]
@@ -967,16 +949,16 @@ fn lists_from_the_image_are_cut_in_errors() {
     let items: Vec<Value> = (0..5000)
         .map(|i| serde_json::json!({"Config": "c.json", "RepoTags": [format!("t{i}:1")]}))
         .collect();
-    let p = dir.path().join("many-images.tar");
-    write_tar(
-        &p,
+    let p = tar_of(
+        dir.path(),
+        "many-images.tar",
         &vec![(
             "manifest.json".to_string(),
             serde_json::to_vec(&items).unwrap(),
         )],
     );
-    let err = expect_error(
-        &["--json", p.to_str().unwrap()],
+    let err = expect_json_error(
+        &p,
         "many-images.tar",
         "the archive holds 5000 images; name one (docker-archive:PATH:NAME:TAG): t0:1, t1:1,",
     );
@@ -989,10 +971,13 @@ fn enormous_manifest_is_refused_by_size() {
     let dir = tempfile::tempdir().unwrap();
     let mut manifest = vec![b' '; 64 << 20];
     manifest.extend_from_slice(b"[]");
-    let p = dir.path().join("huge-manifest.tar");
-    write_tar(&p, &vec![("manifest.json".to_string(), manifest)]);
-    expect_error(
-        &["--json", p.to_str().unwrap()],
+    let p = tar_of(
+        dir.path(),
+        "huge-manifest.tar",
+        &vec![("manifest.json".to_string(), manifest)],
+    );
+    expect_json_error(
+        &p,
         "huge-manifest.tar",
         "manifest.json is 67108866 bytes, more than the 67108864-byte limit for metadata",
     );
@@ -1018,11 +1003,7 @@ fn chained_indexes(levels: usize, fan_out: usize) -> Files {
             "manifests": vec![desc; fan_out]
         });
     }
-    replace(
-        &mut files,
-        "index.json",
-        serde_json::to_vec(&child).unwrap(),
-    );
+    replace_json(&mut files, "index.json", &child);
     files
 }
 
@@ -1030,24 +1011,21 @@ fn chained_indexes(levels: usize, fan_out: usize) -> Files {
 fn deep_and_fanning_indexes() {
     let dir = tempfile::tempdir().unwrap();
     // Twelve levels of nested indexes: past the depth of 8.
-    let p = dir.path().join("deep-index.tar");
-    write_tar(&p, &chained_indexes(12, 1));
-    expect_error(
-        &["--json", p.to_str().unwrap()],
+    let p = tar_of(dir.path(), "deep-index.tar", &chained_indexes(12, 1));
+    expect_json_error(
+        &p,
         "deep-index.tar",
         "indexes nest more than 8 deep (recursive index?)",
     );
     // Eight levels, one wide: the image is found.
-    let p = dir.path().join("deep-8.tar");
-    write_tar(&p, &chained_indexes(8, 1));
+    let p = tar_of(dir.path(), "deep-8.tar", &chained_indexes(8, 1));
     assert_eq!(image_json(&p)["size_bytes"], 10);
     // Eight levels (the most allowed), each naming the next 30 times: 30^8 paths through 9 small
     // documents. Refused after 1024 reads instead of walking them all.
-    let p = dir.path().join("fan-index.tar");
-    write_tar(&p, &chained_indexes(8, 30));
+    let p = tar_of(dir.path(), "fan-index.tar", &chained_indexes(8, 30));
     let started = std::time::Instant::now();
-    expect_error(
-        &["--json", p.to_str().unwrap()],
+    expect_json_error(
+        &p,
         "fan-index.tar",
         "the layout's indexes name more than 1024 nested indexes (the limit)",
     );
@@ -1068,11 +1046,7 @@ fn self_referencing_index_through_a_symlink() {
         "mediaType": "application/vnd.oci.image.index.v1+json",
         "digest": loop_digest, "size": 0
     }]);
-    replace(
-        &mut files,
-        "index.json",
-        serde_json::to_vec(&looped).unwrap(),
-    );
+    replace_json(&mut files, "index.json", &looped);
     write_dir(&root, &files);
     std::os::unix::fs::symlink(
         root.join("index.json"),
@@ -1080,7 +1054,7 @@ fn self_referencing_index_through_a_symlink() {
     )
     .unwrap();
     // The symlinked blob is not what its digest says: refused at the first hop.
-    expect_error(&["--json", root.to_str().unwrap()], "layout", "declares 0");
+    expect_json_error(&root, "layout", "declares 0");
 }
 
 #[test]
@@ -1092,25 +1066,17 @@ fn blobs_that_do_not_match_their_descriptors() {
         .unwrap()
         .to_string();
     let manifest_path = format!("blobs/sha256/{}", hex_of(&manifest_digest));
-    let manifest: Value =
-        serde_json::from_slice(&files.iter().find(|(n, _)| *n == manifest_path).unwrap().1)
-            .unwrap();
+    let manifest: Value = serde_json::from_slice(file_in(&files, &manifest_path)).unwrap();
 
     // The manifest blob altered in place (same size, other content).
     let mut altered = files.clone();
-    let mut bytes = altered
-        .iter()
-        .find(|(n, _)| *n == manifest_path)
-        .unwrap()
-        .1
-        .clone();
+    let mut bytes = file_in(&altered, &manifest_path).to_vec();
     let at = bytes.len() - 2;
     bytes[at] = b' ';
     replace(&mut altered, &manifest_path, bytes);
-    let p = dir.path().join("manifest-altered.tar");
-    write_tar(&p, &altered);
-    expect_error(
-        &["--json", p.to_str().unwrap()],
+    let p = tar_of(dir.path(), "manifest-altered.tar", &altered);
+    expect_json_error(
+        &p,
         "manifest-altered.tar",
         &format!("image manifest does not match its digest {manifest_digest}"),
     );
@@ -1119,38 +1085,23 @@ fn blobs_that_do_not_match_their_descriptors() {
     let mut wrong_size = files.clone();
     let mut index = index_json(&wrong_size);
     index["manifests"][0]["size"] = serde_json::json!(12);
-    replace(
-        &mut wrong_size,
-        "index.json",
-        serde_json::to_vec(&index).unwrap(),
-    );
-    let p = dir.path().join("manifest-size.tar");
-    write_tar(&p, &wrong_size);
-    expect_error(
-        &["--json", p.to_str().unwrap()],
-        "manifest-size.tar",
-        "but its descriptor declares 12",
-    );
+    replace_json(&mut wrong_size, "index.json", &index);
+    let p = tar_of(dir.path(), "manifest-size.tar", &wrong_size);
+    expect_json_error(&p, "manifest-size.tar", "but its descriptor declares 12");
 
     // The config replaced by another valid config.
     let config_digest = manifest["config"]["digest"].as_str().unwrap();
     let config_path = format!("blobs/sha256/{}", hex_of(config_digest));
     let mut other_config = files.clone();
-    let original = other_config
-        .iter()
-        .find(|(n, _)| *n == config_path)
-        .unwrap()
-        .1
-        .clone();
+    let original = file_in(&other_config, &config_path).to_vec();
     let swapped = String::from_utf8(original)
         .unwrap()
         .replace("amd64", "arm64")
         .into_bytes();
     replace(&mut other_config, &config_path, swapped);
-    let p = dir.path().join("config-swapped.tar");
-    write_tar(&p, &other_config);
-    expect_error(
-        &["--json", p.to_str().unwrap()],
+    let p = tar_of(dir.path(), "config-swapped.tar", &other_config);
+    expect_json_error(
+        &p,
         "config-swapped.tar",
         &format!("image config does not match its digest {config_digest}"),
     );
@@ -1166,10 +1117,9 @@ fn blobs_that_do_not_match_their_descriptors() {
                 .into_bytes();
         }
     }
-    let p = dir.path().join("docker-config-swapped.tar");
-    write_tar(&p, &docker);
-    expect_error(
-        &["--json", p.to_str().unwrap()],
+    let p = tar_of(dir.path(), "docker-config-swapped.tar", &docker);
+    expect_json_error(
+        &p,
         "docker-config-swapped.tar",
         "image config does not match its digest sha256:",
     );
@@ -1181,19 +1131,12 @@ fn manifest_paths_outside_the_archive() {
     let l = vec![layer(&[file("a", 10, 1)], Comp::None, "ADD a /")];
     // A layer path that climbs out.
     let mut files = docker_archive_files(&[("x:1", &l)]);
-    let mut manifest: Value =
-        serde_json::from_slice(&files.iter().find(|(n, _)| n == "manifest.json").unwrap().1)
-            .unwrap();
+    let mut manifest: Value = serde_json::from_slice(file_in(&files, "manifest.json")).unwrap();
     manifest[0]["Layers"][0] = serde_json::json!("../../../etc/passwd");
-    replace(
-        &mut files,
-        "manifest.json",
-        serde_json::to_vec(&manifest).unwrap(),
-    );
-    let p = dir.path().join("layer-escape.tar");
-    write_tar(&p, &files);
-    expect_error(
-        &["--json", p.to_str().unwrap()],
+    replace_json(&mut files, "manifest.json", &manifest);
+    let p = tar_of(dir.path(), "layer-escape.tar", &files);
+    expect_json_error(
+        &p,
         "layer-escape.tar",
         "layer 0: path \"../../../etc/passwd\" points outside the image",
     );
@@ -1209,11 +1152,7 @@ fn manifest_paths_outside_the_archive() {
             .unwrap();
         b.finish().unwrap();
     }
-    expect_error(
-        &["--json", p.to_str().unwrap()],
-        "manifest-symlink.tar",
-        "not an image",
-    );
+    expect_json_error(&p, "manifest-symlink.tar", "not an image");
 
     // An OCI layout directory whose layer blob is a symlink to a file outside it.
     let outside = dir.path().join("secret");
@@ -1237,8 +1176,8 @@ fn manifest_paths_outside_the_archive() {
     ));
     std::fs::remove_file(&blob).unwrap();
     std::os::unix::fs::symlink(&outside, &blob).unwrap();
-    expect_error(
-        &["--json", root.to_str().unwrap()],
+    expect_json_error(
+        &root,
         "layout-escape",
         "points outside the image (through a symlink)",
     );
@@ -1271,27 +1210,18 @@ fn feed_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
 fn stdin_stream_with_hostile_layers() {
     // The same guards hold when the archive arrives as a stream: a zstd bomb layer and a layer
     // with a 2 MiB GNU long name, each refused with its layer named.
-    let bomb = BuiltLayer {
-        blob: zstd_rle(&[0u8; 1024], 10_240),
-        diff_id: sha256(b"bomb"),
-        created_by: "bomb".into(),
-    };
+    let bomb = zstd_bomb();
     let dir = tempfile::tempdir().unwrap();
     let p = archive(dir.path(), "bomb-stream.tar", &[bomb]);
     let out = feed_stdin(&["--json", "-"], &std::fs::read(&p).unwrap());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = expect_status_2(&out);
     assert!(
         err.starts_with("imgscope: -: layer 0 (sha256:")
             && err.contains("inflates more than 2000 times"),
         "{err}"
     );
     // The outer stream's own headers are bounded too.
-    let huge = vec![b'n'; 2 << 20];
-    let mut outer = entry(header(b"././@LongLink", b'L', huge.len() as u64), &huge);
-    outer.extend(entry(header(b"manifest.json", b'0', 2), b"[]"));
-    let out = feed_stdin(&["--json", "-"], &end(outer));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let out = feed_stdin(&["--json", "-"], &outer_long_name());
+    let err = expect_status_2(&out);
     assert!(err.contains("exceed 1048576 bytes"), "{err}");
 }

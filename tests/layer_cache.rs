@@ -4,16 +4,6 @@
 
 mod common;
 use common::*;
-use std::process::{Command, Stdio};
-
-fn run_in(cache: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(bin())
-        .args(args)
-        .env("XDG_CACHE_HOME", cache)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
 
 fn layer_files(cache: &std::path::Path) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(cache.join("imgscope/layers"))
@@ -50,8 +40,7 @@ fn warm_runs_match_cold_runs_and_damage_is_ignored() {
             "RUN gzip layer",
         ),
     ];
-    let path = dir.path().join("img.tar");
-    write_tar(&path, &docker_archive_files(&[("cache/test:1", &l)]));
+    let path = docker_archive(dir.path(), "img.tar", "cache/test:1", &l);
     let p = path.to_str().unwrap();
     let cold = run_in(cache.path(), &["--json", p]);
     assert!(cold.status.success());

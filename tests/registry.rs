@@ -6,7 +6,7 @@ mod common;
 use common::services::{CuttingProxy, Registry, require};
 use common::*;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 fn sample(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,10 +16,8 @@ fn sample(name: &str) -> String {
         .to_string()
 }
 
-fn imgscope(cache: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(bin())
-        .args(args)
-        .env("XDG_CACHE_HOME", cache)
+fn imgscope(cache: &Path, args: &[&str]) -> Output {
+    command_in(cache, args)
         .env_remove("DOCKER_CONFIG")
         .env_remove("REGISTRY_AUTH_FILE")
         .stdin(Stdio::null())
@@ -38,6 +36,47 @@ fn summary(v: &serde_json::Value) -> (u64, u64, u64, String, usize) {
     )
 }
 
+/// Exit status 2; the stderr.
+fn failed(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    err
+}
+
+/// Write an OCI layout `name` of `images` under `dir` and push it to `reg` as `repo`.
+fn push_layout(
+    reg: &Registry,
+    dir: &Path,
+    name: &str,
+    images: &[(&str, &[BuiltLayer])],
+    repo: &str,
+) -> bool {
+    let layout = dir.join(name);
+    write_dir(&layout, &oci_layout_files(images, name));
+    reg.push(&format!("oci:{}:{name}", layout.display()), repo, None)
+}
+
+fn assert_no_cached_blobs(cache: &Path) {
+    assert!(cached_blobs(cache).is_empty(), "{:?}", cached_blobs(cache));
+}
+
+/// A registry started with `auth` holding `source` pushed as `repo` (with `creds`), an empty
+/// cache, and the reference to pull; None where no registry can be had (the test is skipped).
+fn registry_with(
+    auth: &str,
+    source: &str,
+    repo: &str,
+    creds: Option<&str>,
+) -> Option<(Registry, tempfile::TempDir, String)> {
+    let reg = Registry::start(auth)?;
+    if !reg.push(source, repo, creds) {
+        return None;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{}/{repo}", reg.addr());
+    Some((reg, cache, reference))
+}
+
 fn cached_blobs(cache: &Path) -> Vec<String> {
     let dir = cache.join("imgscope/blobs/sha256");
     std::fs::read_dir(dir)
@@ -51,18 +90,14 @@ fn cached_blobs(cache: &Path) -> Vec<String> {
 
 #[test]
 fn anonymous_pull_matches_the_archive_and_fills_the_cache() {
-    let Some(reg) = Registry::start("") else {
-        return;
-    };
-    if !reg.push(
+    let Some((reg, cache, reference)) = registry_with(
+        "",
         &format!("oci-archive:{}", sample("busybox-app.oci.tar")),
         "sample/app:1",
         None,
-    ) {
+    ) else {
         return;
-    }
-    let cache = tempfile::tempdir().unwrap();
-    let reference = format!("{}/sample/app:1", reg.addr());
+    };
     let remote = json_of(&imgscope(cache.path(), &["--json", &reference]));
     let local = json_of(&imgscope(
         cache.path(),
@@ -129,16 +164,14 @@ fn missing_tag_and_unreachable_registry_are_clear_errors() {
         cache.path(),
         &["--json", &format!("{}/nope/app:9", reg.addr())],
     );
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = failed(&out);
     assert!(err.contains("nope/app:9 not found"), "{err}");
     let port = common::services::free_port();
     let out = imgscope(
         cache.path(),
         &["--json", &format!("127.0.0.1:{port}/x/y:1")],
     );
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = failed(&out);
     assert!(err.contains("cannot connect"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
@@ -160,52 +193,38 @@ fn basic_auth_with_password_stdin_and_docker_config() {
         "auth:\n  htpasswd:\n    realm: imgscope-test\n    path: {}\n",
         users.display()
     );
-    let Some(reg) = Registry::start(&auth) else {
-        return;
-    };
-    if !reg.push(
+    let Some((reg, cache, reference)) = registry_with(
+        &auth,
         &format!("docker-archive:{}", sample("busybox-app.docker.tar")),
         "private/app:1",
         Some("tester:s3cr3t-pw"),
-    ) {
+    ) else {
         return;
-    }
-    let cache = tempfile::tempdir().unwrap();
-    let reference = format!("{}/private/app:1", reg.addr());
+    };
 
     // No credentials: a clear 401 that says how to log in.
-    let out = imgscope(cache.path(), &["--json", "--no-cache", &reference]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = failed(&imgscope(
+        cache.path(),
+        &["--json", "--no-cache", &reference],
+    ));
     assert!(
         err.contains("access denied") && err.contains("docker login"),
         "{err}"
     );
 
     // --username with --password-stdin.
-    let mut child = Command::new(bin())
-        .args([
+    let out = run_stdin_in(
+        cache.path(),
+        &[
             "--json",
             "--no-cache",
             "--username",
             "tester",
             "--password-stdin",
             &reference,
-        ])
-        .env("XDG_CACHE_HOME", cache.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"s3cr3t-pw\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        ],
+        b"s3cr3t-pw\n",
+    );
     let v = json_of(&out);
     assert!(v["images"][0]["size_bytes"].as_u64().unwrap() > 0);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("s3cr3t"));
@@ -219,9 +238,7 @@ fn basic_auth_with_password_stdin_and_docker_config() {
         format!(r#"{{"auths":{{"{}":{{"auth":"{b64}"}}}}}}"#, reg.addr()),
     )
     .unwrap();
-    let out = Command::new(bin())
-        .args(["--json", "--no-cache", &reference])
-        .env("XDG_CACHE_HOME", cache.path())
+    let out = command_in(cache.path(), &["--json", "--no-cache", &reference])
         .env("DOCKER_CONFIG", &docker_dir)
         .stdin(Stdio::null())
         .output()
@@ -229,8 +246,9 @@ fn basic_auth_with_password_stdin_and_docker_config() {
     json_of(&out);
 
     // A wrong password never shows up in what imgscope prints, at any verbosity.
-    let mut child = Command::new(bin())
-        .args([
+    let out = run_stdin_in(
+        cache.path(),
+        &[
             "-vv",
             "--json",
             "--no-cache",
@@ -238,26 +256,11 @@ fn basic_auth_with_password_stdin_and_docker_config() {
             "tester",
             "--password-stdin",
             &reference,
-        ])
-        .env("XDG_CACHE_HOME", cache.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"wrong-Pa55word\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        b"wrong-Pa55word\n",
     );
+    let err = failed(&out);
+    let all = format!("{}{err}", String::from_utf8_lossy(&out.stdout));
     assert!(all.contains("access denied"), "{all}");
     assert!(!all.contains("wrong-Pa55word"), "{all}");
 }
@@ -291,16 +294,8 @@ fn multi_platform_index_from_the_registry() {
     let dir = tempfile::tempdir().unwrap();
     let amd = vec![layer(&[file("amd", 1000, 1)], Comp::Gzip, "A")];
     let arm = vec![layer(&[file("arm", 2000, 2)], Comp::Gzip, "B")];
-    let layout = dir.path().join("multi");
-    write_dir(
-        &layout,
-        &oci_layout_files(&[("amd64", &amd), ("arm64", &arm)], "multi"),
-    );
-    if !reg.push(
-        &format!("oci:{}:multi", layout.display()),
-        "multi/app:1",
-        None,
-    ) {
+    let images: [(&str, &[BuiltLayer]); 2] = [("amd64", &amd), ("arm64", &arm)];
+    if !push_layout(&reg, dir.path(), "multi", &images, "multi/app:1") {
         return;
     }
     let cache = tempfile::tempdir().unwrap();
@@ -315,12 +310,11 @@ fn multi_platform_index_from_the_registry() {
         &["--json", "--platform", "linux/amd64", &reference],
     ));
     assert_eq!(v["images"][0]["size_bytes"], 1000);
-    let out = imgscope(
+    let err = failed(&imgscope(
         cache.path(),
         &["--json", "--platform", "linux/riscv64", &reference],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("available: linux/amd64, linux/arm64"));
+    ));
+    assert!(err.contains("available: linux/amd64, linux/arm64"));
 }
 
 #[test]
@@ -334,13 +328,7 @@ fn corrupted_blob_in_the_registry_is_detected_and_never_cached() {
         Comp::Gzip,
         "A",
     )];
-    let layout = dir.path().join("one");
-    write_dir(&layout, &oci_layout_files(&[("amd64", &l)], "one"));
-    if !reg.push(
-        &format!("oci:{}:one", layout.display()),
-        "corrupt/app:1",
-        None,
-    ) {
+    if !push_layout(&reg, dir.path(), "one", &[("amd64", &l)], "corrupt/app:1") {
         return;
     }
     // Flip bytes of the layer blob inside the registry's storage.
@@ -355,8 +343,7 @@ fn corrupted_blob_in_the_registry_is_detected_and_never_cached() {
         cache.path(),
         &["--json", &format!("{}/corrupt/app:1", reg.addr())],
     );
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = failed(&out);
     assert!(
         err.contains(&digest) && err.contains("Invalid digest"),
         "{err}"
@@ -388,9 +375,7 @@ fn connection_cut_mid_blob_is_a_clean_error_with_no_partial_cache_entry() {
         noise.push(x as u8);
     }
     let l = vec![layer(&[E::File("noise".into(), noise)], Comp::Gzip, "A")];
-    let layout = dir.path().join("big");
-    write_dir(&layout, &oci_layout_files(&[("amd64", &l)], "big"));
-    if !reg.push(&format!("oci:{}:big", layout.display()), "cut/app:1", None) {
+    if !push_layout(&reg, dir.path(), "big", &[("amd64", &l)], "cut/app:1") {
         return;
     }
     let proxy = CuttingProxy::start(reg.port, 500_000);
@@ -399,20 +384,10 @@ fn connection_cut_mid_blob_is_a_clean_error_with_no_partial_cache_entry() {
         cache.path(),
         &["--json", &format!("127.0.0.1:{}/cut/app:1", proxy.port)],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = failed(&out);
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(out.stdout.is_empty());
-    assert!(
-        cached_blobs(cache.path()).is_empty(),
-        "{:?}",
-        cached_blobs(cache.path())
-    );
+    assert_no_cached_blobs(cache.path());
 }
 
 #[test]
@@ -422,50 +397,30 @@ fn bearer_token_flow_with_a_token_issuer() {
     }
     let dir = tempfile::tempdir().unwrap();
     let issuer = common::token_issuer::TokenIssuer::start(dir.path(), "tok-user", "tok-s3cret");
-    let Some(reg) = Registry::start(&issuer.registry_auth_yaml()) else {
-        return;
-    };
-    if !reg.push(
+    let Some((_reg, cache, reference)) = registry_with(
+        &issuer.registry_auth_yaml(),
         &format!("oci-archive:{}", sample("busybox-app.oci.tar")),
         "token/app:1",
         Some("tok-user:tok-s3cret"),
-    ) {
+    ) else {
         return;
-    }
-    let cache = tempfile::tempdir().unwrap();
-    let reference = format!("{}/token/app:1", reg.addr());
+    };
     // Anonymous: the issuer refuses, so the registry's 401 stands.
-    let out = imgscope(cache.path(), &["--json", &reference]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("access denied"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let err = failed(&imgscope(cache.path(), &["--json", &reference]));
+    assert!(err.contains("access denied"), "{err}");
     // With credentials: challenge → token from the issuer → pull.
     let before = issuer.issued.load(std::sync::atomic::Ordering::Relaxed);
-    let mut child = Command::new(bin())
-        .args([
+    let out = run_stdin_in(
+        cache.path(),
+        &[
             "--json",
             "--username",
             "tok-user",
             "--password-stdin",
             &reference,
-        ])
-        .env("XDG_CACHE_HOME", cache.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"tok-s3cret\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        ],
+        b"tok-s3cret\n",
+    );
     let remote = json_of(&out);
     let local = json_of(&imgscope(
         cache.path(),
@@ -526,11 +481,7 @@ fn all_tags_of_a_repository_in_layers_only_mode() {
     );
     assert_eq!(v["images"][0]["analysis"], "layers-only");
     // Manifests only: no layer blob was downloaded into the cache.
-    assert!(
-        cached_blobs(cache.path()).is_empty(),
-        "{:?}",
-        cached_blobs(cache.path())
-    );
+    assert_no_cached_blobs(cache.path());
     // The same layer structure as from the archives (the registry holds gzip blobs: its
     // compressed sizes are its own).
     let files: Vec<String> = [

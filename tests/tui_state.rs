@@ -808,20 +808,7 @@ fn name_and_path_filters_agree_with_a_plain_scan() {
 use imgscope::tui::app::View;
 use imgscope::tui::content::{ContentState, READ_CAP};
 use imgscope::tui::sharing::{Row, SharingSort};
-use std::time::{Duration, Instant};
-
-/// Tick until no read, export or load is in flight.
-fn settle(app: &mut App) {
-    let start = Instant::now();
-    while app.is_busy() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "a job never finished"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-        app.update(Action::Tick(Instant::now()));
-    }
-}
+use std::time::Instant;
 
 /// Select `path` (expanding everything first) and open it in the content view; wait for the bytes.
 fn view_file(app: &mut App, path: &str) {

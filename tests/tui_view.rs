@@ -21,11 +21,12 @@ use tui_support::*;
 
 fn app(loaded: imgscope::load::Loaded, color: bool, w: u16, h: u16) -> App {
     let mut app = App::with_results(vec![("img.tar".into(), Ok(loaded))], color);
-    app.update(Action::Resize {
-        width: w,
-        height: h,
-    });
+    resize(&mut app, w, h);
     app
+}
+
+fn resize(app: &mut App, width: u16, height: u16) {
+    app.update(Action::Resize { width, height });
 }
 
 fn render(app: &App) -> Buffer {
@@ -38,6 +39,36 @@ fn actions(app: &mut App, list: &[Action]) {
     for a in list {
         app.update(*a);
     }
+}
+
+/// The screen's text after `list`.
+fn screen_after(app: &mut App, list: &[Action]) -> String {
+    actions(app, list);
+    text(&render(app))
+}
+
+/// `needle` is on `screen`.
+fn assert_shows(screen: &str, needle: &str) {
+    assert!(screen.contains(needle), "{screen}");
+}
+
+/// Terminal sizes from none at all to large, for the draw-everything tests.
+const SIZES: [(u16, u16); 7] = [
+    (0, 0),
+    (1, 1),
+    (10, 3),
+    (20, 5),
+    (40, 12),
+    (80, 24),
+    (250, 80),
+];
+
+/// The next of a xorshift sequence: pseudo-random, the same on every run.
+fn xorshift(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
 }
 
 fn type_text(app: &mut App, text: &str) {
@@ -149,10 +180,7 @@ fn loading_shows_progress() {
     p.bytes_total.store(4 << 20, Ordering::Relaxed);
     p.bytes_read.store(3 << 19, Ordering::Relaxed);
     let mut app = App::new(vec!["big.tar".into()], progress, rx, true, started);
-    app.update(Action::Resize {
-        width: 80,
-        height: 24,
-    });
+    resize(&mut app, 80, 24);
     app.update(Action::Tick(started + Duration::from_secs(2)));
     let screen = text(&render(&app));
     assert!(screen.contains("layers 3/14 · 1.5 MiB of 4.0 MiB read · 768.0 KiB/s · 2.0 s"));
@@ -193,26 +221,17 @@ fn an_engine_preview_shows_while_the_export_is_prepared() {
         })
         .unwrap();
     let mut app = App::new(vec!["example/app:1".into()], progress, rx, false, started);
-    app.update(Action::Resize {
-        width: 80,
-        height: 30,
-    });
+    resize(&mut app, 80, 30);
     app.update(Action::Tick(started + Duration::from_secs(3)));
     let screen = text(&render(&app));
-    assert!(
-        screen.contains("waiting for the engine's export…"),
-        "{screen}"
+    assert_shows(&screen, "waiting for the engine's export…");
+    assert_shows(
+        &screen,
+        "engine    Podman engine at unix:///run/podman/podman.sock",
     );
-    assert!(
-        screen.contains("engine    Podman engine at unix:///run/podman/podman.sock"),
-        "{screen}"
-    );
-    assert!(screen.contains("size      3.0 MiB in 2 layers"), "{screen}");
-    assert!(screen.contains("platform  linux/arm64/v8"), "{screen}");
-    assert!(
-        screen.contains("tags      example/app:1, example/app:latest"),
-        "{screen}"
-    );
+    assert_shows(&screen, "size      3.0 MiB in 2 layers");
+    assert_shows(&screen, "platform  linux/arm64/v8");
+    assert_shows(&screen, "tags      example/app:1, example/app:latest");
     // Oldest step first, with each step's size; the image's text is escaped.
     let add = screen.find("2.0 MiB  ADD rootfs.tar /").expect(&screen);
     let run = screen
@@ -233,10 +252,7 @@ fn a_failed_load_is_a_message_with_controls_escaped() {
             )],
             true,
         );
-        a.update(Action::Resize {
-            width: 80,
-            height: 24,
-        });
+        resize(&mut a, 80, 24);
         a
     };
     let buf = render(&app);
@@ -260,10 +276,7 @@ fn several_images_have_tabs() {
         ],
         true,
     );
-    app.update(Action::Resize {
-        width: 100,
-        height: 30,
-    });
+    resize(&mut app, 100, 30);
     insta::assert_snapshot!(text(&render(&app)));
     app.update(Action::NextImage);
     insta::assert_snapshot!("several_images_second_tab", text(&render(&app)));
@@ -286,11 +299,8 @@ fn names_with_control_characters_are_escaped_everywhere() {
     let buf = render(&app);
     assert_no_controls(&buf);
     let screen = text(&buf);
-    assert!(screen.contains(r"evil\x1b[31mname\x07.txt"), "{screen}");
-    assert!(
-        screen.contains(r"File /tmp/evil\x1b[31mname\x07.txt"),
-        "{screen}"
-    );
+    assert_shows(&screen, r"evil\x1b[31mname\x07.txt");
+    assert_shows(&screen, r"File /tmp/evil\x1b[31mname\x07.txt");
 }
 
 /// A 100,000-character name, a path 300 directories deep, wide characters, a huge command.
@@ -334,15 +344,7 @@ fn huge_names_and_deep_paths_draw() {
 
 #[test]
 fn every_size_from_tiny_to_large_draws() {
-    for (w, h) in [
-        (0, 0),
-        (1, 1),
-        (10, 3),
-        (20, 5),
-        (40, 12),
-        (80, 24),
-        (250, 80),
-    ] {
+    for (w, h) in SIZES {
         for color in [true, false] {
             let mut app = app(sample(), color, w, h);
             for a in [
@@ -385,10 +387,7 @@ fn pseudo_random_key_sequences_never_panic() {
         let loaded = if image == 0 { sample() } else { empty() };
         let mut app = app(loaded, true, 90, 26);
         for _ in 0..3000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let a = all[(seed % all.len() as u64) as usize];
+            let a = all[(xorshift(&mut seed) % all.len() as u64) as usize];
             app.update(a);
             if seed.is_multiple_of(7) {
                 render(&app);
@@ -417,19 +416,6 @@ fn details_scroll_stops_where_the_text_ends() {
 }
 
 // ---- File contents and the sharing view -----------------------------------------------------
-
-/// Tick until no read or export is in flight.
-fn settle(app: &mut App) {
-    let start = Instant::now();
-    while app.is_busy() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "a job never finished"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-        app.update(Action::Tick(Instant::now()));
-    }
-}
 
 /// Open `path` (expanding the tree first) in the content view and wait for its bytes.
 fn view(app: &mut App, path: &str) {
@@ -464,7 +450,7 @@ fn content_with_control_characters_at_80x24() {
     let buf = render(&app);
     assert_no_controls(&buf);
     let screen = text(&buf);
-    assert!(screen.contains(r"Welcome\x1b[31m red\x07\r"), "{screen}");
+    assert_shows(&screen, r"Welcome\x1b[31m red\x07\r");
     insta::assert_snapshot!(screen);
 }
 
@@ -475,11 +461,9 @@ fn content_hex_dump_at_80x24() {
     let buf = render(&app);
     assert_no_controls(&buf);
     let screen = text(&buf);
-    assert!(
-        screen.contains(
-            "00000000  7f 45 4c 46 02 01 01 00  00 01 02 03 04 05 06 07  |.ELF............|"
-        ),
-        "{screen}"
+    assert_shows(
+        &screen,
+        "00000000  7f 45 4c 46 02 01 01 00  00 01 02 03 04 05 06 07  |.ELF............|",
     );
     insta::assert_snapshot!(screen);
 }
@@ -503,10 +487,7 @@ fn content_wrapped_and_capped() {
     app.update(Action::Escape);
     view(&mut app, "/data/big.bin");
     let screen = text(&render(&app));
-    assert!(
-        screen.contains("first 1.0 MiB of 1.5 MiB shown"),
-        "{screen}"
-    );
+    assert_shows(&screen, "first 1.0 MiB of 1.5 MiB shown");
     insta::assert_snapshot!("content_capped_at_60x16", screen);
 }
 
@@ -525,7 +506,7 @@ fn export_line_at_80x24() {
     view(&mut app, "/bin/sh");
     app.update(Action::ExportFile);
     let screen = text(&render(&app));
-    assert!(screen.contains("Export to: sh█"), "{screen}");
+    assert_shows(&screen, "Export to: sh█");
     insta::assert_snapshot!(screen);
 }
 
@@ -534,10 +515,7 @@ fn sharing(color: bool, w: u16, h: u16) -> App {
         sharing_set().into_iter().map(|(n, l)| (n, Ok(l))).collect(),
         color,
     );
-    app.update(Action::Resize {
-        width: w,
-        height: h,
-    });
+    resize(&mut app, w, h);
     app.update(Action::ToggleSharing);
     app
 }
@@ -555,7 +533,7 @@ fn sharing_sorted_and_scrolled_at_120x40() {
     let mut app = sharing(false, 120, 40);
     app.update(Action::SharingSort);
     let screen = text(&render(&app));
-    assert!(screen.contains("UNIQUE↓"), "{screen}");
+    assert_shows(&screen, "UNIQUE↓");
     insta::assert_snapshot!("sharing_sorted_by_unique_at_120x40", screen);
     app.update(Action::End);
     let buf = render(&app);
@@ -575,25 +553,14 @@ fn sharing_waits_for_the_images() {
         true,
         now,
     );
-    app.update(Action::Resize {
-        width: 80,
-        height: 24,
-    });
+    resize(&mut app, 80, 24);
     app.update(Action::ToggleSharing);
     insta::assert_snapshot!(text(&render(&app)));
 }
 
 #[test]
 fn content_and_sharing_draw_at_every_size() {
-    for (w, h) in [
-        (0, 0),
-        (1, 1),
-        (10, 3),
-        (20, 5),
-        (40, 12),
-        (80, 24),
-        (250, 80),
-    ] {
+    for (w, h) in SIZES {
         let mut app = app(contents(), true, w, h);
         view(&mut app, "/bin/tool");
         for a in [
@@ -659,10 +626,7 @@ fn pseudo_random_keys_in_the_new_views_never_panic() {
     };
     let mut app = App::with_results(images(), true);
     for step in 0..4000 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        app.update(all[(seed % all.len() as u64) as usize]);
+        app.update(all[(xorshift(&mut seed) % all.len() as u64) as usize]);
         if app.should_quit() {
             app = App::with_results(images(), true);
         }
@@ -680,10 +644,7 @@ fn pseudo_random_keys_in_the_new_views_never_panic() {
 fn diff_app(color: bool, w: u16, h: u16) -> App {
     let (old, new) = diff_pair();
     let mut app = App::with_diff("old.tar".into(), "new.tar".into(), Ok((old, new)), color);
-    app.update(Action::Resize {
-        width: w,
-        height: h,
-    });
+    resize(&mut app, w, h);
     app
 }
 
@@ -717,24 +678,20 @@ fn diff_at_120x40_in_colour() {
     assert!(line_with(&screen, "config.json").contains("~      200 B        0 B"));
     assert!(line_with(&screen, "passwd").contains("│     1.2 KiB            "));
     // The layers: unchanged, grown, added; one of the old image's is gone.
-    assert!(screen.contains("Layers (4, 1 removed)"), "{screen}");
+    assert_shows(&screen, "Layers (4, 1 removed)");
     // The details: the selected file against the old one.
-    assert!(
-        screen.contains("vs old      grown +1000 B (3.9 KiB → 4.9 KiB)"),
-        "{screen}"
-    );
+    assert_shows(&screen, "vs old      grown +1000 B (3.9 KiB → 4.9 KiB)");
     insta::assert_snapshot!(styled_dump(&buf));
 }
 
 #[test]
 fn diff_changed_only_at_100x30() {
     let mut app = diff_app(false, 100, 30);
-    actions(
+    let screen = screen_after(
         &mut app,
         &[Action::ToggleChangedOnly, Action::ExpandAll, Action::Home],
     );
-    let screen = text(&render(&app));
-    assert!(screen.contains("changed only"), "{screen}");
+    assert_shows(&screen, "changed only");
     for unchanged in ["passwd", "busybox", "etc/", "bin/"] {
         assert!(
             !screen.contains(unchanged),
@@ -747,8 +704,7 @@ fn diff_changed_only_at_100x30() {
 #[test]
 fn diff_removed_list_at_100x30() {
     let mut app = diff_app(false, 100, 30);
-    actions(&mut app, &[Action::ToggleRemoved, Action::End]);
-    let screen = text(&render(&app));
+    let screen = screen_after(&mut app, &[Action::ToggleRemoved, Action::End]);
     assert!(
         line_with(&screen, "/app/old.txt").contains("-      -70 B  /app/old.txt  old layer 2"),
         "{screen}"
@@ -760,17 +716,13 @@ fn diff_removed_list_at_100x30() {
 #[test]
 fn diff_at_80x24_without_colour_has_deltas_in_the_details() {
     let mut app = diff_app(false, 80, 24);
-    actions(&mut app, &[Action::Down, Action::Toggle]);
-    let screen = text(&render(&app));
+    let screen = screen_after(&mut app, &[Action::Down, Action::Toggle]);
     // Too narrow for the delta column: the tree has the mark, the details the delta.
     assert!(
         line_with(&screen, " app/").contains("││↑    5.1 KiB ├─ ▾ app/"),
         "{screen}"
     );
-    assert!(
-        screen.contains("vs old      grown +980 B (4.2 KiB →"),
-        "{screen}"
-    );
+    assert_shows(&screen, "vs old      grown +980 B (4.2 KiB →");
     // The header keeps both size deltas on screen.
     let header = screen.lines().next().unwrap();
     assert!(
@@ -784,13 +736,9 @@ fn diff_at_80x24_without_colour_has_deltas_in_the_details() {
 fn diff_on_an_earlier_layer_shows_that_layer_without_marks() {
     let mut app = diff_app(false, 100, 30);
     app.focus = Pane::Layers;
-    actions(&mut app, &[Action::Home, Action::Right, Action::ExpandAll]);
-    let screen = text(&render(&app));
-    assert!(screen.contains("Files · up to layer 0"), "{screen}");
-    assert!(
-        screen.contains("diff marks: last layer, aggregated"),
-        "{screen}"
-    );
+    let screen = screen_after(&mut app, &[Action::Home, Action::Right, Action::ExpandAll]);
+    assert_shows(&screen, "Files · up to layer 0");
+    assert_shows(&screen, "diff marks: last layer, aggregated");
     assert!(
         line_with(&screen, "passwd").contains("││A    1.2 KiB    ├─ passwd"),
         "{screen}"
@@ -815,28 +763,22 @@ fn diff_loading_shows_both_images() {
         true,
         started,
     );
-    app.update(Action::Resize {
-        width: 80,
-        height: 24,
-    });
+    resize(&mut app, 80, 24);
     app.update(Action::Tick(started + Duration::from_secs(1)));
     let screen = text(&render(&app));
     assert!(
         screen.starts_with(" diff:  old.tar → new.tar  loading…"),
         "{screen}"
     );
-    assert!(screen.contains("Loading old old.tar"), "{screen}");
-    assert!(
-        screen.contains("layers 1/3 · 1.0 MiB of 3.0 MiB read"),
-        "{screen}"
-    );
-    assert!(screen.contains("waiting for the old image"), "{screen}");
+    assert_shows(&screen, "Loading old old.tar");
+    assert_shows(&screen, "layers 1/3 · 1.0 MiB of 3.0 MiB read");
+    assert_shows(&screen, "waiting for the old image");
     insta::assert_snapshot!(screen);
     // Once the old image is in, the new one's own progress shows.
     origin.loaded.store(true, Ordering::Relaxed);
     let screen = text(&render(&app));
     assert!(!screen.contains("waiting for the old image"), "{screen}");
-    assert!(screen.contains("reading the manifest"), "{screen}");
+    assert_shows(&screen, "reading the manifest");
 }
 
 #[test]
@@ -847,16 +789,10 @@ fn a_failed_diff_names_both_images() {
         Err("old.tar: no such file".into()),
         true,
     );
-    app.update(Action::Resize {
-        width: 80,
-        height: 24,
-    });
+    resize(&mut app, 80, 24);
     let screen = text(&render(&app));
-    assert!(
-        screen.contains("Could not load old.tar → new.tar"),
-        "{screen}"
-    );
-    assert!(screen.contains("old.tar: no such file"), "{screen}");
+    assert_shows(&screen, "Could not load old.tar → new.tar");
+    assert_shows(&screen, "old.tar: no such file");
 }
 
 #[test]
@@ -896,19 +832,18 @@ fn diffs_draw_at_every_size_after_every_key() {
 #[test]
 fn the_help_lists_the_diff_keys_and_marks() {
     let mut app = diff_app(false, 100, 200);
-    actions(&mut app, &[Action::ToggleHelp]);
-    let screen = text(&render(&app));
-    assert!(
-        screen.contains("  d                 diff: show only what changed against the old image"),
-        "{screen}"
+    let screen = screen_after(&mut app, &[Action::ToggleHelp]);
+    assert_shows(
+        &screen,
+        "  d                 diff: show only what changed against the old image",
     );
-    assert!(
-        screen.contains("  o                 diff: what only the old image has"),
-        "{screen}"
+    assert_shows(
+        &screen,
+        "  o                 diff: what only the old image has",
     );
-    assert!(
-        screen.contains("+ added  ↑ grown  ↓ shrunk  ~ modified  - removed  = unchanged"),
-        "{screen}"
+    assert_shows(
+        &screen,
+        "+ added  ↑ grown  ↓ shrunk  ~ modified  - removed  = unchanged",
     );
 }
 
@@ -916,28 +851,18 @@ fn the_help_lists_the_diff_keys_and_marks() {
 fn diff_details_have_the_totals_and_the_removed_layers() {
     let mut app = diff_app(false, 250, 200);
     app.focus = Pane::Layers;
-    actions(&mut app, &[Action::FocusNext]);
-    let screen = text(&render(&app));
-    assert!(
-        screen.contains("Against the old image example/app:1"),
-        "{screen}"
+    let screen = screen_after(&mut app, &[Action::FocusNext]);
+    assert_shows(&screen, "Against the old image example/app:1");
+    assert_shows(&screen, "input       old.tar");
+    assert_shows(&screen, "size        +2.7 KiB (885.1 KiB → 887.8 KiB)");
+    assert_shows(
+        &screen,
+        "files       7 → 8 · 3 added, 2 removed, 1 grown, 0 shrunk, 1 modified",
     );
-    assert!(screen.contains("input       old.tar"), "{screen}");
-    assert!(
-        screen.contains("size        +2.7 KiB (885.1 KiB → 887.8 KiB)"),
-        "{screen}"
+    assert_shows(
+        &screen,
+        "layers      3 → 4 · 1 unchanged, 2 added, 1 removed, 1 changed",
     );
-    assert!(
-        screen.contains("files       7 → 8 · 3 added, 2 removed, 1 grown, 0 shrunk, 1 modified"),
-        "{screen}"
-    );
-    assert!(
-        screen.contains("layers      3 → 4 · 1 unchanged, 2 added, 1 removed, 1 changed"),
-        "{screen}"
-    );
-    assert!(
-        screen.contains("removed     old layer 1 (300 B, "),
-        "{screen}"
-    );
-    assert!(screen.contains("compressed): RUN install docs"), "{screen}");
+    assert_shows(&screen, "removed     old layer 1 (300 B, ");
+    assert_shows(&screen, "compressed): RUN install docs");
 }

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::escape::{escape_control as esc, human_size as hs};
+use super::rows::{self, one_line, section, size_change};
 use crate::diff::{ChangeKind, Delta, ImageDiff};
 use crate::gate::signed_size;
 use crate::model::Image;
@@ -11,35 +12,24 @@ use crate::model::Image;
 /// Rows per section.
 const SHOWN: usize = 20;
 
-fn one_line(s: &str, max: usize) -> String {
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let s = esc(&s).into_owned();
-    if s.chars().count() > max {
-        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    } else {
-        s
-    }
-}
-
 fn totals_line(out: &mut String, name: &str, d: Delta) {
-    let pct = if d.old == 0 {
-        String::new()
-    } else {
-        format!(", {:+.1}%", d.delta() as f64 / d.old as f64 * 100.0)
-    };
+    let pct = rows::percent_change(d)
+        .map(|p| format!(", {p}"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "{name:<12}{} → {}  ({}{pct})",
-        hs(d.old),
-        hs(d.new),
+        "{name:<12}{}  ({}{pct})",
+        size_change(d),
         signed_size(d.delta())
     );
 }
 
-fn more(out: &mut String, total: usize) {
+/// The line after a section cut at [`SHOWN`] rows: how many more there are.
+fn more(total: usize) -> String {
     if total > SHOWN {
-        let _ = writeln!(out, "  … {} more (--json lists them)", total - SHOWN);
+        format!("  … {} more (--json lists them)\n", total - SHOWN)
+    } else {
+        String::new()
     }
 }
 
@@ -74,14 +64,10 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
     );
     let _ = writeln!(
         out,
-        "Files       {} → {}  ({} added, {} removed, {} grown, {} shrunk, {} modified{})",
+        "Files       {} → {}  ({}{})",
         d.file_count.old,
         d.file_count.new,
-        d.file_count_of(ChangeKind::Added),
-        d.file_count_of(ChangeKind::Removed),
-        d.file_count_of(ChangeKind::Grown),
-        d.file_count_of(ChangeKind::Shrunk),
-        d.file_count_of(ChangeKind::Modified),
+        rows::file_changes(d),
         if d.hashed { "" } else { "; not hashed" }
     );
     let r = &d.reclaimable;
@@ -110,11 +96,6 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
     );
     for l in d.layers.iter().take(SHOWN) {
         let idx = |i: Option<usize>| i.map_or("-".to_string(), |i| i.to_string());
-        let cmd = l
-            .new
-            .map(|i| new.layers[i].command())
-            .or(l.old.map(|i| old.layers[i].command()))
-            .unwrap_or("");
         let _ = writeln!(
             out,
             "  {:<9}  {:>9}  {:>11}  {:>13}  {:<16}  {}",
@@ -123,57 +104,60 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
             signed_size(l.size.delta()),
             signed_size(l.compressed.delta()),
             l.matched_by.map_or("-", |m| m.label()),
-            one_line(cmd, 70)
+            one_line(rows::layer_command(old, new, l), 70)
         );
     }
-    more(&mut out, d.layers.len());
+    out.push_str(&more(d.layers.len()));
 
-    if !d.dirs.is_empty() {
-        let _ = writeln!(out, "\nDirectories by impact");
-        for x in d.dirs.iter().take(SHOWN) {
-            let _ = writeln!(
-                out,
-                "  {:<9}  {:>11}  {}  ({} → {}; +{} -{} ~{})",
+    section(
+        &mut out,
+        &d.dirs,
+        SHOWN,
+        "\nDirectories by impact\n",
+        |x| {
+            format!(
+                "  {:<9}  {:>11}  {}  ({}; +{} -{} ~{})",
                 x.change.label(),
                 signed_size(x.size.delta()),
                 esc(&x.path),
-                hs(x.size.old),
-                hs(x.size.new),
+                size_change(x.size),
                 x.added,
                 x.removed,
                 x.changed
-            );
-        }
-        more(&mut out, d.dirs.len());
-    }
-    if !d.files.is_empty() {
-        let _ = writeln!(out, "\nFiles by impact");
-        for f in d.files.iter().take(SHOWN) {
-            let _ = writeln!(
-                out,
-                "  {:<9}  {:>11}  {}  ({} → {})",
+            )
+        },
+        &more(d.dirs.len()),
+    );
+    section(
+        &mut out,
+        &d.files,
+        SHOWN,
+        "\nFiles by impact\n",
+        |f| {
+            format!(
+                "  {:<9}  {:>11}  {}  ({})",
                 f.change.label(),
                 signed_size(f.size.delta()),
                 esc(&f.path),
-                hs(f.size.old),
-                hs(f.size.new)
-            );
-        }
-        more(&mut out, d.files.len());
-    }
-    if !r.introduced.is_empty() {
-        let _ = writeln!(out, "\nNew reclaimable bytes");
-        for c in r.introduced.iter().take(SHOWN) {
-            let _ = writeln!(
-                out,
-                "  {:>11}  {}  ({} → {})",
+                size_change(f.size)
+            )
+        },
+        &more(d.files.len()),
+    );
+    section(
+        &mut out,
+        &r.introduced,
+        SHOWN,
+        "\nNew reclaimable bytes\n",
+        |c| {
+            format!(
+                "  {:>11}  {}  ({})",
                 signed_size(c.bytes.delta()),
                 esc(&c.path),
-                hs(c.bytes.old),
-                hs(c.bytes.new)
-            );
-        }
-        more(&mut out, r.introduced.len());
-    }
+                size_change(c.bytes)
+            )
+        },
+        &more(r.introduced.len()),
+    );
     out
 }

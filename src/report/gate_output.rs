@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::escape::{escape_control as esc, human_size};
+use super::escape::escape_control as esc;
 use crate::gate::{Evaluation, RuleResult, Verdict};
 use crate::model::Image;
 
@@ -39,10 +39,9 @@ pub fn text(image: &Image, e: &Evaluation) -> String {
     if let Some(b) = &e.baseline {
         let _ = writeln!(
             out,
-            "Baseline    {}: {} uncompressed, {} compressed",
+            "Baseline    {}: {}",
             esc(b.name.as_deref().unwrap_or(&b.input)),
-            human_size(b.size),
-            human_size(b.compressed_size)
+            super::rows::sizes(b.size, b.compressed_size)
         );
     }
     if e.results.is_empty() {

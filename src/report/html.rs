@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use super::escape::{escape_control, human_size as hs};
+use super::rows::{self, section};
 use crate::analysis::Analysis;
 use crate::model::{EntryKind, Image, NodeId, ROOT};
 
@@ -94,14 +95,7 @@ fn facts(out: &mut String, image: &Image, analysis: &Analysis) {
     if let Some(c) = &image.created {
         row("Created", h(c));
     }
-    row(
-        "Size",
-        format!(
-            "{} uncompressed, {} compressed",
-            hs(image.size()),
-            hs(image.compressed_size())
-        ),
-    );
+    row("Size", rows::sizes(image.size(), image.compressed_size()));
     row(
         "Layers, files",
         format!(
@@ -111,27 +105,9 @@ fn facts(out: &mut String, image: &Image, analysis: &Analysis) {
             analysis.dir_count
         ),
     );
-    row(
-        "Reclaimable",
-        format!(
-            "{} ({:.1}%) in {} paths",
-            hs(analysis.waste.reclaimable_bytes),
-            analysis.reclaimable_ratio(image) * 100.0,
-            analysis.waste.paths.len()
-        ),
-    );
-    row(
-        "Efficiency",
-        format!("{:.2}% (dive's score)", analysis.efficiency.score * 100.0),
-    );
-    row(
-        "Duplicates",
-        format!(
-            "{} to save in {} groups",
-            hs(analysis.duplicates.savings_bytes),
-            analysis.duplicates.groups.len()
-        ),
-    );
+    row("Reclaimable", rows::reclaimable(image, analysis));
+    row("Efficiency", rows::efficiency(analysis));
+    row("Duplicates", rows::duplicates(analysis));
     let _ = writeln!(out, "</table>");
 }
 
@@ -271,75 +247,71 @@ fn children(out: &mut String, st: &mut TreeState<'_>, dir: NodeId, depth: usize)
     out.push_str("</ul>\n");
 }
 
+/// A table section: `<h2>{title}</h2>`, the header row `header`, one row per item.
+fn table<T>(out: &mut String, title: &str, header: &str, items: &[T], row: impl Fn(&T) -> String) {
+    section(
+        out,
+        items,
+        ROWS,
+        &format!("<h2>{title}</h2>\n<table>\n<tr>{header}</tr>\n"),
+        row,
+        "</table>\n",
+    );
+}
+
 fn tables(out: &mut String, image: &Image, analysis: &Analysis) {
     let tree = &image.tree;
-    if !analysis.largest_files.is_empty() {
-        let _ = writeln!(out, "<h2>Largest files</h2>\n<table>");
-        let _ = writeln!(
-            out,
-            "<tr><th class=\"num\">Size</th><th class=\"num\">Layer</th><th>Path</th></tr>"
-        );
-        for &n in analysis.largest_files.iter().take(ROWS) {
-            let _ = writeln!(
-                out,
+    table(
+        out,
+        "Largest files",
+        "<th class=\"num\">Size</th><th class=\"num\">Layer</th><th>Path</th>",
+        &analysis.largest_files,
+        |&n| {
+            format!(
                 "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>",
                 hs(analysis.sizes[n as usize]),
                 tree.live_final(n).map_or(0, |v| v.layer),
                 h(&tree.path(n))
-            );
-        }
-        let _ = writeln!(out, "</table>");
-    }
-    if !analysis.waste.paths.is_empty() {
-        let _ = writeln!(
-            out,
-            "<h2>Reclaimable ({} paths, {})</h2>\n<table>",
+            )
+        },
+    );
+    table(
+        out,
+        &format!(
+            "Reclaimable ({} paths, {})",
             analysis.waste.paths.len(),
             hs(analysis.waste.reclaimable_bytes)
-        );
-        let _ = writeln!(
-            out,
-            "<tr><th class=\"num\">Bytes</th><th>Path</th><th>Hidden copies</th></tr>"
-        );
-        for p in analysis.waste.paths.iter().take(ROWS) {
-            let _ = writeln!(
-                out,
+        ),
+        "<th class=\"num\">Bytes</th><th>Path</th><th>Hidden copies</th>",
+        &analysis.waste.paths,
+        |p| {
+            format!(
                 "<tr><td class=\"num\">{}</td><td><code>{}</code></td><td>{}</td></tr>",
                 hs(p.bytes),
                 h(&tree.path(p.node)),
                 p.describe_copies()
-            );
-        }
-        let _ = writeln!(out, "</table>");
-    }
-    if !analysis.duplicates.groups.is_empty() {
-        let _ = writeln!(
-            out,
-            "<h2>Duplicate content ({} groups, {} to save)</h2>\n<table>",
-            analysis.duplicates.groups.len(),
-            hs(analysis.duplicates.savings_bytes)
-        );
-        let _ = writeln!(
-            out,
-            "<tr><th class=\"num\">Saves</th><th class=\"num\">Copies</th><th>Paths</th></tr>"
-        );
-        for g in analysis.duplicates.groups.iter().take(ROWS) {
+            )
+        },
+    );
+    table(
+        out,
+        &rows::duplicates_title(analysis),
+        "<th class=\"num\">Saves</th><th class=\"num\">Copies</th><th>Paths</th>",
+        &analysis.duplicates.groups,
+        |g| {
             let paths: Vec<String> = g
                 .nodes
                 .iter()
                 .map(|n| format!("<code>{}</code>", h(&tree.path(*n))))
                 .collect();
-            let _ = writeln!(
-                out,
-                "<tr><td class=\"num\">{}</td><td class=\"num\">{} × {}</td><td>{}</td></tr>",
+            format!(
+                "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
                 hs(g.savings()),
-                g.nodes.len(),
-                hs(g.size),
+                rows::copies(g),
                 paths.join("<br>")
-            );
-        }
-        let _ = writeln!(out, "</table>");
-    }
+            )
+        },
+    );
 }
 
 #[cfg(test)]

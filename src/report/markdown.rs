@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use super::escape::{escape_control, human_size as hs};
 use super::gate_output::{tally, value_text};
+use super::rows::{self, section, short, size_change};
 use crate::analysis::Analysis;
 use crate::diff::{ChangeKind, Delta, ImageDiff};
 use crate::gate::{Evaluation, Verdict, signed_size};
@@ -53,17 +54,6 @@ pub fn text(s: &str) -> String {
     out
 }
 
-/// One line of a command, shortened.
-fn short(s: &str, max: usize) -> String {
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.chars().count() > max {
-        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    } else {
-        s
-    }
-}
-
 fn verdict_badge(v: Verdict) -> &'static str {
     match v {
         Verdict::Pass => "✅ PASS",
@@ -90,18 +80,16 @@ pub fn gate_summary(image: &Image, e: &Evaluation) -> String {
     };
     let _ = writeln!(
         out,
-        "{} uncompressed, {} compressed. {from}. {}.\n",
-        hs(image.size()),
-        hs(image.compressed_size()),
+        "{}. {from}. {}.\n",
+        rows::sizes(image.size(), image.compressed_size()),
         tally(e)
     );
     if let Some(b) = &e.baseline {
         let _ = writeln!(
             out,
-            "Baseline {}: {} uncompressed, {} compressed.\n",
+            "Baseline {}: {}.\n",
             code(b.name.as_deref().unwrap_or(&b.input)),
-            hs(b.size),
-            hs(b.compressed_size)
+            rows::sizes(b.size, b.compressed_size)
         );
     }
     if e.results.is_empty() {
@@ -129,10 +117,9 @@ pub fn gate_summary(image: &Image, e: &Evaluation) -> String {
 }
 
 fn pct_change(d: Delta) -> String {
-    if d.old == 0 {
-        return String::new();
-    }
-    format!(" ({:+.1}%)", d.delta() as f64 / d.old as f64 * 100.0)
+    rows::percent_change(d)
+        .map(|p| format!(" ({p})"))
+        .unwrap_or_default()
 }
 
 fn count_delta(d: Delta) -> String {
@@ -192,12 +179,8 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
     );
     let _ = writeln!(
         out,
-        "Files: {} added, {} removed, {} grown, {} shrunk, {} modified.{}\n",
-        d.file_count_of(ChangeKind::Added),
-        d.file_count_of(ChangeKind::Removed),
-        d.file_count_of(ChangeKind::Grown),
-        d.file_count_of(ChangeKind::Shrunk),
-        d.file_count_of(ChangeKind::Modified),
+        "Files: {}.{}\n",
+        rows::file_changes(d),
         if d.hashed {
             ""
         } else {
@@ -230,22 +213,22 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
         let _ = writeln!(out, "No new reclaimable bytes.\n");
     }
 
-    if !d.files.is_empty() {
-        let _ = writeln!(out, "### Biggest changes\n");
-        let _ = writeln!(out, "| Change | Size | Δ | Path |");
-        let _ = writeln!(out, "|---|--:|--:|---|");
-        for f in d.files.iter().take(SHOWN) {
-            let _ = writeln!(
-                out,
+    section(
+        &mut out,
+        &d.files,
+        SHOWN,
+        "### Biggest changes\n\n| Change | Size | Δ | Path |\n|---|--:|--:|---|\n",
+        |f| {
+            format!(
                 "| {} | {} | {} | {} |",
                 f.change.label(),
                 size_pair(f.size, f.change),
                 signed_size(f.size.delta()),
                 code(&f.path)
-            );
-        }
-        out.push('\n');
-    }
+            )
+        },
+        "\n",
+    );
 
     let changed_layers: Vec<_> = d
         .layers
@@ -259,11 +242,6 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
         let _ = writeln!(out, "| Change | Layer | Δ size | Δ compressed | Command |");
         let _ = writeln!(out, "|---|---|--:|--:|---|");
         for l in &changed_layers {
-            let cmd = l
-                .new
-                .map(|i| new.layers[i].command())
-                .or(l.old.map(|i| old.layers[i].command()))
-                .unwrap_or("");
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} |",
@@ -271,7 +249,7 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
                 layer_pair(l.old, l.new),
                 signed_size(l.size.delta()),
                 signed_size(l.compressed.delta()),
-                code(&short(cmd, 72))
+                code(&short(rows::layer_command(old, new, l), 72))
             );
         }
         let unchanged = d.layers.len() - changed_layers.len();
@@ -340,7 +318,7 @@ fn size_pair(size: Delta, change: ChangeKind) -> String {
     match change {
         ChangeKind::Added => hs(size.new),
         ChangeKind::Removed => hs(size.old),
-        _ => format!("{} → {}", hs(size.old), hs(size.new)),
+        _ => size_change(size),
     }
 }
 
@@ -402,9 +380,8 @@ pub fn image_report(image: &Image, analysis: &Analysis) -> String {
     }
     let _ = writeln!(
         out,
-        "| Size | {} uncompressed, {} compressed |",
-        hs(image.size()),
-        hs(image.compressed_size())
+        "| Size | {} |",
+        rows::sizes(image.size(), image.compressed_size())
     );
     let _ = writeln!(
         out,
@@ -414,22 +391,11 @@ pub fn image_report(image: &Image, analysis: &Analysis) -> String {
     );
     let _ = writeln!(
         out,
-        "| Reclaimable | {} ({:.1}%) in {} paths |",
-        hs(analysis.waste.reclaimable_bytes),
-        analysis.reclaimable_ratio(image) * 100.0,
-        analysis.waste.paths.len()
+        "| Reclaimable | {} |",
+        rows::reclaimable(image, analysis)
     );
-    let _ = writeln!(
-        out,
-        "| Efficiency | {:.2}% (dive's score) |",
-        analysis.efficiency.score * 100.0
-    );
-    let _ = writeln!(
-        out,
-        "| Duplicates | {} to save in {} groups |\n",
-        hs(analysis.duplicates.savings_bytes),
-        analysis.duplicates.groups.len()
-    );
+    let _ = writeln!(out, "| Efficiency | {} |", rows::efficiency(analysis));
+    let _ = writeln!(out, "| Duplicates | {} |\n", rows::duplicates(analysis));
 
     let _ = writeln!(out, "### Layers\n");
     let _ = writeln!(
@@ -456,57 +422,56 @@ pub fn image_report(image: &Image, analysis: &Analysis) -> String {
     }
     out.push('\n');
 
-    if !analysis.largest_dirs.is_empty() {
-        let _ = writeln!(out, "### Largest directories\n");
-        let _ = writeln!(out, "| Size | Path |\n|--:|---|");
-        for &n in analysis.largest_dirs.iter().take(SHOWN) {
-            let _ = writeln!(
-                out,
+    section(
+        &mut out,
+        &analysis.largest_dirs,
+        SHOWN,
+        "### Largest directories\n\n| Size | Path |\n|--:|---|\n",
+        |&n| {
+            format!(
                 "| {} | {} |",
                 hs(analysis.sizes[n as usize]),
                 code(&tree.path(n))
-            );
-        }
-        out.push('\n');
-    }
-    if !analysis.waste.paths.is_empty() {
-        let _ = writeln!(
-            out,
-            "### Reclaimable ({} paths)\n",
+            )
+        },
+        "\n",
+    );
+    section(
+        &mut out,
+        &analysis.waste.paths,
+        SHOWN,
+        &format!(
+            "### Reclaimable ({} paths)\n\n| Bytes | Path | Hidden copies |\n|--:|---|---|\n",
             analysis.waste.paths.len()
-        );
-        let _ = writeln!(out, "| Bytes | Path | Hidden copies |\n|--:|---|---|");
-        for p in analysis.waste.paths.iter().take(SHOWN) {
-            let _ = writeln!(
-                out,
+        ),
+        |p| {
+            format!(
                 "| {} | {} | {} |",
                 hs(p.bytes),
                 code(&tree.path(p.node)),
                 p.describe_copies()
-            );
-        }
-        out.push('\n');
-    }
-    if !analysis.duplicates.groups.is_empty() {
-        let _ = writeln!(
-            out,
-            "### Duplicate content ({} groups, {} to save)\n",
-            analysis.duplicates.groups.len(),
-            hs(analysis.duplicates.savings_bytes)
-        );
-        let _ = writeln!(out, "| Saves | Copies | Paths |\n|--:|--:|---|");
-        for g in analysis.duplicates.groups.iter().take(SHOWN) {
-            let _ = writeln!(
-                out,
-                "| {} | {} × {} | {} |",
+            )
+        },
+        "\n",
+    );
+    section(
+        &mut out,
+        &analysis.duplicates.groups,
+        SHOWN,
+        &format!(
+            "### {}\n\n| Saves | Copies | Paths |\n|--:|--:|---|\n",
+            rows::duplicates_title(analysis)
+        ),
+        |g| {
+            format!(
+                "| {} | {} | {} |",
                 hs(g.savings()),
-                g.nodes.len(),
-                hs(g.size),
+                rows::copies(g),
                 super::first_paths(tree, &g.nodes, 4, code),
-            );
-        }
-        out.push('\n');
-    }
+            )
+        },
+        "\n",
+    );
     out
 }
 

@@ -1,5 +1,6 @@
-//! Reports read from the analysis: the versioned JSON document and the plain-text summary, plus
-//! the escaping every printed image string goes through.
+//! Reports read from the analysis: the versioned JSON document, the plain-text summary and diff,
+//! Markdown and HTML, the gate output, plus the escaping every printed image string goes through
+//! and the rows and cells the human-readable formats share.
 
 pub mod diff_text;
 pub mod escape;
@@ -7,6 +8,7 @@ pub mod gate_output;
 pub mod html;
 pub mod json;
 pub mod markdown;
+mod rows;
 pub mod sharing;
 pub mod text;
 

@@ -5,21 +5,11 @@
 use std::fmt::Write;
 
 use super::escape::{escape_control as esc, human_size as hs};
+use super::rows::{self, one_line, section};
 use crate::analysis::Analysis;
 use crate::model::Image;
 
 const SHOWN: usize = 10;
-
-fn one_line(s: &str, max: usize) -> String {
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let s = esc(&s).into_owned();
-    if s.chars().count() > max {
-        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    } else {
-        s
-    }
-}
 
 pub fn summary(image: &Image, analysis: &Analysis) -> String {
     let mut out = String::new();
@@ -65,18 +55,17 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
     }
     let _ = writeln!(
         out,
-        "Size        {} uncompressed, {} compressed, {} layers, {} files",
-        hs(image.size()),
-        hs(image.compressed_size()),
+        "Size        {}, {} layers, {} files",
+        rows::sizes(image.size(), image.compressed_size()),
         image.layers.len(),
         analysis.file_count
     );
     let _ = writeln!(
         out,
-        "Waste       {} reclaimable ({:.1}%), efficiency {:.2}% (dive's score), duplicates {} in {} groups",
+        "Waste       {} reclaimable ({:.1}%), efficiency {}, duplicates {} in {} groups",
         hs(analysis.waste.reclaimable_bytes),
         analysis.reclaimable_ratio(image) * 100.0,
-        analysis.efficiency.score * 100.0,
+        rows::efficiency(analysis),
         hs(analysis.duplicates.savings_bytes),
         analysis.duplicates.groups.len()
     );
@@ -101,48 +90,49 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
         );
     }
 
-    if !analysis.largest_dirs.is_empty() {
-        let _ = writeln!(out, "\nLargest directories");
-        for &dir in analysis.largest_dirs.iter().take(SHOWN) {
-            let _ = writeln!(
-                out,
+    section(
+        &mut out,
+        &analysis.largest_dirs,
+        SHOWN,
+        "\nLargest directories\n",
+        |&dir| {
+            format!(
                 "  {:>10}  {}",
                 hs(analysis.sizes[dir as usize]),
                 esc(&tree.path(dir))
-            );
-        }
-    }
-
-    if !analysis.waste.paths.is_empty() {
-        let _ = writeln!(out, "\nReclaimable ({} paths)", analysis.waste.paths.len());
-        for p in analysis.waste.paths.iter().take(SHOWN) {
-            let _ = writeln!(
-                out,
+            )
+        },
+        "",
+    );
+    section(
+        &mut out,
+        &analysis.waste.paths,
+        SHOWN,
+        &format!("\nReclaimable ({} paths)\n", analysis.waste.paths.len()),
+        |p| {
+            format!(
                 "  {:>10}  {}  ({})",
                 hs(p.bytes),
                 esc(&tree.path(p.node)),
                 p.describe_copies()
-            );
-        }
-    }
-
-    if !analysis.duplicates.groups.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nDuplicate content ({} groups, {} to save)",
-            analysis.duplicates.groups.len(),
-            hs(analysis.duplicates.savings_bytes)
-        );
-        for g in analysis.duplicates.groups.iter().take(SHOWN) {
-            let _ = writeln!(
-                out,
-                "  {:>10}  {} × {}: {}",
+            )
+        },
+        "",
+    );
+    section(
+        &mut out,
+        &analysis.duplicates.groups,
+        SHOWN,
+        &format!("\n{}\n", rows::duplicates_title(analysis)),
+        |g| {
+            format!(
+                "  {:>10}  {}: {}",
                 hs(g.savings()),
-                g.nodes.len(),
-                hs(g.size),
+                rows::copies(g),
                 super::first_paths(tree, &g.nodes, 4, |p| esc(p).into_owned()),
-            );
-        }
-    }
+            )
+        },
+        "",
+    );
     out
 }

@@ -1,6 +1,7 @@
 //! Test support: build real image files (docker-archive, OCI archive, OCI layout directory) from
 //! layer specs written in the test, with exact control over entries and compression, so tests can
-//! assert exact numbers. Also: running the binary, and finding the shared fixtures.
+//! assert exact numbers. Also: running the binary (with its caches in a test directory), and
+//! finding the shared fixtures.
 
 #![allow(dead_code)]
 
@@ -311,6 +312,13 @@ pub fn oci_layout_files(images: &[(&str, &[BuiltLayer])], ref_name: &str) -> Fil
     files
 }
 
+/// A `docker save` archive `name` in `dir` holding one image, tagged `tag`, made of `layers`.
+pub fn docker_archive(dir: &Path, name: &str, tag: &str, layers: &[BuiltLayer]) -> PathBuf {
+    let p = dir.join(name);
+    write_tar(&p, &docker_archive_files(&[(tag, layers)]));
+    p
+}
+
 pub fn write_dir(root: &Path, files: &Files) {
     for (name, data) in files {
         let p = root.join(name);
@@ -330,19 +338,24 @@ pub fn test_cache_home() -> std::path::PathBuf {
     dir
 }
 
-pub fn run(args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(args)
-        .env("XDG_CACHE_HOME", test_cache_home())
+/// The binary with `args`, its caches under `cache`.
+pub fn command_in(cache: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(bin());
+    c.args(args).env("XDG_CACHE_HOME", cache);
+    c
+}
+
+/// Run the binary with its caches under `cache` and nothing on stdin.
+pub fn run_in(cache: &Path, args: &[&str]) -> Output {
+    command_in(cache, args)
         .stdin(Stdio::null())
         .output()
         .unwrap()
 }
 
-pub fn run_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = Command::new(bin())
-        .args(args)
-        .env("XDG_CACHE_HOME", test_cache_home())
+/// Run the binary with its caches under `cache` and `input` on stdin.
+pub fn run_stdin_in(cache: &Path, args: &[&str], input: &[u8]) -> Output {
+    let mut child = command_in(cache, args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -350,6 +363,14 @@ pub fn run_stdin(args: &[&str], input: &[u8]) -> Output {
         .unwrap();
     child.stdin.take().unwrap().write_all(input).unwrap();
     child.wait_with_output().unwrap()
+}
+
+pub fn run(args: &[&str]) -> Output {
+    run_in(&test_cache_home(), args)
+}
+
+pub fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    run_stdin_in(&test_cache_home(), args, input)
 }
 
 pub fn json_of(out: &Output) -> serde_json::Value {

@@ -1,7 +1,8 @@
 //! Support for the viewer's tests, screenshots and benchmark: images built in memory through
 //! `analysis::Merger` from synthetic layer entries (no files, exact control) — optionally with real
 //! layer tars behind them, so file contents can be read — the dive fixture when it is there, and a
-//! buffer dump that shows styles as well as text, for snapshots.
+//! buffer dump that shows styles as well as text, for snapshots; and waiting out the viewer's
+//! background jobs.
 
 #![allow(dead_code)]
 
@@ -16,6 +17,8 @@ use imgscope::model::{
 use imgscope::source::files::ImageFiles;
 use imgscope::source::stream_archive::MemFiles;
 use imgscope::source::{ImageBlobs, LayerRef};
+use imgscope::tui::action::Action;
+use imgscope::tui::app::App;
 use ratatui::buffer::Buffer;
 
 /// One layer being described.
@@ -564,4 +567,17 @@ pub fn text(buf: &Buffer) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Tick until no read, export or load is in flight.
+pub fn settle(app: &mut App) {
+    let start = std::time::Instant::now();
+    while app.is_busy() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "a job never finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        app.update(Action::Tick(std::time::Instant::now()));
+    }
 }
