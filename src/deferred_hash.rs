@@ -66,26 +66,26 @@ pub fn hash_unread(
             .into_iter()
             .partition(|&i| !hashed_sizes.contains(&size_of(tree, i)));
         let filter = hashbrown::DefaultHashBuilder::default();
-        let prefixes: Vec<u64> = probe
+        // (size, fingerprint of the first bytes, candidate): 24 bytes each, sorted in place.
+        let mut keyed: Vec<(u64, u64, u32)> = probe
             .par_iter()
             .map_init(
                 || LayerReader::new(layer_files),
                 |reader, &i| {
                     let u = &unread[i as usize];
-                    let len = size_of(tree, i).min(PREFIX) as usize;
-                    let head = reader.read_at(u.layer(), u.offset(), len)?;
-                    Ok(filter.hash_one(head))
+                    let size = size_of(tree, i);
+                    let head = reader.read_at(u.layer(), u.offset(), size.min(PREFIX) as usize)?;
+                    Ok((size, filter.hash_one(head), i))
                 },
             )
             .collect::<Result<_>>()?;
-        // Runs of equal (size, first bytes) after sorting; runs of two or more are read whole.
-        let mut order: Vec<u32> = (0..probe.len() as u32).collect();
-        let key = |k: &u32| (size_of(tree, probe[*k as usize]), prefixes[*k as usize]);
-        order.sort_unstable_by_key(key);
+        drop(probe);
+        // Runs of equal (size, first bytes); runs of two or more are read whole.
+        keyed.sort_unstable();
         wanted = direct;
-        for run in order.chunk_by(|a, b| key(a) == key(b)) {
+        for run in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
             if run.len() > 1 {
-                wanted.extend(run.iter().map(|&k| probe[k as usize]));
+                wanted.extend(run.iter().map(|k| k.2));
             }
         }
     }
