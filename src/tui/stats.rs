@@ -40,6 +40,9 @@ pub struct LayerStats {
     /// kinds present in its subtree, itself included (a directory whose own version predates the
     /// layer counts as unchanged only when nothing is below it).
     mask: Vec<u8>,
+    /// One bit per node: its version as of the layer (live or removed) is a directory. Lets the
+    /// tree ask "directory?" of a million rows without walking version chains.
+    dirs: Vec<u64>,
 }
 
 impl LayerStats {
@@ -50,10 +53,14 @@ impl LayerStats {
         let mut sizes = (!last).then(|| vec![0u64; n]);
         let mut delta = vec![0u64; n];
         let mut mask = vec![0u8; n];
+        let mut dirs = vec![0u64; n.div_ceil(64)];
         for id in (1..n).rev() {
             let Some((_, v)) = tree.version_at(id as NodeId, layer) else {
                 continue;
             };
+            if v.kind == EntryKind::Dir {
+                dirs[id / 64] |= 1 << (id % 64);
+            }
             let here = v.layer as usize == layer;
             if !here && !v.is_live() {
                 continue; // removed by an earlier layer: not part of this view
@@ -96,7 +103,15 @@ impl LayerStats {
             sizes,
             delta,
             mask,
+            dirs,
         }
+    }
+
+    /// Whether the node's version as of the layer (live or removed) is a directory (the root,
+    /// which has no version, is not).
+    pub fn is_dir(&self, node: NodeId) -> bool {
+        let i = node as usize;
+        self.dirs.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
     /// Whether the node exists at this layer or was removed by it.
@@ -128,6 +143,9 @@ impl LayerStats {
 
     /// Heap bytes held, for cache accounting.
     pub fn heap_bytes(&self) -> usize {
-        self.sizes.as_ref().map_or(0, |s| s.len() * 8) + self.delta.len() * 8 + self.mask.len()
+        self.sizes.as_ref().map_or(0, |s| s.len() * 8)
+            + self.delta.len() * 8
+            + self.mask.len()
+            + self.dirs.len() * 8
     }
 }

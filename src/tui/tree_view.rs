@@ -13,7 +13,7 @@ use hashbrown::{HashMap, HashSet};
 use super::diff_marks::DiffMarks;
 use super::filter::PathFilter;
 use super::stats::{ALL_KINDS, CHANGED, LayerStats, REMOVED};
-use crate::model::{EntryKind, FileTree, NONE, NodeId, ROOT, Version};
+use crate::model::{FileTree, NONE, NodeId, ROOT, Version};
 
 /// Which filesystem the tree shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +74,7 @@ impl Lens<'_> {
     }
 
     pub fn is_dir(&self, node: NodeId) -> bool {
-        self.version(node).is_some_and(|v| v.kind == EntryKind::Dir)
+        self.stats.is_dir(node)
     }
 
     /// The size shown for a node: its size as of the layer (aggregated), the bytes the layer wrote
@@ -135,35 +135,47 @@ impl TreeView {
         }
     }
 
-    /// The shown children of `dir`, in the lens's order.
-    fn children(&mut self, lens: &Lens, dir: NodeId) -> Vec<NodeId> {
+    /// Push the shown children of `dir` onto `stack` as rows at `depth`, last first (so they pop
+    /// in the lens's order).
+    fn push_children(&mut self, lens: &Lens, dir: NodeId, depth: u16, stack: &mut Vec<Row>) {
         let by_name = lens.tree.children(dir);
         let ordered: &[NodeId] = match lens.sort {
             Sort::Name => by_name,
             Sort::Size => self.size_order.entry(dir).or_insert_with(|| {
-                let mut v = by_name.to_vec();
-                v.sort_by_key(|&n| std::cmp::Reverse(lens.size(n)));
-                v.into_boxed_slice()
+                // Largest first, ties in name order: one u128 key per child (inverted size, then
+                // name rank), sorted once.
+                let mut keyed: Vec<u128> = by_name
+                    .iter()
+                    .enumerate()
+                    .map(|(rank, &n)| (u128::from(!lens.size(n)) << 32) | rank as u128)
+                    .collect();
+                keyed.sort_unstable();
+                keyed
+                    .into_iter()
+                    .map(|k| by_name[(k & 0xffff_ffff) as usize])
+                    .collect()
             }),
         };
-        let shown: Vec<NodeId> = ordered.iter().copied().filter(|&n| lens.shows(n)).collect();
-        match shown.last() {
-            Some(&last) => self.last_child.insert(dir, last),
+        let shown = ordered.iter().rev().copied().filter(|&n| lens.shows(n));
+        let before = stack.len();
+        stack.extend(shown.map(|node| Row { node, depth }));
+        match stack.get(before) {
+            Some(last) => self.last_child.insert(dir, last.node),
             None => self.last_child.remove(&dir),
         };
-        shown
     }
 
     /// Rows for the subtree below `dir` (not `dir` itself), following the expanded set; with
     /// `expand_all`, every directory is expanded on the way.
     fn subtree_rows(&mut self, lens: &Lens, dir: NodeId, depth: u16, expand_all: bool) -> Vec<Row> {
-        let mut out = Vec::new();
+        // Expanding everything makes up to a row per node: room for them at once, not by doubling.
+        let mut out = Vec::with_capacity(if expand_all {
+            lens.tree.node_count()
+        } else {
+            0
+        });
         let mut stack: Vec<Row> = Vec::new();
-        let push_kids = |this: &mut Self, stack: &mut Vec<Row>, d: NodeId, depth: u16| {
-            let kids = this.children(lens, d);
-            stack.extend(kids.into_iter().rev().map(|node| Row { node, depth }));
-        };
-        push_kids(self, &mut stack, dir, depth);
+        self.push_children(lens, dir, depth, &mut stack);
         while let Some(row) = stack.pop() {
             out.push(row);
             let open = if expand_all && lens.is_dir(row.node) {
@@ -173,7 +185,7 @@ impl TreeView {
                 self.expanded.contains(&row.node) && lens.is_dir(row.node)
             };
             if open {
-                push_kids(self, &mut stack, row.node, row.depth.saturating_add(1));
+                self.push_children(lens, row.node, row.depth.saturating_add(1), &mut stack);
             }
         }
         out
