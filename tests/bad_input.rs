@@ -302,3 +302,47 @@ fn json_out_is_written_whole_or_not_at_all() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+/// A Docker 25+ export from the containerd image store lists every platform of a multi-platform
+/// image in its index but holds only the local platform's blobs. The local platform loads; asking
+/// for one whose blobs are absent says so.
+#[test]
+fn an_index_whose_other_platforms_have_no_blobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let amd = vec![layer(&[file("amd", 10, 1)], Comp::Gzip, "A")];
+    let arm = vec![layer(&[file("arm", 20, 2)], Comp::Gzip, "B")];
+    let arm_config = sha256(&config_json(&arm, "arm64"));
+    let arm_layer = sha256(&arm[0].blob);
+    let mut files = oci_layout_files(&[("amd64", &amd), ("arm64", &arm)], "multi");
+    let is_arm_manifest =
+        |data: &[u8]| String::from_utf8_lossy(data).contains(&format!("\"{arm_config}\""));
+    let before = files.len();
+    files.retain(|(name, data)| {
+        name != &format!("blobs/sha256/{}", hex_of(&arm_config))
+            && name != &format!("blobs/sha256/{}", hex_of(&arm_layer))
+            && !(name.starts_with("blobs/") && is_arm_manifest(data))
+    });
+    assert_eq!(
+        files.len(),
+        before - 3,
+        "arm64's manifest, config and layer removed"
+    );
+    let p = dir.path().join("containerd-export.tar");
+    write_tar(&p, &files);
+    let img = json_of(&run(&[
+        "--json",
+        "--platform",
+        "linux/amd64",
+        p.to_str().unwrap(),
+    ]))["images"][0]
+        .clone();
+    assert_eq!(img["size_bytes"], 10);
+    assert_eq!(img["platform"], "linux/amd64");
+    expect_error(
+        &["--json", "--platform", "linux/arm64", p.to_str().unwrap()],
+        "containerd-export.tar",
+        "no image for platform linux/arm64 (available: linux/amd64); choose one with --platform; \
+         listed without their content: linux/arm64 (an engine's export holds only the platforms \
+         it has locally)",
+    );
+}

@@ -186,15 +186,36 @@ pub fn resolve(files: &dyn ImageFiles, selection: &Selection) -> Result<OciImage
         }
     }
     // Skip manifests whose blob is absent (a partial export holds one platform's content).
-    let present: Vec<(Option<Platform>, Candidate)> = candidates
+    let (present, absent): (Vec<Candidate>, Vec<Candidate>) = candidates
         .into_iter()
-        .filter(|c| blob_path(c.descriptor.digest().as_ref()).is_ok_and(|p| files.exists(&p)))
-        .map(|c| (c.platform.clone(), c))
+        .partition(|c| blob_path(c.descriptor.digest().as_ref()).is_ok_and(|p| files.exists(&p)));
+    let absent: Vec<String> = absent
+        .iter()
+        .map(|c| {
+            c.platform
+                .as_ref()
+                .map_or("unknown".into(), |p| p.to_string())
+        })
         .collect();
     if present.is_empty() {
         bail!("the index names no image manifest present in the layout");
     }
-    let (_, chosen) = super::platform::choose(present, selection.platform.as_ref())?;
+    let present = present
+        .into_iter()
+        .map(|c| (c.platform.clone(), c))
+        .collect();
+    let (_, chosen) =
+        super::platform::choose(present, selection.platform.as_ref()).map_err(|e| {
+            if absent.is_empty() {
+                e
+            } else {
+                anyhow::anyhow!(
+                    "{e:#}; listed without their content: {} (an engine's export holds only the \
+                 platforms it has locally)",
+                    super::short_list(&absent)
+                )
+            }
+        })?;
     let manifest_digest = chosen.descriptor.digest().to_string();
     let manifest_bytes = read_blob(files, "image manifest", &chosen.descriptor)?;
     let manifest = ImageManifest::from_reader(&manifest_bytes[..])

@@ -111,7 +111,9 @@ impl LayerStats {
     /// which has no version, is not).
     pub fn is_dir(&self, node: NodeId) -> bool {
         let i = node as usize;
-        self.dirs.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+        self.dirs
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
     /// Whether the node exists at this layer or was removed by it.
