@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::analysis::{self, Analysis, Merger};
 use crate::decode::layer::decode_plain_layer_at;
-use crate::decode::{BlobReadError, DecodeOptions, decode_layer};
+use crate::decode::{BlobReadError, DecodeOptions, Limits, decode_layer};
 use crate::deferred_hash;
 use crate::layer_cache::LayerCache;
 use crate::model::{Compression, FileTree, Image, Layer, LayerEntries, history_for_layers};
@@ -128,9 +128,9 @@ pub fn load_stream(
     progress.layers_done.store(layer_count, Ordering::Relaxed);
     drop(source);
     progress.analyzing.store(true, Ordering::Relaxed);
-    let mut assembly = Assembly::new(&resolved);
+    let mut assembly = Assembly::new(&resolved, &options.decode.limits);
     for entries in decoded {
-        assembly.add(&resolved, entries);
+        assembly.add(&resolved, entries)?;
     }
     assembly.finish(resolved, &[], options)
 }
@@ -225,7 +225,7 @@ pub fn load_resolved(
     let next = AtomicUsize::new(0);
     let merged = AtomicUsize::new(0);
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let mut assembly = Assembly::new(&resolved);
+    let mut assembly = Assembly::new(&resolved, &options.decode.limits);
     std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<LayerEntries>)>();
         for _ in 0..threads {
@@ -254,7 +254,7 @@ pub fn load_resolved(
             for (i, entries) in &rx {
                 pending.insert(i, entries);
                 while let Some(entries) = pending.remove(&assembly.len()) {
-                    assembly.add(&resolved, entries?);
+                    assembly.add(&resolved, entries?)?;
                     merged.fetch_add(1, Ordering::SeqCst);
                 }
             }
@@ -342,16 +342,39 @@ struct Assembly {
     merger: Merger,
     layers: Vec<Layer>,
     histories: Vec<Option<crate::model::HistoryEntry>>,
+    limits: Limits,
+    /// Decompressed tar bytes of the layers merged so far.
+    tar_bytes: u64,
 }
 
 impl Assembly {
-    fn new(resolved: &ResolvedImage) -> Assembly {
+    fn new(resolved: &ResolvedImage, limits: &Limits) -> Assembly {
         let count = resolved.blobs.layers.len();
         Assembly {
             merger: Merger::new(),
             layers: Vec::with_capacity(count),
             histories: history_for_layers(&resolved.config.history, count),
+            limits: *limits,
+            tar_bytes: 0,
         }
+    }
+
+    /// The image-wide limits: each layer within its own limits must not add up to more.
+    fn check_image_limits(&self, pending: usize) -> Result<()> {
+        let versions = self.merger.version_count().saturating_add(pending);
+        if versions > self.limits.max_image_entries {
+            bail!(
+                "the image's layers write more than {} entries together (the limit)",
+                self.limits.max_image_entries
+            );
+        }
+        if self.tar_bytes > self.limits.max_image_bytes {
+            bail!(
+                "the image's layers decompress to more than {} bytes together (the limit)",
+                self.limits.max_image_bytes
+            );
+        }
+        Ok(())
     }
 
     /// Layers merged so far: the index of the next one.
@@ -359,11 +382,19 @@ impl Assembly {
         self.layers.len()
     }
 
-    /// Merge the next layer; its entries are dropped once merged.
-    fn add(&mut self, resolved: &ResolvedImage, entries: LayerEntries) {
+    /// Merge the next layer; its entries are dropped once merged. Fails when the image as a
+    /// whole goes past its limits (checked before the merge, and after it: removing a large
+    /// directory writes a version per path below it).
+    fn add(&mut self, resolved: &ResolvedImage, entries: LayerEntries) -> Result<()> {
         let i = self.layers.len();
         let layer_ref = &resolved.blobs.layers[i];
+        let name = layer_ref.digest.as_deref().unwrap_or(&layer_ref.path);
+        let context = || format!("layer {i} ({name})");
+        self.tar_bytes = self.tar_bytes.saturating_add(entries.tar_bytes);
+        self.check_image_limits(entries.entries.len())
+            .with_context(context)?;
         let changes = self.merger.apply(&entries);
+        self.check_image_limits(0).with_context(context)?;
         let diff_id = resolved.config.diff_ids.get(i).cloned();
         // An uncompressed blob's digest is its diff_id.
         let digest = layer_ref.digest.clone().or_else(|| {
@@ -389,6 +420,7 @@ impl Assembly {
             history: self.histories[i].clone(),
             changes,
         });
+        Ok(())
     }
 
     fn finish(

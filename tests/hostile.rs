@@ -217,6 +217,8 @@ fn small_limits() -> Limits {
         max_layer_bytes: 1 << 20,
         max_ratio: 2000,
         ratio_grace_bytes: 64 * 1024,
+        max_image_entries: 1_000_000,
+        max_image_bytes: 1 << 30,
     }
 }
 
@@ -1224,4 +1226,106 @@ fn stdin_stream_with_hostile_layers() {
     let out = feed_stdin(&["--json", "-"], &outer_long_name());
     let err = expect_status_2(&out);
     assert!(err.contains("exceed 1048576 bytes"), "{err}");
+}
+
+/// Loads `layers` (as a docker archive) under `limits` with the library, as the CLI does; the
+/// error's full chain.
+fn load_error_under(layers: &[BuiltLayer], limits: Limits) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = docker_archive(dir.path(), "img.tar", "t:1", layers);
+    let mut options = imgscope::load::LoadOptions::default();
+    options.decode.limits = limits;
+    let progress = imgscope::load::Progress::default();
+    match imgscope::load::load(path.to_str().unwrap(), &options, &progress) {
+        Ok(_) => panic!("loaded past the image limits"),
+        Err(e) => format!("{e:#}"),
+    }
+}
+
+fn files_in(dir: &str, count: usize, fill: u8) -> Vec<E> {
+    (0..count)
+        .map(|i| file(&format!("{dir}/f{i}"), 10, fill))
+        .collect()
+}
+
+/// Layers each under the per-layer entry limit must not add up past the image's.
+#[test]
+fn many_layers_under_the_layer_limit_add_up_to_the_image_limit() {
+    let layers: Vec<BuiltLayer> = (0..3)
+        .map(|i| {
+            layer(
+                &files_in(&format!("l{i}"), 600, i as u8),
+                Comp::Gzip,
+                "RUN x",
+            )
+        })
+        .collect();
+    let limits = Limits {
+        max_image_entries: 1500,
+        ..small_limits()
+    };
+    let err = load_error_under(&layers, limits);
+    assert!(
+        err.contains("the image's layers write more than 1500 entries together (the limit)"),
+        "{err}"
+    );
+    // Under a higher image limit the same image loads.
+    let dir = tempfile::tempdir().unwrap();
+    let path = docker_archive(dir.path(), "img.tar", "t:1", &layers);
+    let mut options = imgscope::load::LoadOptions::default();
+    options.decode.limits = Limits {
+        max_image_entries: 2000,
+        ..small_limits()
+    };
+    let loaded = imgscope::load::load(
+        path.to_str().unwrap(),
+        &options,
+        &imgscope::load::Progress::default(),
+    )
+    .unwrap();
+    assert_eq!(loaded.image.layers.len(), 3);
+}
+
+/// A one-entry whiteout of a large directory writes a removal per path below it: counted too.
+#[test]
+fn removing_a_large_directory_counts_towards_the_image_limit() {
+    let layers = vec![
+        layer(&files_in("d", 900, 1), Comp::None, "ADD d /d"),
+        layer(&[E::Marker(".wh.d")], Comp::None, "RUN rm -rf /d"),
+    ];
+    let limits = Limits {
+        max_image_entries: 1500,
+        ..small_limits()
+    };
+    let err = load_error_under(&layers, limits);
+    assert!(err.contains("layer 1"), "{err}");
+    assert!(
+        err.contains("the image's layers write more than 1500 entries together (the limit)"),
+        "{err}"
+    );
+}
+
+/// Layers each under the per-layer byte limit must not add up past the image's.
+#[test]
+fn many_layers_under_the_layer_byte_limit_add_up_to_the_image_limit() {
+    let layers: Vec<BuiltLayer> = (0..3)
+        .map(|i| {
+            layer(
+                &[file(&format!("blob{i}"), 400 * 1024, i as u8)],
+                Comp::Gzip,
+                "RUN fetch",
+            )
+        })
+        .collect();
+    let limits = Limits {
+        max_image_bytes: 1 << 20,
+        ..small_limits()
+    };
+    let err = load_error_under(&layers, limits);
+    assert!(
+        err.contains(
+            "the image's layers decompress to more than 1048576 bytes together (the limit)"
+        ),
+        "{err}"
+    );
 }

@@ -159,6 +159,11 @@ impl Merger {
         counts
     }
 
+    /// Versions written so far, by every layer merged (what the tree's memory grows with).
+    pub fn version_count(&self) -> usize {
+        self.tree.version_count()
+    }
+
     /// Regular files whose content was not read while decoding (see
     /// `decode::decode_plain_layer_at`): where to find it, for hashing the few that need it.
     pub fn take_unread(&mut self) -> Vec<UnreadContent> {

@@ -43,6 +43,12 @@ pub struct Limits {
     pub max_ratio: u64,
     /// Decompressed bytes a layer may reach before its ratio is checked.
     pub ratio_grace_bytes: u64,
+    /// Entries all layers of one image may write together (versions in the merged tree: what
+    /// its memory grows with), so that many layers each under `max_entries` cannot add up.
+    pub max_image_entries: usize,
+    /// Bytes of all layers' tar streams of one image together (decompressed), so that many layers
+    /// each under `max_layer_bytes` cannot add up to hours of decompression.
+    pub max_image_bytes: u64,
 }
 
 impl Default for Limits {
@@ -56,6 +62,8 @@ impl Default for Limits {
             max_layer_bytes: 64 << 30,
             max_ratio: 2000,
             ratio_grace_bytes: 1 << 30,
+            max_image_entries: 20_000_000,
+            max_image_bytes: 256 << 30,
         }
     }
 }
