@@ -113,23 +113,24 @@ pub fn load_stream(
     let resolved = source::describe_stream(&source, streamed.files.clone())?;
     let layer_count = check_layer_count(&resolved)?;
     progress.layers_total.store(layer_count, Ordering::Relaxed);
-    let layers = &resolved.blobs.layers;
-    let decoded = layers
-        .iter()
-        .enumerate()
-        .map(|(i, layer)| {
-            let name = layer.digest.as_deref().unwrap_or(&layer.path);
-            let again = layers[i + 1..].iter().any(|l| l.path == layer.path);
-            streamed
-                .take_layer(&layer.path, again)
-                .with_context(|| format!("layer {i} ({name})"))
-        })
-        .collect::<Result<Vec<_>>>()?;
     progress.layers_done.store(layer_count, Ordering::Relaxed);
     drop(source);
     progress.analyzing.store(true, Ordering::Relaxed);
+    // Layers are merged one by one as they are taken, so that the image-wide limits stop a
+    // manifest that lists one large blob many times before it is copied many times.
+    let members: Vec<Option<String>> = resolved
+        .blobs
+        .layers
+        .iter()
+        .map(|l| streamed.member(&l.path))
+        .collect();
     let mut assembly = Assembly::new(&resolved, &options.decode.limits);
-    for entries in decoded {
+    for (i, layer) in resolved.blobs.layers.iter().enumerate() {
+        let name = layer.digest.as_deref().unwrap_or(&layer.path);
+        let again = members[i].is_some() && members[i + 1..].contains(&members[i]);
+        let entries = streamed
+            .take_layer(&layer.path, again)
+            .with_context(|| format!("layer {i} ({name})"))?;
         assembly.add(&resolved, entries)?;
     }
     assembly.finish(resolved, &[], options)
@@ -361,8 +362,9 @@ impl Assembly {
 
     /// The image-wide limits: each layer within its own limits must not add up to more.
     fn check_image_limits(&self, pending: usize) -> Result<()> {
-        let versions = self.merger.version_count().saturating_add(pending);
-        if versions > self.limits.max_image_entries {
+        // Versions, or paths: a whiteout of a path that never existed makes a node and no version.
+        let written = self.merger.version_count().max(self.merger.node_count());
+        if written.saturating_add(pending) > self.limits.max_image_entries {
             bail!(
                 "the image's layers write more than {} entries together (the limit)",
                 self.limits.max_image_entries

@@ -1329,3 +1329,26 @@ fn many_layers_under_the_layer_byte_limit_add_up_to_the_image_limit() {
         "{err}"
     );
 }
+
+/// Whiteouts of paths that never existed make nodes and no versions: counted too.
+#[test]
+fn whiteouts_of_nothing_count_towards_the_image_limit() {
+    let layers: Vec<BuiltLayer> = (0..5)
+        .map(|l| {
+            let names: Vec<&'static str> = (0..900)
+                .map(|i| &*Box::leak(format!("l{l}/.wh.x{i}").into_boxed_str()))
+                .collect();
+            let entries: Vec<E> = names.into_iter().map(E::Marker).collect();
+            layer(&entries, Comp::Gzip, "RUN x")
+        })
+        .collect();
+    let limits = Limits {
+        max_image_entries: 1500,
+        ..small_limits()
+    };
+    let err = load_error_under(&layers, limits);
+    assert!(
+        err.contains("the image's layers write more than 1500 entries together (the limit)"),
+        "{err}"
+    );
+}

@@ -332,3 +332,99 @@ fn a_blob_listed_twice_is_read_for_both_layers() {
         }
     }
 }
+
+/// Legacy `docker save` writes a repeated layer as a symlink to the first copy
+/// (`<id3>/layer.tar -> ../<id1>/layer.tar`); a manifest may also spell one member two ways
+/// (`x/layer.tar`, `./x/layer.tar`). Both layers are read, from a file and from a stream.
+#[test]
+fn a_layer_repeated_through_a_symlink_or_another_spelling_is_read_twice() {
+    let a = layer(
+        &[file("etc/a.conf", 700, 1)],
+        Comp::None,
+        "COPY a.conf /etc/",
+    );
+    let b = layer(
+        &[file("usr/bin/tool", 5000, 2)],
+        Comp::None,
+        "RUN make tool",
+    );
+    let layers = vec![a.clone(), b.clone(), a.clone()];
+    let config = config_json(&layers, "amd64");
+    let config_name = format!("{}.json", hex_of(&sha256(&config)));
+    let id = |c: char| c.to_string().repeat(64);
+    for symlink in [true, false] {
+        let third = if symlink {
+            format!("{}/layer.tar", id('3'))
+        } else {
+            format!("./{}/layer.tar", id('1'))
+        };
+        let manifest = serde_json::to_vec(&serde_json::json!([{
+            "Config": config_name, "RepoTags": ["test/sym:1"],
+            "Layers": [format!("{}/layer.tar", id('1')), format!("{}/layer.tar", id('2')), third]
+        }]))
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sym.tar");
+        let mut builder = tar::Builder::new(std::fs::File::create(&path).unwrap());
+        let mut add = |name: &str, data: &[u8]| {
+            let mut h = tar::Header::new_gnu();
+            h.set_mode(0o644);
+            h.set_size(data.len() as u64);
+            builder.append_data(&mut h, name, data).unwrap();
+        };
+        add(&format!("{}/layer.tar", id('1')), &a.blob);
+        add(&format!("{}/layer.tar", id('2')), &b.blob);
+        add(&config_name, &config);
+        add("manifest.json", &manifest);
+        if symlink {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Symlink);
+            h.set_mode(0o777);
+            h.set_size(0);
+            builder
+                .append_link(
+                    &mut h,
+                    format!("{}/layer.tar", id('3')),
+                    format!("../{}/layer.tar", id('1')),
+                )
+                .unwrap();
+        }
+        builder.finish().unwrap();
+        drop(builder);
+        let from_file = json_of(&run(&["--json", path.to_str().unwrap()]));
+        let from_stdin = json_of(&run_stdin(&["--json", "-"], &std::fs::read(&path).unwrap()));
+        for img in [&from_file["images"][0], &from_stdin["images"][0]] {
+            let sizes: Vec<u64> = img["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["size_bytes"].as_u64().unwrap())
+                .collect();
+            assert_eq!(sizes, [700, 5000, 700], "symlink {symlink}");
+        }
+    }
+}
+
+/// dive's per-layer tree holds a whiteout as a node of its own (`.wh.foo`) beside `foo`: a layer
+/// that deletes and rewrites a path has two leaves there, and the efficiency counts both.
+#[test]
+fn a_whiteout_and_a_rewrite_in_one_layer_count_as_dive_counts_them() {
+    let l0 = layer(
+        &[file("foo", 100, 1), file("bar", 10, 2)],
+        Comp::None,
+        "base",
+    );
+    let l1 = layer(
+        &[E::Marker(".wh.foo"), file("foo", 40, 3)],
+        Comp::None,
+        "replace",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = docker_archive(dir.path(), "a.tar", "t/x:1", &[l0, l1]);
+    let img = json_of(&run(&["--json", p.to_str().unwrap()]));
+    let waste = &img["images"][0]["waste"];
+    // /foo: leaves 100, 0 (.wh.foo) and 40 → min 0, sum 140; /bar: 10.
+    let efficiency = waste["efficiency"].as_f64().unwrap();
+    assert!((efficiency - 10.0 / 150.0).abs() < 1e-9, "{efficiency}");
+    assert_eq!(waste["dive_inefficient_bytes"], 140);
+}

@@ -21,7 +21,8 @@ pub struct DiveEfficiency {
 #[derive(Debug, Default)]
 pub struct DiveLedger {
     min: Vec<u64>,
-    /// `(layer + 1) << 2 | count` of the last layer that recorded the path.
+    /// `(slot + 1) << 2 | count`, where slot is the last layer that recorded the path, times two,
+    /// plus one for its entries (zero for its whiteouts).
     tag: Vec<u32>,
     min_total: u128,
     sum_total: u128,
@@ -29,11 +30,24 @@ pub struct DiveLedger {
 }
 
 impl DiveLedger {
-    /// The leaves of layer `layer`'s own tree, as `(node, size)` in tar order. A second leaf for
-    /// the same path in the same layer replaces the first, as dive's per-layer tree keeps only the
-    /// last entry.
-    pub fn record_layer(&mut self, layer: usize, leaves: &[(NodeId, u64)]) {
-        let mark = (layer as u32 + 1) << 2;
+    /// The leaves of layer `layer`'s own tree, as `(node, size)` in tar order: its whiteouts and
+    /// its other entries. In dive's per-layer tree a whiteout is a node of its own (`.wh.NAME`)
+    /// beside `NAME`, so a layer that deletes and rewrites a path has two leaves there; a second
+    /// entry for the same path (or a second whiteout of it) replaces the first, as dive's tree
+    /// keeps only the last.
+    pub fn record_layer(
+        &mut self,
+        layer: usize,
+        whiteouts: &[(NodeId, u64)],
+        entries: &[(NodeId, u64)],
+    ) {
+        self.record_leaves(2 * layer, whiteouts);
+        self.record_leaves(2 * layer + 1, entries);
+    }
+
+    /// One set of leaves whose repeats replace each other (`slot`: a layer's whiteouts or entries).
+    fn record_leaves(&mut self, slot: usize, leaves: &[(NodeId, u64)]) {
+        let mark = (slot as u32 + 1) << 2;
         for &(node, size) in leaves.iter().rev() {
             let i = node as usize;
             if self.tag.len() <= i {
@@ -45,7 +59,7 @@ impl DiveLedger {
             }
             let tag = self.tag[i];
             if tag & !3 == mark {
-                continue; // a later leaf of this layer already counted
+                continue; // a later leaf of this set already counted
             }
             let size128 = u128::from(size);
             match tag & 3 {
@@ -88,9 +102,9 @@ mod tests {
     #[test]
     fn score_is_min_over_sum() {
         let mut l = DiveLedger::default();
-        l.record_layer(0, &[(1, 100), (2, 50)]); // base files
-        l.record_layer(1, &[(1, 100)]); // rewritten (chmod)
-        l.record_layer(2, &[(2, 0)]); // whiteout of a file
+        l.record_layer(0, &[], &[(1, 100), (2, 50)]); // base files
+        l.record_layer(1, &[], &[(1, 100)]); // rewritten (chmod)
+        l.record_layer(2, &[(2, 0)], &[]); // whiteout of a file
         let r = l.result();
         // mins: 100 + 0 = 100; sums: 200 + 50 = 250
         assert!((r.score - 100.0 / 250.0).abs() < 1e-12);
@@ -100,13 +114,25 @@ mod tests {
     #[test]
     fn the_last_leaf_of_a_layer_wins() {
         let mut l = DiveLedger::default();
-        l.record_layer(0, &[(1, 10), (1, 300)]);
-        l.record_layer(1, &[(1, 40), (1, 70), (3, 5)]);
-        l.record_layer(2, &[(1, 20)]);
+        l.record_layer(0, &[], &[(1, 10), (1, 300)]);
+        l.record_layer(1, &[], &[(1, 40), (1, 70), (3, 5)]);
+        l.record_layer(2, &[], &[(1, 20)]);
         let r = l.result();
         // node 1: leaves 300, 70, 20 → min 20, sum 390; node 3: 5, 5.
         assert!((r.score - 25.0 / 395.0).abs() < 1e-12);
         assert_eq!(r.inefficient_bytes, 390);
+    }
+
+    #[test]
+    fn a_whiteout_and_a_rewrite_in_one_layer_are_two_leaves() {
+        let mut l = DiveLedger::default();
+        l.record_layer(0, &[], &[(1, 100), (2, 10)]);
+        // `.wh.foo` and `foo` in one layer: dive's tree has both nodes.
+        l.record_layer(1, &[(1, 0)], &[(1, 40)]);
+        let r = l.result();
+        // foo: min 0, sum 140 (three leaves); bar: 10.
+        assert!((r.score - 10.0 / 150.0).abs() < 1e-12);
+        assert_eq!(r.inefficient_bytes, 140);
     }
 
     #[test]

@@ -88,7 +88,9 @@ impl Merger {
         let mark = index as u32 + 1;
         let mut counts = ChangeCounts::default();
         self.tree.reserve_versions(layer.entries.len());
-        // The leaves of this layer's own tree, for dive's efficiency ledger.
+        // The leaves of this layer's own tree, for dive's efficiency ledger: its whiteouts (a
+        // `.wh.NAME` node of their own in dive's tree) and its entries.
+        let mut whiteout_leaves: Vec<(NodeId, u64)> = Vec::new();
         let mut leaves: Vec<(NodeId, u64)> = Vec::new();
 
         // Phase 1: find (or create) the node of every entry and mark the directories that have
@@ -123,7 +125,7 @@ impl Merger {
                     } else {
                         0
                     };
-                    leaves.push((node, dive_size));
+                    whiteout_leaves.push((node, dive_size));
                 }
                 // The root has no version of its own but is always there: an opaque root hides
                 // every layer below (as containerd and Docker apply it).
@@ -155,13 +157,18 @@ impl Merger {
                 leaves.push((node, entry.size));
             }
         }
-        self.dive.record_layer(index, &leaves);
+        self.dive.record_layer(index, &whiteout_leaves, &leaves);
         counts
     }
 
     /// Versions written so far, by every layer merged (what the tree's memory grows with).
     pub fn version_count(&self) -> usize {
         self.tree.version_count()
+    }
+
+    /// Paths any layer merged so far named (nodes of the tree).
+    pub fn node_count(&self) -> usize {
+        self.tree.node_count()
     }
 
     /// Regular files whose content was not read while decoding (see

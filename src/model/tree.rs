@@ -311,13 +311,10 @@ impl FileTree {
         if v.is_link() {
             return;
         }
-        if v.extra == NONE {
-            let index = self.hashes.len() as u32;
-            growth::push(&mut self.hashes, hash);
-            self.versions[version as usize].extra = index;
-        } else {
-            self.hashes[v.extra as usize] = hash;
-        }
+        // Always a new slot: a removal record may share the old one (see `push_version_record`).
+        let index = self.hashes.len() as u32;
+        growth::push(&mut self.hashes, hash);
+        self.versions[version as usize].extra = index;
     }
 
     /// Append a version of `node` to its chain.

@@ -36,9 +36,15 @@ pub struct StreamedArchive {
 }
 
 impl StreamedArchive {
+    /// The archive member a layer path leads to (following archive symlinks), if any: two
+    /// layers that name the same member share one decoded blob.
+    pub fn member(&self, path: &str) -> Option<String> {
+        self.files.resolve(path)
+    }
+
     /// The decoded layer at `path` (following archive symlinks), or why it could not be. An image
-    /// may list one blob for several layers (steps that wrote the same bytes): `again` keeps it
-    /// for the next, else it is handed over.
+    /// may list one blob for several layers (steps that wrote the same bytes, by the same name or
+    /// through a symlink): `again` keeps it for a later layer, else it is handed over.
     pub fn take_layer(&mut self, path: &str, again: bool) -> Result<LayerEntries> {
         let path = self
             .files
