@@ -2,7 +2,7 @@
 //!
 //! Each layer is applied in two phases, as container runtimes do: first its whiteouts and opaque
 //! markers hide paths of the layers below, then its entries are written in tar order (a later
-//! entry for the same path wins). Every write becomes a [`Version`] on the path's node, so the tree
+//! entry for the same path wins). Every write becomes a [`Version`](crate::model::Version) on the path's node, so the tree
 //! can answer "what did layer L add, change, remove" and "what did the filesystem look like at L".
 //!
 //! While merging, the dive-compatible efficiency ledger is fed (see [`super::efficiency`]), because

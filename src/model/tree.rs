@@ -66,7 +66,7 @@ impl Version {
     }
 }
 
-/// What a layer wrote at a path, as [`FileTree::push_version`] takes it.
+/// What a layer wrote at a path, as `FileTree::push_version` takes it.
 #[derive(Debug, Clone)]
 pub struct NewVersion<'a> {
     pub layer: u16,

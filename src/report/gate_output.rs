@@ -1,6 +1,6 @@
 //! Gate results for a CI log: one line per rule with its verdict, the measured value, the threshold
 //! and where the rule came from; and GitHub Actions `::error` annotations for the failed rules.
-//! Every string that came from the image or a config file goes through [`escape_control`].
+//! Every string that came from the image or a config file goes through [`escape_control`](super::escape::escape_control).
 
 use std::fmt::Write;
 

@@ -1,6 +1,6 @@
 //! The set-of-images report: JSON wire types (the `sharing` section of the report) and the text
 //! summary, both read from one [`SetAnalysis`]. Image-derived strings in the text go through
-//! [`escape_control`].
+//! [`escape_control`](super::escape::escape_control).
 
 use std::fmt::Write;
 

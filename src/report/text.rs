@@ -1,6 +1,6 @@
 //! The plain-text summary printed when stdout is not a terminal and `--json` is not given: image
 //! facts, a layers table with sizes and commands, the largest directories, and the waste. Every
-//! string from the image goes through [`escape_control`].
+//! string from the image goes through [`escape_control`](super::escape::escape_control).
 
 use std::fmt::Write;
 

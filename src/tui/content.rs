@@ -89,7 +89,7 @@ impl Body {
 }
 
 impl Text {
-    /// Split into lines; tabs go to the next multiple of [`TAB`] columns, every other control
+    /// Split into lines; tabs go to the next multiple of `TAB` columns, every other control
     /// character (`\r` included) is escaped.
     pub fn new(s: &str) -> Text {
         let mut out = Text {

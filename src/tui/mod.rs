@@ -2,7 +2,7 @@
 //! same [`crate::analysis::Analysis`] the JSON and text reports print. The only module that touches
 //! ratatui and crossterm.
 //!
-//! The viewer opens at once: images load on a worker thread ([`loader`]) while the UI polls their
+//! The viewer opens at once: images load on a worker thread (`loader`) while the UI polls their
 //! progress. State ([`app`], per image [`viewer`]) changes only through `App::update`
 //! ([`action`]); keys and mouse become actions in [`keys`]; [`views`] draws the state, only after
 //! an event. The file tree is a flat list of visible rows ([`tree_view`]) over per-layer numbers
