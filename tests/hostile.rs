@@ -1352,3 +1352,60 @@ fn whiteouts_of_nothing_count_towards_the_image_limit() {
         "{err}"
     );
 }
+
+/// A stream (stdin, an engine's export) of layers each under its own limits stops at the
+/// image-wide limits while it flows, not after holding every layer.
+#[test]
+fn a_stream_of_layers_stops_at_the_image_limits() {
+    let big: Vec<BuiltLayer> = (0..3)
+        .map(|i| {
+            layer(
+                &[file(&format!("blob{i}"), 400 * 1024, i as u8)],
+                Comp::Gzip,
+                "RUN fetch",
+            )
+        })
+        .collect();
+    let many: Vec<BuiltLayer> = (0..3)
+        .map(|i| {
+            layer(
+                &files_in(&format!("l{i}"), 600, i as u8),
+                Comp::Gzip,
+                "RUN x",
+            )
+        })
+        .collect();
+    let cases = [
+        (
+            big,
+            Limits {
+                max_image_bytes: 1 << 20,
+                ..small_limits()
+            },
+            "the stream's layers decompress to more than 1048576 bytes together (the limit)",
+        ),
+        (
+            many,
+            Limits {
+                max_image_entries: 1500,
+                ..small_limits()
+            },
+            "the stream's layers hold more than 1500 entries together (the limit)",
+        ),
+    ];
+    for (layers, limits, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let path = docker_archive(dir.path(), "img.tar", "t:1", &layers);
+        let bytes = std::fs::read(&path).unwrap();
+        let options = DecodeOptions {
+            hash_contents: true,
+            limits,
+        };
+        let progress = std::sync::atomic::AtomicU64::new(0);
+        let err = match imgscope::source::stream_archive::read(&bytes[..], &options, &progress) {
+            Ok(_) => panic!("read past the image limits"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(err.contains(expected), "{err}");
+    }
+}

@@ -199,6 +199,8 @@ pub fn read(
             String,
             std::thread::ScopedJoinHandle<'_, Result<LayerEntries>>,
         )> = Vec::new();
+        let mut layers = HashMap::new();
+        let mut totals = Totals::default();
         let mut rejected: HashMap<String, String> = HashMap::new();
         let mut entries = archive.entries().map_err(stream_error)?;
         let mut count = 0;
@@ -313,14 +315,17 @@ pub fn read(
                 bail!("truncated archive");
             }
             workers.push((name, handle));
+            // Collect the layers decoded so far, so that the image-wide limits stop a stream of
+            // many layers, each under its own limits, while it flows.
+            let (done, running): (Vec<_>, Vec<_>) =
+                workers.drain(..).partition(|(_, h)| h.is_finished());
+            workers = running;
+            for (name, handle) in done {
+                totals.collect(name, handle, &mut layers, &options.limits)?;
+            }
         }
-        let mut layers = HashMap::new();
         for (name, handle) in workers {
-            let result = handle
-                .join()
-                .map_err(|_| anyhow!("a layer decoder panicked"))?
-                .map_err(|e| format!("{e:#}"));
-            layers.insert(name, result);
+            totals.collect(name, handle, &mut layers, &options.limits)?;
         }
         for (name, why) in rejected {
             layers.insert(name, Err(why));
@@ -330,6 +335,47 @@ pub fn read(
         }
         Ok(StreamedArchive { files, layers })
     })
+}
+
+/// What the layers decoded from one stream add up to, against the image-wide limits.
+#[derive(Default)]
+struct Totals {
+    entries: usize,
+    tar_bytes: u64,
+}
+
+impl Totals {
+    /// Wait for a layer's decoder, keep its result under `name`, and check the totals.
+    fn collect(
+        &mut self,
+        name: String,
+        handle: std::thread::ScopedJoinHandle<'_, Result<LayerEntries>>,
+        layers: &mut HashMap<String, Result<LayerEntries, String>>,
+        limits: &crate::decode::Limits,
+    ) -> Result<()> {
+        let result = handle
+            .join()
+            .map_err(|_| anyhow!("a layer decoder panicked"))?
+            .map_err(|e| format!("{e:#}"));
+        if let Ok(entries) = &result {
+            self.entries = self.entries.saturating_add(entries.entries.len());
+            self.tar_bytes = self.tar_bytes.saturating_add(entries.tar_bytes);
+        }
+        layers.insert(name, result);
+        if self.entries > limits.max_image_entries {
+            bail!(
+                "the stream's layers hold more than {} entries together (the limit)",
+                limits.max_image_entries
+            );
+        }
+        if self.tar_bytes > limits.max_image_bytes {
+            bail!(
+                "the stream's layers decompress to more than {} bytes together (the limit)",
+                limits.max_image_bytes
+            );
+        }
+        Ok(())
+    }
 }
 
 struct CountingRead<'p, R> {
