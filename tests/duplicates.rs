@@ -16,12 +16,12 @@ fn content(len: usize, head: u8, tail: u8) -> Vec<u8> {
 
 fn image_layers(comp: Comp, streamed_twin: bool) -> Vec<BuiltLayer> {
     let mut first = vec![
-        E::File("big/a".into(), content(10_000, 1, 2)),
-        E::File("big/b".into(), content(10_000, 1, 2)),
+        E::File("big/a".into(), content(40_000, 1, 2)),
+        E::File("big/b".into(), content(40_000, 1, 2)),
         // Same size and same first 4 KiB as a and b, other bytes after: not a duplicate.
-        E::File("big/c".into(), content(10_000, 1, 3)),
+        E::File("big/c".into(), content(40_000, 1, 3)),
         // Same size, other first bytes.
-        E::File("big/d".into(), content(10_000, 4, 2)),
+        E::File("big/d".into(), content(40_000, 4, 2)),
         E::File("small/e".into(), vec![5; 100]),
         E::File("small/f".into(), vec![5; 100]),
         E::File("small/g".into(), vec![6; 100]),
@@ -29,13 +29,13 @@ fn image_layers(comp: Comp, streamed_twin: bool) -> Vec<BuiltLayer> {
         E::File("lonely".into(), vec![7; 333]),
     ];
     if !streamed_twin {
-        first.push(E::File("big/h".into(), content(10_000, 1, 2)));
+        first.push(E::File("big/h".into(), content(40_000, 1, 2)));
     }
     let mut layers = vec![layer(&first, comp, "COPY files /")];
     if streamed_twin {
         // The twin of a and b in a gzip layer: hashed while decoding, compared by full hash.
         layers.push(layer(
-            &[E::File("big/h".into(), content(10_000, 1, 2))],
+            &[E::File("big/h".into(), content(40_000, 1, 2))],
             Comp::Gzip,
             "COPY h /big/",
         ));
@@ -66,7 +66,7 @@ fn groups(img: &Value) -> Vec<(u64, Vec<String>)> {
 fn duplicates_are_the_same_from_seeked_and_streamed_layers() {
     let expected = vec![
         (
-            10_000,
+            40_000,
             vec!["/big/a".to_string(), "/big/b".into(), "/big/h".into()],
         ),
         (100, vec!["/small/e".to_string(), "/small/f".into()]),
@@ -86,7 +86,7 @@ fn duplicates_are_the_same_from_seeked_and_streamed_layers() {
         assert_eq!(groups(img), expected, "{comp:?} twin {twin}");
         assert_eq!(
             img["duplicates"]["savings_bytes"],
-            2 * 10_000 + 100,
+            2 * 40_000 + 100,
             "{comp:?} twin {twin}"
         );
     }

@@ -14,6 +14,7 @@ use tar::EntryType;
 use super::BlobReadError;
 use super::compression::decompress;
 use super::guard::{Counted, HeaderBudget, Inflated, LimitError};
+use super::hash_pipe::{HashPipe, INLINE_MAX};
 use super::paths::{Whiteout, normalize, whiteout};
 use crate::model::{Compression, EntryKind, LayerEntries, RawEntry};
 
@@ -260,12 +261,41 @@ enum Content {
     Locate { base: u64, len: u64 },
 }
 
+/// Walk a layer's entries into `layer`. Hashing streamed contents, large files go to a hashing
+/// thread of their own when the machine has a second core (see [`super::hash_pipe`]).
 fn walk_entries<'a, R: Read + 'a>(
+    entries: tar::Entries<'a, R>,
+    header_budget: &Cell<Option<u64>>,
+    content: Content,
+    options: &DecodeOptions,
+    layer: &mut LayerEntries,
+) -> Result<()> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if !matches!(content, Content::Hash) || cores < 2 {
+        return walk(entries, header_budget, content, options, layer, None);
+    }
+    std::thread::scope(|scope| {
+        let (pipe, hashing) = HashPipe::start(scope);
+        let walked = walk(entries, header_budget, content, options, layer, Some(&pipe));
+        drop(pipe);
+        let hashes = hashing
+            .join()
+            .map_err(|_| anyhow::anyhow!("the hashing thread panicked"))?;
+        walked?;
+        for (index, hash) in hashes {
+            layer.entries[index as usize].hash = Some(hash);
+        }
+        Ok(())
+    })
+}
+
+fn walk<'a, R: Read + 'a>(
     mut entries: tar::Entries<'a, R>,
     header_budget: &Cell<Option<u64>>,
     content: Content,
     options: &DecodeOptions,
     layer: &mut LayerEntries,
+    pipe: Option<&HashPipe>,
 ) -> Result<()> {
     let limits = &options.limits;
     let streamed = !matches!(content, Content::Locate { .. });
@@ -401,15 +431,22 @@ fn walk_entries<'a, R: Read + 'a>(
             None
         } else if kind == EntryKind::File && size > 0 && matches!(content, Content::Hash) {
             count_content(&mut content_bytes, size, limits)?;
-            let mut hasher = blake3::Hasher::new();
-            let read = copy_counted(&mut entry, &mut buf, |chunk| {
-                hasher.update(chunk);
-            })?;
-            check_complete(read, size)?;
-            let digest = hasher.finalize();
-            let mut short = [0u8; 16];
-            short.copy_from_slice(&digest.as_bytes()[..16]);
-            Some(short)
+            if let Some(pipe) = pipe.filter(|_| size > INLINE_MAX) {
+                // Hashed on the other thread; the hash joins the entry once the walk is over.
+                let read = pipe.file(&mut entry, size, layer.entries.len() as u32)?;
+                check_complete(read, size)?;
+                None
+            } else {
+                let mut hasher = blake3::Hasher::new();
+                let read = copy_counted(&mut entry, &mut buf, |chunk| {
+                    hasher.update(chunk);
+                })?;
+                check_complete(read, size)?;
+                let digest = hasher.finalize();
+                let mut short = [0u8; 16];
+                short.copy_from_slice(&digest.as_bytes()[..16]);
+                Some(short)
+            }
         } else {
             skip_content(&mut entry, &mut buf, &mut content_bytes, limits)?;
             None

@@ -3,6 +3,7 @@
 
 pub mod compression;
 pub mod guard;
+pub mod hash_pipe;
 pub mod layer;
 pub mod paths;
 
