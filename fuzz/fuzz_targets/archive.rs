@@ -44,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
     }
     // As a stream.
     let progress = AtomicU64::new(0);
-    if let Ok(streamed) = stream_archive::read(data, &options.decode, &progress) {
+    if let Ok(mut streamed) = stream_archive::read(data, &options.decode, &progress) {
         let source = StreamSource {
             input: "-".into(),
             reader: Box::new(std::io::empty()),
@@ -53,10 +53,11 @@ fuzz_target!(|data: &[u8]| {
             selection: Selection::default(),
             expected_bytes: None,
             keepalive: None,
+            preview: None,
         };
         if let Ok(resolved) = describe_stream(&source, streamed.files.clone()) {
             for layer in &resolved.blobs.layers {
-                let _ = streamed.take_layer(&layer.path);
+                let _ = streamed.take_layer(&layer.path, true);
             }
         }
     }

@@ -97,6 +97,7 @@ fuzz_target!(|data: &[u8]| {
             selection: Selection { name, platform },
             expected_bytes: None,
             keepalive: None,
+            preview: None,
         };
         if let Ok(resolved) = describe_stream(&source, files.clone()) {
             for layer in &resolved.blobs.layers {
