@@ -236,32 +236,38 @@ fn ambiguous_archive_lists_its_images_and_a_name_chooses() {
     );
 }
 
+/// One gzip layer for amd64 (a 10-byte file) and one for arm64 (20 bytes).
+fn amd64_and_arm64_layers() -> (Vec<BuiltLayer>, Vec<BuiltLayer>) {
+    (
+        vec![layer(&[file("amd", 10, 1)], Comp::Gzip, "A")],
+        vec![layer(&[file("arm", 20, 2)], Comp::Gzip, "B")],
+    )
+}
+
+/// The JSON report of the image `--platform` chooses in the archive at `path`.
+fn image_for_platform(path: &std::path::Path, platform: &str) -> serde_json::Value {
+    json_of(&run(&[
+        "--json",
+        "--platform",
+        platform,
+        path.to_str().unwrap(),
+    ]))["images"][0]
+        .clone()
+}
+
 #[test]
 fn platform_choice_in_a_multi_platform_index() {
     let dir = tempfile::tempdir().unwrap();
-    let amd = vec![layer(&[file("amd", 10, 1)], Comp::Gzip, "A")];
-    let arm = vec![layer(&[file("arm", 20, 2)], Comp::Gzip, "B")];
+    let (amd, arm) = amd64_and_arm64_layers();
     let p = dir.path().join("multi.tar");
     write_tar(
         &p,
         &oci_layout_files(&[("amd64", &amd), ("arm64", &arm)], "multi"),
     );
-    let img = json_of(&run(&[
-        "--json",
-        "--platform",
-        "linux/arm64/v8",
-        p.to_str().unwrap(),
-    ]))["images"][0]
-        .clone();
+    let img = image_for_platform(&p, "linux/arm64/v8");
     assert_eq!(img["size_bytes"], 20);
     assert_eq!(img["platform"], "linux/arm64");
-    let img = json_of(&run(&[
-        "--json",
-        "--platform",
-        "linux/amd64",
-        p.to_str().unwrap(),
-    ]))["images"][0]
-        .clone();
+    let img = image_for_platform(&p, "linux/amd64");
     assert_eq!(img["size_bytes"], 10);
     expect_error(
         &["--json", "--platform", "linux/s390x", p.to_str().unwrap()],
@@ -309,8 +315,7 @@ fn json_out_is_written_whole_or_not_at_all() {
 #[test]
 fn an_index_whose_other_platforms_have_no_blobs() {
     let dir = tempfile::tempdir().unwrap();
-    let amd = vec![layer(&[file("amd", 10, 1)], Comp::Gzip, "A")];
-    let arm = vec![layer(&[file("arm", 20, 2)], Comp::Gzip, "B")];
+    let (amd, arm) = amd64_and_arm64_layers();
     let arm_config = sha256(&config_json(&arm, "arm64"));
     let arm_layer = sha256(&arm[0].blob);
     let mut files = oci_layout_files(&[("amd64", &amd), ("arm64", &arm)], "multi");
@@ -329,13 +334,7 @@ fn an_index_whose_other_platforms_have_no_blobs() {
     );
     let p = dir.path().join("containerd-export.tar");
     write_tar(&p, &files);
-    let img = json_of(&run(&[
-        "--json",
-        "--platform",
-        "linux/amd64",
-        p.to_str().unwrap(),
-    ]))["images"][0]
-        .clone();
+    let img = image_for_platform(&p, "linux/amd64");
     assert_eq!(img["size_bytes"], 10);
     assert_eq!(img["platform"], "linux/amd64");
     expect_error(

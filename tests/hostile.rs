@@ -1231,15 +1231,23 @@ fn stdin_stream_with_hostile_layers() {
 /// Loads `layers` (as a docker archive) under `limits` with the library, as the CLI does; the
 /// error's full chain.
 fn load_error_under(layers: &[BuiltLayer], limits: Limits) -> String {
+    match load_under(layers, limits) {
+        Ok(_) => panic!("loaded past the image limits"),
+        Err(e) => format!("{e:#}"),
+    }
+}
+
+/// Loads `layers` (as a docker archive) under `limits` with the library.
+fn load_under(layers: &[BuiltLayer], limits: Limits) -> anyhow::Result<imgscope::load::Loaded> {
     let dir = tempfile::tempdir().unwrap();
     let path = docker_archive(dir.path(), "img.tar", "t:1", layers);
     let mut options = imgscope::load::LoadOptions::default();
     options.decode.limits = limits;
-    let progress = imgscope::load::Progress::default();
-    match imgscope::load::load(path.to_str().unwrap(), &options, &progress) {
-        Ok(_) => panic!("loaded past the image limits"),
-        Err(e) => format!("{e:#}"),
-    }
+    imgscope::load::load(
+        path.to_str().unwrap(),
+        &options,
+        &imgscope::load::Progress::default(),
+    )
 }
 
 fn files_in(dir: &str, count: usize, fill: u8) -> Vec<E> {
@@ -1248,10 +1256,9 @@ fn files_in(dir: &str, count: usize, fill: u8) -> Vec<E> {
         .collect()
 }
 
-/// Layers each under the per-layer entry limit must not add up past the image's.
-#[test]
-fn many_layers_under_the_layer_limit_add_up_to_the_image_limit() {
-    let layers: Vec<BuiltLayer> = (0..3)
+/// Three gzip layers of 600 files each: 1,800 entries, each layer under `small_limits`.
+fn three_layers_of_600_files() -> Vec<BuiltLayer> {
+    (0..3)
         .map(|i| {
             layer(
                 &files_in(&format!("l{i}"), 600, i as u8),
@@ -1259,7 +1266,26 @@ fn many_layers_under_the_layer_limit_add_up_to_the_image_limit() {
                 "RUN x",
             )
         })
-        .collect();
+        .collect()
+}
+
+/// Three gzip layers of one 400 KiB file each: 1.2 MiB, each layer under `small_limits`.
+fn three_layers_of_400_kib() -> Vec<BuiltLayer> {
+    (0..3)
+        .map(|i| {
+            layer(
+                &[file(&format!("blob{i}"), 400 * 1024, i as u8)],
+                Comp::Gzip,
+                "RUN fetch",
+            )
+        })
+        .collect()
+}
+
+/// Layers each under the per-layer entry limit must not add up past the image's.
+#[test]
+fn many_layers_under_the_layer_limit_add_up_to_the_image_limit() {
+    let layers = three_layers_of_600_files();
     let limits = Limits {
         max_image_entries: 1500,
         ..small_limits()
@@ -1270,20 +1296,11 @@ fn many_layers_under_the_layer_limit_add_up_to_the_image_limit() {
         "{err}"
     );
     // Under a higher image limit the same image loads.
-    let dir = tempfile::tempdir().unwrap();
-    let path = docker_archive(dir.path(), "img.tar", "t:1", &layers);
-    let mut options = imgscope::load::LoadOptions::default();
-    options.decode.limits = Limits {
+    let higher = Limits {
         max_image_entries: 2000,
         ..small_limits()
     };
-    let loaded = imgscope::load::load(
-        path.to_str().unwrap(),
-        &options,
-        &imgscope::load::Progress::default(),
-    )
-    .unwrap();
-    assert_eq!(loaded.image.layers.len(), 3);
+    assert_eq!(load_under(&layers, higher).unwrap().image.layers.len(), 3);
 }
 
 /// A one-entry whiteout of a large directory writes a removal per path below it: counted too.
@@ -1308,15 +1325,7 @@ fn removing_a_large_directory_counts_towards_the_image_limit() {
 /// Layers each under the per-layer byte limit must not add up past the image's.
 #[test]
 fn many_layers_under_the_layer_byte_limit_add_up_to_the_image_limit() {
-    let layers: Vec<BuiltLayer> = (0..3)
-        .map(|i| {
-            layer(
-                &[file(&format!("blob{i}"), 400 * 1024, i as u8)],
-                Comp::Gzip,
-                "RUN fetch",
-            )
-        })
-        .collect();
+    let layers = three_layers_of_400_kib();
     let limits = Limits {
         max_image_bytes: 1 << 20,
         ..small_limits()
@@ -1357,27 +1366,9 @@ fn whiteouts_of_nothing_count_towards_the_image_limit() {
 /// image-wide limits while it flows, not after holding every layer.
 #[test]
 fn a_stream_of_layers_stops_at_the_image_limits() {
-    let big: Vec<BuiltLayer> = (0..3)
-        .map(|i| {
-            layer(
-                &[file(&format!("blob{i}"), 400 * 1024, i as u8)],
-                Comp::Gzip,
-                "RUN fetch",
-            )
-        })
-        .collect();
-    let many: Vec<BuiltLayer> = (0..3)
-        .map(|i| {
-            layer(
-                &files_in(&format!("l{i}"), 600, i as u8),
-                Comp::Gzip,
-                "RUN x",
-            )
-        })
-        .collect();
     let cases = [
         (
-            big,
+            three_layers_of_400_kib(),
             Limits {
                 max_image_bytes: 1 << 20,
                 ..small_limits()
@@ -1385,7 +1376,7 @@ fn a_stream_of_layers_stops_at_the_image_limits() {
             "the stream's layers decompress to more than 1048576 bytes together (the limit)",
         ),
         (
-            many,
+            three_layers_of_600_files(),
             Limits {
                 max_image_entries: 1500,
                 ..small_limits()

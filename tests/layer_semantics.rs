@@ -59,15 +59,37 @@ fn layers() -> Vec<BuiltLayer> {
     ]
 }
 
-fn check(img: &Value) {
-    assert_eq!(img["layer_count"], 4);
-    let sizes: Vec<u64> = img["layers"]
+/// Each layer's `size_bytes`, in order.
+fn layer_sizes(img: &Value) -> Vec<u64> {
+    img["layers"]
         .as_array()
         .unwrap()
         .iter()
         .map(|l| l["size_bytes"].as_u64().unwrap())
-        .collect();
-    assert_eq!(sizes, [558, 65, 1060, 64]);
+        .collect()
+}
+
+/// The image of the archive at `path`, read from the file and from stdin.
+fn from_file_and_stdin(path: &std::path::Path) -> [Value; 2] {
+    let from_file = json_of(&run(&["--json", path.to_str().unwrap()]));
+    let from_stdin = json_of(&run_stdin(&["--json", "-"], &std::fs::read(path).unwrap()));
+    [
+        from_file["images"][0].clone(),
+        from_stdin["images"][0].clone(),
+    ]
+}
+
+/// A 700-byte config file layer and a 5000-byte tool layer, for images that list the first twice.
+fn config_and_tool_layers(comp: Comp) -> (BuiltLayer, BuiltLayer) {
+    (
+        layer(&[file("etc/a.conf", 700, 1)], comp, "COPY a.conf /etc/"),
+        layer(&[file("usr/bin/tool", 5000, 2)], comp, "RUN make tool"),
+    )
+}
+
+fn check(img: &Value) {
+    assert_eq!(img["layer_count"], 4);
+    assert_eq!(layer_sizes(img), [558, 65, 1060, 64]);
     assert_eq!(img["size_bytes"], 1747);
     let comps: Vec<&str> = img["layers"]
         .as_array()
@@ -303,8 +325,7 @@ fn cat_and_export_read_the_visible_version() {
 #[test]
 fn a_blob_listed_twice_is_read_for_both_layers() {
     for comp in [Comp::Gzip, Comp::None] {
-        let a = layer(&[file("etc/a.conf", 700, 1)], comp, "COPY a.conf /etc/");
-        let b = layer(&[file("usr/bin/tool", 5000, 2)], comp, "RUN make tool");
+        let (a, b) = config_and_tool_layers(comp);
         let l = vec![a.clone(), b, a];
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("twice.tar");
@@ -315,17 +336,12 @@ fn a_blob_listed_twice_is_read_for_both_layers() {
             .count();
         assert_eq!(blobs, 2, "the archive holds the repeated blob once");
         write_tar(&path, &files);
-        let from_file = json_of(&run(&["--json", path.to_str().unwrap()]));
-        let from_stdin = json_of(&run_stdin(&["--json", "-"], &std::fs::read(&path).unwrap()));
-        for img in [&from_file["images"][0], &from_stdin["images"][0]] {
-            let layers = img["layers"].as_array().unwrap();
-            assert_eq!(layers.len(), 3, "{comp:?}");
-            let sizes: Vec<u64> = layers
-                .iter()
-                .map(|l| l["size_bytes"].as_u64().unwrap())
-                .collect();
-            assert_eq!(sizes, [700, 5000, 700], "{comp:?}");
-            assert_eq!(layers[2]["changes"]["modified"]["count"], 1, "{comp:?}");
+        for img in from_file_and_stdin(&path) {
+            assert_eq!(layer_sizes(&img), [700, 5000, 700], "{comp:?}");
+            assert_eq!(
+                img["layers"][2]["changes"]["modified"]["count"], 1,
+                "{comp:?}"
+            );
             assert_eq!(img["size_bytes"], 6400, "{comp:?}");
             // The rewrite of the same bytes is a copy a squash would drop.
             assert_eq!(img["waste"]["reclaimable_bytes"], 700, "{comp:?}");
@@ -338,16 +354,7 @@ fn a_blob_listed_twice_is_read_for_both_layers() {
 /// (`x/layer.tar`, `./x/layer.tar`). Both layers are read, from a file and from a stream.
 #[test]
 fn a_layer_repeated_through_a_symlink_or_another_spelling_is_read_twice() {
-    let a = layer(
-        &[file("etc/a.conf", 700, 1)],
-        Comp::None,
-        "COPY a.conf /etc/",
-    );
-    let b = layer(
-        &[file("usr/bin/tool", 5000, 2)],
-        Comp::None,
-        "RUN make tool",
-    );
+    let (a, b) = config_and_tool_layers(Comp::None);
     let layers = vec![a.clone(), b.clone(), a.clone()];
     let config = config_json(&layers, "amd64");
     let config_name = format!("{}.json", hex_of(&sha256(&config)));
@@ -391,16 +398,8 @@ fn a_layer_repeated_through_a_symlink_or_another_spelling_is_read_twice() {
         }
         builder.finish().unwrap();
         drop(builder);
-        let from_file = json_of(&run(&["--json", path.to_str().unwrap()]));
-        let from_stdin = json_of(&run_stdin(&["--json", "-"], &std::fs::read(&path).unwrap()));
-        for img in [&from_file["images"][0], &from_stdin["images"][0]] {
-            let sizes: Vec<u64> = img["layers"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|l| l["size_bytes"].as_u64().unwrap())
-                .collect();
-            assert_eq!(sizes, [700, 5000, 700], "symlink {symlink}");
+        for img in from_file_and_stdin(&path) {
+            assert_eq!(layer_sizes(&img), [700, 5000, 700], "symlink {symlink}");
         }
     }
 }
