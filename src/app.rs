@@ -294,25 +294,8 @@ fn file_command(
             } else {
                 dest.clone()
             };
-            let dir = target
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let mut tmp = tempfile::Builder::new()
-                .prefix(".imgscope-")
-                .tempfile_in(dir)
-                .with_context(|| format!("{}", target.display()))?;
-            content::copy_to(&loaded.blobs, &at, tmp.as_file_mut(), None).map_err(named)?;
-            // The image's permission bits, without setuid/setgid/sticky.
-            let mode = loaded
-                .image
-                .tree
-                .version_at(at.node, at.layer)
-                .map_or(0o644, |(_, v)| v.mode & 0o777);
-            tmp.as_file()
-                .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))?;
-            tmp.persist(&target)
-                .map_err(|e| anyhow!("{}: {}", target.display(), e.error))?;
+            let mode = content::export_mode(&loaded.image.tree, &at);
+            content::export_to_file(&loaded.blobs, &at, mode, &target).map_err(named)?;
         }
     }
     Ok(0)
@@ -320,17 +303,7 @@ fn file_command(
 
 /// Write to a temporary file beside `path`, then rename: never a half-written report.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".imgscope-")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(crate::atomic_write::write(path, bytes)?)
 }
 
 /// Load options for `diff` or `report`: every file hashed unless `--no-hash`.

@@ -131,3 +131,30 @@ pub fn copy_to(
     }
     bail!("/{} not found in layer {}", at.entry_path, at.layer)
 }
+
+/// The permission bits an exported copy of the version at `at` gets: the image's, without
+/// setuid, setgid and sticky (0644 when the path has no version there).
+pub fn export_mode(tree: &FileTree, at: &FileLocation) -> u32 {
+    tree.version_at(at.node, at.layer)
+        .map_or(0o644, |(_, v)| v.mode & 0o777)
+}
+
+/// Write the file at `at` to `target` with `mode`, through a temporary file beside it renamed
+/// into place once complete and synced: never a half-written file. Returns the bytes written.
+pub fn export_to_file(
+    blobs: &ImageBlobs,
+    at: &FileLocation,
+    mode: u32,
+    target: &std::path::Path,
+) -> Result<u64> {
+    use anyhow::Context;
+    let mut tmp = crate::atomic_write::temp_file_beside(target)
+        .with_context(|| format!("creating a temporary file beside {}", target.display()))?;
+    let n = copy_to(blobs, at, tmp.as_file_mut(), None)?;
+    tmp.as_file()
+        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode & 0o777))?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(target)
+        .map_err(|e| anyhow!("{}: {}", target.display(), e.error))?;
+    Ok(n)
+}

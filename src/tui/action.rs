@@ -839,10 +839,7 @@ impl App {
                 )
             }
         };
-        let mode = v
-            .file_tree()
-            .version_at(at.node, at.layer)
-            .map_or(0o644, |(_, ver)| ver.mode & 0o777);
+        let mode = crate::content::export_mode(v.file_tree(), &at);
         Ok(ExportTarget {
             blobs: v.blobs().clone(),
             at,

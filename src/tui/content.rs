@@ -11,13 +11,13 @@
 
 use std::io::{self, Write};
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::Result;
 use unicode_width::UnicodeWidthChar;
 
 use crate::content::{self, FileLocation};
@@ -520,7 +520,7 @@ impl Jobs {
     ) {
         let tx = self.tx.clone();
         let job = move || {
-            let result = guarded(|| export(&blobs, &at, mode, &target))
+            let result = guarded(|| content::export_to_file(&blobs, &at, mode, &target))
                 .map(|n| {
                     format!(
                         "exported {shown} to {} ({})",
@@ -577,23 +577,6 @@ fn explain(e: &str) -> String {
     } else {
         e.to_string()
     }
-}
-
-fn export(blobs: &ImageBlobs, at: &FileLocation, mode: u32, target: &Path) -> Result<u64> {
-    let dir = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".imgscope-")
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    let n = content::copy_to(blobs, at, tmp.as_file_mut(), None)?;
-    tmp.as_file()
-        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode & 0o777))?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(target).map_err(|e| anyhow!("{}", e.error))?;
-    Ok(n)
 }
 
 /// Where an export goes: `~/` is the home directory, an existing directory gets the file's name.
