@@ -270,7 +270,8 @@ fn walk_entries<'a, R: Read + 'a>(
     options: &DecodeOptions,
     layer: &mut LayerEntries,
 ) -> Result<()> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // The worker pool's size, as load.rs sizes its decoders by (read once, not per layer).
+    let cores = rayon::current_num_threads();
     if !matches!(content, Content::Hash) || cores < 2 {
         return walk(entries, header_budget, content, options, layer, None);
     }
