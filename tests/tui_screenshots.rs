@@ -21,13 +21,13 @@ fn root() -> PathBuf {
 }
 
 fn load_sample(rel: &str) -> Loaded {
+    load_sample_with(rel, &LoadOptions::default())
+}
+
+fn load_sample_with(rel: &str, options: &LoadOptions) -> Loaded {
     let path = root().join("sample-images").join(rel);
-    load::load(
-        path.to_str().unwrap(),
-        &LoadOptions::default(),
-        &Progress::default(),
-    )
-    .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()))
+    load::load(path.to_str().unwrap(), options, &Progress::default())
+        .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()))
 }
 
 fn app_for(images: Vec<(&str, Loaded)>, w: u16, h: u16) -> App {
@@ -156,6 +156,26 @@ fn screenshots() {
     app.update(Action::SharingSort);
     app.update(Action::Home);
     shoot(&app, "sharing");
+
+    // `imgscope diff`: the new image's tree marked against the old one, changes only, as
+    // `imgscope diff sharing/app-a.tar sharing/app-b.tar` opens it (every file hashed).
+    let hashed = LoadOptions {
+        hash_all_files: true,
+        ..LoadOptions::default()
+    };
+    let (old, new) = ("sharing/app-a.tar", "sharing/app-b.tar");
+    let pair = (
+        load_sample_with(old, &hashed),
+        load_sample_with(new, &hashed),
+    );
+    let mut app = App::with_diff(old.into(), new.into(), Ok(pair), true);
+    app.update(Action::Resize {
+        width: 120,
+        height: 36,
+    });
+    app.update(Action::ToggleChangedOnly);
+    app.update(Action::ExpandAll);
+    shoot(&app, "diff");
 }
 
 /// Tick until the content read in flight is done.
