@@ -345,3 +345,22 @@ fn an_index_whose_other_platforms_have_no_blobs() {
          it has locally)",
     );
 }
+
+/// `export` into a directory that does not exist: one line naming the destination, no file left.
+#[test]
+fn export_into_a_missing_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = good_archive(dir.path());
+    let dest = dir.path().join("no-such-dir").join("out");
+    expect_error(
+        &[
+            "export",
+            image.to_str().unwrap(),
+            "/a",
+            dest.to_str().unwrap(),
+        ],
+        &format!("creating a temporary file beside {}", dest.display()),
+        "No such file or directory",
+    );
+    assert!(!dest.exists());
+}
