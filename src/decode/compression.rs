@@ -80,7 +80,9 @@ pub fn decompress<'a>(
     let compression = sniff(&head)?;
     let reader: Box<dyn Read + Send + 'a> = match compression {
         Compression::None => Box::new(stream),
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(
+        // The `bufread` decoder inflates straight from this buffer (the `read` one would copy
+        // every compressed byte once more, into a buffer of its own).
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(
             io::BufReader::with_capacity(256 * 1024, stream),
         )),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(

@@ -14,7 +14,7 @@ use tar::EntryType;
 use super::BlobReadError;
 use super::compression::decompress;
 use super::guard::{Counted, HeaderBudget, Inflated, LimitError};
-use super::hash_pipe::{HashPipe, INLINE_MAX};
+use super::hash_pipe::{Decoding, HashPipe, INLINE_MAX};
 use super::paths::{Whiteout, normalize, whiteout};
 use crate::model::{Compression, EntryKind, LayerEntries, RawEntry};
 
@@ -275,8 +275,9 @@ fn walk_entries<'a, R: Read + 'a>(
     if !matches!(content, Content::Hash) || cores < 2 {
         return walk(entries, header_budget, content, options, layer, None);
     }
+    let _decoding = Decoding::enter();
     std::thread::scope(|scope| {
-        let (pipe, hashing) = HashPipe::start(scope);
+        let (pipe, hashing) = HashPipe::start(scope, cores);
         let walked = walk(entries, header_budget, content, options, layer, Some(&pipe));
         drop(pipe);
         let hashes = hashing
@@ -432,14 +433,16 @@ fn walk<'a, R: Read + 'a>(
             None
         } else if kind == EntryKind::File && size > 0 && matches!(content, Content::Hash) {
             count_content(&mut content_bytes, size, limits)?;
-            if let Some(pipe) = pipe.filter(|_| size > INLINE_MAX) {
+            if let Some(pipe) = pipe.filter(|p| size > INLINE_MAX && p.core_idle()) {
                 // Hashed on the other thread; the hash joins the entry once the walk is over.
                 let read = pipe.file(&mut entry, size, layer.entries.len() as u32)?;
                 check_complete(read, size)?;
                 None
             } else {
                 let mut hasher = blake3::Hasher::new();
-                let read = copy_counted(&mut entry, &mut buf, |chunk| {
+                // Whole buffers: BLAKE3 hashes 16 KiB pieces side by side (SIMD lanes), which a
+                // short read would leave empty.
+                let read = copy_filled(&mut entry, &mut buf, |chunk| {
                     hasher.update(chunk);
                 })?;
                 check_complete(read, size)?;
@@ -525,6 +528,22 @@ fn skip_content<R: Read>(
     check_complete(read, size)
 }
 
+/// As [`copy_counted`], handing `sink` whole buffers (all but the last).
+fn copy_filled(src: &mut impl Read, buf: &mut [u8], mut sink: impl FnMut(&[u8])) -> Result<u64> {
+    let mut total = 0u64;
+    loop {
+        let filled = super::read_up_to(src, buf)?;
+        if filled == 0 {
+            return Ok(total);
+        }
+        sink(&buf[..filled]);
+        total += filled as u64;
+        if filled < buf.len() {
+            return Ok(total);
+        }
+    }
+}
+
 fn copy_counted(src: &mut impl Read, buf: &mut [u8], mut sink: impl FnMut(&[u8])) -> Result<u64> {
     let mut total = 0u64;
     loop {
@@ -544,4 +563,45 @@ fn check_complete(read: u64, size: u64) -> Result<()> {
         bail!("truncated layer stream (an entry declares {size} bytes, {read} present)");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out at most `step` bytes per read, as a decoder may.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn copy_filled_hands_over_whole_buffers_and_every_byte() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+        for step in [1, 7, 4096, 1 << 20] {
+            let mut src = Trickle { data: &data, step };
+            let mut buf = vec![0u8; 16 * 1024];
+            let mut seen = Vec::new();
+            let mut pieces = Vec::new();
+            let read = copy_filled(&mut src, &mut buf, |chunk| {
+                pieces.push(chunk.len());
+                seen.extend_from_slice(chunk);
+            })
+            .unwrap();
+            assert_eq!(read, data.len() as u64);
+            assert_eq!(seen, data, "step {step}");
+            let (last, whole) = pieces.split_last().unwrap();
+            assert!(whole.iter().all(|&n| n == buf.len()), "step {step}");
+            assert_eq!(*last, data.len() % buf.len());
+        }
+    }
 }

@@ -9,6 +9,22 @@ pub mod paths;
 
 pub use layer::{DecodeOptions, Limits, decode_layer};
 
+use std::io::{self, Read};
+
+/// Read into `buf` until it is full or the stream ends; returns how much was read.
+pub fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 /// An error from where a blob's bytes come from (a download, the cache), as opposed to an error in
 /// the bytes themselves. Sources return it inside `io::Error`; the decoder passes it on unchanged so
 /// the message names the real cause.

@@ -21,7 +21,7 @@ use super::files::{
 };
 use crate::decode::compression::sniff;
 use crate::decode::guard::{HeaderBudget, LimitError};
-use crate::decode::{DecodeOptions, decode_layer};
+use crate::decode::{DecodeOptions, decode_layer, read_up_to};
 use crate::model::{Compression, LayerEntries};
 
 /// Chunks of this size travel to a layer's decoder...
@@ -145,19 +145,6 @@ impl Read for ChunkRead {
         self.pos += n;
         Ok(n)
     }
-}
-
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match r.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 fn stream_error(e: io::Error) -> anyhow::Error {
