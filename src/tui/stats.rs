@@ -117,6 +117,20 @@ impl LayerStats {
     }
 
     /// Whether the node exists at this layer or was removed by it.
+    /// The directories of the layer's filesystem (not the root), in id order.
+    pub fn dirs(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.dirs.iter().enumerate().flat_map(|(w, &word)| {
+            let mut bits = word;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let bit = bits.trailing_zeros();
+                    bits &= bits - 1;
+                    (w * 64) as NodeId + bit
+                })
+            })
+        })
+    }
+
     pub fn present(&self, node: NodeId) -> bool {
         self.mask.get(node as usize).is_some_and(|m| *m != 0)
     }

@@ -6,7 +6,8 @@
 //! mode (aggregated or this layer's changes), the hidden change kinds, the path filter, the sort,
 //! and in a diff's final filesystem, whether only what changed against OLD is shown.
 //! Children come sorted by name from the arena; size order is sorted lazily, per directory, when it
-//! is first expanded, and cached until the sizes change (another layer or mode).
+//! is first expanded (for "expand all", every directory's in one go), and cached until the sizes
+//! change (another layer or mode).
 
 use hashbrown::{HashMap, HashSet};
 
@@ -101,7 +102,7 @@ pub struct TreeView {
     /// The last shown child of each listed directory, for drawing tree guides.
     last_child: HashMap<NodeId, NodeId>,
     /// Children in size order, per directory, for the sizes of `order_key`.
-    size_order: HashMap<NodeId, Box<[NodeId]>>,
+    size_order: SizeOrders,
     order_key: Option<(usize, Mode)>,
     pub cursor: usize,
     pub offset: usize,
@@ -141,20 +142,7 @@ impl TreeView {
         let by_name = lens.tree.children(dir);
         let ordered: &[NodeId] = match lens.sort {
             Sort::Name => by_name,
-            Sort::Size => self.size_order.entry(dir).or_insert_with(|| {
-                // Largest first, ties in name order: one u128 key per child (inverted size, then
-                // name rank), sorted once.
-                let mut keyed: Vec<u128> = by_name
-                    .iter()
-                    .enumerate()
-                    .map(|(rank, &n)| (u128::from(!lens.size(n)) << 32) | rank as u128)
-                    .collect();
-                keyed.sort_unstable();
-                keyed
-                    .into_iter()
-                    .map(|k| by_name[(k & 0xffff_ffff) as usize])
-                    .collect()
-            }),
+            Sort::Size => self.size_order.get_or_sort(lens, dir, by_name),
         };
         let shown = ordered.iter().rev().copied().filter(|&n| lens.shows(n));
         let before = stack.len();
@@ -199,6 +187,10 @@ impl TreeView {
 
     fn rebuild_with(&mut self, lens: &Lens, expand_all: bool) {
         self.check_order_cache(lens);
+        if expand_all && lens.sort == Sort::Size {
+            // Every directory's children will be wanted: order them all first.
+            self.size_order.sort_all(lens, lens.stats.dirs());
+        }
         let selected = self.selected();
         self.last_child.clear();
         self.rows = self.subtree_rows(lens, ROOT, 0, expand_all);
@@ -434,6 +426,85 @@ pub fn visible_offset(offset: usize, cursor: usize, height: usize, len: usize) -
     off
 }
 
+/// Children in size order, per directory: every order in one vector (a directory's is a span of
+/// it), sorted through reused key buffers, so ordering ten thousand directories at once ("expand
+/// all") allocates next to nothing.
+#[derive(Debug, Default)]
+struct SizeOrders {
+    spans: HashMap<NodeId, (u32, u32)>,
+    nodes: Vec<NodeId>,
+    keys: Vec<u64>,
+    wide_keys: Vec<u128>,
+}
+
+impl SizeOrders {
+    fn clear(&mut self) {
+        self.spans.clear();
+        self.nodes.clear();
+    }
+
+    /// `children` (of `dir`, in name order) largest first, ties in name order, sorted on first
+    /// use. Each child becomes one integer key (inverted size, then name rank), sorted once:
+    /// 64 bits when the sizes leave room for the rank (always, short of exabyte files), else 128.
+    fn get_or_sort(&mut self, lens: &Lens, dir: NodeId, children: &[NodeId]) -> &[NodeId] {
+        let (start, len) = match self.spans.get(&dir) {
+            Some(&span) => span,
+            None => {
+                let start = self.nodes.len();
+                self.sort_into_nodes(|n| lens.size(n), children);
+                let span = (start as u32, children.len() as u32);
+                self.spans.insert(dir, span);
+                span
+            }
+        };
+        &self.nodes[start as usize..(start + len) as usize]
+    }
+
+    /// Order the children of each of `dirs` not ordered yet, in one go (before a walk that will
+    /// want them all: no lookup, allocation or cache miss per directory in between).
+    fn sort_all(&mut self, lens: &Lens, dirs: impl Iterator<Item = NodeId>) {
+        for dir in dirs {
+            if !self.spans.contains_key(&dir) {
+                let children = lens.tree.children(dir);
+                let start = self.nodes.len() as u32;
+                self.sort_into_nodes(|n| lens.size(n), children);
+                self.spans.insert(dir, (start, children.len() as u32));
+            }
+        }
+    }
+
+    /// Append `children` to `nodes` by `size`, largest first, ties in their given order.
+    fn sort_into_nodes(&mut self, size: impl Fn(NodeId) -> u64, children: &[NodeId]) {
+        if children.is_empty() {
+            return;
+        }
+        let rank_bits = usize::BITS - children.len().leading_zeros();
+        self.keys.clear();
+        self.keys.extend(children.iter().map(|&n| size(n)));
+        let largest = self.keys.iter().copied().max().unwrap_or(0);
+        if rank_bits < u64::BITS && largest < (1u64 << (u64::BITS - rank_bits)) {
+            for (rank, key) in self.keys.iter_mut().enumerate() {
+                *key = ((largest - *key) << rank_bits) | rank as u64;
+            }
+            self.keys.sort_unstable();
+            let mask = (1u64 << rank_bits) - 1;
+            self.nodes
+                .extend(self.keys.iter().map(|k| children[(k & mask) as usize]));
+        } else {
+            self.wide_keys.clear();
+            self.wide_keys.extend(
+                self.keys
+                    .iter()
+                    .enumerate()
+                    .map(|(rank, &size)| (u128::from(!size) << 64) | rank as u128),
+            );
+            self.wide_keys.sort_unstable();
+            self.nodes
+                .extend(self.wide_keys.iter().map(|&k| children[k as u64 as usize]));
+        }
+    }
+}
+
 /// The rows of a list that fit in `height` lines with `cursor` visible: `(line, index, row)`.
 pub fn visible_rows<T>(
     rows: &[T],
@@ -476,4 +547,39 @@ pub fn find_ignore_case(hay: &str, needle: &str) -> Option<std::ops::Range<usize
     h.windows(n.len())
         .position(|w| w.eq_ignore_ascii_case(n))
         .map(|i| i..i + n.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the packed keys must agree with: a stable sort, largest first.
+    fn reference(children: &[NodeId], size: &dyn Fn(NodeId) -> u64) -> Vec<NodeId> {
+        let mut want = children.to_vec();
+        want.sort_by_key(|&n| std::cmp::Reverse(size(n)));
+        want
+    }
+
+    #[test]
+    fn size_order_is_largest_first_with_ties_in_name_order() {
+        let cases: Vec<Vec<u64>> = vec![
+            vec![],
+            vec![7],
+            vec![3, 9, 3, 0, 9, 1],
+            // Sizes that leave no room for the rank in 64 bits take the 128-bit keys.
+            vec![u64::MAX, 5, u64::MAX - 1, u64::MAX, 0],
+            vec![1 << 62, 1 << 62, 3],
+            (0..1000).map(|i| (i * 7919 % 97) as u64).collect(),
+        ];
+        for sizes in cases {
+            // Children ids in name order (not id order), as the arena hands them.
+            let children: Vec<NodeId> = (0..sizes.len() as NodeId).rev().collect();
+            let size = |n: NodeId| sizes[n as usize];
+            let mut orders = SizeOrders::default();
+            orders.nodes.push(NodeId::MAX); // an earlier directory's span stays as it was
+            orders.sort_into_nodes(size, &children);
+            assert_eq!(orders.nodes[0], NodeId::MAX);
+            assert_eq!(orders.nodes[1..], reference(&children, &size), "{sizes:?}");
+        }
+    }
 }
