@@ -193,6 +193,13 @@ fn load_all(settings: &Settings) -> Result<Vec<Loaded>> {
                 );
                 eprintln!("imgscope: {}", report::escape::escape_control(&line));
             }
+            let route = progress
+                .route()
+                .or_else(|| progress.preview.get().and_then(|p| p.route.clone()));
+            if let Some(route) = route {
+                let line = format!("{input}: {route}");
+                eprintln!("imgscope: {}", report::escape::escape_control(&line));
+            }
             eprintln!(
                 "imgscope: {input}: loaded {} layers, {} files in {:.2?}",
                 loaded.image.layers.len(),

@@ -108,6 +108,10 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = SourceChoice::Auto)]
     pub source: SourceChoice,
 
+    /// Read a Podman image through the engine's export even when its store can be read in place
+    #[arg(long, global = true)]
+    pub engine_export: bool,
+
     /// When to use colour
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -78,6 +78,7 @@ impl Settings {
                     SourceChoice::Registry => SourcePreference::Registry,
                     SourceChoice::Archive => SourcePreference::Archive,
                 },
+                engine_export: cli.engine_export,
             },
             decode: DecodeOptions {
                 hash_contents: !cli.no_hash,

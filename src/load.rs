@@ -63,6 +63,28 @@ pub struct Progress {
     pub analyzing: std::sync::atomic::AtomicBool,
     /// What the engine said of the image, set before its export starts (engines only).
     pub preview: std::sync::OnceLock<crate::model::EnginePreview>,
+    /// How the image was reached, when it is worth saying (read in place from an engine's store,
+    /// or why not).
+    pub route: std::sync::Mutex<Option<String>>,
+}
+
+impl Progress {
+    fn set_route(&self, route: String) {
+        if let Ok(mut r) = self.route.lock() {
+            *r = Some(route);
+        }
+    }
+
+    pub fn route(&self) -> Option<String> {
+        self.route.lock().ok().and_then(|r| r.clone())
+    }
+
+    /// Back to nothing read, for reading the image again another way.
+    fn restart(&self) {
+        self.bytes_read.store(0, Ordering::Relaxed);
+        self.layers_done.store(0, Ordering::Relaxed);
+        self.analyzing.store(false, Ordering::Relaxed);
+    }
 }
 
 pub struct Loaded {
@@ -75,6 +97,23 @@ pub struct Loaded {
 /// Load and analyze one image.
 pub fn load(input: &str, options: &LoadOptions, progress: &Progress) -> Result<Loaded> {
     match source::plan(input, &options.source)? {
+        Plan::Files(resolved) if resolved.route.is_some() => {
+            // Read in place from an engine's store: if the store holds something unexpected,
+            // the engine's export is what the user gets, as without the store.
+            match load_resolved(*resolved, options, progress) {
+                Err(e) if !e.is::<crate::decode::guard::LimitError>() => {
+                    let mut export = options.clone();
+                    export.source.engine_export = true;
+                    progress.restart();
+                    let loaded = load(input, &export, progress)?;
+                    progress.set_route(format!(
+                        "through its export: reading the engine's store in place failed ({e:#})"
+                    ));
+                    Ok(loaded)
+                }
+                other => other,
+            }
+        }
         Plan::Files(resolved) => load_resolved(*resolved, options, progress),
         Plan::Stream(stream) => load_stream(stream, options, progress),
     }
@@ -144,6 +183,9 @@ pub fn load_resolved(
 ) -> Result<Loaded> {
     let layer_count = check_layer_count(&resolved)?;
     progress.layers_total.store(layer_count, Ordering::Relaxed);
+    if let Some(route) = &resolved.route {
+        progress.set_route(route.clone());
+    }
     if options.layers_only {
         return Ok(layers_only(resolved));
     }

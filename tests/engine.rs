@@ -50,6 +50,15 @@ impl Podman {
         })
     }
 
+    /// A running engine holding the bundled sample image, and the sample's archive.
+    fn with_sample() -> Option<(Podman, PathBuf)> {
+        let podman = Podman::start()?;
+        let sample =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-images/busybox-app.docker.tar");
+        podman.load(&sample);
+        Some((podman, sample))
+    }
+
     fn storage_args(dir: &Path) -> Vec<String> {
         vec![
             format!("--root={}", dir.join("root").display()),
@@ -114,11 +123,9 @@ fn numbers(v: &serde_json::Value) -> (u64, u64, u64, String, Vec<u64>) {
 
 #[test]
 fn a_local_image_is_found_in_the_engine_and_matches_its_archive() {
-    let Some(podman) = Podman::start() else {
+    let Some((podman, sample)) = Podman::with_sample() else {
         return;
     };
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-images/busybox-app.docker.tar");
-    podman.load(&sample);
     let from_engine = json_of(&podman.imgscope(&["--json", "imgscope-sample/busybox-app:1"]));
     let from_file = json_of(&run(&["--json", sample.to_str().unwrap()]));
     assert_eq!(numbers(&from_engine), numbers(&from_file));
@@ -126,10 +133,28 @@ fn a_local_image_is_found_in_the_engine_and_matches_its_archive() {
     // The explicit prefix reaches the same image.
     let prefixed = json_of(&podman.imgscope(&["--json", "podman:imgscope-sample/busybox-app:1"]));
     assert_eq!(numbers(&prefixed), numbers(&from_file));
-    // Before the export, the engine's own records (shown by the viewer while it waits): the
-    // sample's 7 layers and 13 history steps, as -v reports them.
+    // Podman's store is read in place (this test runs where the store is readable), and gives
+    // the very report the engine's export gives.
     let verbose = podman.imgscope(&["--json", "-v", "imgscope-sample/busybox-app:1"]);
     let stderr = String::from_utf8_lossy(&verbose.stderr);
+    let root = podman.dir.path().join("root");
+    assert!(
+        stderr.contains(&format!(
+            "imgscope-sample/busybox-app:1: read in place from the Podman store at {} (vfs)",
+            root.display()
+        )),
+        "{stderr}"
+    );
+    let exported = podman.imgscope(&[
+        "--json",
+        "-v",
+        "--engine-export",
+        "imgscope-sample/busybox-app:1",
+    ]);
+    assert_eq!(json_of(&exported), json_of(&verbose));
+    // Before the export, the engine's own records (shown by the viewer while it waits): the
+    // sample's 7 layers and 13 history steps, as -v reports them.
+    let stderr = String::from_utf8_lossy(&exported.stderr);
     let host = format!("unix://{}", podman.socket.display());
     assert!(
         stderr.contains(&format!(
@@ -139,6 +164,49 @@ fn a_local_image_is_found_in_the_engine_and_matches_its_archive() {
         "{stderr}"
     );
     assert!(stderr.contains(", 13 history steps"), "{stderr}");
+    assert!(!stderr.contains("read in place"), "{stderr}");
+}
+
+#[test]
+fn a_store_that_cannot_be_read_in_place_is_read_through_the_export() {
+    let Some((podman, sample)) = Podman::with_sample() else {
+        return;
+    };
+    // Every file of the layers' directories made a symlink to a copy beside it: Podman's export
+    // follows them, imgscope never follows a symlink out of a layer's directory.
+    let dirs = podman.dir.path().join("root/vfs/dir");
+    let mut files = Vec::new();
+    let mut todo = vec![dirs.clone()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                todo.push(path);
+            } else if meta.is_file() && meta.len() > 0 {
+                files.push(path);
+            }
+        }
+    }
+    assert!(!files.is_empty(), "no layer files in {}", dirs.display());
+    for path in &files {
+        let mut copy = path.clone().into_os_string();
+        copy.push(".imgscope-test-copy");
+        std::fs::rename(path, &copy).unwrap();
+        std::os::unix::fs::symlink(&copy, path).unwrap();
+    }
+    let out = podman.imgscope(&["--json", "-v", "imgscope-sample/busybox-app:1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "imgscope-sample/busybox-app:1: through its export: reading the engine's store in \
+             place failed (layer 0 "
+        ) && stderr.contains("Too many levels of symbolic links"),
+        "{stderr}"
+    );
+    let from_file = json_of(&run(&["--json", sample.to_str().unwrap()]));
+    assert_eq!(numbers(&json_of(&out)), numbers(&from_file));
 }
 
 #[test]

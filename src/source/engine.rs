@@ -4,7 +4,9 @@
 //! `/run/podman/podman.sock`), asks whether it holds the image, and streams its export
 //! (`/images/{name}/get`) straight into the streaming archive reader: no temporary file. The
 //! engine's inspect and history records come first, as an [`EnginePreview`] to show while the
-//! export arrives.
+//! export arrives. A Podman image whose store this process can read is read there in place
+//! instead (see [`super::container_storage`]): Podman writes its whole export to a temporary file
+//! before sending a byte.
 
 use std::io::{self, Read};
 use std::path::PathBuf;
@@ -15,7 +17,7 @@ use bollard::models::{ImageHistoryResponseItem, ImageInspect};
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-use super::{Selection, StreamSource};
+use super::{Plan, ResolvedImage, Selection, StreamSource};
 use crate::decode::BlobReadError;
 use crate::model::{EnginePreview, PreviewStep, SourceKind};
 
@@ -162,6 +164,21 @@ fn explain(endpoint: &Endpoint, err: &bollard::errors::Error) -> anyhow::Error {
     )
 }
 
+/// An image an engine holds: read in place from its store, or through its export.
+pub enum Found {
+    Store(Box<ResolvedImage>),
+    Export(StreamSource),
+}
+
+impl Found {
+    pub fn into_plan(self) -> Plan {
+        match self {
+            Found::Store(resolved) => Plan::Files(resolved),
+            Found::Export(stream) => Plan::Stream(stream),
+        }
+    }
+}
+
 /// The oldest Engine API version whose image export imgscope reads.
 const MIN_API: (usize, usize) = (1, 25);
 
@@ -172,7 +189,8 @@ pub fn find(
     reference: &str,
     only: Option<EngineKind>,
     selection: &Selection,
-) -> Result<Option<StreamSource>> {
+    export_only: bool,
+) -> Result<Option<Found>> {
     let explicit = only.is_some();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -249,13 +267,25 @@ pub fn find(
             .as_ref()
             .and_then(|t| t.first().cloned())
             .unwrap_or_else(|| reference.to_string());
+        let mut store_note = None;
+        if endpoint.kind == EngineKind::Podman && !export_only {
+            match from_store(&runtime, &docker, input, &id, &name, selection) {
+                Ok(resolved) => return Ok(Some(Found::Store(Box::new(resolved)))),
+                Err(e) => {
+                    store_note = Some(format!(
+                        "through its export: the engine's store was not read in place ({e:#})"
+                    ))
+                }
+            }
+        }
         let expected = inspect.size.map(|s| s.max(0) as u64);
         // The history costs one more request; without it the preview still has the inspect.
         // (Podman 4 answers 500 for a history step without a creation time: then none.)
         let history = runtime
             .block_on(docker.image_history(&id))
             .unwrap_or_default();
-        let preview = preview(&endpoint, &inspect, &history);
+        let mut preview = preview(&endpoint, &inspect, &history);
+        preview.route = store_note;
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(32);
         let export_ref = id.clone();
         let endpoint2 = endpoint.clone();
@@ -269,7 +299,7 @@ pub fn find(
                 }
             }
         });
-        return Ok(Some(StreamSource {
+        return Ok(Some(Found::Export(StreamSource {
             input: input.to_string(),
             reader: Box::new(ExportRead {
                 rx,
@@ -285,7 +315,7 @@ pub fn find(
             expected_bytes: expected,
             keepalive: Some(Box::new(runtime)),
             preview: Some(Box::new(preview)),
-        }));
+        })));
     }
     if explicit {
         return Err(not_found
@@ -293,6 +323,43 @@ pub fn find(
             .unwrap_or_else(|| anyhow!("no engine to ask")));
     }
     Ok(None)
+}
+
+/// Podman's image `id`, read in place from the store the engine reports (`/info`: its root and
+/// storage driver), resolved as the docker archive its export would be.
+fn from_store(
+    runtime: &tokio::runtime::Runtime,
+    docker: &Docker,
+    input: &str,
+    id: &str,
+    name: &str,
+    selection: &Selection,
+) -> Result<ResolvedImage> {
+    let info = runtime
+        .block_on(docker.info())
+        .map_err(|e| anyhow!("no store information: {e}"))?;
+    let root = info
+        .docker_root_dir
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| anyhow!("the engine reports no store root"))?;
+    let driver = info
+        .driver
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| anyhow!("the engine reports no storage driver"))?;
+    let root = PathBuf::from(root);
+    let files = super::container_storage::open_image(&root, &driver, id)?;
+    let selection = Selection {
+        name: None,
+        platform: selection.platform.clone(),
+    };
+    let mut resolved = super::describe(input, Box::new(files), None, &selection, None)?;
+    resolved.kind = EngineKind::Podman.source_kind();
+    resolved.name = Some(name.to_string());
+    resolved.route = Some(format!(
+        "read in place from the Podman store at {} ({driver})",
+        root.display()
+    ));
+    Ok(resolved)
 }
 
 /// The engine's inspect and history records, for showing before the export arrives.
@@ -335,6 +402,7 @@ fn preview(
                 size: u64::try_from(h.size).unwrap_or(0),
             })
             .collect(),
+        route: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! config, the ordered layer blobs, and a [`files::ImageFiles`] to stream them from. The load
 //! pipeline does the rest the same way for all of them.
 
+pub mod container_storage;
 pub mod docker;
 pub mod engine;
 pub mod files;
@@ -67,6 +68,9 @@ pub struct ResolvedImage {
     pub config_digest: Option<String>,
     pub config: ParsedConfig,
     pub blobs: ImageBlobs,
+    /// How the image was reached, when it is worth saying (`-v`): read in place from an engine's
+    /// store.
+    pub route: Option<String>,
 }
 
 /// The image's layer blobs and where to read them, kept after loading so file contents can be
@@ -110,6 +114,8 @@ pub struct SourceOptions {
     pub registry: registry::RegistryOptions,
     /// Where a bare image reference is looked for.
     pub preference: SourcePreference,
+    /// Read Podman images through the engine's export, never from its store in place.
+    pub engine_export: bool,
 }
 
 /// `--source`: where a bare reference (`app:1`) is looked for.
@@ -188,10 +194,12 @@ pub fn plan(input: &str, options: &SourceOptions) -> Result<Plan> {
         }
         SourcePreference::Registry => resolve(input, options).map(|r| Plan::Files(Box::new(r))),
         SourcePreference::Archive => bail!("no such file or directory"),
-        SourcePreference::Auto => match engine::find(input, &reference, None, &selection)? {
-            Some(stream) => Ok(Plan::Stream(stream)),
-            None => resolve(input, options).map(|r| Plan::Files(Box::new(r))),
-        },
+        SourcePreference::Auto => {
+            match engine::find(input, &reference, None, &selection, options.engine_export)? {
+                Some(found) => Ok(found.into_plan()),
+                None => resolve(input, options).map(|r| Plan::Files(Box::new(r))),
+            }
+        }
     }
 }
 
@@ -205,8 +213,8 @@ fn engine_stream(
         name: None,
         platform: options.platform.clone(),
     };
-    match engine::find(input, reference, kind, &selection)? {
-        Some(stream) => Ok(Plan::Stream(stream)),
+    match engine::find(input, reference, kind, &selection, options.engine_export)? {
+        Some(found) => Ok(found.into_plan()),
         None => bail!("{reference} not found in the engine"),
     }
 }
@@ -425,6 +433,7 @@ fn from_docker(
             files,
             _spool: spool,
         },
+        route: None,
     })
 }
 
@@ -455,6 +464,7 @@ fn from_oci(
             files,
             _spool: spool,
         },
+        route: None,
     })
 }
 

@@ -126,5 +126,6 @@ pub fn resolve(
             Box::new(stream::RegistryFiles::new(client.clone(), sizes)),
             None,
         ),
+        route: None,
     })
 }
