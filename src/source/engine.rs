@@ -12,8 +12,8 @@ use std::io::{self, Read};
 use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
-use bollard::Docker;
 use bollard::models::{ImageHistoryResponseItem, ImageInspect};
+use bollard::{ClientVersion, Docker};
 use bytes::Bytes;
 use futures_util::StreamExt;
 
@@ -121,11 +121,11 @@ pub fn endpoints(only: Option<EngineKind>) -> Vec<Endpoint> {
     out
 }
 
-fn connect(endpoint: &Endpoint) -> Result<Docker> {
+fn connect(endpoint: &Endpoint, version: &ClientVersion) -> Result<Docker> {
     let docker = if let Some(path) = endpoint.socket_path() {
-        Docker::connect_with_socket(&path.to_string_lossy(), 120, bollard::API_DEFAULT_VERSION)
+        Docker::connect_with_socket(&path.to_string_lossy(), 120, version)
     } else if endpoint.host.starts_with("tcp://") || endpoint.host.starts_with("http://") {
-        Docker::connect_with_http(&endpoint.host, 120, bollard::API_DEFAULT_VERSION)
+        Docker::connect_with_http(&endpoint.host, 120, version)
     } else {
         bail!(
             "unsupported engine address {} (use unix:// or tcp://)",
@@ -162,6 +162,15 @@ fn explain(endpoint: &Endpoint, err: &bollard::errors::Error) -> anyhow::Error {
         "cannot talk to the {what} engine at {}: {cause}",
         endpoint.host
     )
+}
+
+/// `1.41` → API version 1.41.
+fn parse_api_version(text: &str) -> Option<ClientVersion> {
+    let (major, minor) = text.split_once('.')?;
+    Some(ClientVersion {
+        major_version: major.parse().ok()?,
+        minor_version: minor.parse().ok()?,
+    })
 }
 
 /// An image an engine holds: read in place from its store, or through its export.
@@ -214,28 +223,40 @@ pub fn find(
                 _ => {}
             }
         }
-        let docker = connect(&endpoint)?;
-        let docker = match runtime.block_on(docker.negotiate_version()) {
-            Ok(d) => d,
-            Err(e) => {
-                let err = explain(&endpoint, &e);
-                if err.to_string().contains("permission denied") {
-                    return Err(err);
+        // One `/version` request (Podman takes a quarter of a second over it) both negotiates
+        // the API version and tells Podman from Docker.
+        let server =
+            match runtime.block_on(connect(&endpoint, bollard::API_DEFAULT_VERSION)?.version()) {
+                Ok(v) => v,
+                Err(e) => {
+                    let err = explain(&endpoint, &e);
+                    if err.to_string().contains("permission denied") {
+                        return Err(err);
+                    }
+                    last_problem = Some(err);
+                    continue;
                 }
-                last_problem = Some(err);
-                continue;
-            }
+            };
+        let Some(version) = server.api_version.as_deref().and_then(parse_api_version) else {
+            last_problem = Some(anyhow!(
+                "the {} engine at {} reports no API version",
+                endpoint.kind.label(),
+                endpoint.host
+            ));
+            continue;
         };
+        let ours = bollard::API_DEFAULT_VERSION;
+        let version = if version < *ours { version } else { *ours };
+        let docker = connect(&endpoint, &version)?;
         // Podman also answers on DOCKER_HOST: report the engine that really served the image.
-        if let Ok(v) = runtime.block_on(docker.version())
-            && v.components
-                .iter()
-                .flatten()
-                .any(|c| c.name.to_ascii_lowercase().contains("podman"))
+        if server
+            .components
+            .iter()
+            .flatten()
+            .any(|c| c.name.to_ascii_lowercase().contains("podman"))
         {
             endpoint.kind = EngineKind::Podman;
         }
-        let version = docker.client_version();
         if (version.major_version, version.minor_version) < MIN_API {
             bail!(
                 "the {} engine at {} speaks API {}.{}, older than the {}.{} imgscope needs",
@@ -435,6 +456,14 @@ impl Read for ExportRead {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_versions_parse() {
+        let v = parse_api_version("1.41").unwrap();
+        assert_eq!((v.major_version, v.minor_version), (1, 41));
+        assert!(parse_api_version("1").is_none());
+        assert!(parse_api_version("one.two").is_none());
+    }
 
     #[test]
     fn podman_only_lists_podman_sockets() {
