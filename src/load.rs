@@ -101,11 +101,13 @@ pub fn load(input: &str, options: &LoadOptions, progress: &Progress) -> Result<L
             // Read in place from an engine's store: if the store holds something unexpected,
             // the engine's export is what the user gets, as without the store.
             match load_resolved(*resolved, options, progress) {
-                Err(e) if !e.is::<crate::decode::guard::LimitError>() => {
+                Err(e) if from_where_bytes_come(&e) => {
                     let mut export = options.clone();
                     export.source.engine_export = true;
                     progress.restart();
-                    let loaded = load(input, &export, progress)?;
+                    let loaded = load(input, &export, progress).with_context(|| {
+                        format!("reading the engine's store in place failed ({e:#}); its export")
+                    })?;
                     progress.set_route(format!(
                         "through its export: reading the engine's store in place failed ({e:#})"
                     ));
@@ -133,6 +135,18 @@ fn check_layer_count(resolved: &ResolvedImage) -> Result<usize> {
         );
     }
     Ok(layer_count)
+}
+
+/// Whether `e` came from where a blob's bytes are read (a [`BlobReadError`]), not from the bytes:
+/// another way to the same image may not meet it.
+fn from_where_bytes_come(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.is::<BlobReadError>()
+            || cause
+                .downcast_ref::<std::io::Error>()
+                .and_then(BlobReadError::from_io)
+                .is_some()
+    })
 }
 
 /// Load an image whose archive arrives as a stream: layers are decoded while it flows.

@@ -8,10 +8,11 @@
 //! `<diff_id>.tar` per layer), so it goes through the same pipeline as every other source.
 //!
 //! Files are opened beneath the layer's directory with symlinks refused (`openat2`), each checked
-//! to be a regular file of the size its header declares, and a layer must come out at the size
+//! to be a regular file of the size its header declares and, as it is read, against the CRC-64
+//! the record keeps of it (as tar-split's own reassembly does); a layer must come out at the size
 //! the store recorded. Anything the store does not hold as expected (another storage driver, a
-//! layer without tar-split, a config that is not the image's) is an error for the caller, which
-//! then asks the engine for its export instead.
+//! layer without tar-split, a changed file) is an error the caller can tell apart
+//! ([`crate::decode::BlobReadError`]), and then asks the engine for its export instead.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -28,6 +29,14 @@ use serde::Deserialize;
 use sha2::Digest;
 
 use super::files::ImageFiles;
+use crate::decode::BlobReadError;
+
+/// tar-split's checksum of a file's content: CRC-64 with the ISO polynomial, as Go computes it.
+const CRC64: crc::Crc<u64, crc::Table<16>> =
+    crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_GO_ISO);
+
+/// Longer record lines are refused (real ones hold a header or 1 MiB of padding at most).
+const MAX_LINE: u64 = 8 << 20;
 
 #[derive(Deserialize)]
 struct StoredImage {
@@ -61,7 +70,7 @@ struct SplitEntry {
     name_raw: Option<String>,
     #[serde(default)]
     size: u64,
-    /// Type 2: the raw bytes (base64); type 1: a checksum, unused here.
+    /// Type 2: the raw bytes; type 1: the content's CRC-64 (big-endian); both base64.
     #[serde(default)]
     payload: Option<String>,
 }
@@ -232,7 +241,10 @@ impl ImageFiles for StoreFiles {
             return Ok(Box::new(&self.config[..]));
         }
         let layer = self.layer(path)?;
-        Ok(Box::new(Reassembly::open(layer)?))
+        let reader = Reassembly::open(layer).map_err(|e| {
+            BlobReadError::io(format!("layer {} in the store: {e:#}", layer.id), false)
+        })?;
+        Ok(Box::new(reader))
     }
 
     /// A layer's content is named by its diff_id, whichever store or archive holds it.
@@ -260,9 +272,18 @@ struct Reassembly {
     /// Raw tar bytes of the current segment, and how many were handed out.
     segment: Vec<u8>,
     handed: usize,
-    /// The file whose content comes next, and the bytes still due from it.
-    file: Option<(File, u64, String)>,
+    /// The file whose content comes next.
+    file: Option<Pending>,
     total: u64,
+}
+
+/// A file whose content is being handed out.
+struct Pending {
+    file: File,
+    due: u64,
+    name: String,
+    crc: crc::Digest<'static, u64, crc::Table<16>>,
+    want_crc: u64,
 }
 
 impl Reassembly {
@@ -283,14 +304,24 @@ impl Reassembly {
     }
 
     fn error(&self, what: String) -> io::Error {
-        io::Error::other(format!("layer {} in the store: {what}", self.layer.id))
+        BlobReadError::io(
+            format!("layer {} in the store: {what}", self.layer.id),
+            false,
+        )
     }
 
     /// Read the next record line; false at the end of the record.
     fn next_entry(&mut self) -> io::Result<bool> {
         self.line.clear();
-        if self.lines.read_line(&mut self.line)? == 0 {
+        let n = (&mut self.lines)
+            .take(MAX_LINE)
+            .read_line(&mut self.line)
+            .map_err(|e| self.error(format!("unreadable tar-split record: {e}")))?;
+        if n == 0 {
             return Ok(false);
+        }
+        if n as u64 == MAX_LINE && !self.line.ends_with('\n') {
+            return Err(self.error(format!("a tar-split line longer than {MAX_LINE} bytes")));
         }
         let entry: SplitEntry = serde_json::from_str(self.line.trim_end())
             .map_err(|e| self.error(format!("corrupt tar-split record: {e}")))?;
@@ -313,7 +344,9 @@ impl Reassembly {
                 let shown = String::from_utf8_lossy(&name).into_owned();
                 let file = open_beneath(&self.dir, Path::new(OsStr::from_bytes(&name)))
                     .map_err(|e| self.error(format!("{shown}: {e}")))?;
-                let meta = file.metadata()?;
+                let meta = file
+                    .metadata()
+                    .map_err(|e| self.error(format!("{shown}: {e}")))?;
                 if !meta.is_file() || meta.len() != entry.size {
                     return Err(self.error(format!(
                         "{shown} is {} bytes in the layer's directory, {} in its tar header",
@@ -321,7 +354,19 @@ impl Reassembly {
                         entry.size
                     )));
                 }
-                self.file = Some((file, entry.size, shown));
+                let want_crc = entry
+                    .payload
+                    .and_then(|p| BASE64.decode(p).ok())
+                    .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+                    .map(u64::from_be_bytes)
+                    .ok_or_else(|| self.error(format!("{shown}: no checksum in the record")))?;
+                self.file = Some(Pending {
+                    file,
+                    due: entry.size,
+                    name: shown,
+                    crc: CRC64.digest(),
+                    want_crc,
+                });
             }
             1 => {}
             other => return Err(self.error(format!("unknown tar-split entry type {other}"))),
@@ -336,26 +381,37 @@ impl Read for Reassembly {
             return Ok(0);
         }
         loop {
-            if let Some((file, due, name)) = self.file.as_mut() {
-                let want = buf.len().min(usize::try_from(*due).unwrap_or(usize::MAX));
-                let n = file.read(&mut buf[..want])?;
-                if n == 0 {
-                    let name = name.clone();
-                    return Err(self.error(format!("{name} ended early")));
+            if let Some(p) = self.file.as_mut() {
+                let want = buf.len().min(usize::try_from(p.due).unwrap_or(usize::MAX));
+                let n = match p.file.read(&mut buf[..want]) {
+                    Ok(0) => {
+                        let name = p.name.clone();
+                        return Err(self.error(format!("{name} ended early")));
+                    }
+                    Ok(n) => n,
+                    Err(e) => {
+                        let name = p.name.clone();
+                        return Err(self.error(format!("{name}: {e}")));
+                    }
+                };
+                p.crc.update(&buf[..n]);
+                p.due -= n as u64;
+                if p.due == 0 {
+                    let done = self.file.take().expect("a pending file");
+                    if done.crc.finalize() != done.want_crc {
+                        return Err(self.error(format!(
+                            "{} is not the file its tar-split record describes (checksum)",
+                            done.name
+                        )));
+                    }
                 }
-                *due -= n as u64;
-                if *due == 0 {
-                    self.file = None;
-                }
-                self.total += n as u64;
-                return Ok(n);
+                return self.count(n);
             }
             if self.handed < self.segment.len() {
                 let n = buf.len().min(self.segment.len() - self.handed);
                 buf[..n].copy_from_slice(&self.segment[self.handed..self.handed + n]);
                 self.handed += n;
-                self.total += n as u64;
-                return Ok(n);
+                return self.count(n);
             }
             if !self.next_entry()? {
                 if self.total != self.layer.size {
@@ -367,6 +423,20 @@ impl Read for Reassembly {
                 return Ok(0);
             }
         }
+    }
+}
+
+impl Reassembly {
+    /// Count `n` bytes handed out; more than the store recorded is an error at once.
+    fn count(&mut self, n: usize) -> io::Result<usize> {
+        self.total += n as u64;
+        if self.total > self.layer.size {
+            return Err(self.error(format!(
+                "reassembles to more than the {} bytes the store recorded",
+                self.layer.size
+            )));
+        }
+        Ok(n)
     }
 }
 
@@ -452,7 +522,9 @@ mod tests {
             );
             let size = entry.size();
             let name = entry.path().unwrap().to_string_lossy().into_owned();
-            lines.push(serde_json::json!({"type": 1, "name": name, "size": size, "payload": null}));
+            let content = &layer_tar[start..start + size as usize];
+            let crc = (size > 0).then(|| BASE64.encode(CRC64.checksum(content).to_be_bytes()));
+            lines.push(serde_json::json!({"type": 1, "name": name, "size": size, "payload": crc}));
             pos = start + size as usize;
         }
         lines.push(serde_json::json!({"type": 2, "payload": BASE64.encode(&layer_tar[pos..])}));
@@ -546,11 +618,25 @@ mod tests {
     }
 
     #[test]
+    fn checksums_are_go_crc64_iso() {
+        // The catalogue's check value of CRC-64/GO-ISO.
+        assert_eq!(CRC64.checksum(b"123456789"), 0xb909_56c7_75a4_1001);
+    }
+
+    #[test]
     fn a_changed_or_escaping_file_is_an_error_not_other_bytes() {
         let root = tempfile::tempdir().unwrap();
         let (id, _) = store(root.path(), "vfs", ENTRIES);
         let files = open_image(root.path(), "vfs", &id).unwrap();
         let dir = &files.layers.values().next().unwrap().dir;
+        // Same size, other bytes: the record's checksum tells.
+        std::fs::write(dir.join("etc/hostname"), b"bux\n").unwrap();
+        let err = layer_bytes(&files).unwrap_err();
+        assert!(BlobReadError::from_io(&err).is_some());
+        assert!(
+            err.to_string().contains("etc/hostname is not the file"),
+            "{err}"
+        );
         // A file of another size than its header says.
         std::fs::write(dir.join("etc/hostname"), b"longer name\n").unwrap();
         let err = layer_bytes(&files).unwrap_err().to_string();
