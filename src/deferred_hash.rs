@@ -49,10 +49,9 @@ pub fn hash_unread(
     drop(sizes);
     let size_of = |tree: &FileTree, i: u32| tree.version(unread[i as usize].version).size;
     if !all {
-        // Two files of one size differ most often in their first bytes: fingerprint those first
-        // with a fast non-cryptographic hash (a filter only: a false match costs one more full
-        // hash), and BLAKE3 only the files whose first bytes another file shares. Sizes that a
-        // file hashed while decoding also has are compared by full hash directly.
+        // Two files of one size differ most often in their first bytes: fingerprint those first,
+        // and BLAKE3 only the files whose first bytes another file shares. Sizes that a file
+        // hashed while decoding also has are compared by full hash directly.
         let mut hashed_sizes: hashbrown::HashSet<u64> = hashbrown::HashSet::new();
         for node in 1..tree.node_count() as NodeId {
             if let Some(v) = tree.live_final(node)
@@ -65,29 +64,14 @@ pub fn hash_unread(
         let (probe, direct): (Vec<u32>, Vec<u32>) = wanted
             .into_iter()
             .partition(|&i| !hashed_sizes.contains(&size_of(tree, i)));
-        let filter = hashbrown::DefaultHashBuilder::default();
-        // (size, fingerprint of the first bytes, candidate): 24 bytes each, sorted in place.
-        let mut keyed: Vec<(u64, u64, u32)> = probe
-            .par_iter()
-            .map_init(
-                || LayerReader::new(layer_files),
-                |reader, &i| {
-                    let u = &unread[i as usize];
-                    let size = size_of(tree, i);
-                    let head = reader.read_at(u.layer(), u.offset(), size.min(PREFIX) as usize)?;
-                    Ok((size, filter.hash_one(head), i))
-                },
-            )
-            .collect::<Result<_>>()?;
-        drop(probe);
-        // Runs of equal (size, first bytes); runs of two or more are read whole.
-        keyed.sort_unstable();
-        wanted = direct;
-        for run in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
-            if run.len() > 1 {
-                wanted.extend(run.iter().map(|k| k.2));
-            }
+        // In two rounds: the first bytes of every candidate, then more of those whose first
+        // bytes matched (most files of one size differ early: little is copied for them).
+        let mut survivors = probe;
+        for prefix in PREFIXES {
+            survivors = same_prefix(tree, unread, layer_files, &survivors, prefix)?;
         }
+        wanted = direct;
+        wanted.extend(survivors);
     }
     let hashes: Vec<ContentHash> = wanted
         .par_iter()
@@ -105,8 +89,41 @@ pub fn hash_unread(
     Ok(())
 }
 
-/// Bytes read first from files of a shared size.
-const PREFIX: u64 = 4096;
+/// Bytes read first from files of a shared size, round by round.
+const PREFIXES: [u64; 2] = [512, 4096];
+
+/// Of `candidates`, those whose size and first `prefix` bytes another candidate shares (by a
+/// fast non-cryptographic fingerprint: a filter only, a false match costs one more full hash).
+fn same_prefix(
+    tree: &FileTree,
+    unread: &[UnreadContent],
+    layer_files: &[Option<PathBuf>],
+    candidates: &[u32],
+    prefix: u64,
+) -> Result<Vec<u32>> {
+    let filter = hashbrown::DefaultHashBuilder::default();
+    // (size, fingerprint of the first bytes, candidate): 24 bytes each, sorted in place.
+    let mut keyed: Vec<(u64, u64, u32)> = candidates
+        .par_iter()
+        .map_init(
+            || LayerReader::new(layer_files),
+            |reader, &i| {
+                let u = &unread[i as usize];
+                let size = tree.version(u.version).size;
+                let head = reader.read_at(u.layer(), u.offset(), size.min(prefix) as usize)?;
+                Ok((size, filter.hash_one(head), i))
+            },
+        )
+        .collect::<Result<_>>()?;
+    keyed.sort_unstable();
+    let mut out = Vec::new();
+    for run in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        if run.len() > 1 {
+            out.extend(run.iter().map(|k| k.2));
+        }
+    }
+    Ok(out)
+}
 
 /// Reads contents out of the layer files, one open handle per layer file (per worker).
 struct LayerReader<'a> {

@@ -1,7 +1,7 @@
 //! Duplicate content, decided the same way whether the contents were hashed while streaming
 //! (compressed layers) or read afterwards from their offsets (uncompressed layers walked by
-//! seeking, where only same-size files are read: a fast fingerprint of their first 4 KiB first,
-//! BLAKE3 of the whole only where first bytes match).
+//! seeking, where only same-size files are read: a fast fingerprint of their first 512 bytes,
+//! then of their first 4 KiB, BLAKE3 of the whole only where first bytes match).
 
 mod common;
 use common::*;
@@ -22,6 +22,17 @@ fn image_layers(comp: Comp, streamed_twin: bool) -> Vec<BuiltLayer> {
         E::File("big/c".into(), content(40_000, 1, 3)),
         // Same size, other first bytes.
         E::File("big/d".into(), content(40_000, 4, 2)),
+        // Same size and first 512 bytes as a and b, other bytes up to 4 KiB.
+        E::File(
+            "big/i".into(),
+            (0..40_000)
+                .map(|i| match i {
+                    0..512 => 1,
+                    512..4096 => 9,
+                    _ => 2,
+                })
+                .collect(),
+        ),
         E::File("small/e".into(), vec![5; 100]),
         E::File("small/f".into(), vec![5; 100]),
         E::File("small/g".into(), vec![6; 100]),
