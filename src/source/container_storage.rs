@@ -7,19 +7,13 @@
 //! presented as the docker archive Podman would export (`manifest.json`, `<config>.json`, one
 //! `<diff_id>.tar` per layer), so it goes through the same pipeline as every other source.
 //!
-//! Files are opened beneath the layer's directory with symlinks refused (`openat2`), each checked
-//! to be a regular file of the size its header declares and, as it is read, against the CRC-64
-//! the record keeps of it (as tar-split's own reassembly does); a layer must come out at the size
-//! the store recorded. Anything the store does not hold as expected (another storage driver, a
+//! This module reads the store's records (images, layers, configs); [`super::tar_split`] puts a
+//! layer back together. Anything the store does not hold as expected (another storage driver, a
 //! layer without tar-split, a changed file) is an error the caller can tell apart
 //! ([`crate::decode::BlobReadError`]), and then asks the engine for its export instead.
 
 use std::collections::HashMap;
-use std::ffi::OsStr;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::io::{AsRawFd, FromRawFd};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -29,14 +23,8 @@ use serde::Deserialize;
 use sha2::Digest;
 
 use super::files::ImageFiles;
+use super::tar_split::{Reassembly, SplitLayer};
 use crate::decode::BlobReadError;
-
-/// tar-split's checksum of a file's content: CRC-64 with the ISO polynomial, as Go computes it.
-const CRC64: crc::Crc<u64, crc::Table<16>> =
-    crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_GO_ISO);
-
-/// Longer record lines are refused (real ones hold a header or 1 MiB of padding at most).
-const MAX_LINE: u64 = 8 << 20;
 
 #[derive(Deserialize)]
 struct StoredImage {
@@ -57,32 +45,11 @@ struct StoredLayer {
     diff_size: Option<u64>,
 }
 
-/// One line of a tar-split record.
-#[derive(Deserialize)]
-struct SplitEntry {
-    /// 1: a file's content, read from the layer's directory; 2: raw tar bytes.
-    #[serde(rename = "type")]
-    kind: u8,
-    #[serde(default)]
-    name: Option<String>,
-    /// The name's bytes when they are not UTF-8 (base64).
-    #[serde(default)]
-    name_raw: Option<String>,
-    #[serde(default)]
-    size: u64,
-    /// Type 2: the raw bytes; type 1: the content's CRC-64 (big-endian); both base64.
-    #[serde(default)]
-    payload: Option<String>,
-}
-
 /// A layer as the store keeps it.
 #[derive(Debug, Clone)]
 struct LayerInStore {
-    id: String,
     diff_digest: String,
-    size: u64,
-    tar_split: PathBuf,
-    dir: PathBuf,
+    split: SplitLayer,
 }
 
 /// An image in the store, as the files of a docker archive.
@@ -196,11 +163,13 @@ pub fn open_image(root: &Path, driver: &str, image_id: &str) -> Result<StoreFile
         layers.insert(
             name,
             LayerInStore {
-                id: stored.id,
                 diff_digest,
-                size,
-                tar_split,
-                dir,
+                split: SplitLayer {
+                    id: stored.id,
+                    size,
+                    tar_split,
+                    dir,
+                },
             },
         );
     }
@@ -229,7 +198,7 @@ impl ImageFiles for StoreFiles {
         } else if path == self.config_name {
             Ok(self.config.len() as u64)
         } else {
-            Ok(self.layer(path)?.size)
+            Ok(self.layer(path)?.split.size)
         }
     }
 
@@ -240,7 +209,7 @@ impl ImageFiles for StoreFiles {
         if path == self.config_name {
             return Ok(Box::new(&self.config[..]));
         }
-        let layer = self.layer(path)?;
+        let layer = &self.layer(path)?.split;
         let reader = Reassembly::open(layer).map_err(|e| {
             BlobReadError::io(format!("layer {} in the store: {e:#}", layer.id), false)
         })?;
@@ -263,222 +232,12 @@ impl StoreFiles {
     }
 }
 
-/// A layer's tar stream, put back together from its tar-split record and its directory.
-struct Reassembly {
-    layer: LayerInStore,
-    lines: BufReader<flate2::read::MultiGzDecoder<File>>,
-    line: String,
-    dir: File,
-    /// Raw tar bytes of the current segment, and how many were handed out.
-    segment: Vec<u8>,
-    handed: usize,
-    /// The file whose content comes next.
-    file: Option<Pending>,
-    total: u64,
-}
-
-/// A file whose content is being handed out.
-struct Pending {
-    file: File,
-    due: u64,
-    name: String,
-    crc: crc::Digest<'static, u64, crc::Table<16>>,
-    want_crc: u64,
-}
-
-impl Reassembly {
-    fn open(layer: &LayerInStore) -> Result<Reassembly> {
-        let split = File::open(&layer.tar_split)
-            .with_context(|| format!("{}", layer.tar_split.display()))?;
-        let dir = File::open(&layer.dir).with_context(|| format!("{}", layer.dir.display()))?;
-        Ok(Reassembly {
-            layer: layer.clone(),
-            lines: BufReader::with_capacity(64 * 1024, flate2::read::MultiGzDecoder::new(split)),
-            line: String::new(),
-            dir,
-            segment: Vec::new(),
-            handed: 0,
-            file: None,
-            total: 0,
-        })
-    }
-
-    fn error(&self, what: String) -> io::Error {
-        BlobReadError::io(
-            format!("layer {} in the store: {what}", self.layer.id),
-            false,
-        )
-    }
-
-    /// Read the next record line; false at the end of the record.
-    fn next_entry(&mut self) -> io::Result<bool> {
-        self.line.clear();
-        let n = (&mut self.lines)
-            .take(MAX_LINE)
-            .read_line(&mut self.line)
-            .map_err(|e| self.error(format!("unreadable tar-split record: {e}")))?;
-        if n == 0 {
-            return Ok(false);
-        }
-        if n as u64 == MAX_LINE && !self.line.ends_with('\n') {
-            return Err(self.error(format!("a tar-split line longer than {MAX_LINE} bytes")));
-        }
-        let entry: SplitEntry = serde_json::from_str(self.line.trim_end())
-            .map_err(|e| self.error(format!("corrupt tar-split record: {e}")))?;
-        match entry.kind {
-            2 => {
-                let payload = entry.payload.unwrap_or_default();
-                self.segment = BASE64
-                    .decode(payload)
-                    .map_err(|e| self.error(format!("corrupt tar-split segment: {e}")))?;
-                self.handed = 0;
-            }
-            1 if entry.size > 0 => {
-                let name = match (entry.name_raw, entry.name) {
-                    (Some(raw), _) => BASE64
-                        .decode(raw)
-                        .map_err(|e| self.error(format!("corrupt tar-split name: {e}")))?,
-                    (None, Some(name)) => name.into_bytes(),
-                    (None, None) => return Err(self.error("a file entry without a name".into())),
-                };
-                let shown = String::from_utf8_lossy(&name).into_owned();
-                let file = open_beneath(&self.dir, Path::new(OsStr::from_bytes(&name)))
-                    .map_err(|e| self.error(format!("{shown}: {e}")))?;
-                let meta = file
-                    .metadata()
-                    .map_err(|e| self.error(format!("{shown}: {e}")))?;
-                if !meta.is_file() || meta.len() != entry.size {
-                    return Err(self.error(format!(
-                        "{shown} is {} bytes in the layer's directory, {} in its tar header",
-                        meta.len(),
-                        entry.size
-                    )));
-                }
-                let want_crc = entry
-                    .payload
-                    .and_then(|p| BASE64.decode(p).ok())
-                    .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-                    .map(u64::from_be_bytes)
-                    .ok_or_else(|| self.error(format!("{shown}: no checksum in the record")))?;
-                self.file = Some(Pending {
-                    file,
-                    due: entry.size,
-                    name: shown,
-                    crc: CRC64.digest(),
-                    want_crc,
-                });
-            }
-            1 => {}
-            other => return Err(self.error(format!("unknown tar-split entry type {other}"))),
-        }
-        Ok(true)
-    }
-}
-
-impl Read for Reassembly {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        loop {
-            if let Some(p) = self.file.as_mut() {
-                let want = buf.len().min(usize::try_from(p.due).unwrap_or(usize::MAX));
-                let n = match p.file.read(&mut buf[..want]) {
-                    Ok(0) => {
-                        let name = p.name.clone();
-                        return Err(self.error(format!("{name} ended early")));
-                    }
-                    Ok(n) => n,
-                    Err(e) => {
-                        let name = p.name.clone();
-                        return Err(self.error(format!("{name}: {e}")));
-                    }
-                };
-                p.crc.update(&buf[..n]);
-                p.due -= n as u64;
-                if p.due == 0 {
-                    let done = self.file.take().expect("a pending file");
-                    if done.crc.finalize() != done.want_crc {
-                        return Err(self.error(format!(
-                            "{} is not the file its tar-split record describes (checksum)",
-                            done.name
-                        )));
-                    }
-                }
-                return self.count(n);
-            }
-            if self.handed < self.segment.len() {
-                let n = buf.len().min(self.segment.len() - self.handed);
-                buf[..n].copy_from_slice(&self.segment[self.handed..self.handed + n]);
-                self.handed += n;
-                return self.count(n);
-            }
-            if !self.next_entry()? {
-                if self.total != self.layer.size {
-                    return Err(self.error(format!(
-                        "reassembled to {} bytes, the store recorded {}",
-                        self.total, self.layer.size
-                    )));
-                }
-                return Ok(0);
-            }
-        }
-    }
-}
-
-impl Reassembly {
-    /// Count `n` bytes handed out; more than the store recorded is an error at once.
-    fn count(&mut self, n: usize) -> io::Result<usize> {
-        self.total += n as u64;
-        if self.total > self.layer.size {
-            return Err(self.error(format!(
-                "reassembles to more than the {} bytes the store recorded",
-                self.layer.size
-            )));
-        }
-        Ok(n)
-    }
-}
-
-/// Open `name` (relative) beneath `dir`, refusing `..` out of it and any symlink on the way
-/// (a layer's directory is a root filesystem: its absolute symlinks point at the host's).
-fn open_beneath(dir: &File, name: &Path) -> io::Result<File> {
-    let mut relative = name.as_os_str().as_bytes();
-    while let Some(rest) = relative
-        .strip_prefix(b"./")
-        .or_else(|| relative.strip_prefix(b"/"))
-    {
-        relative = rest;
-    }
-    let path =
-        std::ffi::CString::new(relative).map_err(|_| io::Error::other("a name with a NUL byte"))?;
-    // SAFETY: `open_how` is plain integers; all zero is a valid value.
-    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    how.flags = (libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOCTTY) as u64;
-    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
-    // SAFETY: `path` is a NUL-terminated string and `how` a valid `open_how` that both outlive
-    // the call; the size passed is that of `how`. A non-negative result is a new descriptor that
-    // nothing else owns.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            dir.as_raw_fd(),
-            path.as_ptr(),
-            &how as *const libc::open_how,
-            std::mem::size_of::<libc::open_how>(),
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just opened above and is owned by nobody else.
-    Ok(unsafe { File::from_raw_fd(fd as i32) })
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::tar_split::CRC64;
     use super::*;
-    use std::io::Write;
+    use std::fs::File;
+    use std::io::{self, Write};
 
     /// A store of `driver` holding one image whose one layer is `entries` (path, content; a
     /// path ending in `/` is a directory), written as containers/storage writes it. Returns the
@@ -618,17 +377,11 @@ mod tests {
     }
 
     #[test]
-    fn checksums_are_go_crc64_iso() {
-        // The catalogue's check value of CRC-64/GO-ISO.
-        assert_eq!(CRC64.checksum(b"123456789"), 0xb909_56c7_75a4_1001);
-    }
-
-    #[test]
     fn a_changed_or_escaping_file_is_an_error_not_other_bytes() {
         let root = tempfile::tempdir().unwrap();
         let (id, _) = store(root.path(), "vfs", ENTRIES);
         let files = open_image(root.path(), "vfs", &id).unwrap();
-        let dir = &files.layers.values().next().unwrap().dir;
+        let dir = &files.layers.values().next().unwrap().split.dir;
         // Same size, other bytes: the record's checksum tells.
         std::fs::write(dir.join("etc/hostname"), b"bux\n").unwrap();
         let err = layer_bytes(&files).unwrap_err();

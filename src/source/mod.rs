@@ -12,6 +12,7 @@ pub mod platform;
 pub mod reference;
 pub mod registry;
 pub mod stream_archive;
+pub mod tar_split;
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Read};
