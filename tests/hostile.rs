@@ -1237,6 +1237,20 @@ fn load_error_under(layers: &[BuiltLayer], limits: Limits) -> String {
     }
 }
 
+/// The error loading `layers` under an image limit of 1,500 entries, checked to name that limit.
+fn error_over_1500_image_entries(layers: &[BuiltLayer]) -> String {
+    let limits = Limits {
+        max_image_entries: 1500,
+        ..small_limits()
+    };
+    let err = load_error_under(layers, limits);
+    assert!(
+        err.contains("the image's layers write more than 1500 entries together (the limit)"),
+        "{err}"
+    );
+    err
+}
+
 /// Loads `layers` (as a docker archive) under `limits` with the library.
 fn load_under(layers: &[BuiltLayer], limits: Limits) -> anyhow::Result<imgscope::load::Loaded> {
     let dir = tempfile::tempdir().unwrap();
@@ -1286,15 +1300,7 @@ fn three_layers_of_400_kib() -> Vec<BuiltLayer> {
 #[test]
 fn many_layers_under_the_layer_limit_add_up_to_the_image_limit() {
     let layers = three_layers_of_600_files();
-    let limits = Limits {
-        max_image_entries: 1500,
-        ..small_limits()
-    };
-    let err = load_error_under(&layers, limits);
-    assert!(
-        err.contains("the image's layers write more than 1500 entries together (the limit)"),
-        "{err}"
-    );
+    error_over_1500_image_entries(&layers);
     // Under a higher image limit the same image loads.
     let higher = Limits {
         max_image_entries: 2000,
@@ -1310,16 +1316,8 @@ fn removing_a_large_directory_counts_towards_the_image_limit() {
         layer(&files_in("d", 900, 1), Comp::None, "ADD d /d"),
         layer(&[E::Marker(".wh.d")], Comp::None, "RUN rm -rf /d"),
     ];
-    let limits = Limits {
-        max_image_entries: 1500,
-        ..small_limits()
-    };
-    let err = load_error_under(&layers, limits);
+    let err = error_over_1500_image_entries(&layers);
     assert!(err.contains("layer 1"), "{err}");
-    assert!(
-        err.contains("the image's layers write more than 1500 entries together (the limit)"),
-        "{err}"
-    );
 }
 
 /// Layers each under the per-layer byte limit must not add up past the image's.
@@ -1351,15 +1349,7 @@ fn whiteouts_of_nothing_count_towards_the_image_limit() {
             layer(&entries, Comp::Gzip, "RUN x")
         })
         .collect();
-    let limits = Limits {
-        max_image_entries: 1500,
-        ..small_limits()
-    };
-    let err = load_error_under(&layers, limits);
-    assert!(
-        err.contains("the image's layers write more than 1500 entries together (the limit)"),
-        "{err}"
-    );
+    error_over_1500_image_entries(&layers);
 }
 
 /// A stream (stdin, an engine's export) of layers each under its own limits stops at the
