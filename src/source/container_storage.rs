@@ -20,7 +20,6 @@ use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
-use sha2::Digest;
 
 use super::files::ImageFiles;
 use super::tar_split::{Reassembly, SplitLayer};
@@ -89,25 +88,16 @@ pub fn open_image(root: &Path, driver: &str, image_id: &str) -> Result<StoreFile
         .find(|i| i.id == hex)
         .ok_or_else(|| anyhow!("image {hex} is not in the store at {}", root.display()))?;
 
-    // The config is the image's "big data" named by its digest, which is the image's id.
+    // The config is the image's "big data" named by its digest, which is the image's id. It is
+    // served as `<id>.json`, so the pipeline checks it against that digest as it reads it.
     let config_key = format!("sha256:{hex}");
     let config = big_data_file_names(&config_key)
         .iter()
         .find_map(|name| std::fs::read(images_dir.join(&image.id).join(name)).ok())
         .ok_or_else(|| anyhow!("the store holds no config for image {hex}"))?;
-    let digest: String = sha2::Sha256::digest(&config)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    if digest != hex {
-        bail!("the stored config of image {hex} has digest {digest}");
-    }
-    let config_json: serde_json::Value =
-        serde_json::from_slice(&config).context("the stored image config")?;
-    let diff_ids: Vec<&str> = config_json["rootfs"]["diff_ids"]
-        .as_array()
-        .map(|ids| ids.iter().filter_map(|d| d.as_str()).collect())
-        .unwrap_or_default();
+    let diff_ids = super::image_config::parse(&config)
+        .context("the stored image config")?
+        .diff_ids;
 
     let layers_dir = root.join(format!("{driver}-layers"));
     let mut known: HashMap<String, StoredLayer> = HashMap::new();
@@ -136,7 +126,7 @@ pub fn open_image(root: &Path, driver: &str, image_id: &str) -> Result<StoreFile
         .iter()
         .map(|l| l.diff_digest.as_deref().unwrap_or(""))
         .collect();
-    if chain_ids != diff_ids {
+    if chain_ids != diff_ids.iter().map(String::as_str).collect::<Vec<_>>() {
         bail!("image {hex}: the store's layers are not the config's diff_ids");
     }
 
@@ -236,6 +226,7 @@ impl StoreFiles {
 mod tests {
     use super::super::tar_split::CRC64;
     use super::*;
+    use sha2::Digest;
     use std::fs::File;
     use std::io::{self, Write};
 
@@ -400,6 +391,28 @@ mod tests {
         std::os::unix::fs::symlink(dir.join("usr.real"), dir.join("usr")).unwrap();
         let err = layer_bytes(&files).unwrap_err().to_string();
         assert!(err.contains("usr/big.bin"), "{err}");
+    }
+
+    #[test]
+    fn a_config_that_is_not_the_images_is_refused_by_the_pipeline() {
+        let root = tempfile::tempdir().unwrap();
+        let (id, _) = store(root.path(), "vfs", ENTRIES);
+        let resolve = || {
+            let files = open_image(root.path(), "vfs", &id).unwrap();
+            super::super::describe("t", Box::new(files), None, &Default::default(), None)
+        };
+        assert!(resolve().is_ok());
+        let config = root
+            .path()
+            .join("vfs-images")
+            .join(&id)
+            .join(format!("={}", BASE64.encode(format!("sha256:{id}"))));
+        let changed = std::fs::read_to_string(&config)
+            .unwrap()
+            .replace("amd64", "arm64");
+        std::fs::write(&config, changed).unwrap();
+        let err = format!("{:#}", resolve().err().unwrap());
+        assert!(err.contains(&format!("sha256:{id}")), "{err}");
     }
 
     #[test]
