@@ -58,7 +58,7 @@ fn file_name(key: &str, options: &DecodeOptions) -> String {
     h.update([options.hash_contents as u8]);
     h.update((options.limits.max_entries as u64).to_le_bytes());
     h.update((options.limits.max_path_bytes as u64).to_le_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::model::hex(&h.finalize())
 }
 
 impl LayerCache {

@@ -16,3 +16,8 @@ pub use image::{
 };
 pub use preview::{EnginePreview, PreviewStep};
 pub use tree::{Change, FileTree, NONE, NewVersion, NodeId, ROOT, Version, VersionId};
+
+/// Lower-case hexadecimal of `bytes` (digests, content hashes).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

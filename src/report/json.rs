@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::analysis::{Analysis, TOP_N};
 use crate::load::Loaded;
-use crate::model::{Change, Image};
+use crate::model::{Change, Image, hex};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -156,10 +156,6 @@ pub struct FileReport {
 pub struct DirReport {
     pub path: String,
     pub size_bytes: u64,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a> {

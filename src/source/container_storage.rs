@@ -250,12 +250,7 @@ mod tests {
             builder.append(&h, *content).unwrap();
         }
         let layer_tar = builder.into_inner().unwrap();
-        let sha = |b: &[u8]| -> String {
-            sha2::Sha256::digest(b)
-                .iter()
-                .map(|x| format!("{x:02x}"))
-                .collect()
-        };
+        let sha = |b: &[u8]| crate::model::hex(&sha2::Sha256::digest(b));
         let diff = sha(&layer_tar);
         let layer_id = diff.clone();
 

@@ -74,10 +74,7 @@ fn docker_context_host() -> Option<String> {
         return None;
     }
     use sha2::Digest;
-    let id: String = sha2::Sha256::digest(name.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let id = crate::model::hex(&sha2::Sha256::digest(name.as_bytes()));
     let meta: serde_json::Value = serde_json::from_slice(
         &std::fs::read(dir.join("contexts/meta").join(id).join("meta.json")).ok()?,
     )

@@ -8,7 +8,7 @@ use sha2::Digest;
 
 use super::files::ImageFiles;
 use super::{LayerRef, Selection};
-use crate::model::Platform;
+use crate::model::{Platform, hex};
 
 /// How deep indexes may nest before we call the layout recursive.
 pub const MAX_INDEX_DEPTH: usize = 8;
@@ -41,7 +41,6 @@ pub fn verify_blob(what: &str, bytes: &[u8], digest: &str, size: Option<u64>) ->
             bytes.len()
         );
     }
-    let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
     let actual = match digest.split_once(':') {
         Some(("sha256", _)) => format!("sha256:{}", hex(&sha2::Sha256::digest(bytes))),
         Some(("sha512", _)) => format!("sha512:{}", hex(&sha2::Sha512::digest(bytes))),

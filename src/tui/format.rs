@@ -139,10 +139,6 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// How far a load has got, as `NN%` of the compressed bytes (or of the layers when sizes are
 /// unknown), or `analyzing` once decoding is over.
 pub fn percent_loaded(p: &Progress) -> String {

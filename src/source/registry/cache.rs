@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
 use crate::decode::BlobReadError;
+use crate::model::hex;
 
 #[derive(Debug, Clone)]
 pub struct BlobCache {
@@ -24,10 +25,6 @@ pub struct BlobCache {
 #[error("cached blob {digest} was corrupt and has been removed")]
 pub struct CorruptCacheEntry {
     pub digest: String,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl BlobCache {

@@ -10,9 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::{diff_facts, pane};
+use crate::model::hex;
 use crate::model::{Change, EntryKind, NodeId};
 use crate::report::escape::{escape_control as esc, human_size as hs};
-use crate::tui::format::{clip, hex, mode_string, plural, utc, wrap_at_most};
+use crate::tui::format::{clip, mode_string, plural, utc, wrap_at_most};
 use crate::tui::theme::Theme;
 use crate::tui::viewer::Viewer;
 use crate::tui::waste_list::WasteRow;

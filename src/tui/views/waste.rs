@@ -7,8 +7,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::pane;
+use crate::model::hex;
 use crate::report::escape::{escape_control as esc, human_size as hs};
-use crate::tui::format::{clip, hex, plural};
+use crate::tui::format::{clip, plural};
 use crate::tui::theme::Theme;
 use crate::tui::tree_view::visible_rows;
 use crate::tui::viewer::Viewer;
