@@ -193,10 +193,7 @@ fn load_all(settings: &Settings) -> Result<Vec<Loaded>> {
                 );
                 eprintln!("imgscope: {}", report::escape::escape_control(&line));
             }
-            let route = progress
-                .route()
-                .or_else(|| progress.preview.get().and_then(|p| p.route.clone()));
-            if let Some(route) = route {
+            if let Some(route) = progress.route() {
                 let line = format!("{input}: {route}");
                 eprintln!("imgscope: {}", report::escape::escape_control(&line));
             }

@@ -117,7 +117,7 @@ pub fn load(input: &str, options: &LoadOptions, progress: &Progress) -> Result<L
             }
         }
         Plan::Files(resolved) => load_resolved(*resolved, options, progress),
-        Plan::Stream(stream) => load_stream(stream, options, progress),
+        Plan::Stream(stream) => load_stream(*stream, options, progress),
     }
 }
 
@@ -160,6 +160,9 @@ pub fn load_stream(
     }
     if let Some(preview) = source.preview.take() {
         let _ = progress.preview.set(*preview);
+    }
+    if let Some(route) = source.route.take() {
+        progress.set_route(route);
     }
     let reader = std::mem::replace(&mut source.reader, Box::new(std::io::empty()));
     let mut streamed = stream_archive::read(reader, &options.decode, &progress.bytes_read)?;

@@ -204,7 +204,6 @@ fn an_engine_preview_shows_while_the_export_is_prepared() {
             platform: Some("linux/arm64/v8".into()),
             size: Some(3 << 20),
             layer_count: 2,
-            route: None,
             history: vec![
                 PreviewStep {
                     created_by: "ADD rootfs.tar /".into(),

@@ -98,6 +98,7 @@ fuzz_target!(|data: &[u8]| {
             expected_bytes: None,
             keepalive: None,
             preview: None,
+            route: None,
         };
         if let Ok(resolved) = describe_stream(&source, files.clone()) {
             for layer in &resolved.blobs.layers {

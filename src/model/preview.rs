@@ -21,9 +21,6 @@ pub struct EnginePreview {
     pub layer_count: usize,
     /// The image's history, oldest step first; steps that made no layer have size 0.
     pub history: Vec<PreviewStep>,
-    /// Why the image comes through the export, when an engine's store could have been read in
-    /// place but was not.
-    pub route: Option<String>,
 }
 
 /// One step of an image's history as the engine reports it.

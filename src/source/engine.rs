@@ -173,7 +173,7 @@ fn parse_api_version(text: &str) -> Option<ClientVersion> {
 /// An image an engine holds: read in place from its store, or through its export.
 pub enum Found {
     Store(Box<ResolvedImage>),
-    Export(StreamSource),
+    Export(Box<StreamSource>),
 }
 
 impl Found {
@@ -302,8 +302,7 @@ pub fn find(
         let history = runtime
             .block_on(docker.image_history(&id))
             .unwrap_or_default();
-        let mut preview = preview(&endpoint, &inspect, &history);
-        preview.route = store_note;
+        let preview = preview(&endpoint, &inspect, &history);
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(32);
         let export_ref = id.clone();
         let endpoint2 = endpoint.clone();
@@ -317,7 +316,7 @@ pub fn find(
                 }
             }
         });
-        return Ok(Some(Found::Export(StreamSource {
+        return Ok(Some(Found::Export(Box::new(StreamSource {
             input: input.to_string(),
             reader: Box::new(ExportRead {
                 rx,
@@ -333,7 +332,8 @@ pub fn find(
             expected_bytes: expected,
             keepalive: Some(Box::new(runtime)),
             preview: Some(Box::new(preview)),
-        })));
+            route: store_note,
+        }))));
     }
     if explicit {
         return Err(not_found
@@ -420,7 +420,6 @@ fn preview(
                 size: u64::try_from(h.size).unwrap_or(0),
             })
             .collect(),
-        route: None,
     }
 }
 

@@ -146,12 +146,15 @@ pub struct StreamSource {
     pub keepalive: Option<Box<dyn std::any::Any + Send>>,
     /// What the engine said of the image before the export (shown while it arrives).
     pub preview: Option<Box<crate::model::EnginePreview>>,
+    /// Why an engine's image comes through its export when its store could have been read in
+    /// place (`-v`).
+    pub route: Option<String>,
 }
 
 /// How an input will be read: from files that can be opened at will, or as one stream.
 pub enum Plan {
     Files(Box<ResolvedImage>),
-    Stream(StreamSource),
+    Stream(Box<StreamSource>),
 }
 
 /// Decide how to read what the user typed.
@@ -161,7 +164,7 @@ pub fn plan(input: &str, options: &SourceOptions) -> Result<Plan> {
         if stdin.is_terminal() {
             bail!("stdin is a terminal; pipe an image into it, e.g. docker save app | imgscope -");
         }
-        return Ok(Plan::Stream(StreamSource {
+        return Ok(Plan::Stream(Box::new(StreamSource {
             input: input.to_string(),
             reader: Box::new(stdin),
             kind: None,
@@ -173,7 +176,8 @@ pub fn plan(input: &str, options: &SourceOptions) -> Result<Plan> {
             expected_bytes: None,
             keepalive: None,
             preview: None,
-        }));
+            route: None,
+        })));
     }
     let reference = match reference::parse(input) {
         ImageRef::Engine { kind, reference } => {
