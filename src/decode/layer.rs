@@ -440,8 +440,6 @@ fn walk<'a, R: Read + 'a>(
                 None
             } else {
                 let mut hasher = blake3::Hasher::new();
-                // Whole buffers: BLAKE3 hashes 16 KiB pieces side by side (SIMD lanes), which a
-                // short read would leave empty.
                 let read = copy_filled(&mut entry, &mut buf, |chunk| {
                     hasher.update(chunk);
                 })?;
@@ -524,11 +522,12 @@ fn skip_content<R: Read>(
 ) -> Result<()> {
     let size = entry.size();
     count_content(total, size, limits)?;
-    let read = copy_counted(entry, buf, |_| {})?;
+    let read = copy_filled(entry, buf, |_| {})?;
     check_complete(read, size)
 }
 
-/// As [`copy_counted`], handing `sink` whole buffers (all but the last).
+/// Copy `src` to its end through `buf` into `sink`, in whole buffers (all but the last: BLAKE3
+/// hashes 16 KiB pieces side by side, which a short read would leave empty); returns the bytes.
 fn copy_filled(src: &mut impl Read, buf: &mut [u8], mut sink: impl FnMut(&[u8])) -> Result<u64> {
     let mut total = 0u64;
     loop {
@@ -541,20 +540,6 @@ fn copy_filled(src: &mut impl Read, buf: &mut [u8], mut sink: impl FnMut(&[u8]))
         if filled < buf.len() {
             return Ok(total);
         }
-    }
-}
-
-fn copy_counted(src: &mut impl Read, buf: &mut [u8], mut sink: impl FnMut(&[u8])) -> Result<u64> {
-    let mut total = 0u64;
-    loop {
-        let n = match src.read(buf) {
-            Ok(0) => return Ok(total),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
-        };
-        sink(&buf[..n]);
-        total += n as u64;
     }
 }
 

@@ -142,7 +142,7 @@ impl TreeView {
         let by_name = lens.tree.children(dir);
         let ordered: &[NodeId] = match lens.sort {
             Sort::Name => by_name,
-            Sort::Size => self.size_order.get_or_sort(lens, dir, by_name),
+            Sort::Size => self.size_order.get_or_sort(lens, dir),
         };
         let shown = ordered.iter().rev().copied().filter(|&n| lens.shows(n));
         let before = stack.len();
@@ -443,20 +443,11 @@ impl SizeOrders {
         self.nodes.clear();
     }
 
-    /// `children` (of `dir`, in name order) largest first, ties in name order, sorted on first
-    /// use. Each child becomes one integer key (inverted size, then name rank), sorted once:
+    /// The children of `dir` (in name order in the arena) largest first, ties in name order,
+    /// sorted on first use. Each child becomes one integer key (inverted size, then name rank), sorted once:
     /// 64 bits when the sizes leave room for the rank (always, short of exabyte files), else 128.
-    fn get_or_sort(&mut self, lens: &Lens, dir: NodeId, children: &[NodeId]) -> &[NodeId] {
-        let (start, len) = match self.spans.get(&dir) {
-            Some(&span) => span,
-            None => {
-                let start = self.nodes.len();
-                self.sort_into_nodes(|n| lens.size(n), children);
-                let span = (start as u32, children.len() as u32);
-                self.spans.insert(dir, span);
-                span
-            }
-        };
+    fn get_or_sort(&mut self, lens: &Lens, dir: NodeId) -> &[NodeId] {
+        let (start, len) = self.span(lens, dir);
         &self.nodes[start as usize..(start + len) as usize]
     }
 
@@ -464,13 +455,20 @@ impl SizeOrders {
     /// want them all: no lookup, allocation or cache miss per directory in between).
     fn sort_all(&mut self, lens: &Lens, dirs: impl Iterator<Item = NodeId>) {
         for dir in dirs {
-            if !self.spans.contains_key(&dir) {
-                let children = lens.tree.children(dir);
-                let start = self.nodes.len() as u32;
-                self.sort_into_nodes(|n| lens.size(n), children);
-                self.spans.insert(dir, (start, children.len() as u32));
-            }
+            self.span(lens, dir);
         }
+    }
+
+    /// Where `dir`'s children stand in `nodes`, sorted there first if they are not yet.
+    fn span(&mut self, lens: &Lens, dir: NodeId) -> (u32, u32) {
+        if let Some(&span) = self.spans.get(&dir) {
+            return span;
+        }
+        let children = lens.tree.children(dir);
+        let span = (self.nodes.len() as u32, children.len() as u32);
+        self.sort_into_nodes(|n| lens.size(n), children);
+        self.spans.insert(dir, span);
+        span
     }
 
     /// Append `children` to `nodes` by `size`, largest first, ties in their given order.
