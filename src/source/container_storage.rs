@@ -8,9 +8,10 @@
 //! `<diff_id>.tar` per layer), so it goes through the same pipeline as every other source.
 //!
 //! This module reads the store's records (images, layers, configs); [`super::tar_split`] puts a
-//! layer back together. Anything the store does not hold as expected (another storage driver, a
-//! layer without tar-split, a changed file) is an error the caller can tell apart
-//! ([`crate::decode::BlobReadError`]), and then asks the engine for its export instead.
+//! layer back together. Anything the store does not hold as expected is an error, and the image
+//! then comes through the engine's export instead: when opening the image (another storage
+//! driver, a layer without tar-split), or while reading a layer (a changed file), where the error
+//! is a [`crate::decode::BlobReadError`] that the loader tells apart from errors in the bytes.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -23,7 +24,6 @@ use serde::Deserialize;
 
 use super::files::ImageFiles;
 use super::tar_split::{Reassembly, SplitLayer};
-use crate::decode::BlobReadError;
 
 #[derive(Deserialize)]
 struct StoredImage {
@@ -200,10 +200,7 @@ impl ImageFiles for StoreFiles {
             return Ok(Box::new(&self.config[..]));
         }
         let layer = &self.layer(path)?.split;
-        let reader = Reassembly::open(layer).map_err(|e| {
-            BlobReadError::io(format!("layer {} in the store: {e:#}", layer.id), false)
-        })?;
-        Ok(Box::new(reader))
+        Ok(Box::new(Reassembly::open(layer)?))
     }
 
     /// A layer's content is named by its diff_id, whichever store or archive holds it.
@@ -226,6 +223,7 @@ impl StoreFiles {
 mod tests {
     use super::super::tar_split::CRC64;
     use super::*;
+    use crate::decode::BlobReadError;
     use sha2::Digest;
     use std::fs::File;
     use std::io::{self, Write};
@@ -386,6 +384,17 @@ mod tests {
         std::os::unix::fs::symlink(dir.join("usr.real"), dir.join("usr")).unwrap();
         let err = layer_bytes(&files).unwrap_err().to_string();
         assert!(err.contains("usr/big.bin"), "{err}");
+        // The layer's directory gone once the image was opened: the layer cannot be opened.
+        std::fs::remove_dir_all(dir).unwrap();
+        let (name, _) = files.layers.iter().next().unwrap();
+        let err = files.open(name).err().unwrap();
+        let source = err
+            .downcast_ref::<io::Error>()
+            .and_then(BlobReadError::from_io);
+        assert!(
+            source.is_some_and(|s| s.message.contains("in the store")),
+            "{err:#}"
+        );
     }
 
     #[test]

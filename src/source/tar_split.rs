@@ -16,7 +16,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::io::{AsRawFd, FromRawFd};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
@@ -84,10 +83,12 @@ struct Pending {
 }
 
 impl Reassembly {
-    pub fn open(layer: &SplitLayer) -> Result<Reassembly> {
-        let split = File::open(&layer.tar_split)
-            .with_context(|| format!("{}", layer.tar_split.display()))?;
-        let dir = File::open(&layer.dir).with_context(|| format!("{}", layer.dir.display()))?;
+    pub fn open(layer: &SplitLayer) -> io::Result<Reassembly> {
+        let open = |path: &Path| {
+            File::open(path).map_err(|e| store_error(layer, format!("{}: {e}", path.display())))
+        };
+        let split = open(&layer.tar_split)?;
+        let dir = open(&layer.dir)?;
         Ok(Reassembly {
             layer: layer.clone(),
             lines: BufReader::with_capacity(64 * 1024, flate2::read::MultiGzDecoder::new(split)),
@@ -101,10 +102,7 @@ impl Reassembly {
     }
 
     fn error(&self, what: String) -> io::Error {
-        BlobReadError::io(
-            format!("layer {} in the store: {what}", self.layer.id),
-            false,
-        )
+        store_error(&self.layer, what)
     }
 
     /// Read the next record line; false at the end of the record.
@@ -233,6 +231,11 @@ impl Read for Reassembly {
             }
         }
     }
+}
+
+/// What went wrong reading `layer` from the store, as the error of a blob's source.
+fn store_error(layer: &SplitLayer, what: String) -> io::Error {
+    BlobReadError::io(format!("layer {} in the store: {what}", layer.id), false)
 }
 
 /// Open `name` (relative) beneath `dir`, refusing `..` out of it and any symlink on the way
