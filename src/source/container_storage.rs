@@ -221,7 +221,7 @@ impl StoreFiles {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tar_split::CRC64;
+    use super::super::tar_split::{CRC64, MAX_LINE};
     use super::*;
     use crate::decode::BlobReadError;
     use sha2::Digest;
@@ -439,5 +439,76 @@ mod tests {
         }
         let err = open_image(root.path(), "vfs", &id).err().unwrap();
         assert!(err.to_string().contains("no tar-split record"), "{err}");
+    }
+
+    /// Replace the one layer's tar-split record with `lines`.
+    fn rewrite_record(root: &Path, lines: &[String]) {
+        let layers = root.join("vfs-layers");
+        for f in std::fs::read_dir(&layers).unwrap() {
+            let f = f.unwrap().path();
+            if f.to_string_lossy().ends_with(".tar-split.gz") {
+                let mut gz = flate2::write::GzEncoder::new(
+                    File::create(&f).unwrap(),
+                    flate2::Compression::fast(),
+                );
+                for line in lines {
+                    writeln!(gz, "{line}").unwrap();
+                }
+                gz.finish().unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_record_that_does_not_describe_the_layer_is_an_error_from_the_store() {
+        let root = tempfile::tempdir().unwrap();
+        let (id, _) = store(root.path(), "vfs", ENTRIES);
+        let files = open_image(root.path(), "vfs", &id).unwrap();
+        let segment =
+            |bytes: &[u8]| format!(r#"{{"type":2,"payload":"{}"}}"#, BASE64.encode(bytes));
+        let cases: Vec<(Vec<String>, &str)> = vec![
+            (
+                vec![r#"{"type":7}"#.into()],
+                "unknown tar-split entry type 7",
+            ),
+            (vec!["not json".into()], "corrupt tar-split record"),
+            (
+                vec![r#"{"type":1,"name":"etc/hostname","size":4}"#.into()],
+                "etc/hostname: no checksum in the record",
+            ),
+            (
+                vec!["x".repeat(MAX_LINE as usize + 1)],
+                "a tar-split line longer than",
+            ),
+            // More bytes than the store recorded: stopped as they pass, not at the end.
+            (
+                vec![segment(&vec![0u8; 1 << 20]), segment(&vec![0u8; 1 << 20])],
+                "reassembles to more than the",
+            ),
+            // Fewer.
+            (vec![segment(&[0u8; 512])], "reassembled to 512 bytes"),
+        ];
+        for (lines, want) in cases {
+            rewrite_record(root.path(), &lines);
+            let err = layer_bytes(&files).unwrap_err();
+            assert!(BlobReadError::from_io(&err).is_some(), "{err}");
+            assert!(err.to_string().contains(want), "{want}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_layer_chain_that_is_not_the_configs_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let (id, _) = store(root.path(), "vfs", ENTRIES);
+        let layers = root.path().join("vfs-layers/layers.json");
+        let text = std::fs::read_to_string(&layers).unwrap();
+        let changed = text.replacen("\"diff-digest\":\"sha256:", "\"diff-digest\":\"sha256:0", 1);
+        assert_ne!(text, changed);
+        std::fs::write(&layers, changed).unwrap();
+        let err = open_image(root.path(), "vfs", &id).err().unwrap();
+        assert!(
+            err.to_string().contains("not the config's diff_ids"),
+            "{err}"
+        );
     }
 }

@@ -27,7 +27,7 @@ pub const CRC64: crc::Crc<u64, crc::Table<16>> =
     crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_GO_ISO);
 
 /// Longer record lines are refused (real ones hold a header or 1 MiB of padding at most).
-const MAX_LINE: u64 = 8 << 20;
+pub const MAX_LINE: u64 = 8 << 20;
 
 /// Where a layer's record and contents are.
 #[derive(Debug, Clone)]
