@@ -78,18 +78,21 @@ pub fn run(cli: Cli) -> Result<u8> {
             settings.images.clone(),
             settings.load.clone(),
             settings.color,
+            settings.worth,
         )?;
         return Ok(0);
     }
     let loaded = load_all(&settings)?;
+    let set = load::set_analysis(&loaded, settings.worth);
     if let Some(plan) = &settings.gate {
-        return gate_run(&settings, plan, &loaded);
+        return gate_run(&settings, plan, &loaded, &set);
     }
-    let set = set_analysis(&loaded);
-    let assumed = match (&cli.assume_base, &set) {
-        (None, _) => None,
-        (Some(_), None) => return Err(anyhow!("--assume-base needs two or more images")),
-        (Some(input), Some(set)) => {
+    let assumed = match &cli.assume_base {
+        None => None,
+        Some(_) if loaded.len() < 2 => {
+            return Err(anyhow!("--assume-base needs two or more images"));
+        }
+        Some(input) => {
             let mut options = settings.load.clone();
             options.hash_all_files = true;
             options.layers_only = false;
@@ -100,13 +103,17 @@ pub fn run(cli: Cli) -> Result<u8> {
                 )
             })?;
             let images: Vec<_> = loaded.iter().map(|l| &l.image).collect();
-            Some(crate::analysis::set::assume_base(set, &images, &base.image))
+            Some(crate::analysis::set::assume_base(
+                &set,
+                &images,
+                &base.image,
+            ))
         }
     };
     let json = || -> Result<String> {
         let mut s = serde_json::to_string_pretty(&report::json::report_with_set(
             &loaded,
-            set.as_ref(),
+            &set,
             assumed.as_ref(),
         ))?;
         s.push('\n');
@@ -121,17 +128,18 @@ pub fn run(cli: Cli) -> Result<u8> {
     match settings.output {
         Output::Json => stdout.write_all(json()?.as_bytes())?,
         Output::Text | Output::Interactive => {
-            if let Some(set) = &set {
-                stdout.write_all(report::sharing::summary(set, assumed.as_ref()).as_bytes())?;
+            // The plan first: it is the answer; the tables after it support it.
+            stdout.write_all(report::plan::text(&set.plan).as_bytes())?;
+            if loaded.len() >= 2 {
+                writeln!(stdout)?;
+                stdout.write_all(report::sharing::summary(&set, assumed.as_ref()).as_bytes())?;
                 if loaded.len() > MAX_TEXT_SUMMARIES {
                     writeln!(stdout, "\n(per-image details: --json)")?;
                 }
             }
             if loaded.len() <= MAX_TEXT_SUMMARIES {
-                for (i, l) in loaded.iter().enumerate() {
-                    if i > 0 || set.is_some() {
-                        writeln!(stdout)?;
-                    }
+                for l in &loaded {
+                    writeln!(stdout)?;
                     stdout.write_all(report::text::summary(&l.image, &l.analysis).as_bytes())?;
                 }
             }
@@ -157,17 +165,6 @@ fn expand_all_tags(settings: &Settings) -> Result<Vec<String>> {
 
 /// With more images than this, the text output shows the set only.
 const MAX_TEXT_SUMMARIES: usize = 4;
-
-/// The analysis of the set, when there are two images or more.
-fn set_analysis(loaded: &[Loaded]) -> Option<crate::analysis::set::SetAnalysis> {
-    (loaded.len() >= 2).then(|| {
-        let images: Vec<_> = loaded
-            .iter()
-            .map(|l| (&l.image, (!l.analysis.layers_only).then_some(&l.analysis)))
-            .collect();
-        crate::analysis::set::analyze(&images)
-    })
-}
 
 fn load_all(settings: &Settings) -> Result<Vec<Loaded>> {
     let mut out = Vec::with_capacity(settings.images.len());
@@ -328,7 +325,12 @@ fn load_named(cli: &Cli, input: &str, no_hash: bool) -> Result<Loaded> {
 
 /// Gating: evaluate the rules on every image (against the baseline, if any), print the verdicts
 /// (or the JSON report carrying them), append the Markdown summary, and exit 1 if a rule failed.
-fn gate_run(settings: &Settings, plan: &crate::gate::GatePlan, loaded: &[Loaded]) -> Result<u8> {
+fn gate_run(
+    settings: &Settings,
+    plan: &crate::gate::GatePlan,
+    loaded: &[Loaded],
+    set: &crate::analysis::set::SetAnalysis,
+) -> Result<u8> {
     use crate::gate::{Subject, Verdict, evaluate};
     let baseline = match &plan.baseline {
         Some(input) => Some(
@@ -345,27 +347,33 @@ fn gate_run(settings: &Settings, plan: &crate::gate::GatePlan, loaded: &[Loaded]
         Subject {
             image: &l.image,
             analysis: &l.analysis,
+            plan_saving: None,
         }
     }
     let evaluations: Vec<_> = loaded
         .iter()
-        .map(|l| {
+        .enumerate()
+        .map(|(i, l)| {
+            let planned = Subject {
+                plan_saving: Some((set.plan.saving_for_image(i), set.plan.for_image(i).count())),
+                ..subject(l)
+            };
             evaluate(
                 &plan.rules,
                 &plan.files,
-                subject(l),
+                planned,
                 baseline.as_ref().map(subject),
             )
         })
         .collect();
     if let Some(path) = &settings.json_out {
-        let json = report::json::to_string_with_gates(loaded, &evaluations)?;
+        let json = report::json::to_string_with_gates(loaded, set, &evaluations)?;
         write_atomically(path, json.as_bytes()).with_context(|| format!("{}", path.display()))?;
     }
     let mut stdout = std::io::stdout().lock();
     match settings.output {
         Output::Json => {
-            let json = report::json::to_string_with_gates(loaded, &evaluations)?;
+            let json = report::json::to_string_with_gates(loaded, set, &evaluations)?;
             stdout.write_all(json.as_bytes())?;
         }
         Output::Text | Output::Interactive => {

@@ -68,6 +68,11 @@ pub struct Cli {
     #[arg(long, value_name = "IMAGE")]
     pub assume_base: Option<String>,
 
+    /// When a trim-plan action is worth it: it must save at least SIZE per node and PCT% of the
+    /// node cost (default 1MiB and 5%); give one or both, e.g. --worth 10% --worth 50MB
+    #[arg(long, value_name = "SIZE|PCT%")]
+    pub worth: Vec<String>,
+
     /// Print the JSON report to stdout
     #[arg(long)]
     pub json: bool,

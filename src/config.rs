@@ -33,6 +33,8 @@ pub struct Settings {
     pub progress: bool,
     /// CI gates to evaluate, when gating is on (see [`crate::gate::config`]).
     pub gate: Option<crate::gate::GatePlan>,
+    /// When a trim-plan action is worth it (`--worth`).
+    pub worth: crate::analysis::plan::Worth,
 }
 
 /// Where imgscope keeps its cache and temporary files: `$XDG_CACHE_HOME/imgscope`, else
@@ -152,6 +154,26 @@ impl Settings {
             verbose: cli.verbose,
             progress: !cli.quiet && std::io::stderr().is_terminal(),
             gate,
+            worth: worth(&cli.worth)?,
         })
     }
+}
+
+/// `--worth SIZE|PCT%` (repeatable): each value sets the byte floor or the share of node cost.
+pub fn worth(values: &[String]) -> Result<crate::analysis::plan::Worth> {
+    use crate::gate::parse::{BytesOrPercent, parse_bytes_or_percent};
+    let mut worth = crate::analysis::plan::Worth::default();
+    for v in values {
+        match parse_bytes_or_percent(v).map_err(|e| anyhow::anyhow!("--worth: {e}"))? {
+            BytesOrPercent::Bytes(b) => worth.min_bytes = b,
+            BytesOrPercent::Percent(p) => {
+                let share = p.to_f64() / 100.0;
+                if !(0.0..=1.0).contains(&share) {
+                    bail!("--worth: {v:?} must be between 0% and 100%");
+                }
+                worth.min_share = share;
+            }
+        }
+    }
+    Ok(worth)
 }

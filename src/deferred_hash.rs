@@ -16,8 +16,8 @@ use rayon::prelude::*;
 use crate::analysis::merge::UnreadContent;
 use crate::model::{ContentHash, EntryKind, FileTree, NodeId};
 
-/// Hash the unread contents that need it (all of them when `all`, e.g. to compare across
-/// images). `layer_files[i]` is the file holding layer `i`.
+/// Hash the unread contents that need it (all of them when `all`, hidden versions included, e.g.
+/// to compare across images). `layer_files[i]` is the file holding layer `i`.
 pub fn hash_unread(
     tree: &mut FileTree,
     unread: &[UnreadContent],
@@ -41,9 +41,11 @@ pub fn hash_unread(
         .filter(|&i| {
             let u = &unread[i as usize];
             let v = tree.version(u.version);
+            // Comparing across images (`all`) also compares what layers hold but later layers
+            // hide: the trim plan matches whole layers by content.
             let visible = tree.node(u.node).last == u.version;
             let needed = all || sizes.get(&v.size).copied().unwrap_or(0) >= 2;
-            visible && needed && tree.hash(v).is_none()
+            (visible || all) && needed && tree.hash(v).is_none()
         })
         .collect();
     drop(sizes);

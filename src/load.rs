@@ -505,3 +505,16 @@ impl Assembly {
         })
     }
 }
+
+/// The loaded images analysed as one set (one image is a set of one): sharing and the trim plan.
+/// Layers-only images take part by their manifests.
+pub fn set_analysis(
+    loaded: &[Loaded],
+    worth: crate::analysis::plan::Worth,
+) -> crate::analysis::set::SetAnalysis {
+    let images: Vec<_> = loaded
+        .iter()
+        .map(|l| (&l.image, (!l.analysis.layers_only).then_some(&l.analysis)))
+        .collect();
+    crate::analysis::set::analyze(&images, worth)
+}

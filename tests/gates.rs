@@ -680,12 +680,15 @@ fn ci_environment_turns_gating_on_only_when_rules_exist() {
     // CI=true, stdout not a terminal, nothing configured: the normal summary, exit 0.
     let out = fx.run_env(&[], &[("CI", "true")]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(stdout(&out).starts_with("Image "), "{}", stdout(&out));
+    // The normal summary: the trim plan, then the image.
+    assert!(stdout(&out).starts_with("Trim plan: "), "{}", stdout(&out));
+    assert!(stdout(&out).contains("\nImage "), "{}", stdout(&out));
     fx.write(".imgscope.toml", "[gates]\nmax-layers = 1\n");
     // Without CI=true a config file alone does not gate.
     let out = fx.run(&[]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(stdout(&out).starts_with("Image "));
+    assert!(stdout(&out).starts_with("Trim plan: "));
+    assert!(!stdout(&out).contains("max-layers"));
     // With CI=true it does.
     let out = fx.run_env(&[], &[("CI", "true")]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));

@@ -84,22 +84,7 @@ fn build_set() -> Set {
         ("set/db-one:1", vec![&db1_base, &db1]),
         ("set/db-two:1", vec![&db2_base, &db2]),
     ];
-    let mut paths = Vec::new();
-    for (tag, layers) in images {
-        let owned: Vec<BuiltLayer> = layers
-            .iter()
-            .map(|l| BuiltLayer {
-                blob: l.blob.clone(),
-                diff_id: l.diff_id.clone(),
-                created_by: l.created_by.clone(),
-            })
-            .collect();
-        let p = dir
-            .path()
-            .join(format!("{}.tar", tag.replace(['/', ':'], "_")));
-        write_tar(&p, &docker_archive_files(&[(tag, &owned)]));
-        paths.push(p.display().to_string());
-    }
+    let paths = write_image_archives(dir.path(), &images);
     Set {
         _dir: dir,
         paths,
@@ -197,7 +182,7 @@ fn layer_sharing_figures_are_exact() {
         img(0)["verdict"]
             .as_str()
             .unwrap()
-            .starts_with("shared base: trimming saves 29.3 KiB once per node"),
+            .starts_with("not worth it: at most 31.2 KiB per node (15%, below 1.0 MiB)"),
         "{}",
         img(0)["verdict"]
     );
@@ -206,9 +191,14 @@ fn layer_sharing_figures_are_exact() {
     // Content: the 50,000-byte engine is the same file in two unshared base layers.
     assert_eq!(s["content"]["shareable_bytes"], 50_000);
     assert_eq!(s["content"]["shareable_files"], 1);
+    // Pairs count content in shared layers too: the databases share their .deb layer; the apps
+    // share the whole base (its index was deleted, its docs are visible).
     assert_eq!(
         s["content"]["pairs"],
-        serde_json::json!([{"images": [2, 3], "bytes": 50_000}])
+        serde_json::json!([
+            {"images": [2, 3], "common_bytes": 70_000, "separate_bytes": 50_000},
+            {"images": [0, 1], "common_bytes": 42_100, "separate_bytes": 0}
+        ])
     );
     assert_eq!(img(2)["content_shared_elsewhere_bytes"], 50_000);
 
@@ -294,10 +284,13 @@ fn images_from_a_file_and_the_text_summary() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with("Sharing across 4 images"), "{text}");
+    assert!(text.starts_with("Trim plan: "), "{text}");
+    assert!(text.contains("\nSharing across 4 images"), "{text}");
     assert!(text.contains("Layers × images"), "{text}");
     assert!(
-        text.contains("set/db-one:1 ↔ set/db-two:1: 48.8 KiB"),
+        text.contains(
+            "set/db-one:1 ↔ set/db-two:1: 68.4 KiB in common, 48.8 KiB of it in separate layers"
+        ),
         "{text}"
     );
     let out = run(&["--text", "--images-from", "/nonexistent/list.txt"]);

@@ -1227,6 +1227,19 @@ fn set_app() -> App {
     sharing_app(sharing_set().into_iter().map(|(n, l)| (n, Ok(l))).collect())
 }
 
+/// Move the sharing view's cursor onto `row`.
+fn select_row(app: &mut App, row: Row) {
+    let s = app.sharing.as_mut().unwrap();
+    s.home();
+    for _ in 0..s.rows.len() {
+        if s.selected() == Some(row) {
+            return;
+        }
+        s.move_by(1);
+    }
+    panic!("no row {row:?}");
+}
+
 fn image_rows(app: &App) -> Vec<u32> {
     let s = app.sharing.as_ref().unwrap();
     s.rows
@@ -1246,7 +1259,7 @@ fn the_sharing_analysis_is_the_reports() {
             .iter()
             .map(|(_, l)| (&l.image, Some(&l.analysis)))
             .collect();
-        imgscope::analysis::set::analyze(&pairs)
+        imgscope::analysis::set::analyze(&pairs, imgscope::analysis::plan::Worth::default())
     };
     let app = set_app();
     let s = app
@@ -1273,10 +1286,21 @@ fn the_sharing_analysis_is_the_reports() {
     // The escaped name, never the raw one.
     assert_eq!(s.images[1].name, r"example/app-b:1\x1b[2J");
     assert_eq!(image_rows(&app), [0, 1, 2]);
-    // The database and app-a hold the same lib.so in layers they do not share.
-    assert_eq!(s.set.content.pairs.len(), 1);
+    // The database and app-a hold the same lib.so in layers they do not share; the apps share
+    // their base's content through its layers.
+    assert_eq!(s.set.content.pairs.len(), 2);
+    let db_pair = s.set.content.pairs[0];
+    assert_eq!((db_pair.a, db_pair.b), (0, 2));
+    assert!(db_pair.separate_bytes > 0);
+    assert_eq!(s.set.content.pairs[1].separate_bytes, 0);
     assert!(s.rows.contains(&Row::Pair(0)));
     assert!(!s.set.sharing.trim.is_empty());
+    // The plan is the reports' plan, and its rows come first.
+    assert_eq!(s.set.plan, expected.plan);
+    assert!(!s.set.plan.actions.is_empty());
+    let first_plan = s.rows.iter().position(|r| matches!(r, Row::Plan(_)));
+    let first_image = s.rows.iter().position(|r| matches!(r, Row::Image(_)));
+    assert!(first_plan < first_image, "{:?}", s.rows);
 }
 
 #[test]
@@ -1289,24 +1313,23 @@ fn s_opens_the_sharing_view_and_back() {
         imgscope::tui::keys::context(&app),
         imgscope::tui::keys::Context::Sharing
     );
-    // The cursor starts on the first image row.
+    // The cursor starts on the plan's first action: the answer first.
     let s = app.sharing.as_ref().unwrap();
-    assert_eq!(s.selected(), Some(Row::Image(0)));
+    assert_eq!(s.selected(), Some(Row::Plan(0)));
     app.update(Action::Escape);
     assert_eq!(app.view, View::Image);
     assert!(!app.should_quit());
     app.update(Action::ToggleSharing);
     app.update(Action::ToggleSharing);
     assert_eq!(app.view, View::Image);
-    // One image: no sharing view, a note.
+    // One image: the same key opens its trim plan, a set of one.
     let mut one = app_with(sample());
     one.update(Action::ToggleSharing);
-    assert_eq!(one.view, View::Image);
-    assert!(one.sharing.is_none());
-    assert_eq!(
-        one.message.as_deref(),
-        Some("the sharing view needs two or more images")
-    );
+    assert_eq!(one.view, View::Sharing);
+    let s = one.sharing.as_ref().expect("a plan for one image");
+    assert_eq!(s.set.names.len(), 1);
+    assert_eq!(s.selected(), Some(Row::Plan(0)));
+    assert!(!s.rows.iter().any(|r| matches!(r, Row::Image(_))));
 }
 
 #[test]
@@ -1336,7 +1359,7 @@ fn the_image_table_sorts_by_unique_amortized_and_size() {
     assert_eq!(app.sharing.as_ref().unwrap().sort, SharingSort::Input);
     assert_eq!(image_rows(&app), [0, 1, 2]);
     // The cursor follows its image through a sort.
-    app.update(Action::Down);
+    select_row(&mut app, Row::Image(1));
     assert_eq!(
         app.sharing.as_ref().unwrap().selected(),
         Some(Row::Image(1))
@@ -1352,12 +1375,7 @@ fn the_image_table_sorts_by_unique_amortized_and_size() {
 fn enter_jumps_into_the_image_or_the_layer() {
     let mut app = set_app();
     app.update(Action::ToggleSharing);
-    app.update(Action::Down);
-    app.update(Action::Down);
-    assert_eq!(
-        app.sharing.as_ref().unwrap().selected(),
-        Some(Row::Image(2))
-    );
+    select_row(&mut app, Row::Image(2));
     app.update(Action::Activate);
     assert_eq!(app.view, View::Image);
     assert_eq!(app.current, 2);
@@ -1396,6 +1414,18 @@ fn enter_jumps_into_the_image_or_the_layer() {
     }
     app.update(Action::Home);
     assert_eq!(app.sharing.as_ref().unwrap().offset, 0);
+    // A plan row: the image and layer the action is about.
+    let plan = app.sharing.as_ref().unwrap().set.plan.clone();
+    for (k, action) in plan.actions.iter().enumerate() {
+        if app.view != View::Sharing {
+            app.update(Action::ToggleSharing);
+        }
+        select_row(&mut app, Row::Plan(k as u32));
+        app.update(Action::Activate);
+        assert_eq!(app.view, View::Image);
+        assert_eq!(app.current, action.focus.0, "{action:?}");
+        assert_eq!(viewer(&app).layer, action.focus.1, "{action:?}");
+    }
 }
 
 #[test]
@@ -1427,7 +1457,8 @@ fn sharing_waits_for_every_image_and_leaves_failures_out() {
             .any(|n| n == "1 image failed to load and is left out")
     );
     // Enter on the second image of the set opens the third slot.
-    app.update(Action::Down);
+    assert_eq!(app.view, View::Sharing);
+    select_row(&mut app, Row::Image(1));
     app.update(Action::Activate);
     assert_eq!(app.current, 2);
 }

@@ -5,6 +5,7 @@
 pub mod duplicates;
 pub mod efficiency;
 pub mod merge;
+pub mod plan;
 pub mod set;
 pub mod sharing;
 pub mod trim;

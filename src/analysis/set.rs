@@ -1,9 +1,10 @@
 //! The analysis of a set of images, computed once and read by the JSON report, the text summary
 //! and the viewer: layer sharing ([`super::sharing`]), identical content outside shared layers,
-//! and each image's trim candidates ([`super::trim`]) with the bytes split by whether the layer
-//! holding them is shared.
+//! each image's trim candidates ([`super::trim`]) with the bytes split by whether the layer
+//! holding them is shared, and the trim plan ([`super::plan`]) that ranks what to do about it.
 
 use super::Analysis;
+use super::plan::{self, Plan, Worth};
 use super::sharing::{self, ContentSharing, ImageFacts, LayerFacts, Sharing};
 use super::trim::{self, CategoryTotal};
 use crate::model::{EntryKind, Image, NodeId};
@@ -28,6 +29,8 @@ pub struct SetAnalysis {
     pub trim: Vec<Vec<CategoryTotal>>,
     /// Per image, the same split by shared and unique layers.
     pub set_trim: Vec<Vec<SetTrim>>,
+    /// The ranked actions: what trimming, rebasing or deduplicating would save per node.
+    pub plan: Plan,
 }
 
 /// What the sharing analysis needs of an image; `analysis` is `None` for a layers-only image.
@@ -63,9 +66,15 @@ pub fn visible_files(image: &Image) -> Vec<(crate::model::ContentHash, u64, usiz
 }
 
 /// Analyze a set; `images[i].1` is `None` for images read in layers-only mode.
-pub fn analyze(images: &[(&Image, Option<&Analysis>)]) -> SetAnalysis {
+pub fn analyze(images: &[(&Image, Option<&Analysis>)], worth: Worth) -> SetAnalysis {
     let facts: Vec<ImageFacts> = images.iter().map(|(i, a)| facts(i, *a)).collect();
-    let sharing = sharing::analyze(&facts);
+    let mut sharing = sharing::analyze(&facts);
+    let plan = plan::build(images, &sharing, worth);
+    for (i, image) in sharing.images.iter_mut().enumerate() {
+        if images[i].1.is_some() {
+            image.verdict = plan.verdict(i);
+        }
+    }
     let files: Vec<_> = images.iter().map(|(i, _)| visible_files(i)).collect();
     let content = sharing::content_sharing(&sharing, &files);
     let trim: Vec<Vec<CategoryTotal>> = images
@@ -109,6 +118,7 @@ pub fn analyze(images: &[(&Image, Option<&Analysis>)]) -> SetAnalysis {
         content,
         trim,
         set_trim,
+        plan,
     }
 }
 

@@ -329,18 +329,31 @@ pub fn analyze(images: &[ImageFacts]) -> Sharing {
     }
 }
 
-/// Identical file content that lives in layers no other image shares: what a common base layer
-/// would let the set store once.
+/// Identical file content across the images of a set, wherever it lives: through a layer they
+/// share (stored once on a node) or in separate layers (stored once per layer: what a common base
+/// layer would let the set store once).
 #[derive(Debug, Clone, Default)]
 pub struct ContentSharing {
-    /// Σ over contents found in two or more images: size × (images − 1).
+    /// Σ over contents two or more images hold: size × (distinct layers holding it − 1), the
+    /// bytes a node stores more than once.
     pub shareable_bytes: u64,
+    /// Contents two or more images hold in two or more distinct layers.
     pub shareable_files: u64,
-    /// Image pairs with the bytes they hold in common, largest first (sets of at most
-    /// [`MAX_PAIR_IMAGES`] images).
-    pub pairs: Vec<(usize, usize, u64)>,
-    /// Per image: bytes of its unshared-layer content that another image also holds.
+    /// Image pairs with the content they both hold, largest `separate_bytes` first (sets of at
+    /// most [`MAX_PAIR_IMAGES`] images).
+    pub pairs: Vec<ContentPair>,
+    /// Per image: bytes of its content that another image holds in a different layer.
     pub per_image: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContentPair {
+    pub a: usize,
+    pub b: usize,
+    /// Bytes of content both images hold, in shared layers or not.
+    pub common_bytes: u64,
+    /// Of those, the bytes they hold in different layers only: stored twice on a node.
+    pub separate_bytes: u64,
 }
 
 /// Pairs are listed for sets up to this size.
@@ -351,18 +364,20 @@ pub fn content_sharing(
     sharing: &Sharing,
     files: &[Vec<(crate::model::ContentHash, u64, usize)>],
 ) -> ContentSharing {
-    let mut holders: HashMap<(crate::model::ContentHash, u64), Vec<usize>> = HashMap::new();
+    // Per content: who holds it, as (image, distinct layer) pairs.
+    let mut holders: HashMap<(crate::model::ContentHash, u64), Vec<(u32, u32)>> = HashMap::new();
     for (i, list) in files.iter().enumerate() {
         for &(hash, size, layer) in list {
             let Some(&id) = sharing.image_layers.get(i).and_then(|l| l.get(layer)) else {
                 continue;
             };
-            if size == 0 || sharing.layers[id].users.len() > 1 {
-                continue; // already shared through the layer itself
+            if size == 0 {
+                continue;
             }
             let h = holders.entry((hash, size)).or_default();
-            if h.last() != Some(&i) {
-                h.push(i);
+            let entry = (i as u32, id as u32);
+            if !h.contains(&entry) {
+                h.push(entry);
             }
         }
     }
@@ -371,27 +386,63 @@ pub fn content_sharing(
         per_image: vec![0; n],
         ..Default::default()
     };
-    let mut pairs: HashMap<(usize, usize), u64> = HashMap::new();
-    for ((_, size), images) in holders {
+    let mut pairs: HashMap<(usize, usize), (u64, u64)> = HashMap::new();
+    let mut images: Vec<usize> = Vec::new();
+    let mut layers: Vec<u32> = Vec::new();
+    for ((_, size), held) in holders {
+        images.clear();
+        images.extend(held.iter().map(|&(i, _)| i as usize));
+        images.dedup();
         if images.len() < 2 {
             continue;
         }
-        out.shareable_bytes += size * (images.len() as u64 - 1);
-        out.shareable_files += 1;
-        for &i in &images {
-            out.per_image[i] += size;
+        layers.clear();
+        layers.extend(held.iter().map(|&(_, d)| d));
+        layers.sort_unstable();
+        layers.dedup();
+        let layers_of = |i: usize| held.iter().filter(move |(x, _)| *x as usize == i);
+        if layers.len() >= 2 {
+            out.shareable_bytes += size * (layers.len() as u64 - 1);
+            out.shareable_files += 1;
+            for &i in &images {
+                // Stored twice for this image if another image holds it in a layer it lacks.
+                let own: Vec<u32> = layers_of(i).map(|&(_, d)| d).collect();
+                if held
+                    .iter()
+                    .any(|&(j, d)| j as usize != i && !own.contains(&d))
+                {
+                    out.per_image[i] += size;
+                }
+            }
         }
         if n <= MAX_PAIR_IMAGES {
-            for (a, &i) in images.iter().enumerate() {
-                for &j in &images[a + 1..] {
-                    *pairs.entry((i, j)).or_default() += size;
+            for (k, &i) in images.iter().enumerate() {
+                for &j in &images[k + 1..] {
+                    let separate = !layers_of(i).any(|&(_, d)| layers_of(j).any(|&(_, e)| e == d));
+                    let p = pairs.entry((i, j)).or_default();
+                    p.0 += size;
+                    if separate {
+                        p.1 += size;
+                    }
                 }
             }
         }
     }
-    out.pairs = pairs.into_iter().map(|((i, j), b)| (i, j, b)).collect();
-    out.pairs
-        .sort_by(|a, b| b.2.cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
+    out.pairs = pairs
+        .into_iter()
+        .map(|((a, b), (common_bytes, separate_bytes))| ContentPair {
+            a,
+            b,
+            common_bytes,
+            separate_bytes,
+        })
+        .collect();
+    out.pairs.sort_by(|x, y| {
+        y.separate_bytes
+            .cmp(&x.separate_bytes)
+            .then(y.common_bytes.cmp(&x.common_bytes))
+            .then((x.a, x.b).cmp(&(y.a, y.b)))
+    });
     out
 }
 
@@ -608,21 +659,28 @@ mod tests {
     }
 
     #[test]
-    fn content_shared_outside_shared_layers_is_found() {
+    fn content_shared_in_and_outside_shared_layers_is_found() {
         let s = analyze(&set());
         let h = |b: u8| [b; 16];
         let mut files = vec![Vec::new(); 6];
         // db-one and db-two hold the same 700 bytes in their own bases, plus one differing file.
         files[4] = vec![(h(1), 700, 0), (h(2), 100, 1)];
         files[5] = vec![(h(1), 700, 0), (h(3), 100, 1)];
-        // The apps share a file through the base layer: not counted (already shared).
+        // The apps share a file through the base layer: common, but stored once.
         files[1] = vec![(h(9), 50, 0)];
         files[2] = vec![(h(9), 50, 0)];
+        // app-c holds the db bases' content in its own layer: a third copy.
+        files[3] = vec![(h(1), 700, 2)];
         let c = content_sharing(&s, &files);
-        assert_eq!(c.shareable_bytes, 700);
+        assert_eq!(c.shareable_bytes, 700 * 2);
         assert_eq!(c.shareable_files, 1);
-        assert_eq!(c.pairs, vec![(4, 5, 700)]);
-        assert_eq!(c.per_image, vec![0, 0, 0, 0, 700, 700]);
+        let pair = |a, b| c.pairs.iter().find(|p| (p.a, p.b) == (a, b)).copied();
+        let p45 = pair(4, 5).unwrap();
+        assert_eq!((p45.common_bytes, p45.separate_bytes), (700, 700));
+        let p12 = pair(1, 2).unwrap();
+        assert_eq!((p12.common_bytes, p12.separate_bytes), (50, 0));
+        assert_eq!(c.pairs.len(), 4);
+        assert_eq!(c.per_image, vec![0, 0, 0, 700, 700, 700]);
     }
 
     #[test]

@@ -61,6 +61,11 @@ pub struct GateArgs {
     #[arg(long, value_name = "SIZE|PCT%")]
     pub max_growth: Option<String>,
 
+    /// Fail when the trim plan's actions on the image would save more than this per node
+    /// (bytes, or a share of the image: 10%)
+    #[arg(long, value_name = "SIZE|PCT%")]
+    pub max_plan_saving: Option<String>,
+
     /// The image to measure growth against (any form IMAGE takes)
     #[arg(long, value_name = "IMAGE")]
     pub baseline: Option<String>,
@@ -83,6 +88,7 @@ impl GateArgs {
             || self.min_efficiency.is_some()
             || self.max_layers.is_some()
             || self.max_growth.is_some()
+            || self.max_plan_saving.is_some()
             || !self.max_path_size.is_empty()
     }
 }
@@ -209,6 +215,7 @@ fn rank(kind: &RuleKind) -> u8 {
         RuleKind::MaxPathSize(_) => 6,
         RuleKind::MaxDiveWastedBytes => 7,
         RuleKind::MaxDiveUserWastedRatio => 8,
+        RuleKind::MaxPlanSaving => 9,
     }
 }
 
@@ -219,10 +226,12 @@ fn rule_from_text(kind: RuleKind, text: &str, source: RuleSource) -> Result<Rule
         | RuleKind::MaxCompressedSize
         | RuleKind::MaxPathSize(_)
         | RuleKind::MaxDiveWastedBytes => Threshold::Bytes(parse_size(text)?),
-        RuleKind::MaxReclaimable | RuleKind::MaxGrowth => match parse_bytes_or_percent(text)? {
-            BytesOrPercent::Bytes(b) => Threshold::Bytes(b),
-            BytesOrPercent::Percent(p) => Threshold::Percent(p),
-        },
+        RuleKind::MaxReclaimable | RuleKind::MaxGrowth | RuleKind::MaxPlanSaving => {
+            match parse_bytes_or_percent(text)? {
+                BytesOrPercent::Bytes(b) => Threshold::Bytes(b),
+                BytesOrPercent::Percent(p) => Threshold::Percent(p),
+            }
+        }
         RuleKind::MinEfficiency | RuleKind::MaxDiveUserWastedRatio => {
             Threshold::Ratio(parse_ratio(text)?)
         }
@@ -277,6 +286,11 @@ fn flag_rules(args: &GateArgs) -> Result<Vec<Rule>> {
         ),
         ("--max-layers", RuleKind::MaxLayers, &args.max_layers),
         ("--max-growth", RuleKind::MaxGrowth, &args.max_growth),
+        (
+            "--max-plan-saving",
+            RuleKind::MaxPlanSaving,
+            &args.max_plan_saving,
+        ),
     ];
     for (flag, kind, value) in singles {
         if let Some(text) = value {
@@ -323,13 +337,14 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-const TOML_KEYS: [(&str, RuleKind); 8] = [
+const TOML_KEYS: [(&str, RuleKind); 9] = [
     ("max-size", RuleKind::MaxSize),
     ("max-compressed-size", RuleKind::MaxCompressedSize),
     ("max-reclaimable", RuleKind::MaxReclaimable),
     ("min-efficiency", RuleKind::MinEfficiency),
     ("max-layers", RuleKind::MaxLayers),
     ("max-growth", RuleKind::MaxGrowth),
+    ("max-plan-saving", RuleKind::MaxPlanSaving),
     ("max-dive-wasted-bytes", RuleKind::MaxDiveWastedBytes),
     (
         "max-dive-user-wasted-ratio",

@@ -40,6 +40,9 @@ pub enum RuleKind {
     /// dive's `highestUserWastedPercent`: dive's wasted bytes over the bytes of every layer but the
     /// first, as a ratio.
     MaxDiveUserWastedRatio,
+    /// What the trim plan's actions touching the image would save per node (each file once), in
+    /// bytes or as a share of the image's size.
+    MaxPlanSaving,
 }
 
 impl RuleKind {
@@ -54,6 +57,7 @@ impl RuleKind {
             RuleKind::MaxPathSize(_) => "max-path-size",
             RuleKind::MaxDiveWastedBytes => "max-dive-wasted-bytes",
             RuleKind::MaxDiveUserWastedRatio => "max-dive-user-wasted-ratio",
+            RuleKind::MaxPlanSaving => "max-plan-saving",
         }
     }
 
@@ -282,6 +286,9 @@ impl Evaluation {
 pub struct Subject<'a> {
     pub image: &'a Image,
     pub analysis: &'a Analysis,
+    /// What the trim plan's actions touching this image save per node, and how many there are
+    /// (`None` when no plan was made, e.g. for a baseline).
+    pub plan_saving: Option<(u64, usize)>,
 }
 
 /// Evaluate `rules` on `subject`, comparing growth against `baseline` when there is one.
@@ -383,6 +390,21 @@ fn evaluate_rule(rule: &Rule, subject: Subject<'_>, baseline: Option<Subject<'_>
             result(rule, n > max, Value::Count(n), None)
         }
         (RuleKind::MaxGrowth, t) => growth_rule(rule, image, baseline, t),
+        (RuleKind::MaxPlanSaving, t) => match subject.plan_saving {
+            Some((bytes, actions)) => {
+                let mut r = bytes_rule(rule, bytes, image.size(), t);
+                let what = match actions {
+                    1 => "1 plan action".to_string(),
+                    n => format!("{n} plan actions"),
+                };
+                r.note = Some(match r.note {
+                    Some(n) => format!("{n}, {what}"),
+                    None => what,
+                });
+                r
+            }
+            None => skip(rule, "no trim plan for this image"),
+        },
         (RuleKind::MaxPathSize(glob), Threshold::Bytes(limit)) => {
             match paths::matcher(glob) {
                 Ok(m) => {

@@ -8,17 +8,22 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::analysis::set::SetAnalysis;
 use crate::analysis::{Analysis, TOP_N};
 use crate::load::Loaded;
 use crate::model::{Change, Image, hex};
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 pub struct Report<'a> {
     pub schema_version: u32,
     pub tool: Tool,
     pub images: Vec<ImageReport<'a>>,
+    /// The trim plan (for one image or many): ranked actions, what each saves per node.
+    pub plan: Vec<super::plan::PlanActionReport>,
+    /// The plan's totals, each file counted once where actions overlap.
+    pub plan_totals: super::plan::PlanTotalsReport,
     /// With two or more images: what they share (see `report::sharing`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sharing: Option<super::sharing::SharingReport>,
@@ -300,7 +305,9 @@ pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a
     }
 }
 
-pub fn report(loaded: &[Loaded]) -> Report<'_> {
+/// The report of the loaded images, read from their set analysis (a set of one for one image);
+/// the sharing section only with two images or more.
+pub fn report<'a>(loaded: &'a [Loaded], set: &SetAnalysis) -> Report<'a> {
     Report {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -311,23 +318,27 @@ pub fn report(loaded: &[Loaded]) -> Report<'_> {
             .iter()
             .map(|l| image_report(&l.image, &l.analysis))
             .collect(),
+        plan: super::plan::actions(&set.plan, &set.sharing, &set.names),
+        plan_totals: super::plan::totals(&set.plan),
         sharing: None,
     }
 }
 
-/// The report of a set, with its sharing section.
+/// The report of a set, with its sharing section when it holds two images or more.
 pub fn report_with_set<'a>(
     loaded: &'a [Loaded],
-    set: Option<&crate::analysis::set::SetAnalysis>,
+    set: &SetAnalysis,
     assumed: Option<&crate::analysis::set::AssumedBase>,
 ) -> Report<'a> {
-    let mut doc = report(loaded);
-    doc.sharing = set.map(|s| super::sharing::sharing_report(s, assumed));
+    let mut doc = report(loaded, set);
+    doc.sharing = (loaded.len() >= 2).then(|| super::sharing::sharing_report(set, assumed));
     doc
 }
 
+/// The JSON document of `loaded`, analysed as one set with the default plan thresholds.
 pub fn to_string(loaded: &[Loaded]) -> serde_json::Result<String> {
-    let mut s = serde_json::to_string_pretty(&report(loaded))?;
+    let set = crate::load::set_analysis(loaded, crate::analysis::plan::Worth::default());
+    let mut s = serde_json::to_string_pretty(&report_with_set(loaded, &set, None))?;
     s.push('\n');
     Ok(super::escape::json_terminal_safe(s))
 }
@@ -449,9 +460,10 @@ pub fn gates_report(e: &crate::gate::Evaluation) -> GatesReport {
 /// The report with each image's gate evaluation (`gates[i]` belongs to `loaded[i]`).
 pub fn to_string_with_gates(
     loaded: &[Loaded],
+    set: &SetAnalysis,
     gates: &[crate::gate::Evaluation],
 ) -> serde_json::Result<String> {
-    let mut doc = report(loaded);
+    let mut doc = report_with_set(loaded, set, None);
     for (image, e) in doc.images.iter_mut().zip(gates) {
         image.gates = Some(gates_report(e));
     }

@@ -138,7 +138,10 @@ pub struct ContentReport {
 #[derive(Serialize)]
 pub struct PairReport {
     pub images: [usize; 2],
-    pub bytes: u64,
+    /// Bytes of identical files both hold, through shared layers or not.
+    pub common_bytes: u64,
+    /// Of those, bytes held in layers they do not share: stored twice on a node.
+    pub separate_bytes: u64,
 }
 
 pub fn sharing_report(set: &SetAnalysis, assumed: Option<&AssumedBase>) -> SharingReport {
@@ -224,9 +227,10 @@ pub fn sharing_report(set: &SetAnalysis, assumed: Option<&AssumedBase>) -> Shari
                 .content
                 .pairs
                 .iter()
-                .map(|&(a, b, bytes)| PairReport {
-                    images: [a, b],
-                    bytes,
+                .map(|p| PairReport {
+                    images: [p.a, p.b],
+                    common_bytes: p.common_bytes,
+                    separate_bytes: p.separate_bytes,
                 })
                 .collect(),
         },
@@ -347,15 +351,22 @@ pub fn summary(set: &SetAnalysis, assumed: Option<&AssumedBase>) -> String {
             );
         }
     }
-    if set.content.shareable_bytes > 0 {
+    if !set.content.pairs.is_empty() {
         let _ = writeln!(
             out,
-            "\nSame content in unshared layers: {} in {} files could live in one common base layer",
+            "\nSame content, pair by pair: {} in {} files is stored more than once (in layers the images do not share)",
             hs(set.content.shareable_bytes),
             set.content.shareable_files
         );
-        for &(a, b, bytes) in set.content.pairs.iter().take(5) {
-            let _ = writeln!(out, "  {} ↔ {}: {}", name(a), name(b), hs(bytes));
+        for p in set.content.pairs.iter().take(5) {
+            let _ = writeln!(
+                out,
+                "  {} ↔ {}: {} in common, {} of it in separate layers",
+                name(p.a),
+                name(p.b),
+                hs(p.common_bytes),
+                hs(p.separate_bytes)
+            );
         }
     }
     if let Some(a) = assumed {
@@ -383,20 +394,25 @@ pub fn summary(set: &SetAnalysis, assumed: Option<&AssumedBase>) -> String {
             );
             any_trim = true;
         }
-        let parts: Vec<String> = cats
-            .iter()
-            .take(4)
-            .map(|c| {
-                format!(
-                    "{} {} ({} own, {} shared)",
-                    c.category.key(),
-                    hs(c.bytes),
-                    hs(c.unique_bytes),
-                    hs(c.shared_bytes)
-                )
-            })
-            .collect();
-        let _ = writeln!(out, "  {}: {}", name(i), parts.join("; "));
+        let _ = writeln!(out, "  {}: {}", name(i), candidate_line(&cats));
     }
     out
+}
+
+/// An image's four largest trim-candidate categories on one line, split by shared and own layers:
+/// `docs 8.8 KiB (8.8 KiB own, 0 B shared); …`.
+pub fn candidate_line(cats: &[&crate::analysis::set::SetTrim]) -> String {
+    cats.iter()
+        .take(4)
+        .map(|c| {
+            format!(
+                "{} {} ({} own, {} shared)",
+                c.category.key(),
+                hs(c.bytes),
+                hs(c.unique_bytes),
+                hs(c.shared_bytes)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }

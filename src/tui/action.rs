@@ -915,10 +915,6 @@ impl App {
     }
 
     fn open_sharing(&mut self) {
-        if self.images.len() < 2 {
-            self.message = Some("the sharing view needs two or more images".into());
-            return;
-        }
         self.close_content();
         self.view = View::Sharing;
     }

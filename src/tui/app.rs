@@ -136,8 +136,10 @@ pub struct App {
     pub view: View,
     /// The file content view, over the current image's panes.
     pub content: Option<ContentView>,
-    /// The sharing analysis, once every image has loaded (two or more of them).
+    /// The plan-and-sharing analysis, once every image has loaded (one image is a set of one).
     pub sharing: Option<SharingView>,
+    /// When a plan action is worth it (`--worth`).
+    pub worth: crate::analysis::plan::Worth,
     /// Content reads and exports in flight.
     pub jobs: Jobs,
     /// What the open export line will write.
@@ -184,6 +186,7 @@ impl App {
             view: View::Image,
             content: None,
             sharing: None,
+            worth: crate::analysis::plan::Worth::default(),
             jobs: Jobs::default(),
             export: None,
             width: 80,
@@ -307,11 +310,8 @@ impl App {
         }
     }
 
-    /// The sharing view over the loaded images, when two or more loaded.
+    /// The plan-and-sharing view over the loaded images, when one or more loaded.
     fn sharing_analysis(&self) -> Option<SharingView> {
-        if self.images.len() < 2 {
-            return None;
-        }
         let ready: Vec<_> = self
             .images
             .iter()
@@ -324,9 +324,13 @@ impl App {
                 _ => None,
             })
             .collect();
-        if ready.len() < 2 {
+        if ready.is_empty() {
             return None;
         }
-        Some(SharingView::new(&ready, self.images.len() - ready.len()))
+        Some(SharingView::new(
+            &ready,
+            self.images.len() - ready.len(),
+            self.worth,
+        ))
     }
 }

@@ -52,10 +52,16 @@ const LOADING_TICK: Duration = Duration::from_millis(100);
 const IDLE_POLL: Duration = Duration::from_millis(250);
 
 /// Open the viewer on `images` (inputs as given on the command line); returns when the user quits.
-pub fn run(images: Vec<String>, options: LoadOptions, color: bool) -> Result<()> {
+pub fn run(
+    images: Vec<String>,
+    options: LoadOptions,
+    color: bool,
+    worth: crate::analysis::plan::Worth,
+) -> Result<()> {
     let progress: Vec<Arc<Progress>> = images.iter().map(|_| Arc::default()).collect();
     let (tx, rx) = channel();
     let mut app = App::new(images.clone(), progress.clone(), rx, color, Instant::now());
+    app.worth = worth;
     loader::spawn(images, options, progress, tx).context("starting the loader thread")?;
     run_app(&mut app)
 }

@@ -1,7 +1,9 @@
-//! The sharing view's state: the [`SetAnalysis`] of the loaded images (computed once, when every
-//! image has loaded), flattened into one list of rows — totals, the per-image table, the layer ×
-//! image matrix, bases, where trimming pays, and content sharing — with every image-derived string
-//! escaped and every cell formatted once. Drawing reads only the rows on screen.
+//! The plan-and-sharing view's state: the [`SetAnalysis`] of the loaded images (computed once,
+//! when every image has loaded; one image is a set of one), flattened into one list of rows — the
+//! trim plan first (it is the answer), then, with two images or more, totals, the per-image table,
+//! the layer × image matrix, bases and content sharing, and last each image's trim candidates —
+//! with every image-derived string escaped and every cell formatted once. Drawing reads only the
+//! rows on screen.
 
 use crate::analysis::set::SetAnalysis;
 use crate::analysis::sharing::Bytes2;
@@ -61,7 +63,8 @@ pub enum Row {
     /// A distinct layer (index into `sharing.layers`).
     Layer(u32),
     Base(u32),
-    Trim(u32),
+    /// An action of the trim plan (index into `set.plan.actions`).
+    Plan(u32),
     Pair(u32),
 }
 
@@ -70,7 +73,7 @@ impl Row {
     pub fn selectable(self) -> bool {
         matches!(
             self,
-            Row::Image(_) | Row::Layer(_) | Row::Base(_) | Row::Trim(_) | Row::Pair(_)
+            Row::Image(_) | Row::Layer(_) | Row::Base(_) | Row::Plan(_) | Row::Pair(_)
         )
     }
 }
@@ -86,6 +89,21 @@ pub struct ImageCells {
     pub amortized: String,
     /// Escaped.
     pub verdict: String,
+}
+
+/// One plan action's cells, formatted once.
+#[derive(Debug, Clone)]
+pub struct PlanCells {
+    pub kind: &'static str,
+    pub node_saving: String,
+    pub share: String,
+    pub worth_it: bool,
+    /// Escaped: what it finds (the row).
+    pub what: String,
+    /// Escaped: what it finds and the judgement (the footer).
+    pub why: String,
+    /// The largest paths it removes, escaped, with their sizes.
+    pub paths: Vec<String>,
 }
 
 /// One distinct layer's cells.
@@ -111,6 +129,7 @@ pub struct SharingView {
     pub notes: Vec<String>,
     pub images: Vec<ImageCells>,
     pub layers: Vec<LayerCells>,
+    pub plan: Vec<PlanCells>,
     /// Whether sizes are uncompressed (false when some image was read layers-only).
     pub uncompressed: bool,
     /// The widest image name, in characters.
@@ -142,10 +161,11 @@ impl SharingView {
     pub fn new(
         images: &[(usize, &Image, Option<&crate::analysis::Analysis>)],
         left_out: usize,
+        worth: crate::analysis::plan::Worth,
     ) -> SharingView {
         let pairs: Vec<(&Image, Option<&crate::analysis::Analysis>)> =
             images.iter().map(|(_, i, a)| (*i, *a)).collect();
-        let set = crate::analysis::set::analyze(&pairs);
+        let set = crate::analysis::set::analyze(&pairs, worth);
         let slots = images.iter().map(|(s, _, _)| *s).collect();
         SharingView::from_set(set, slots, left_out)
     }
@@ -189,6 +209,24 @@ impl SharingView {
                 reclaimable: l.facts.reclaimable.unwrap_or(0) > 0,
             })
             .collect();
+        let plan = set
+            .plan
+            .actions
+            .iter()
+            .map(|a| PlanCells {
+                kind: a.kind.key(),
+                node_saving: hs(a.node_saving),
+                share: crate::analysis::plan::percent(a.share_of_node_cost),
+                worth_it: a.worth_it,
+                what: esc(&a.what).into_owned(),
+                why: esc(&a.why).into_owned(),
+                paths: a
+                    .paths
+                    .iter()
+                    .map(|(p, b)| format!("{} ({})", esc(p), hs(*b)))
+                    .collect(),
+            })
+            .collect();
         let name_width = images
             .iter()
             .map(|c| c.name.chars().count())
@@ -205,6 +243,7 @@ impl SharingView {
             notes: Vec::new(),
             images,
             layers,
+            plan,
             uncompressed,
             cursor: 0,
             offset: 0,
@@ -228,6 +267,59 @@ impl SharingView {
     }
 
     fn build_rows(&mut self, left_out: usize) {
+        let n = self.set.sharing.images.len();
+        self.plan_rows(left_out);
+        if n >= 2 {
+            self.sharing_rows();
+        }
+        self.candidate_rows();
+    }
+
+    /// The plan: what to do, ranked by what a node saves.
+    fn plan_rows(&mut self, left_out: usize) {
+        let plan = &self.set.plan;
+        let worth = plan.worth.unwrap_or_default();
+        let count = plan.actions.len();
+        let heading = format!(
+            "Trim plan · {} of {count} actions worth it · Enter opens",
+            plan.worth_it().count()
+        );
+        let totals = format!(
+            "All together {} per node ({} of {}), {} per pull; overlaps counted once",
+            hs(plan.node_saving),
+            crate::analysis::plan::percent(if plan.node_cost == 0 {
+                0.0
+            } else {
+                plan.node_saving as f64 / plan.node_cost as f64
+            }),
+            hs(plan.node_cost),
+            hs(plan.pull_saving)
+        );
+        let rule = format!("worth it = saves {} (--worth)", worth.describe());
+        let partial = plan.partial;
+        self.heading(heading);
+        if count == 0 {
+            self.note(
+                "nothing to do: no hidden, cache, doc, duplicate or copied-base bytes".into(),
+            );
+        } else {
+            self.note(totals);
+            self.note(rule);
+            self.rows.extend((0..count as u32).map(Row::Plan));
+        }
+        if partial {
+            self.note("some images were read layers-only: their layers are not in the plan".into());
+        }
+        if left_out > 0 {
+            self.note(format!(
+                "{left_out} image{} failed to load and {} left out",
+                if left_out == 1 { "" } else { "s" },
+                if left_out == 1 { "is" } else { "are" }
+            ));
+        }
+    }
+
+    fn sharing_rows(&mut self) {
         let s = &self.set.sharing;
         let n = s.images.len();
         let layer_count = s.layers.len();
@@ -236,7 +328,6 @@ impl SharingView {
         let ratio = s.sharing_ratio();
         let blobs = s.distinct_blobs;
         let bases = s.bases.len();
-        let trims = s.trim.len();
         let pairs = self.set.content.pairs.len();
         let shareable = (
             self.set.content.shareable_bytes,
@@ -253,13 +344,6 @@ impl SharingView {
         if !self.uncompressed {
             self.note("compressed sizes: layers were not decoded (--layers-only)".into());
         }
-        if left_out > 0 {
-            self.note(format!(
-                "{left_out} image{} failed to load and {} left out",
-                if left_out == 1 { "" } else { "s" },
-                if left_out == 1 { "is" } else { "are" }
-            ));
-        }
         self.heading("Images · s sorts · Enter opens".into());
         self.rows.push(Row::ImageHeader);
         let first_image = self.rows.len();
@@ -272,17 +356,42 @@ impl SharingView {
             self.heading("Bases (the longest layer prefix images share)".into());
             self.rows.extend((0..bases as u32).map(Row::Base));
         }
-        if trims > 0 {
-            self.heading("Where trimming pays (reclaimable bytes per layer)".into());
-            self.rows.extend((0..trims as u32).map(Row::Trim));
-        }
-        if shareable.0 > 0 {
+        if pairs > 0 {
             self.heading(format!(
-                "Same content in unshared layers: {} in {} could live in one common base",
+                "Same content, pair by pair: {} in {} stored more than once",
                 hs(shareable.0),
                 crate::tui::format::plural(shareable.1 as usize, "file", "files")
             ));
             self.rows.extend((0..pairs as u32).map(Row::Pair));
+        }
+    }
+
+    /// Each image's trim candidates, split by whether the layer holding them is shared.
+    fn candidate_rows(&mut self) {
+        let lines: Vec<String> = self
+            .set
+            .set_trim
+            .iter()
+            .enumerate()
+            .filter_map(|(i, cats)| {
+                let cats: Vec<_> = cats.iter().filter(|c| c.bytes > 0).collect();
+                (!cats.is_empty()).then(|| {
+                    let name = self.images.get(i).map_or("?", |c| c.name.as_str());
+                    format!(
+                        "{} {}: {}",
+                        letter(i),
+                        clip(name, 40),
+                        crate::report::sharing::candidate_line(&cats)
+                    )
+                })
+            })
+            .collect();
+        if lines.is_empty() {
+            return;
+        }
+        self.heading("Trim candidates (own layers: saved per image; shared: once per node)".into());
+        for line in lines {
+            self.note(line);
         }
     }
 
@@ -364,13 +473,14 @@ impl SharingView {
             |image: usize, id: usize| s.image_layers[image].iter().position(|&l| l == id);
         match self.selected()? {
             Row::Image(i) => Some((i as usize, None)),
-            Row::Layer(id) | Row::Trim(id) => {
-                let id = match self.selected()? {
-                    Row::Trim(t) => s.trim.get(t as usize)?.layer,
-                    _ => id as usize,
-                };
+            Row::Layer(id) => {
+                let id = id as usize;
                 let image = *s.layers.get(id)?.users.first()?;
                 Some((image, layer_in(image, id)))
+            }
+            Row::Plan(k) => {
+                let (image, layer) = self.set.plan.actions.get(k as usize)?.focus;
+                Some((image, Some(layer)))
             }
             Row::Base(b) => {
                 let base = s.bases.get(b as usize)?;
@@ -378,8 +488,8 @@ impl SharingView {
                 Some((image, base.layers.checked_sub(1)))
             }
             Row::Pair(p) => {
-                let &(a, _, _) = self.set.content.pairs.get(p as usize)?;
-                Some((a, None))
+                let pair = self.set.content.pairs.get(p as usize)?;
+                Some((pair.a, None))
             }
             _ => None,
         }

@@ -399,3 +399,15 @@ pub fn dive_fixture(name: &str) -> Option<PathBuf> {
 }
 pub mod services;
 pub mod token_issuer;
+
+/// One docker archive per image, in `dir`, named after its tag; returns their paths.
+pub fn write_image_archives(dir: &Path, images: &[(&str, Vec<&BuiltLayer>)]) -> Vec<String> {
+    let mut paths = Vec::new();
+    for (tag, layers) in images {
+        let owned: Vec<BuiltLayer> = layers.iter().map(|l| (*l).clone()).collect();
+        let p = dir.join(format!("{}.tar", tag.replace(['/', ':'], "_")));
+        write_tar(&p, &docker_archive_files(&[(tag, &owned)]));
+        paths.push(p.display().to_string());
+    }
+    paths
+}

@@ -1,8 +1,8 @@
-//! The sharing view, over the whole body: the rows on screen of the precomputed sharing list —
-//! totals, the per-image table (each image with its column letter), the layer × image matrix (a
-//! bar proportional to the largest distinct layer, ● where the image uses the layer), bases, where
-//! trimming pays, content sharing — and a footer with the selected row in full. Every string from
-//! an image was escaped when the rows were built.
+//! The plan-and-sharing view, over the whole body: the rows on screen of the precomputed list —
+//! the trim plan's actions, then totals, the per-image table (each image with its column letter),
+//! the layer × image matrix (a bar proportional to the largest distinct layer, ● where the image
+//! uses the layer), bases, content sharing, trim candidates — and a footer with the selected row
+//! in full. Every string from an image was escaped when the rows were built.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -27,11 +27,13 @@ pub fn draw(buf: &mut Buffer, areas: &Areas, app: &App, theme: &Theme) {
         waiting(buf, areas.body(), app, theme);
         return;
     };
-    let title = format!(
-        " Sharing · {} images · sorted {} · Enter opens · S back ",
-        s.set.names.len(),
-        s.sort.label()
-    );
+    let title = match s.set.names.len() {
+        1 => " Trim plan · Enter opens · S back ".to_string(),
+        n => format!(
+            " Plan & sharing · {n} images · sorted {} · Enter opens · S back ",
+            s.sort.label()
+        ),
+    };
     let inner = pane(buf, areas.body(), title, theme, true);
     if inner.height == 0 || inner.width == 0 {
         return;
@@ -64,7 +66,7 @@ pub fn draw(buf: &mut Buffer, areas: &Areas, app: &App, theme: &Theme) {
 
 /// Before the analysis exists: why.
 fn waiting(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
-    let inner = pane(buf, area, " Sharing ".into(), theme, true);
+    let inner = pane(buf, area, " Plan & sharing ".into(), theme, true);
     if inner.height == 0 || inner.width == 0 {
         return;
     }
@@ -79,10 +81,7 @@ fn waiting(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
             app.images.len()
         )
     } else {
-        format!(
-            "the sharing view needs two loaded images ({loaded} of {} loaded)",
-            app.images.len()
-        )
+        format!("no image loaded ({loaded} of {} loaded)", app.images.len())
     };
     buf.set_stringn(inner.x, inner.y, text, inner.width as usize, theme.dim());
 }
@@ -240,37 +239,36 @@ fn line(s: &SharingView, row: Row, c: &Columns, theme: &Theme) -> Line<'static> 
                 users.join(", ")
             ))
         }
-        Row::Trim(t) => {
-            let Some(trim) = sh.trim.get(t as usize) else {
+        Row::Plan(k) => {
+            let Some(cells) = s.plan.get(k as usize) else {
                 return Line::raw("");
             };
-            let users = sh.layers.get(trim.layer).map_or(0, |l| l.users.len());
-            let tail = if users > 1 {
-                format!(
-                    " (used by {users} images: not {}, as the per-image sum says)",
-                    hs(trim.per_image_sum)
-                )
+            let verdict = if cells.worth_it {
+                Span::styled("WORTH IT ", theme.waste())
             } else {
-                " (one image uses it)".to_string()
+                Span::styled("not worth", theme.dim())
             };
             Line::from(vec![
-                Span::raw(format!("  layer {:>3}: ", trim.layer)),
-                Span::styled(hs(trim.node_savings), theme.waste()),
-                Span::raw(format!(" saved once per node{tail}")),
+                Span::raw(format!("  {:>2}. {:<6} ", k + 1, cells.kind)),
+                Span::styled(format!("{:>SIZE_W$}", cells.node_saving), theme.waste()),
+                Span::raw(format!(" {:>5}  ", cells.share)),
+                verdict,
+                Span::raw(format!("  {}", clip(&cells.what, c.command.max(20) + 40))),
             ])
         }
         Row::Pair(p) => {
-            let Some(&(a, b, bytes)) = s.set.content.pairs.get(p as usize) else {
+            let Some(pair) = s.set.content.pairs.get(p as usize) else {
                 return Line::raw("");
             };
             let name = |i: usize| s.images.get(i).map_or("?", |c| c.name.as_str());
             Line::raw(format!(
-                "  {} {} ↔ {} {}: {}",
-                letter(a),
-                clip(name(a), 30),
-                letter(b),
-                clip(name(b), 30),
-                hs(bytes)
+                "  {} {} ↔ {} {}: {} in common, {} of it in separate layers",
+                letter(pair.a),
+                clip(name(pair.a), 30),
+                letter(pair.b),
+                clip(name(pair.b), 30),
+                hs(pair.common_bytes),
+                hs(pair.separate_bytes)
             ))
         }
     }
@@ -318,29 +316,23 @@ fn describe(s: &SharingView) -> String {
                 s.named(&base.images)
             )
         }),
-        Some(Row::Trim(t)) => sh.trim.get(t as usize).map_or_else(String::new, |trim| {
-            let users = sh.layers.get(trim.layer).map_or(&[][..], |l| &l.users[..]);
+        Some(Row::Plan(k)) => s.plan.get(k as usize).map_or_else(String::new, |cells| {
+            let paths = if cells.paths.is_empty() {
+                String::new()
+            } else {
+                format!(" · largest: {}", cells.paths.join(", "))
+            };
+            format!("{} · {}{paths}", cells.kind, cells.why)
+        }),
+        Some(Row::Pair(p)) => s.set.content.pairs.get(p as usize).map_or_else(String::new, |pair| {
             format!(
-                "layer {}: {} reclaimable, saved once per node; used by {}",
-                trim.layer,
-                hs(trim.reclaimable),
-                s.named(users)
+                "{} and {} hold {} of identical files, {} of it in layers they do not share (stored twice on a node)",
+                s.named(&[pair.a]),
+                s.named(&[pair.b]),
+                hs(pair.common_bytes),
+                hs(pair.separate_bytes)
             )
         }),
-        Some(Row::Pair(p)) => {
-            s.set
-                .content
-                .pairs
-                .get(p as usize)
-                .map_or_else(String::new, |&(a, b, bytes)| {
-                    format!(
-                        "{} and {} hold {} of identical files in layers they do not share",
-                        s.named(&[a]),
-                        s.named(&[b]),
-                        hs(bytes)
-                    )
-                })
-        }
         _ => String::new(),
     }
 }

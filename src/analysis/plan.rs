@@ -1,0 +1,907 @@
+//! The trim plan: the answer to "is trimming worth it?" for a set of images (one image is a set of
+//! one), as a ranked list of actions priced in what a node pays.
+//!
+//! Every figure is per distinct layer, because a node stores each distinct layer once: removing a
+//! file from a layer that 300 images share saves its bytes once per node, not 300 times. The
+//! actions:
+//!
+//! - `rebase`: a layer (or a run of layers) of some images whose files are, by content (BLAKE3 and
+//!   size), mostly ([`REBASE_MIN_SHARE`] of its bytes) the same as files that other images hold in
+//!   other layers — a copy of a base under another digest. Building those images on the layers the
+//!   others already use lets a node store that content once. Of two layers that copy each other,
+//!   the one fewer images use (or, with as many users, the one that appears later in the set) is
+//!   the one to rebuild. The copied layer must also be mostly ([`REBASE_MIN_COVERAGE`]) in the
+//!   copy, so that a small image made of a few files of a fat base is not told to grow into it.
+//! - `trim`: in one layer, the files a runtime rarely needs (the categories of [`super::trim`]) and
+//!   the files that every image using the layer hides under a later layer.
+//! - `dedup`: files of one image with the same content as another of its files in an earlier (or
+//!   the same) layer; all copies but one are the saving.
+//! - `slim` waits for the runtime-closure analysis and is not produced yet.
+//!
+//! Each action claims the files it would remove, as (distinct layer, path). Actions may overlap (a
+//! trim inside a layer a rebase removes, a duplicate that is also a cache file); the plan's totals
+//! count each claimed file once. Nothing here does I/O.
+
+use hashbrown::{HashMap, HashSet};
+
+use super::Analysis;
+use super::sharing::Sharing;
+use super::trim::{self, Category};
+use crate::model::{ContentHash, EntryKind, FileTree, Image, NONE, NodeId};
+
+/// A layer copies another when at least this share of its bytes is content the other holds...
+pub const REBASE_MIN_SHARE: f64 = 0.8;
+
+/// ...and at least this share of the other layer's bytes is in it: a slim image that took a few
+/// files of a fat base is not a copy of that base (rebuilding it on the base would grow it).
+pub const REBASE_MIN_COVERAGE: f64 = 0.5;
+
+/// Largest paths kept per action, for reports and the viewer.
+pub const TOP_PATHS: usize = 10;
+
+/// When an action is worth doing: it must save at least `min_bytes` and at least `min_share` of
+/// the set's node cost. Both thresholds apply.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Worth {
+    pub min_bytes: u64,
+    /// A fraction (0.05 = 5 %).
+    pub min_share: f64,
+}
+
+impl Default for Worth {
+    fn default() -> Self {
+        Worth {
+            min_bytes: 1 << 20,
+            min_share: 0.05,
+        }
+    }
+}
+
+impl Worth {
+    /// Which threshold a saving misses, in words ("below 1.0 MiB"), or `None` when it is worth it.
+    pub fn shortfall(&self, bytes: u64, share: f64) -> Option<String> {
+        let small = bytes < self.min_bytes;
+        let thin = share < self.min_share;
+        match (small, thin) {
+            (false, false) => None,
+            (true, false) => Some(format!(
+                "below {}",
+                crate::units::human_size(self.min_bytes)
+            )),
+            (false, true) => Some(format!(
+                "below {} of the node cost",
+                percent(self.min_share)
+            )),
+            (true, true) => Some(format!("below {}", self.describe())),
+        }
+    }
+
+    /// The thresholds in words, for reports.
+    pub fn describe(&self) -> String {
+        format!(
+            "at least {} and {} of the node cost",
+            crate::units::human_size(self.min_bytes),
+            percent(self.min_share)
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ActionKind {
+    Rebase,
+    Trim,
+    Dedup,
+}
+
+impl ActionKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            ActionKind::Rebase => "rebase",
+            ActionKind::Trim => "trim",
+            ActionKind::Dedup => "dedup",
+        }
+    }
+}
+
+/// What an action is about, beyond its savings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detail {
+    Rebase {
+        /// The image whose layers already hold the content.
+        onto: usize,
+        /// The base group (index into [`Sharing::bases`]) those layers belong to, if any.
+        onto_base: Option<usize>,
+        /// Its layers that hold the content (distinct layer ids).
+        onto_layers: Vec<usize>,
+        /// Regular-file bytes of the layers to rebuild.
+        layer_bytes: u64,
+        /// Of those, the files an image needs (visible, not package-manager caches)...
+        essential_bytes: u64,
+        /// ...and of these, the bytes and files whose content other layers already hold.
+        matched_bytes: u64,
+        matched_files: u64,
+    },
+    Trim {
+        /// Bytes every image that uses the layer hides under later layers.
+        hidden_bytes: u64,
+        /// Trim-candidate bytes by category (visible or hidden), biggest first.
+        categories: Vec<(Category, u64)>,
+    },
+    Dedup {
+        /// Groups of identical files with a copy in this layer, and the copies removed.
+        groups: u64,
+        copies: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Action {
+    pub kind: ActionKind,
+    /// Images that use the layers it changes, ascending.
+    pub images: Vec<usize>,
+    /// The layers it changes (indexes into [`Sharing::layers`]), in image order.
+    pub layers: Vec<usize>,
+    /// Where to look: an image and the index of the layer within it.
+    pub focus: (usize, usize),
+    /// Uncompressed bytes a node holding the whole set would no longer store.
+    pub node_saving: u64,
+    /// Compressed bytes a fresh node would no longer pull (each layer's compression ratio applied
+    /// to the bytes removed from it: an estimate).
+    pub pull_saving: u64,
+    pub share_of_node_cost: f64,
+    pub worth_it: bool,
+    /// What it finds and what to do, in one sentence.
+    pub what: String,
+    /// `what`, then the judgement and its reason.
+    pub why: String,
+    /// Largest files it removes, as (path, bytes), biggest first.
+    pub paths: Vec<(String, u64)>,
+    pub detail: Detail,
+    /// Every file it removes, with its bytes: what the totals count once.
+    pub claims: Vec<(Claim, u64)>,
+    /// Bytes of it that higher-ranked actions already remove, and those actions (indexes into
+    /// [`Plan::actions`]).
+    pub overlap_bytes: u64,
+    pub overlaps: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    /// Ranked by node saving, largest first.
+    pub actions: Vec<Action>,
+    /// Uncompressed bytes a node holding the set stores (every distinct layer once).
+    pub node_cost: u64,
+    /// Compressed bytes a fresh node pulls.
+    pub pull_cost: u64,
+    /// All actions together, each file counted once however many actions claim it.
+    pub node_saving: u64,
+    pub pull_saving: u64,
+    /// Whether some image was read without its layers (its layers are left out of the plan).
+    pub partial: bool,
+    pub worth: Option<Worth>,
+}
+
+impl Plan {
+    /// The actions that touch image `i`.
+    pub fn for_image(&self, i: usize) -> impl Iterator<Item = &Action> {
+        self.actions.iter().filter(move |a| a.images.contains(&i))
+    }
+
+    pub fn worth_it(&self) -> impl Iterator<Item = &Action> {
+        self.actions.iter().filter(|a| a.worth_it)
+    }
+
+    /// Bytes the actions touching image `i` save together, each file counted once.
+    pub fn saving_for_image(&self, i: usize) -> u64 {
+        let mut seen: HashSet<Claim> = HashSet::new();
+        self.for_image(i)
+            .flat_map(|a| a.claims.iter())
+            .filter(|(c, _)| seen.insert(*c))
+            .map(|(_, b)| b)
+            .sum()
+    }
+
+    /// What the plan says about image `i`, in one line.
+    pub fn verdict(&self, i: usize) -> String {
+        let actions: Vec<&Action> = self.for_image(i).collect();
+        let Some(top) = actions.first() else {
+            return "nothing to trim: no hidden, cache, doc, duplicate or copied-base bytes in its layers".into();
+        };
+        let all = self.saving_for_image(i);
+        let more = match actions.len() {
+            1 => String::new(),
+            n => format!("; {n} actions, {} in all", crate::units::human_size(all)),
+        };
+        let worth = self.worth.unwrap_or_default();
+        match actions.iter().find(|a| a.worth_it) {
+            Some(best) => format!(
+                "worth it: {} saves {} per node ({}){more}",
+                best.kind.key(),
+                crate::units::human_size(best.node_saving),
+                percent(best.share_of_node_cost)
+            ),
+            None => format!(
+                "not worth it: at most {} per node ({}, {}){more}",
+                crate::units::human_size(top.node_saving),
+                percent(top.share_of_node_cost),
+                worth
+                    .shortfall(top.node_saving, top.share_of_node_cost)
+                    .unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// A regular file written by a layer, as its representative image sees it.
+#[derive(Debug, Clone, Copy)]
+struct LayerFile {
+    node: NodeId,
+    size: u64,
+    hash: Option<ContentHash>,
+    /// Hidden (overwritten or removed) in every image that uses the layer.
+    hidden_everywhere: bool,
+    /// Its trim-candidate category, by path.
+    category: Option<Category>,
+}
+
+impl LayerFile {
+    /// A file an image needs as it is: visible somewhere, and not a package manager's cache or
+    /// index (those differ between two runs of the same install, and are trimmed anyway).
+    fn essential(&self) -> bool {
+        !self.hidden_everywhere && self.category != Some(Category::PackageCache)
+    }
+}
+
+/// Every distinct layer's files, read from the first decoded image that uses it.
+struct Layers<'a> {
+    /// Per distinct layer: (image, index of the layer in that image), when some image using it
+    /// was decoded.
+    rep: Vec<Option<(usize, usize)>>,
+    files: Vec<Vec<LayerFile>>,
+    trees: Vec<Option<&'a FileTree>>,
+}
+
+impl Layers<'_> {
+    fn path(&self, d: usize, node: NodeId) -> String {
+        let (i, _) = self.rep[d].expect("a layer with files has a representative");
+        self.trees[i]
+            .expect("representatives are decoded")
+            .path(node)
+    }
+
+    fn bytes(&self, d: usize) -> u64 {
+        self.files[d].iter().map(|f| f.size).sum()
+    }
+
+    fn essential_bytes(&self, d: usize) -> u64 {
+        self.files[d]
+            .iter()
+            .filter(|f| f.essential())
+            .map(|f| f.size)
+            .sum()
+    }
+}
+
+/// The newest version each layer wrote at each node, for the layers `slot` maps to an output.
+fn collect_files(tree: &FileTree, slot: &[Option<usize>], out: &mut [Vec<LayerFile>]) {
+    for node in 1..tree.node_count() as NodeId {
+        let last = tree.node(node).last;
+        let mut cur = last;
+        let mut seen_layer = u32::MAX;
+        while cur != NONE {
+            let v = tree.version(cur);
+            if u32::from(v.layer) != seen_layer {
+                seen_layer = u32::from(v.layer);
+                if let Some(Some(d)) = slot.get(v.layer as usize)
+                    && v.is_live()
+                    && v.kind == EntryKind::File
+                    && v.size > 0
+                {
+                    out[*d].push(LayerFile {
+                        node,
+                        size: v.size,
+                        hash: tree.hash(v),
+                        hidden_everywhere: cur != last,
+                        category: trim::categorize(&tree.path(node)),
+                    });
+                }
+            }
+            cur = v.prev;
+        }
+    }
+}
+
+/// Whether the newest version `layer` wrote at `path` is what image `tree` shows at the end.
+fn visible_from(tree: &FileTree, path: &str, layer: usize) -> bool {
+    let Some(node) = tree.lookup(path) else {
+        return false;
+    };
+    let last = tree.node(node).last;
+    if last == NONE {
+        return false;
+    }
+    let v = tree.version(last);
+    v.is_live() && v.layer as usize == layer
+}
+
+fn layers<'a>(images: &[(&'a Image, Option<&'a Analysis>)], sharing: &Sharing) -> Layers<'a> {
+    let n = sharing.layers.len();
+    let trees: Vec<Option<&FileTree>> =
+        images.iter().map(|(img, a)| a.map(|_| &img.tree)).collect();
+    let mut rep: Vec<Option<(usize, usize)>> = vec![None; n];
+    for (i, keys) in sharing.image_layers.iter().enumerate() {
+        if trees[i].is_none() {
+            continue;
+        }
+        for (li, &d) in keys.iter().enumerate() {
+            if rep[d].is_none() {
+                rep[d] = Some((i, li));
+            }
+        }
+    }
+    let mut files: Vec<Vec<LayerFile>> = vec![Vec::new(); n];
+    for (i, keys) in sharing.image_layers.iter().enumerate() {
+        let Some(tree) = trees[i] else { continue };
+        let slot: Vec<Option<usize>> = keys
+            .iter()
+            .enumerate()
+            .map(|(li, &d)| (rep[d] == Some((i, li))).then_some(d))
+            .collect();
+        if slot.iter().any(Option::is_some) {
+            collect_files(tree, &slot, &mut files);
+        }
+    }
+    // A file hidden in its representative is hidden everywhere only if every other decoded image
+    // using the layer hides it too.
+    for d in 0..n {
+        let Some((r, _)) = rep[d] else { continue };
+        let others: Vec<(&FileTree, usize)> = sharing.layers[d]
+            .users
+            .iter()
+            .filter(|&&j| j != r)
+            .filter_map(|&j| {
+                let li = sharing.image_layers[j].iter().position(|&x| x == d)?;
+                Some((trees[j]?, li))
+            })
+            .collect();
+        if others.is_empty() {
+            continue;
+        }
+        let tree = trees[r].expect("representatives are decoded");
+        for f in files[d].iter_mut().filter(|f| f.hidden_everywhere) {
+            let path = tree.path(f.node);
+            if others.iter().any(|(t, li)| visible_from(t, &path, *li)) {
+                f.hidden_everywhere = false;
+            }
+        }
+    }
+    Layers { rep, files, trees }
+}
+
+/// A file an action removes: (distinct layer, node in the layer's representative image).
+pub type Claim = (u32, NodeId);
+
+struct Draft {
+    kind: ActionKind,
+    layers: Vec<usize>,
+    focus: (usize, usize),
+    claims: Vec<(Claim, u64)>,
+    detail: Detail,
+    what: String,
+}
+
+/// Build the plan. `images[i].1` is `None` for an image read without its layers.
+pub fn build(images: &[(&Image, Option<&Analysis>)], sharing: &Sharing, worth: Worth) -> Plan {
+    let partial = images.iter().any(|(_, a)| a.is_none());
+    let node_cost = sharing.node_cost.size.unwrap_or_else(|| {
+        // Layers-only images have no uncompressed sizes: price in what is known.
+        sharing
+            .layers
+            .iter()
+            .map(|l| l.facts.size.unwrap_or(0))
+            .sum()
+    });
+    let pull_cost = sharing.node_cost.compressed;
+    let names: Vec<String> = images
+        .iter()
+        .map(|(i, _)| i.display_name().to_string())
+        .collect();
+    let layers = layers(images, sharing);
+    let mut drafts = rebase_drafts(&layers, sharing, &names);
+    drafts.extend(trim_drafts(&layers, sharing, &names));
+    drafts.extend(dedup_drafts(images, &layers, sharing, &names));
+
+    let ratio = |d: usize| -> f64 {
+        let bytes = layers.bytes(d);
+        if bytes == 0 {
+            0.0
+        } else {
+            (sharing.layers[d].facts.compressed as f64 / bytes as f64).min(1.0)
+        }
+    };
+    let share = |bytes: u64| {
+        if node_cost == 0 {
+            0.0
+        } else {
+            bytes as f64 / node_cost as f64
+        }
+    };
+    let mut all_claims: HashMap<Claim, u64> = HashMap::new();
+    let mut actions: Vec<Action> = drafts
+        .into_iter()
+        .filter(|d| !d.claims.is_empty())
+        .map(|draft| {
+            let node_saving: u64 = draft.claims.iter().map(|(_, b)| b).sum();
+            let pull: f64 = draft
+                .claims
+                .iter()
+                .map(|((d, _), b)| *b as f64 * ratio(*d as usize))
+                .sum();
+            for &(c, b) in &draft.claims {
+                all_claims.insert(c, b);
+            }
+            let mut top: Vec<(Claim, u64)> = draft.claims.clone();
+            top.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            top.truncate(TOP_PATHS);
+            let paths = top
+                .into_iter()
+                .map(|((d, node), b)| (layers.path(d as usize, node), b))
+                .collect();
+            let mut users: Vec<usize> = draft
+                .layers
+                .iter()
+                .flat_map(|&d| sharing.layers[d].users.iter().copied())
+                .collect();
+            users.sort_unstable();
+            users.dedup();
+            let s = share(node_saving);
+            let shortfall = worth.shortfall(node_saving, s);
+            let worth_it = shortfall.is_none();
+            let judgement = match shortfall {
+                None => format!(
+                    "worth it: {} of the node cost ({})",
+                    percent(s),
+                    worth.describe()
+                ),
+                Some(miss) => format!("not worth it: {} of the node cost, {miss}", percent(s)),
+            };
+            Action {
+                kind: draft.kind,
+                images: users,
+                layers: draft.layers,
+                focus: draft.focus,
+                node_saving,
+                pull_saving: pull.round() as u64,
+                share_of_node_cost: s,
+                worth_it,
+                why: format!("{}; {judgement}", draft.what),
+                what: draft.what,
+                paths,
+                detail: draft.detail,
+                claims: draft.claims,
+                overlap_bytes: 0,
+                overlaps: Vec::new(),
+            }
+        })
+        .collect();
+    actions.sort_by(|a, b| {
+        b.node_saving
+            .cmp(&a.node_saving)
+            .then(a.kind.cmp(&b.kind))
+            .then(a.layers.cmp(&b.layers))
+    });
+    // What each action shares with the actions ranked above it.
+    let mut first_claimer: HashMap<Claim, usize> = HashMap::new();
+    for (k, action) in actions.iter_mut().enumerate() {
+        for &(c, b) in &action.claims {
+            match first_claimer.get(&c) {
+                Some(&earlier) => {
+                    action.overlap_bytes += b;
+                    if !action.overlaps.contains(&earlier) {
+                        action.overlaps.push(earlier);
+                    }
+                }
+                None => {
+                    first_claimer.insert(c, k);
+                }
+            }
+        }
+        action.overlaps.sort_unstable();
+    }
+    let node_saving = all_claims.values().sum();
+    let pull_saving = all_claims
+        .iter()
+        .map(|((d, _), b)| *b as f64 * ratio(*d as usize))
+        .sum::<f64>()
+        .round() as u64;
+    Plan {
+        actions,
+        node_cost,
+        pull_cost,
+        node_saving,
+        pull_saving,
+        partial,
+        worth: Some(worth),
+    }
+}
+
+/// How a layer is named in the plan's sentences: "layer 2 of redis".
+fn layer_name(sharing: &Sharing, names: &[String], d: usize) -> String {
+    let users = &sharing.layers[d].users;
+    let first = users[0];
+    let li = sharing.image_layers[first]
+        .iter()
+        .position(|&x| x == d)
+        .unwrap_or(0);
+    let name = names.get(first).map(String::as_str).unwrap_or("?");
+    match users.len() {
+        1 => format!("layer {li} of {name}"),
+        n => format!("layer {li} of {name} (shared by {n} images)"),
+    }
+}
+
+fn layer_run_name(sharing: &Sharing, names: &[String], run: &[usize]) -> String {
+    if run.len() == 1 {
+        return layer_name(sharing, names, run[0]);
+    }
+    let first = sharing.layers[run[0]].users[0];
+    let pos = |d: usize| {
+        sharing.image_layers[first]
+            .iter()
+            .position(|&x| x == d)
+            .unwrap_or(0)
+    };
+    let name = names.get(first).map(String::as_str).unwrap_or("?");
+    format!(
+        "layers {}–{} of {name}",
+        pos(run[0]),
+        pos(run[run.len() - 1])
+    )
+}
+
+/// A layer's rank when two layers copy each other: the one more images use stays; with as many
+/// users, the one that appears first in the set stays.
+fn stays_over(sharing: &Sharing, a: usize, b: usize) -> bool {
+    let (ua, ub) = (sharing.layers[a].users.len(), sharing.layers[b].users.len());
+    ua > ub || (ua == ub && a < b)
+}
+
+struct RebaseCandidate {
+    /// The layer holding most of the copied content.
+    target: usize,
+    matched_bytes: u64,
+    matched_files: u64,
+    claims: Vec<(Claim, u64)>,
+}
+
+fn rebase_drafts(layers: &Layers, sharing: &Sharing, names: &[String]) -> Vec<Draft> {
+    let n = sharing.layers.len();
+    if sharing.images.len() < 2 {
+        return Vec::new();
+    }
+    // Which distinct layers hold each content.
+    let mut holders: HashMap<(ContentHash, u64), Vec<u32>> = HashMap::new();
+    for (d, files) in layers.files.iter().enumerate() {
+        for f in files {
+            if let Some(h) = f.hash {
+                let list = holders.entry((h, f.size)).or_default();
+                if list.last() != Some(&(d as u32)) {
+                    list.push(d as u32);
+                }
+            }
+        }
+    }
+    let essential: Vec<u64> = (0..n).map(|d| layers.essential_bytes(d)).collect();
+    let mut candidate: Vec<Option<RebaseCandidate>> = (0..n).map(|_| None).collect();
+    for d in 0..n {
+        let total = essential[d];
+        if total == 0 {
+            continue;
+        }
+        // Layers the images using `d` already hold are not copies elsewhere.
+        let own: HashSet<usize> = sharing.layers[d]
+            .users
+            .iter()
+            .flat_map(|&i| sharing.image_layers[i].iter().copied())
+            .collect();
+        let mut credit: HashMap<usize, u64> = HashMap::new();
+        let mut matched_bytes = 0;
+        let mut matched_files = 0;
+        let mut claims = Vec::new();
+        for f in &layers.files[d] {
+            let list = f.hash.and_then(|h| holders.get(&(h, f.size)));
+            let mut matched = false;
+            for &other in list.into_iter().flatten() {
+                let other = other as usize;
+                if !own.contains(&other) {
+                    matched = true;
+                    if f.essential() {
+                        *credit.entry(other).or_default() += f.size;
+                    }
+                }
+            }
+            if f.essential() && !matched {
+                // The image needs it and no other layer has it: a rebuild keeps it.
+                continue;
+            }
+            if f.essential() {
+                matched_bytes += f.size;
+                matched_files += 1;
+            }
+            claims.push(((d as u32, f.node), f.size));
+        }
+        if (matched_bytes as f64) < REBASE_MIN_SHARE * total as f64 {
+            continue;
+        }
+        let Some((&target, _)) = credit.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        else {
+            continue;
+        };
+        if !stays_over(sharing, target, d)
+            || (credit[&target] as f64) < REBASE_MIN_COVERAGE * essential[target] as f64
+        {
+            continue;
+        }
+        candidate[d] = Some(RebaseCandidate {
+            target,
+            matched_bytes,
+            matched_files,
+            claims,
+        });
+    }
+    // Runs of consecutive candidate layers in one image, copying layers one image holds, are one
+    // action.
+    let mut done = vec![false; n];
+    let mut out = Vec::new();
+    for (i, keys) in sharing.image_layers.iter().enumerate() {
+        let mut li = 0;
+        while li < keys.len() {
+            let d = keys[li];
+            if done[d] || candidate[d].is_none() {
+                li += 1;
+                continue;
+            }
+            let users = &sharing.layers[d].users;
+            let mut run = vec![d];
+            let mut targets = vec![candidate[d].as_ref().expect("checked").target];
+            let mut onto = holder_of_all(sharing, &targets);
+            let mut next = li + 1;
+            while let Some(&e) = keys.get(next) {
+                let Some(c) = candidate[e].as_ref() else {
+                    break;
+                };
+                if done[e] || sharing.layers[e].users != *users {
+                    break;
+                }
+                let mut t = targets.clone();
+                t.push(c.target);
+                let Some(holder) = holder_of_all(sharing, &t) else {
+                    break;
+                };
+                run.push(e);
+                targets = t;
+                onto = Some(holder);
+                next += 1;
+            }
+            for &r in &run {
+                done[r] = true;
+            }
+            let onto = onto.unwrap_or(sharing.layers[targets[0]].users[0]);
+            let layer_bytes: u64 = run.iter().map(|&r| layers.bytes(r)).sum();
+            let essential_bytes: u64 = run.iter().map(|&r| essential[r]).sum();
+            let mut claims = Vec::new();
+            let (mut matched_bytes, mut matched_files) = (0, 0);
+            for &r in &run {
+                let c = candidate[r].take().expect("a run holds candidates");
+                matched_bytes += c.matched_bytes;
+                matched_files += c.matched_files;
+                claims.extend(c.claims);
+            }
+            // The base the copied content starts in: the first target is one of its layers.
+            let onto_base = sharing.images[onto].base.filter(|&b| {
+                let depth = sharing.bases[b].layers;
+                sharing.image_layers[onto][..depth].contains(&targets[0])
+            });
+            let onto_image = names.get(onto).map(String::as_str).unwrap_or("?");
+            let onto_depth = onto_base.map_or(0, |b| sharing.bases[b].layers);
+            let in_base = |t: &usize| sharing.image_layers[onto][..onto_depth].contains(t);
+            let advice = match onto_base {
+                Some(b) if targets.iter().all(in_base) => {
+                    format!("build it FROM {}", sharing.bases[b].name)
+                }
+                Some(b) => format!(
+                    "build it FROM {} as {onto_image} is, and take the rest from {onto_image} (or use {onto_image} itself)",
+                    sharing.bases[b].name
+                ),
+                None => format!("build it on the layers {onto_image} uses"),
+            };
+            let kept = essential_bytes - matched_bytes;
+            let what = format!(
+                "{run_name}: {} of the {} of files it needs ({matched_files} files; package caches and hidden files aside) are content {onto_image} already stores under other digests: {advice}; the node stops storing its {} except {} only it has",
+                percent(matched_bytes as f64 / essential_bytes.max(1) as f64),
+                crate::units::human_size(essential_bytes),
+                crate::units::human_size(layer_bytes),
+                crate::units::human_size(kept),
+                run_name = layer_run_name(sharing, names, &run),
+            );
+            out.push(Draft {
+                kind: ActionKind::Rebase,
+                layers: run,
+                focus: (i, li),
+                claims,
+                detail: Detail::Rebase {
+                    onto,
+                    onto_base,
+                    onto_layers: targets,
+                    layer_bytes,
+                    essential_bytes,
+                    matched_bytes,
+                    matched_files,
+                },
+                what,
+            });
+            li = next;
+        }
+    }
+    out
+}
+
+/// The first image that holds every one of `targets`.
+fn holder_of_all(sharing: &Sharing, targets: &[usize]) -> Option<usize> {
+    (0..sharing.images.len()).find(|&j| targets.iter().all(|t| sharing.image_layers[j].contains(t)))
+}
+
+fn trim_drafts(layers: &Layers, sharing: &Sharing, names: &[String]) -> Vec<Draft> {
+    let mut out = Vec::new();
+    for (d, files) in layers.files.iter().enumerate() {
+        let Some((rep, li)) = layers.rep[d] else {
+            continue;
+        };
+        let mut hidden_bytes = 0;
+        let mut by_category: HashMap<Category, u64> = HashMap::new();
+        let mut claims = Vec::new();
+        for f in files {
+            let category = f.category;
+            if category.is_none() && !f.hidden_everywhere {
+                continue;
+            }
+            match category {
+                Some(c) => *by_category.entry(c).or_default() += f.size,
+                None => hidden_bytes += f.size,
+            }
+            claims.push(((d as u32, f.node), f.size));
+        }
+        if claims.is_empty() {
+            continue;
+        }
+        let mut categories: Vec<(Category, u64)> = by_category.into_iter().collect();
+        categories.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut parts: Vec<String> = categories
+            .iter()
+            .map(|(c, b)| format!("{} of {}", crate::units::human_size(*b), c.label()))
+            .collect();
+        if hidden_bytes > 0 {
+            parts.push(format!(
+                "{} hidden by later layers",
+                crate::units::human_size(hidden_bytes)
+            ));
+        }
+        let users = sharing.layers[d].users.len();
+        let saving: u64 = claims.iter().map(|(_, b)| b).sum();
+        let once = if users > 1 {
+            format!(
+                "; saved once per node, not {users} times (the per-image sum would say {})",
+                crate::units::human_size(saving.saturating_mul(users as u64))
+            )
+        } else {
+            String::new()
+        };
+        out.push(Draft {
+            kind: ActionKind::Trim,
+            layers: vec![d],
+            focus: (rep, li),
+            claims,
+            detail: Detail::Trim {
+                hidden_bytes,
+                categories,
+            },
+            what: format!(
+                "{} holds {}{once}",
+                layer_name(sharing, names, d),
+                parts.join(", ")
+            ),
+        });
+    }
+    out
+}
+
+fn dedup_drafts(
+    images: &[(&Image, Option<&Analysis>)],
+    layers: &Layers,
+    sharing: &Sharing,
+    names: &[String],
+) -> Vec<Draft> {
+    // Per distinct layer: claims (deduplicated across the images that see the same group),
+    // group count and copies.
+    let mut claimed: HashSet<Claim> = HashSet::new();
+    let mut per_layer: HashMap<usize, (Vec<(Claim, u64)>, u64)> = HashMap::new();
+    for (i, (image, analysis)) in images.iter().enumerate() {
+        let Some(analysis) = analysis else { continue };
+        let tree = &image.tree;
+        for group in &analysis.duplicates.groups {
+            // Keep the copy in the lowest layer (then the first path); the others go.
+            let layer_of = |n: NodeId| tree.live_final(n).map_or(0, |v| v.layer as usize);
+            let keep = group
+                .nodes
+                .iter()
+                .enumerate()
+                .min_by_key(|(k, n)| (layer_of(**n), *k))
+                .map(|(k, _)| k)
+                .unwrap_or(0);
+            let mut layers_in_group: HashSet<usize> = HashSet::new();
+            for (k, &node) in group.nodes.iter().enumerate() {
+                if k == keep {
+                    continue;
+                }
+                let li = layer_of(node);
+                let Some(&d) = sharing.image_layers[i].get(li) else {
+                    continue;
+                };
+                let Some((rep, _)) = layers.rep[d] else {
+                    continue;
+                };
+                let rep_node = if rep == i {
+                    Some(node)
+                } else {
+                    layers.trees[rep].and_then(|t| t.lookup(&tree.path(node)))
+                };
+                let Some(rep_node) = rep_node else { continue };
+                let claim = (d as u32, rep_node);
+                if claimed.insert(claim) {
+                    let entry = per_layer.entry(d).or_default();
+                    entry.0.push((claim, group.size));
+                    if layers_in_group.insert(d) {
+                        entry.1 += 1;
+                    }
+                }
+            }
+        }
+    }
+    let mut out: Vec<Draft> = per_layer
+        .into_iter()
+        .map(|(d, (claims, groups))| {
+            let (rep, li) = layers.rep[d].expect("claims come from decoded layers");
+            let copies = claims.len() as u64;
+            let bytes: u64 = claims.iter().map(|(_, b)| b).sum();
+            Draft {
+                kind: ActionKind::Dedup,
+                layers: vec![d],
+                focus: (rep, li),
+                detail: Detail::Dedup { groups, copies },
+                what: format!(
+                    "{} holds {copies} {} ({}) of files the image already has: keep one of each (a hardlink, or copy once)",
+                    layer_name(sharing, names, d),
+                    if copies == 1 { "copy" } else { "copies" },
+                    crate::units::human_size(bytes)
+                ),
+                claims,
+            }
+        })
+        .collect();
+    out.sort_by_key(|d| d.layers[0]);
+    out
+}
+
+/// A fraction as a percentage for sentences: "23%", "0.4%", "<0.1%".
+pub fn percent(f: f64) -> String {
+    let p = f * 100.0;
+    if p == 0.0 {
+        "0%".into()
+    } else if p < 0.1 {
+        "<0.1%".into()
+    } else if p < 10.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.0}%")
+    }
+}

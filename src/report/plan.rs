@@ -1,0 +1,266 @@
+//! The trim plan in the reports: JSON wire types (the top-level `plan` array and `plan_totals`)
+//! and the text section that leads the text report. Both read one [`Plan`]; names and paths from
+//! images go through [`escape_control`](super::escape::escape_control) in text.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::escape::{escape_control as esc, human_size as hs};
+use crate::analysis::plan::{Action, Detail, Plan, percent};
+use crate::analysis::sharing::Sharing;
+
+#[derive(Serialize)]
+pub struct PlanActionReport {
+    /// `rebase`, `trim` or `dedup`.
+    pub action: &'static str,
+    /// Names of the images whose layers it changes.
+    pub images: Vec<String>,
+    /// The layers it changes, by diff_id (blob digest when no diff_id is known).
+    pub layers: Vec<String>,
+    pub node_saving_bytes: u64,
+    pub pull_saving_bytes: u64,
+    pub share_of_node_cost: f64,
+    pub worth_it: bool,
+    pub why: String,
+    /// Bytes of it that higher-ranked actions already remove (totals count them once), and the
+    /// ranks (1-based, as listed) of those actions.
+    pub overlap_bytes: u64,
+    pub overlaps: Vec<usize>,
+    /// Largest files it removes.
+    pub paths: Vec<PlanPathReport>,
+    /// Action-specific figures.
+    pub detail: PlanDetailReport,
+}
+
+#[derive(Serialize)]
+pub struct PlanPathReport {
+    pub path: String,
+    pub bytes: u64,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum PlanDetailReport {
+    Rebase {
+        onto_image: String,
+        /// The base the content already lives in, when the copied layers are a shared base.
+        onto_base: Option<String>,
+        onto_layers: Vec<String>,
+        layer_bytes: u64,
+        /// The files an image needs (visible, not package-manager caches).
+        essential_bytes: u64,
+        /// Of those, the bytes whose content the other layers hold.
+        matched_bytes: u64,
+        matched_files: u64,
+    },
+    Trim {
+        /// Bytes every image using the layer hides under later layers.
+        hidden_bytes: u64,
+        categories: Vec<PlanCategoryReport>,
+        /// How many images use the layer (its saving is counted once, not per image).
+        layer_users: usize,
+    },
+    Dedup {
+        groups: u64,
+        copies: u64,
+    },
+}
+
+#[derive(Serialize)]
+pub struct PlanCategoryReport {
+    pub category: &'static str,
+    pub bytes: u64,
+}
+
+#[derive(Serialize)]
+pub struct PlanTotalsReport {
+    /// Uncompressed bytes a node holding every image stores (each distinct layer once).
+    pub node_cost_bytes: u64,
+    /// Compressed bytes a fresh node pulls.
+    pub pull_cost_bytes: u64,
+    /// All actions together, each file counted once (actions may overlap).
+    pub node_saving_bytes: u64,
+    pub pull_saving_bytes: u64,
+    pub share_of_node_cost: f64,
+    pub actions: usize,
+    pub worth_it_actions: usize,
+    /// The thresholds an action must meet to be worth it.
+    pub worth_min_bytes: u64,
+    pub worth_min_share: f64,
+    /// True when some image was read without its layers: its layers are not in the plan.
+    pub partial: bool,
+}
+
+fn layer_id(sharing: &Sharing, d: usize) -> String {
+    let f = &sharing.layers[d].facts;
+    f.diff_id
+        .clone()
+        .or_else(|| f.digest.clone())
+        .unwrap_or_else(|| sharing.layers[d].key.clone())
+}
+
+pub fn actions(plan: &Plan, sharing: &Sharing, names: &[String]) -> Vec<PlanActionReport> {
+    let name = |i: usize| names.get(i).cloned().unwrap_or_default();
+    plan.actions
+        .iter()
+        .map(|a| PlanActionReport {
+            action: a.kind.key(),
+            images: a.images.iter().map(|&i| name(i)).collect(),
+            layers: a.layers.iter().map(|&d| layer_id(sharing, d)).collect(),
+            node_saving_bytes: a.node_saving,
+            pull_saving_bytes: a.pull_saving,
+            share_of_node_cost: a.share_of_node_cost,
+            worth_it: a.worth_it,
+            why: a.why.clone(),
+            overlap_bytes: a.overlap_bytes,
+            overlaps: a.overlaps.iter().map(|k| k + 1).collect(),
+            paths: a
+                .paths
+                .iter()
+                .map(|(path, bytes)| PlanPathReport {
+                    path: path.clone(),
+                    bytes: *bytes,
+                })
+                .collect(),
+            detail: detail(a, sharing, names),
+        })
+        .collect()
+}
+
+fn detail(a: &Action, sharing: &Sharing, names: &[String]) -> PlanDetailReport {
+    match &a.detail {
+        Detail::Rebase {
+            onto,
+            onto_base,
+            onto_layers,
+            layer_bytes,
+            essential_bytes,
+            matched_bytes,
+            matched_files,
+        } => PlanDetailReport::Rebase {
+            onto_image: names.get(*onto).cloned().unwrap_or_default(),
+            onto_base: onto_base.map(|b| sharing.bases[b].name.clone()),
+            onto_layers: onto_layers.iter().map(|&d| layer_id(sharing, d)).collect(),
+            layer_bytes: *layer_bytes,
+            essential_bytes: *essential_bytes,
+            matched_bytes: *matched_bytes,
+            matched_files: *matched_files,
+        },
+        Detail::Trim {
+            hidden_bytes,
+            categories,
+        } => PlanDetailReport::Trim {
+            hidden_bytes: *hidden_bytes,
+            categories: categories
+                .iter()
+                .map(|(c, b)| PlanCategoryReport {
+                    category: c.key(),
+                    bytes: *b,
+                })
+                .collect(),
+            layer_users: a
+                .layers
+                .first()
+                .map_or(0, |&d| sharing.layers[d].users.len()),
+        },
+        Detail::Dedup { groups, copies } => PlanDetailReport::Dedup {
+            groups: *groups,
+            copies: *copies,
+        },
+    }
+}
+
+pub fn totals(plan: &Plan) -> PlanTotalsReport {
+    let worth = plan.worth.unwrap_or_default();
+    PlanTotalsReport {
+        node_cost_bytes: plan.node_cost,
+        pull_cost_bytes: plan.pull_cost,
+        node_saving_bytes: plan.node_saving,
+        pull_saving_bytes: plan.pull_saving,
+        share_of_node_cost: if plan.node_cost == 0 {
+            0.0
+        } else {
+            plan.node_saving as f64 / plan.node_cost as f64
+        },
+        actions: plan.actions.len(),
+        worth_it_actions: plan.worth_it().count(),
+        worth_min_bytes: worth.min_bytes,
+        worth_min_share: worth.min_share,
+        partial: plan.partial,
+    }
+}
+
+/// Actions listed in the text report; the rest are counted.
+pub const TEXT_ACTIONS: usize = 10;
+
+/// The text section: the answer first, then each action ranked by what a node saves.
+pub fn text(plan: &Plan) -> String {
+    let mut out = String::new();
+    let worth = plan.worth.unwrap_or_default();
+    let worth_count = plan.worth_it().count();
+    let _ = writeln!(
+        out,
+        "Trim plan: {} of {} actions worth it (worth it = saves {}); node cost {} ({} to pull)",
+        worth_count,
+        plan.actions.len(),
+        worth.describe(),
+        hs(plan.node_cost),
+        hs(plan.pull_cost),
+    );
+    if plan.actions.is_empty() {
+        let _ = writeln!(
+            out,
+            "  nothing to do: no hidden, cache, doc, duplicate or copied-base bytes{}",
+            if plan.partial {
+                " in the decoded layers (some images were read layers-only)"
+            } else {
+                ""
+            }
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "  All actions together save {} per node ({} of the node cost), {} per pull — each file counted once where actions overlap",
+        hs(plan.node_saving),
+        percent(if plan.node_cost == 0 {
+            0.0
+        } else {
+            plan.node_saving as f64 / plan.node_cost as f64
+        }),
+        hs(plan.pull_saving)
+    );
+    for (k, a) in plan.actions.iter().take(TEXT_ACTIONS).enumerate() {
+        let _ = writeln!(
+            out,
+            "  {:>2}. {:<6} {:>10} per node, {:>10} per pull  {}  {}",
+            k + 1,
+            a.kind.key(),
+            hs(a.node_saving),
+            hs(a.pull_saving),
+            if a.worth_it { "WORTH IT" } else { "not worth" },
+            esc(&a.why)
+        );
+        if a.overlap_bytes > 0 {
+            let ranks: Vec<String> = a.overlaps.iter().map(|k| (k + 1).to_string()).collect();
+            let _ = writeln!(
+                out,
+                "      {} of it is inside action {} (counted once in the total)",
+                hs(a.overlap_bytes),
+                ranks.join(", ")
+            );
+        }
+        if let Some((path, bytes)) = a.paths.first() {
+            let _ = writeln!(out, "      largest: {} ({})", esc(path), hs(*bytes));
+        }
+    }
+    if plan.actions.len() > TEXT_ACTIONS {
+        let _ = writeln!(
+            out,
+            "  … {} more actions (see --json)",
+            plan.actions.len() - TEXT_ACTIONS
+        );
+    }
+    out
+}
