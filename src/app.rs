@@ -83,7 +83,15 @@ pub fn run(cli: Cli) -> Result<u8> {
         return Ok(0);
     }
     let loaded = load_all(&settings)?;
+    let started = Instant::now();
     let set = load::set_analysis(&loaded, settings.worth);
+    if settings.verbose > 0 {
+        eprintln!(
+            "imgscope: analysed the set ({} images: sharing, content, trim plan) in {:.2?}",
+            loaded.len(),
+            started.elapsed()
+        );
+    }
     if let Some(plan) = &settings.gate {
         return gate_run(&settings, plan, &loaded, &set);
     }

@@ -73,6 +73,11 @@ pub struct Cli {
     #[arg(long, value_name = "SIZE|PCT%")]
     pub worth: Vec<String>,
 
+    /// A path the entrypoint needs that a static look cannot see (a plugin it dlopens, a
+    /// script it runs): added to its runtime closure (repeatable)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub keep: Vec<String>,
+
     /// Print the JSON report to stdout
     #[arg(long)]
     pub json: bool,

@@ -89,6 +89,7 @@ impl Settings {
             hash_all_files: false,
             layers_only: cli.layers_only,
             layer_cache: (!cli.no_cache).then(|| LayerCache::new(&cache_dir())),
+            keep: cli.keep.clone(),
         })
     }
 

@@ -15,9 +15,9 @@ use anyhow::{Result, bail};
 use sha2::{Digest, Sha256};
 
 use crate::decode::DecodeOptions;
-use crate::model::{Compression, EntryKind, LayerEntries, RawEntry, Span};
+use crate::model::{Captured, Compression, ElfInfo, EntryKind, LayerEntries, RawEntry, Span};
 
-const MAGIC: &[u8; 8] = b"IMGSLC01";
+const MAGIC: &[u8; 8] = b"IMGSLC02";
 const NO_LINK: u32 = u32::MAX;
 const KINDS: [EntryKind; 9] = [
     EntryKind::File,
@@ -158,6 +158,48 @@ fn encode(layer: &LayerEntries, base: u64) -> Vec<u8> {
     for o in &layer.data_offsets {
         out.extend_from_slice(&(o - base).to_le_bytes());
     }
+    out.extend_from_slice(&(layer.captured.len() as u64).to_le_bytes());
+    for (index, captured) in &layer.captured {
+        out.extend_from_slice(&index.to_le_bytes());
+        match captured {
+            Captured::Text(bytes) => {
+                out.push(0);
+                out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+                out.extend_from_slice(bytes);
+            }
+            Captured::Elf(elf) => {
+                out.push(1);
+                let put = |out: &mut Vec<u8>, s: &str| {
+                    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                    out.extend_from_slice(s.as_bytes());
+                };
+                let put_opt = |out: &mut Vec<u8>, s: &Option<String>| {
+                    out.push(s.is_some() as u8);
+                    put(out, s.as_deref().unwrap_or(""));
+                };
+                let put_list = |out: &mut Vec<u8>, list: &[String]| {
+                    out.extend_from_slice(&(list.len() as u32).to_le_bytes());
+                    for s in list {
+                        put(out, s);
+                    }
+                };
+                put_opt(&mut out, &elf.interp);
+                put_list(&mut out, &elf.needed);
+                put_list(&mut out, &elf.runpath);
+                put_list(&mut out, &elf.rpath);
+                put_opt(&mut out, &elf.soname);
+                out.push(elf.class64 as u8);
+                out.extend_from_slice(&elf.machine.to_le_bytes());
+                out.push(elf.executable as u8);
+                out.push(elf.complete as u8);
+            }
+            Captured::Shebang(line) => {
+                out.push(2);
+                out.extend_from_slice(&(line.len() as u32).to_le_bytes());
+                out.extend_from_slice(line.as_bytes());
+            }
+        }
+    }
     out
 }
 
@@ -183,6 +225,44 @@ impl Reader<'_> {
     }
     fn u64(&mut self) -> Result<u64> {
         Ok(u64::from_le_bytes(self.take(8)?.try_into()?))
+    }
+    fn string(&mut self) -> Result<String> {
+        let len = self.u32()? as usize;
+        Ok(String::from_utf8(self.take(len)?.to_vec())?)
+    }
+    fn opt_string(&mut self) -> Result<Option<String>> {
+        let some = self.u8()? == 1;
+        let s = self.string()?;
+        Ok(some.then_some(s))
+    }
+    fn strings(&mut self) -> Result<Vec<String>> {
+        let n = self.u32()? as usize;
+        // Each string takes at least its 4-byte length: bound the count before allocating.
+        if n > (self.bytes.len() - self.pos) / 4 {
+            bail!("cache file counts exceed its size");
+        }
+        (0..n).map(|_| self.string()).collect()
+    }
+    fn captured(&mut self) -> Result<Captured> {
+        Ok(match self.u8()? {
+            0 => {
+                let len = self.u64()? as usize;
+                Captured::Text(self.take(len)?.into())
+            }
+            1 => Captured::Elf(ElfInfo {
+                interp: self.opt_string()?,
+                needed: self.strings()?,
+                runpath: self.strings()?,
+                rpath: self.strings()?,
+                soname: self.opt_string()?,
+                class64: self.u8()? == 1,
+                machine: u16::from_le_bytes(self.take(2)?.try_into()?),
+                executable: self.u8()? == 1,
+                complete: self.u8()? == 1,
+            }),
+            2 => Captured::Shebang(self.string()?),
+            _ => bail!("bad captured kind"),
+        })
     }
 }
 
@@ -246,6 +326,19 @@ fn decode(bytes: &[u8]) -> Result<LayerEntries> {
     for _ in 0..offsets {
         data_offsets.push(r.u64()?);
     }
+    let captures = r.u64()? as usize;
+    // Each record takes at least 5 bytes.
+    if captures > (bytes.len() - r.pos) / 5 {
+        bail!("cache file counts exceed its size");
+    }
+    let mut captured = Vec::with_capacity(captures);
+    for _ in 0..captures {
+        let index = r.u32()?;
+        if index as usize >= entries.len() {
+            bail!("cache file capture out of range");
+        }
+        captured.push((index, r.captured()?));
+    }
     if r.pos != bytes.len() {
         bail!("trailing bytes in cache file");
     }
@@ -256,6 +349,7 @@ fn decode(bytes: &[u8]) -> Result<LayerEntries> {
         blob_bytes,
         tar_bytes,
         data_offsets,
+        captured,
     })
 }
 
@@ -292,6 +386,24 @@ mod tests {
         l.blob_bytes = 2048;
         l.tar_bytes = 2048;
         l.data_offsets = vec![1000 + 512, 1000 + 1536];
+        l.captured = vec![
+            (0, Captured::Text(b"Package: tool\n".to_vec().into())),
+            (0, Captured::Shebang("/bin/sh -e".into())),
+            (
+                1,
+                Captured::Elf(ElfInfo {
+                    interp: Some("/lib64/ld-linux-x86-64.so.2".into()),
+                    needed: vec!["libc.so.6".into(), "libz.so.1".into()],
+                    runpath: vec!["$ORIGIN/../lib".into()],
+                    rpath: vec![],
+                    soname: None,
+                    class64: true,
+                    machine: 62,
+                    executable: true,
+                    complete: true,
+                }),
+            ),
+        ];
         l
     }
 
@@ -307,6 +419,7 @@ mod tests {
         assert_eq!(back.entries[0].hash, Some([7; 16]));
         assert_eq!(back.entries[1].link, sample().entries[1].link);
         assert_eq!(back.data_offsets, vec![5512, 6536]);
+        assert_eq!(back.captured, sample().captured);
         // Other options, other entry.
         let no_hash = DecodeOptions {
             hash_contents: false,

@@ -33,6 +33,8 @@ pub struct LoadOptions {
     pub layers_only: bool,
     /// Decoded layers kept by key, to skip decoding them next time; `None` with `--no-cache`.
     pub layer_cache: Option<LayerCache>,
+    /// Paths the user knows the entrypoint needs (`--keep`), added to its runtime closure.
+    pub keep: Vec<String>,
 }
 
 impl Default for LoadOptions {
@@ -46,6 +48,7 @@ impl Default for LoadOptions {
             hash_all_files: false,
             layers_only: false,
             layer_cache: None,
+            keep: Vec::new(),
         }
     }
 }
@@ -368,7 +371,7 @@ fn layers_only(resolved: ResolvedImage) -> Loaded {
         })
         .collect();
     let (tree, _) = Merger::new().finish();
-    let (image, blobs) = into_image(resolved, layers, tree);
+    let (image, blobs) = into_image(resolved, layers, tree, Vec::new());
     let analysis = crate::analysis::Analysis::layers_only(&image);
     Loaded {
         image,
@@ -379,7 +382,12 @@ fn layers_only(resolved: ResolvedImage) -> Loaded {
 
 /// The image a resolved source describes, with its layers and merged tree; and its blobs, kept
 /// for reading file contents later.
-fn into_image(resolved: ResolvedImage, layers: Vec<Layer>, tree: FileTree) -> (Image, ImageBlobs) {
+fn into_image(
+    resolved: ResolvedImage,
+    layers: Vec<Layer>,
+    tree: FileTree,
+    captured: Vec<(crate::model::VersionId, crate::model::Captured)>,
+) -> (Image, ImageBlobs) {
     let config = resolved.config;
     let image = Image {
         input: resolved.input,
@@ -393,6 +401,7 @@ fn into_image(resolved: ResolvedImage, layers: Vec<Layer>, tree: FileTree) -> (I
         history: config.history,
         layers,
         tree,
+        captured,
     };
     (image, resolved.blobs)
 }
@@ -405,6 +414,8 @@ struct Assembly {
     limits: Limits,
     /// Decompressed tar bytes of the layers merged so far.
     tar_bytes: u64,
+    /// What decoding kept of file contents, by tree version.
+    captured: Vec<(crate::model::VersionId, crate::model::Captured)>,
 }
 
 impl Assembly {
@@ -416,6 +427,7 @@ impl Assembly {
             histories: history_for_layers(&resolved.config.history, count),
             limits: *limits,
             tar_bytes: 0,
+            captured: Vec::new(),
         }
     }
 
@@ -446,7 +458,7 @@ impl Assembly {
     /// Merge the next layer; its entries are dropped once merged. Fails when the image as a
     /// whole goes past its limits (checked before the merge, and after it: removing a large
     /// directory writes a version per path below it).
-    fn add(&mut self, resolved: &ResolvedImage, entries: LayerEntries) -> Result<()> {
+    fn add(&mut self, resolved: &ResolvedImage, mut entries: LayerEntries) -> Result<()> {
         let i = self.layers.len();
         let layer_ref = &resolved.blobs.layers[i];
         let name = layer_ref.digest.as_deref().unwrap_or(&layer_ref.path);
@@ -456,6 +468,13 @@ impl Assembly {
             .with_context(context)?;
         let changes = self.merger.apply(&entries);
         self.check_image_limits(0).with_context(context)?;
+        let mut kept = std::mem::take(&mut entries.captured).into_iter().peekable();
+        for &(entry, version) in self.merger.captured_versions() {
+            while kept.next_if(|(e, _)| *e < entry).is_some() {}
+            if let Some((_, captured)) = kept.next_if(|(e, _)| *e == entry) {
+                self.captured.push((version, captured));
+            }
+        }
         let diff_id = resolved.config.diff_ids.get(i).cloned();
         // An uncompressed blob's digest is its diff_id.
         let digest = layer_ref.digest.clone().or_else(|| {
@@ -496,8 +515,8 @@ impl Assembly {
             deferred_hash::hash_unread(&mut tree, &unread, layer_files, options.hash_all_files)
                 .context("hashing file contents")?;
         }
-        let (image, blobs) = into_image(resolved, self.layers, tree);
-        let analysis = analysis::analyze(&image, ledger.result());
+        let (image, blobs) = into_image(resolved, self.layers, tree, self.captured);
+        let analysis = analysis::analyze_keeping(&image, ledger.result(), &options.keep);
         Ok(Loaded {
             image,
             analysis,

@@ -29,6 +29,8 @@ pub struct Merger {
     dive: DiveLedger,
     layers: usize,
     unread: Vec<UnreadContent>,
+    /// For the layer applied last: (entry index, version) of its captured entries.
+    captured_versions: Vec<(u32, VersionId)>,
 }
 
 /// Where the unread content of a file version lies: at `offset` in the file holding `layer`.
@@ -78,6 +80,7 @@ impl Merger {
             dive: DiveLedger::default(),
             layers: 0,
             unread: Vec::new(),
+            captured_versions: Vec::new(),
         }
     }
 
@@ -137,6 +140,8 @@ impl Merger {
         }
 
         // Phase 2b: write the entries in tar order.
+        self.captured_versions.clear();
+        let mut captured = layer.captured.iter().map(|(i, _)| *i as usize).peekable();
         for (i, (entry, &node)) in layer.entries.iter().zip(&nodes).enumerate() {
             if entry.kind.is_marker() {
                 continue;
@@ -146,6 +151,10 @@ impl Merger {
             }
             self.ensure_parent_dirs(node, index, &mut counts);
             let vid = self.write_entry(layer, entry, node, index, &mut counts);
+            while captured.next_if(|&c| c < i).is_some() {}
+            if captured.next_if_eq(&i).is_some() {
+                self.captured_versions.push((i as u32, vid));
+            }
             if entry.kind == EntryKind::File
                 && entry.size > 0
                 && let Some(&offset) = layer.data_offsets.get(i)
@@ -169,6 +178,12 @@ impl Merger {
     /// Paths any layer merged so far named (nodes of the tree).
     pub fn node_count(&self) -> usize {
         self.tree.node_count()
+    }
+
+    /// For the layer applied last: the version each of its captured entries became, as (entry
+    /// index, version), in entry order (see [`LayerEntries::captured`]).
+    pub fn captured_versions(&self) -> &[(u32, VersionId)] {
+        &self.captured_versions
     }
 
     /// Regular files whose content was not read while decoding (see

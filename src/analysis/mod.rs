@@ -2,9 +2,12 @@
 //! duplicate content, the largest files and directories. Pure computation over the model: no I/O,
 //! no terminal. The JSON report, the text summary and the TUI all read one [`Analysis`].
 
+pub mod closure;
 pub mod duplicates;
 pub mod efficiency;
 pub mod merge;
+pub mod package_db;
+pub mod packages;
 pub mod plan;
 pub mod set;
 pub mod sharing;
@@ -39,6 +42,10 @@ pub struct Analysis {
     /// Read from manifests only (`--layers-only`): no layer was decoded, so everything above but
     /// the layer list is empty, and reports say so rather than print zeros.
     pub layers_only: bool,
+    /// Who owns the bytes: packages from the image's own databases.
+    pub packages: packages::Packages,
+    /// What the entrypoint needs (`None` when the image has no command).
+    pub closure: Option<closure::Closure>,
 }
 
 impl Analysis {
@@ -54,6 +61,11 @@ impl Analysis {
 }
 
 pub fn analyze(image: &Image, efficiency: DiveEfficiency) -> Analysis {
+    analyze_keeping(image, efficiency, &[])
+}
+
+/// [`analyze`], with paths the user knows the entrypoint needs (`--keep`) added to its closure.
+pub fn analyze_keeping(image: &Image, efficiency: DiveEfficiency, keep: &[String]) -> Analysis {
     let tree = &image.tree;
     let sizes = tree.subtree_sizes(None);
     let mut file_count = 0;
@@ -87,7 +99,11 @@ pub fn analyze(image: &Image, efficiency: DiveEfficiency) -> Analysis {
         |a: &NodeId, b: &NodeId| sizes[*b as usize].cmp(&sizes[*a as usize]).then(a.cmp(b));
     top_n(&mut files, by_size_desc);
     top_n(&mut dirs, by_size_desc);
+    let packages = packages::analyze(image);
+    let closure = closure::analyze(image, &packages, keep);
     Analysis {
+        packages,
+        closure,
         efficiency,
         waste: waste::reclaimable(tree, image.layers.len()),
         duplicates: duplicates::find(tree),
@@ -106,6 +122,7 @@ impl Analysis {
     pub fn layers_only(image: &Image) -> Analysis {
         let mut a = analyze(image, DiveEfficiency::default());
         a.layers_only = true;
+        a.closure = None;
         a
     }
 }

@@ -16,7 +16,10 @@
 //!   the files that every image using the layer hides under a later layer.
 //! - `dedup`: files of one image with the same content as another of its files in an earlier (or
 //!   the same) layer; all copies but one are the saving.
-//! - `slim` waits for the runtime-closure analysis and is not produced yet.
+//! - `slim`: an image whose entrypoint's static runtime closure ([`super::closure`]) is a small
+//!   part of it: rebuilt as that closure alone, the node drops the rest of its own layers (the
+//!   layers it shares stay for the other images, and the closure files they hold are copied in:
+//!   that much is subtracted).
 //!
 //! Each action claims the files it would remove, as (distinct layer, path). Actions may overlap (a
 //! trim inside a layer a rebase removes, a duplicate that is also a cache file); the plan's totals
@@ -89,6 +92,7 @@ impl Worth {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ActionKind {
     Rebase,
+    Slim,
     Trim,
     Dedup,
 }
@@ -99,6 +103,7 @@ impl ActionKind {
             ActionKind::Rebase => "rebase",
             ActionKind::Trim => "trim",
             ActionKind::Dedup => "dedup",
+            ActionKind::Slim => "slim",
         }
     }
 }
@@ -131,6 +136,18 @@ pub enum Detail {
         /// Groups of identical files with a copy in this layer, and the copies removed.
         groups: u64,
         copies: u64,
+    },
+    Slim {
+        /// The executable the image runs, and what its static closure holds.
+        executable: String,
+        closure_bytes: u64,
+        closure_files: u64,
+        /// Closure bytes that live in layers other images share: a slim image carries its own
+        /// copy, so they are subtracted from the saving.
+        readd_bytes: u64,
+        /// Names the closure could not find, and what it cannot see.
+        unresolved: Vec<String>,
+        unseen: Vec<String>,
     },
 }
 
@@ -410,6 +427,7 @@ pub fn build(images: &[(&Image, Option<&Analysis>)], sharing: &Sharing, worth: W
     let mut drafts = rebase_drafts(&layers, sharing, &names);
     drafts.extend(trim_drafts(&layers, sharing, &names));
     drafts.extend(dedup_drafts(images, &layers, sharing, &names));
+    drafts.extend(slim_drafts(images, &layers, sharing, &names));
 
     let ratio = |d: usize| -> f64 {
         let bytes = layers.bytes(d);
@@ -431,7 +449,16 @@ pub fn build(images: &[(&Image, Option<&Analysis>)], sharing: &Sharing, worth: W
         .into_iter()
         .filter(|d| !d.claims.is_empty())
         .map(|draft| {
-            let node_saving: u64 = draft.claims.iter().map(|(_, b)| b).sum();
+            let readd = match &draft.detail {
+                Detail::Slim { readd_bytes, .. } => *readd_bytes,
+                _ => 0,
+            };
+            let node_saving: u64 = draft
+                .claims
+                .iter()
+                .map(|(_, b)| b)
+                .sum::<u64>()
+                .saturating_sub(readd);
             let pull: f64 = draft
                 .claims
                 .iter()
@@ -508,7 +535,15 @@ pub fn build(images: &[(&Image, Option<&Analysis>)], sharing: &Sharing, worth: W
         }
         action.overlaps.sort_unstable();
     }
-    let node_saving = all_claims.values().sum();
+    // A slim image carries its own copy of closure files that shared layers hold.
+    let readd: u64 = actions
+        .iter()
+        .map(|a| match &a.detail {
+            Detail::Slim { readd_bytes, .. } => *readd_bytes,
+            _ => 0,
+        })
+        .sum();
+    let node_saving = all_claims.values().sum::<u64>().saturating_sub(readd);
     let pull_saving = all_claims
         .iter()
         .map(|((d, _), b)| *b as f64 * ratio(*d as usize))
@@ -889,6 +924,94 @@ fn dedup_drafts(
         })
         .collect();
     out.sort_by_key(|d| d.layers[0]);
+    out
+}
+
+/// For each decoded image with a resolved entrypoint: rebuilding it as its runtime closure alone
+/// (FROM scratch, the closure copied in) drops everything else its own layers hold; the layers it
+/// shares stay on the node for the other images.
+fn slim_drafts(
+    images: &[(&Image, Option<&Analysis>)],
+    layers: &Layers,
+    sharing: &Sharing,
+    names: &[String],
+) -> Vec<Draft> {
+    let mut out = Vec::new();
+    for (i, (image, analysis)) in images.iter().enumerate() {
+        let Some(closure) = analysis.and_then(|a| a.closure.as_ref()) else {
+            continue;
+        };
+        let Some(executable) = closure.executable.clone() else {
+            continue;
+        };
+        let in_closure: HashSet<NodeId> = closure.files.iter().map(|(n, _)| *n).collect();
+        let keys = &sharing.image_layers[i];
+        let own = |d: usize| sharing.layers[d].users == [i];
+        let mut claims = Vec::new();
+        for (li, &d) in keys.iter().enumerate() {
+            if !own(d) || layers.rep[d] != Some((i, li)) {
+                continue;
+            }
+            for f in &layers.files[d] {
+                if !in_closure.contains(&f.node) {
+                    claims.push(((d as u32, f.node), f.size));
+                }
+            }
+        }
+        let tree = &image.tree;
+        let readd: u64 = closure
+            .files
+            .iter()
+            .filter(|(n, _)| {
+                tree.live_final(*n)
+                    .and_then(|v| keys.get(v.layer as usize))
+                    .is_some_and(|&d| !own(d))
+            })
+            .map(|(_, b)| b)
+            .sum();
+        let dropped: u64 = claims.iter().map(|(_, b)| b).sum();
+        if claims.is_empty() || dropped <= readd {
+            continue;
+        }
+        let image_size = image.size();
+        let shared_note = if readd > 0 {
+            format!(
+                "; it copies the {} of it that shared layers hold, which stay on the node for the other images",
+                crate::units::human_size(readd)
+            )
+        } else {
+            String::new()
+        };
+        let name = names.get(i).map(String::as_str).unwrap_or("?");
+        let focus_layer = keys.iter().rposition(|&d| own(d)).unwrap_or(0);
+        let what = format!(
+            "{name} runs {executable}, whose static closure is {} in {} files ({} of the image): an image of just that (FROM scratch, COPY the closure) drops the other {} of its own layers{shared_note}; a static view — dlopen, interpreted imports and files read at run time are not seen (--keep PATH adds them){}",
+            crate::units::human_size(closure.bytes),
+            closure.files.len(),
+            percent(closure.bytes as f64 / image_size.max(1) as f64),
+            crate::units::human_size(dropped),
+            if closure.unresolved.is_empty() {
+                String::new()
+            } else {
+                format!("; not found: {}", closure.unresolved.join(", "))
+            },
+        );
+        out.push(Draft {
+            kind: ActionKind::Slim,
+            layers: keys.iter().copied().filter(|&d| own(d)).collect(),
+            focus: (i, focus_layer),
+            claims,
+            detail: Detail::Slim {
+                executable,
+                closure_bytes: closure.bytes,
+                closure_files: closure.files.len() as u64,
+                readd_bytes: readd,
+                unresolved: closure.unresolved.clone(),
+                unseen: closure.unseen.clone(),
+            },
+            what,
+        });
+    }
     out
 }
 

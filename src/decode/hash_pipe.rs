@@ -75,7 +75,13 @@ impl HashPipe {
 
     /// Hand over a file's content, read from `src` to its end (`size` is what the file
     /// declares); its hash will belong to entry `index`. Returns the bytes read.
-    pub fn file(&self, src: &mut impl Read, size: u64, index: u32) -> io::Result<u64> {
+    pub fn file(
+        &self,
+        src: &mut impl Read,
+        size: u64,
+        index: u32,
+        observe: &mut impl FnMut(&[u8]),
+    ) -> io::Result<u64> {
         let mut total = 0u64;
         loop {
             let mut chunk = self.free.try_recv().unwrap_or_else(|_| vec![0u8; CHUNK]);
@@ -86,6 +92,7 @@ impl HashPipe {
             }
             total += filled as u64;
             let last = filled < want || total >= size;
+            observe(&chunk[..filled]);
             self.send(Message::Chunk(chunk, filled))?;
             if last {
                 break;
@@ -138,7 +145,9 @@ mod tests {
         let got = std::thread::scope(|scope| {
             let (pipe, handle) = HashPipe::start(scope, 2);
             for (i, f) in files.iter().enumerate() {
-                let read = pipe.file(&mut &f[..], f.len() as u64, i as u32).unwrap();
+                let read = pipe
+                    .file(&mut &f[..], f.len() as u64, i as u32, &mut |_| {})
+                    .unwrap();
                 assert_eq!(read, f.len() as u64);
             }
             drop(pipe);

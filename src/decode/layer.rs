@@ -167,12 +167,63 @@ pub fn decode_plain_layer_at(
         &mut layer,
     )
     .map_err(describe)?;
+    capture_located(&archive.into_inner().inner.file, &mut layer)?;
     layer.blob_bytes = len;
     layer.tar_bytes = len;
     if let Some(p) = progress {
         p.fetch_add(len, Ordering::Relaxed);
     }
     Ok(Some(layer))
+}
+
+/// Keep what [`super::capture`] wants of a layer decoded without reading contents, reading it
+/// from the file that holds the layer (`layer.data_offsets` say where each entry's bytes are).
+fn capture_located(file: &std::fs::File, layer: &mut LayerEntries) -> Result<()> {
+    use super::capture::{FileCapture, MAX_SHEBANG_BYTES, shebang};
+    use crate::model::Captured;
+    use std::os::unix::fs::FileExt;
+    let mut budget = super::capture::Budget::default();
+    for (i, entry) in layer.entries.iter().enumerate() {
+        if entry.kind != EntryKind::File {
+            continue;
+        }
+        let Some(&offset) = layer.data_offsets.get(i) else {
+            continue;
+        };
+        let path = layer.path(entry);
+        let kept = match FileCapture::start(path, entry.mode, entry.size, &mut budget) {
+            None => None,
+            Some(mut text @ FileCapture::Text(_)) => {
+                let mut buf = vec![0u8; entry.size as usize];
+                file.read_exact_at(&mut buf, offset)
+                    .context("reading a package database of the layer")?;
+                text.feed(&buf);
+                text.finish()
+            }
+            // A program: a few positioned reads of its headers, not its whole content.
+            Some(FileCapture::Program { .. }) => {
+                let size = entry.size;
+                let read_at = |at: u64, buf: &mut [u8]| {
+                    let want = (buf.len() as u64).min(size.saturating_sub(at)) as usize;
+                    file.read_at(&mut buf[..want], offset + at)
+                };
+                match super::elf::read_elf_info(size, read_at)
+                    .context("reading a program's headers in the layer")?
+                {
+                    Some(info) => Some(Captured::Elf(info)),
+                    None => {
+                        let mut head = vec![0u8; MAX_SHEBANG_BYTES.min(size as usize)];
+                        let n = file.read_at(&mut head, offset)?;
+                        shebang(&head[..n]).map(Captured::Shebang)
+                    }
+                }
+            }
+        };
+        if let Some(kept) = kept {
+            layer.captured.push((i as u32, kept));
+        }
+    }
+    Ok(())
 }
 
 /// Decode a layer blob (gzip, zstd or plain tar, by magic bytes). `progress` receives the blob
@@ -305,6 +356,7 @@ fn walk<'a, R: Read + 'a>(
     let mut buf = vec![0u8; 64 * 1024];
     let mut paths = PathSet::default();
     let mut content_bytes = 0u64;
+    let mut budget = super::capture::Budget::default();
     // The text buffer's spans are u32: never let it reach 4 GiB, whatever the limit says.
     let max_names = limits.max_names_bytes.min(u32::MAX as usize);
     loop {
@@ -417,11 +469,22 @@ fn walk<'a, R: Read + 'a>(
             );
         }
         let link = link.map(|target| layer.intern(&target));
-        let mode = header.mode().unwrap_or(0);
         let uid = header.uid().unwrap_or(0) as u32;
         let gid = header.gid().unwrap_or(0) as u32;
         let mtime = header.mtime().unwrap_or(0);
         let size = entry.size();
+        // Package databases are kept as they stream past (located layers read them afterwards).
+        let mode = header.mode().unwrap_or(0);
+        let mut capture = if streamed && kind == EntryKind::File {
+            super::capture::FileCapture::start(&path_str, mode, size, &mut budget)
+        } else {
+            None
+        };
+        let mut observe = |chunk: &[u8]| {
+            if let Some(c) = capture.as_mut().filter(|c| c.wants_more()) {
+                c.feed(chunk);
+            }
+        };
         let hash = if let Content::Locate { base, len } = content {
             let start = entry.raw_file_position();
             if start.saturating_add(size) > len {
@@ -435,13 +498,14 @@ fn walk<'a, R: Read + 'a>(
             count_content(&mut content_bytes, size, limits)?;
             if let Some(pipe) = pipe.filter(|p| size > INLINE_MAX && p.core_idle()) {
                 // Hashed on the other thread; the hash joins the entry once the walk is over.
-                let read = pipe.file(&mut entry, size, layer.entries.len() as u32)?;
+                let read = pipe.file(&mut entry, size, layer.entries.len() as u32, &mut observe)?;
                 check_complete(read, size)?;
                 None
             } else {
                 let mut hasher = blake3::Hasher::new();
                 let read = copy_filled(&mut entry, &mut buf, |chunk| {
                     hasher.update(chunk);
+                    observe(chunk);
                 })?;
                 check_complete(read, size)?;
                 let digest = hasher.finalize();
@@ -450,9 +514,15 @@ fn walk<'a, R: Read + 'a>(
                 Some(short)
             }
         } else {
-            skip_content(&mut entry, &mut buf, &mut content_bytes, limits)?;
+            let size = entry.size();
+            count_content(&mut content_bytes, size, limits)?;
+            let read = copy_filled(&mut entry, &mut buf, observe)?;
+            check_complete(read, size)?;
             None
         };
+        if let Some(kept) = capture.and_then(super::capture::FileCapture::finish) {
+            layer.captured.push((layer.entries.len() as u32, kept));
+        }
         let path_span = layer.intern(&path_str);
         crate::model::growth::push(
             &mut layer.entries,

@@ -1,7 +1,9 @@
 //! Layer blob → tar entries: compression detected by magic bytes, tar walked as a stream,
 //! whiteouts and paths normalized, limits enforced. Produces [`crate::model::LayerEntries`].
 
+pub mod capture;
 pub mod compression;
+pub mod elf;
 pub mod guard;
 pub mod hash_pipe;
 pub mod layer;

@@ -96,6 +96,8 @@ pub struct LayerEntries {
     /// For a layer decoded without reading contents: where each entry's content starts in the
     /// file holding the layer (parallel to `entries`); empty otherwise.
     pub data_offsets: Vec<u64>,
+    /// File contents kept for later analyses (see `decode::capture`), by entry index, ascending.
+    pub captured: Vec<(u32, super::Captured)>,
 }
 
 impl LayerEntries {
@@ -107,6 +109,7 @@ impl LayerEntries {
             blob_bytes: 0,
             tar_bytes: 0,
             data_offsets: Vec::new(),
+            captured: Vec::new(),
         }
     }
 

@@ -127,9 +127,20 @@ pub struct Image {
     pub history: Vec<HistoryEntry>,
     pub layers: Vec<Layer>,
     pub tree: FileTree,
+    /// File contents kept while decoding (package databases, ELF facts), by the version of the
+    /// tree they belong to, ascending.
+    pub captured: Vec<(super::VersionId, super::Captured)>,
 }
 
 impl Image {
+    /// What was kept of the file version `version`, if anything.
+    pub fn captured(&self, version: super::VersionId) -> Option<&super::Captured> {
+        self.captured
+            .binary_search_by_key(&version, |(v, _)| *v)
+            .ok()
+            .map(|i| &self.captured[i].1)
+    }
+
     pub fn compressed_size(&self) -> u64 {
         self.layers.iter().map(|l| l.compressed_size).sum()
     }

@@ -2,13 +2,16 @@
 //! accessors; no I/O, no terminal. Decoders produce [`entry::LayerEntries`]; `analysis::merge`
 //! turns them into an [`image::Image`]'s [`tree::FileTree`].
 
+pub mod captured;
 pub mod entry;
 pub(crate) mod growth;
 pub mod image;
 pub mod names;
 pub mod preview;
+pub mod resolve;
 pub mod tree;
 
+pub use captured::{Captured, ElfInfo};
 pub use entry::{Compression, ContentHash, EntryKind, LayerEntries, RawEntry, Span};
 pub use image::{
     ChangeCounts, HistoryEntry, Image, Layer, Platform, RuntimeConfig, SourceKind,

@@ -59,6 +59,11 @@ pub struct ImageReport<'a> {
     pub duplicates: Option<DuplicatesReport>,
     pub largest_files: Vec<FileReport>,
     pub largest_directories: Vec<DirReport>,
+    /// Packages from the image's own databases, biggest first (null when layers were not read).
+    pub packages: Option<Vec<super::packages::PackageReport>>,
+    pub package_summary: Option<super::packages::PackageSummaryReport>,
+    /// What the entrypoint needs (null without a command, or when layers were not read).
+    pub closure: Option<super::packages::ClosureReport>,
     /// The gate evaluation, when gating was on (`--ci`, rule flags, or CI=true with rules).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gates: Option<GatesReport>,
@@ -301,6 +306,11 @@ pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a
                 size_bytes: analysis.sizes[n as usize],
             })
             .collect(),
+        packages: known.then(|| super::packages::packages(analysis)),
+        package_summary: known.then(|| super::packages::summary(analysis)),
+        closure: known
+            .then(|| super::packages::closure(image, analysis))
+            .flatten(),
         gates: None,
     }
 }

@@ -8,6 +8,7 @@ pub mod gate_output;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod packages;
 pub mod plan;
 mod rows;
 pub mod sharing;

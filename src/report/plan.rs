@@ -12,7 +12,7 @@ use crate::analysis::sharing::Sharing;
 
 #[derive(Serialize)]
 pub struct PlanActionReport {
-    /// `rebase`, `trim` or `dedup`.
+    /// `rebase`, `slim`, `trim` or `dedup`.
     pub action: &'static str,
     /// Names of the images whose layers it changes.
     pub images: Vec<String>,
@@ -64,6 +64,15 @@ pub enum PlanDetailReport {
     Dedup {
         groups: u64,
         copies: u64,
+    },
+    Slim {
+        executable: String,
+        closure_bytes: u64,
+        closure_files: u64,
+        /// Closure bytes in shared layers: the slim image carries its own copy.
+        readd_bytes: u64,
+        unresolved: Vec<String>,
+        unseen: Vec<String>,
     },
 }
 
@@ -167,6 +176,21 @@ fn detail(a: &Action, sharing: &Sharing, names: &[String]) -> PlanDetailReport {
         Detail::Dedup { groups, copies } => PlanDetailReport::Dedup {
             groups: *groups,
             copies: *copies,
+        },
+        Detail::Slim {
+            executable,
+            closure_bytes,
+            closure_files,
+            readd_bytes,
+            unresolved,
+            unseen,
+        } => PlanDetailReport::Slim {
+            executable: executable.clone(),
+            closure_bytes: *closure_bytes,
+            closure_files: *closure_files,
+            readd_bytes: *readd_bytes,
+            unresolved: unresolved.clone(),
+            unseen: unseen.clone(),
         },
     }
 }

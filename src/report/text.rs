@@ -134,5 +134,6 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
         },
         "",
     );
+    out.push_str(&super::packages::text(image, analysis));
     out
 }

@@ -19,7 +19,7 @@ pub enum Context {
     Input,
     /// The content view over a file.
     Content,
-    /// The sharing view across all images.
+    /// The trim plan and, with several images, what they share.
     Sharing,
     /// The help overlay.
     Help,
@@ -257,7 +257,7 @@ pub const BINDINGS: &[Binding] = &[
         Main,
         &[ch('S')],
         Action::ToggleSharing,
-        "sharing view across the images (with several)",
+        "trim plan, and sharing across the images",
     ),
     bind(
         Main,

@@ -171,6 +171,11 @@ pub fn layer(entries: &[E], comp: Comp, created_by: &str) -> BuiltLayer {
 }
 
 pub fn config_json(layers: &[BuiltLayer], arch: &str) -> Vec<u8> {
+    config_json_cmd(layers, arch, &["/bin/sh"])
+}
+
+/// [`config_json`] with another command (`Cmd`).
+pub fn config_json_cmd(layers: &[BuiltLayer], arch: &str, cmd: &[&str]) -> Vec<u8> {
     let mut history = Vec::new();
     for (i, l) in layers.iter().enumerate() {
         history.push(
@@ -186,7 +191,7 @@ pub fn config_json(layers: &[BuiltLayer], arch: &str) -> Vec<u8> {
         "architecture": arch,
         "os": "linux",
         "created": "2024-01-01T00:00:00Z",
-        "config": {"Env": ["PATH=/usr/bin"], "Cmd": ["/bin/sh"], "Labels": {"org.example": "test"}},
+        "config": {"Env": ["PATH=/usr/bin"], "Cmd": cmd, "Labels": {"org.example": "test"}},
         "rootfs": {"type": "layers", "diff_ids": layers.iter().map(|l| l.diff_id.clone()).collect::<Vec<_>>()},
         "history": history,
     }))
@@ -211,10 +216,19 @@ pub fn write_tar(path: &Path, files: &Files) {
 /// A legacy `docker save` archive (`<id>/layer.tar` for plain layers; compressed blobs as
 /// `blobs/sha256/<hex>`, Docker 25+ style).
 pub fn docker_archive_files(images: &[(&str, &[BuiltLayer])]) -> Files {
+    let with_cmd: Vec<(&str, &[BuiltLayer], &[&str])> = images
+        .iter()
+        .map(|(tag, layers)| (*tag, *layers, &["/bin/sh"][..]))
+        .collect();
+    docker_archive_files_cmd(&with_cmd)
+}
+
+/// [`docker_archive_files`], each image with its own command.
+pub fn docker_archive_files_cmd(images: &[(&str, &[BuiltLayer], &[&str])]) -> Files {
     let mut files: Files = Vec::new();
     let mut manifest = Vec::new();
-    for (tag, layers) in images {
-        let config = config_json(layers, "amd64");
+    for (tag, layers, cmd) in images {
+        let config = config_json_cmd(layers, "amd64", cmd);
         let config_name = format!("{}.json", hex_of(&sha256(&config)));
         let mut layer_paths = Vec::new();
         for l in layers.iter() {

@@ -217,6 +217,7 @@ fn build_inner(name: &str, layers: Vec<LayerSpec>, with_blobs: bool) -> Loaded {
         history: out.iter().filter_map(|l| l.history.clone()).collect(),
         layers: out,
         tree,
+        captured: Vec::new(),
     };
     let analysis = analysis::analyze(&image, ledger.result());
     // Without blobs, a content read fails (there is no layer to open).

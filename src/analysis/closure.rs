@@ -1,0 +1,432 @@
+//! What the entrypoint really needs: the static runtime closure of the image's entrypoint and
+//! command. From `ENTRYPOINT` + `CMD` (the first word resolved on the image's `PATH` and working
+//! directory, through its symlinks; for `sh -c SCRIPT`, the commands the script runs too), the
+//! closure holds each executable, a script's `#!` interpreter, an ELF file's interpreter
+//! (`PT_INTERP`) and the libraries it needs (`DT_NEEDED`), found as the image's own loader would:
+//! `DT_RPATH` (when there is no `DT_RUNPATH`), `LD_LIBRARY_PATH` from the image's environment,
+//! `DT_RUNPATH`, the directories of the image's `/etc/ld.so.conf` (and the files it includes), then
+//! the default directories — `$ORIGIN` standing for the directory of the object that needs the
+//! library, and a candidate kept only if it is an ELF file of the same class and machine. Paths the
+//! user names (`--keep`) join the roots.
+//!
+//! It is a static view: libraries loaded with `dlopen`, modules an interpreter imports, and data or
+//! configuration files read at run time are not seen. The result says so, with what it could not
+//! resolve, so nobody takes it for a guarantee. Pure: reads the merged tree and what decoding kept
+//! of the files.
+
+use std::collections::VecDeque;
+
+use hashbrown::{HashMap, HashSet};
+
+use super::packages::Packages;
+use crate::model::resolve::{resolve, resolve_file};
+use crate::model::{Captured, ElfInfo, EntryKind, Image, NONE, NodeId};
+
+/// The final layer.
+const FINAL: usize = usize::MAX;
+
+/// Files followed at most (a hostile image could chain libraries without end).
+pub const MAX_FILES: usize = 10_000;
+
+/// `PATH` when the image's environment sets none (Docker's default).
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The loader's built-in directories, searched last.
+const DEFAULT_LIB_DIRS: &[&str] = &["/lib", "/usr/lib", "/lib64", "/usr/lib64"];
+
+/// Shells whose `-c SCRIPT` is read for the commands it runs.
+const SHELLS: &[&str] = &["sh", "bash", "dash", "ash", "busybox"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Closure {
+    /// The command line it starts from (entrypoint then cmd).
+    pub command: Vec<String>,
+    /// The executable the command runs, as resolved in the image (absolute path).
+    pub executable: Option<String>,
+    /// The visible regular files in the closure, with their bytes, in the order found.
+    pub files: Vec<(NodeId, u64)>,
+    pub bytes: u64,
+    /// Packages owning closure files, by name, in the order found.
+    pub packages: Vec<String>,
+    /// Names the closure needed but could not find (a missing library, a missing executable).
+    pub unresolved: Vec<String>,
+    /// What a static closure cannot see, in plain words.
+    pub unseen: Vec<String>,
+}
+
+/// The closure of `image`'s command, with `keep` paths added; `None` when the image has no
+/// command at all.
+pub fn analyze(image: &Image, packages: &Packages, keep: &[String]) -> Option<Closure> {
+    let config = &image.config;
+    let command: Vec<String> = config
+        .entrypoint
+        .iter()
+        .chain(config.cmd.iter())
+        .cloned()
+        .collect();
+    if command.is_empty() && keep.is_empty() {
+        return None;
+    }
+    let env: HashMap<&str, &str> = config
+        .env
+        .iter()
+        .filter_map(|e| e.split_once('='))
+        .collect();
+    let path_dirs: Vec<&str> = env
+        .get("PATH")
+        .copied()
+        .unwrap_or(DEFAULT_PATH)
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .collect();
+    let workdir = config
+        .working_dir
+        .as_deref()
+        .filter(|w| !w.is_empty())
+        .unwrap_or("/");
+    let mut walk = Walk {
+        image,
+        queue: VecDeque::new(),
+        seen: HashSet::new(),
+        out: Vec::new(),
+        unresolved: Vec::new(),
+        incomplete_elf: false,
+        ld_library_path: env
+            .get("LD_LIBRARY_PATH")
+            .map(|p| {
+                p.split(':')
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        conf_dirs: ld_so_conf(image),
+    };
+    let mut executable = None;
+    for (k, word) in commands(&command).into_iter().enumerate() {
+        match find_program(image, &word, &path_dirs, workdir) {
+            Some(path) => {
+                if k == 0 {
+                    executable = Some(path.clone());
+                }
+                walk.push(&path);
+            }
+            None if k == 0 => walk.unresolved.push(word),
+            None => {}
+        }
+    }
+    for path in keep {
+        if resolve_file(&image.tree, path, FINAL).is_some() {
+            walk.push(path);
+        } else {
+            walk.unresolved.push(path.clone());
+        }
+    }
+    walk.run();
+    let mut names: Vec<String> = Vec::new();
+    for (node, _) in &walk.out {
+        if let Some(p) = packages.owner_of(*node)
+            && !names.contains(&p.name)
+        {
+            names.push(p.name.clone());
+        }
+    }
+    let mut unseen = vec![
+        "libraries loaded with dlopen, modules an interpreter imports, and data or configuration files read at run time are not seen (add them with --keep PATH)".to_string(),
+    ];
+    if walk.incomplete_elf {
+        unseen.push(
+            "some ELF files' dynamic sections were past a size cap: their needs may be partial"
+                .into(),
+        );
+    }
+    if walk.out.len() >= MAX_FILES {
+        unseen.push(format!("stopped after {MAX_FILES} files"));
+    }
+    Some(Closure {
+        command,
+        executable,
+        bytes: walk.out.iter().map(|(_, b)| b).sum(),
+        files: walk.out,
+        packages: names,
+        unresolved: walk.unresolved,
+        unseen,
+    })
+}
+
+/// The command words to resolve: the first word; for `SHELL -c SCRIPT`, also the first word of
+/// each command of the script (after `exec`, `&&`, `||`, `;`, `|`).
+fn commands(command: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = command.first().cloned().into_iter().collect();
+    let shell = command
+        .first()
+        .and_then(|c| c.rsplit('/').next())
+        .is_some_and(|name| SHELLS.contains(&name));
+    if shell
+        && command.get(1).map(String::as_str) == Some("-c")
+        && let Some(script) = command.get(2)
+    {
+        let mut at_start = true;
+        for word in script.split(|c: char| c.is_whitespace()) {
+            match word {
+                "" => {}
+                "&&" | "||" | ";" | "|" | "exec" => at_start = true,
+                // `VAR=value cmd`: the assignment comes before the command.
+                w if at_start && w.contains('=') => {}
+                w if at_start => {
+                    at_start = w.ends_with(';');
+                    let w = w.trim_end_matches(';');
+                    if !w.is_empty() && !out.iter().any(|o| o == w) {
+                        out.push(w.to_string());
+                    }
+                }
+                w => at_start = w.ends_with(';'),
+            }
+        }
+    }
+    out
+}
+
+/// Where the image's `PATH` and working directory find `word`, as an absolute path.
+fn find_program(image: &Image, word: &str, path: &[&str], workdir: &str) -> Option<String> {
+    let candidates: Vec<String> = if word.starts_with('/') {
+        vec![word.to_string()]
+    } else if word.contains('/') {
+        vec![format!("{}/{word}", workdir.trim_end_matches('/'))]
+    } else {
+        path.iter()
+            .map(|d| format!("{}/{word}", d.trim_end_matches('/')))
+            .collect()
+    };
+    candidates
+        .into_iter()
+        .find(|c| resolve_file(&image.tree, c, FINAL).is_some())
+}
+
+/// The directories `/etc/ld.so.conf` names, following its `include` globs (`*` only, in one
+/// directory, as Debian's `include /etc/ld.so.conf.d/*.conf`).
+fn ld_so_conf(image: &Image) -> Vec<String> {
+    let mut dirs = Vec::new();
+    let mut files = vec!["/etc/ld.so.conf".to_string()];
+    let mut read = 0;
+    while let Some(file) = files.pop() {
+        read += 1;
+        if read > 256 {
+            break;
+        }
+        let Some(text) = text_at(image, &file) else {
+            continue;
+        };
+        for line in String::from_utf8_lossy(text).lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if let Some(pattern) = line.strip_prefix("include") {
+                let pattern = pattern.trim();
+                let (dir, glob) = pattern.rsplit_once('/').unwrap_or(("/etc", pattern));
+                let Some(node) = resolve(&image.tree, dir, FINAL, true) else {
+                    continue;
+                };
+                if image
+                    .tree
+                    .live_final(node)
+                    .is_none_or(|v| v.kind != EntryKind::Dir)
+                {
+                    continue;
+                }
+                let mut names: Vec<String> = image
+                    .tree
+                    .children(node)
+                    .iter()
+                    .filter(|&&c| image.tree.live_final(c).is_some())
+                    .map(|&c| image.tree.name(c).to_string())
+                    .filter(|n| glob_match(glob, n))
+                    .collect();
+                names.sort();
+                // Popped from the end: push in reverse to read them in order.
+                files.extend(names.into_iter().rev().map(|n| format!("{dir}/{n}")));
+            } else if line.starts_with('/') {
+                dirs.push(line.to_string());
+            }
+        }
+    }
+    dirs
+}
+
+/// `*` matches any run of characters; everything else itself.
+fn glob_match(glob: &str, name: &str) -> bool {
+    match glob.split_once('*') {
+        None => glob == name,
+        Some((head, tail)) => {
+            name.len() >= head.len() + tail.len() && name.starts_with(head) && {
+                let rest = &name[head.len()..];
+                // Only the first `*` is free; the rest of the pattern must match the end.
+                if tail.contains('*') {
+                    (0..=rest.len())
+                        .filter(|&i| rest.is_char_boundary(i))
+                        .any(|i| glob_match(tail, &rest[i..]))
+                } else {
+                    rest.ends_with(tail)
+                }
+            }
+        }
+    }
+}
+
+fn text_at<'a>(image: &'a Image, path: &str) -> Option<&'a [u8]> {
+    let (node, _) = resolve_file(&image.tree, path, FINAL)?;
+    match captured_of(image, node)? {
+        Captured::Text(t) => Some(t),
+        _ => None,
+    }
+}
+
+/// What decoding kept of the final version of `node`.
+fn captured_of(image: &Image, node: NodeId) -> Option<&Captured> {
+    let last = image.tree.node(node).last;
+    (last != NONE).then(|| image.captured(last)).flatten()
+}
+
+struct Walk<'a> {
+    image: &'a Image,
+    /// Paths to add, as named (resolved when taken).
+    queue: VecDeque<String>,
+    seen: HashSet<NodeId>,
+    out: Vec<(NodeId, u64)>,
+    unresolved: Vec<String>,
+    incomplete_elf: bool,
+    ld_library_path: Vec<String>,
+    conf_dirs: Vec<String>,
+}
+
+impl Walk<'_> {
+    fn push(&mut self, path: &str) {
+        self.queue.push_back(path.to_string());
+    }
+
+    fn run(&mut self) {
+        while let Some(path) = self.queue.pop_front() {
+            if self.out.len() >= MAX_FILES {
+                return;
+            }
+            let tree = &self.image.tree;
+            let Some((node, v)) = resolve_file(tree, &path, FINAL) else {
+                continue;
+            };
+            if !self.seen.insert(node) {
+                continue;
+            }
+            self.out.push((node, v.size));
+            let real = tree.path(node);
+            match captured_of(self.image, node).cloned() {
+                Some(Captured::Elf(elf)) => self.elf(&real, &elf),
+                Some(Captured::Shebang(line)) => {
+                    if let Some(interp) = line.split_whitespace().next() {
+                        self.push(interp);
+                        // `#!/usr/bin/env python3`: the program env runs.
+                        if interp.ends_with("/env")
+                            && let Some(prog) = line.split_whitespace().nth(1)
+                            && !prog.starts_with('-')
+                        {
+                            let path_dirs: Vec<&str> = DEFAULT_PATH.split(':').collect();
+                            if let Some(p) = find_program(self.image, prog, &path_dirs, "/") {
+                                self.push(&p);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn elf(&mut self, real_path: &str, elf: &ElfInfo) {
+        if !elf.complete {
+            self.incomplete_elf = true;
+        }
+        if let Some(interp) = &elf.interp {
+            self.push(interp);
+        }
+        let origin = real_path
+            .rsplit_once('/')
+            .map_or("/", |(d, _)| d)
+            .to_string();
+        let origin = if origin.is_empty() {
+            "/".to_string()
+        } else {
+            origin
+        };
+        let expand = |dir: &str| {
+            dir.replace("${ORIGIN}", &origin)
+                .replace("$ORIGIN", &origin)
+        };
+        for name in &elf.needed {
+            if name.contains('/') {
+                let p = expand(name);
+                if resolve_file(&self.image.tree, &p, FINAL).is_some() {
+                    self.push(&p);
+                } else {
+                    self.note_unresolved(name);
+                }
+                continue;
+            }
+            let mut dirs: Vec<String> = Vec::new();
+            if elf.runpath.is_empty() {
+                dirs.extend(elf.rpath.iter().map(|d| expand(d)));
+            }
+            dirs.extend(self.ld_library_path.iter().cloned());
+            dirs.extend(elf.runpath.iter().map(|d| expand(d)));
+            dirs.extend(self.conf_dirs.iter().cloned());
+            dirs.extend(DEFAULT_LIB_DIRS.iter().map(|d| d.to_string()));
+            let found = dirs.iter().find_map(|dir| {
+                let candidate = format!("{}/{name}", dir.trim_end_matches('/'));
+                let (node, _) = resolve_file(&self.image.tree, &candidate, FINAL)?;
+                match captured_of(self.image, node) {
+                    Some(Captured::Elf(lib))
+                        if lib.class64 == elf.class64 && lib.machine == elf.machine =>
+                    {
+                        Some(candidate)
+                    }
+                    _ => None,
+                }
+            });
+            match found {
+                Some(p) => self.push(&p),
+                None => self.note_unresolved(name),
+            }
+        }
+    }
+
+    fn note_unresolved(&mut self, name: &str) {
+        if !self.unresolved.iter().any(|u| u == name) {
+            self.unresolved.push(name.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_scripts_give_their_commands() {
+        let c = |v: &[&str]| commands(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(c(&["/usr/bin/redis-server"]), ["/usr/bin/redis-server"]);
+        assert_eq!(
+            c(&["/bin/sh", "-c", "exec redis-server --port 1"]),
+            ["/bin/sh", "redis-server"]
+        );
+        assert_eq!(
+            c(&["sh", "-c", "FOO=1 setup && exec app; log | tee x"]),
+            ["sh", "setup", "app", "log", "tee"]
+        );
+        assert_eq!(c(&[]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*.conf", "x86_64-linux-gnu.conf"));
+        assert!(!glob_match("*.conf", "x.conf.bak"));
+        assert!(glob_match("lib*.so*", "libc.so.6"));
+        assert!(glob_match("exact", "exact"));
+        assert!(!glob_match("*.conf", ".con"));
+    }
+}

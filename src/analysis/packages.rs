@@ -1,0 +1,302 @@
+//! Who owns the bytes: the image's package databases (dpkg's status, `status.d/` and `info/*.list`,
+//! apk's installed database — files of the image, kept while its layers decoded), read as the
+//! final filesystem has them, and every visible regular file's real bytes (its tar header size,
+//! not a package's declared Installed-Size) attributed to the package that lists it. What no
+//! package lists is "unowned": the application, caches, files written by scripts.
+//!
+//! Paths in a database are the ones the package manager wrote, so their directories are resolved
+//! through the image's symlinks (`/lib/x86_64-linux-gnu/libc.so.6` lives at `/usr/lib/…` on a
+//! merged-/usr system); a listed path that is itself a symlink is the package's link (no bytes),
+//! not the file it points to. A file two packages list (a shared `Multi-Arch: same` file) is counted once, for the
+//! package listed first. A dpkg diversion gives the diverted package the file's new name. Per
+//! package: its files and bytes, the layer that first wrote one of them (its install), the later
+//! layers that wrote them again (upgrades, rebuilds), the bytes of its files' earlier copies that
+//! later layers hide (reclaimable), and its trim candidates (docs, locales, headers…). A database
+//! that does not parse is reported as a problem and left out; the rest of the analysis stands.
+
+use hashbrown::HashMap;
+
+use super::package_db::{self, PackageRecord};
+use super::trim;
+use crate::model::resolve::{resolve, resolve_entry};
+use crate::model::{Captured, EntryKind, FileTree, Image, NONE, NodeId};
+
+/// The final layer, for resolving paths in the final filesystem.
+const FINAL: usize = usize::MAX;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Package {
+    /// `dpkg` or `apk`.
+    pub manager: &'static str,
+    pub name: String,
+    pub version: String,
+    pub architecture: Option<String>,
+    pub source: Option<String>,
+    pub essential: bool,
+    /// What the database declares (bytes), for comparison; the real figure is `bytes`.
+    pub installed_size: Option<u64>,
+    /// Visible regular files it owns, and their bytes.
+    pub files: u64,
+    pub bytes: u64,
+    /// The lowest layer that wrote one of its files, and the later layers that wrote them again.
+    pub layer: Option<usize>,
+    pub changed_in: Vec<usize>,
+    /// Bytes of earlier copies of its files that later layers hide.
+    pub reclaimable_bytes: u64,
+    /// Its visible files that are trim candidates (docs, locales, headers, …).
+    pub trim_bytes: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Packages {
+    /// Biggest first (then by name).
+    pub packages: Vec<Package>,
+    /// The package managers whose database was found: `dpkg`, `apk`.
+    pub managers: Vec<&'static str>,
+    /// Visible regular files no package lists.
+    pub unowned_files: u64,
+    pub unowned_bytes: u64,
+    /// Databases that could not be read, one line each (the rest of the report stands).
+    pub problems: Vec<String>,
+    /// The owning package of each owned visible regular file: (node, index into `packages`),
+    /// sorted by node.
+    pub owner: Vec<(NodeId, u32)>,
+}
+
+impl Packages {
+    /// The package that owns `node`, if any.
+    pub fn owner_of(&self, node: NodeId) -> Option<&Package> {
+        let i = self.owner.binary_search_by_key(&node, |(n, _)| *n).ok()?;
+        self.packages.get(self.owner[i].1 as usize)
+    }
+}
+
+/// The captured text of the file the final filesystem shows at `path`.
+fn final_text<'a>(image: &'a Image, path: &str) -> Option<&'a [u8]> {
+    let node = resolve(&image.tree, path, FINAL, true)?;
+    text_of(image, node)
+}
+
+fn text_of(image: &Image, node: NodeId) -> Option<&[u8]> {
+    let last = image.tree.node(node).last;
+    if last == NONE || !image.tree.version(last).is_live() {
+        return None;
+    }
+    match image.captured(last)? {
+        Captured::Text(bytes) => Some(bytes),
+        Captured::Elf(_) | Captured::Shebang(_) => None,
+    }
+}
+
+/// A database's records with the paths each owns.
+struct Listed {
+    manager: &'static str,
+    record: PackageRecord,
+    paths: Vec<String>,
+}
+
+fn dpkg(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
+    let mut records: Vec<PackageRecord> = Vec::new();
+    let mut found = false;
+    if let Some(text) = final_text(image, "/var/lib/dpkg/status") {
+        found = true;
+        match package_db::parse_dpkg_status(text) {
+            Ok(r) => records.extend(r),
+            Err(e) => problems.push(format!("/var/lib/dpkg/status: {e}")),
+        }
+    }
+    // Distroless images: one status file per package, files named by NAME.md5sums.
+    let mut md5sums: HashMap<String, Vec<String>> = HashMap::new();
+    if let Some(dir) = resolve(&image.tree, "/var/lib/dpkg/status.d", FINAL, true)
+        && image
+            .tree
+            .live_final(dir)
+            .is_some_and(|v| v.kind == EntryKind::Dir)
+    {
+        for &child in image.tree.children(dir) {
+            let name = image.tree.name(child).to_string();
+            let Some(text) = text_of(image, child) else {
+                continue;
+            };
+            found = true;
+            if let Some(pkg) = name.strip_suffix(".md5sums") {
+                md5sums.insert(pkg.to_string(), package_db::parse_md5sums_paths(text));
+                continue;
+            }
+            match package_db::parse_dpkg_status(text) {
+                Ok(r) => records.extend(r),
+                Err(e) => problems.push(format!("/var/lib/dpkg/status.d/{name}: {e}")),
+            }
+        }
+    }
+    if !found {
+        return None;
+    }
+    let diversions = final_text(image, "/var/lib/dpkg/diversions")
+        .map(|text| match package_db::parse_dpkg_diversions(text) {
+            Ok(d) => d,
+            Err(e) => {
+                problems.push(format!("/var/lib/dpkg/diversions: {e}"));
+                Vec::new()
+            }
+        })
+        .unwrap_or_default();
+    let listed = records
+        .into_iter()
+        .map(|record| {
+            let qualified = record
+                .architecture
+                .as_deref()
+                .map(|a| format!("/var/lib/dpkg/info/{}:{a}.list", record.name));
+            let plain = format!("/var/lib/dpkg/info/{}.list", record.name);
+            let mut paths = qualified
+                .as_deref()
+                .and_then(|p| final_text(image, p))
+                .or_else(|| final_text(image, &plain))
+                .map(package_db::parse_dpkg_list)
+                .or_else(|| md5sums.get(&record.name).cloned())
+                .unwrap_or_default();
+            for path in &mut paths {
+                // Diverted by another package: this package's copy lives at the new name.
+                if let Some((_, to, _)) = diversions
+                    .iter()
+                    .find(|(from, _, by)| from == path && by.as_deref() != Some(&record.name))
+                {
+                    *path = to.clone();
+                }
+            }
+            Listed {
+                manager: "dpkg",
+                record,
+                paths,
+            }
+        })
+        .collect();
+    Some(listed)
+}
+
+fn apk(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
+    let text = final_text(image, "/lib/apk/db/installed")?;
+    match package_db::parse_apk_installed(text) {
+        Ok(records) => Some(
+            records
+                .into_iter()
+                .map(|mut record| Listed {
+                    manager: "apk",
+                    paths: std::mem::take(&mut record.files),
+                    record,
+                })
+                .collect(),
+        ),
+        Err(e) => {
+            problems.push(format!("/lib/apk/db/installed: {e}"));
+            None
+        }
+    }
+}
+
+/// Read the image's package databases and attribute its files.
+pub fn analyze(image: &Image) -> Packages {
+    let tree = &image.tree;
+    let mut out = Packages::default();
+    let mut listed: Vec<Listed> = Vec::new();
+    for (name, found) in [
+        ("dpkg", dpkg(image, &mut out.problems)),
+        ("apk", apk(image, &mut out.problems)),
+    ] {
+        if let Some(l) = found {
+            out.managers.push(name);
+            listed.extend(l);
+        }
+    }
+    let mut owner: HashMap<NodeId, u32> = HashMap::new();
+    let mut packages: Vec<Package> = Vec::with_capacity(listed.len());
+    for (k, item) in listed.into_iter().enumerate() {
+        let mut p = Package {
+            manager: item.manager,
+            name: item.record.name,
+            version: item.record.version,
+            architecture: item.record.architecture,
+            source: item.record.source,
+            essential: item.record.essential,
+            installed_size: item.record.installed_size,
+            files: 0,
+            bytes: 0,
+            layer: None,
+            changed_in: Vec::new(),
+            reclaimable_bytes: 0,
+            trim_bytes: 0,
+        };
+        let mut layers: Vec<usize> = Vec::new();
+        for path in &item.paths {
+            let Some((node, v)) = resolve_entry(tree, path, FINAL) else {
+                continue;
+            };
+            if owner.contains_key(&node) {
+                continue;
+            }
+            owner.insert(node, k as u32);
+            p.files += 1;
+            p.bytes += v.size;
+            if trim::categorize(&tree.path(node)).is_some() {
+                p.trim_bytes += v.size;
+            }
+            history(tree, node, &mut layers, &mut p.reclaimable_bytes);
+        }
+        layers.sort_unstable();
+        layers.dedup();
+        p.layer = layers.first().copied();
+        p.changed_in = layers.into_iter().skip(1).collect();
+        packages.push(p);
+    }
+    for node in 1..tree.node_count() as NodeId {
+        if let Some(v) = tree.live_final(node)
+            && v.kind == EntryKind::File
+            && !owner.contains_key(&node)
+        {
+            out.unowned_files += 1;
+            out.unowned_bytes += v.size;
+        }
+    }
+    // Biggest first; the owner map follows the new order.
+    let mut order: Vec<u32> = (0..packages.len() as u32).collect();
+    order.sort_by(|&a, &b| {
+        let (pa, pb) = (&packages[a as usize], &packages[b as usize]);
+        pb.bytes
+            .cmp(&pa.bytes)
+            .then_with(|| pa.name.cmp(&pb.name))
+            .then(a.cmp(&b))
+    });
+    let mut rank = vec![0u32; packages.len()];
+    for (new, &old) in order.iter().enumerate() {
+        rank[old as usize] = new as u32;
+    }
+    let mut slots: Vec<Option<Package>> = packages.into_iter().map(Some).collect();
+    out.packages = order
+        .iter()
+        .filter_map(|&old| slots[old as usize].take())
+        .collect();
+    out.owner = owner
+        .into_iter()
+        .map(|(node, old)| (node, rank[old as usize]))
+        .collect();
+    out.owner.sort_unstable();
+    out
+}
+
+/// The layers that wrote regular-file versions of `node`, and the bytes of those the final
+/// filesystem does not show.
+fn history(tree: &FileTree, node: NodeId, layers: &mut Vec<usize>, hidden: &mut u64) {
+    let last = tree.node(node).last;
+    let mut cur = last;
+    while cur != NONE {
+        let v = tree.version(cur);
+        if v.is_live() && v.kind == EntryKind::File {
+            layers.push(v.layer as usize);
+            if cur != last {
+                *hidden += v.size;
+            }
+        }
+        cur = v.prev;
+    }
+}
