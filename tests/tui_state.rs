@@ -1425,6 +1425,11 @@ fn enter_jumps_into_the_image_or_the_layer() {
         assert_eq!(app.view, View::Image);
         assert_eq!(app.current, action.focus.0, "{action:?}");
         assert_eq!(viewer(&app).layer, action.focus.1, "{action:?}");
+        // The tree shows the action's largest file, selected.
+        let v = viewer(&app);
+        let selected = v.tree.selected().map(|n| v.file_tree().path(n));
+        assert_eq!(selected.as_deref(), Some(action.paths[0].0.as_str()));
+        assert_eq!(app.focus, Pane::Right);
     }
 }
 

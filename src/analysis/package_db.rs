@@ -14,7 +14,6 @@
 //! [`MAX_STRING_BYTES`]). Invalid UTF-8 is replaced (lossily, field by field) rather than
 //! rejected: a package with a Latin-1 description still owns its files.
 
-
 /// Largest database file accepted, in bytes (256 MiB): the parsers returning a `Result` reject a
 /// larger input with a [`ParseError`]; those returning a plain list return an empty one. Real
 /// databases are far smaller (a Debian 12 development machine: 0.6 MiB of `status`, 724

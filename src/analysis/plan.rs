@@ -301,10 +301,11 @@ impl Layers<'_> {
 
 /// The newest version each layer wrote at each node, for the layers `slot` maps to an output.
 fn collect_files(tree: &FileTree, slot: &[Option<usize>], out: &mut [Vec<LayerFile>]) {
-    for node in 1..tree.node_count() as NodeId {
+    tree.walk_paths(|node, path| {
         let last = tree.node(node).last;
         let mut cur = last;
         let mut seen_layer = u32::MAX;
+        let mut category = None;
         while cur != NONE {
             let v = tree.version(cur);
             if u32::from(v.layer) != seen_layer {
@@ -314,18 +315,19 @@ fn collect_files(tree: &FileTree, slot: &[Option<usize>], out: &mut [Vec<LayerFi
                     && v.kind == EntryKind::File
                     && v.size > 0
                 {
+                    let category = *category.get_or_insert_with(|| trim::categorize(path));
                     out[*d].push(LayerFile {
                         node,
                         size: v.size,
                         hash: tree.hash(v),
                         hidden_everywhere: cur != last,
-                        category: trim::categorize(&tree.path(node)),
+                        category,
                     });
                 }
             }
             cur = v.prev;
         }
-    }
+    });
 }
 
 /// Whether the newest version `layer` wrote at `path` is what image `tree` shows at the end.
@@ -429,14 +431,18 @@ pub fn build(images: &[(&Image, Option<&Analysis>)], sharing: &Sharing, worth: W
     drafts.extend(dedup_drafts(images, &layers, sharing, &names));
     drafts.extend(slim_drafts(images, &layers, sharing, &names));
 
-    let ratio = |d: usize| -> f64 {
-        let bytes = layers.bytes(d);
-        if bytes == 0 {
-            0.0
-        } else {
-            (sharing.layers[d].facts.compressed as f64 / bytes as f64).min(1.0)
-        }
-    };
+    // Each layer's compression ratio, to price the bytes removed from it in what a pull moves.
+    let ratios: Vec<f64> = (0..sharing.layers.len())
+        .map(|d| {
+            let bytes = layers.bytes(d);
+            if bytes == 0 {
+                0.0
+            } else {
+                (sharing.layers[d].facts.compressed as f64 / bytes as f64).min(1.0)
+            }
+        })
+        .collect();
+    let ratio = |d: usize| ratios[d];
     let share = |bytes: u64| {
         if node_cost == 0 {
             0.0

@@ -75,8 +75,16 @@ pub fn analyze(images: &[(&Image, Option<&Analysis>)], worth: Worth) -> SetAnaly
             image.verdict = plan.verdict(i);
         }
     }
-    let files: Vec<_> = images.iter().map(|(i, _)| visible_files(i)).collect();
-    let content = sharing::content_sharing(&sharing, &files);
+    // Content shared between images needs two of them.
+    let content = if images.len() >= 2 {
+        let files: Vec<_> = images.iter().map(|(i, _)| visible_files(i)).collect();
+        sharing::content_sharing(&sharing, &files)
+    } else {
+        ContentSharing {
+            per_image: vec![0; images.len()],
+            ..Default::default()
+        }
+    };
     let trim: Vec<Vec<CategoryTotal>> = images
         .iter()
         .map(|(i, a)| {

@@ -168,18 +168,15 @@ pub const TOP_PATHS: usize = 10;
 /// Trim candidates among the visible files of `tree`, biggest category first.
 pub fn candidates(tree: &FileTree) -> Vec<CategoryTotal> {
     let mut totals: HashMap<Category, CategoryTotal> = HashMap::new();
-    let mut path = String::new();
-    for node in 1..tree.node_count() as NodeId {
+    tree.walk_paths(|node, path| {
         let Some(v) = tree.live_final(node) else {
-            continue;
+            return;
         };
         if v.kind != EntryKind::File || v.size == 0 {
-            continue;
+            return;
         }
-        path.clear();
-        path.push_str(&tree.path(node));
-        let Some(category) = categorize(&path) else {
-            continue;
+        let Some(category) = categorize(path) else {
+            return;
         };
         let t = totals.entry(category).or_insert_with(|| CategoryTotal {
             category,
@@ -200,7 +197,7 @@ pub fn candidates(tree: &FileTree) -> Vec<CategoryTotal> {
             t.top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             t.top.truncate(TOP_PATHS);
         }
-    }
+    });
     let mut out: Vec<CategoryTotal> = totals
         .into_values()
         .map(|mut t| {

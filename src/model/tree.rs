@@ -180,6 +180,23 @@ impl FileTree {
         out
     }
 
+    /// Visit every node but the root with its absolute path, depth first, children in name order
+    /// (the tree must be sealed). One path buffer serves the whole walk: no allocation per node.
+    pub fn walk_paths(&self, mut visit: impl FnMut(NodeId, &str)) {
+        let mut path = String::new();
+        // (node, length of `path` before the node's own name was pushed)
+        let mut stack: Vec<(NodeId, usize)> =
+            self.children(ROOT).iter().rev().map(|&c| (c, 0)).collect();
+        while let Some((node, base)) = stack.pop() {
+            path.truncate(base);
+            path.push('/');
+            path.push_str(self.name(node));
+            visit(node, &path);
+            let len = path.len();
+            stack.extend(self.children(node).iter().rev().map(|&c| (c, len)));
+        }
+    }
+
     /// The node's newest version (in any layer), if it has one.
     pub fn last_version(&self, id: NodeId) -> Option<&Version> {
         let last = self.nodes[id as usize].last;

@@ -981,12 +981,27 @@ impl App {
         let Some(&slot) = s.slots.get(image) else {
             return;
         };
+        let path = s.target_path();
         self.current = slot;
         self.view = View::Image;
         match (layer, self.viewer_mut()) {
             (Some(layer), Some(v)) => {
-                v.select_layer(layer);
-                self.set_focus(Pane::Layers);
+                // A plan action: its largest file, shown in the tree at the action's layer.
+                let node = path.and_then(|p| v.file_tree().lookup(&p));
+                match node {
+                    Some(node) => {
+                        let note = v.reveal(crate::tui::waste_list::Target {
+                            node,
+                            layer: Some(layer),
+                        });
+                        self.message = note;
+                        self.set_focus(Pane::Right);
+                    }
+                    None => {
+                        v.select_layer(layer);
+                        self.set_focus(Pane::Layers);
+                    }
+                }
             }
             _ => self.set_focus(Pane::Right),
         }

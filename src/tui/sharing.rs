@@ -495,6 +495,17 @@ impl SharingView {
         }
     }
 
+    /// For a plan row: the largest file the action removes (the viewer shows it in the tree).
+    pub fn target_path(&self) -> Option<String> {
+        match self.selected()? {
+            Row::Plan(k) => {
+                let action = self.set.plan.actions.get(k as usize)?;
+                action.paths.first().map(|(p, _)| p.clone())
+            }
+            _ => None,
+        }
+    }
+
     /// Names of images by their letters, `a name, b name`, for the footer (the first 20).
     pub fn named(&self, images: &[usize]) -> String {
         let mut out = images

@@ -211,6 +211,25 @@ fn file_facts(out: &mut Lines, v: &Viewer) {
     if let Some(hash) = tree.hash(ver) {
         out.fact("blake3", format!("{}…", hex(&hash)));
     }
+    let analysis = v.analysis();
+    if let Some(p) = analysis.packages.owner_of(node) {
+        out.fact(
+            "package",
+            format!(
+                "{} {} ({}, {} in {})",
+                clip(&esc(&p.name), 200),
+                clip(&esc(&p.version), 200),
+                p.manager,
+                hs(p.bytes),
+                plural(p.files as usize, "file", "files")
+            ),
+        );
+    }
+    if let Some(c) = &analysis.closure
+        && c.files.iter().any(|(n, _)| *n == node)
+    {
+        out.fact("closure", "the entrypoint needs it (static view)");
+    }
     if let Some(group) = v.duplicate_group(node) {
         out.styled_fact(
             "duplicates",
@@ -421,4 +440,20 @@ fn image_facts(out: &mut Lines, v: &Viewer) {
             plural(analysis.duplicates.groups.len(), "group", "groups")
         ),
     );
+    let p = &analysis.packages;
+    if !p.packages.is_empty() {
+        out.fact(
+            "packages",
+            format!(
+                "{} from {} · {} unowned in {}",
+                p.packages.len(),
+                p.managers.join(" and "),
+                hs(p.unowned_bytes),
+                plural(p.unowned_files as usize, "file", "files")
+            ),
+        );
+    }
+    if let Some(line) = crate::report::packages::closure_line(image, analysis) {
+        out.fact("closure", line);
+    }
 }
