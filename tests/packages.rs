@@ -113,6 +113,38 @@ fn dpkg_attribution_is_exact() {
             &[&base, &upgrade],
             &["/usr/bin/tool"],
         );
+        // The diff names the upgrade with its byte delta (the library grew by 200 bytes).
+        let before = archive(
+            dir.path(),
+            &format!("pkg/{comp:?}-before:1").to_lowercase(),
+            &[&base],
+            &["/usr/bin/tool"],
+        );
+        let out = run(&["diff", "--json", &before, &path]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let d = json_of(&out);
+        assert_eq!(d["diff"]["package_change_count"], 1);
+        let p = &d["diff"]["packages"][0];
+        assert_eq!(
+            (p["name"].as_str(), p["change"].as_str()),
+            (Some("libfoo"), Some("upgraded"))
+        );
+        assert_eq!(
+            (p["old_version"].as_str(), p["new_version"].as_str()),
+            (Some("1.0"), Some("1.1"))
+        );
+        assert_eq!(p["bytes"]["delta_bytes"], 200);
+        let text = run(&["diff", "--text", &before, &path]);
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(
+            text.contains("upgraded        +200 B  libfoo 1.0 → 1.1"),
+            "{text}"
+        );
+
         let img = image_json(&path);
         let names: Vec<&str> = img["packages"]
             .as_array()
@@ -363,4 +395,47 @@ fn the_closure_of_a_real_program_is_what_ldd_says() {
         assert_eq!(slim["detail"]["closure_bytes"], expected_bytes);
         assert_eq!(slim["detail"]["readd_bytes"], 0);
     }
+}
+
+#[test]
+fn packages_installed_in_separate_layers_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = |extra: u8| {
+        layer(
+            &[
+                file("usr/lib/libbig.so.1", 9_000, 1),
+                file("etc/hostname", 10, extra),
+                E::File(
+                    "var/lib/dpkg/status".into(),
+                    status(&[("libbig", "3.0", Some("amd64"))]),
+                ),
+                text(
+                    "var/lib/dpkg/info/libbig:amd64.list",
+                    "/usr/lib/libbig.so.1\n",
+                ),
+            ],
+            Comp::None,
+            "ADD rootfs /",
+        )
+    };
+    let (one, two) = (db(2), db(3));
+    let a = archive(dir.path(), "sep/a:1", &[&one], &["/bin/sh"]);
+    let b = archive(dir.path(), "sep/b:1", &[&two], &["/bin/sh"]);
+    let out = run(&["--json", "--no-cache", &a, &b]);
+    assert!(out.status.success());
+    let v = json_of(&out);
+    let s = &v["sharing"];
+    assert_eq!(s["shared_package_count"], 1);
+    let p = &s["shared_packages"][0];
+    assert_eq!(p["name"], "libbig");
+    assert_eq!(p["images"], serde_json::json!([0, 1]));
+    assert_eq!(p["layers"], serde_json::json!([0, 1]));
+    assert_eq!(p["bytes"], 9_000);
+    assert_eq!(p["stored_extra_bytes"], 9_000);
+    let text = run(&["--text", "--no-cache", &a, &b]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("libbig 3.0: 8.8 KiB in 2 of 2 images, in 2 layers they do not share (8.8 KiB stored again)"),
+        "{text}"
+    );
 }

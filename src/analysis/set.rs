@@ -31,6 +31,73 @@ pub struct SetAnalysis {
     pub set_trim: Vec<Vec<SetTrim>>,
     /// The ranked actions: what trimming, rebasing or deduplicating would save per node.
     pub plan: Plan,
+    /// Packages two or more images hold, with where: the package × image matrix.
+    pub packages: Vec<SharedPackage>,
+}
+
+/// A package (same manager, name and version) that two or more images of the set hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedPackage {
+    pub manager: &'static str,
+    pub name: String,
+    pub version: String,
+    /// Its bytes (in the first image that holds it).
+    pub bytes: u64,
+    /// The images that hold it, ascending.
+    pub images: Vec<usize>,
+    /// The distinct layers (indexes into `sharing.layers`) that installed it in those images.
+    pub layers: Vec<usize>,
+    /// Bytes a node stores more than once: `bytes × (layers − 1)` — what moving it into one base
+    /// layer they share would save.
+    pub stored_extra_bytes: u64,
+}
+
+/// The package × image matrix: every package two or more images hold, those installed in the
+/// most separate layers (the most bytes stored again) first.
+pub fn shared_packages(
+    images: &[(&Image, Option<&Analysis>)],
+    sharing: &Sharing,
+) -> Vec<SharedPackage> {
+    use std::collections::BTreeMap;
+    let mut by_key: BTreeMap<(&'static str, &str, &str), SharedPackage> = BTreeMap::new();
+    for (i, (_, analysis)) in images.iter().enumerate() {
+        let Some(analysis) = analysis else { continue };
+        for p in &analysis.packages.packages {
+            let entry = by_key
+                .entry((p.manager, p.name.as_str(), p.version.as_str()))
+                .or_insert_with(|| SharedPackage {
+                    manager: p.manager,
+                    name: p.name.clone(),
+                    version: p.version.clone(),
+                    bytes: p.bytes,
+                    images: Vec::new(),
+                    layers: Vec::new(),
+                    stored_extra_bytes: 0,
+                });
+            entry.images.push(i);
+            if let Some(d) = p.layer.and_then(|l| sharing.image_layers[i].get(l))
+                && !entry.layers.contains(d)
+            {
+                entry.layers.push(*d);
+            }
+        }
+    }
+    let mut out: Vec<SharedPackage> = by_key
+        .into_values()
+        .filter(|p| p.images.len() >= 2)
+        .map(|mut p| {
+            p.layers.sort_unstable();
+            p.stored_extra_bytes = p.bytes * (p.layers.len().max(1) as u64 - 1);
+            p
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.stored_extra_bytes
+            .cmp(&a.stored_extra_bytes)
+            .then(b.bytes.cmp(&a.bytes))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    out
 }
 
 /// What the sharing analysis needs of an image; `analysis` is `None` for a layers-only image.
@@ -120,6 +187,11 @@ pub fn analyze(images: &[(&Image, Option<&Analysis>)], worth: Worth) -> SetAnaly
                 .collect()
         })
         .collect();
+    let packages = if images.len() >= 2 {
+        shared_packages(images, &sharing)
+    } else {
+        Vec::new()
+    };
     SetAnalysis {
         names: facts.iter().map(|f| f.name.clone()).collect(),
         sharing,
@@ -127,6 +199,7 @@ pub fn analyze(images: &[(&Image, Option<&Analysis>)], worth: Worth) -> SetAnaly
         trim,
         set_trim,
         plan,
+        packages,
     }
 }
 

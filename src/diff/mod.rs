@@ -184,8 +184,42 @@ pub struct ImageDiff {
     /// Changed files, links and devices, by impact.
     pub files: Vec<FileDiff>,
     pub reclaimable: ReclaimableDiff,
+    /// Packages added, removed, upgraded or changed in bytes, by impact.
+    pub packages: Vec<PackageDiff>,
     /// Whether both images were hashed: without hashes a same-size content change goes unseen.
     pub hashed: bool,
+}
+
+/// How a package differs between the two images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageChange {
+    Added,
+    Removed,
+    /// Another version (not ordered: dpkg and apk version orders are not compared here).
+    VersionChanged,
+    /// The same version, other bytes (files removed or added by hand, a rebuilt package).
+    BytesChanged,
+}
+
+impl PackageChange {
+    pub fn label(self) -> &'static str {
+        match self {
+            PackageChange::Added => "added",
+            PackageChange::Removed => "removed",
+            PackageChange::VersionChanged => "upgraded",
+            PackageChange::BytesChanged => "changed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageDiff {
+    pub manager: &'static str,
+    pub name: String,
+    pub change: PackageChange,
+    pub old_version: Option<String>,
+    pub new_version: Option<String>,
+    pub bytes: Delta,
 }
 
 impl ImageDiff {
@@ -226,8 +260,65 @@ pub fn diff(old: Side<'_>, new: Side<'_>) -> ImageDiff {
         dirs,
         files,
         reclaimable: reclaimable(old, new),
+        packages: packages(old, new),
         hashed: old.analysis.duplicates.hashed && new.analysis.duplicates.hashed,
     }
+}
+
+/// Packages by (manager, name, architecture): what was added, removed, upgraded, or changed in
+/// bytes, largest byte change first.
+fn packages(old: Side<'_>, new: Side<'_>) -> Vec<PackageDiff> {
+    use std::collections::BTreeMap;
+    type Key<'k> = (&'static str, &'k str, Option<&'k str>);
+    fn index<'s>(side: Side<'s>) -> BTreeMap<Key<'s>, (&'s str, u64)> {
+        side.analysis
+            .packages
+            .packages
+            .iter()
+            .map(|p| {
+                (
+                    (p.manager, p.name.as_str(), p.architecture.as_deref()),
+                    (p.version.as_str(), p.bytes),
+                )
+            })
+            .collect()
+    }
+    let (o, n) = (index(old), index(new));
+    let mut out: Vec<PackageDiff> = Vec::new();
+    for (key, &(ov, ob)) in &o {
+        let (change, new_version, nb) = match n.get(key) {
+            None => (PackageChange::Removed, None, 0),
+            Some(&(nv, nb)) if nv != ov => (PackageChange::VersionChanged, Some(nv), nb),
+            Some(&(nv, nb)) if nb != ob => (PackageChange::BytesChanged, Some(nv), nb),
+            Some(_) => continue,
+        };
+        out.push(PackageDiff {
+            manager: key.0,
+            name: key.1.to_string(),
+            change,
+            old_version: Some(ov.to_string()),
+            new_version: new_version.map(str::to_string),
+            bytes: Delta::new(ob, nb),
+        });
+    }
+    for (key, &(nv, nb)) in &n {
+        if !o.contains_key(key) {
+            out.push(PackageDiff {
+                manager: key.0,
+                name: key.1.to_string(),
+                change: PackageChange::Added,
+                old_version: None,
+                new_version: Some(nv.to_string()),
+                bytes: Delta::new(0, nb),
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        impact(a.bytes.delta())
+            .cmp(&impact(b.bytes.delta()))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    out
 }
 
 /// Sort key: the largest absolute change first, then additions before removals before growth…,

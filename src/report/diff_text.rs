@@ -146,6 +146,27 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
     );
     section(
         &mut out,
+        &d.packages,
+        SHOWN,
+        "\nPackages by impact\n",
+        |p| {
+            let version = match (&p.old_version, &p.new_version) {
+                (Some(o), Some(n)) if o != n => format!("{} → {}", esc(o), esc(n)),
+                (Some(v), _) | (None, Some(v)) => esc(v).into_owned(),
+                (None, None) => String::new(),
+            };
+            format!(
+                "  {:<9}  {:>11}  {} {version}  ({})",
+                p.change.label(),
+                signed_size(p.bytes.delta()),
+                esc(&p.name),
+                size_change(p.bytes)
+            )
+        },
+        &more(d.packages.len()),
+    );
+    section(
+        &mut out,
         &r.introduced,
         SHOWN,
         "\nNew reclaimable bytes\n",

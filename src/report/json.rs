@@ -513,6 +513,20 @@ pub struct DiffReport<'a> {
     pub file_change_count: usize,
     /// The top 100 file changes by impact.
     pub files: Vec<FileDiffReport>,
+    pub package_change_count: usize,
+    /// The top 100 package changes (added, removed, upgraded, changed) by byte impact.
+    pub packages: Vec<PackageDiffReport>,
+}
+
+#[derive(Serialize)]
+pub struct PackageDiffReport {
+    pub manager: &'static str,
+    pub name: String,
+    /// `added`, `removed`, `upgraded` (another version) or `changed` (same version, other bytes).
+    pub change: &'static str,
+    pub old_version: Option<String>,
+    pub new_version: Option<String>,
+    pub bytes: BytesDelta,
 }
 
 #[derive(Serialize)]
@@ -731,6 +745,20 @@ pub fn diff_report<'a>(
                 new_kind: f.new_kind.map(|k| k.label()),
                 size: bytes_delta(f.size),
                 layer: f.layer,
+            })
+            .collect(),
+        package_change_count: d.packages.len(),
+        packages: d
+            .packages
+            .iter()
+            .take(TOP_N)
+            .map(|p| PackageDiffReport {
+                manager: p.manager,
+                name: p.name.clone(),
+                change: p.change.label(),
+                old_version: p.old_version.clone(),
+                new_version: p.new_version.clone(),
+                bytes: bytes_delta(p.bytes),
             })
             .collect(),
     }

@@ -26,6 +26,10 @@ pub struct SharingReport {
     pub layers: Vec<SharedLayerReport>,
     pub trim_value: Vec<TrimValueReport>,
     pub content: ContentReport,
+    /// The package × image matrix: packages two or more images hold (the top 100, those stored
+    /// in the most separate layers first), and how many there are.
+    pub shared_package_count: usize,
+    pub shared_packages: Vec<SharedPackageReport>,
     /// With `--assume-base`: the set rebuilt on one common base (an estimate).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assumed_base: Option<AssumedBaseReport>,
@@ -136,6 +140,19 @@ pub struct ContentReport {
 }
 
 #[derive(Serialize)]
+pub struct SharedPackageReport {
+    pub manager: &'static str,
+    pub name: String,
+    pub version: String,
+    pub bytes: u64,
+    pub images: Vec<usize>,
+    /// The distinct layers (indexes into `layers`) that installed it.
+    pub layers: Vec<usize>,
+    /// bytes × (layers − 1): stored again on a node; what one shared base layer would save.
+    pub stored_extra_bytes: u64,
+}
+
+#[derive(Serialize)]
 pub struct PairReport {
     pub images: [usize; 2],
     /// Bytes of identical files both hold, through shared layers or not.
@@ -218,6 +235,21 @@ pub fn sharing_report(set: &SetAnalysis, assumed: Option<&AssumedBase>) -> Shari
                 users: s.layers[t.layer].users.len(),
                 node_savings_bytes: t.node_savings,
                 per_image_sum_bytes: t.per_image_sum,
+            })
+            .collect(),
+        shared_package_count: set.packages.len(),
+        shared_packages: set
+            .packages
+            .iter()
+            .take(crate::analysis::TOP_N)
+            .map(|p| SharedPackageReport {
+                manager: p.manager,
+                name: p.name.clone(),
+                version: p.version.clone(),
+                bytes: p.bytes,
+                images: p.images.clone(),
+                layers: p.layers.clone(),
+                stored_extra_bytes: p.stored_extra_bytes,
             })
             .collect(),
         content: ContentReport {
@@ -366,6 +398,33 @@ pub fn summary(set: &SetAnalysis, assumed: Option<&AssumedBase>) -> String {
                 name(p.b),
                 hs(p.common_bytes),
                 hs(p.separate_bytes)
+            );
+        }
+    }
+    let separate: Vec<_> = set
+        .packages
+        .iter()
+        .filter(|p| p.stored_extra_bytes > 0)
+        .collect();
+    if !separate.is_empty() {
+        let extra: u64 = separate.iter().map(|p| p.stored_extra_bytes).sum();
+        let _ = writeln!(
+            out,
+            "\nPackages installed again in separate layers: {} stored more than once, in {} packages (move them to a base the images share)",
+            hs(extra),
+            separate.len()
+        );
+        for p in separate.iter().take(5) {
+            let _ = writeln!(
+                out,
+                "  {} {}: {} in {} of {} images, in {} layers they do not share ({} stored again)",
+                esc(&p.name),
+                esc(&p.version),
+                hs(p.bytes),
+                p.images.len(),
+                s.images.len(),
+                p.layers.len(),
+                hs(p.stored_extra_bytes)
             );
         }
     }

@@ -271,6 +271,7 @@ impl SharingView {
         self.plan_rows(left_out);
         if n >= 2 {
             self.sharing_rows();
+            self.package_rows();
         }
         self.candidate_rows();
     }
@@ -363,6 +364,38 @@ impl SharingView {
                 crate::tui::format::plural(shareable.1 as usize, "file", "files")
             ));
             self.rows.extend((0..pairs as u32).map(Row::Pair));
+        }
+    }
+
+    /// Packages several images install in layers they do not share.
+    fn package_rows(&mut self) {
+        let n = self.set.names.len();
+        let lines: Vec<String> = self
+            .set
+            .packages
+            .iter()
+            .filter(|p| p.stored_extra_bytes > 0)
+            .take(50)
+            .map(|p| {
+                format!(
+                    "{} {}: {} in {} of {n} images, in {} layers they do not share ({} stored again)",
+                    clip(&esc(&p.name), 60),
+                    clip(&esc(&p.version), 40),
+                    hs(p.bytes),
+                    p.images.len(),
+                    p.layers.len(),
+                    hs(p.stored_extra_bytes)
+                )
+            })
+            .collect();
+        if lines.is_empty() {
+            return;
+        }
+        self.heading(
+            "Packages installed again in separate layers (move them to a shared base)".into(),
+        );
+        for line in lines {
+            self.note(line);
         }
     }
 
