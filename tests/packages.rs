@@ -439,3 +439,53 @@ fn packages_installed_in_separate_layers_are_named() {
         "{text}"
     );
 }
+
+#[test]
+fn python_and_npm_packages_own_their_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = "requests/__init__.py,sha256=x,100\nrequests/api.py,,200\nrequests-2.31.0.dist-info/RECORD,,\n../../../bin/req,sha256=y,50\n";
+    let a_json = r#"{"name": "a", "version": "1.0.0"}"#;
+    let b_json = r#"{"name": "b", "version": "2.0.0"}"#;
+    let base = layer(
+        &[
+            file(
+                "usr/lib/python3.11/site-packages/requests/__init__.py",
+                100,
+                1,
+            ),
+            file("usr/lib/python3.11/site-packages/requests/api.py", 200, 2),
+            text(
+                "usr/lib/python3.11/site-packages/requests-2.31.0.dist-info/RECORD",
+                record,
+            ),
+            file("usr/bin/req", 50, 3),
+            text("app/node_modules/a/package.json", a_json),
+            file("app/node_modules/a/index.js", 300, 4),
+            text("app/node_modules/a/node_modules/b/package.json", b_json),
+            file("app/node_modules/a/node_modules/b/index.js", 400, 5),
+            file("app/main.js", 10, 6),
+        ],
+        Comp::Gzip,
+        "COPY . /",
+    );
+    let path = archive(dir.path(), "lang/x:1", &[&base], &["/bin/sh"]);
+    let img = image_json(&path);
+    let requests = package(&img, "requests");
+    assert_eq!(requests["manager"], "python");
+    assert_eq!(requests["version"], "2.31.0");
+    assert_eq!(requests["files"], 4);
+    assert_eq!(requests["bytes"], 350 + record.len() as u64);
+    let a = package(&img, "a");
+    assert_eq!(
+        (a["manager"].as_str(), a["version"].as_str()),
+        (Some("npm"), Some("1.0.0"))
+    );
+    assert_eq!(a["bytes"], 300 + a_json.len() as u64);
+    let b = package(&img, "b");
+    assert_eq!(b["bytes"], 400 + b_json.len() as u64);
+    assert_eq!(
+        img["package_summary"]["managers"],
+        serde_json::json!(["python", "npm"])
+    );
+    assert_eq!(img["package_summary"]["unowned_bytes"], 10);
+}

@@ -5,6 +5,7 @@
 pub mod closure;
 pub mod duplicates;
 pub mod efficiency;
+pub mod language_db;
 pub mod merge;
 pub mod package_db;
 pub mod packages;

@@ -1,6 +1,6 @@
 //! Who owns the bytes: the image's package databases (dpkg's status, `status.d/` and `info/*.list`,
-//! apk's installed database — files of the image, kept while its layers decoded), read as the
-//! final filesystem has them, and every visible regular file's real bytes (its tar header size,
+//! apk's installed database, Python's `RECORD`/`installed-files.txt`, npm's package directories —
+//! files of the image, kept while its layers decoded), read as the final filesystem has them, and every visible regular file's real bytes (its tar header size,
 //! not a package's declared Installed-Size) attributed to the package that lists it. What no
 //! package lists is "unowned": the application, caches, files written by scripts.
 //!
@@ -16,6 +16,7 @@
 
 use hashbrown::HashMap;
 
+use super::language_db::{self, RecordKind};
 use super::package_db::{self, PackageRecord};
 use super::trim;
 use crate::model::resolve::{resolve, resolve_entry};
@@ -26,7 +27,7 @@ const FINAL: usize = usize::MAX;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Package {
-    /// `dpkg` or `apk`.
+    /// `dpkg`, `apk`, `python` or `npm`.
     pub manager: &'static str,
     pub name: String,
     pub version: String,
@@ -195,6 +196,53 @@ fn apk(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
     }
 }
 
+/// Python's and npm's own records, found anywhere in the final filesystem. An npm package lists
+/// its directory: it owns what is below that no deeper package owns.
+fn language(image: &Image, problems: &mut Vec<String>) -> (Vec<Listed>, Vec<Listed>) {
+    let (mut python, mut npm) = (Vec::new(), Vec::new());
+    image.tree.walk_paths(|node, path| {
+        let rel = path.trim_start_matches('/');
+        let Some(kind) = language_db::record_kind(rel) else {
+            return;
+        };
+        let Some(text) = text_of(image, node) else {
+            return;
+        };
+        let parsed = match kind {
+            RecordKind::PythonRecord => language_db::parse_python_record(rel, text),
+            RecordKind::PythonInstalledFiles => {
+                language_db::parse_python_installed_files(rel, text)
+            }
+            RecordKind::NpmPackageJson => language_db::parse_npm_package_json(rel, text),
+        };
+        match parsed {
+            Ok(p) => {
+                let listed = Listed {
+                    manager: p.manager,
+                    record: PackageRecord {
+                        name: p.name,
+                        version: p.version,
+                        architecture: None,
+                        source: None,
+                        essential: false,
+                        priority: None,
+                        installed_size: None,
+                        files: Vec::new(),
+                    },
+                    paths: p.files,
+                };
+                if kind == RecordKind::NpmPackageJson {
+                    npm.push(listed);
+                } else {
+                    python.push(listed);
+                }
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    });
+    (python, npm)
+}
+
 /// Read the image's package databases and attribute its files.
 pub fn analyze(image: &Image) -> Packages {
     let tree = &image.tree;
@@ -209,6 +257,17 @@ pub fn analyze(image: &Image) -> Packages {
             listed.extend(l);
         }
     }
+    let (python, mut npm) = language(image, &mut out.problems);
+    for (name, found) in [("python", &python), ("npm", &npm)] {
+        if !found.is_empty() {
+            out.managers.push(name);
+        }
+    }
+    listed.extend(python);
+    // Deepest package directories first: a nested package owns its own files.
+    npm.sort_by_key(|l| std::cmp::Reverse(l.paths.first().map_or(0, |p| p.matches('/').count())));
+    let first_npm = listed.len();
+    listed.extend(npm);
     let mut owner: HashMap<NodeId, u32> = HashMap::new();
     let mut packages: Vec<Package> = Vec::with_capacity(listed.len());
     for (k, item) in listed.into_iter().enumerate() {
@@ -228,18 +287,27 @@ pub fn analyze(image: &Image) -> Packages {
             trim_bytes: 0,
         };
         let mut layers: Vec<usize> = Vec::new();
-        for path in &item.paths {
-            let Some((node, v)) = resolve_entry(tree, path, FINAL) else {
-                continue;
-            };
+        let files: Vec<(NodeId, u64)> = if k >= first_npm {
+            item.paths
+                .first()
+                .and_then(|dir| resolve(tree, dir, FINAL, true))
+                .map(|dir| files_below(tree, dir))
+                .unwrap_or_default()
+        } else {
+            item.paths
+                .iter()
+                .filter_map(|path| resolve_entry(tree, path, FINAL).map(|(n, v)| (n, v.size)))
+                .collect()
+        };
+        for (node, size) in files {
             if owner.contains_key(&node) {
                 continue;
             }
             owner.insert(node, k as u32);
             p.files += 1;
-            p.bytes += v.size;
+            p.bytes += size;
             if trim::categorize(&tree.path(node)).is_some() {
-                p.trim_bytes += v.size;
+                p.trim_bytes += size;
             }
             history(tree, node, &mut layers, &mut p.reclaimable_bytes);
         }
@@ -281,6 +349,20 @@ pub fn analyze(image: &Image) -> Packages {
         .map(|(node, old)| (node, rank[old as usize]))
         .collect();
     out.owner.sort_unstable();
+    out
+}
+
+/// The visible regular files below the directory `dir`.
+fn files_below(tree: &FileTree, dir: NodeId) -> Vec<(NodeId, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(n) = stack.pop() {
+        match tree.live_final(n) {
+            Some(v) if v.kind == EntryKind::File => out.push((n, v.size)),
+            Some(v) if v.kind == EntryKind::Dir => stack.extend_from_slice(tree.children(n)),
+            _ => {}
+        }
+    }
     out
 }
 

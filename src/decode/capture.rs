@@ -1,7 +1,9 @@
 //! What a layer's decoding keeps of file contents, for the analyses that read files of the image
 //! itself: the package databases and the loader's configuration, whole (dpkg's status,
-//! `status.d/`, `info/*.list` and diversions; apk's installed database; `/etc/ld.so.conf` and the
-//! files it includes); of every executable or shared-object-named file that is ELF, its dynamic
+//! `status.d/`, `info/*.list` and diversions; apk's installed database; Python's `RECORD` and
+//! `installed-files.txt`, npm's `node_modules/*/package.json`, as
+//! [`crate::analysis::language_db::record_kind`] names them; `/etc/ld.so.conf` and the files it
+//! includes); of every executable or shared-object-named file that is ELF, its dynamic
 //! linking facts ([`super::elf`]); of every executable script, its `#!` line. Everything else
 //! streams past. Bounded: a kept text file is at most [`MAX_TEXT_BYTES`], a layer keeps at most
 //! [`MAX_LAYER_TEXT_BYTES`] of text in all (a file over either bound is left out), an ELF summary
@@ -29,6 +31,10 @@ pub fn wants_text(path: &str) -> bool {
     }
     if let Some(name) = path.strip_prefix("etc/ld.so.conf.d/") {
         return !name.contains('/') && name.ends_with(".conf");
+    }
+    // Python's RECORD and installed-files.txt, npm's package.json under node_modules.
+    if crate::analysis::language_db::record_kind(path).is_some() {
+        return true;
     }
     if let Some(name) = path.strip_prefix("var/lib/dpkg/info/") {
         return !name.contains('/') && name.ends_with(".list");
@@ -154,6 +160,8 @@ mod tests {
             "lib/apk/db/installed",
             "etc/ld.so.conf",
             "etc/ld.so.conf.d/x86_64-linux-gnu.conf",
+            "usr/lib/python3/dist-packages/requests-2.28.1.dist-info/RECORD",
+            "app/node_modules/left-pad/package.json",
         ] {
             assert!(wants_text(p), "{p}");
         }
@@ -164,6 +172,7 @@ mod tests {
             "var/lib/dpkg/status.d/",
             "usr/bin/ls",
             "etc/dpkg/status",
+            "app/package.json",
         ] {
             assert!(!wants_text(p), "{p}");
         }
