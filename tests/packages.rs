@@ -489,3 +489,70 @@ fn python_and_npm_packages_own_their_files() {
     );
     assert_eq!(img["package_summary"]["unowned_bytes"], 10);
 }
+
+#[test]
+fn the_viewer_shows_a_package_and_the_closure_as_filters() {
+    use imgscope::tui::action::Action;
+    use imgscope::tui::app::App;
+    use imgscope::tui::sharing::Row;
+    let dir = tempfile::tempdir().unwrap();
+    let base = layer(
+        &[
+            file("usr/lib/libfoo.so.1", 3_000, 1),
+            file("usr/share/doc/libfoo/copyright", 500, 2),
+            E::FileMode("usr/bin/tool".into(), vec![7; 50], 0o755),
+            file("app/data", 400, 6),
+            E::File(
+                "var/lib/dpkg/status".into(),
+                status(&[("libfoo", "1.0", None), ("tool", "2.0", None)]),
+            ),
+            text(
+                "var/lib/dpkg/info/libfoo.list",
+                "/usr/lib/libfoo.so.1\n/usr/share/doc/libfoo/copyright\n",
+            ),
+            text("var/lib/dpkg/info/tool.list", "/usr/bin/tool\n"),
+        ],
+        Comp::Gzip,
+        "ADD rootfs /",
+    );
+    let path = archive(dir.path(), "tui/pkg:1", &[&base], &["/usr/bin/tool"]);
+    let loaded = imgscope::load::load(
+        &path,
+        &imgscope::load::LoadOptions::default(),
+        &imgscope::load::Progress::default(),
+    )
+    .unwrap();
+    let mut app = App::with_results(vec![(path.clone(), Ok(loaded))], true);
+    app.update(Action::Resize {
+        width: 120,
+        height: 40,
+    });
+    let filtered = |app: &App| -> Vec<String> {
+        let v = app.viewer().unwrap();
+        let tree = v.file_tree();
+        v.filter.matched().iter().map(|&n| tree.path(n)).collect()
+    };
+    // The plan view lists the image's packages; Enter on one shows its files.
+    app.update(Action::ToggleSharing);
+    let s = app.sharing.as_mut().unwrap();
+    let k = s.packages.iter().position(|c| c.name == "libfoo").unwrap();
+    s.home();
+    while s.selected() != Some(Row::Package(k as u32)) {
+        s.move_by(1);
+    }
+    app.update(Action::Activate);
+    assert!(app.viewer().unwrap().filter.is_node_set());
+    assert_eq!(
+        filtered(&app),
+        ["/usr/lib/libfoo.so.1", "/usr/share/doc/libfoo/copyright"]
+    );
+    // E: what the entrypoint needs, then everything else, then all.
+    app.update(Action::CycleClosure);
+    assert_eq!(filtered(&app), ["/usr/bin/tool"]);
+    app.update(Action::CycleClosure);
+    let rest = filtered(&app);
+    assert!(!rest.contains(&"/usr/bin/tool".to_string()), "{rest:?}");
+    assert!(rest.contains(&"/app/data".to_string()), "{rest:?}");
+    app.update(Action::CycleClosure);
+    assert!(!app.viewer().unwrap().filter.is_active());
+}

@@ -54,6 +54,8 @@ pub enum Action {
     ToggleWaste,
     /// A diff: show only what changed against the old image, or everything.
     ToggleChangedOnly,
+    /// The tree filtered to the entrypoint's runtime closure, then to everything else, then all.
+    CycleClosure,
     /// A diff: the list of what only the old image has, in place of the tree.
     ToggleRemoved,
     OpenFilter,
@@ -419,6 +421,7 @@ impl App {
             Action::ToggleHidden(bit) => v.toggle_hidden(bit),
             Action::NextBiggest => note = Some(v.next_biggest()),
             Action::ToggleChangedOnly => note = Some(v.toggle_changed_only()),
+            Action::CycleClosure => note = Some(v.cycle_closure()),
             Action::ToggleWaste => {
                 self.right = match right {
                     RightPane::Waste => RightPane::Tree,
@@ -441,7 +444,12 @@ impl App {
                 return;
             }
             Action::OpenFilter => {
-                let previous = (v.filter.text().to_string(), v.filter.is_regex());
+                // A named set (a package, the closure) is no pattern to edit: start empty.
+                let previous = if v.filter.is_node_set() {
+                    (String::new(), false)
+                } else {
+                    (v.filter.text().to_string(), v.filter.is_regex())
+                };
                 self.input = Some(Input {
                     kind: InputKind::Filter,
                     text: previous.0.clone(),
@@ -982,8 +990,16 @@ impl App {
             return;
         };
         let path = s.target_path();
+        let package = s.target_package();
         self.current = slot;
         self.view = View::Image;
+        if let (Some((label, nodes)), Some(v)) = (package, self.viewer_mut()) {
+            let count = nodes.len();
+            v.show_nodes(&label, nodes);
+            self.message = Some(format!("{label}: {count} files (f to change the filter)"));
+            self.set_focus(Pane::Right);
+            return;
+        }
         match (layer, self.viewer_mut()) {
             (Some(layer), Some(v)) => {
                 // A plan action: its largest file, shown in the tree at the action's layer.

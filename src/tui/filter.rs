@@ -52,6 +52,8 @@ pub struct PathFilter {
     keep: Option<Bitset>,
     /// Earlier substring patterns and their matches, each narrower than the one before.
     history: Vec<(String, Vec<NodeId>)>,
+    /// The filter is a set of nodes (a package's files, the entrypoint's closure), `text` its name.
+    node_set: bool,
 }
 
 impl PathFilter {
@@ -77,7 +79,25 @@ impl PathFilter {
         self.keep.as_ref().is_none_or(|k| k.get(node))
     }
 
+    /// Whether the filter is a named set of nodes rather than a typed pattern.
+    pub fn is_node_set(&self) -> bool {
+        self.node_set
+    }
+
+    /// Keep exactly `nodes` and the directories leading to them; `label` names the set.
+    pub fn set_nodes(&mut self, tree: &FileTree, label: &str, mut nodes: Vec<NodeId>) {
+        nodes.sort_unstable();
+        nodes.dedup();
+        self.keep = Some(keep_set(tree, &nodes));
+        self.matched = nodes;
+        self.text = label.to_string();
+        self.regex = false;
+        self.history.clear();
+        self.node_set = true;
+    }
+
     pub fn clear(&mut self) {
+        self.node_set = false;
         self.text.clear();
         self.regex = false;
         self.matched = Vec::new();
@@ -92,8 +112,11 @@ impl PathFilter {
             self.clear();
             return Ok(());
         }
-        if pattern == self.text && regex == self.regex && self.keep.is_some() {
+        if pattern == self.text && regex == self.regex && self.keep.is_some() && !self.node_set {
             return Ok(());
+        }
+        if self.node_set {
+            self.clear();
         }
         let matched = if regex {
             let re = compile(pattern)?;

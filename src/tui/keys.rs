@@ -255,6 +255,12 @@ pub const BINDINGS: &[Binding] = &[
     bind(Main, &[ch('[')], Action::PrevImage, "previous image"),
     bind(
         Main,
+        &[ch('E')],
+        Action::CycleClosure,
+        "the entrypoint's closure only, then everything else, then all files",
+    ),
+    bind(
+        Main,
         &[ch('S')],
         Action::ToggleSharing,
         "trim plan, and sharing across the images",

@@ -65,6 +65,8 @@ pub enum Row {
     Base(u32),
     /// An action of the trim plan (index into `set.plan.actions`).
     Plan(u32),
+    /// A package of an image: (index into [`SharingView::packages`]).
+    Package(u32),
     Pair(u32),
 }
 
@@ -73,7 +75,12 @@ impl Row {
     pub fn selectable(self) -> bool {
         matches!(
             self,
-            Row::Image(_) | Row::Layer(_) | Row::Base(_) | Row::Plan(_) | Row::Pair(_)
+            Row::Image(_)
+                | Row::Layer(_)
+                | Row::Base(_)
+                | Row::Plan(_)
+                | Row::Pair(_)
+                | Row::Package(_)
         )
     }
 }
@@ -106,6 +113,21 @@ pub struct PlanCells {
     pub paths: Vec<String>,
 }
 
+/// One package row, formatted once: the image (index in the set), its package index, the line.
+#[derive(Debug, Clone)]
+pub struct PackageCells {
+    pub image: usize,
+    pub package: u32,
+    /// Escaped.
+    pub line: String,
+    /// Escaped name, for the tree filter's label.
+    pub name: String,
+}
+
+/// Images whose packages the view lists, and packages listed per image (biggest first).
+const PACKAGE_IMAGES: usize = 8;
+const PACKAGES_SHOWN: usize = 30;
+
 /// One distinct layer's cells.
 #[derive(Debug, Clone)]
 pub struct LayerCells {
@@ -130,6 +152,9 @@ pub struct SharingView {
     pub images: Vec<ImageCells>,
     pub layers: Vec<LayerCells>,
     pub plan: Vec<PlanCells>,
+    pub packages: Vec<PackageCells>,
+    /// Per image of the set: its owned files by package index (from its analysis), for Enter.
+    pub package_files: Vec<Vec<(crate::model::NodeId, u32)>>,
     /// Whether sizes are uncompressed (false when some image was read layers-only).
     pub uncompressed: bool,
     /// The widest image name, in characters.
@@ -167,7 +192,9 @@ impl SharingView {
             images.iter().map(|(_, i, a)| (*i, *a)).collect();
         let set = crate::analysis::set::analyze(&pairs, worth);
         let slots = images.iter().map(|(s, _, _)| *s).collect();
-        SharingView::from_set(set, slots, left_out)
+        let mut view = SharingView::from_set(set, slots, left_out);
+        view.add_packages(images);
+        view
     }
 
     pub fn from_set(set: SetAnalysis, slots: Vec<usize>, left_out: usize) -> SharingView {
@@ -244,6 +271,8 @@ impl SharingView {
             images,
             layers,
             plan,
+            packages: Vec::new(),
+            package_files: Vec::new(),
             uncompressed,
             cursor: 0,
             offset: 0,
@@ -365,6 +394,76 @@ impl SharingView {
             ));
             self.rows.extend((0..pairs as u32).map(Row::Pair));
         }
+    }
+
+    /// Each image's largest packages (the first few images), as rows that open the image with its
+    /// tree filtered to the package's files.
+    fn add_packages(&mut self, images: &[(usize, &Image, Option<&crate::analysis::Analysis>)]) {
+        for (i, (_, _, analysis)) in images.iter().enumerate() {
+            let owned = analysis
+                .map(|a| a.packages.owner.clone())
+                .unwrap_or_default();
+            self.package_files.push(owned);
+            let Some(a) = analysis else { continue };
+            if i >= PACKAGE_IMAGES || a.packages.packages.is_empty() {
+                continue;
+            }
+            let p = &a.packages;
+            let name = self
+                .images
+                .get(i)
+                .map_or("?", |c| c.name.as_str())
+                .to_string();
+            self.heading(format!(
+                "Packages of {} {} · {} from {} · {} unowned · Enter shows a package's files",
+                letter(i),
+                clip(&name, 60),
+                p.packages.len(),
+                p.managers.join(" and "),
+                hs(p.unowned_bytes)
+            ));
+            for (k, pkg) in p.packages.iter().enumerate().take(PACKAGES_SHOWN) {
+                let index = self.packages.len() as u32;
+                self.packages.push(PackageCells {
+                    image: i,
+                    package: k as u32,
+                    name: clip(&esc(&pkg.name), 80).into_owned(),
+                    line: format!(
+                        "{:>10}  {:>6} files  layer {:>3}  trim {:>10}  {} {} ({})",
+                        hs(pkg.bytes),
+                        pkg.files,
+                        pkg.layer.map_or_else(|| "-".into(), |l| l.to_string()),
+                        hs(pkg.trim_bytes),
+                        clip(&esc(&pkg.name), 60),
+                        clip(&esc(&pkg.version), 40),
+                        pkg.manager
+                    ),
+                });
+                self.rows.push(Row::Package(index));
+            }
+            if p.packages.len() > PACKAGES_SHOWN {
+                self.note(format!(
+                    "… {} more packages (--json lists them all)",
+                    p.packages.len() - PACKAGES_SHOWN
+                ));
+            }
+        }
+    }
+
+    /// For a package row: the filter's label and the package's files in its image.
+    pub fn target_package(&self) -> Option<(String, Vec<crate::model::NodeId>)> {
+        let Row::Package(k) = self.selected()? else {
+            return None;
+        };
+        let cells = self.packages.get(k as usize)?;
+        let nodes = self
+            .package_files
+            .get(cells.image)?
+            .iter()
+            .filter(|(_, p)| *p == cells.package)
+            .map(|(n, _)| *n)
+            .collect();
+        Some((format!("package {}", cells.name), nodes))
     }
 
     /// Packages several images install in layers they do not share.
@@ -515,6 +614,7 @@ impl SharingView {
                 let (image, layer) = self.set.plan.actions.get(k as usize)?.focus;
                 Some((image, Some(layer)))
             }
+            Row::Package(k) => Some((self.packages.get(k as usize)?.image, None)),
             Row::Base(b) => {
                 let base = s.bases.get(b as usize)?;
                 let image = *base.images.first()?;

@@ -295,16 +295,64 @@ impl Viewer {
     /// closed again when the filter changes, so clearing it gives back the tree as it was.
     pub fn set_filter(&mut self, pattern: &str, regex: bool) -> Result<(), String> {
         let before = (self.filter.text().to_string(), self.filter.is_regex());
+        let was_set = self.filter.is_node_set();
         self.filter.set(&self.image.tree, pattern, regex)?;
-        if before == (self.filter.text().to_string(), self.filter.is_regex()) {
+        if before == (self.filter.text().to_string(), self.filter.is_regex()) && !was_set {
             return Ok(());
         }
+        self.filter_changed();
+        Ok(())
+    }
+
+    /// Show only `nodes` (and the directories leading to them), named `label` in the status line.
+    pub fn show_nodes(&mut self, label: &str, nodes: Vec<NodeId>) {
+        self.filter.set_nodes(&self.image.tree, label, nodes);
+        self.filter_changed();
+    }
+
+    /// The closure as a tree filter, in turn: only what the entrypoint needs, everything else, all.
+    /// Returns a note for the status line.
+    pub fn cycle_closure(&mut self) -> String {
+        let Some(closure) = self.analysis.closure.as_ref() else {
+            return "no closure: the image has no command, or its layers were not read".into();
+        };
+        let in_closure: hashbrown::HashSet<NodeId> =
+            closure.files.iter().map(|(n, _)| *n).collect();
+        let showing = self.filter.is_node_set() && self.filter.text().starts_with("closure");
+        let everything_else = self.filter.is_node_set() && self.filter.text().starts_with("not in");
+        if everything_else {
+            let _ = self.set_filter("", false);
+            return "closure filter off".into();
+        }
+        let tree = &self.image.tree;
+        if showing {
+            let rest: Vec<NodeId> = (1..tree.node_count() as NodeId)
+                .filter(|n| !in_closure.contains(n))
+                .filter(|&n| {
+                    tree.live_final(n)
+                        .is_some_and(|v| v.kind == crate::model::EntryKind::File)
+                })
+                .collect();
+            self.show_nodes("not in the closure", rest);
+            return "E again: every file".into();
+        }
+        let nodes: Vec<NodeId> = in_closure.into_iter().collect();
+        let (count, bytes) = (nodes.len(), closure.bytes);
+        self.show_nodes("closure (what the entrypoint needs)", nodes);
+        format!(
+            "the entrypoint needs {count} files, {} (a static view); E again: everything else",
+            crate::report::escape::human_size(bytes)
+        )
+    }
+
+    /// After the filter changed: close what the last filter opened, open the way to a few matches.
+    fn filter_changed(&mut self) {
         let auto = std::mem::take(&mut self.auto_opened);
         self.tree.close(auto);
         let matched = self.filter.matched();
         if !self.filter.is_active() || matched.len() > AUTO_EXPAND_MATCHES {
             self.rebuild();
-            return Ok(());
+            return;
         }
         let tree = &self.image.tree;
         let mut open = Vec::new();
@@ -324,7 +372,6 @@ impl Viewer {
         if let Some(i) = view.rows().iter().position(|r| first.contains(&r.node)) {
             view.cursor = i;
         }
-        Ok(())
     }
 
     /// Show `target` in the tree: select its layer, and if the mode, hidden kinds or filter hide

@@ -256,6 +256,10 @@ fn line(s: &SharingView, row: Row, c: &Columns, theme: &Theme) -> Line<'static> 
                 Span::raw(format!("  {}", clip(&cells.what, c.command.max(20) + 40))),
             ])
         }
+        Row::Package(k) => Line::raw(format!(
+            "  {}",
+            s.packages.get(k as usize).map_or("", |c| c.line.as_str())
+        )),
         Row::Pair(p) => {
             let Some(pair) = s.set.content.pairs.get(p as usize) else {
                 return Line::raw("");
@@ -323,6 +327,9 @@ fn describe(s: &SharingView) -> String {
                 format!(" · largest: {}", cells.paths.join(", "))
             };
             format!("{} · {}{paths}", cells.kind, cells.why)
+        }),
+        Some(Row::Package(k)) => s.packages.get(k as usize).map_or_else(String::new, |c| {
+            format!("{} · Enter opens {} with the tree showing only its files", c.line.trim(), c.name)
         }),
         Some(Row::Pair(p)) => s.set.content.pairs.get(p as usize).map_or_else(String::new, |pair| {
             format!(

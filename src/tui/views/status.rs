@@ -123,7 +123,13 @@ fn summary(app: &App, theme: &Theme) -> Line<'static> {
     if !hidden.is_empty() {
         spans.push(Span::raw(format!(" · hiding {}", hidden.join(", "))));
     }
-    if v.filter.is_active() {
+    if v.filter.is_active() && v.filter.is_node_set() {
+        spans.push(Span::raw(format!(
+            " · {} ({})",
+            clip(&esc(v.filter.text()), 60),
+            v.filter.matched().len()
+        )));
+    } else if v.filter.is_active() {
         let kind = if v.filter.is_regex() {
             "regex"
         } else {
