@@ -150,7 +150,15 @@ fn screenshots() {
         .map(|e| format!("sharing/{}", e.unwrap().file_name().to_string_lossy()))
         .collect();
     names.sort();
-    let images = names.iter().map(|s| (s.as_str(), load_sample(s))).collect();
+    // As the command line loads several images: every file hashed, to compare content across them.
+    let every_file = LoadOptions {
+        hash_all_files: true,
+        ..LoadOptions::default()
+    };
+    let images = names
+        .iter()
+        .map(|s| (s.as_str(), load_sample_with(s, &every_file)))
+        .collect();
     let mut app = app_for(images, 120, 36);
     app.update(Action::ToggleSharing);
     app.update(Action::SharingSort);

@@ -52,6 +52,9 @@ pub struct Closure {
     pub unresolved: Vec<String>,
     /// What a static closure cannot see, in plain words.
     pub unseen: Vec<String>,
+    /// Whether the executable is understood: an ELF file or a `#!` script. Anything else (a
+    /// static or foreign binary without headers we read, a data file) needs what we cannot know.
+    pub understood: bool,
 }
 
 /// The closure of `image`'s command, with `keep` paths added; `None` when the image has no
@@ -143,6 +146,19 @@ pub fn analyze(image: &Image, packages: &Packages, keep: &[String]) -> Option<Cl
     if walk.out.len() >= MAX_FILES {
         unseen.push(format!("stopped after {MAX_FILES} files"));
     }
+    let understood = executable.as_deref().is_some_and(|exe| {
+        resolve_file(&image.tree, exe, FINAL).is_some_and(|(node, _)| {
+            matches!(
+                captured_of(image, node),
+                Some(Captured::Elf(_) | Captured::Shebang(_))
+            )
+        })
+    });
+    if let (false, Some(exe)) = (understood, &executable) {
+        unseen.push(format!(
+            "{exe} is neither an ELF file nor a #! script: what it needs is not known"
+        ));
+    }
     Some(Closure {
         command,
         executable,
@@ -151,6 +167,7 @@ pub fn analyze(image: &Image, packages: &Packages, keep: &[String]) -> Option<Cl
         packages: names,
         unresolved: walk.unresolved,
         unseen,
+        understood,
     })
 }
 

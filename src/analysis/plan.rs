@@ -944,7 +944,11 @@ fn slim_drafts(
 ) -> Vec<Draft> {
     let mut out = Vec::new();
     for (i, (image, analysis)) in images.iter().enumerate() {
-        let Some(closure) = analysis.and_then(|a| a.closure.as_ref()) else {
+        // Only a closure we understand prices a slim image.
+        let Some(closure) = analysis
+            .and_then(|a| a.closure.as_ref())
+            .filter(|c| c.understood)
+        else {
             continue;
         };
         let Some(executable) = closure.executable.clone() else {

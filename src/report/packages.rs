@@ -62,6 +62,9 @@ pub struct ClosureReport {
     pub unresolved: Vec<String>,
     /// What a static closure cannot see.
     pub unseen: Vec<String>,
+    /// Whether the executable is an ELF file or a `#!` script (else what it needs is unknown, and
+    /// the plan makes no slim action of it).
+    pub understood: bool,
     /// Its share of the image's uncompressed size.
     pub share_of_image: f64,
 }
@@ -126,6 +129,7 @@ pub fn closure(image: &Image, analysis: &Analysis) -> Option<ClosureReport> {
         packages: c.packages.clone(),
         unresolved: c.unresolved.clone(),
         unseen: c.unseen.clone(),
+        understood: c.understood,
         share_of_image: c.bytes as f64 / image.size().max(1) as f64,
     })
 }
