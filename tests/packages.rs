@@ -144,6 +144,13 @@ fn dpkg_attribution_is_exact() {
             text.contains("upgraded        +200 B  libfoo 1.0 → 1.1"),
             "{text}"
         );
+        let md = run(&["diff", "--format", "markdown", &before, &path]);
+        let md = String::from_utf8_lossy(&md.stdout);
+        assert!(
+            md.contains("### Packages")
+                && md.contains("| upgraded | `libfoo` | `1.0` → `1.1` | +200 B |"),
+            "{md}"
+        );
 
         let img = image_json(&path);
         let names: Vec<&str> = img["packages"]

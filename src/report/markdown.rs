@@ -230,6 +230,27 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
         "\n",
     );
 
+    section(
+        &mut out,
+        &d.packages,
+        SHOWN,
+        "### Packages\n\n| Change | Package | Version | Δ |\n|---|---|---|--:|\n",
+        |p| {
+            let version = match (&p.old_version, &p.new_version) {
+                (Some(o), Some(n)) if o != n => format!("{} → {}", code(o), code(n)),
+                (Some(v), _) | (None, Some(v)) => code(v),
+                (None, None) => String::new(),
+            };
+            format!(
+                "| {} | {} | {version} | {} |",
+                p.change.label(),
+                code(&p.name),
+                signed_size(p.bytes.delta())
+            )
+        },
+        "\n",
+    );
+
     let changed_layers: Vec<_> = d
         .layers
         .iter()
