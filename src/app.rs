@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::CommandFactory;
 
 use crate::cli::{CacheAction, Cli, Command, DiffFormat, ReportFormat};
@@ -21,7 +21,23 @@ pub const EXIT_ERROR: u8 = 2;
 /// Exit status for a gated run in which a rule failed.
 pub const EXIT_GATE_FAILED: u8 = 1;
 
-pub fn run(cli: Cli) -> Result<u8> {
+pub fn run(mut cli: Cli) -> Result<u8> {
+    if let Some(Command::Node {
+        filter,
+        json,
+        text,
+        worth,
+        layers_only,
+    }) = &cli.command
+    {
+        // `imgscope node` is `imgscope IMAGE…` with every image of the engine.
+        cli.json |= *json;
+        cli.text |= *text;
+        cli.layers_only |= *layers_only;
+        cli.worth.extend(worth.iter().cloned());
+        cli.images = node_images(&cli, filter)?;
+        cli.command = None;
+    }
     match &cli.command {
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
@@ -66,7 +82,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         }) => {
             return report_command(&cli, image, *format, *no_hash);
         }
-        None => {}
+        // Turned into the image list above.
+        Some(Command::Node { .. }) | None => {}
     }
     let mut settings = Settings::from_cli(&cli)?;
     if cli.all_tags {
@@ -155,6 +172,43 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
     stdout.flush()?;
     Ok(0)
+}
+
+/// The images of the local engine `--source` names (or the first that answers), filtered.
+fn node_images(cli: &Cli, filters: &[String]) -> Result<Vec<String>> {
+    use crate::cli::SourceChoice;
+    use crate::source::engine::{EngineKind, list_images};
+    let only = match cli.source {
+        SourceChoice::Docker => Some(EngineKind::Docker),
+        SourceChoice::Podman => Some(EngineKind::Podman),
+        SourceChoice::Auto => None,
+        other => bail!(
+            "node: --source {} has no images of its own: use docker or podman",
+            format!("{other:?}").to_lowercase()
+        ),
+    };
+    let filters = filters
+        .iter()
+        .map(|f| {
+            f.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| {
+                    anyhow!("--filter {f:?}: expected KEY=VALUE, e.g. reference='app/*'")
+                })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (engine, images) = list_images(only, &filters).map_err(|e| anyhow!("node: {e:#}"))?;
+    if images.is_empty() {
+        bail!(
+            "node: the {engine} engine has no image{}",
+            if filters.is_empty() {
+                ""
+            } else {
+                " matching the filters"
+            }
+        );
+    }
+    Ok(images)
 }
 
 /// `--all-tags`: every tag of each named repository.

@@ -242,6 +242,28 @@ pub enum Command {
         #[arg(long)]
         no_hash: bool,
     },
+    /// Every image of a local engine (Docker, else Podman; --source picks) as one set: what the
+    /// node really stores, what each image adds, and the trim plan for the whole node (the viewer
+    /// on a terminal)
+    Node {
+        /// The engine's own image filters, as `docker images --filter` takes them
+        /// (reference=GLOB, label=KEY[=VALUE], dangling=true|false, since=IMAGE, before=IMAGE;
+        /// repeatable)
+        #[arg(long, value_name = "KEY=VALUE")]
+        filter: Vec<String>,
+        /// Print the JSON report
+        #[arg(long)]
+        json: bool,
+        /// Print the text report even on a terminal
+        #[arg(long, conflicts_with = "json")]
+        text: bool,
+        /// When a trim-plan action is worth it (as the main command's --worth)
+        #[arg(long, value_name = "SIZE|PCT%")]
+        worth: Vec<String>,
+        /// Read manifests and configs only: layer-level sharing in seconds, no file-level analysis
+        #[arg(long)]
+        layers_only: bool,
+    },
     /// Print a one-file report of an image to attach to a review: Markdown, or HTML with the
     /// layer bars and the file tree
     Report {

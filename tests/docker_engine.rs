@@ -257,3 +257,99 @@ fn an_image_docker_does_not_have_is_one_clear_line() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(out.stdout.is_empty());
 }
+
+/// Docker's own accounting of its images (`GET /system/df`): name → (size, shared size).
+fn docker_df(docker: &Dockerd) -> std::collections::BTreeMap<String, (u64, u64)> {
+    let out = Command::new("curl")
+        .args(["-sf", "--unix-socket"])
+        .arg(&docker.socket)
+        .arg("http://localhost/v1.41/system/df")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "curl /system/df failed");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["Images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["RepoTags"][0].as_str().unwrap().to_string(),
+                (
+                    i["Size"].as_u64().unwrap(),
+                    i["SharedSize"].as_u64().unwrap(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn node_takes_every_image_of_docker_and_agrees_with_its_system_df() {
+    let Some(docker) = Dockerd::start() else {
+        return;
+    };
+    require("curl").expect("curl is installed with docker.io's dependencies");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-images");
+    docker.load(&sample());
+    for name in ["shared-base", "app-a", "app-b", "app-c", "db-one", "db-two"] {
+        docker.load(&samples.join(format!("sharing/{name}.tar")));
+    }
+    let out = docker.imgscope(&["node", "--json", "--worth", "0"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    let s = &v["sharing"];
+    assert_eq!(s["image_count"], 7);
+    // Each image's size, shared and unique bytes are Docker's own, to the byte.
+    let df = docker_df(&docker);
+    assert_eq!(df.len(), 7);
+    for img in s["images"].as_array().unwrap() {
+        let name = img["name"].as_str().unwrap();
+        let (size, shared) = df[name];
+        assert_eq!(img["total"]["size_bytes"], size, "{name}");
+        assert_eq!(img["shared"]["size_bytes"], shared, "{name}");
+        assert_eq!(img["unique"]["size_bytes"], size - shared, "{name}");
+    }
+    // The node's plan sees the second database's copied base.
+    assert_eq!(v["plan"][0]["action"], "slim", "{:#}", v["plan"]);
+    assert!(
+        v["plan"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "rebase"
+                && a["images"] == serde_json::json!(["imgscope-sample/db-two:1"])),
+        "{:#}",
+        v["plan"]
+    );
+    // Docker's filters, as `docker images --filter` takes them.
+    let out = docker.imgscope(&[
+        "node",
+        "--json",
+        "--filter",
+        "reference=imgscope-sample/app-*",
+    ]);
+    let v = json_of(&out);
+    let names: Vec<&str> = v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names.iter().all(|n| n.starts_with("imgscope-sample/app-")),
+        "{names:?}"
+    );
+    let out = docker.imgscope(&["node", "--json", "--filter", "reference=nothing/*"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("node: the Docker engine has no image matching the filters"),
+        "{err}"
+    );
+}

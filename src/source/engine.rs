@@ -185,6 +185,89 @@ impl Found {
     }
 }
 
+/// The images of the first engine that answers (only `only`'s when given), as inputs that name
+/// each in that engine (`docker-daemon:REF` / `podman:REF`: the first tag, else the id), with the
+/// engine's own filters applied (`reference=`, `label=`, `dangling=`, `since=`, `before=`, as
+/// `docker images --filter` takes them). Returns the engine's name too.
+pub fn list_images(
+    only: Option<EngineKind>,
+    filters: &[(String, String)],
+) -> Result<(&'static str, Vec<String>)> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let mut by_key: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for (k, v) in filters {
+        by_key.entry(k.clone()).or_default().push(v.clone());
+    }
+    let mut last_problem = None;
+    for endpoint in endpoints(only) {
+        if let Some(path) = endpoint.socket_path()
+            && !path.exists()
+        {
+            last_problem = Some(anyhow!(
+                "no {} engine socket at {} (is the engine running?)",
+                endpoint.kind.label(),
+                path.display()
+            ));
+            continue;
+        }
+        let docker = connect(&endpoint, bollard::API_DEFAULT_VERSION)?;
+        let server = match runtime.block_on(docker.version()) {
+            Ok(v) => v,
+            Err(e) => {
+                last_problem = Some(explain(&endpoint, &e));
+                continue;
+            }
+        };
+        let Some(version) = server.api_version.as_deref().and_then(parse_api_version) else {
+            last_problem = Some(anyhow!(
+                "the {} engine at {} reports no API version",
+                endpoint.kind.label(),
+                endpoint.host
+            ));
+            continue;
+        };
+        let ours = bollard::API_DEFAULT_VERSION;
+        let docker = connect(&endpoint, if version < *ours { &version } else { ours })?;
+        let kind = if server
+            .components
+            .iter()
+            .flatten()
+            .any(|c| c.name.to_ascii_lowercase().contains("podman"))
+        {
+            EngineKind::Podman
+        } else {
+            endpoint.kind
+        };
+        let options = bollard::query_parameters::ListImagesOptionsBuilder::default()
+            .filters(&by_key)
+            .build();
+        let images = runtime
+            .block_on(docker.list_images(Some(options)))
+            .map_err(|e| explain(&endpoint, &e))?;
+        let prefix = match kind {
+            EngineKind::Docker => "docker-daemon:",
+            EngineKind::Podman => "podman:",
+        };
+        let inputs = images
+            .iter()
+            .map(|i| {
+                let name = i
+                    .repo_tags
+                    .iter()
+                    .find(|t| !t.contains("<none>"))
+                    .cloned()
+                    .unwrap_or_else(|| i.id.trim_start_matches("sha256:").to_string());
+                format!("{prefix}{name}")
+            })
+            .collect();
+        return Ok((kind.label(), inputs));
+    }
+    Err(last_problem.unwrap_or_else(|| anyhow!("no container engine found")))
+}
+
 /// The oldest Engine API version whose image export imgscope reads.
 const MIN_API: (usize, usize) = (1, 25);
 
