@@ -314,7 +314,7 @@ fn node_takes_every_image_of_docker_and_agrees_with_its_system_df() {
         assert_eq!(img["shared"]["size_bytes"], shared, "{name}");
         assert_eq!(img["unique"]["size_bytes"], size - shared, "{name}");
     }
-    // The node's plan sees the second database's copied base.
+    // The node's plan sees the second database's copied base (images are read by name).
     assert_eq!(v["plan"][0]["action"], "slim", "{:#}", v["plan"]);
     assert!(
         v["plan"]

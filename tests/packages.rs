@@ -563,3 +563,64 @@ fn the_viewer_shows_a_package_and_the_closure_as_filters() {
     app.update(Action::CycleClosure);
     assert!(!app.viewer().unwrap().filter.is_active());
 }
+
+#[test]
+fn an_rpm_sqlite_database_is_read() {
+    // A real rpmdb.sqlite made by Debian's rpm 4.18 (see src/analysis/rpm_db.rs's tests).
+    let db = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rpmdb.sqlite"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let base = layer(
+        &[
+            file("etc/tinylib/tinylib.conf", 10, 1),
+            E::FileMode("usr/bin/hello".into(), vec![2; 20], 0o755),
+            file("usr/share/hello/data.txt", 6, 3),
+            file("usr/share/hello/sub/deep.txt", 5, 4),
+            file("app/unowned", 100, 5),
+            E::File("var/lib/rpm/rpmdb.sqlite".into(), db.clone()),
+        ],
+        Comp::Gzip,
+        "ADD ubi /",
+    );
+    let path = archive(dir.path(), "rpm/x:1", &[&base], &["/usr/bin/hello"]);
+    let img = image_json(&path);
+    assert_eq!(
+        img["package_summary"]["managers"],
+        serde_json::json!(["rpm"])
+    );
+    let hello = package(&img, "hello");
+    assert_eq!(hello["version"], "2:1.0-3");
+    assert_eq!(hello["architecture"], "x86_64");
+    assert_eq!(hello["source"], "hello-1.0-3.src.rpm");
+    assert_eq!(
+        (hello["files"].clone(), hello["bytes"].clone()),
+        (3.into(), 31.into())
+    );
+    let tinylib = package(&img, "tinylib");
+    assert_eq!(tinylib["bytes"], 10);
+    assert_eq!(
+        img["package_summary"]["unowned_bytes"],
+        100 + db.len() as u64
+    );
+    // A damaged database is one problem line; the rest of the report stands.
+    let mut bad = db;
+    bad[..16].copy_from_slice(b"not an sqlite db");
+    let broken = layer(
+        &[E::File("var/lib/rpm/rpmdb.sqlite".into(), bad)],
+        Comp::None,
+        "ADD bad /",
+    );
+    let path = archive(dir.path(), "rpm/bad:1", &[&broken], &["/bin/sh"]);
+    let img = image_json(&path);
+    let problems = img["package_summary"]["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .as_str()
+            .unwrap()
+            .starts_with("/var/lib/rpm/rpmdb.sqlite: "),
+        "{problems:?}"
+    );
+}

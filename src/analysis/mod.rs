@@ -10,6 +10,7 @@ pub mod merge;
 pub mod package_db;
 pub mod packages;
 pub mod plan;
+pub mod rpm_db;
 pub mod set;
 pub mod sharing;
 pub mod trim;

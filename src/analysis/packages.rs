@@ -1,5 +1,5 @@
 //! Who owns the bytes: the image's package databases (dpkg's status, `status.d/` and `info/*.list`,
-//! apk's installed database, Python's `RECORD`/`installed-files.txt`, npm's package directories —
+//! apk's installed database, rpm's `rpmdb.sqlite`, Python's `RECORD`/`installed-files.txt`, npm's package directories —
 //! files of the image, kept while its layers decoded), read as the final filesystem has them, and every visible regular file's real bytes (its tar header size,
 //! not a package's declared Installed-Size) attributed to the package that lists it. What no
 //! package lists is "unowned": the application, caches, files written by scripts.
@@ -27,7 +27,7 @@ const FINAL: usize = usize::MAX;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Package {
-    /// `dpkg`, `apk`, `python` or `npm`.
+    /// `dpkg`, `apk`, `rpm`, `python` or `npm`.
     pub manager: &'static str,
     pub name: String,
     pub version: String,
@@ -196,6 +196,41 @@ fn apk(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
     }
 }
 
+/// rpm's database: SQLite, at `/var/lib/rpm` or `/usr/lib/sysimage/rpm`.
+fn rpm(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
+    let (path, text) = [
+        "/usr/lib/sysimage/rpm/rpmdb.sqlite",
+        "/var/lib/rpm/rpmdb.sqlite",
+    ]
+    .into_iter()
+    .find_map(|p| final_text(image, p).map(|t| (p, t)))?;
+    match super::rpm_db::parse_rpmdb_sqlite(text) {
+        Ok(packages) => Some(
+            packages
+                .into_iter()
+                .map(|p| Listed {
+                    manager: "rpm",
+                    record: PackageRecord {
+                        name: p.name,
+                        version: p.version,
+                        architecture: p.architecture,
+                        source: p.source_rpm,
+                        essential: false,
+                        priority: None,
+                        installed_size: p.installed_size,
+                        files: Vec::new(),
+                    },
+                    paths: p.files,
+                })
+                .collect(),
+        ),
+        Err(e) => {
+            problems.push(format!("{path}: {e}"));
+            None
+        }
+    }
+}
+
 /// Python's and npm's own records, found anywhere in the final filesystem. An npm package lists
 /// its directory: it owns what is below that no deeper package owns.
 fn language(image: &Image, problems: &mut Vec<String>) -> (Vec<Listed>, Vec<Listed>) {
@@ -251,6 +286,7 @@ pub fn analyze(image: &Image) -> Packages {
     for (name, found) in [
         ("dpkg", dpkg(image, &mut out.problems)),
         ("apk", apk(image, &mut out.problems)),
+        ("rpm", rpm(image, &mut out.problems)),
     ] {
         if let Some(l) = found {
             out.managers.push(name);

@@ -1,6 +1,6 @@
 //! What a layer's decoding keeps of file contents, for the analyses that read files of the image
 //! itself: the package databases and the loader's configuration, whole (dpkg's status,
-//! `status.d/`, `info/*.list` and diversions; apk's installed database; Python's `RECORD` and
+//! `status.d/`, `info/*.list` and diversions; apk's installed database; rpm's `rpmdb.sqlite`; Python's `RECORD` and
 //! `installed-files.txt`, npm's `node_modules/*/package.json`, as
 //! [`crate::analysis::language_db::record_kind`] names them; `/etc/ld.so.conf` and the files it
 //! includes); of every executable or shared-object-named file that is ELF, its dynamic
@@ -25,6 +25,8 @@ pub fn wants_text(path: &str) -> bool {
     if path == "var/lib/dpkg/status"
         || path == "var/lib/dpkg/diversions"
         || path == "lib/apk/db/installed"
+        || path == "var/lib/rpm/rpmdb.sqlite"
+        || path == "usr/lib/sysimage/rpm/rpmdb.sqlite"
         || path == "etc/ld.so.conf"
     {
         return true;

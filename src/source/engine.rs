@@ -251,7 +251,8 @@ pub fn list_images(
             EngineKind::Docker => "docker-daemon:",
             EngineKind::Podman => "podman:",
         };
-        let inputs = images
+        // By name, so a node reads the same way each time (the engine lists in no set order).
+        let mut inputs: Vec<String> = images
             .iter()
             .map(|i| {
                 let name = i
@@ -263,6 +264,7 @@ pub fn list_images(
                 format!("{prefix}{name}")
             })
             .collect();
+        inputs.sort();
         return Ok((kind.label(), inputs));
     }
     Err(last_problem.unwrap_or_else(|| anyhow!("no container engine found")))
