@@ -624,3 +624,48 @@ fn an_rpm_sqlite_database_is_read() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn the_closure_takes_the_programs_own_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = layer(
+        &[
+            E::FileMode(
+                "usr/bin/server".into(),
+                b"#!/bin/sh\nexec true\n".to_vec(),
+                0o755,
+            ),
+            E::FileMode("bin/sh".into(), vec![9; 300], 0o755),
+            file("etc/server/server.conf", 120, 1),
+            file("etc/other.conf", 70, 2),
+            file("usr/share/doc/server/README", 900, 3),
+            E::File(
+                "var/lib/dpkg/status".into(),
+                status(&[("server", "1.0", None)]),
+            ),
+            text(
+                "var/lib/dpkg/info/server.list",
+                "/usr/bin/server\n/etc/server/server.conf\n/usr/share/doc/server/README\n",
+            ),
+        ],
+        Comp::Gzip,
+        "ADD rootfs /",
+    );
+    let path = archive(dir.path(), "conf/x:1", &[&base], &["server"]);
+    let img = image_json(&path);
+    let closure = &img["closure"];
+    let files: Vec<&str> = closure["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    // The script, its #! interpreter, and the package's file under /etc — not its docs, not
+    // another package's configuration.
+    assert_eq!(
+        files,
+        ["/usr/bin/server", "/bin/sh", "/etc/server/server.conf"]
+    );
+    assert_eq!(closure["understood"], true);
+    assert_eq!(closure["packages"], serde_json::json!(["server"]));
+}

@@ -7,7 +7,8 @@
 //! `DT_RUNPATH`, the directories of the image's `/etc/ld.so.conf` (and the files it includes), then
 //! the default directories — `$ORIGIN` standing for the directory of the object that needs the
 //! library, and a candidate kept only if it is an ELF file of the same class and machine. Paths the
-//! user names (`--keep`) join the roots.
+//! user names (`--keep`) join the roots, and so, by convention, do the files under `/etc` of the
+//! package that owns the executable (its own configuration).
 //!
 //! It is a static view: libraries loaded with `dlopen`, modules an interpreter imports, and data or
 //! configuration files read at run time are not seen. The result says so, with what it could not
@@ -126,6 +127,34 @@ pub fn analyze(image: &Image, packages: &Packages, keep: &[String]) -> Option<Cl
         }
     }
     walk.run();
+    // By convention a program reads its own package's configuration: the files under /etc of
+    // the package that owns the executable, or that is named after it (`redis-server` owns
+    // /etc/redis/redis.conf and the /usr/bin/redis-server link).
+    if let Some(exe) = &executable {
+        let tree = &image.tree;
+        let base = exe.rsplit('/').next().unwrap_or(exe);
+        let mut own: Vec<u32> = Vec::new();
+        if let Some((node, _)) = resolve_file(tree, exe, FINAL)
+            && let Ok(i) = packages.owner.binary_search_by_key(&node, |(n, _)| *n)
+        {
+            own.push(packages.owner[i].1);
+        }
+        if let Some(k) = packages.packages.iter().position(|p| p.name == base) {
+            own.push(k as u32);
+        }
+        let configs: Vec<(NodeId, u64)> = packages
+            .owner
+            .iter()
+            .filter(|(_, p)| own.contains(p))
+            .filter(|(n, _)| tree.path(*n).starts_with("/etc/"))
+            .filter_map(|(n, _)| Some((*n, tree.live_final(*n)?.size)))
+            .collect();
+        for (n, size) in configs {
+            if walk.seen.insert(n) {
+                walk.out.push((n, size));
+            }
+        }
+    }
     let mut names: Vec<String> = Vec::new();
     for (node, _) in &walk.out {
         if let Some(p) = packages.owner_of(*node)
