@@ -539,8 +539,34 @@ fn the_viewer_shows_a_package_and_the_closure_as_filters() {
         let tree = v.file_tree();
         v.filter.matched().iter().map(|&n| tree.path(n)).collect()
     };
-    // The plan view lists the image's packages; Enter on one shows its files.
+    // The plan view lists the image's packages, biggest first; p sorts them, the cursor stays.
     app.update(Action::ToggleSharing);
+    let order = |app: &App| -> Vec<String> {
+        let s = app.sharing.as_ref().unwrap();
+        s.rows
+            .iter()
+            .filter_map(|r| match r {
+                Row::Package(k) => Some(s.packages[*k as usize].name.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    // libfoo 3.4 KiB, tool 50 B.
+    assert_eq!(order(&app), ["libfoo", "tool"]);
+    {
+        let s = app.sharing.as_mut().unwrap();
+        s.home();
+        while !matches!(s.selected(), Some(Row::Package(_))) {
+            s.move_by(1);
+        }
+    }
+    let selected = app.sharing.as_ref().unwrap().selected();
+    for label in ["trim candidates", "reclaimable", "name", "bytes"] {
+        app.update(Action::PackageSort);
+        let s = app.sharing.as_ref().unwrap();
+        assert_eq!(s.package_sort_label(), label);
+        assert_eq!(s.selected(), selected, "{label}");
+    }
     let s = app.sharing.as_mut().unwrap();
     let k = s.packages.iter().position(|c| c.name == "libfoo").unwrap();
     s.home();

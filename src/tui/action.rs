@@ -78,6 +78,8 @@ pub enum Action {
     ToggleSharing,
     /// Sharing view: the next order of the per-image table.
     SharingSort,
+    /// Sort the plan view's package rows by the next key.
+    PackageSort,
     InputChar(char),
     InputBackspace,
     /// Clear the input line.
@@ -954,6 +956,7 @@ impl App {
                         s.move_by(if down { WHEEL_ROWS } else { -WHEEL_ROWS })
                     }
                     Action::SharingSort => s.cycle_sort(),
+                    Action::PackageSort => s.cycle_package_sort(),
                     _ => {}
                 }
             }

@@ -414,13 +414,19 @@ pub const BINDINGS: &[Binding] = &[
         Sharing,
         &[code(KeyCode::Enter)],
         Action::Activate,
-        "open the image (a layer row: that layer, in the first image using it)",
+        "open the image (a layer row: that layer; a plan row: its largest file; a package row: its files)",
     ),
     bind(
         Sharing,
         &[ch('s')],
         Action::SharingSort,
         "sort the images: as given, unique (marginal cost), amortized, size",
+    ),
+    bind(
+        Sharing,
+        &[ch('p')],
+        Action::PackageSort,
+        "sort the packages: bytes, trim candidates, reclaimable, name",
     ),
     bind(Sharing, &[ch(']')], Action::NextImage, "next image's view"),
     bind(

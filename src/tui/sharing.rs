@@ -118,6 +118,10 @@ pub struct PlanCells {
 pub struct PackageCells {
     pub image: usize,
     pub package: u32,
+    /// Sort keys: bytes, trim-candidate bytes, reclaimable bytes.
+    pub bytes: u64,
+    pub trim: u64,
+    pub reclaimable: u64,
     /// Escaped.
     pub line: String,
     /// Escaped name, for the tree filter's label.
@@ -155,6 +159,8 @@ pub struct SharingView {
     pub packages: Vec<PackageCells>,
     /// Per image of the set: its owned files by package index (from its analysis), for Enter.
     pub package_files: Vec<Vec<(crate::model::NodeId, u32)>>,
+    /// How package rows are ordered (0 bytes, 1 trim, 2 reclaimable, 3 name).
+    pub package_sort: u8,
     /// Whether sizes are uncompressed (false when some image was read layers-only).
     pub uncompressed: bool,
     /// The widest image name, in characters.
@@ -273,6 +279,7 @@ impl SharingView {
             plan,
             packages: Vec::new(),
             package_files: Vec::new(),
+            package_sort: 0,
             uncompressed,
             cursor: 0,
             offset: 0,
@@ -415,7 +422,7 @@ impl SharingView {
                 .map_or("?", |c| c.name.as_str())
                 .to_string();
             self.heading(format!(
-                "Packages of {} {} · {} from {} · {} unowned · Enter shows a package's files",
+                "Packages of {} {} · {} from {} · {} unowned · p sorts · Enter shows its files",
                 letter(i),
                 clip(&name, 60),
                 p.packages.len(),
@@ -427,13 +434,17 @@ impl SharingView {
                 self.packages.push(PackageCells {
                     image: i,
                     package: k as u32,
+                    bytes: pkg.bytes,
+                    trim: pkg.trim_bytes,
+                    reclaimable: pkg.reclaimable_bytes,
                     name: clip(&esc(&pkg.name), 80).into_owned(),
                     line: format!(
-                        "{:>10}  {:>6} files  layer {:>3}  trim {:>10}  {} {} ({})",
+                        "{:>10}  {:>6} files  layer {:>3}  trim {:>10}  reclaim {:>10}  {} {} ({})",
                         hs(pkg.bytes),
                         pkg.files,
                         pkg.layer.map_or_else(|| "-".into(), |l| l.to_string()),
                         hs(pkg.trim_bytes),
+                        hs(pkg.reclaimable_bytes),
                         clip(&esc(&pkg.name), 60),
                         clip(&esc(&pkg.version), 40),
                         pkg.manager
@@ -447,6 +458,59 @@ impl SharingView {
                     p.packages.len() - PACKAGES_SHOWN
                 ));
             }
+        }
+    }
+
+    /// The order of package rows: what they are sorted by now.
+    pub fn package_sort_label(&self) -> &'static str {
+        ["bytes", "trim candidates", "reclaimable", "name"][self.package_sort as usize % 4]
+    }
+
+    /// Sort each image's package rows by the next key (largest first; names A–Z); the cursor
+    /// stays on its package.
+    pub fn cycle_package_sort(&mut self) {
+        self.package_sort = (self.package_sort + 1) % 4;
+        let kept = match self.selected() {
+            Some(Row::Package(k)) => Some(k),
+            _ => None,
+        };
+        let cells = &self.packages;
+        let key = |k: &u32| {
+            let c = &cells[*k as usize];
+            match self.package_sort {
+                0 => (u64::MAX - c.bytes, String::new()),
+                1 => (u64::MAX - c.trim, String::new()),
+                2 => (u64::MAX - c.reclaimable, String::new()),
+                _ => (0, c.name.clone()),
+            }
+        };
+        let mut start = 0;
+        while start < self.rows.len() {
+            if !matches!(self.rows[start], Row::Package(_)) {
+                start += 1;
+                continue;
+            }
+            let end = self.rows[start..]
+                .iter()
+                .position(|r| !matches!(r, Row::Package(_)))
+                .map_or(self.rows.len(), |n| start + n);
+            let mut block: Vec<u32> = self.rows[start..end]
+                .iter()
+                .filter_map(|r| match r {
+                    Row::Package(k) => Some(*k),
+                    _ => None,
+                })
+                .collect();
+            block.sort_by_key(|k| (key(k), *k));
+            for (i, k) in block.into_iter().enumerate() {
+                self.rows[start + i] = Row::Package(k);
+            }
+            start = end;
+        }
+        if let Some(k) = kept
+            && let Some(i) = self.rows.iter().position(|r| *r == Row::Package(k))
+        {
+            self.cursor = i;
         }
     }
 
