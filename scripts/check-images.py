@@ -532,8 +532,16 @@ def compare(res, report_path):
 
     totals = report["plan_totals"]
     check("node cost", totals["node_cost_bytes"], res["node_cost"])
-    check("plan total (union)", totals["node_saving_bytes"], res["total_claimed"])
+    # A slim action rests on the entrypoint's closure, which this count does not compute (check it
+    # against ldd in the image's root filesystem instead): with one, the union total differs.
+    slim = [a for a in report["plan"] if a["action"] == "slim"]
+    if slim:
+        print(f"skip plan total: {len(slim)} slim action(s) in the report")
+    else:
+        check("plan total (union)", totals["node_saving_bytes"], res["total_claimed"])
     for k, a in enumerate(report["plan"], 1):
+        if a["action"] == "slim":
+            continue
         layers = [by_id[d] for d in a["layers"]]
         if a["action"] == "trim":
             want = layers[0]["trim"]["total"]

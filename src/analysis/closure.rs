@@ -5,7 +5,7 @@
 //! (`PT_INTERP`) and the libraries it needs (`DT_NEEDED`), found as the image's own loader would:
 //! `DT_RPATH` (when there is no `DT_RUNPATH`), `LD_LIBRARY_PATH` from the image's environment,
 //! `DT_RUNPATH`, the directories of the image's `/etc/ld.so.conf` (and the files it includes), then
-//! the default directories — `$ORIGIN` standing for the directory of the object that needs the
+//! the default directories (with the machine's multiarch ones, as Debian's loader has them) — `$ORIGIN` standing for the directory of the object that needs the
 //! library, and a candidate kept only if it is an ELF file of the same class and machine. Paths the
 //! user names (`--keep`) join the roots, and so, by convention, do the files under `/etc` of the
 //! package that owns the executable (its own configuration).
@@ -34,6 +34,21 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 
 /// The loader's built-in directories, searched last.
 const DEFAULT_LIB_DIRS: &[&str] = &["/lib", "/usr/lib", "/lib64", "/usr/lib64"];
+
+/// The multiarch directories Debian's and Ubuntu's glibc searches by default for an ELF machine
+/// (its `e_machine`), before the plain ones, even without an `ld.so.conf`.
+fn multiarch(machine: u16) -> Option<&'static str> {
+    Some(match machine {
+        62 => "x86_64-linux-gnu",
+        183 => "aarch64-linux-gnu",
+        3 => "i386-linux-gnu",
+        40 => "arm-linux-gnueabihf",
+        21 => "powerpc64le-linux-gnu",
+        22 => "s390x-linux-gnu",
+        243 => "riscv64-linux-gnu",
+        _ => return None,
+    })
+}
 
 /// Shells whose `-c SCRIPT` is read for the commands it runs.
 const SHELLS: &[&str] = &["sh", "bash", "dash", "ash", "busybox"];
@@ -421,6 +436,10 @@ impl Walk<'_> {
             dirs.extend(self.ld_library_path.iter().cloned());
             dirs.extend(elf.runpath.iter().map(|d| expand(d)));
             dirs.extend(self.conf_dirs.iter().cloned());
+            if let Some(triplet) = multiarch(elf.machine) {
+                dirs.push(format!("/lib/{triplet}"));
+                dirs.push(format!("/usr/lib/{triplet}"));
+            }
             dirs.extend(DEFAULT_LIB_DIRS.iter().map(|d| d.to_string()));
             let found = dirs.iter().find_map(|dir| {
                 let candidate = format!("{}/{name}", dir.trim_end_matches('/'));

@@ -465,11 +465,14 @@ pub fn build(images: &[(&Image, Option<&Analysis>)], sharing: &Sharing, worth: W
                 .map(|(_, b)| b)
                 .sum::<u64>()
                 .saturating_sub(readd);
+            let claimed: u64 = draft.claims.iter().map(|(_, b)| b).sum();
+            // What a slim image copies back is taken from the pull as from the disk.
             let pull: f64 = draft
                 .claims
                 .iter()
                 .map(|((d, _), b)| *b as f64 * ratio(*d as usize))
-                .sum();
+                .sum::<f64>()
+                * (node_saving as f64 / claimed.max(1) as f64);
             for &(c, b) in &draft.claims {
                 all_claims.insert(c, b);
             }
@@ -944,10 +947,10 @@ fn slim_drafts(
 ) -> Vec<Draft> {
     let mut out = Vec::new();
     for (i, (image, analysis)) in images.iter().enumerate() {
-        // Only a closure we understand prices a slim image.
+        // Only a closure we understand, with nothing it needs missing, prices a slim image.
         let Some(closure) = analysis
             .and_then(|a| a.closure.as_ref())
-            .filter(|c| c.understood)
+            .filter(|c| c.understood && c.unresolved.is_empty())
         else {
             continue;
         };
