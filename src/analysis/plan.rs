@@ -553,10 +553,13 @@ pub fn build(images: &[(&Image, Option<&Analysis>)], sharing: &Sharing, worth: W
         })
         .sum();
     let node_saving = all_claims.values().sum::<u64>().saturating_sub(readd);
-    let pull_saving = all_claims
+    // What slim images copy back comes off the pull as off the disk.
+    let union: u64 = all_claims.values().sum();
+    let pull_saving = (all_claims
         .iter()
         .map(|((d, _), b)| *b as f64 * ratio(*d as usize))
         .sum::<f64>()
+        * (node_saving as f64 / union.max(1) as f64))
         .round() as u64;
     Plan {
         actions,
