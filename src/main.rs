@@ -11,6 +11,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
+        // The reader went away (`imgscope --json big.tar | head`): nothing more to say to it.
+        Err(err)
+            if err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             // `{:#}` joins the context chain on one line: "input: layer 2 (sha256:…): cause".
             // Causes quote the image (tags, paths, names): never let its control characters

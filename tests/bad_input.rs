@@ -364,3 +364,34 @@ fn export_into_a_missing_directory() {
     );
     assert!(!dest.exists());
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_run_quietly() {
+    use std::io::Read;
+    // More than a pipe holds (64 KiB): the write after the reader left meets a broken pipe.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-images/sharing");
+    let mut paths: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    paths.sort();
+    let mut child = std::process::Command::new(bin())
+        .arg("--json")
+        .args(&paths)
+        .env("XDG_CACHE_HOME", test_cache_home())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    // stdout is dropped here: like `| head -c 10`.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(&head, b"{\n  \"schem");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -51,10 +51,11 @@ pub struct Bytes2 {
 }
 
 impl Bytes2 {
+    /// Sizes from manifests are declared, not measured: sums saturate.
     fn add(&mut self, l: &LayerFacts) {
-        self.compressed += l.compressed;
+        self.compressed = self.compressed.saturating_add(l.compressed);
         self.size = match (self.size, l.size) {
-            (Some(a), Some(b)) => Some(a + b),
+            (Some(a), Some(b)) => Some(a.saturating_add(b)),
             _ => None,
         };
     }

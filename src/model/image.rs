@@ -141,12 +141,17 @@ impl Image {
             .map(|i| &self.captured[i].1)
     }
 
+    /// Σ layer blob sizes, saturating: sizes a registry declares are not to be trusted.
     pub fn compressed_size(&self) -> u64 {
-        self.layers.iter().map(|l| l.compressed_size).sum()
+        self.layers
+            .iter()
+            .fold(0u64, |a, l| a.saturating_add(l.compressed_size))
     }
 
     pub fn size(&self) -> u64 {
-        self.layers.iter().map(|l| l.size).sum()
+        self.layers
+            .iter()
+            .fold(0u64, |a, l| a.saturating_add(l.size))
     }
 
     pub fn display_name(&self) -> &str {
@@ -181,6 +186,41 @@ mod tests {
             empty_layer: empty,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn declared_sizes_saturate_instead_of_wrapping() {
+        let layer = |compressed_size| Layer {
+            index: 0,
+            digest: None,
+            diff_id: None,
+            media_type: None,
+            compression: super::super::Compression::Gzip,
+            compressed_size,
+            size: u64::MAX / 2 + 1,
+            tar_size: 0,
+            entry_count: 0,
+            file_count: 0,
+            history: None,
+            changes: ChangeCounts::default(),
+        };
+        // Two layers a hostile registry declares at 2^63 bytes each: not 0 B.
+        let image = Image {
+            input: "x".into(),
+            name: None,
+            source: SourceKind::Registry,
+            manifest_digest: None,
+            config_digest: None,
+            platform: Platform::default(),
+            created: None,
+            config: RuntimeConfig::default(),
+            history: Vec::new(),
+            layers: vec![layer(1 << 63), layer(1 << 63)],
+            tree: super::super::FileTree::new(),
+            captured: Vec::new(),
+        };
+        assert_eq!(image.compressed_size(), u64::MAX);
+        assert_eq!(image.size(), u64::MAX);
     }
 
     #[test]
