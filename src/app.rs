@@ -352,7 +352,13 @@ fn file_command(
         }
         Some(dest) => {
             let target = if dest.is_dir() {
-                let name = at.entry_path.rsplit('/').next().unwrap_or("file");
+                // Named after the path asked for, as `cp` does: never after where a symlink or
+                // hardlink in the image points (`/app/config.yaml -> /x/.bashrc` must not
+                // become `.bashrc`).
+                let name = path
+                    .rsplit('/')
+                    .find(|c| !c.is_empty() && *c != "." && *c != "..")
+                    .unwrap_or("file");
                 dest.join(name)
             } else {
                 dest.clone()

@@ -139,7 +139,20 @@ pub fn export_mode(tree: &FileTree, at: &FileLocation) -> u32 {
         .map_or(0o644, |(_, v)| v.mode & 0o777)
 }
 
-/// Write the file at `at` to `target` with `mode`, through a temporary file beside it renamed
+/// This process's umask, read from `/proc/self/status` (no race with other threads, unlike
+/// setting it to read it back); 022 where the kernel does not say.
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
+}
+
+/// Write the file at `at` to `target` with `mode` (less the umask), through a temporary file beside it renamed
 /// into place once complete and synced: never a half-written file. Returns the bytes written.
 pub fn export_to_file(
     blobs: &ImageBlobs,
@@ -151,8 +164,11 @@ pub fn export_to_file(
     let mut tmp = crate::atomic_write::temp_file_beside(target)
         .with_context(|| format!("creating a temporary file beside {}", target.display()))?;
     let n = copy_to(blobs, at, tmp.as_file_mut(), None)?;
+    // The image's bits, less what the user's umask takes away (as creating the file would).
     tmp.as_file()
-        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode & 0o777))?;
+        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(
+            mode & 0o777 & !umask(),
+        ))?;
     tmp.as_file().sync_all()?;
     tmp.persist(target)
         .map_err(|e| anyhow!("{}: {}", target.display(), e.error))?;

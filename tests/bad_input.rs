@@ -395,3 +395,58 @@ fn a_reader_that_goes_away_ends_the_run_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn export_names_the_file_as_asked_and_keeps_to_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // /app/config.yaml links to /x/.bashrc; /app/run is mode 0777 with the set-uid bit.
+    let l = layer(
+        &[
+            E::FileMode("x/.bashrc".into(), b"echo owned\n".to_vec(), 0o644),
+            E::Symlink("app/config.yaml", "/x/.bashrc"),
+            E::FileMode("app/run".into(), b"#!/bin/sh\n".to_vec(), 0o4777),
+        ],
+        Comp::None,
+        "ADD . /",
+    );
+    let archive = docker_archive(dir.path(), "img.tar", "export/x:1", &[l]);
+    let dest = dir.path().join("home");
+    std::fs::create_dir(&dest).unwrap();
+    let out = run(&[
+        "export",
+        archive.to_str().unwrap(),
+        "/app/config.yaml",
+        dest.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Named after the path asked for, never after the link's target.
+    assert!(!dest.join(".bashrc").exists());
+    assert_eq!(
+        std::fs::read_to_string(dest.join("config.yaml")).unwrap(),
+        "echo owned\n"
+    );
+    let out = run(&[
+        "export",
+        archive.to_str().unwrap(),
+        "/app/run",
+        dest.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let mode = std::fs::metadata(dest.join("run"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o7777;
+    let umask = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Umask:"))
+        .map(|v| u32::from_str_radix(v.trim(), 8).unwrap())
+        .unwrap();
+    assert_eq!(mode, 0o777 & !umask, "{mode:o} with umask {umask:o}");
+}
