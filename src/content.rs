@@ -11,9 +11,6 @@ use crate::decode::paths::normalize;
 use crate::model::{EntryKind, FileTree, NodeId};
 use crate::source::ImageBlobs;
 
-/// Symlink hops followed before giving up (as the kernel's ELOOP does).
-const MAX_LINK_HOPS: usize = 40;
-
 /// Where a file's bytes live: the layer, the path inside that layer's tar, which occurrence of
 /// that path in the layer (a tar may repeat a path; the last one wins), and the size.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,14 +20,6 @@ pub struct FileLocation {
     pub entry_path: String,
     pub occurrence: usize,
     pub size: u64,
-}
-
-fn join(dir: &str, rel: &str) -> String {
-    if rel.starts_with('/') {
-        rel.to_string()
-    } else {
-        format!("{dir}/{rel}")
-    }
 }
 
 /// Which occurrence of its path, in its layer's tar, version `vid` of `node` is (1-based).
@@ -43,61 +32,54 @@ fn occurrence(tree: &FileTree, node: NodeId, vid: u32) -> usize {
         .count()
 }
 
-/// Locate the regular file at `path` as of `layer` (`None`: the final filesystem).
+/// Locate the regular file at `path` as of `layer` (`None`: the final filesystem), following
+/// symlinks wherever they stand in the path (`/dirlink/file` too) and a hardlink to its target.
 pub fn locate(tree: &FileTree, path: &str, layer: Option<usize>) -> Result<FileLocation> {
     let last_layer = layer.unwrap_or(usize::MAX);
     let mut wanted = String::new();
     normalize(path, &mut wanted);
-    for _ in 0..MAX_LINK_HOPS {
-        let node = tree
-            .lookup(&wanted)
-            .ok_or_else(|| anyhow!("no such file in the image: /{wanted}"))?;
-        let (vid, version) = tree
-            .version_at(node, last_layer)
-            .filter(|(_, v)| v.is_live())
-            .ok_or_else(|| anyhow!("no such file in the image: /{wanted}"))?;
-        match version.kind {
-            EntryKind::File => {
-                return Ok(FileLocation {
-                    occurrence: occurrence(tree, node, vid),
-                    node,
-                    layer: version.layer as usize,
-                    entry_path: wanted,
-                    size: version.size,
-                });
+    let node =
+        crate::model::resolve::resolve(tree, &wanted, last_layer, true).ok_or_else(|| {
+            anyhow!(
+                "no such file in the image: /{wanted} (or its symbolic links go nowhere or loop)"
+            )
+        })?;
+    let (vid, version) = tree
+        .version_at(node, last_layer)
+        .filter(|(_, v)| v.is_live())
+        .ok_or_else(|| anyhow!("no such file in the image: /{wanted}"))?;
+    let real = tree.path(node).trim_start_matches('/').to_string();
+    match version.kind {
+        EntryKind::File => Ok(FileLocation {
+            occurrence: occurrence(tree, node, vid),
+            node,
+            layer: version.layer as usize,
+            entry_path: real,
+            size: version.size,
+        }),
+        EntryKind::Hardlink => {
+            // A hardlink's content is its target's, as written in the same layer.
+            let target = tree.link_target(version).unwrap_or("").to_string();
+            let node = tree
+                .lookup(&target)
+                .ok_or_else(|| anyhow!("hardlink /{real} points to a missing /{target}"))?;
+            let (tvid, t) = tree
+                .version_at(node, version.layer as usize)
+                .ok_or_else(|| anyhow!("hardlink /{real} points to a missing /{target}"))?;
+            if t.kind != EntryKind::File {
+                bail!("hardlink /{real} points to /{target}, which is not a regular file");
             }
-            EntryKind::Symlink => {
-                let target = tree.link_target(version).unwrap_or("");
-                let dir = wanted.rsplit_once('/').map_or("", |(d, _)| d);
-                let mut next = String::new();
-                normalize(&join(dir, target), &mut next);
-                wanted = next;
-            }
-            EntryKind::Hardlink => {
-                // A hardlink's content is its target's, as written in the same layer.
-                let target = tree.link_target(version).unwrap_or("").to_string();
-                let node = tree
-                    .lookup(&target)
-                    .ok_or_else(|| anyhow!("hardlink /{wanted} points to a missing /{target}"))?;
-                let (tvid, t) = tree
-                    .version_at(node, version.layer as usize)
-                    .ok_or_else(|| anyhow!("hardlink /{wanted} points to a missing /{target}"))?;
-                if t.kind != EntryKind::File {
-                    bail!("hardlink /{wanted} points to /{target}, which is not a regular file");
-                }
-                return Ok(FileLocation {
-                    occurrence: occurrence(tree, node, tvid),
-                    node,
-                    layer: t.layer as usize,
-                    entry_path: target,
-                    size: t.size,
-                });
-            }
-            EntryKind::Dir => bail!("/{wanted} is a directory"),
-            other => bail!("/{wanted} is a {}, not a regular file", other.label()),
+            Ok(FileLocation {
+                occurrence: occurrence(tree, node, tvid),
+                node,
+                layer: t.layer as usize,
+                entry_path: target,
+                size: t.size,
+            })
         }
+        EntryKind::Dir => bail!("/{wanted} is a directory"),
+        other => bail!("/{wanted} is a {}, not a regular file", other.label()),
     }
-    bail!("too many levels of symbolic links resolving {path}")
 }
 
 /// Stream the located file's bytes into `out`, at most `limit` bytes. Returns the bytes written.

@@ -450,3 +450,34 @@ fn export_names_the_file_as_asked_and_keeps_to_the_umask() {
         .unwrap();
     assert_eq!(mode, 0o777 & !umask, "{mode:o} with umask {umask:o}");
 }
+
+#[test]
+fn cat_follows_a_symlinked_directory_in_the_middle_of_a_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = layer(
+        &[
+            E::File("srv/real/f.txt".into(), b"through the link\n".to_vec()),
+            E::Symlink("data", "srv/real"),
+            E::Symlink("srv/loop", "loop"),
+        ],
+        Comp::Gzip,
+        "ADD . /",
+    );
+    let archive = docker_archive(dir.path(), "img.tar", "cat/x:1", &[l]);
+    let a = archive.to_str().unwrap();
+    let out = run(&["cat", a, "/data/f.txt"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"through the link\n");
+    // A link that loops is one clear line, not a hang.
+    let out = run(&["cat", a, "/srv/loop/x"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no such file in the image: /srv/loop/x"),
+        "{err}"
+    );
+}
