@@ -333,17 +333,13 @@ fn file_command(
         None => {
             let stdout = std::io::stdout();
             if stdout.is_terminal() {
-                let mut buf = Vec::new();
-                content::copy_to(&loaded.blobs, &at, &mut buf, None).map_err(named)?;
-                let text = String::from_utf8_lossy(&buf);
-                let escaped: String = text
-                    .split_inclusive('\n')
-                    .map(|line| {
-                        let (body, nl) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
-                        format!("{}{nl}", report::escape::escape_control(body))
-                    })
-                    .collect();
-                stdout.lock().write_all(escaped.as_bytes())?;
+                // Escaped line by line as it streams: a 4 GiB file is never held in memory.
+                let mut lines = EscapedLines {
+                    out: stdout.lock(),
+                    pending: Vec::new(),
+                };
+                content::copy_to(&loaded.blobs, &at, &mut lines, None).map_err(named)?;
+                lines.finish()?;
             } else {
                 let mut lock = stdout.lock();
                 content::copy_to(&loaded.blobs, &at, &mut lock, None).map_err(named)?;
@@ -368,6 +364,58 @@ fn file_command(
         }
     }
     Ok(0)
+}
+
+/// Text for a terminal, escaped a line at a time as it arrives (control characters shown as
+/// escapes; a line longer than [`EscapedLines::MAX_PENDING`] is written in pieces).
+struct EscapedLines<W: Write> {
+    out: W,
+    pending: Vec<u8>,
+}
+
+impl<W: Write> EscapedLines<W> {
+    const MAX_PENDING: usize = 64 * 1024;
+
+    fn emit(&mut self, bytes: &[u8], newline: bool) -> std::io::Result<()> {
+        let text = String::from_utf8_lossy(bytes);
+        self.out
+            .write_all(report::escape::escape_control(&text).as_bytes())?;
+        if newline {
+            self.out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        let rest = std::mem::take(&mut self.pending);
+        self.emit(&rest, false)?;
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Write for EscapedLines<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        while let Some(nl) = self.pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=nl).collect();
+            self.emit(&line[..line.len() - 1], true)?;
+        }
+        if self.pending.len() > Self::MAX_PENDING {
+            // A long line: write what is valid UTF-8 so far, keep a split character's start.
+            let valid = match std::str::from_utf8(&self.pending) {
+                Ok(_) => self.pending.len(),
+                Err(e) if e.error_len().is_none() => e.valid_up_to(),
+                Err(_) => self.pending.len(),
+            };
+            let piece: Vec<u8> = self.pending.drain(..valid).collect();
+            self.emit(&piece, false)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Write to a temporary file beside `path`, then rename: never a half-written report.
@@ -544,4 +592,35 @@ fn report_command(cli: &Cli, image: &str, format: ReportFormat, no_hash: bool) -
     stdout.write_all(text.as_bytes())?;
     stdout.flush()?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(chunks: &[&[u8]]) -> String {
+        let mut lines = EscapedLines {
+            out: Vec::new(),
+            pending: Vec::new(),
+        };
+        for c in chunks {
+            lines.write_all(c).unwrap();
+        }
+        let rest = std::mem::take(&mut lines.pending);
+        lines.emit(&rest, false).unwrap();
+        String::from_utf8(lines.out).unwrap()
+    }
+
+    #[test]
+    fn terminal_text_is_escaped_as_it_streams() {
+        assert_eq!(escaped(&[b"a\x1b[2Jb\nc", b"\rd\n"]), "a\\x1b[2Jb\nc\\rd\n");
+        // A character split between two reads stays whole.
+        let e = "é".as_bytes();
+        assert_eq!(escaped(&[b"x", &e[..1], &e[1..], b"\n"]), "x\u{e9}\n");
+        // A line longer than what is held is written in pieces, nothing lost.
+        let long = vec![b'z'; 200_000];
+        let out = escaped(&[&long, b"\nend"]);
+        assert_eq!(out.len(), 200_000 + 4);
+        assert!(out.ends_with("z\nend"));
+    }
 }

@@ -87,8 +87,9 @@ impl LayerCache {
     pub fn get(&self, key: &str, options: &DecodeOptions, base: u64) -> Option<LayerEntries> {
         let bytes = std::fs::read(self.dir.join(file_name(key, options))).ok()?;
         let mut layer = decode(&bytes).ok()?;
-        for o in &mut layer.data_offsets {
-            *o += base;
+        // u64::MAX marks an entry with no readable content (a sparse file): kept as it is.
+        for o in layer.data_offsets.iter_mut().filter(|o| **o != u64::MAX) {
+            *o = o.saturating_add(base);
         }
         Some(layer)
     }
@@ -155,8 +156,13 @@ fn encode(layer: &LayerEntries, base: u64) -> Vec<u8> {
             }
         }
     }
-    for o in &layer.data_offsets {
-        out.extend_from_slice(&(o - base).to_le_bytes());
+    for &o in &layer.data_offsets {
+        let relative = if o == u64::MAX {
+            o
+        } else {
+            o.saturating_sub(base)
+        };
+        out.extend_from_slice(&relative.to_le_bytes());
     }
     out.extend_from_slice(&(layer.captured.len() as u64).to_le_bytes());
     for (index, captured) in &layer.captured {

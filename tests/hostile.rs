@@ -1390,3 +1390,63 @@ fn a_stream_of_layers_stops_at_the_image_limits() {
         assert!(err.contains(expected), "{err}");
     }
 }
+
+/// A GNU sparse entry ('S'): `data` stored at offset 0, `apparent` bytes declared (the rest holes).
+fn gnu_sparse_tar(entries: &[(&str, &[u8], u64)]) -> Vec<u8> {
+    fn octal(dst: &mut [u8], v: u64) {
+        let s = format!("{v:0width$o}", width = dst.len() - 1);
+        dst[..s.len()].copy_from_slice(s.as_bytes());
+        dst[s.len()] = 0;
+    }
+    let mut out = Vec::new();
+    for (path, data, apparent) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_path(path).unwrap();
+        h.set_mode(0o644);
+        h.set_mtime(1_700_000_000);
+        h.set_size(data.len() as u64);
+        h.set_entry_type(tar::EntryType::GNUSparse);
+        let g = h.as_gnu_mut().unwrap();
+        octal(&mut g.sparse[0].offset, 0);
+        octal(&mut g.sparse[0].numbytes, data.len() as u64);
+        // As GNU tar ends a file in a hole: an empty chunk at its end.
+        octal(&mut g.sparse[1].offset, *apparent);
+        octal(&mut g.sparse[1].numbytes, 0);
+        octal(&mut g.realsize, *apparent);
+        h.set_cksum();
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
+}
+
+#[test]
+fn sparse_holes_are_never_materialized() {
+    // Two files of 256 MiB declared, 512 bytes stored each (the same bytes): were the holes read,
+    // both would be hashed (half a GiB of zeros) and found to be duplicates.
+    let data = [7u8; 512];
+    let tar = gnu_sparse_tar(&[("big/a", &data, 256 << 20), ("big/b", &data, 256 << 20)]);
+    for comp in [Comp::None, Comp::Gzip] {
+        let dir = tempfile::tempdir().unwrap();
+        let l = BuiltLayer {
+            diff_id: sha256(&tar),
+            blob: compress(&tar, comp),
+            created_by: "ADD sparse /".into(),
+        };
+        let archive = docker_archive(dir.path(), "img.tar", "sparse/x:1", &[l]);
+        let out = run(&["--json", "--no-cache", archive.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{comp:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v = json_of(&out);
+        let img = &v["images"][0];
+        // The apparent size counts (it is what a container sees)…
+        assert_eq!(img["size_bytes"], 2u64 * (256 << 20), "{comp:?}");
+        // …but no content was read for it: nothing to compare, no duplicate.
+        assert_eq!(img["duplicates"]["group_count"], 0, "{comp:?}");
+    }
+}

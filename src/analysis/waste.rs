@@ -22,6 +22,9 @@ pub struct HiddenCopy {
     pub removed: bool,
 }
 
+/// Copies [`ReclaimablePath::describe_copies`] names before it counts the rest.
+pub const DESCRIBED_COPIES: usize = 8;
+
 /// All hidden copies of one path.
 #[derive(Debug, Clone)]
 pub struct ReclaimablePath {
@@ -31,10 +34,13 @@ pub struct ReclaimablePath {
 }
 
 impl ReclaimablePath {
-    /// The copies in plain words: `layer 3 overwritten by 4; layer 4 removed by 9`.
+    /// The copies in plain words: `layer 3 overwritten by 4; layer 4 removed by 9`; past
+    /// [`DESCRIBED_COPIES`], `…; and N more`.
     pub fn describe_copies(&self) -> String {
-        self.copies
+        let mut out = self
+            .copies
             .iter()
+            .take(DESCRIBED_COPIES)
             .map(|c| {
                 format!(
                     "layer {} {} by {}",
@@ -44,7 +50,14 @@ impl ReclaimablePath {
                 )
             })
             .collect::<Vec<_>>()
-            .join("; ")
+            .join("; ");
+        if self.copies.len() > DESCRIBED_COPIES {
+            out.push_str(&format!(
+                "; and {} more",
+                self.copies.len() - DESCRIBED_COPIES
+            ));
+        }
+        out
     }
 }
 
@@ -135,4 +148,32 @@ fn versions_kept_by_hardlinks(tree: &FileTree) -> HashSet<VersionId> {
         }
     }
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_hidden_thousands_of_times_is_described_in_a_line() {
+        let copy = |layer| HiddenCopy {
+            layer,
+            change: Change::Added,
+            size: 1,
+            hidden_by: layer + 1,
+            removed: false,
+        };
+        let p = ReclaimablePath {
+            node: 1,
+            bytes: 4_096,
+            copies: (0..4_096).map(copy).collect(),
+        };
+        let text = p.describe_copies();
+        assert!(text.starts_with("layer 0 overwritten by 1; layer 1 overwritten by 2;"));
+        assert!(
+            text.ends_with("layer 7 overwritten by 8; and 4088 more"),
+            "{text}"
+        );
+        assert!(text.len() < 300);
+    }
 }

@@ -187,7 +187,7 @@ fn capture_located(file: &std::fs::File, layer: &mut LayerEntries) -> Result<()>
         if entry.kind != EntryKind::File {
             continue;
         }
-        let Some(&offset) = layer.data_offsets.get(i) else {
+        let Some(&offset) = layer.data_offsets.get(i).filter(|&&o| o != u64::MAX) else {
             continue;
         };
         let path = layer.path(entry);
@@ -473,9 +473,12 @@ fn walk<'a, R: Read + 'a>(
         let gid = header.gid().unwrap_or(0) as u32;
         let mtime = header.mtime().unwrap_or(0);
         let size = entry.size();
+        // A GNU sparse file declares its apparent size; its holes are not in the input. They are
+        // never materialized: not hashed, not read, only counted against the layer's limit.
+        let sparse = header.entry_type() == EntryType::GNUSparse;
         // Package databases are kept as they stream past (located layers read them afterwards).
         let mode = header.mode().unwrap_or(0);
-        let mut capture = if streamed && kind == EntryKind::File {
+        let mut capture = if streamed && kind == EntryKind::File && !sparse {
             super::capture::FileCapture::start(&path_str, mode, size, &mut budget)
         } else {
             None
@@ -485,7 +488,15 @@ fn walk<'a, R: Read + 'a>(
                 c.feed(chunk);
             }
         };
-        let hash = if let Content::Locate { base, len } = content {
+        let hash = if sparse {
+            count_content(&mut content_bytes, size, limits)?;
+            if matches!(content, Content::Locate { .. }) {
+                // No offset to read it from later (an offset past 48 bits is none).
+                crate::model::growth::push(&mut layer.data_offsets, u64::MAX);
+            }
+            // The tar walker skips the stored bytes when it moves to the next entry.
+            None
+        } else if let Content::Locate { base, len } = content {
             let start = entry.raw_file_position();
             if start.saturating_add(size) > len {
                 bail!(
