@@ -27,6 +27,9 @@ use crate::model::{Compression, LayerEntries};
 /// Chunks of this size travel to a layer's decoder...
 const CHUNK: usize = 256 * 1024;
 /// ...at most this many at a time per layer (bounded memory: 16 MiB per layer in flight).
+/// Layers of one stream decoded at once, at most (as many as cores, at least 2).
+const MAX_STREAM_DECODERS: usize = 8;
+
 const CHUNKS_IN_FLIGHT: usize = 64;
 
 /// What the stream held.
@@ -181,6 +184,9 @@ pub fn read(
     });
     let mut files = MemFiles::default();
     let mut kept_bytes = 0u64;
+    let max_decoders = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(2, MAX_STREAM_DECODERS);
     std::thread::scope(|scope| {
         let mut workers: Vec<(
             String,
@@ -267,7 +273,13 @@ pub fn read(
                 io::copy(&mut entry, &mut io::sink()).map_err(stream_error)?;
                 continue;
             }
-            // A layer: decode it on its own thread while this one keeps reading.
+            // A layer: decode it on its own thread while this one keeps reading — at most
+            // `max_decoders` at once: past that, the oldest is waited for (a crafted stream of
+            // thousands of layer-shaped entries must not start thousands of threads).
+            while workers.len() >= max_decoders {
+                let (name, handle) = workers.remove(0);
+                totals.collect(name, handle, &mut layers, &options.limits)?;
+            }
             let (tx, rx): (SyncSender<Vec<u8>>, Receiver<Vec<u8>>) = sync_channel(CHUNKS_IN_FLIGHT);
             let opts = *options;
             let handle = scope.spawn(move || {
