@@ -270,8 +270,9 @@ fn load_all(settings: &Settings) -> Result<Vec<Loaded>> {
 
 /// `cache show` and `cache prune`.
 fn cache_command(action: CacheAction) -> Result<u8> {
-    let cache = BlobCache::new(&crate::config::cache_dir());
-    let layer_cache = crate::layer_cache::LayerCache::new(&crate::config::cache_dir());
+    let dir = crate::config::cache_dir()?;
+    let cache = BlobCache::new(&dir);
+    let layer_cache = crate::layer_cache::LayerCache::new(&dir);
     match action {
         CacheAction::Show => {
             let entries = cache.entries()?;

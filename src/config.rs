@@ -38,15 +38,41 @@ pub struct Settings {
 }
 
 /// Where imgscope keeps its cache and temporary files: `$XDG_CACHE_HOME/imgscope`, else
-/// `~/.cache/imgscope`, else the system temp dir.
-pub fn cache_dir() -> PathBuf {
+/// `~/.cache/imgscope`, else a directory of this user's own in the system temp dir
+/// (`imgscope-UID`, mode 0700 — one shared with other users would let them plant cache entries or
+/// read what was cached), refused if it is not exactly that.
+pub fn cache_dir() -> Result<PathBuf> {
     if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(x).join("imgscope");
+        return Ok(PathBuf::from(x).join("imgscope"));
     }
     if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(home).join(".cache").join("imgscope");
+        return Ok(PathBuf::from(home).join(".cache").join("imgscope"));
     }
-    std::env::temp_dir().join("imgscope")
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|v| v.split_whitespace().nth(1)?.parse::<u32>().ok())
+        })
+        .context("finding this user's id (no HOME or XDG_CACHE_HOME to keep a cache in)")?;
+    let dir = std::env::temp_dir().join(format!("imgscope-{uid}"));
+    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("creating {}", dir.display())),
+    }
+    let meta = std::fs::symlink_metadata(&dir).with_context(|| format!("{}", dir.display()))?;
+    if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o077 != 0 {
+        bail!(
+            "{}: not a private directory of this user (owner {}, mode {:o}): refusing to keep a cache there (set XDG_CACHE_HOME)",
+            dir.display(),
+            meta.uid(),
+            meta.mode() & 0o7777
+        );
+    }
+    Ok(dir)
 }
 
 impl Settings {
@@ -58,6 +84,12 @@ impl Settings {
             .map(platform::parse)
             .transpose()
             .context("--platform")?;
+        // With --no-cache nothing is kept: temporary files go to the system temp dir.
+        let cache = if cli.no_cache {
+            None
+        } else {
+            Some(cache_dir()?)
+        };
         let password = if cli.password_stdin {
             Some(auth::password_from_stdin()?)
         } else {
@@ -66,12 +98,14 @@ impl Settings {
         Ok(LoadOptions {
             source: SourceOptions {
                 platform,
-                temp_dir: cache_dir().join("tmp"),
+                temp_dir: cache
+                    .as_ref()
+                    .map_or_else(std::env::temp_dir, |c| c.join("tmp")),
                 registry: RegistryOptions {
                     username: cli.username.clone(),
                     password,
                     plain_http: cli.plain_http,
-                    cache: (!cli.no_cache).then(|| BlobCache::new(&cache_dir())),
+                    cache: cache.as_deref().map(BlobCache::new),
                 },
                 preference: match cli.source {
                     SourceChoice::Auto => SourcePreference::Auto,
@@ -88,7 +122,7 @@ impl Settings {
             },
             hash_all_files: false,
             layers_only: cli.layers_only,
-            layer_cache: (!cli.no_cache).then(|| LayerCache::new(&cache_dir())),
+            layer_cache: cache.as_deref().map(LayerCache::new),
             keep: cli.keep.clone(),
         })
     }

@@ -481,3 +481,67 @@ fn cat_follows_a_symlinked_directory_in_the_middle_of_a_path() {
         "{err}"
     );
 }
+
+#[test]
+fn without_home_the_cache_is_a_private_directory_or_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-images/busybox-app.docker.tar");
+    let imgscope = || {
+        let mut c = std::process::Command::new(bin());
+        c.env_remove("HOME")
+            .env_remove("XDG_CACHE_HOME")
+            .env("TMPDIR", tmp.path())
+            .stdin(std::process::Stdio::null());
+        c
+    };
+    let out = imgscope()
+        .args(["--json", sample.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dirs: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let dir = &dirs[0];
+    assert!(
+        dir.file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("imgscope-"),
+        "{dir:?}"
+    );
+    let mode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o700);
+    // Opened to others (as a planted directory would be): refused, in one line.
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = imgscope()
+        .args(["--json", sample.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not a private directory of this user"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    // --no-cache keeps nothing, so needs no cache directory.
+    let out = imgscope()
+        .args(["--json", "--no-cache", sample.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
