@@ -17,7 +17,9 @@ use sha2::{Digest, Sha256};
 use crate::decode::DecodeOptions;
 use crate::model::{Captured, Compression, ElfInfo, EntryKind, LayerEntries, RawEntry, Span};
 
-const MAGIC: &[u8; 8] = b"IMGSLC02";
+/// The format, and what decoding keeps (`decode::capture`): a change to either bumps it, so no
+/// entry written by another version is ever read.
+const MAGIC: &[u8; 8] = b"IMGSLC03";
 const NO_LINK: u32 = u32::MAX;
 const KINDS: [EntryKind; 9] = [
     EntryKind::File,
