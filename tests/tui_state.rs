@@ -514,7 +514,22 @@ fn focus_cycles_and_help_opens_and_closes() {
     app.update(Action::Escape);
     assert_eq!(app.help, None);
     assert!(!app.should_quit());
+    // A second Esc, after the overlay closed, never ends the session: it says which key does.
     app.update(Action::Escape);
+    assert!(!app.should_quit());
+    assert_eq!(app.message.as_deref(), Some("q quits"));
+    // With a filter on, Esc clears it.
+    app.update(Action::OpenFilter);
+    for c in "passwd".chars() {
+        app.update(Action::InputChar(c));
+    }
+    app.update(Action::InputAccept);
+    assert!(viewer(&app).filter.is_active());
+    app.update(Action::Escape);
+    assert!(!viewer(&app).filter.is_active());
+    assert_eq!(app.message.as_deref(), Some("filter cleared"));
+    assert!(!app.should_quit());
+    app.update(Action::Quit);
     assert!(app.should_quit());
 }
 

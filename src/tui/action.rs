@@ -337,7 +337,23 @@ impl App {
 
     fn apply(&mut self, action: Action) {
         match action {
-            Action::Quit | Action::Escape => self.quit = true,
+            Action::Quit => self.quit = true,
+            // Esc cancels; it never quits (a second Esc after closing an overlay must not end
+            // the session): it clears a filter, or says which key quits.
+            Action::Escape => {
+                let cleared = self.viewer_mut().is_some_and(|v| {
+                    let active = v.filter.is_active();
+                    if active {
+                        let _ = v.set_filter("", false);
+                    }
+                    active
+                });
+                self.message = Some(if cleared {
+                    "filter cleared".into()
+                } else {
+                    "q quits".into()
+                });
+            }
             Action::ToggleHelp => self.help = Some(0),
             Action::FocusNext => self.cycle_focus(1),
             Action::FocusPrev => self.cycle_focus(2),

@@ -74,7 +74,12 @@ use Context::{Content, Help, Input, Main, Sharing};
 
 pub const BINDINGS: &[Binding] = &[
     bind(Main, &[ch('q'), ctrl('c')], Action::Quit, "quit"),
-    bind(Main, &[code(KeyCode::Esc)], Action::Escape, "quit"),
+    bind(
+        Main,
+        &[code(KeyCode::Esc)],
+        Action::Escape,
+        "cancel: clear the filter (never quits)",
+    ),
     bind(
         Main,
         &[ch('?'), code(KeyCode::F(1))],
