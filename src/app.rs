@@ -91,13 +91,12 @@ pub fn run(mut cli: Cli) -> Result<u8> {
         settings.load.hash_all_files = settings.images.len() >= 2;
     }
     if settings.output == Output::Interactive {
-        crate::tui::run(
+        return crate::tui::run(
             settings.images.clone(),
             settings.load.clone(),
             settings.color,
             settings.worth,
-        )?;
-        return Ok(0);
+        );
     }
     let loaded = load_all(&settings)?;
     let started = Instant::now();
@@ -553,8 +552,7 @@ fn diff_viewer(cli: &Cli, old: &str, new: &str, no_hash: bool) -> Result<u8> {
     // As the main command decides with `--color auto` (the only choice with a subcommand): colour
     // on a terminal unless NO_COLOR is set.
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    crate::tui::run_diff(old.to_string(), new.to_string(), options, color)?;
-    Ok(0)
+    crate::tui::run_diff(old.to_string(), new.to_string(), options, color)
 }
 
 /// `imgscope diff OLD NEW`, printed.

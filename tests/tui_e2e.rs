@@ -255,16 +255,35 @@ fn ctrl_z_suspends_and_fg_resumes() {
 }
 
 #[test]
-fn a_missing_image_is_shown_as_a_message() {
+fn a_failed_load_is_one_line_on_stderr_and_status_2() {
     if !tmux_available() {
         return;
     }
+    // Alone: no viewer to show; the terminal comes back with the error line, status 2.
     let t = Tmux::start("missing");
     t.type_line(&format!("{BIN} /nonexistent/image.tar; echo EXITED=$?"));
-    let s = t.wait_for("the failure", |s| s.contains("Could not load"));
-    assert!(s.contains("/nonexistent/image.tar"), "{s}");
+    let exited = |s: &str| s.lines().any(|l| l.starts_with("EXITED="));
+    let s = t.wait_for("the exit status", exited);
+    assert!(s.contains("\nEXITED=2"), "{s}");
+    assert!(
+        s.contains("imgscope: /nonexistent/image.tar: no such file or directory"),
+        "{s}"
+    );
+    t.assert_terminal_restored();
+    // With an image that loads: the viewer stays up for it; after q, the failure and status 2.
+    t.type_line("clear");
+    t.type_line(&format!(
+        "{BIN} /nonexistent/other.tar {}; echo EXITED=$?",
+        image().display()
+    ));
+    t.wait_for("the viewer", |s| s.contains("AGGREGATED"));
     t.keys(&["q"]);
-    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    let s = t.wait_for("the exit status", exited);
+    assert!(s.contains("\nEXITED=2"), "{s}");
+    assert!(
+        s.contains("imgscope: /nonexistent/other.tar: no such file"),
+        "{s}"
+    );
     t.assert_terminal_restored();
 }
 

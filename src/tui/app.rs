@@ -256,6 +256,27 @@ impl App {
     }
 
     /// Whether some image is still loading (the UI then ticks to show progress).
+    /// Every image's load failed (none is left to view).
+    pub fn all_failed(&self) -> bool {
+        !self.images.is_empty()
+            && self
+                .images
+                .iter()
+                .all(|s| matches!(s.state, Slot::Failed { .. }))
+    }
+
+    /// The errors of the images that failed to load, one line each, named by their input.
+    pub fn failures(&self) -> Vec<String> {
+        self.images
+            .iter()
+            .filter_map(|s| match &s.state {
+                Slot::Failed { error } if error.starts_with(&s.input) => Some(error.clone()),
+                Slot::Failed { error } => Some(format!("{}: {error}", s.input)),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn is_loading(&self) -> bool {
         self.images
             .iter()
@@ -301,6 +322,16 @@ impl App {
                 Ok(viewer) => Slot::Ready(viewer),
                 Err(error) => Slot::Failed { error },
             };
+        }
+        // Showing a failed image while another one loaded: show the one that loaded (the tab
+        // bar still names the failure).
+        if matches!(self.slot().map(|s| &s.state), Some(Slot::Failed { .. }))
+            && let Some(ready) = self
+                .images
+                .iter()
+                .position(|s| matches!(s.state, Slot::Ready(_)))
+        {
+            self.current = ready;
         }
         if !self.is_loading() {
             self.inbox = None;

@@ -57,18 +57,29 @@ pub fn run(
     options: LoadOptions,
     color: bool,
     worth: crate::analysis::plan::Worth,
-) -> Result<()> {
+) -> Result<u8> {
     let progress: Vec<Arc<Progress>> = images.iter().map(|_| Arc::default()).collect();
     let (tx, rx) = channel();
     let mut app = App::new(images.clone(), progress.clone(), rx, color, Instant::now());
     app.worth = worth;
     loader::spawn(images, options, progress, tx).context("starting the loader thread")?;
-    run_app(&mut app)
+    run_app(&mut app)?;
+    Ok(report_failures(&app))
+}
+
+/// After the terminal is given back: each image that failed to load, one line on stderr; the exit
+/// status says whether one did (2) or not (0).
+fn report_failures(app: &App) -> u8 {
+    let failures = app.failures();
+    for error in &failures {
+        eprintln!("imgscope: {}", crate::report::escape::escape_control(error));
+    }
+    if failures.is_empty() { 0 } else { 2 }
 }
 
 /// Open the viewer on `imgscope diff OLD NEW`: NEW, marked with what changed against OLD (both
-/// load in the background); returns when the user quits.
-pub fn run_diff(old: String, new: String, options: LoadOptions, color: bool) -> Result<()> {
+/// load in the background); returns when the user quits, with the exit status.
+pub fn run_diff(old: String, new: String, options: LoadOptions, color: bool) -> Result<u8> {
     let origin = app::DiffOrigin::new(old);
     let progress = Arc::<Progress>::default();
     let (tx, rx) = channel();
@@ -81,7 +92,8 @@ pub fn run_diff(old: String, new: String, options: LoadOptions, color: bool) -> 
         Instant::now(),
     );
     loader::spawn_diff(origin, new, progress, options, tx).context("starting the loader thread")?;
-    run_app(&mut app)
+    run_app(&mut app)?;
+    Ok(report_failures(&app))
 }
 
 /// Take over the terminal and run `app` until the user quits, giving the terminal back however it
@@ -154,6 +166,10 @@ fn event_loop(
         if app.is_busy() {
             app.update(Action::Tick(Instant::now()));
             dirty = true;
+        }
+        // Nothing loaded: no viewer to show. The error goes to stderr once the terminal is back.
+        if !app.is_loading() && app.all_failed() {
+            break;
         }
     }
     Ok(())
