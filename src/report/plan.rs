@@ -223,13 +223,17 @@ pub fn text(plan: &Plan) -> String {
     let mut out = String::new();
     let worth = plan.worth.unwrap_or_default();
     let worth_count = plan.worth_it().count();
+    let node_cost = if plan.partial && plan.node_cost == 0 {
+        "not known (layers not read)".to_string()
+    } else {
+        hs(plan.node_cost)
+    };
     let _ = writeln!(
         out,
-        "Trim plan: {} of {} actions worth it (worth it = saves {}); node cost {} ({} to pull)",
+        "Trim plan: {} of {} actions worth it (worth it = saves {}); node cost {node_cost} ({} to pull)",
         worth_count,
         plan.actions.len(),
         worth.describe(),
-        hs(plan.node_cost),
         hs(plan.pull_cost),
     );
     if plan.actions.is_empty() {
