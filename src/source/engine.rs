@@ -185,6 +185,60 @@ impl Found {
     }
 }
 
+/// What an endpoint gave: an engine to talk to (at the API version both sides speak), or why it is
+/// passed over.
+enum Answer {
+    Engine(Docker, ClientVersion),
+    Skip(anyhow::Error),
+}
+
+/// Ask the engine at `endpoint` who it is. One `/version` request (Podman takes a quarter of a
+/// second over it) both negotiates the API version and tells Podman from Docker: Podman also
+/// answers on DOCKER_HOST, so `endpoint.kind` becomes the engine that really answers. A socket
+/// that is not there, an engine that does not answer or names no API version is passed over; a
+/// socket this user may not open is an error (only the user can fix it).
+fn answer(runtime: &tokio::runtime::Runtime, endpoint: &mut Endpoint) -> Result<Answer> {
+    if let Some(path) = endpoint.socket_path()
+        && let Err(e) = std::fs::metadata(&path)
+        && e.kind() == io::ErrorKind::NotFound
+    {
+        return Ok(Answer::Skip(anyhow!(
+            "no {} engine socket at {} (is the engine running?)",
+            endpoint.kind.label(),
+            path.display()
+        )));
+    }
+    let server = match runtime.block_on(connect(endpoint, bollard::API_DEFAULT_VERSION)?.version())
+    {
+        Ok(v) => v,
+        Err(e) => {
+            let err = explain(endpoint, &e);
+            if err.to_string().contains("permission denied") {
+                return Err(err);
+            }
+            return Ok(Answer::Skip(err));
+        }
+    };
+    let Some(version) = server.api_version.as_deref().and_then(parse_api_version) else {
+        return Ok(Answer::Skip(anyhow!(
+            "the {} engine at {} reports no API version",
+            endpoint.kind.label(),
+            endpoint.host
+        )));
+    };
+    let ours = bollard::API_DEFAULT_VERSION;
+    let version = if version < *ours { version } else { *ours };
+    if server
+        .components
+        .iter()
+        .flatten()
+        .any(|c| c.name.to_ascii_lowercase().contains("podman"))
+    {
+        endpoint.kind = EngineKind::Podman;
+    }
+    Ok(Answer::Engine(connect(endpoint, &version)?, version))
+}
+
 /// The images of the first engine that answers (only `only`'s when given), as inputs that name
 /// each in that engine (`docker-daemon:REF` / `podman:REF`: the first tag, else the id), with the
 /// engine's own filters applied (`reference=`, `label=`, `dangling=`, `since=`, `before=`, as
@@ -202,45 +256,15 @@ pub fn list_images(
         by_key.entry(k.clone()).or_default().push(v.clone());
     }
     let mut last_problem = None;
-    for endpoint in endpoints(only) {
-        if let Some(path) = endpoint.socket_path()
-            && !path.exists()
-        {
-            last_problem = Some(anyhow!(
-                "no {} engine socket at {} (is the engine running?)",
-                endpoint.kind.label(),
-                path.display()
-            ));
-            continue;
-        }
-        let docker = connect(&endpoint, bollard::API_DEFAULT_VERSION)?;
-        let server = match runtime.block_on(docker.version()) {
-            Ok(v) => v,
-            Err(e) => {
-                last_problem = Some(explain(&endpoint, &e));
+    for mut endpoint in endpoints(only) {
+        let docker = match answer(&runtime, &mut endpoint)? {
+            Answer::Engine(docker, _) => docker,
+            Answer::Skip(why) => {
+                last_problem = Some(why);
                 continue;
             }
         };
-        let Some(version) = server.api_version.as_deref().and_then(parse_api_version) else {
-            last_problem = Some(anyhow!(
-                "the {} engine at {} reports no API version",
-                endpoint.kind.label(),
-                endpoint.host
-            ));
-            continue;
-        };
-        let ours = bollard::API_DEFAULT_VERSION;
-        let docker = connect(&endpoint, if version < *ours { &version } else { ours })?;
-        let kind = if server
-            .components
-            .iter()
-            .flatten()
-            .any(|c| c.name.to_ascii_lowercase().contains("podman"))
-        {
-            EngineKind::Podman
-        } else {
-            endpoint.kind
-        };
+        let kind = endpoint.kind;
         let options = bollard::query_parameters::ListImagesOptionsBuilder::default()
             .filters(&by_key)
             .build();
@@ -292,53 +316,13 @@ pub fn find(
     let mut not_found = None;
     let mut last_problem = None;
     for mut endpoint in endpoints(only) {
-        if let Some(path) = endpoint.socket_path() {
-            match std::fs::metadata(&path) {
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    last_problem = Some(anyhow!(
-                        "no {} engine socket at {} (is the engine running?)",
-                        endpoint.kind.label(),
-                        path.display()
-                    ));
-                    continue;
-                }
-                _ => {}
+        let (docker, version) = match answer(&runtime, &mut endpoint)? {
+            Answer::Engine(docker, version) => (docker, version),
+            Answer::Skip(why) => {
+                last_problem = Some(why);
+                continue;
             }
-        }
-        // One `/version` request (Podman takes a quarter of a second over it) both negotiates
-        // the API version and tells Podman from Docker.
-        let server =
-            match runtime.block_on(connect(&endpoint, bollard::API_DEFAULT_VERSION)?.version()) {
-                Ok(v) => v,
-                Err(e) => {
-                    let err = explain(&endpoint, &e);
-                    if err.to_string().contains("permission denied") {
-                        return Err(err);
-                    }
-                    last_problem = Some(err);
-                    continue;
-                }
-            };
-        let Some(version) = server.api_version.as_deref().and_then(parse_api_version) else {
-            last_problem = Some(anyhow!(
-                "the {} engine at {} reports no API version",
-                endpoint.kind.label(),
-                endpoint.host
-            ));
-            continue;
         };
-        let ours = bollard::API_DEFAULT_VERSION;
-        let version = if version < *ours { version } else { *ours };
-        let docker = connect(&endpoint, &version)?;
-        // Podman also answers on DOCKER_HOST: report the engine that really served the image.
-        if server
-            .components
-            .iter()
-            .flatten()
-            .any(|c| c.name.to_ascii_lowercase().contains("podman"))
-        {
-            endpoint.kind = EngineKind::Podman;
-        }
         if (version.major_version, version.minor_version) < MIN_API {
             bail!(
                 "the {} engine at {} speaks API {}.{}, older than the {}.{} imgscope needs",
