@@ -21,7 +21,7 @@ use hashbrown::{HashMap, HashSet};
 
 use super::packages::Packages;
 use crate::model::resolve::{resolve, resolve_file};
-use crate::model::{Captured, ElfInfo, EntryKind, Image, NONE, NodeId};
+use crate::model::{Captured, ElfInfo, EntryKind, Image, NodeId};
 
 /// The final layer.
 const FINAL: usize = usize::MAX;
@@ -193,7 +193,7 @@ pub fn analyze(image: &Image, packages: &Packages, keep: &[String]) -> Option<Cl
     let understood = executable.as_deref().is_some_and(|exe| {
         resolve_file(&image.tree, exe, FINAL).is_some_and(|(node, _)| {
             matches!(
-                captured_of(image, node),
+                image.final_capture(node),
                 Some(Captured::Elf(_) | Captured::Shebang(_))
             )
         })
@@ -334,16 +334,7 @@ fn glob_match(glob: &str, name: &str) -> bool {
 
 fn text_at<'a>(image: &'a Image, path: &str) -> Option<&'a [u8]> {
     let (node, _) = resolve_file(&image.tree, path, FINAL)?;
-    match captured_of(image, node)? {
-        Captured::Text(t) => Some(t),
-        _ => None,
-    }
-}
-
-/// What decoding kept of the final version of `node`.
-fn captured_of(image: &Image, node: NodeId) -> Option<&Captured> {
-    let last = image.tree.node(node).last;
-    (last != NONE).then(|| image.captured(last)).flatten()
+    image.final_capture(node)?.text()
 }
 
 struct Walk<'a> {
@@ -377,7 +368,7 @@ impl Walk<'_> {
             }
             self.out.push((node, v.size));
             let real = tree.path(node);
-            match captured_of(self.image, node).cloned() {
+            match self.image.final_capture(node).cloned() {
                 Some(Captured::Elf(elf)) => self.elf(&real, &elf),
                 Some(Captured::Shebang(line)) => {
                     if let Some(interp) = line.split_whitespace().next() {
@@ -444,7 +435,7 @@ impl Walk<'_> {
             let found = dirs.iter().find_map(|dir| {
                 let candidate = format!("{}/{name}", dir.trim_end_matches('/'));
                 let (node, _) = resolve_file(&self.image.tree, &candidate, FINAL)?;
-                match captured_of(self.image, node) {
+                match self.image.final_capture(node) {
                     Some(Captured::Elf(lib))
                         if lib.class64 == elf.class64 && lib.machine == elf.machine =>
                     {

@@ -20,7 +20,7 @@ use super::language_db::{self, RecordKind};
 use super::package_db::{self, PackageRecord};
 use super::trim;
 use crate::model::resolve::{resolve, resolve_entry};
-use crate::model::{Captured, EntryKind, FileTree, Image, NONE, NodeId};
+use crate::model::{EntryKind, FileTree, Image, NONE, NodeId};
 
 /// The final layer, for resolving paths in the final filesystem.
 const FINAL: usize = usize::MAX;
@@ -79,14 +79,7 @@ fn final_text<'a>(image: &'a Image, path: &str) -> Option<&'a [u8]> {
 }
 
 fn text_of(image: &Image, node: NodeId) -> Option<&[u8]> {
-    let last = image.tree.node(node).last;
-    if last == NONE || !image.tree.version(last).is_live() {
-        return None;
-    }
-    match image.captured(last)? {
-        Captured::Text(bytes) => Some(bytes),
-        Captured::Elf(_) | Captured::Shebang(_) => None,
-    }
+    image.final_capture(node)?.text()
 }
 
 /// A database's records with the paths each owns.

@@ -208,6 +208,15 @@ impl Plan {
         self.actions.iter().filter(|a| a.worth_it)
     }
 
+    /// All actions together as a share of the node cost (0 for an empty node).
+    pub fn saving_share(&self) -> f64 {
+        if self.node_cost == 0 {
+            0.0
+        } else {
+            self.node_saving as f64 / self.node_cost as f64
+        }
+    }
+
     /// Bytes the actions touching image `i` save together, each file counted once.
     pub fn saving_for_image(&self, i: usize) -> u64 {
         let mut seen: HashSet<Claim> = HashSet::new();

@@ -16,6 +16,16 @@ pub enum Captured {
     Shebang(String),
 }
 
+impl Captured {
+    /// The kept text of a database or configuration file.
+    pub fn text(&self) -> Option<&[u8]> {
+        match self {
+            Captured::Text(bytes) => Some(bytes),
+            Captured::Elf(_) | Captured::Shebang(_) => None,
+        }
+    }
+}
+
 /// What the runtime closure needs of one ELF file.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ElfInfo {

@@ -133,6 +133,15 @@ pub struct Image {
 }
 
 impl Image {
+    /// What was kept of the version of `node` the final filesystem shows, if anything.
+    pub fn final_capture(&self, node: super::NodeId) -> Option<&super::Captured> {
+        let last = self.tree.node(node).last;
+        if last == super::NONE || !self.tree.version(last).is_live() {
+            return None;
+        }
+        self.captured(last)
+    }
+
     /// What was kept of the file version `version`, if anything.
     pub fn captured(&self, version: super::VersionId) -> Option<&super::Captured> {
         self.captured

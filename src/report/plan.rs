@@ -202,11 +202,7 @@ pub fn totals(plan: &Plan) -> PlanTotalsReport {
         pull_cost_bytes: plan.pull_cost,
         node_saving_bytes: plan.node_saving,
         pull_saving_bytes: plan.pull_saving,
-        share_of_node_cost: if plan.node_cost == 0 {
-            0.0
-        } else {
-            plan.node_saving as f64 / plan.node_cost as f64
-        },
+        share_of_node_cost: plan.saving_share(),
         actions: plan.actions.len(),
         worth_it_actions: plan.worth_it().count(),
         worth_min_bytes: worth.min_bytes,
@@ -252,11 +248,7 @@ pub fn text(plan: &Plan) -> String {
         out,
         "  All actions together save {} per node ({} of the node cost), {} per pull — each file counted once where actions overlap",
         hs(plan.node_saving),
-        percent(if plan.node_cost == 0 {
-            0.0
-        } else {
-            plan.node_saving as f64 / plan.node_cost as f64
-        }),
+        percent(plan.saving_share()),
         hs(plan.pull_saving)
     );
     for (k, a) in plan.actions.iter().take(TEXT_ACTIONS).enumerate() {

@@ -324,11 +324,7 @@ impl SharingView {
         let totals = format!(
             "All together {} per node ({} of {}), {} per pull; overlaps counted once",
             hs(plan.node_saving),
-            crate::analysis::plan::percent(if plan.node_cost == 0 {
-                0.0
-            } else {
-                plan.node_saving as f64 / plan.node_cost as f64
-            }),
+            crate::analysis::plan::percent(plan.saving_share()),
             hs(plan.node_cost),
             hs(plan.pull_saving)
         );
