@@ -545,3 +545,23 @@ fn without_home_the_cache_is_a_private_directory_or_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn node_refuses_bad_filters_and_sources_in_one_line() {
+    // Both are refused before any engine is asked.
+    let out = run(&["node", "--filter", "reference"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--filter \"reference\": expected KEY=VALUE"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    let out = run(&["node", "--source", "registry"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("node: --source registry has no images of its own"),
+        "{err}"
+    );
+}
