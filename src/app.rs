@@ -173,16 +173,17 @@ pub fn run(mut cli: Cli) -> Result<u8> {
     Ok(0)
 }
 
-/// The images of the local engine `--source` names (or the first that answers), filtered.
+/// The images of the local engine `--source` names (or the first that answers: Docker, Podman,
+/// then containerd), filtered.
 fn node_images(cli: &Cli, filters: &[String]) -> Result<Vec<String>> {
     use crate::cli::SourceChoice;
     use crate::source::engine::{EngineKind, list_images};
     let only = match cli.source {
         SourceChoice::Docker => Some(EngineKind::Docker),
         SourceChoice::Podman => Some(EngineKind::Podman),
-        SourceChoice::Auto => None,
+        SourceChoice::Containerd | SourceChoice::Auto => None,
         other => bail!(
-            "node: --source {} has no images of its own: use docker or podman",
+            "node: --source {} has no images of its own: use docker, podman or containerd",
             format!("{other:?}").to_lowercase()
         ),
     };
@@ -196,10 +197,22 @@ fn node_images(cli: &Cli, filters: &[String]) -> Result<Vec<String>> {
                 })
         })
         .collect::<Result<Vec<_>>>()?;
-    let (engine, images) = list_images(only, &filters).map_err(|e| anyhow!("node: {e:#}"))?;
+    let listed = if cli.source == SourceChoice::Containerd {
+        containerd_node_images(&filters)
+    } else {
+        match list_images(only, &filters) {
+            Ok((engine, images)) => Ok((format!("the {engine} engine"), images)),
+            // No Docker or Podman here: a Kubernetes node's images are containerd's.
+            Err(engines) if only.is_none() => {
+                containerd_node_images(&filters).map_err(|e| anyhow!("{engines:#}; {e:#}"))
+            }
+            Err(e) => Err(e),
+        }
+    };
+    let (engine, images) = listed.map_err(|e| anyhow!("node: {e:#}"))?;
     if images.is_empty() {
         bail!(
-            "node: the {engine} engine has no image{}",
+            "node: {engine} has no image{}",
             if filters.is_empty() {
                 ""
             } else {
@@ -208,6 +221,50 @@ fn node_images(cli: &Cli, filters: &[String]) -> Result<Vec<String>> {
         );
     }
     Ok(images)
+}
+
+/// containerd's images for `node`: the namespace's (see [`crate::source::containerd`]), with
+/// `reference=GLOB` and `label=KEY[=VALUE]` applied here (containerd's own filter language is
+/// not docker's).
+fn containerd_node_images(filters: &[(String, String)]) -> Result<(String, Vec<String>)> {
+    let (namespace, images) = crate::source::containerd::list_images(None)?;
+    let mut references = Vec::new();
+    let mut labels = Vec::new();
+    for (key, value) in filters {
+        match key.as_str() {
+            "reference" => references.push(
+                globset::Glob::new(value)
+                    .map_err(|e| anyhow!("--filter reference={value}: {e}"))?
+                    .compile_matcher(),
+            ),
+            "label" => labels.push(match value.split_once('=') {
+                Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                None => (value.clone(), None),
+            }),
+            other => bail!(
+                "--filter {other}=…: containerd's images take reference= and label= filters only"
+            ),
+        }
+    }
+    let inputs = images
+        .into_iter()
+        .filter(|i| {
+            let short = crate::source::reference::familiar_name(&i.name);
+            references.is_empty()
+                || references
+                    .iter()
+                    .any(|g| g.is_match(&i.name) || g.is_match(&short))
+        })
+        .filter(|i| {
+            labels.iter().all(|(k, v)| {
+                i.labels
+                    .iter()
+                    .any(|(ik, iv)| ik == k && v.as_ref().is_none_or(|v| v == iv))
+            })
+        })
+        .map(|i| i.input)
+        .collect();
+    Ok((format!("containerd (namespace {namespace})"), inputs))
 }
 
 /// `--all-tags`: every tag of each named repository.

@@ -170,6 +170,7 @@ pub enum SourceChoice {
     Auto,
     Docker,
     Podman,
+    Containerd,
     Registry,
     Archive,
 }
@@ -242,7 +243,7 @@ pub enum Command {
         #[arg(long)]
         no_hash: bool,
     },
-    /// Every image of a local engine (Docker, else Podman; --source picks) as one set: what the
+    /// Every image of a local engine (Docker, else Podman, else containerd; --source picks) as one set: what the
     /// node really stores, what each image adds, and the trim plan for the whole node (the viewer
     /// on a terminal)
     Node {

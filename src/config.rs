@@ -111,6 +111,7 @@ impl Settings {
                     SourceChoice::Auto => SourcePreference::Auto,
                     SourceChoice::Docker => SourcePreference::Docker,
                     SourceChoice::Podman => SourcePreference::Podman,
+                    SourceChoice::Containerd => SourcePreference::Containerd,
                     SourceChoice::Registry => SourcePreference::Registry,
                     SourceChoice::Archive => SourcePreference::Archive,
                 },

@@ -13,6 +13,7 @@ pub enum SourceKind {
     Registry,
     DockerEngine,
     PodmanEngine,
+    Containerd,
 }
 
 impl SourceKind {
@@ -24,6 +25,7 @@ impl SourceKind {
             SourceKind::Registry => "registry",
             SourceKind::DockerEngine => "docker-engine",
             SourceKind::PodmanEngine => "podman-engine",
+            SourceKind::Containerd => "containerd",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! pipeline does the rest the same way for all of them.
 
 pub mod container_storage;
+pub mod containerd;
 pub mod docker;
 pub mod engine;
 pub mod files;
@@ -122,11 +123,13 @@ pub struct SourceOptions {
 /// `--source`: where a bare reference (`app:1`) is looked for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SourcePreference {
-    /// A local engine (Docker, then Podman) if it has the image, else the registry.
+    /// A local engine (Docker, then Podman, then containerd) if it has the image, else the
+    /// registry.
     #[default]
     Auto,
     Docker,
     Podman,
+    Containerd,
     Registry,
     /// Files only: a reference that is no file is an error.
     Archive,
@@ -183,6 +186,9 @@ pub fn plan(input: &str, options: &SourceOptions) -> Result<Plan> {
         ImageRef::Engine { kind, reference } => {
             return engine_stream(input, &reference, Some(kind), options);
         }
+        ImageRef::Containerd(reference) => {
+            return containerd_required(input, &reference, options);
+        }
         ImageRef::Remote(name) if !reference::looks_like_path(&name) => name,
         _ => return resolve(input, options).map(|r| Plan::Files(Box::new(r))),
     };
@@ -197,15 +203,50 @@ pub fn plan(input: &str, options: &SourceOptions) -> Result<Plan> {
         SourcePreference::Podman => {
             engine_stream(input, &reference, Some(engine::EngineKind::Podman), options)
         }
+        SourcePreference::Containerd => containerd_required(input, &reference, options),
         SourcePreference::Registry => resolve(input, options).map(|r| Plan::Files(Box::new(r))),
         SourcePreference::Archive => bail!("no such file or directory"),
         SourcePreference::Auto => {
-            match engine::find(input, &reference, None, &selection, options.engine_export)? {
-                Some(found) => Ok(found.into_plan()),
+            if let Some(found) =
+                engine::find(input, &reference, None, &selection, options.engine_export)?
+            {
+                return Ok(found.into_plan());
+            }
+            match containerd_find(input, &reference, options, false)? {
+                Some(found) => Ok(Plan::Files(Box::new(found))),
                 None => resolve(input, options).map(|r| Plan::Files(Box::new(r))),
             }
         }
     }
+}
+
+/// `reference` in containerd, asked for by name: not finding it is an error.
+fn containerd_required(input: &str, reference: &str, options: &SourceOptions) -> Result<Plan> {
+    containerd_find(input, reference, options, true)?
+        .map(|r| Plan::Files(Box::new(r)))
+        .ok_or_else(|| anyhow!("{reference} not found in containerd"))
+}
+
+/// `reference` in containerd: `Ok(None)` when it is not there and was not asked for by name
+/// (`explicit`), where that is an error instead.
+fn containerd_find(
+    input: &str,
+    reference: &str,
+    options: &SourceOptions,
+    explicit: bool,
+) -> Result<Option<ResolvedImage>> {
+    let selection = Selection {
+        name: None,
+        platform: options.platform.clone(),
+    };
+    let found = containerd::find(
+        input,
+        reference,
+        &selection,
+        explicit,
+        !options.engine_export,
+    )?;
+    Ok(found)
 }
 
 fn engine_stream(
@@ -270,6 +311,7 @@ pub fn resolve(input: &str, options: &SourceOptions) -> Result<ResolvedImage> {
             return registry::resolve(input, &name, platform, &options.registry);
         }
         ImageRef::Engine { .. } => bail!("engine images are read as a stream (see plan)"),
+        ImageRef::Containerd(_) => bail!("containerd images are found by plan, not resolved"),
     };
     open_path(input, &path, spool, forced, &selection, temp_dir)
 }

@@ -26,6 +26,8 @@ pub enum ImageRef {
         kind: super::engine::EngineKind,
         reference: String,
     },
+    /// `containerd:[NAMESPACE/]REF`: containerd only.
+    Containerd(String),
     /// `docker://REF`: the registry only.
     Registry(String),
     /// A bare `name[:tag][@digest]`: a local engine if it has it, else the registry.
@@ -71,6 +73,9 @@ pub fn parse(input: &str) -> ImageRef {
             reference: rest.to_string(),
         };
     }
+    if let Some(rest) = input.strip_prefix("containerd:") {
+        return ImageRef::Containerd(rest.to_string());
+    }
     if let Some(rest) = input.strip_prefix("docker://") {
         return ImageRef::Registry(rest.to_string());
     }
@@ -78,6 +83,16 @@ pub fn parse(input: &str) -> ImageRef {
         return ImageRef::Path(PathBuf::from(input));
     }
     ImageRef::Remote(input.to_string())
+}
+
+/// A normalized name as people write it: `docker.io/library/redis:7` → `redis:7`,
+/// `docker.io/org/app:1` → `org/app:1`; other registries' names unchanged.
+pub fn familiar_name(name: &str) -> String {
+    let rest = name.strip_prefix("docker.io/").unwrap_or(name);
+    if rest.len() == name.len() {
+        return name.to_string();
+    }
+    rest.strip_prefix("library/").unwrap_or(rest).to_string()
 }
 
 /// Whether a string that names no existing path was probably meant as one (so the error can say
@@ -123,12 +138,23 @@ mod tests {
         assert_eq!(parse("redis:7.2"), ImageRef::Remote("redis:7.2".into()));
         assert_eq!(parse("docker://redis"), ImageRef::Registry("redis".into()));
         assert_eq!(
+            parse("containerd:k8s.io/redis:7"),
+            ImageRef::Containerd("k8s.io/redis:7".into())
+        );
+        assert_eq!(
             parse("podman:app:1"),
             ImageRef::Engine {
                 kind: super::super::engine::EngineKind::Podman,
                 reference: "app:1".into()
             }
         );
+    }
+
+    #[test]
+    fn familiar_names() {
+        assert_eq!(familiar_name("docker.io/library/redis:7"), "redis:7");
+        assert_eq!(familiar_name("docker.io/org/app:1"), "org/app:1");
+        assert_eq!(familiar_name("ghcr.io/org/app:1"), "ghcr.io/org/app:1");
     }
 
     #[test]
