@@ -307,3 +307,93 @@ fn an_engine_that_is_not_running_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot talk to the Docker engine"), "{err}");
 }
+
+/// Podman's own accounting of its images (`GET /system/df` on its Docker-compatible API, what
+/// `podman system df -v` prints): image id → (size, shared size).
+fn podman_df(podman: &Podman) -> std::collections::BTreeMap<String, (u64, u64)> {
+    let out = Command::new("curl")
+        .args(["-sf", "--unix-socket"])
+        .arg(&podman.socket)
+        .arg("http://localhost/v1.41/system/df")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "curl /system/df failed");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["Images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["Id"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("sha256:")
+                    .to_string(),
+                (
+                    i["Size"].as_u64().unwrap(),
+                    i["SharedSize"].as_u64().unwrap(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// `node` over Podman against `podman system df -v`. Podman counts an image as its layers' tar
+/// streams plus its metadata records (config, manifest), and reports no shared size at all (every
+/// image "unique", Podman 4.3 as Debian 12 ships it), so its sum counts a shared base once per
+/// image. imgscope's node cost counts each layer once: the test pins both, so the README's
+/// explanation of the difference stays true.
+#[test]
+fn node_over_podman_counts_shared_layers_once_where_podman_system_df_does_not() {
+    let Some(podman) = Podman::start() else {
+        return;
+    };
+    require("curl").expect("curl is installed by the test command");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-images/sharing");
+    let names = ["shared-base", "app-a", "app-b", "app-c"];
+    for name in names {
+        podman.load(&samples.join(format!("{name}.tar")));
+    }
+    let out = podman.imgscope(&["node", "--json", "--source", "podman"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    assert_eq!(v["sharing"]["image_count"], 4);
+    let df = podman_df(&podman);
+    assert_eq!(df.len(), 4);
+    let mut podman_sum = 0;
+    for image in v["images"].as_array().unwrap() {
+        let id = image["config_digest"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("sha256:");
+        let (size, shared) = df[id];
+        podman_sum += size;
+        // Its size: the layer tar streams (imgscope's blob sizes here: the store keeps them
+        // uncompressed) and the config, plus a few KiB of records of its own.
+        let tars = image["compressed_size_bytes"].as_u64().unwrap();
+        assert!(
+            size > tars && size - tars < 8 * 1024,
+            "{}: podman {size}, layer tars {tars}",
+            image["name"]
+        );
+        assert_eq!(shared, 0, "Podman 4.3 reports no shared size");
+    }
+    // The three apps share the base's three layers: imgscope counts them once.
+    let sharing = &v["sharing"];
+    for app in &sharing["images"].as_array().unwrap()[..3] {
+        assert!(
+            app["shared"]["size_bytes"].as_u64().unwrap() > 200_000,
+            "{app}"
+        );
+    }
+    let node_blobs = sharing["node_cost_by_blob_bytes"].as_u64().unwrap();
+    assert!(
+        node_blobs * 2 < podman_sum,
+        "node {node_blobs} vs podman's sum {podman_sum}"
+    );
+}
