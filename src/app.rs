@@ -38,6 +38,27 @@ pub fn run(mut cli: Cli) -> Result<u8> {
         cli.images = node_images(&cli, filter)?;
         cli.command = None;
     }
+    let mut catalog = None;
+    if let Some(Command::Catalog {
+        registry,
+        json,
+        text,
+        worth,
+        max_repos,
+        tags_matching,
+        files,
+    }) = &cli.command
+    {
+        // `imgscope catalog` is `imgscope IMAGE…` with every tag of the registry.
+        cli.json |= *json;
+        cli.text |= *text;
+        cli.layers_only |= !*files;
+        cli.worth.extend(worth.iter().cloned());
+        catalog = Some((registry.clone(), *max_repos, tags_matching.clone()));
+        // Listed once the settings (credentials among them) are known.
+        cli.images = vec![registry.clone()];
+        cli.command = None;
+    }
     match &cli.command {
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
@@ -83,11 +104,21 @@ pub fn run(mut cli: Cli) -> Result<u8> {
             return report_command(&cli, image, *format, *no_hash);
         }
         // Turned into the image list above.
-        Some(Command::Node { .. }) | None => {}
+        Some(Command::Node { .. }) | Some(Command::Catalog { .. }) | None => {}
     }
     let mut settings = Settings::from_cli(&cli)?;
     if cli.all_tags {
         settings.images = expand_all_tags(&settings)?;
+        settings.load.hash_all_files = settings.images.len() >= 2;
+    }
+    if let Some((target, max_repos, tags_matching)) = catalog {
+        settings.images = catalog_images(
+            &settings,
+            cli.quiet,
+            &target,
+            max_repos,
+            tags_matching.as_deref(),
+        )?;
         settings.load.hash_all_files = settings.images.len() >= 2;
     }
     if settings.output == Output::Interactive {
@@ -267,6 +298,55 @@ fn containerd_node_images(filters: &[(String, String)]) -> Result<(String, Vec<S
     Ok((format!("containerd (namespace {namespace})"), inputs))
 }
 
+/// Every tag of the registry's repositories under the prefix, as `docker://` references.
+fn catalog_images(
+    settings: &Settings,
+    quiet: bool,
+    target: &str,
+    max_repos: usize,
+    tags_matching: Option<&str>,
+) -> Result<Vec<String>> {
+    let options = &settings.load.source.registry;
+    let glob = tags_matching
+        .map(|g| {
+            globset::Glob::new(g)
+                .map(|g| g.compile_matcher())
+                .map_err(|e| anyhow!("--tags-matching {g:?}: {e}"))
+        })
+        .transpose()?;
+    let shown = report::escape::escape_control(target);
+    let catalog = crate::source::registry::catalog::list(target, options, max_repos, glob.as_ref())
+        .map_err(|e| anyhow!("catalog {shown}: {e:#}"))?;
+    if !quiet {
+        let mut line = format!(
+            "catalog {shown}: {} repositories, {} tags",
+            catalog.repositories,
+            catalog.references.len()
+        );
+        if catalog.repositories_left_out > 0 {
+            line.push_str(&format!(
+                " ({} repositories left out by --max-repos {max_repos})",
+                catalog.repositories_left_out
+            ));
+        }
+        if catalog.tags_left_out > 0 {
+            line.push_str(&format!(
+                " ({} tags left out by --tags-matching)",
+                catalog.tags_left_out
+            ));
+        }
+        eprintln!("imgscope: {line}");
+    }
+    if catalog.references.is_empty() {
+        bail!("catalog {shown}: no tags to read");
+    }
+    Ok(catalog
+        .references
+        .into_iter()
+        .map(|r| format!("docker://{r}"))
+        .collect())
+}
+
 /// `--all-tags`: every tag of each named repository.
 fn expand_all_tags(settings: &Settings) -> Result<Vec<String>> {
     let mut out = Vec::new();
@@ -284,7 +364,73 @@ fn expand_all_tags(settings: &Settings) -> Result<Vec<String>> {
 /// With more images than this, the text output shows the set only.
 const MAX_TEXT_SUMMARIES: usize = 4;
 
+/// Manifest-only loads run at once, up to this many: each is a few small requests that wait on the
+/// network, not the CPU.
+const MANIFEST_LOADS_AT_ONCE: usize = 8;
+
+/// `--layers-only` over many images (a node, a registry's catalog): manifests and configs read
+/// several at a time, in input order, with one progress bar counting images.
+fn load_manifests(settings: &Settings) -> Result<Vec<Loaded>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let images = &settings.images;
+    let bar = settings.progress.then(|| {
+        let bar = indicatif::ProgressBar::new(images.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} manifests")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message("imgscope: reading");
+        bar
+    });
+    let next = AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let results: Mutex<Vec<Option<Result<Loaded>>>> =
+        Mutex::new((0..images.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..MANIFEST_LOADS_AT_ONCE.min(images.len()) {
+            scope.spawn(|| {
+                while !failed.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(input) = images.get(i) else {
+                        break;
+                    };
+                    let loaded = load::load(input, &settings.load, &Progress::default())
+                        .map_err(|e| anyhow!("{}: {e:#}", report::escape::escape_control(input)));
+                    if loaded.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    results.lock().unwrap()[i] = Some(loaded);
+                    if let Some(bar) = &bar {
+                        bar.inc(1);
+                    }
+                }
+            });
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    // The first failure in input order is the one reported.
+    results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map_while(|r| r)
+        .collect::<Result<Vec<_>>>()
+        .and_then(|loaded| {
+            if loaded.len() == images.len() {
+                Ok(loaded)
+            } else {
+                Err(anyhow!("loading stopped at a failed image"))
+            }
+        })
+}
+
 fn load_all(settings: &Settings) -> Result<Vec<Loaded>> {
+    if settings.load.layers_only && settings.images.len() > 1 && settings.verbose == 0 {
+        return load_manifests(settings);
+    }
     let mut out = Vec::with_capacity(settings.images.len());
     for input in &settings.images {
         let started = Instant::now();

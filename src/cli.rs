@@ -265,6 +265,31 @@ pub enum Command {
         #[arg(long)]
         layers_only: bool,
     },
+    /// Every repository and tag of a registry (or of a prefix in it) as one set: what the
+    /// registry really stores (distinct blobs) against the sum of its tags, the biggest unique
+    /// consumers, and the trim plan — manifests and configs only unless --files
+    Catalog {
+        /// REGISTRY[/PREFIX], e.g. registry.example:5000/team
+        registry: String,
+        /// Print the JSON report
+        #[arg(long)]
+        json: bool,
+        /// Print the text report even on a terminal
+        #[arg(long, conflicts_with = "json")]
+        text: bool,
+        /// When a trim-plan action is worth it (as the main command's --worth)
+        #[arg(long, value_name = "SIZE|PCT%")]
+        worth: Vec<String>,
+        /// Read at most N repositories (the first by name)
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        max_repos: usize,
+        /// Take only the tags that match GLOB (e.g. 'v*' or '[0-9]*')
+        #[arg(long, value_name = "GLOB")]
+        tags_matching: Option<String>,
+        /// Download and decode every layer too (file-level sharing, waste and the full plan)
+        #[arg(long)]
+        files: bool,
+    },
     /// Print a one-file report of an image to attach to a review: Markdown, or HTML with the
     /// layer bars and the file tree
     Report {

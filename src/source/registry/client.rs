@@ -166,7 +166,7 @@ impl RegistryClient {
         self.retry(|| self.client.pull_blob_stream(&self.reference, digest))
     }
 
-    fn retry<T, F, Fut>(&self, mut call: F) -> Result<T>
+    pub(super) fn retry<T, F, Fut>(&self, mut call: F) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, OciDistributionError>>,

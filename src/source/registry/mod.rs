@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod catalog;
 mod client;
 mod stream;
 
@@ -36,6 +37,9 @@ const MANIFEST_TYPES: &[&str] = &[
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.docker.distribution.manifest.v2+json",
 ];
+
+/// The most tags (and catalog repositories) listed.
+pub(crate) const MAX_TAGS: usize = 100_000;
 
 /// The most nested indexes followed.
 const MAX_INDEX_DEPTH: usize = 4;
