@@ -125,6 +125,7 @@ impl Settings {
             layers_only: cli.layers_only,
             layer_cache: cache.as_deref().map(LayerCache::new),
             keep: cli.keep.clone(),
+            without_bytes: false,
         })
     }
 
@@ -174,6 +175,8 @@ impl Settings {
             (None, Output::Interactive) if gate.is_some() => Output::Text,
             (_, output) => output,
         };
+        // Reports and gates read no file contents after loading.
+        load.without_bytes = output != Output::Interactive;
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = match cli.color {
             ColorChoice::Always => true,

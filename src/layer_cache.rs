@@ -96,6 +96,11 @@ impl LayerCache {
         Some(layer)
     }
 
+    /// Whether an entry for `key` is held (it may still turn out unreadable: `get` says).
+    pub fn has(&self, key: &str, options: &DecodeOptions) -> bool {
+        self.dir.join(file_name(key, options)).is_file()
+    }
+
     /// Store `layer` (whose data offsets are relative to `base`) under `key`. Errors are not fatal
     /// to the caller: a cache that cannot be written is a slower run, not a failed one.
     pub fn put(

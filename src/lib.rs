@@ -15,6 +15,7 @@ pub mod content;
 pub mod decode;
 pub mod deferred_hash;
 pub mod diff;
+pub mod engine_cache;
 pub mod gate;
 pub mod layer_cache;
 pub mod load;

@@ -35,6 +35,10 @@ pub struct LoadOptions {
     pub layer_cache: Option<LayerCache>,
     /// Paths the user knows the entrypoint needs (`--keep`), added to its runtime closure.
     pub keep: Vec<String>,
+    /// The image may be put together from caches that keep no layer bytes (an engine's image
+    /// seen before, see [`crate::engine_cache`]): reports and gates need none; `cat`, `export`
+    /// and the viewer's content view do.
+    pub without_bytes: bool,
 }
 
 impl Default for LoadOptions {
@@ -49,6 +53,7 @@ impl Default for LoadOptions {
             layers_only: false,
             layer_cache: None,
             keep: Vec::new(),
+            without_bytes: false,
         }
     }
 }
@@ -164,6 +169,23 @@ pub fn load_stream(
     if let Some(preview) = source.preview.take() {
         let _ = progress.preview.set(*preview);
     }
+    // Seen before: put together from the caches, and the export never starts.
+    let caches = options
+        .source
+        .registry
+        .cache
+        .as_ref()
+        .zip(options.layer_cache.as_ref());
+    if let Some((blobs, layers)) = caches.filter(|_| options.without_bytes)
+        && let Some(resolved) =
+            crate::engine_cache::from_caches(&source, blobs, layers, &options.decode)
+    {
+        match load_resolved(resolved, options, progress) {
+            // A cache entry gone bad: the export it is.
+            Err(e) if from_where_bytes_come(&e) => progress.restart(),
+            other => return other,
+        }
+    }
     if let Some(route) = source.route.take() {
         progress.set_route(route);
     }
@@ -173,6 +195,12 @@ pub fn load_stream(
     let layer_count = check_layer_count(&resolved)?;
     progress.layers_total.store(layer_count, Ordering::Relaxed);
     progress.layers_done.store(layer_count, Ordering::Relaxed);
+    // What the engine vouched for, kept only when the export agrees with it.
+    let engine_identity = source
+        .engine_identity
+        .take()
+        .filter(|id| resolved.config_digest.as_deref() == Some(id.id.as_str()))
+        .filter(|id| id.diff_ids == resolved.config.diff_ids);
     drop(source);
     progress.analyzing.store(true, Ordering::Relaxed);
     // Layers are merged one by one as they are taken, so that the image-wide limits stop a
@@ -190,6 +218,18 @@ pub fn load_stream(
         let entries = streamed
             .take_layer(&layer.path, again)
             .with_context(|| format!("layer {i} ({name})"))?;
+        if let (Some(identity), Some((blobs, layers)), Some(diff_id)) =
+            (&engine_identity, caches, resolved.config.diff_ids.get(i))
+        {
+            crate::engine_cache::remember(
+                identity,
+                resolved.blobs.files.as_ref(),
+                &[(diff_id.clone(), &entries)],
+                blobs,
+                layers,
+                &options.decode,
+            );
+        }
         assembly.add(&resolved, entries)?;
     }
     assembly.finish(resolved, &[], options)

@@ -353,3 +353,54 @@ fn node_takes_every_image_of_docker_and_agrees_with_its_system_df() {
         "{err}"
     );
 }
+
+/// A second look at an engine image is put together from imgscope's caches — the config by the
+/// image ID, the layers by the diff_ids Docker computed — and the export never starts; the report
+/// is the same byte for byte. A tag that now names another image is looked at anew.
+#[test]
+fn a_second_look_at_a_docker_image_needs_no_export() {
+    let Some(docker) = Dockerd::start() else {
+        return;
+    };
+    docker.load(&sample());
+    let input = "docker-daemon:imgscope-sample/busybox-app:1";
+    let first = docker.imgscope(&["--json", "-v", input]);
+    let second = docker.imgscope(&["--json", "-v", input]);
+    for out in [&first, &second] {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let route = "from imgscope's caches (image ";
+    assert!(!String::from_utf8_lossy(&first.stderr).contains(route));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains(route) && err.contains("the engine's export was not needed"),
+        "{err}"
+    );
+    assert_eq!(
+        first.stdout, second.stdout,
+        "the same report, byte for byte"
+    );
+    // The tag now names another image: a new ID, read through the export.
+    let dir = tempfile::tempdir().unwrap();
+    let other = layer(
+        &[file("app/other.bin", 7_000, 9)],
+        Comp::Gzip,
+        "COPY other /app",
+    );
+    let archive = docker_archive(
+        dir.path(),
+        "other.tar",
+        "imgscope-sample/busybox-app:1",
+        &[other],
+    );
+    docker.load(&archive);
+    let third = docker.imgscope(&["--json", "-v", input]);
+    let err = String::from_utf8_lossy(&third.stderr);
+    assert!(!err.contains(route), "{err}");
+    let expected = json_of(&run(&["--json", "--no-cache", archive.to_str().unwrap()]));
+    assert_eq!(facts(&json_of(&third)), facts(&expected));
+}

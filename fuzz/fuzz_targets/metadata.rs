@@ -99,6 +99,7 @@ fuzz_target!(|data: &[u8]| {
             keepalive: None,
             preview: None,
             route: None,
+            engine_identity: None,
         };
         if let Ok(resolved) = describe_stream(&source, files.clone()) {
             for layer in &resolved.blobs.layers {

@@ -372,23 +372,31 @@ pub fn find(
             .block_on(docker.image_history(&id))
             .unwrap_or_default();
         let preview = preview(&endpoint, &inspect, &history);
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(32);
+        let engine_identity = identity(&inspect);
         let export_ref = id.clone();
         let endpoint2 = endpoint.clone();
-        runtime.spawn(async move {
-            let mut stream = docker.export_image(&export_ref);
-            while let Some(chunk) = stream.next().await {
-                let item = chunk.map_err(|e| format!("{:#}", explain(&endpoint2, &e)));
-                let failed = item.is_err();
-                if tx.send(item).await.is_err() || failed {
-                    break;
+        let handle = runtime.handle().clone();
+        // The export starts on the first read: an image put together from the caches is never
+        // exported.
+        let start = move || {
+            let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(32);
+            handle.spawn(async move {
+                let mut stream = docker.export_image(&export_ref);
+                while let Some(chunk) = stream.next().await {
+                    let item = chunk.map_err(|e| format!("{:#}", explain(&endpoint2, &e)));
+                    let failed = item.is_err();
+                    if tx.send(item).await.is_err() || failed {
+                        break;
+                    }
                 }
-            }
-        });
+            });
+            rx
+        };
         return Ok(Some(Found::Export(Box::new(StreamSource {
             input: input.to_string(),
             reader: Box::new(ExportRead {
-                rx,
+                start: Some(Box::new(start)),
+                rx: None,
                 current: Bytes::new(),
             }),
             kind: Some(endpoint.kind.source_kind()),
@@ -402,6 +410,7 @@ pub fn find(
             keepalive: Some(Box::new(runtime)),
             preview: Some(Box::new(preview)),
             route: store_note,
+            engine_identity,
         }))));
     }
     if explicit {
@@ -492,15 +501,36 @@ fn preview(
     }
 }
 
+/// The image ID and diff_ids the engine reports, when it reports both in the expected form.
+fn identity(inspect: &ImageInspect) -> Option<super::EngineIdentity> {
+    let id = inspect.id.clone()?;
+    let diff_ids = inspect.root_fs.as_ref()?.layers.clone()?;
+    let well_formed = |d: &String| {
+        d.strip_prefix("sha256:")
+            .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    (well_formed(&id) && diff_ids.iter().all(well_formed))
+        .then_some(super::EngineIdentity { id, diff_ids })
+}
+
+type StartExport = Box<dyn FnOnce() -> tokio::sync::mpsc::Receiver<Result<Bytes, String>> + Send>;
+
 struct ExportRead {
-    rx: tokio::sync::mpsc::Receiver<Result<Bytes, String>>,
+    start: Option<StartExport>,
+    rx: Option<tokio::sync::mpsc::Receiver<Result<Bytes, String>>>,
     current: Bytes,
 }
 
 impl Read for ExportRead {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(start) = self.start.take() {
+            self.rx = Some(start());
+        }
+        let Some(rx) = self.rx.as_mut() else {
+            return Ok(0);
+        };
         while self.current.is_empty() {
-            match self.rx.blocking_recv() {
+            match rx.blocking_recv() {
                 Some(Ok(chunk)) => self.current = chunk,
                 Some(Err(message)) => {
                     return Err(BlobReadError::io(

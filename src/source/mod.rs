@@ -152,6 +152,18 @@ pub struct StreamSource {
     /// Why an engine's image comes through its export when its store could have been read in
     /// place (`-v`).
     pub route: Option<String>,
+    /// What the engine vouches for before the export: the image ID (its config's digest) and
+    /// the layers' diff_ids, which it computed itself. With both, an image seen before is put
+    /// together from imgscope's caches without exporting it again.
+    pub engine_identity: Option<EngineIdentity>,
+}
+
+/// An engine image's identity, as the engine computed it (see [`StreamSource::engine_identity`]).
+#[derive(Debug, Clone)]
+pub struct EngineIdentity {
+    /// `sha256:…` of the image config.
+    pub id: String,
+    pub diff_ids: Vec<String>,
 }
 
 /// How an input will be read: from files that can be opened at will, or as one stream.
@@ -180,6 +192,7 @@ pub fn plan(input: &str, options: &SourceOptions) -> Result<Plan> {
             keepalive: None,
             preview: None,
             route: None,
+            engine_identity: None,
         })));
     }
     let reference = match reference::parse(input) {
