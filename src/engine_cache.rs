@@ -97,15 +97,15 @@ pub fn remember(
     let Some(config) = config else {
         return;
     };
-    if blob_cache
+    // Held already (verified when it went in), or written now and verified on commit.
+    let held = blob_cache
         .path_of(&identity.id)
-        .is_some_and(|p| p.is_file())
+        .is_some_and(|p| p.is_file());
+    if !held
+        && let Ok(mut writer) = blob_cache.writer(&identity.id)
+        && writer.write(&config).is_ok()
     {
-        // Held already (verified when it went in).
-    } else if let Ok(mut writer) = blob_cache.writer(&identity.id) {
-        if writer.write(&config).is_ok() {
-            let _ = writer.commit();
-        }
+        let _ = writer.commit();
     }
     for (diff_id, entries) in layers {
         if identity.diff_ids.contains(diff_id) {
