@@ -16,6 +16,7 @@ pub mod decode;
 pub mod deferred_hash;
 pub mod diff;
 pub mod gate;
+pub mod history;
 pub mod layer_cache;
 pub mod load;
 pub mod model;
