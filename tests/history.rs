@@ -305,7 +305,8 @@ fn series_deltas_name_the_layer_that_moved() {
     // v1 → v2: the `RUN build` layer grew by 1000 B.
     let d = &r[1]["delta"];
     assert_eq!(d["size_bytes"], 1000);
-    assert_eq!(d["compressed_size_bytes"], 1000);
+    // The layers are plain tars: 3000 B of file take 3072 B of tar blocks, 2000 B take 2048.
+    assert_eq!(d["compressed_size_bytes"], 1024);
     assert_eq!(d["layer"]["index"], 1);
     assert_eq!(d["layer"]["change"], "grew");
     assert_eq!(d["layer"]["delta_bytes"], 1000);
@@ -435,10 +436,7 @@ fn gate_against_the_default_branch() {
     assert_eq!(code, Some(0), "{gates}");
     assert_eq!(gates["rules"][0]["verdict"], "skip");
     let note = gates["rules"][0]["note"].as_str().unwrap();
-    assert!(
-        note.contains("no record of other on main or master"),
-        "{note}"
-    );
+    assert!(note.contains("no record of other in "), "{note}");
 
     // The text output: the verdict line and the recorded baseline.
     let db = s.db();
@@ -654,10 +652,8 @@ fn corrupt_and_newer_databases_are_refused() {
     // Cut short in the middle of a page.
     let truncated = s.path().join("truncated.db");
     std::fs::write(&truncated, &good[..good.len() - 1000]).unwrap();
-    for out in every_command(&s, &truncated)[1..].iter() {
-        assert_eq!(out.status.code(), Some(2), "{}", stderr(out));
-        assert!(stderr(out).contains(&truncated.display().to_string()));
-        assert!(!stderr(out).contains("panicked"));
+    for out in every_command(&s, &truncated) {
+        refused(&out, &truncated, "corrupt database");
     }
 
     // A newer schema: refused by every command, left as it was.

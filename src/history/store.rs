@@ -234,8 +234,18 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Refuse files that are another program's database, or a newer imgscope's.
+    /// Refuse files that are another program's database, or a newer imgscope's. Read in one
+    /// transaction: another writer may be creating the schema meanwhile.
     fn check_identity(&self) -> Result<()> {
+        let tx = retry_busy(|| {
+            rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)
+        })
+        .map_err(|e| self.err(e))?;
+        self.check_identity_in(&tx)?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    fn check_identity_in(&self, _tx: &rusqlite::Transaction<'_>) -> Result<()> {
         let app_id: i32 = self
             .conn
             .query_row("PRAGMA application_id", [], |r| r.get(0))
@@ -271,6 +281,20 @@ impl Store {
                 "{}: written by a newer imgscope (history schema version {version}; this one reads up to {SCHEMA_VERSION}): upgrade imgscope to read it",
                 self.context()
             );
+        }
+        if !tables.is_empty() {
+            // SQLite notices damage only on the pages a query touches: check them all once (a
+            // history of thousands of records is a few MB, checked in milliseconds).
+            let verdict: String = self
+                .conn
+                .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+                .map_err(|e| self.err(e))?;
+            if verdict != "ok" {
+                bail!(
+                    "{}: corrupt database (integrity check: {verdict})",
+                    self.context()
+                );
+            }
         }
         Ok(())
     }
