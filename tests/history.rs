@@ -674,3 +674,55 @@ fn corrupt_and_newer_databases_are_refused() {
         .unwrap();
     assert_eq!(n, 1);
 }
+
+#[test]
+fn commit_and_branch_from_the_working_directory_repository() {
+    let s = Series::new();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(s.path())
+            .env("GIT_CEILING_DIRECTORIES", s.path().parent().unwrap())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .env_remove("GIT_DIR")
+            .output();
+        match out {
+            Ok(o) if o.status.success() => Some(String::from_utf8(o.stdout).unwrap()),
+            Ok(o) => panic!("git {args:?}: {}", String::from_utf8_lossy(&o.stderr)),
+            Err(_) => None,
+        }
+    };
+    if git(&["--version"]).is_none() {
+        eprintln!("SKIPPED: no git on PATH");
+        return;
+    }
+    git(&["init", "-q", "-b", "trunk"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "one"]);
+    let head = git(&["rev-parse", "HEAD"]).unwrap().trim().to_string();
+    let db = s.db();
+    let record = |env: &[(&str, &str)]| {
+        // This test's repository is the temporary directory itself: let git find it.
+        let mut cmd = command(
+            s.path(),
+            &["record", s.image(0), "--into", db.to_str().unwrap()],
+            env,
+        );
+        cmd.env("GIT_CEILING_DIRECTORIES", s.path().parent().unwrap());
+        ok(&cmd.output().unwrap());
+    };
+    record(&[]);
+    // CI variables win over the repository.
+    record(&[
+        ("CI_COMMIT_SHA", "feedface"),
+        ("CI_COMMIT_REF_NAME", "main"),
+    ]);
+    let h = s.history_json();
+    let r = h["records"].as_array().unwrap();
+    assert_eq!(r[0]["git_commit"], head.as_str());
+    assert_eq!(r[0]["git_branch"], "trunk");
+    assert_eq!(r[1]["git_commit"], "feedface");
+    assert_eq!(r[1]["git_branch"], "main");
+}

@@ -644,4 +644,58 @@ mod tests {
         assert_eq!(store.oldest_since("app", &main, 100).unwrap(), Some(a));
         assert_eq!(store.last("nothing", &BranchFilter::Any).unwrap(), None);
     }
+
+    #[test]
+    fn a_failed_recording_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        let mut store = Store::open_for_writing(&path).unwrap();
+        // Two layers with one index: the second insert fails, after the record's row was written.
+        let mut bad = sample("app", 100, 10);
+        bad.layers.push(bad.layers[0].clone());
+        assert!(store.insert(&bad).is_err());
+        assert_eq!(store.series("app").unwrap(), vec![]);
+        let count = |table: &str| -> i64 {
+            store
+                .connection()
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(
+            (count("records"), count("layers"), count("directories")),
+            (0, 0, 0)
+        );
+        // The connection is usable again.
+        store.insert(&sample("app", 200, 20)).unwrap();
+        assert_eq!(store.series("app").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn writers_on_threads_wait_for_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        const THREADS: usize = 4;
+        const EACH: usize = 25;
+        std::thread::scope(|scope| {
+            for t in 0..THREADS {
+                let path = &path;
+                scope.spawn(move || {
+                    // Each thread its own connection, as separate CI jobs would have.
+                    let mut store = Store::open_for_writing(path).unwrap();
+                    for i in 0..EACH {
+                        store
+                            .insert(&sample(&format!("t{t}"), i as i64, i as u64))
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        let store = Store::open_for_reading(&path).unwrap();
+        for t in 0..THREADS {
+            let series = store.series(&format!("t{t}")).unwrap();
+            let sizes: Vec<u64> = series.iter().map(|r| r.size_bytes).collect();
+            assert_eq!(sizes, (0..EACH as u64).collect::<Vec<_>>());
+            assert!(series.iter().all(|r| r.layers.len() == 1));
+        }
+    }
 }
