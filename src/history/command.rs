@@ -1,7 +1,7 @@
 //! The command-line side of the history: `imgscope record`, `imgscope history`, and the
 //! baselines `--baseline history` reads for the gates.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow, bail};
@@ -60,8 +60,12 @@ pub fn record_command(
     // The database first: a bad one is reported before a long load.
     let mut store = Store::open_for_writing(&path)?;
     let options = Settings::load_options(cli)?;
-    let loaded = load::load(image, &options, &Progress::default())
+    let progress = std::sync::Arc::new(Progress::default());
+    let bar = (!cli.quiet && std::io::stderr().is_terminal())
+        .then(|| crate::progress_bar::Bar::start(image.to_string(), progress.clone()));
+    let loaded = load::load(image, &options, &progress)
         .map_err(|e| anyhow!("{}: {e:#}", escape_control(image)))?;
+    drop(bar);
     let set = load::set_analysis(
         std::slice::from_ref(&loaded),
         crate::analysis::plan::Worth::default(),

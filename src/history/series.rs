@@ -321,7 +321,8 @@ pub fn json(name: &str, database: &str, records: &[Record]) -> serde_json::Resul
             .enumerate()
             .map(|(i, r)| PointReport {
                 id: r.id,
-                recorded_at: utc(r.recorded_at),
+                // RFC 3339 in JSON.
+                recorded_at: utc(r.recorded_at).replacen(' ', "T", 1),
                 recorded_at_unix: r.recorded_at,
                 input: &r.input,
                 image_name: r.image_name.as_deref(),
@@ -439,6 +440,13 @@ mod tests {
         assert_eq!(utc(951_782_400), "2000-02-29 00:00:00Z");
         assert_eq!(utc(1_764_754_805), "2025-12-03 09:40:05Z");
         assert_eq!(utc(-1), "1969-12-31 23:59:59Z");
+        let r = Record {
+            recorded_at: 1_764_754_805,
+            ..Record::default()
+        };
+        let v: serde_json::Value = serde_json::from_str(&json("n", "db", &[r]).unwrap()).unwrap();
+        assert_eq!(v["records"][0]["recorded_at"], "2025-12-03T09:40:05Z");
+        assert_eq!(v["records"][0]["recorded_at_unix"], 1_764_754_805);
     }
 
     #[test]
