@@ -726,3 +726,63 @@ fn commit_and_branch_from_the_working_directory_repository() {
     assert_eq!(r[1]["git_commit"], "feedface");
     assert_eq!(r[1]["git_branch"], "main");
 }
+
+#[test]
+fn damaged_rows_and_unnamed_images_are_errors() {
+    let s = Series::new();
+    s.record(0, "c1", "main");
+    let db = s.db();
+    // Marked as a history, schema intact, but a value of the wrong type in a row.
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute("UPDATE records SET size_bytes = 'lots'", [])
+            .unwrap();
+    }
+    let out = s.run(
+        &["history", "hist/app", "--from", db.to_str().unwrap()],
+        &[],
+    );
+    refused(&out, &db, "size_bytes");
+    // A table gone.
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute("UPDATE records SET size_bytes = 1", [])
+            .unwrap();
+        conn.execute_batch("DROP TABLE layers;").unwrap();
+    }
+    let out = s.run(
+        &["history", "hist/app", "--from", db.to_str().unwrap()],
+        &[],
+    );
+    refused(&out, &db, "no such table: layers");
+
+    // An image that names no repository needs --name.
+    let base = layer(&[file("a", 10, 1)], Comp::None, "ADD a /");
+    let mut files = docker_archive_files(&[("unnamed:1", &[base])]);
+    let manifest = files
+        .iter_mut()
+        .find(|(n, _)| n == "manifest.json")
+        .unwrap();
+    let mut m: serde_json::Value = serde_json::from_slice(&manifest.1).unwrap();
+    m[0]["RepoTags"] = serde_json::Value::Null;
+    manifest.1 = serde_json::to_vec(&m).unwrap();
+    let unnamed = s.path().join("unnamed.tar");
+    write_tar(&unnamed, &files);
+    let fresh = s.path().join("fresh.db");
+    let args = [
+        "record",
+        unnamed.to_str().unwrap(),
+        "--into",
+        fresh.to_str().unwrap(),
+    ];
+    let out = s.run(&args, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("names no repository to file it under: give --name NAME"),
+        "{}",
+        stderr(&out)
+    );
+    let mut named = args.to_vec();
+    named.extend(["--name", "given"]);
+    ok(&s.run(&named, &[]));
+}
