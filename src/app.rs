@@ -103,6 +103,17 @@ pub fn run(mut cli: Cli) -> Result<u8> {
         }) => {
             return report_command(&cli, image, *format, *no_hash);
         }
+        Some(Command::Record { image, into, name }) => {
+            return crate::history::command::record_command(
+                &cli,
+                image,
+                into.as_deref(),
+                name.as_deref(),
+            );
+        }
+        Some(Command::History { name, from, json }) => {
+            return crate::history::command::history_command(name, from.as_deref(), *json);
+        }
         // Turned into the image list above.
         Some(Command::Node { .. }) | Some(Command::Catalog { .. }) | None => {}
     }
@@ -650,7 +661,7 @@ fn gate_run(
     loaded: &[Loaded],
     set: &crate::analysis::set::SetAnalysis,
 ) -> Result<u8> {
-    use crate::gate::{Subject, Verdict, evaluate};
+    use crate::gate::{BaselineFacts, Baselines, Subject, Verdict, evaluate_against};
     let baseline = match &plan.baseline {
         Some(input) => Some(
             load::load(input, &settings.load, &Progress::default()).map_err(|e| {
@@ -669,7 +680,7 @@ fn gate_run(
             plan_saving: None,
         }
     }
-    let evaluations: Vec<_> = loaded
+    let evaluations = loaded
         .iter()
         .enumerate()
         .map(|(i, l)| {
@@ -677,14 +688,22 @@ fn gate_run(
                 plan_saving: Some((set.plan.saving_for_image(i), set.plan.for_image(i).count())),
                 ..subject(l)
             };
-            evaluate(
+            // `--baseline history`: each image against its own recorded series.
+            let baselines = match &plan.history {
+                Some(h) => crate::history::command::gate_baselines(h, &plan.rules, &l.image)?,
+                None => Baselines {
+                    last: baseline.as_ref().map(|b| BaselineFacts::of(&b.image)),
+                    ..Baselines::default()
+                },
+            };
+            Ok(evaluate_against(
                 &plan.rules,
                 &plan.files,
                 planned,
-                baseline.as_ref().map(subject),
-            )
+                &baselines,
+            ))
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     if let Some(path) = &settings.json_out {
         let json = report::json::to_string_with_gates(loaded, set, &evaluations)?;
         write_atomically(path, json.as_bytes()).with_context(|| format!("{}", path.display()))?;

@@ -24,6 +24,9 @@ Examples:
   imgscope --ci --max-size 150MB app.tar   gate a CI build on the image's size
   imgscope diff old.tar new.tar            what a change did to an image
   imgscope report app.tar --format html    a one-file report for a review
+  imgscope record app.tar                  keep its sizes in the history database
+  imgscope history org/app                 its size over time
+  imgscope --baseline history --max-growth 5% app.tar
 ";
 
 #[derive(Debug, Parser)]
@@ -300,5 +303,31 @@ pub enum Command {
         /// Do not hash file contents (faster; no duplicate-content detection)
         #[arg(long)]
         no_hash: bool,
+    },
+    /// Record the image's analysis (sizes, layers, reclaimable bytes, top directories, the trim
+    /// plan's totals, the git commit and branch) in the history database, for `history` and
+    /// `--baseline history`
+    Record {
+        /// The image (any form IMAGE takes above)
+        image: String,
+        /// The database (default: $XDG_DATA_HOME/imgscope/history.db, else
+        /// ~/.local/share/imgscope/history.db)
+        #[arg(long, value_name = "DB")]
+        into: Option<PathBuf>,
+        /// The name to file it under (default: the image's repository, without tag)
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+    },
+    /// Print the recorded series of NAME: when, commit, sizes, reclaimable bytes, and what
+    /// changed from the previous record (the layer that appeared or grew most)
+    History {
+        /// The name the images were recorded under
+        name: String,
+        /// The database (default: as `record`)
+        #[arg(long, value_name = "DB")]
+        from: Option<PathBuf>,
+        /// Print the series as JSON
+        #[arg(long)]
+        json: bool,
     },
 }

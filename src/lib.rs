@@ -17,6 +17,7 @@ pub mod deferred_hash;
 pub mod diff;
 pub mod engine_cache;
 pub mod gate;
+pub mod history;
 pub mod layer_cache;
 pub mod load;
 pub mod model;

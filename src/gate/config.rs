@@ -66,9 +66,28 @@ pub struct GateArgs {
     #[arg(long, value_name = "SIZE|PCT%")]
     pub max_plan_saving: Option<String>,
 
-    /// The image to measure growth against (any form IMAGE takes)
-    #[arg(long, value_name = "IMAGE")]
+    /// The image to measure growth against (any form IMAGE takes), or `history`: the last image
+    /// recorded under the image's name (`imgscope record`) on the default branch
+    #[arg(long, value_name = "IMAGE|history")]
     pub baseline: Option<String>,
+
+    /// With --baseline history: the history database (default: $XDG_DATA_HOME/imgscope/history.db)
+    #[arg(long, value_name = "DB")]
+    pub history_db: Option<PathBuf>,
+
+    /// With --baseline history: the name the image is recorded under (default: its repository)
+    #[arg(long, value_name = "NAME")]
+    pub history_name: Option<String>,
+
+    /// With --baseline history: compare against records of this branch (default: main or master
+    /// when the records name branches, else any record)
+    #[arg(long, value_name = "BRANCH")]
+    pub baseline_branch: Option<String>,
+
+    /// With --baseline history: fail when the image grew more than SIZE (or PCT% of it) over the
+    /// oldest record of the last DAYS days, e.g. 30:10%
+    #[arg(long, value_name = "DAYS:SIZE|PCT%")]
+    pub max_growth_since: Option<String>,
 
     /// Fail when the paths matching GLOB hold more than SIZE (repeatable):
     /// '/usr/lib/python3*=200MB'
@@ -89,6 +108,7 @@ impl GateArgs {
             || self.max_layers.is_some()
             || self.max_growth.is_some()
             || self.max_plan_saving.is_some()
+            || self.max_growth_since.is_some()
             || !self.max_path_size.is_empty()
     }
 }
@@ -118,13 +138,30 @@ impl GateEnv {
     }
 }
 
+/// `--baseline history`: where growth baselines are read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryBaseline {
+    /// `--history-db` (else the default database).
+    pub db: Option<PathBuf>,
+    /// `--history-name` (else each image's repository).
+    pub name: Option<String>,
+    /// `--baseline-branch` (else main or master when records name branches).
+    pub branch: Option<String>,
+}
+
+/// The `--baseline` value that reads baselines from the history database.
+pub const HISTORY_BASELINE: &str = "history";
+
 /// Gating, resolved: the rules to evaluate and where to report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GatePlan {
     pub rules: Vec<Rule>,
     /// Config files the rules were read from, as named to the user.
     pub files: Vec<String>,
+    /// An image to load as the baseline (`None` with `--baseline history`).
     pub baseline: Option<String>,
+    /// `--baseline history`.
+    pub history: Option<HistoryBaseline>,
     /// Emit GitHub `::error` annotations for failed rules.
     pub github: bool,
     /// Append a Markdown summary here.
@@ -179,10 +216,16 @@ pub fn plan(args: &GateArgs, github: bool, env: &GateEnv) -> Result<Option<GateP
     if !explicit && rules.is_empty() {
         return Ok(None);
     }
+    let history = (args.baseline.as_deref() == Some(HISTORY_BASELINE)).then(|| HistoryBaseline {
+        db: args.history_db.clone(),
+        name: args.history_name.clone(),
+        branch: args.baseline_branch.clone(),
+    });
     Ok(Some(GatePlan {
         rules,
         files,
-        baseline: args.baseline.clone(),
+        baseline: args.baseline.clone().filter(|_| history.is_none()),
+        history,
         github,
         summary: args.summary.clone().or_else(|| env.step_summary.clone()),
     }))
@@ -216,6 +259,7 @@ fn rank(kind: &RuleKind) -> u8 {
         RuleKind::MaxDiveWastedBytes => 7,
         RuleKind::MaxDiveUserWastedRatio => 8,
         RuleKind::MaxPlanSaving => 9,
+        RuleKind::MaxGrowthSince(_) => 5,
     }
 }
 
@@ -226,12 +270,13 @@ fn rule_from_text(kind: RuleKind, text: &str, source: RuleSource) -> Result<Rule
         | RuleKind::MaxCompressedSize
         | RuleKind::MaxPathSize(_)
         | RuleKind::MaxDiveWastedBytes => Threshold::Bytes(parse_size(text)?),
-        RuleKind::MaxReclaimable | RuleKind::MaxGrowth | RuleKind::MaxPlanSaving => {
-            match parse_bytes_or_percent(text)? {
-                BytesOrPercent::Bytes(b) => Threshold::Bytes(b),
-                BytesOrPercent::Percent(p) => Threshold::Percent(p),
-            }
-        }
+        RuleKind::MaxReclaimable
+        | RuleKind::MaxGrowth
+        | RuleKind::MaxPlanSaving
+        | RuleKind::MaxGrowthSince(_) => match parse_bytes_or_percent(text)? {
+            BytesOrPercent::Bytes(b) => Threshold::Bytes(b),
+            BytesOrPercent::Percent(p) => Threshold::Percent(p),
+        },
         RuleKind::MinEfficiency | RuleKind::MaxDiveUserWastedRatio => {
             Threshold::Ratio(parse_ratio(text)?)
         }
@@ -254,6 +299,22 @@ fn path_budget(spec: &str) -> Result<(String, &str), ParseError> {
     };
     let glob = check_glob(glob)?;
     Ok((glob, size))
+}
+
+/// `DAYS:SIZE|PCT%` (`30:10%`, `7d:50MB`): a whole number of days, at least 1.
+fn growth_since(spec: &str) -> Result<(u32, &str), ParseError> {
+    let bad = || {
+        ParseError(format!(
+            "invalid value {spec:?}: expected DAYS:SIZE or DAYS:PCT%, e.g. 30:10% or 7:50MB"
+        ))
+    };
+    let (days, size) = spec.split_once(':').ok_or_else(bad)?;
+    let days = days.trim();
+    let days = days.strip_suffix('d').unwrap_or(days);
+    match days.parse::<u32>() {
+        Ok(d) if d >= 1 => Ok((d, size)),
+        _ => Err(bad()),
+    }
 }
 
 fn check_glob(glob: &str) -> Result<String, ParseError> {
@@ -301,6 +362,28 @@ fn flag_rules(args: &GateArgs) -> Result<Vec<Rule>> {
     }
     if args.max_growth.is_some() && args.baseline.is_none() {
         bail!("--max-growth: needs --baseline IMAGE to measure growth against");
+    }
+    let history = args.baseline.as_deref() == Some(HISTORY_BASELINE);
+    for (flag, set) in [
+        ("--history-db", args.history_db.is_some()),
+        ("--history-name", args.history_name.is_some()),
+        ("--baseline-branch", args.baseline_branch.is_some()),
+        ("--max-growth-since", args.max_growth_since.is_some()),
+    ] {
+        if set && !history {
+            bail!("{flag}: needs --baseline history (growth is read from the recorded history)");
+        }
+    }
+    if let Some(spec) = &args.max_growth_since {
+        let flag = "--max-growth-since";
+        let (days, size) = growth_since(spec).map_err(|e| anyhow!(e).context(flag))?;
+        let rule = rule_from_text(
+            RuleKind::MaxGrowthSince(days),
+            size,
+            RuleSource::Flag(flag.to_string()),
+        )
+        .map_err(|e| anyhow!(e).context(flag))?;
+        rules.push(rule);
     }
     for spec in &args.max_path_size {
         let flag = "--max-path-size";
@@ -626,6 +709,15 @@ mod tests {
         assert_eq!(merged[0].kind, RuleKind::MaxSize);
         assert_eq!(merged[1].threshold, Some(Threshold::Ratio(0.5)));
         assert_eq!(merged[2].kind, RuleKind::MaxLayers);
+    }
+
+    #[test]
+    fn growth_since_specs() {
+        assert_eq!(growth_since("30:10%").unwrap(), (30, "10%"));
+        assert_eq!(growth_since("7d:50MB").unwrap(), (7, "50MB"));
+        for bad in ["30", "0:1MB", "-1:1MB", "x:1MB", ":5%"] {
+            assert!(growth_since(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

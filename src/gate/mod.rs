@@ -16,7 +16,7 @@ use crate::analysis::Analysis;
 use crate::model::Image;
 use crate::report::escape::human_size;
 
-pub use config::{GateArgs, GateEnv, GatePlan, plan};
+pub use config::{GateArgs, GateEnv, GatePlan, HistoryBaseline, plan};
 use parse::{Decimal, exceeds_percent};
 
 /// What a rule measures.
@@ -43,6 +43,8 @@ pub enum RuleKind {
     /// What the trim plan's actions touching the image would save per node (each file once), in
     /// bytes or as a share of the image's size.
     MaxPlanSaving,
+    /// Uncompressed growth over the oldest recorded image of the last this many days (history).
+    MaxGrowthSince(u32),
 }
 
 impl RuleKind {
@@ -58,6 +60,7 @@ impl RuleKind {
             RuleKind::MaxDiveWastedBytes => "max-dive-wasted-bytes",
             RuleKind::MaxDiveUserWastedRatio => "max-dive-user-wasted-ratio",
             RuleKind::MaxPlanSaving => "max-plan-saving",
+            RuleKind::MaxGrowthSince(_) => "max-growth-since",
         }
     }
 
@@ -76,6 +79,9 @@ impl RuleKind {
 
     /// The name with a path budget's glob: `max-path-size /usr/lib/python3*`.
     pub fn label(&self) -> String {
+        if let RuleKind::MaxGrowthSince(days) = self {
+            return format!("{} {days}d", self.name());
+        }
         match self.glob() {
             Some(g) => format!("{} {g}", self.name()),
             None => self.name().to_string(),
@@ -232,6 +238,27 @@ pub struct BaselineFacts {
     pub compressed_size: u64,
 }
 
+impl BaselineFacts {
+    pub fn of(image: &Image) -> BaselineFacts {
+        BaselineFacts {
+            input: image.input.clone(),
+            name: image.name.clone(),
+            size: image.size(),
+            compressed_size: image.compressed_size(),
+        }
+    }
+}
+
+/// What growth rules compare against: a loaded baseline image or a recorded one (`last`), and
+/// for `max-growth-since` the oldest record of its window (`since`); when one is missing, why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Baselines {
+    pub last: Option<BaselineFacts>,
+    pub since: Option<BaselineFacts>,
+    pub last_missing: Option<String>,
+    pub since_missing: Option<String>,
+}
+
 /// Every rule's outcome for one image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
@@ -298,19 +325,28 @@ pub fn evaluate(
     subject: Subject<'_>,
     baseline: Option<Subject<'_>>,
 ) -> Evaluation {
+    let baselines = Baselines {
+        last: baseline.map(|b| BaselineFacts::of(b.image)),
+        ..Baselines::default()
+    };
+    evaluate_against(rules, files, subject, &baselines)
+}
+
+/// [`evaluate`] against baselines known by their facts (a recorded image, see `history`).
+pub fn evaluate_against(
+    rules: &[Rule],
+    files: &[String],
+    subject: Subject<'_>,
+    baselines: &Baselines,
+) -> Evaluation {
     let results = rules
         .iter()
-        .map(|rule| evaluate_rule(rule, subject, baseline))
+        .map(|rule| evaluate_rule(rule, subject, baselines))
         .collect();
     Evaluation {
         results,
         files: files.to_vec(),
-        baseline: baseline.map(|b| BaselineFacts {
-            input: b.image.input.clone(),
-            name: b.image.name.clone(),
-            size: b.image.size(),
-            compressed_size: b.image.compressed_size(),
-        }),
+        baseline: baselines.last.clone(),
     }
 }
 
@@ -359,7 +395,7 @@ fn bytes_rule(rule: &Rule, bytes: u64, total: u64, threshold: Threshold) -> Rule
     }
 }
 
-fn evaluate_rule(rule: &Rule, subject: Subject<'_>, baseline: Option<Subject<'_>>) -> RuleResult {
+fn evaluate_rule(rule: &Rule, subject: Subject<'_>, baselines: &Baselines) -> RuleResult {
     let Some(threshold) = rule.threshold else {
         // Switched off where it was written: the threshold text (`disabled`) says so.
         return RuleResult {
@@ -389,7 +425,28 @@ fn evaluate_rule(rule: &Rule, subject: Subject<'_>, baseline: Option<Subject<'_>
             let n = image.layers.len() as u64;
             result(rule, n > max, Value::Count(n), None)
         }
-        (RuleKind::MaxGrowth, t) => growth_rule(rule, image, baseline, t),
+        (RuleKind::MaxGrowth, t) => growth_rule(
+            rule,
+            image,
+            baselines.last.as_ref(),
+            baselines
+                .last_missing
+                .as_deref()
+                .unwrap_or("no baseline (--baseline IMAGE)"),
+            t,
+        ),
+        (RuleKind::MaxGrowthSince(days), t) => {
+            let missing = baselines
+                .since_missing
+                .clone()
+                .unwrap_or_else(|| format!("no record in the last {days} days"));
+            let mut r = growth_rule(rule, image, baselines.since.as_ref(), &missing, t);
+            if let (Some(since), Some(note)) = (&baselines.since, &mut r.note) {
+                let what = since.name.as_deref().unwrap_or(&since.input);
+                *note = format!("{note}, since {what}");
+            }
+            r
+        }
         (RuleKind::MaxPlanSaving, t) => match subject.plan_saving {
             Some((bytes, actions)) => {
                 let mut r = bytes_rule(rule, bytes, image.size(), t);
@@ -450,13 +507,14 @@ fn evaluate_rule(rule: &Rule, subject: Subject<'_>, baseline: Option<Subject<'_>
 fn growth_rule(
     rule: &Rule,
     image: &Image,
-    baseline: Option<Subject<'_>>,
+    baseline: Option<&BaselineFacts>,
+    missing: &str,
     threshold: Threshold,
 ) -> RuleResult {
     let Some(base) = baseline else {
-        return skip(rule, "no baseline (--baseline IMAGE)");
+        return skip(rule, missing);
     };
-    let old = base.image.size();
+    let old = base.size;
     let new = image.size();
     let delta = i128::from(new) - i128::from(old);
     let delta64 = delta.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;

@@ -1,0 +1,701 @@
+//! The history database: one SQLite file (bundled SQLite), versioned with `PRAGMA user_version`
+//! and migrated forward in one transaction, marked as imgscope's with `PRAGMA application_id`, in
+//! WAL mode with a busy timeout so CI jobs recording at once all succeed. A recording is one
+//! transaction: a reader never sees half of one.
+//!
+//! The file is input like an image: anything that is not an imgscope history (another program's
+//! SQLite database, a corrupt or non-SQLite file, a newer schema) is refused with one error naming
+//! the file and the cause, never a panic.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+
+use super::{DirRow, LayerRow, PlanTotals, Record};
+
+/// `imgs` in ASCII: marks the file as an imgscope history.
+pub const APPLICATION_ID: i32 = 0x696d_6773;
+
+/// How long a writer waits for another one to finish before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: records, their layers and their largest directories.
+    "CREATE TABLE records (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        recorded_at INTEGER NOT NULL,
+        input TEXT NOT NULL,
+        image_name TEXT,
+        tag TEXT,
+        manifest_digest TEXT,
+        config_digest TEXT,
+        created TEXT,
+        platform TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        compressed_size_bytes INTEGER NOT NULL,
+        file_count INTEGER NOT NULL,
+        layer_count INTEGER NOT NULL,
+        reclaimable_bytes INTEGER NOT NULL,
+        efficiency REAL NOT NULL,
+        plan_node_cost_bytes INTEGER NOT NULL,
+        plan_pull_cost_bytes INTEGER NOT NULL,
+        plan_node_saving_bytes INTEGER NOT NULL,
+        plan_pull_saving_bytes INTEGER NOT NULL,
+        plan_share_of_node_cost REAL NOT NULL,
+        plan_actions INTEGER NOT NULL,
+        plan_worth_it_actions INTEGER NOT NULL,
+        git_commit TEXT,
+        git_branch TEXT,
+        tool_version TEXT NOT NULL
+    );
+    CREATE INDEX records_by_name ON records (name, recorded_at, id);
+    CREATE TABLE layers (
+        record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        diff_id TEXT,
+        digest TEXT,
+        size_bytes INTEGER NOT NULL,
+        compressed_size_bytes INTEGER NOT NULL,
+        command TEXT NOT NULL,
+        reclaimable_bytes INTEGER NOT NULL,
+        PRIMARY KEY (record_id, idx)
+    );
+    CREATE TABLE directories (
+        record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+        rank INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        PRIMARY KEY (record_id, rank)
+    );",
+];
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Which records a baseline may come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BranchFilter {
+    /// Any record.
+    Any,
+    /// Records on one of these branches.
+    OneOf(Vec<String>),
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// The first 16 bytes of every SQLite database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+fn sqlite_cause(e: &rusqlite::Error) -> String {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => format!("not an SQLite database ({e})"),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => format!("corrupt database ({e})"),
+        _ => e.to_string(),
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Retry `f` while another connection holds the lock, up to [`BUSY_TIMEOUT`] (for the statements
+/// SQLite does not run its busy handler for, such as switching to WAL).
+fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let started = Instant::now();
+    loop {
+        match f() {
+            Err(e) if is_busy(&e) && started.elapsed() < BUSY_TIMEOUT => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+impl Store {
+    /// Open the database at `path` to write to it, creating it (and its directory) if needed.
+    pub fn open_for_writing(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!(
+                    "history database {}: creating {}",
+                    path.display(),
+                    dir.display()
+                )
+            })?;
+        }
+        let store = Self::open(path, true)?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Open an existing database to read it.
+    pub fn open_for_reading(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            bail!(
+                "history database {}: no such file (record an image first: imgscope record IMAGE --into {})",
+                path.display(),
+                path.display()
+            );
+        }
+        let store = Self::open(path, false)?;
+        match store.version()? {
+            0 => bail!(
+                "history database {}: empty (nothing was recorded into it)",
+                path.display()
+            ),
+            v if v < SCHEMA_VERSION => {
+                // An older schema: bring it up to date before reading.
+                store.migrate()?;
+            }
+            _ => {}
+        }
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn context(&self) -> String {
+        format!("history database {}", self.path.display())
+    }
+
+    fn open(path: &Path, create: bool) -> Result<Store> {
+        let named = || format!("history database {}", path.display());
+        if path.is_dir() {
+            bail!("{}: a directory, not a database file", named());
+        }
+        // SQLite says "file is not a database" only at the first query, and nothing for an empty
+        // file; the header says at once whether this is SQLite at all.
+        if let Ok(mut f) = std::fs::File::open(path) {
+            use std::io::Read;
+            let mut header = [0u8; 16];
+            let mut read = 0;
+            while read < header.len() {
+                match f.read(&mut header[read..]) {
+                    Ok(0) => break,
+                    Ok(n) => read += n,
+                    Err(e) => return Err(anyhow!(e).context(named())),
+                }
+            }
+            if read > 0 && (read < header.len() || &header != SQLITE_HEADER) {
+                bail!(
+                    "{}: not an SQLite database (no SQLite header), so not an imgscope history",
+                    named()
+                );
+            }
+        }
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| anyhow!("{}: {}", named(), sqlite_cause(&e)))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| anyhow!("{}: {}", named(), sqlite_cause(&e)))?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.check_identity()?;
+        store
+            .conn
+            .execute_batch("PRAGMA foreign_keys = ON;")
+            .map_err(|e| store.err(e))?;
+        Ok(store)
+    }
+
+    fn err(&self, e: rusqlite::Error) -> anyhow::Error {
+        anyhow!("{}: {}", self.context(), sqlite_cause(&e))
+    }
+
+    fn version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Refuse files that are another program's database, or a newer imgscope's. Read in one
+    /// transaction: another writer may be creating the schema meanwhile.
+    fn check_identity(&self) -> Result<()> {
+        let tx = retry_busy(|| {
+            rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)
+        })
+        .map_err(|e| self.err(e))?;
+        self.check_identity_in(&tx)?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    fn check_identity_in(&self, _tx: &rusqlite::Transaction<'_>) -> Result<()> {
+        let app_id: i32 = self
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let version = self.version()?;
+        let tables: Vec<String> = (|| {
+            let mut stmt = self.conn.prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+            )?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })()
+        .map_err(|e| self.err(e))?;
+        if app_id != APPLICATION_ID && app_id != 0 {
+            bail!(
+                "{}: another application's SQLite database (application_id {app_id:#x}), not an imgscope history",
+                self.context()
+            );
+        }
+        if app_id == 0 && !tables.is_empty() {
+            let mut shown: Vec<String> = tables.iter().take(5).cloned().collect();
+            if tables.len() > shown.len() {
+                shown.push("…".into());
+            }
+            bail!(
+                "{}: an SQLite database of something else (tables: {}), not an imgscope history",
+                self.context(),
+                shown.join(", ")
+            );
+        }
+        if version > SCHEMA_VERSION {
+            bail!(
+                "{}: written by a newer imgscope (history schema version {version}; this one reads up to {SCHEMA_VERSION}): upgrade imgscope to read it",
+                self.context()
+            );
+        }
+        if !tables.is_empty() {
+            // SQLite notices damage only on the pages a query touches: check them all once (a
+            // history of thousands of records is a few MB, checked in milliseconds).
+            let verdict: String = self
+                .conn
+                .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+                .map_err(|e| self.err(e))?;
+            if verdict != "ok" {
+                bail!(
+                    "{}: corrupt database (integrity check: {verdict})",
+                    self.context()
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Bring the schema up to [`SCHEMA_VERSION`], in one transaction; a second writer waits,
+    /// then finds the work done.
+    fn migrate(&self) -> Result<()> {
+        let mode: String = retry_busy(|| {
+            self.conn
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        })
+        .map_err(|e| self.err(e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            bail!(
+                "{}: cannot switch to WAL mode (journal mode stays {mode})",
+                self.context()
+            );
+        }
+        let tx = retry_busy(|| {
+            rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+        })
+        .map_err(|e| self.err(e))?;
+        // Read again inside the lock: another writer may have migrated meanwhile.
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if version > SCHEMA_VERSION {
+            bail!(
+                "{}: written by a newer imgscope (history schema version {version}; this one reads up to {SCHEMA_VERSION})",
+                self.context()
+            );
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql).with_context(|| {
+                format!("{}: migrating to schema version {}", self.context(), i + 1)
+            })?;
+        }
+        tx.execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
+        ))
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Store `record` (its layers and directories with it) in one transaction; returns its id.
+    pub fn insert(&mut self, record: &Record) -> Result<i64> {
+        let context = self.context();
+        let err = |e: rusqlite::Error| anyhow!("{context}: {}", sqlite_cause(&e));
+        let tx = retry_busy(|| {
+            rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+        })
+        .map_err(err)?;
+        let p = &record.plan;
+        tx.execute(
+            "INSERT INTO records (name, recorded_at, input, image_name, tag, manifest_digest,
+                config_digest, created, platform, size_bytes, compressed_size_bytes, file_count,
+                layer_count, reclaimable_bytes, efficiency, plan_node_cost_bytes,
+                plan_pull_cost_bytes, plan_node_saving_bytes, plan_pull_saving_bytes,
+                plan_share_of_node_cost, plan_actions, plan_worth_it_actions, git_commit,
+                git_branch, tool_version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+            params![
+                record.name,
+                record.recorded_at,
+                record.input,
+                record.image_name,
+                record.tag,
+                record.manifest_digest,
+                record.config_digest,
+                record.created,
+                record.platform,
+                to_i64(record.size_bytes),
+                to_i64(record.compressed_size_bytes),
+                to_i64(record.file_count),
+                to_i64(record.layers.len() as u64),
+                to_i64(record.reclaimable_bytes),
+                record.efficiency,
+                to_i64(p.node_cost_bytes),
+                to_i64(p.pull_cost_bytes),
+                to_i64(p.node_saving_bytes),
+                to_i64(p.pull_saving_bytes),
+                p.share_of_node_cost,
+                to_i64(p.actions),
+                to_i64(p.worth_it_actions),
+                record.git_commit,
+                record.git_branch,
+                record.tool_version,
+            ],
+        )
+        .map_err(err)?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut layer = tx
+                .prepare(
+                    "INSERT INTO layers (record_id, idx, diff_id, digest, size_bytes,
+                        compressed_size_bytes, command, reclaimable_bytes)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
+                .map_err(err)?;
+            for l in &record.layers {
+                layer
+                    .execute(params![
+                        id,
+                        to_i64(l.index as u64),
+                        l.diff_id,
+                        l.digest,
+                        to_i64(l.size_bytes),
+                        to_i64(l.compressed_size_bytes),
+                        l.command,
+                        to_i64(l.reclaimable_bytes),
+                    ])
+                    .map_err(err)?;
+            }
+            let mut dir = tx
+                .prepare(
+                    "INSERT INTO directories (record_id, rank, path, size_bytes)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(err)?;
+            for (rank, d) in record.directories.iter().enumerate() {
+                dir.execute(params![id, rank as i64, d.path, to_i64(d.size_bytes)])
+                    .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(id)
+    }
+
+    /// Every name with its number of records, by name.
+    pub fn names(&self) -> Result<Vec<(String, u64)>> {
+        let run = || -> rusqlite::Result<Vec<(String, u64)>> {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT name, COUNT(*) FROM records GROUP BY name ORDER BY name")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, to_u64(r.get(1)?))))?;
+            rows.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Every record named `name`, oldest first, with layers and directories.
+    pub fn series(&self, name: &str) -> Result<Vec<Record>> {
+        let mut records = self
+            .select("WHERE name = ?1 ORDER BY recorded_at, id", params![name])
+            .map_err(|e| self.err(e))?;
+        for r in &mut records {
+            self.fill(r).map_err(|e| self.err(e))?;
+        }
+        Ok(records)
+    }
+
+    /// Whether any record named `name` has a branch.
+    pub fn has_branches(&self, name: &str) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM records WHERE name = ?1 AND git_branch IS NOT NULL)",
+                params![name],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// The last record named `name` on the branches `branches` allows (the newest by time, then
+    /// by insertion).
+    pub fn last(&self, name: &str, branches: &BranchFilter) -> Result<Option<Record>> {
+        self.one(name, branches, None, "ORDER BY recorded_at DESC, id DESC")
+    }
+
+    /// The oldest record named `name` on the allowed branches recorded at `since` or later.
+    pub fn oldest_since(
+        &self,
+        name: &str,
+        branches: &BranchFilter,
+        since: i64,
+    ) -> Result<Option<Record>> {
+        self.one(name, branches, Some(since), "ORDER BY recorded_at, id")
+    }
+
+    fn one(
+        &self,
+        name: &str,
+        branches: &BranchFilter,
+        since: Option<i64>,
+        order: &str,
+    ) -> Result<Option<Record>> {
+        let branch_list = match branches {
+            BranchFilter::Any => None,
+            // JSON text, so any number of branches binds as one parameter.
+            BranchFilter::OneOf(list) => Some(serde_json::to_string(list)?),
+        };
+        let sql = format!(
+            "WHERE name = ?1
+               AND (?2 IS NULL OR git_branch IN (SELECT value FROM json_each(?2)))
+               AND (?3 IS NULL OR recorded_at >= ?3)
+             {order} LIMIT 1"
+        );
+        let mut found = self
+            .select(&sql, params![name, branch_list, since])
+            .map_err(|e| self.err(e))?;
+        let mut record = found.pop();
+        if let Some(r) = &mut record {
+            self.fill(r).map_err(|e| self.err(e))?;
+        }
+        Ok(record)
+    }
+
+    fn select(&self, tail: &str, args: impl rusqlite::Params) -> rusqlite::Result<Vec<Record>> {
+        let sql = format!(
+            "SELECT id, name, recorded_at, input, image_name, tag, manifest_digest, config_digest,
+                created, platform, size_bytes, compressed_size_bytes, file_count,
+                reclaimable_bytes, efficiency, plan_node_cost_bytes, plan_pull_cost_bytes,
+                plan_node_saving_bytes, plan_pull_saving_bytes, plan_share_of_node_cost,
+                plan_actions, plan_worth_it_actions, git_commit, git_branch, tool_version
+             FROM records {tail}"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(args, |r| {
+            Ok(Record {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                recorded_at: r.get(2)?,
+                input: r.get(3)?,
+                image_name: r.get(4)?,
+                tag: r.get(5)?,
+                manifest_digest: r.get(6)?,
+                config_digest: r.get(7)?,
+                created: r.get(8)?,
+                platform: r.get(9)?,
+                size_bytes: to_u64(r.get(10)?),
+                compressed_size_bytes: to_u64(r.get(11)?),
+                file_count: to_u64(r.get(12)?),
+                reclaimable_bytes: to_u64(r.get(13)?),
+                efficiency: r.get(14)?,
+                plan: PlanTotals {
+                    node_cost_bytes: to_u64(r.get(15)?),
+                    pull_cost_bytes: to_u64(r.get(16)?),
+                    node_saving_bytes: to_u64(r.get(17)?),
+                    pull_saving_bytes: to_u64(r.get(18)?),
+                    share_of_node_cost: r.get(19)?,
+                    actions: to_u64(r.get(20)?),
+                    worth_it_actions: to_u64(r.get(21)?),
+                },
+                git_commit: r.get(22)?,
+                git_branch: r.get(23)?,
+                tool_version: r.get(24)?,
+                layers: Vec::new(),
+                directories: Vec::new(),
+            })
+        })?;
+        rows.collect()
+    }
+
+    fn fill(&self, record: &mut Record) -> rusqlite::Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT idx, diff_id, digest, size_bytes, compressed_size_bytes, command,
+                reclaimable_bytes
+             FROM layers WHERE record_id = ?1 ORDER BY idx",
+        )?;
+        record.layers = stmt
+            .query_map(params![record.id], |r| {
+                Ok(LayerRow {
+                    index: to_u64(r.get(0)?) as usize,
+                    diff_id: r.get(1)?,
+                    digest: r.get(2)?,
+                    size_bytes: to_u64(r.get(3)?),
+                    compressed_size_bytes: to_u64(r.get(4)?),
+                    command: r.get(5)?,
+                    reclaimable_bytes: to_u64(r.get(6)?),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut stmt = self.conn.prepare(
+            "SELECT path, size_bytes FROM directories WHERE record_id = ?1 ORDER BY rank",
+        )?;
+        record.directories = stmt
+            .query_map(params![record.id], |r| {
+                Ok(DirRow {
+                    path: r.get(0)?,
+                    size_bytes: to_u64(r.get(1)?),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(())
+    }
+
+    /// Run `sql` directly (tests use it to age records).
+    #[doc(hidden)]
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(name: &str, at: i64, size: u64) -> Record {
+        Record {
+            name: name.into(),
+            recorded_at: at,
+            input: "app.tar".into(),
+            platform: "linux/amd64".into(),
+            size_bytes: size,
+            tool_version: "t".into(),
+            layers: vec![LayerRow {
+                index: 0,
+                diff_id: Some("sha256:aa".into()),
+                size_bytes: size,
+                command: "ADD x /".into(),
+                ..LayerRow::default()
+            }],
+            directories: vec![DirRow {
+                path: "/usr".into(),
+                size_bytes: size,
+            }],
+            ..Record::default()
+        }
+    }
+
+    #[test]
+    fn round_trip_and_baselines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/h.db");
+        let mut store = Store::open_for_writing(&path).unwrap();
+        let mut a = sample("app", 100, 10);
+        a.git_branch = Some("main".into());
+        let mut b = sample("app", 200, 20);
+        b.git_branch = Some("feature".into());
+        let c = sample("other", 300, 30);
+        a.id = store.insert(&a).unwrap();
+        b.id = store.insert(&b).unwrap();
+        store.insert(&c).unwrap();
+        let store = Store::open_for_reading(&path).unwrap();
+        assert_eq!(store.series("app").unwrap(), vec![a.clone(), b.clone()]);
+        assert_eq!(
+            store.names().unwrap(),
+            vec![("app".into(), 2), ("other".into(), 1)]
+        );
+        assert!(store.has_branches("app").unwrap());
+        assert!(!store.has_branches("other").unwrap());
+        let main = BranchFilter::OneOf(vec!["main".into(), "master".into()]);
+        assert_eq!(store.last("app", &main).unwrap(), Some(a.clone()));
+        assert_eq!(store.last("app", &BranchFilter::Any).unwrap(), Some(b));
+        assert_eq!(store.oldest_since("app", &main, 101).unwrap(), None);
+        assert_eq!(store.oldest_since("app", &main, 100).unwrap(), Some(a));
+        assert_eq!(store.last("nothing", &BranchFilter::Any).unwrap(), None);
+    }
+
+    #[test]
+    fn a_failed_recording_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        let mut store = Store::open_for_writing(&path).unwrap();
+        // Two layers with one index: the second insert fails, after the record's row was written.
+        let mut bad = sample("app", 100, 10);
+        bad.layers.push(bad.layers[0].clone());
+        assert!(store.insert(&bad).is_err());
+        assert_eq!(store.series("app").unwrap(), vec![]);
+        let count = |table: &str| -> i64 {
+            store
+                .connection()
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(
+            (count("records"), count("layers"), count("directories")),
+            (0, 0, 0)
+        );
+        // The connection is usable again.
+        store.insert(&sample("app", 200, 20)).unwrap();
+        assert_eq!(store.series("app").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn writers_on_threads_wait_for_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        const THREADS: usize = 4;
+        const EACH: usize = 25;
+        std::thread::scope(|scope| {
+            for t in 0..THREADS {
+                let path = &path;
+                scope.spawn(move || {
+                    // Each thread its own connection, as separate CI jobs would have.
+                    let mut store = Store::open_for_writing(path).unwrap();
+                    for i in 0..EACH {
+                        store
+                            .insert(&sample(&format!("t{t}"), i as i64, i as u64))
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        let store = Store::open_for_reading(&path).unwrap();
+        for t in 0..THREADS {
+            let series = store.series(&format!("t{t}")).unwrap();
+            let sizes: Vec<u64> = series.iter().map(|r| r.size_bytes).collect();
+            assert_eq!(sizes, (0..EACH as u64).collect::<Vec<_>>());
+            assert!(series.iter().all(|r| r.layers.len() == 1));
+        }
+    }
+}
