@@ -180,7 +180,11 @@ pub fn load_stream(
         && let Some(resolved) =
             crate::engine_cache::from_caches(&source, blobs, layers, &options.decode)
     {
-        match load_resolved(resolved, options, progress) {
+        // Every layer is decoded in the cache already: with --layers-only too, the whole
+        // analysis costs nothing more (the cached layers name no blob sizes to list alone).
+        let mut cached = options.clone();
+        cached.layers_only = false;
+        match load_resolved(resolved, &cached, progress) {
             // A cache entry gone bad: the export it is.
             Err(e) if from_where_bytes_come(&e) => progress.restart(),
             other => return other,
