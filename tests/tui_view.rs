@@ -11,6 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use imgscope::load::Progress;
+use imgscope::report::escape::human_size;
 use imgscope::tui::action::Action;
 use imgscope::tui::app::{App, DiffOrigin, Pane};
 use imgscope::tui::views;
@@ -865,4 +866,158 @@ fn diff_details_have_the_totals_and_the_removed_layers() {
     );
     assert_shows(&screen, "removed     old layer 1 (300 B, ");
     assert_shows(&screen, "compressed): RUN install docs");
+}
+
+/// The pinned summary (the first row without a tab bar) at `width` columns.
+fn summary_at(app: &mut App, width: u16) -> String {
+    resize(app, width, 30);
+    text(&render(app))
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_end()
+        .to_string()
+}
+
+#[test]
+fn the_summary_pins_the_images_numbers_and_the_plans_top_saving() {
+    let loaded = sample();
+    let image = &loaded.image;
+    let analysis = &loaded.analysis;
+    let want_numbers = (
+        human_size(image.size()),
+        human_size(image.compressed_size()),
+        human_size(analysis.waste.reclaimable_bytes),
+        format!("{:.1}%", analysis.reclaimable_ratio(image) * 100.0),
+        format!("{:.2}%", analysis.efficiency.score * 100.0),
+    );
+    let mut app = app(loaded, false, 200, 30);
+    let top = app
+        .sharing
+        .as_ref()
+        .expect("the plan is ready once the image loaded")
+        .set
+        .plan
+        .actions
+        .iter()
+        .find(|a| a.images.contains(&0))
+        .expect("the sample has something to trim")
+        .clone();
+    let (size, compressed, reclaimable, ratio, efficiency) = want_numbers;
+    assert_eq!(
+        summary_at(&mut app, 200),
+        format!(
+            " example/app:1 · size {size} · {compressed} compressed · reclaimable {reclaimable} \
+             ({ratio}) · efficiency {efficiency} · plan: {} saves {} ({})",
+            top.kind.key(),
+            human_size(top.node_saving),
+            imgscope::analysis::plan::percent(top.share_of_node_cost)
+        )
+    );
+    // It stays whatever has focus or fills the right pane.
+    actions(&mut app, &[Action::ToggleWaste, Action::FocusNext]);
+    let waste = summary_at(&mut app, 200);
+    assert!(
+        waste.contains(&format!("reclaimable {reclaimable}")),
+        "{waste}"
+    );
+    // Narrower, the labels shorten, then the least telling numbers go; the name is cut with `…`.
+    let widths = [120, 100, 80, 60, 40, 24];
+    let lines: Vec<String> = widths
+        .iter()
+        .map(|&w| format!("{w:>3}|{}", summary_at(&mut app, w)))
+        .collect();
+    for line in &lines[..3] {
+        assert!(line.contains(&reclaimable), "{line}");
+        assert!(
+            line.contains(&format!("plan: {}", top.kind.key())),
+            "{line}"
+        );
+    }
+    insta::assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn the_summary_says_blob_for_uncompressed_layers_and_waits_for_the_plan() {
+    let mut loaded = sample();
+    for layer in &mut loaded.image.layers {
+        layer.compression = imgscope::model::Compression::None;
+    }
+    let mut app = app(loaded, false, 200, 30);
+    let line = summary_at(&mut app, 200);
+    assert!(
+        line.contains(" blob · ") && !line.contains("compressed"),
+        "{line}"
+    );
+    // With another image still loading, the plan (over every image) is not there yet.
+    let (_tx, rx) = std::sync::mpsc::channel();
+    let mut loading = App::new(
+        vec!["a.tar".into()],
+        vec![Arc::new(Progress::default())],
+        rx,
+        false,
+        Instant::now(),
+    );
+    let line = summary_at(&mut loading, 100);
+    assert_eq!(line, " a.tar · loading…");
+}
+
+#[test]
+fn the_hint_bar_names_keys_from_the_key_table_that_do_what_it_says() {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    use imgscope::tui::keys::{BINDINGS, Context, map_key};
+    let contexts = [
+        Context::Main,
+        Context::Content,
+        Context::Sharing,
+        Context::Input,
+        Context::Help,
+    ];
+    for context in contexts {
+        let hinted: Vec<_> = BINDINGS
+            .iter()
+            .filter(|b| b.context == context && b.hint.is_some())
+            .collect();
+        assert!(!hinted.is_empty(), "{context:?} has no hints");
+        for b in hinted {
+            // The key the bar shows is the binding's first, and it is not taken by another.
+            let key = b.keys[0];
+            let modifiers = if key.ctrl {
+                KeyModifiers::CONTROL
+            } else {
+                KeyModifiers::NONE
+            };
+            let pressed = map_key(&KeyEvent::new(key.code, modifiers), context);
+            assert_eq!(pressed, Some(b.action), "{context:?} {:?}", b.hint);
+        }
+    }
+    let mut app = app(sample(), false, 120, 30);
+    let screen = text(&render(&app));
+    let bar = screen.lines().nth(28).unwrap();
+    assert!(
+        bar.starts_with(" q quit  ? help  Tab pane  Space open  m layer changes  f filter"),
+        "{bar}"
+    );
+    // The content view, the plan and the help have their own.
+    app.update(Action::ToggleSharing);
+    let screen = text(&render(&app));
+    assert!(
+        screen.lines().nth(28).unwrap().contains("Enter open"),
+        "{screen}"
+    );
+    app.update(Action::Escape);
+    app.update(Action::ToggleHelp);
+    let screen = text(&render(&app));
+    assert!(
+        screen.lines().nth(28).unwrap().contains("Esc close"),
+        "{screen}"
+    );
+    // No room, no bar: a short terminal keeps its rows for the panes and says where help is.
+    app.update(Action::Escape);
+    resize(&mut app, 80, 10);
+    let screen = text(&render(&app));
+    assert!(
+        screen.lines().last().unwrap().contains("? help  q quit"),
+        "{screen}"
+    );
 }

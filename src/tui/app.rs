@@ -119,6 +119,19 @@ pub struct Input {
     pub previous: (String, bool),
 }
 
+/// The trim plan's word on the current image, as the pinned summary shows it.
+#[derive(Debug, Clone, Copy)]
+pub enum PlanHeadline<'a> {
+    /// The plan waits for every image to load.
+    Pending,
+    /// The image's layers were not read: no plan for it.
+    LayersOnly,
+    /// No action touches the image.
+    Nothing,
+    /// The action that saves a node the most, among those touching the image.
+    Top(&'a crate::analysis::plan::Action),
+}
+
 pub struct App {
     pub images: Vec<ImageSlot>,
     /// Set for `imgscope diff`: the one image is NEW, marked against this OLD.
@@ -338,6 +351,27 @@ impl App {
             if self.sharing.is_none() {
                 self.sharing = self.sharing_analysis();
             }
+        }
+    }
+
+    /// What the trim plan says first about the current image, for the pinned summary.
+    pub fn plan_headline(&self) -> PlanHeadline<'_> {
+        let Some(v) = self.viewer() else {
+            return PlanHeadline::Pending;
+        };
+        if v.analysis().layers_only {
+            return PlanHeadline::LayersOnly;
+        }
+        let Some(s) = &self.sharing else {
+            return PlanHeadline::Pending;
+        };
+        let Some(index) = s.slots.iter().position(|&slot| slot == self.current) else {
+            return PlanHeadline::Pending;
+        };
+        // Actions are ranked by node saving: the first that touches the image is its top saving.
+        match s.set.plan.for_image(index).next() {
+            Some(action) => PlanHeadline::Top(action),
+            None => PlanHeadline::Nothing,
         }
     }
 

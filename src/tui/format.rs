@@ -10,6 +10,21 @@ use crate::model::EntryKind;
 use crate::report::escape::escape_control;
 use unicode_width::UnicodeWidthChar;
 
+/// What an image's layer blobs are called beside their sizes: `compressed`, or `blob` when no
+/// layer is compressed (an uncompressed tar's blob is a little larger than its contents: headers
+/// and padding, so "compressed" would read as a bug).
+pub fn blob_label(image: &crate::model::Image) -> &'static str {
+    if image
+        .layers
+        .iter()
+        .any(|l| l.compression != crate::model::Compression::None)
+    {
+        "compressed"
+    } else {
+        "blob"
+    }
+}
+
 /// At most `max` characters of `s`, with `…` when cut.
 pub fn clip(s: &str, max: usize) -> Cow<'_, str> {
     match s.char_indices().nth(max) {

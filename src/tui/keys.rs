@@ -54,6 +54,18 @@ pub struct Binding {
     pub keys: &'static [Key],
     pub action: Action,
     pub help: &'static str,
+    /// The binding's word in the key hint bar (its first key beside it), if it has a place there.
+    pub hint: Option<&'static str>,
+}
+
+impl Binding {
+    /// The binding, shown in the hint bar as its first key and `word`.
+    const fn hint(self, word: &'static str) -> Binding {
+        Binding {
+            hint: Some(word),
+            ..self
+        }
+    }
 }
 
 const fn bind(
@@ -67,13 +79,14 @@ const fn bind(
         keys,
         action,
         help,
+        hint: None,
     }
 }
 
 use Context::{Content, Help, Input, Main, Sharing};
 
 pub const BINDINGS: &[Binding] = &[
-    bind(Main, &[ch('q'), ctrl('c')], Action::Quit, "quit"),
+    bind(Main, &[ch('q'), ctrl('c')], Action::Quit, "quit").hint("quit"),
     bind(
         Main,
         &[code(KeyCode::Esc)],
@@ -85,13 +98,13 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('?'), code(KeyCode::F(1))],
         Action::ToggleHelp,
         "this help",
-    ),
+    ).hint("help"),
     bind(
         Main,
         &[code(KeyCode::Tab)],
         Action::FocusNext,
         "next pane: layers, files, details",
-    ),
+    ).hint("pane"),
     bind(
         Main,
         &[code(KeyCode::BackTab)],
@@ -140,7 +153,7 @@ pub const BINDINGS: &[Binding] = &[
         &[ch(' ')],
         Action::Toggle,
         "expand or collapse the directory",
-    ),
+    ).hint("open"),
     bind(
         Main,
         &[code(KeyCode::Right), ch('l')],
@@ -170,7 +183,7 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('m'), ctrl('l')],
         Action::ToggleMode,
         "files: aggregated up to the layer, or this layer's changes only",
-    ),
+    ).hint("layer changes"),
     bind(
         Main,
         &[ch('s'), ctrl('o')],
@@ -206,13 +219,13 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('f'), ctrl('f')],
         Action::OpenFilter,
         "filter paths (substring; Ctrl-R there for a regex)",
-    ),
+    ).hint("filter"),
     bind(
         Main,
         &[ch('/')],
         Action::OpenSearch,
         "search names among the shown rows",
-    ),
+    ).hint("search"),
     bind(Main, &[ch('n')], Action::SearchNext, "next search match"),
     bind(
         Main,
@@ -225,13 +238,13 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('b')],
         Action::NextBiggest,
         "jump to the next biggest file",
-    ),
+    ).hint("biggest"),
     bind(
         Main,
         &[ch('w')],
         Action::ToggleWaste,
         "waste view: reclaimable paths, duplicate content",
-    ),
+    ).hint("waste"),
     bind(
         Main,
         &[ch('d')],
@@ -249,13 +262,13 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('v')],
         Action::ViewFile,
         "show the selected file's contents as of the selected layer",
-    ),
+    ).hint("view"),
     bind(
         Main,
         &[ch('x')],
         Action::ExportFile,
         "export the selected file (asks where)",
-    ),
+    ).hint("export"),
     bind(Main, &[ch(']')], Action::NextImage, "next image"),
     bind(Main, &[ch('[')], Action::PrevImage, "previous image"),
     bind(
@@ -269,7 +282,7 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('S')],
         Action::ToggleSharing,
         "trim plan, and sharing across the images",
-    ),
+    ).hint("plan"),
     bind(
         Main,
         &[ctrl('z')],
@@ -281,26 +294,26 @@ pub const BINDINGS: &[Binding] = &[
         &[code(KeyCode::Enter)],
         Action::InputAccept,
         "apply (a regex applies here)",
-    ),
+    ).hint("apply"),
     bind(
         Input,
         &[code(KeyCode::Esc)],
         Action::Escape,
         "cancel: restore the filter or position",
-    ),
+    ).hint("cancel"),
     bind(
         Input,
         &[code(KeyCode::Backspace)],
         Action::InputBackspace,
         "delete a character",
     ),
-    bind(Input, &[ctrl('u')], Action::InputClear, "clear the line"),
+    bind(Input, &[ctrl('u')], Action::InputClear, "clear the line").hint("clear"),
     bind(
         Input,
         &[ctrl('r')],
         Action::InputToggleRegex,
         "filter: substring or regex",
-    ),
+    ).hint("regex"),
     bind(Input, &[ctrl('c')], Action::Quit, "quit"),
     bind(Input, &[ctrl('z')], Action::Suspend, "suspend to the shell"),
     bind(
@@ -308,7 +321,7 @@ pub const BINDINGS: &[Binding] = &[
         &[code(KeyCode::Esc), ch('q'), ch('v')],
         Action::Escape,
         "close the file",
-    ),
+    ).hint("close"),
     bind(
         Content,
         &[code(KeyCode::Up), ch('k')],
@@ -357,20 +370,20 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('w')],
         Action::ToggleWrap,
         "wrap long lines, or scroll them sideways",
-    ),
-    bind(Content, &[ch('H')], Action::ToggleHex, "hex dump or text"),
+    ).hint("wrap"),
+    bind(Content, &[ch('H')], Action::ToggleHex, "hex dump or text").hint("hex"),
     bind(
         Content,
         &[ch('x')],
         Action::ExportFile,
         "export the file (asks where)",
-    ),
+    ).hint("export"),
     bind(
         Content,
         &[ch('?'), code(KeyCode::F(1))],
         Action::ToggleHelp,
         "this help",
-    ),
+    ).hint("help"),
     bind(Content, &[ctrl('c')], Action::Quit, "quit"),
     bind(
         Content,
@@ -383,7 +396,7 @@ pub const BINDINGS: &[Binding] = &[
         &[code(KeyCode::Esc), ch('S')],
         Action::Escape,
         "back to the image",
-    ),
+    ).hint("back"),
     bind(
         Sharing,
         &[code(KeyCode::Up), ch('k')],
@@ -420,19 +433,19 @@ pub const BINDINGS: &[Binding] = &[
         &[code(KeyCode::Enter)],
         Action::Activate,
         "open the image (a layer row: that layer; a plan row: its largest file; a package row: its files)",
-    ),
+    ).hint("open"),
     bind(
         Sharing,
         &[ch('s')],
         Action::SharingSort,
         "sort the images: as given, unique (marginal cost), amortized, size",
-    ),
+    ).hint("sort images"),
     bind(
         Sharing,
         &[ch('p')],
         Action::PackageSort,
         "sort the packages: bytes, trim candidates, reclaimable, name",
-    ),
+    ).hint("sort packages"),
     bind(Sharing, &[ch(']')], Action::NextImage, "next image's view"),
     bind(
         Sharing,
@@ -445,8 +458,8 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('?'), code(KeyCode::F(1))],
         Action::ToggleHelp,
         "this help",
-    ),
-    bind(Sharing, &[ch('q'), ctrl('c')], Action::Quit, "quit"),
+    ).hint("help"),
+    bind(Sharing, &[ch('q'), ctrl('c')], Action::Quit, "quit").hint("quit"),
     bind(
         Sharing,
         &[ctrl('z')],
@@ -458,24 +471,34 @@ pub const BINDINGS: &[Binding] = &[
         &[code(KeyCode::Esc), ch('q'), ch('?'), code(KeyCode::F(1))],
         Action::Escape,
         "close the help",
-    ),
+    ).hint("close"),
     bind(Help, &[code(KeyCode::Up), ch('k')], Action::Up, "scroll up"),
     bind(
         Help,
         &[code(KeyCode::Down), ch('j')],
         Action::Down,
         "scroll down",
-    ),
+    ).hint("scroll"),
     bind(Help, &[code(KeyCode::PageUp)], Action::PageUp, "page up"),
     bind(
         Help,
         &[code(KeyCode::PageDown), ch(' ')],
         Action::PageDown,
         "page down",
-    ),
+    ).hint("page"),
     bind(Help, &[ctrl('c')], Action::Quit, "quit"),
     bind(Help, &[ctrl('z')], Action::Suspend, "suspend to the shell"),
 ];
+
+/// The key hint bar's entries for `context`, in the key table's order: each binding's first key
+/// as the help writes it, and its hint word.
+pub fn hints(context: Context) -> Vec<(String, &'static str)> {
+    BINDINGS
+        .iter()
+        .filter(|b| b.context == context)
+        .filter_map(|b| Some((label(b.keys.first()?), b.hint?)))
+        .collect()
+}
 
 /// What the app is doing, for choosing bindings.
 pub fn context(app: &App) -> Context {

@@ -7,11 +7,13 @@ mod details;
 mod diff_facts;
 mod diff_header;
 mod help;
+mod hints;
 mod layers;
 mod loading;
 mod removed;
 mod sharing;
 mod status;
+mod summary;
 mod tabs;
 mod tree;
 mod waste;
@@ -37,6 +39,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
         } else {
             tabs::draw(buf, top, app, &theme);
         }
+    }
+    if let Some(row) = areas.summary {
+        summary::draw(buf, row, app, &theme);
     }
     if app.view == View::Sharing {
         sharing::draw(buf, &areas, app, &theme);
@@ -100,7 +105,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
             }
         }
     }
-    status::draw(buf, areas.status, app, &theme);
+    if let Some(row) = areas.hints {
+        hints::draw(buf, row, app, &theme);
+    }
+    status::draw(buf, areas.status, app, &theme, areas.hints.is_none());
     if let Some(scroll) = app.help {
         help::draw(buf, area, scroll, &theme);
     }

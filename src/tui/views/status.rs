@@ -13,7 +13,8 @@ use crate::tui::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};
 use crate::tui::theme::Theme;
 use crate::tui::tree_view::{Mode, Sort};
 
-pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
+/// `help_keys`: the key hint bar is not shown, so the line ends with the keys to help and to quit.
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme, help_keys: bool) {
     if area.height == 0 || area.width == 0 {
         return;
     }
@@ -38,7 +39,10 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
                 InputKind::Search => "  Enter keep · Esc cancel · n/N next/prev",
                 InputKind::Export => "  Enter write · Esc cancel · Ctrl-U clear",
             };
-            spans.push(Span::styled(hint, theme.dim()));
+            // With the hint bar, the keys are there.
+            if help_keys {
+                spans.push(Span::styled(hint, theme.dim()));
+            }
             Line::from(spans)
         }
         None => summary(app, theme),
@@ -47,7 +51,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
     let help = " ? help  q quit ";
     let w = help.chars().count() as u16;
     let used = u16::try_from(line.width()).unwrap_or(u16::MAX);
-    if area.width > used.saturating_add(w) && app.input.is_none() {
+    if help_keys && area.width > used.saturating_add(w) && app.input.is_none() {
         buf.set_string(area.right() - w, area.y, help, theme.dim());
     }
 }
