@@ -1864,3 +1864,37 @@ fn removed_entries_lead_to_what_is_there_now_or_to_the_top() {
         Some("/x is only in the old image, and so is everything above it but /")
     );
 }
+
+/// The README's key table is the viewer's key table: generated from it, and checked here, so the
+/// two cannot drift. `IMGSCOPE_WRITE_README=1` writes the table into the README.
+#[test]
+fn the_readme_key_table_is_generated_from_the_key_table() {
+    const BEGIN: &str = "<!-- key table: generated from src/tui/keys.rs";
+    const END: &str = "<!-- end of key table -->";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let start = readme.find(BEGIN).expect("the README marks its key table");
+    let start = start + readme[start..].find('\n').expect("a line after the marker") + 1;
+    let end = readme[start..]
+        .find(END)
+        .expect("the key table's end marker")
+        + start;
+    let table = imgscope::tui::keys::markdown_table();
+    if std::env::var_os("IMGSCOPE_WRITE_README").is_some() {
+        let written = format!("{}{table}{}", &readme[..start], &readme[end..]);
+        std::fs::write(&path, written).unwrap();
+        return;
+    }
+    assert_eq!(
+        readme[start..end],
+        table,
+        "the README's key table is not the key table's: IMGSCOPE_WRITE_README=1 cargo test --test tui_state readme"
+    );
+    // Every key of the panes is in it, as the help writes it.
+    for b in imgscope::tui::keys::BINDINGS {
+        for k in b.keys {
+            let key = format!("`{}`", imgscope::tui::keys::label(k));
+            assert!(table.contains(&key), "{key} is missing");
+        }
+    }
+}

@@ -500,6 +500,32 @@ pub fn hints(context: Context) -> Vec<(String, &'static str)> {
         .collect()
 }
 
+/// The README's key table: every binding of the panes, the content view, the plan and sharing view
+/// and the input line, one row each, under a row naming where they apply. The README holds this
+/// text between two markers; a test keeps it equal (and writes it with `IMGSCOPE_WRITE_README=1`).
+pub fn markdown_table() -> String {
+    let sections = [
+        (Main, "the panes"),
+        (Content, "the file contents (`v`)"),
+        (Sharing, "the plan and sharing view (`S`)"),
+        (Input, "the filter, search and export line"),
+    ];
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut out = String::from("| keys | what |\n|---|---|\n");
+    for (context, title) in sections {
+        out.push_str(&format!("| **in {title}** | |\n"));
+        for b in BINDINGS.iter().filter(|b| b.context == context) {
+            let keys: Vec<String> = b
+                .keys
+                .iter()
+                .map(|k| format!("`{}`", cell(&label(k))))
+                .collect();
+            out.push_str(&format!("| {} | {} |\n", keys.join(" "), cell(b.help)));
+        }
+    }
+    out
+}
+
 /// What the app is doing, for choosing bindings.
 pub fn context(app: &App) -> Context {
     if app.help.is_some() {
