@@ -1898,3 +1898,72 @@ fn the_readme_key_table_is_generated_from_the_key_table() {
         }
     }
 }
+
+#[test]
+fn search_looks_in_collapsed_directories_counts_and_leaves_the_cursor_on_no_match() {
+    let mut app = app_with(sample());
+    app.update(Action::Home);
+    let start = selected_path(&app);
+    let collapsed = rows(&app);
+    assert!(
+        collapsed.iter().all(|r| r.starts_with("0:")),
+        "{collapsed:?}"
+    );
+    app.update(Action::OpenSearch);
+    type_text(&mut app, "libc");
+    // Inside /usr/lib, collapsed: its parents open.
+    assert_eq!(selected_path(&app), "/usr/lib/libc.so.6");
+    assert_eq!(viewer(&app).search_counter().as_deref(), Some("1/2"));
+    // Typed on to no match: back where the search began, what it opened closed again.
+    type_text(&mut app, "zzz");
+    assert_eq!(
+        app.input.as_ref().unwrap().error.as_deref(),
+        Some("no match")
+    );
+    assert_eq!(selected_path(&app), start);
+    assert_eq!(rows(&app), collapsed);
+    assert_eq!(viewer(&app).search_counter(), None);
+    for _ in 0..3 {
+        app.update(Action::InputBackspace);
+    }
+    assert_eq!(selected_path(&app), "/usr/lib/libc.so.6");
+    app.update(Action::InputAccept);
+    app.update(Action::SearchNext);
+    assert_eq!(selected_path(&app), "/usr/lib/libc.so");
+    assert_eq!(viewer(&app).search_counter().as_deref(), Some("2/2"));
+    app.update(Action::SearchNext); // wraps around
+    assert_eq!(selected_path(&app), "/usr/lib/libc.so.6");
+    assert_eq!(viewer(&app).search_counter().as_deref(), Some("1/2"));
+    // n from elsewhere finds the next match after the cursor, in a collapsed directory too.
+    app.update(Action::CollapseAll);
+    app.update(Action::Home);
+    app.update(Action::OpenSearch);
+    type_text(&mut app, "tool");
+    assert_eq!(selected_path(&app), "/opt/tools");
+    app.update(Action::InputAccept);
+    app.update(Action::SearchNext);
+    assert_eq!(selected_path(&app), "/opt/tools/tool");
+    assert_eq!(viewer(&app).search_counter().as_deref(), Some("2/3"));
+    app.update(Action::SearchPrev);
+    assert_eq!(selected_path(&app), "/opt/tools");
+    // Enter with no match leaves the cursor where it was.
+    app.update(Action::CollapseAll);
+    select(&mut app, "/bin");
+    let before = rows(&app);
+    app.update(Action::OpenSearch);
+    type_text(&mut app, "no-such-name");
+    app.update(Action::InputAccept);
+    assert!(app.input.is_none());
+    assert_eq!(selected_path(&app), "/bin");
+    assert_eq!(rows(&app), before);
+    app.update(Action::SearchNext);
+    assert_eq!(selected_path(&app), "/bin");
+    assert_eq!(app.message.as_deref(), Some("no match for no-such-name"));
+    // Esc goes back and closes what the search opened.
+    app.update(Action::OpenSearch);
+    type_text(&mut app, "README");
+    assert_eq!(selected_path(&app), "/opt/tools/README");
+    app.update(Action::Escape);
+    assert_eq!(selected_path(&app), "/bin");
+    assert_eq!(rows(&app), before);
+}

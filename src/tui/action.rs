@@ -262,14 +262,7 @@ impl App {
             InputKind::Filter => viewer.set_filter(&input.text, false).err(),
             InputKind::Export => None,
             InputKind::Search => {
-                if input.text.is_empty() {
-                    viewer.tree.cursor = input.origin;
-                    None
-                } else if viewer.find(&input.text, input.origin, true) {
-                    None
-                } else {
-                    Some("no match".to_string())
-                }
+                (!viewer.search_typed(&input.text)).then(|| "no match".to_string())
             }
         };
         if let Some(i) = self.input.as_mut() {
@@ -306,6 +299,7 @@ impl App {
             }
             InputKind::Search => {
                 viewer.search = (!input.text.is_empty()).then(|| input.text.clone());
+                viewer.end_search(true);
             }
             InputKind::Export => {}
         }
@@ -330,7 +324,7 @@ impl App {
                 // The previous filter was valid when it was set.
                 let _ = viewer.set_filter(&text, regex);
             }
-            InputKind::Search => viewer.tree.cursor = input.origin,
+            InputKind::Search => viewer.end_search(false),
             InputKind::Export => {}
         }
     }
@@ -478,6 +472,7 @@ impl App {
                 });
             }
             Action::OpenSearch => {
+                v.begin_search();
                 self.input = Some(Input {
                     kind: InputKind::Search,
                     text: String::new(),
@@ -488,24 +483,7 @@ impl App {
                 });
             }
             Action::SearchNext | Action::SearchPrev => {
-                let forward = action == Action::SearchNext;
-                match v.search.clone() {
-                    None => note = Some("no search: press / to search".into()),
-                    Some(q) => {
-                        let n = v.tree.rows().len().max(1);
-                        let from = if forward {
-                            v.tree.cursor + 1
-                        } else {
-                            v.tree.cursor + n - 1
-                        } % n;
-                        if !v.find(&q, from, forward) {
-                            note = Some(format!(
-                                "no match for {}",
-                                crate::report::escape::escape_control(&q)
-                            ));
-                        }
-                    }
-                }
+                note = v.search_again(action == Action::SearchNext);
             }
             _ => show_tree = false,
         }

@@ -224,7 +224,7 @@ pub const BINDINGS: &[Binding] = &[
         Main,
         &[ch('/')],
         Action::OpenSearch,
-        "search names among the shown rows",
+        "search names in the whole tree (a match in a closed directory opens it)",
     ).hint("search"),
     bind(Main, &[ch('n')], Action::SearchNext, "next search match"),
     bind(

@@ -207,7 +207,8 @@ impl TreeView {
         }
     }
 
-    fn find_row(&self, node: NodeId) -> Option<usize> {
+    /// The row showing `node`, if it is shown.
+    pub fn find_row(&self, node: NodeId) -> Option<usize> {
         self.rows.iter().position(|r| r.node == node)
     }
 
@@ -386,28 +387,73 @@ impl TreeView {
         self.offset = visible_offset(self.offset, self.cursor, height, self.rows.len());
     }
 
-    /// The next row (from `start`, wrapping, forwards or backwards) whose name contains `query`,
-    /// ignoring ASCII case.
-    pub fn find_name(
-        &self,
-        tree: &FileTree,
-        query: &str,
-        start: usize,
-        forward: bool,
-    ) -> Option<usize> {
-        let n = self.rows.len();
-        if n == 0 || query.is_empty() {
+    /// Every node the lens shows whose name contains `query` (ignoring ASCII case), collapsed
+    /// directories included, in the order the tree lists them when all is expanded; and where
+    /// `anchor` stands in that order. One walk of the shown tree.
+    pub fn search_all(&mut self, lens: &Lens, query: &str, anchor: Option<NodeId>) -> SearchHits {
+        let mut hits = SearchHits::default();
+        if query.is_empty() {
+            return hits;
+        }
+        self.check_order_cache(lens);
+        let mut stack: Vec<NodeId> = Vec::new();
+        let push = |orders: &mut SizeOrders, stack: &mut Vec<NodeId>, dir: NodeId| {
+            let ordered: &[NodeId] = match lens.sort {
+                Sort::Name => lens.tree.children(dir),
+                Sort::Size => orders.get_or_sort(lens, dir),
+            };
+            stack.extend(ordered.iter().rev().copied().filter(|&n| lens.shows(n)));
+        };
+        push(&mut self.size_order, &mut stack, ROOT);
+        while let Some(node) = stack.pop() {
+            let matches = contains_ignore_case(lens.tree.name(node), query);
+            if Some(node) == anchor {
+                hits.before_anchor = hits.nodes.len();
+                hits.anchor_matches = matches;
+            }
+            if matches {
+                hits.nodes.push(node);
+            }
+            if lens.is_dir(node) {
+                push(&mut self.size_order, &mut stack, node);
+            }
+        }
+        hits
+    }
+}
+
+/// What a search found in the whole shown tree (see [`TreeView::search_all`]).
+#[derive(Debug, Default)]
+pub struct SearchHits {
+    /// The matching nodes, in tree order.
+    pub nodes: Vec<NodeId>,
+    /// How many matches come before the anchor.
+    pub before_anchor: usize,
+    /// Whether the anchor matches itself.
+    pub anchor_matches: bool,
+}
+
+/// Which match a search step goes to, from its anchor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchStep {
+    /// The anchor if it matches, else the next match after it (as the query is typed).
+    Here,
+    Next,
+    Prev,
+}
+
+impl SearchHits {
+    /// The index of the match a step from the anchor lands on, wrapping around.
+    pub fn step(&self, step: SearchStep) -> Option<usize> {
+        let n = self.nodes.len();
+        if n == 0 {
             return None;
         }
-        (0..n)
-            .map(|k| {
-                if forward {
-                    (start + k) % n
-                } else {
-                    (start + n - k % n) % n
-                }
-            })
-            .find(|&i| contains_ignore_case(tree.name(self.rows[i].node), query))
+        Some(match step {
+            SearchStep::Here => self.before_anchor % n,
+            SearchStep::Next => (self.before_anchor + usize::from(self.anchor_matches)) % n,
+            SearchStep::Prev => (self.before_anchor + n - 1) % n,
+        })
     }
 }
 

@@ -14,7 +14,7 @@ use super::diff_marks::DiffMarks;
 use super::filter::PathFilter;
 use super::removed_list::RemovedList;
 use super::stats::LayerStats;
-use super::tree_view::{Lens, Mode, Sort, TreeView};
+use super::tree_view::{Lens, Mode, SearchStep, Sort, TreeView};
 use super::waste_list::{Target, WasteList};
 use crate::analysis::{Analysis, DuplicateGroup, ReclaimablePath};
 use crate::load::Loaded;
@@ -26,6 +26,15 @@ use crate::source::ImageBlobs;
 const STATS_CACHE: usize = 4;
 /// A filter with at most this many matches opens the directories leading to them.
 const AUTO_EXPAND_MATCHES: usize = 200;
+
+/// Where a search step landed: the match and its place among all matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchHit {
+    pub node: NodeId,
+    /// From 0, in tree order.
+    pub index: usize,
+    pub total: usize,
+}
 
 pub struct Viewer {
     image: Image,
@@ -40,6 +49,13 @@ pub struct Viewer {
     pub filter: PathFilter,
     /// The search query `n` and `N` look for.
     pub search: Option<String>,
+    /// Where the last search step landed, for the match counter.
+    pub search_hit: Option<SearchHit>,
+    /// The row selected when the search line opened: Esc, or a query without a match, goes back.
+    search_origin: Option<NodeId>,
+    /// Directories the search being typed opened to show its match, closed again at the next
+    /// keystroke or on Esc (kept on Enter).
+    search_opened: Vec<NodeId>,
     stats: Arc<LayerStats>,
     cache: VecDeque<Arc<LayerStats>>,
     pub tree: TreeView,
@@ -107,6 +123,9 @@ impl Viewer {
             hidden: 0,
             filter: PathFilter::default(),
             search: None,
+            search_hit: None,
+            search_origin: None,
+            search_opened: Vec::new(),
             cache: VecDeque::from([stats.clone()]),
             stats,
             tree: TreeView::default(),
@@ -467,13 +486,117 @@ impl Viewer {
         }
     }
 
-    /// Move the tree cursor to the next row (from `start`) whose name contains `query`.
-    pub fn find(&mut self, query: &str, start: usize, forward: bool) -> bool {
-        let found = self.tree.find_name(&self.image.tree, query, start, forward);
-        if let Some(i) = found {
-            self.tree.cursor = i;
+    /// The search line opened: remember where it started.
+    pub fn begin_search(&mut self) {
+        self.search_origin = self.tree.selected();
+        self.search_opened.clear();
+        self.search_hit = None;
+    }
+
+    /// The query as typed so far: go to its first match at or after where the search started,
+    /// anywhere in the shown tree (the directories above it open). False if nothing matches: the
+    /// cursor is then back where the search started.
+    pub fn search_typed(&mut self, query: &str) -> bool {
+        self.close_search_opened();
+        let origin = self.search_origin;
+        let found = !query.is_empty() && self.search_step(query, origin, SearchStep::Here, true);
+        if !found {
+            self.search_hit = None;
+            self.back_to_search_origin();
         }
-        found.is_some()
+        found || query.is_empty()
+    }
+
+    /// The search line closed: Enter keeps the match and the directories opened for it, Esc goes
+    /// back to where the search started.
+    pub fn end_search(&mut self, keep: bool) {
+        if !keep {
+            self.close_search_opened();
+            self.back_to_search_origin();
+            self.search_hit = None;
+        }
+        self.search_opened.clear();
+        self.search_origin = None;
+    }
+
+    /// `n` / `N`: the next or previous match of the search after the selected row, in the whole
+    /// shown tree. Returns a note for the status line.
+    pub fn search_again(&mut self, forward: bool) -> Option<String> {
+        let Some(query) = self.search.clone() else {
+            return Some("no search: press / to search".into());
+        };
+        let step = if forward {
+            SearchStep::Next
+        } else {
+            SearchStep::Prev
+        };
+        let anchor = self.tree.selected();
+        if self.search_step(&query, anchor, step, false) {
+            None
+        } else {
+            self.search_hit = None;
+            Some(format!("no match for {}", escape_control(&query)))
+        }
+    }
+
+    /// Find the match `step` leads to from `anchor` and select it, opening the directories
+    /// above it (remembered when `typing`, to be closed again).
+    fn search_step(
+        &mut self,
+        query: &str,
+        anchor: Option<NodeId>,
+        step: SearchStep,
+        typing: bool,
+    ) -> bool {
+        let (view, lens) = self.parts();
+        let hits = view.search_all(&lens, query, anchor);
+        let Some(index) = hits.step(step) else {
+            return false;
+        };
+        let node = hits.nodes[index];
+        let mut closed = Vec::new();
+        let mut cur = lens.tree.node(node).parent;
+        while cur != ROOT && cur != NONE {
+            if !view.is_expanded(cur) {
+                closed.push(cur);
+            }
+            cur = lens.tree.node(cur).parent;
+        }
+        if !view.reveal(&lens, node) {
+            return false;
+        }
+        if typing {
+            self.search_opened.extend(closed);
+        }
+        self.search_hit = Some(SearchHit {
+            node,
+            index,
+            total: hits.nodes.len(),
+        });
+        self.details_scroll = 0;
+        true
+    }
+
+    fn close_search_opened(&mut self) {
+        if self.search_opened.is_empty() {
+            return;
+        }
+        let opened = std::mem::take(&mut self.search_opened);
+        self.tree.close(opened);
+        self.rebuild();
+    }
+
+    fn back_to_search_origin(&mut self) {
+        if let Some(origin) = self.search_origin {
+            let (view, lens) = self.parts();
+            view.reveal(&lens, origin);
+        }
+    }
+
+    /// The match counter (`3/17`) when the selected row is the last search step's match.
+    pub fn search_counter(&self) -> Option<String> {
+        let hit = self.search_hit?;
+        (self.tree.selected() == Some(hit.node)).then(|| format!("{}/{}", hit.index + 1, hit.total))
     }
 
     pub fn duplicate_group(&self, node: NodeId) -> Option<&DuplicateGroup> {

@@ -31,6 +31,11 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme, help_keys: b
                 Span::raw(clip(&esc(&input.text), 512).into_owned()),
                 Span::styled("█", theme.plain()),
             ];
+            if input.kind == InputKind::Search
+                && let Some(counter) = app.viewer().and_then(|v| v.search_counter())
+            {
+                spans.push(Span::styled(format!("  {counter}"), theme.header()));
+            }
             if let Some(e) = &input.error {
                 spans.push(Span::styled(format!("  {}", esc(e)), theme.error()));
             }
@@ -146,7 +151,14 @@ fn summary(app: &App, theme: &Theme) -> Line<'static> {
         )));
     }
     if let Some(q) = &v.search {
-        spans.push(Span::raw(format!(" · search {}", clip(&esc(q), 30))));
+        let counter = v
+            .search_counter()
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default();
+        spans.push(Span::raw(format!(
+            " · search {}{counter}",
+            clip(&esc(q), 30)
+        )));
     }
     if v.diff_view() && v.changed_only {
         spans.push(Span::raw(" · changed only (d: all)"));
