@@ -1967,3 +1967,55 @@ fn search_looks_in_collapsed_directories_counts_and_leaves_the_cursor_on_no_matc
     assert_eq!(selected_path(&app), "/bin");
     assert_eq!(rows(&app), before);
 }
+
+#[test]
+fn tabs_that_do_not_fit_are_counted_at_the_right_and_a_click_there_scrolls() {
+    let images = (0..12)
+        .map(|i| {
+            (
+                format!("image-{i}.tar"),
+                Ok(build(&format!("registry.example/team/image:{i}"), vec![])),
+            )
+        })
+        .collect();
+    let mut app = sharing_app(images);
+    let check = |app: &App| {
+        let tabs = app.tabs();
+        for w in tabs.windows(2) {
+            assert!(w[0].x + w[0].width <= w[1].x, "{tabs:?}");
+        }
+        assert!(tabs.last().map(|t| t.x + t.width) <= Some(app.width));
+        assert!(tabs.iter().any(|t| t.tab == Tab::Image(app.current)));
+        tabs
+    };
+    let tabs = check(&app);
+    let images_shown = tabs
+        .iter()
+        .filter(|t| matches!(t.tab, Tab::Image(_)) && t.label.contains("registry"))
+        .count();
+    assert!(images_shown < 12, "{tabs:?}");
+    let more = &tabs[tabs.len() - 2];
+    assert_eq!(more.label, format!(" +{}… ", 12 - images_shown));
+    assert_eq!(more.tab, Tab::Image(images_shown));
+    app.update(Action::Click {
+        column: more.x + 1,
+        row: 0,
+    });
+    assert_eq!(app.current, images_shown);
+    let tabs = check(&app);
+    // Scrolled: images before are behind the `…` at the left.
+    assert_eq!(tabs[0].label, "…");
+    // At the last image, nothing is hidden at the right.
+    for _ in images_shown..11 {
+        app.update(Action::NextImage);
+    }
+    let tabs = check(&app);
+    assert!(!tabs.iter().any(|t| t.label.contains('+')), "{tabs:?}");
+    // Wide enough for all: no marks at all.
+    app.update(Action::Resize {
+        width: 500,
+        height: 30,
+    });
+    let tabs = check(&app);
+    assert_eq!(tabs.len(), 13, "{tabs:?}");
+}

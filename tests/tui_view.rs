@@ -1021,3 +1021,53 @@ fn the_hint_bar_names_keys_from_the_key_table_that_do_what_it_says() {
         "{screen}"
     );
 }
+
+#[test]
+fn lists_longer_than_their_pane_say_how_many_rows_are_hidden() {
+    // 45 layers, each with a file: at 80x24 the layers pane shows a few of them.
+    let layers = (0..45)
+        .map(|i| layer(&format!("RUN step {i}")).file(&format!("f{i:02}"), 1000 + i, i as u8))
+        .collect();
+    let mut app = app(build("many:layers", layers), false, 80, 24);
+    let screen = text(&render(&app));
+    let lines: Vec<&str> = screen.lines().collect();
+    // On the last layer: the rows above are counted on the pane's top border.
+    let layers_top = lines[1];
+    assert!(layers_top.starts_with("┌ Layers (45) "), "{screen}");
+    let rows = app.areas().layer_rows().height as usize;
+    assert!(
+        layers_top.contains(&format!("↑ {} more", 45 - rows)),
+        "{screen}"
+    );
+    // The tree (45 files at the top level) has more below; in the middle, both.
+    let right_bottom = lines[app.areas().right.bottom() as usize - 1];
+    let tree_rows = app.areas().right_rows().height as usize;
+    assert!(
+        right_bottom.contains(&format!("↓ {} more", 45 - tree_rows)),
+        "{screen}"
+    );
+    app.focus = Pane::Right;
+    for _ in 0..30 {
+        app.update(Action::Down);
+    }
+    let screen = text(&render(&app));
+    let lines: Vec<&str> = screen.lines().collect();
+    let top = lines[app.areas().right.y as usize];
+    let bottom = lines[app.areas().right.bottom() as usize - 1];
+    let above: usize = number_before(top, " more");
+    let below: usize = number_before(bottom, " more");
+    assert_eq!(above + tree_rows + below, 45, "{screen}");
+    // A list that fits says nothing.
+    let small = text(&render(&self::app(sample(), false, 80, 24)));
+    assert!(!small.lines().nth(1).unwrap().contains("more"), "{small}");
+}
+
+/// The last number in `line` just before `suffix` (as in `↑ 12 more`).
+fn number_before(line: &str, suffix: &str) -> usize {
+    // The rightmost: the right pane's.
+    let end = line
+        .rfind(suffix)
+        .unwrap_or_else(|| panic!("{suffix} in {line}"));
+    let start = line[..end].rfind(' ').unwrap() + 1;
+    line[start..end].parse().unwrap()
+}

@@ -664,25 +664,36 @@ impl App {
     }
 
     /// The tab bar as drawn and clicked: the image tabs from the left, scrolled so that the
-    /// current image's is on screen (`…` stands for those scrolled off), and the sharing view's
-    /// pinned at the right.
+    /// current image's is on screen — `…` stands for those scrolled off at the left, `+N…` for the
+    /// N that do not fit at the right (a click on either goes to the nearest hidden image) — and
+    /// the sharing view's pinned at the right.
     pub fn tabs(&self) -> Vec<TabSpot> {
         let mut labels = self.tab_labels();
         let sharing = (self.images.len() > 1).then(|| labels.pop()).flatten();
         let width = |s: &str| UnicodeWidthStr::width(s).min(u16::MAX as usize) as u16;
         let sharing_w = sharing.as_deref().map_or(0, width);
-        let room = self.width.saturating_sub(sharing_w);
+        let bar = self.width.saturating_sub(sharing_w);
         let widths: Vec<u16> = labels.iter().map(|l| width(l)).collect();
+        let count = widths.len();
+        let current = self.current.min(count.saturating_sub(1));
+        // Room for the `+N…` mark, whenever some tab may not fit.
+        let all: u32 = widths.iter().map(|&w| u32::from(w)).sum();
+        let mark_w = if all > u32::from(bar) {
+            width(&format!(" +{count}… "))
+        } else {
+            0
+        };
+        let room = bar.saturating_sub(mark_w);
         // The first image tab shown: the current one must fit after it (and the `…`).
-        let mut start = 0;
         let fits = |start: usize| {
             let lead = u16::from(start > 0);
-            widths[start..=self.current.min(widths.len().saturating_sub(1))]
+            widths[start..=current]
                 .iter()
                 .fold(lead, |a, w| a.saturating_add(*w))
                 <= room
         };
-        while start < self.current && !fits(start) {
+        let mut start = 0;
+        while start < current && !fits(start) {
             start += 1;
         }
         let mut out = Vec::new();
@@ -696,11 +707,19 @@ impl App {
             });
             x = 1;
         }
+        let mut next = start;
         for (i, label) in labels.into_iter().enumerate().skip(start) {
-            if x >= room {
+            let fits_whole = x.saturating_add(widths[i]) <= room;
+            // Only the current tab is ever cut (when it alone is wider than the bar).
+            if !fits_whole && (i != current || x >= room) {
                 break;
             }
             let w = widths[i].min(room - x);
+            let label = if w < widths[i] {
+                super::format::clip(&label, usize::from(w)).into_owned()
+            } else {
+                label
+            };
             out.push(TabSpot {
                 x,
                 width: w,
@@ -708,6 +727,16 @@ impl App {
                 tab: Tab::Image(i),
             });
             x += w;
+            next = i + 1;
+        }
+        if next < count {
+            let label = format!(" +{}… ", count - next);
+            out.push(TabSpot {
+                x,
+                width: width(&label),
+                label,
+                tab: Tab::Image(next),
+            });
         }
         if let Some(label) = sharing {
             out.push(TabSpot {

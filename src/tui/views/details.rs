@@ -70,9 +70,14 @@ pub fn draw(
     let lines = out.lines;
     v.details_len.set(lines.len());
     let max_scroll = lines.len().saturating_sub(1).min(u16::MAX as usize) as u16;
-    Paragraph::new(lines)
-        .scroll((v.details_scroll.min(max_scroll), 0))
-        .render(inner, buf);
+    let scroll = v.details_scroll.min(max_scroll);
+    // Lines are built only to one past the bottom: below, there is more or there is not.
+    let more_below = lines.len() > scroll as usize + inner.height as usize;
+    super::scroll_marks(buf, area, scroll as usize, 0, theme);
+    if more_below && area.height > 1 {
+        super::border_note(buf, area, area.bottom() - 1, " ↓ more ", theme);
+    }
+    Paragraph::new(lines).scroll((scroll, 0)).render(inner, buf);
 }
 
 /// The pane's lines, wrapped to its width as they are added (values hang under their label), up

@@ -33,9 +33,17 @@ pub fn draw(buf: &mut Buffer, area: Rect, scroll: u16, theme: &Theme) {
     block.render(popup, buf);
     let lines = lines(theme, inner.width as usize);
     let max = lines.len().saturating_sub(inner.height as usize) as u16;
-    Paragraph::new(lines)
-        .scroll((scroll.min(max), 0))
-        .render(inner, buf);
+    let scroll = scroll.min(max);
+    let total = lines.len();
+    Paragraph::new(lines).scroll((scroll, 0)).render(inner, buf);
+    super::list_marks(
+        buf,
+        popup,
+        scroll as usize,
+        inner.height as usize,
+        total,
+        theme,
+    );
 }
 
 fn lines(theme: &Theme, width: usize) -> Vec<Line<'static>> {

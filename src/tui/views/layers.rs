@@ -75,6 +75,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
     let image = v.image();
     let per_layer = &v.analysis().waste.per_layer;
     let offset = visible_offset(v.layer_cursor_offset, v.layer, rows.height as usize, count);
+    super::list_marks(buf, area, offset, rows.height as usize, count, theme);
     let fixed = 3 + marks_w + 1 + cw + 1 + sw + 1 + bar_w + 1;
     let cmd_w = (rows.width as usize).saturating_sub(fixed);
     for (y, i) in (offset..count).take(rows.height as usize).enumerate() {

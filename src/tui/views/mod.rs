@@ -129,3 +129,54 @@ fn pane(
     block.render(area, buf);
     inner
 }
+
+/// Say on a bordered pane's frame that rows are hidden: `↑ N more` at the right of the top border,
+/// `↓ N more` at the right of the bottom one (nothing when all rows fit).
+fn scroll_marks(
+    buf: &mut ratatui::buffer::Buffer,
+    frame: Rect,
+    above: usize,
+    below: usize,
+    theme: &Theme,
+) {
+    if above > 0 {
+        border_note(buf, frame, frame.y, &format!(" ↑ {above} more "), theme);
+    }
+    if below > 0 && frame.height > 1 {
+        border_note(
+            buf,
+            frame,
+            frame.bottom() - 1,
+            &format!(" ↓ {below} more "),
+            theme,
+        );
+    }
+}
+
+/// [`scroll_marks`] for a list of `total` rows drawn from `first` in `height` rows.
+fn list_marks(
+    buf: &mut ratatui::buffer::Buffer,
+    frame: Rect,
+    first: usize,
+    height: usize,
+    total: usize,
+    theme: &Theme,
+) {
+    let below = total.saturating_sub(first.saturating_add(height));
+    scroll_marks(buf, frame, first.min(total), below, theme);
+}
+
+/// `text` on row `y` of the frame's border, right-aligned inside its corners, if it fits.
+fn border_note(buf: &mut ratatui::buffer::Buffer, frame: Rect, y: u16, text: &str, theme: &Theme) {
+    let w = unicode_width::UnicodeWidthStr::width(text) as u16;
+    if frame.width < w.saturating_add(4) {
+        return;
+    }
+    buf.set_stringn(
+        frame.right() - 2 - w,
+        y,
+        text,
+        w as usize,
+        theme.title(false),
+    );
+}

@@ -17,7 +17,7 @@ use crate::tui::diff_marks::symbol;
 use crate::tui::format::{clip, mode_string};
 use crate::tui::stats::{ADDED, CHANGED, MODIFIED, REMOVED, UNCHANGED};
 use crate::tui::theme::Theme;
-use crate::tui::tree_view::{Mode, Sort, find_ignore_case, visible_rows};
+use crate::tui::tree_view::{Mode, Sort, find_ignore_case, visible_offset, visible_rows};
 use crate::tui::viewer::Viewer;
 
 /// Longest name (in characters) put on a row; the rest is clipped with `…`.
@@ -48,6 +48,8 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
     let deltas = lens.diff.is_some() && inner.width >= DELTA_FROM;
     let height = inner.height as usize;
     let search = v.search.as_deref();
+    let first = visible_offset(v.tree.offset, v.tree.cursor, height, rows.len());
+    super::list_marks(buf, area, first, height, rows.len(), theme);
     for (y, i, row) in visible_rows(rows, v.tree.offset, v.tree.cursor, height) {
         let node = row.node;
         let version = lens.version(node);
