@@ -2019,3 +2019,76 @@ fn tabs_that_do_not_fit_are_counted_at_the_right_and_a_click_there_scrolls() {
     let tabs = check(&app);
     assert_eq!(tabs.len(), 13, "{tabs:?}");
 }
+
+/// The action a key press makes in the app's current context, as the terminal loop maps it.
+fn press(app: &mut App, code: crossterm::event::KeyCode) {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    let event = KeyEvent::new(code, KeyModifiers::NONE);
+    if let Some(action) = imgscope::tui::keys::map_key(&event, imgscope::tui::keys::context(app)) {
+        app.update(action);
+    }
+}
+
+#[test]
+fn export_asks_before_overwriting_and_no_is_the_default() {
+    use crossterm::event::KeyCode;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("passwd");
+    std::fs::write(&target, "mine\n").unwrap();
+    let mut app = app_with(contents());
+    app.update(Action::ExpandAll);
+    select(&mut app, "/etc/passwd");
+    // Into the directory, where a file of that name is: asked, and every answer but y keeps it.
+    for answer in [
+        KeyCode::Enter,
+        KeyCode::Esc,
+        KeyCode::Char('n'),
+        KeyCode::Char('q'),
+    ] {
+        app.update(Action::ExportFile);
+        type_line(&mut app, dir.path().to_str().unwrap());
+        app.update(Action::InputAccept);
+        let input = app.input.as_ref().expect("asked");
+        assert_eq!(input.kind, InputKind::Overwrite);
+        assert_eq!(input.text, target.display().to_string());
+        press(&mut app, answer);
+        assert!(app.input.is_none(), "{answer:?}");
+        assert!(!app.is_busy(), "{answer:?}: nothing is written");
+        assert!(!app.should_quit(), "{answer:?}");
+        assert_eq!(
+            app.message.as_deref(),
+            Some(format!("not exported: {} is kept as it was", target.display()).as_str())
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "mine\n");
+    }
+    // y overwrites.
+    app.update(Action::ExportFile);
+    type_line(&mut app, target.to_str().unwrap());
+    app.update(Action::InputAccept);
+    assert_eq!(app.input.as_ref().unwrap().kind, InputKind::Overwrite);
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app);
+    let note = app.message.clone().unwrap();
+    assert!(note.starts_with("exported /etc/passwd to "), "{note}");
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .starts_with("root:x:0:0")
+    );
+    // A link at the destination is something there too.
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink("nowhere", &link).unwrap();
+    app.update(Action::ExportFile);
+    type_line(&mut app, link.to_str().unwrap());
+    app.update(Action::InputAccept);
+    assert_eq!(app.input.as_ref().unwrap().kind, InputKind::Overwrite);
+    press(&mut app, KeyCode::Char('N'));
+    assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+    // A new name is written without a question.
+    app.update(Action::ExportFile);
+    type_line(&mut app, dir.path().join("new").to_str().unwrap());
+    app.update(Action::InputAccept);
+    assert!(app.input.is_none());
+    settle(&mut app);
+    assert!(dir.path().join("new").exists());
+}

@@ -509,6 +509,22 @@ fn export_line_at_80x24() {
     let screen = text(&render(&app));
     assert_shows(&screen, "Export to: sh█");
     insta::assert_snapshot!(screen);
+    // To a file that is there: the question, and its keys in the hint bar.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("sh"), "x").unwrap();
+    app.update(Action::InputClear);
+    type_text(&mut app, dir.path().to_str().unwrap());
+    app.update(Action::InputAccept);
+    let screen = text(&render(&app));
+    let lines: Vec<&str> = screen.lines().collect();
+    assert!(
+        lines[23].starts_with(&format!(
+            "Export: {}/sh exists. Overwrite it? (y/N) █",
+            dir.path().display()
+        )),
+        "{screen}"
+    );
+    assert!(lines[22].starts_with(" y overwrite  n keep"), "{screen}");
 }
 
 fn sharing(color: bool, w: u16, h: u16) -> App {
@@ -972,6 +988,7 @@ fn the_hint_bar_names_keys_from_the_key_table_that_do_what_it_says() {
         Context::Sharing,
         Context::Input,
         Context::Help,
+        Context::Confirm,
     ];
     for context in contexts {
         let hinted: Vec<_> = BINDINGS

@@ -87,6 +87,8 @@ pub enum Action {
     /// Filter input: substring or regex.
     InputToggleRegex,
     InputAccept,
+    /// Yes to the question on the input line (overwrite the export's destination).
+    ConfirmYes,
     Click {
         column: u16,
         row: u16,
@@ -205,6 +207,25 @@ impl App {
         let Some(input) = self.input.as_mut() else {
             return false;
         };
+        if input.kind == InputKind::Overwrite {
+            self.input = None;
+            let existing = self.export.as_mut().and_then(|t| t.existing.take());
+            match (action, existing) {
+                (Action::ConfirmYes, Some(path)) => self.start_export(path),
+                (_, existing) => {
+                    self.export = None;
+                    self.message = Some(match existing {
+                        Some(path) => format!(
+                            "not exported: {} is kept as it was",
+                            escape_control(&path.display().to_string())
+                        ),
+                        None => "export cancelled".into(),
+                    });
+                }
+            }
+            // Ctrl-C still quits; any other key was the answer.
+            return action != Action::Quit;
+        }
         match action {
             Action::InputChar(c) => input.text.push(c),
             Action::InputBackspace => {
@@ -260,7 +281,7 @@ impl App {
                 }
             }
             InputKind::Filter => viewer.set_filter(&input.text, false).err(),
-            InputKind::Export => None,
+            InputKind::Export | InputKind::Overwrite => None,
             InputKind::Search => {
                 (!viewer.search_typed(&input.text)).then(|| "no match".to_string())
             }
@@ -301,7 +322,7 @@ impl App {
                 viewer.search = (!input.text.is_empty()).then(|| input.text.clone());
                 viewer.end_search(true);
             }
-            InputKind::Export => {}
+            InputKind::Export | InputKind::Overwrite => {}
         }
         self.input = None;
     }
@@ -325,7 +346,7 @@ impl App {
                 let _ = viewer.set_filter(&text, regex);
             }
             InputKind::Search => viewer.end_search(false),
-            InputKind::Export => {}
+            InputKind::Export | InputKind::Overwrite => {}
         }
     }
 
@@ -879,23 +900,46 @@ impl App {
             mode,
             name: content::safe_file_name(&name),
             shown: escape_control(&path).into_owned(),
+            existing: None,
         })
     }
 
-    /// The export line was accepted: write the file on a worker thread.
+    /// The export line was accepted: write the file on a worker thread — after asking, when the
+    /// destination exists (anything there, a link included).
     fn finish_export(&mut self, dest: &str) {
-        let Some(t) = self.export.take() else { return };
+        let Some(t) = self.export.as_mut() else {
+            return;
+        };
         match content::export_target(dest, &t.name) {
-            Ok(target) => {
-                self.message = Some(format!(
-                    "exporting {} to {}…",
-                    t.shown,
-                    escape_control(&target.display().to_string())
-                ));
-                self.jobs.export(t.blobs, t.at, t.mode, target, t.shown);
+            Ok(target) if target.symlink_metadata().is_ok() => {
+                let shown = escape_control(&target.display().to_string()).into_owned();
+                t.existing = Some(target);
+                self.input = Some(Input {
+                    kind: InputKind::Overwrite,
+                    text: shown,
+                    regex: false,
+                    error: None,
+                    origin: 0,
+                    previous: (String::new(), false),
+                });
             }
-            Err(e) => self.message = Some(format!("not exported: {e}")),
+            Ok(target) => self.start_export(target),
+            Err(e) => {
+                self.export = None;
+                self.message = Some(format!("not exported: {e}"));
+            }
         }
+    }
+
+    /// Write the file the export line is for to `target`, on a worker thread.
+    fn start_export(&mut self, target: std::path::PathBuf) {
+        let Some(t) = self.export.take() else { return };
+        self.message = Some(format!(
+            "exporting {} to {}…",
+            t.shown,
+            escape_control(&target.display().to_string())
+        ));
+        self.jobs.export(t.blobs, t.at, t.mode, target, t.shown);
     }
 
     /// Take the results of finished reads and exports.

@@ -69,6 +69,8 @@ pub enum InputKind {
     Search,
     /// The destination of a file export.
     Export,
+    /// The export's destination exists: overwrite it? (y/N; the text is the destination shown.)
+    Overwrite,
 }
 
 /// The file an export line is asking a destination for.
@@ -81,6 +83,8 @@ pub struct ExportTarget {
     pub name: String,
     /// The path as selected, escaped, for notes.
     pub shown: String,
+    /// The destination asked about, when it exists and the user is asked to overwrite it.
+    pub existing: Option<std::path::PathBuf>,
 }
 
 /// `imgscope diff OLD NEW`: the viewer's one image is NEW, compared with OLD.

@@ -23,6 +23,8 @@ pub enum Context {
     Sharing,
     /// The help overlay.
     Help,
+    /// The question whether an export may overwrite an existing file.
+    Confirm,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +85,7 @@ const fn bind(
     }
 }
 
-use Context::{Content, Help, Input, Main, Sharing};
+use Context::{Confirm, Content, Help, Input, Main, Sharing};
 
 pub const BINDINGS: &[Binding] = &[
     bind(Main, &[ch('q'), ctrl('c')], Action::Quit, "quit").hint("quit"),
@@ -317,6 +319,21 @@ pub const BINDINGS: &[Binding] = &[
     bind(Input, &[ctrl('c')], Action::Quit, "quit"),
     bind(Input, &[ctrl('z')], Action::Suspend, "suspend to the shell"),
     bind(
+        Confirm,
+        &[ch('y'), ch('Y')],
+        Action::ConfirmYes,
+        "overwrite the existing file",
+    )
+    .hint("overwrite"),
+    bind(
+        Confirm,
+        &[ch('n'), ch('N'), code(KeyCode::Enter), code(KeyCode::Esc)],
+        Action::Escape,
+        "keep it, export nothing (any other key too)",
+    )
+    .hint("keep"),
+    bind(Confirm, &[ctrl('c')], Action::Quit, "quit"),
+    bind(
         Content,
         &[code(KeyCode::Esc), ch('q'), ch('v')],
         Action::Escape,
@@ -509,6 +526,7 @@ pub fn markdown_table() -> String {
         (Content, "the file contents (`v`)"),
         (Sharing, "the plan and sharing view (`S`)"),
         (Input, "the filter, search and export line"),
+        (Confirm, "the question whether an export overwrites a file"),
     ];
     let cell = |s: &str| s.replace('|', "\\|");
     let mut out = String::from("| keys | what |\n|---|---|\n");
@@ -530,6 +548,12 @@ pub fn markdown_table() -> String {
 pub fn context(app: &App) -> Context {
     if app.help.is_some() {
         Help
+    } else if app
+        .input
+        .as_ref()
+        .is_some_and(|i| i.kind == super::app::InputKind::Overwrite)
+    {
+        Confirm
     } else if app.input.is_some() {
         Input
     } else if app.content.is_some() {
@@ -586,6 +610,8 @@ pub fn map_key(key: &KeyEvent, context: Context) -> Option<Action> {
     }
     match (context, key.code) {
         (Input, KeyCode::Char(c)) if !ctrl => Some(Action::InputChar(c)),
+        // Overwrite? Only y says yes.
+        (Confirm, _) => Some(Action::Escape),
         _ => None,
     }
 }

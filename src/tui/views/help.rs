@@ -57,6 +57,10 @@ fn lines(theme: &Theme, width: usize) -> Vec<Line<'static>> {
             Context::Input,
             "Filter, search and export line (typing edits it)",
         ),
+        (
+            Context::Confirm,
+            "Export to an existing file: overwrite it? (y/N)",
+        ),
         (Context::Help, "This help"),
     ];
     for (context, title) in sections {

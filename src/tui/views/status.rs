@@ -19,12 +19,19 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme, help_keys: b
         return;
     }
     let line = match &app.input {
+        // The text is the destination, escaped when it was set.
+        Some(input) if input.kind == InputKind::Overwrite => Line::from(vec![
+            Span::styled("Export: ", theme.header()),
+            Span::raw(clip(&input.text, 512).into_owned()),
+            Span::styled(" exists. Overwrite it? (y/N) ", theme.header()),
+            Span::styled("█", theme.plain()),
+        ]),
         Some(input) => {
             let prompt = match input.kind {
                 InputKind::Filter if input.regex => "Filter (regex): ",
                 InputKind::Filter => "Filter (substring): ",
                 InputKind::Search => "Search: ",
-                InputKind::Export => "Export to: ",
+                InputKind::Export | InputKind::Overwrite => "Export to: ",
             };
             let mut spans = vec![
                 Span::styled(prompt, theme.header()),
@@ -42,7 +49,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme, help_keys: b
             let hint = match input.kind {
                 InputKind::Filter => "  Enter apply · Esc cancel · Ctrl-R regex",
                 InputKind::Search => "  Enter keep · Esc cancel · n/N next/prev",
-                InputKind::Export => "  Enter write · Esc cancel · Ctrl-U clear",
+                InputKind::Export | InputKind::Overwrite => {
+                    "  Enter write · Esc cancel · Ctrl-U clear"
+                }
             };
             // With the hint bar, the keys are there.
             if help_keys {
