@@ -2092,3 +2092,49 @@ fn export_asks_before_overwriting_and_no_is_the_default() {
     settle(&mut app);
     assert!(dir.path().join("new").exists());
 }
+
+#[test]
+fn a_filtered_tree_counts_its_matches_and_directories_total_only_them() {
+    let mut app = app_with(sample());
+    let size_of = |app: &App, path: &str| viewer(app).analysis().sizes[node(app, path) as usize];
+    let usr_unfiltered = size_of(&app, "/usr");
+    let lib_unfiltered = size_of(&app, "/usr/lib");
+    app.update(Action::OpenFilter);
+    type_text(&mut app, ".so");
+    app.update(Action::InputAccept);
+    let want = size_of(&app, "/usr/lib/libc.so.6") + size_of(&app, "/usr/lib/libc.so");
+    let v = viewer(&app);
+    let m = v.match_totals().expect("a filter is set");
+    assert_eq!((m.count, m.bytes), (2, want));
+    // The directories above the matches show the matches' bytes, not their own.
+    let lens = v.lens();
+    assert_eq!(lens.size(node(&app, "/usr/lib")), want);
+    assert_eq!(lens.size(node(&app, "/usr")), want);
+    assert!(want < lib_unfiltered, "big.dat is left out");
+    // A match inside a matching directory counts as a match, its bytes not twice.
+    app.update(Action::OpenFilter);
+    app.update(Action::InputClear);
+    type_text(&mut app, "lib");
+    app.update(Action::InputAccept);
+    let m = viewer(&app).match_totals().unwrap();
+    assert_eq!((m.count, m.bytes), (4, lib_unfiltered));
+    assert_eq!(viewer(&app).lens().size(node(&app, "/usr")), lib_unfiltered);
+    // At the first layer, what the first layer holds (big.dat was rewritten by layer 2 with the
+    // same size, so the totals are those of layer 0's files).
+    app.focus = Pane::Layers;
+    app.update(Action::Home);
+    let m = viewer(&app).match_totals().unwrap();
+    assert_eq!(m.count, 4);
+    // In the changes of layer 2, only big.dat (the chmod) is left.
+    app.update(Action::Down);
+    app.update(Action::Down);
+    app.update(Action::ToggleMode);
+    let m = viewer(&app).match_totals().unwrap();
+    assert_eq!((m.count, m.bytes), (2, 300_000), "/usr/lib and big.dat");
+    // Cleared: directories are their own size again.
+    app.update(Action::ToggleMode);
+    app.update(Action::End);
+    app.update(Action::Escape);
+    assert!(viewer(&app).match_totals().is_none());
+    assert_eq!(viewer(&app).lens().size(node(&app, "/usr")), usr_unfiltered);
+}

@@ -49,6 +49,62 @@ pub struct Lens<'a> {
     pub diff: Option<&'a DiffMarks>,
     /// With `diff`: only what changed, and the directories above it.
     pub changed_only: bool,
+    /// With a filter: the matches' totals, which directories show in place of their size.
+    pub match_totals: Option<&'a MatchTotals>,
+}
+
+/// A filter's matches as the tree shows them (at one layer, mode and hidden kinds): how many,
+/// their bytes, and for each directory above a match the bytes of the matches below it — what a
+/// filtered directory's size means. A match inside a matching directory is counted, its bytes
+/// not twice.
+#[derive(Debug, Default)]
+pub struct MatchTotals {
+    pub count: usize,
+    pub bytes: u64,
+    dirs: HashMap<NodeId, u64>,
+    /// Changes whenever the totals are recomputed, so orders sorted by them are sorted again.
+    pub generation: u64,
+}
+
+impl MatchTotals {
+    /// Totals of `matched` (sorted by id) as `lens` (without totals of its own) shows them.
+    pub fn compute(lens: &Lens, matched: &[NodeId], generation: u64) -> MatchTotals {
+        let mut totals = MatchTotals {
+            generation,
+            ..MatchTotals::default()
+        };
+        let mut above = Vec::new();
+        for &m in matched {
+            if !lens.shows(m) {
+                continue;
+            }
+            totals.count += 1;
+            above.clear();
+            let mut cur = lens.tree.node(m).parent;
+            let mut inside_a_match = false;
+            while cur != NONE {
+                if matched.binary_search(&cur).is_ok() {
+                    inside_a_match = true;
+                    break;
+                }
+                above.push(cur);
+                if cur == ROOT {
+                    break;
+                }
+                cur = lens.tree.node(cur).parent;
+            }
+            if inside_a_match {
+                continue;
+            }
+            let bytes = lens.size(m);
+            totals.bytes = totals.bytes.saturating_add(bytes);
+            for &dir in &above {
+                let t = totals.dirs.entry(dir).or_default();
+                *t = t.saturating_add(bytes);
+            }
+        }
+        totals
+    }
 }
 
 impl Lens<'_> {
@@ -79,8 +135,12 @@ impl Lens<'_> {
     }
 
     /// The size shown for a node: its size as of the layer (aggregated), the bytes the layer wrote
-    /// below it (changes), or, for a node the layer removed, the bytes removed.
+    /// below it (changes), or, for a node the layer removed, the bytes removed; for a directory
+    /// above a filter's matches, the matches' bytes below it.
     pub fn size(&self, node: NodeId) -> u64 {
+        if let Some(&bytes) = self.match_totals.and_then(|t| t.dirs.get(&node)) {
+            return bytes;
+        }
         if self.stats.own(node) == REMOVED || self.mode == Mode::Changes {
             self.stats.delta(node)
         } else {
@@ -103,7 +163,7 @@ pub struct TreeView {
     last_child: HashMap<NodeId, NodeId>,
     /// Children in size order, per directory, for the sizes of `order_key`.
     size_order: SizeOrders,
-    order_key: Option<(usize, Mode)>,
+    order_key: Option<(usize, Mode, u64)>,
     pub cursor: usize,
     pub offset: usize,
 }
@@ -129,7 +189,11 @@ impl TreeView {
 
     /// Forget cached size orders if the sizes they were sorted by are gone.
     fn check_order_cache(&mut self, lens: &Lens) {
-        let key = (lens.stats.layer, lens.mode);
+        let key = (
+            lens.stats.layer,
+            lens.mode,
+            lens.match_totals.map_or(0, |t| t.generation),
+        );
         if self.order_key != Some(key) {
             self.size_order.clear();
             self.order_key = Some(key);

@@ -14,7 +14,7 @@ use super::diff_marks::DiffMarks;
 use super::filter::PathFilter;
 use super::removed_list::RemovedList;
 use super::stats::LayerStats;
-use super::tree_view::{Lens, Mode, SearchStep, Sort, TreeView};
+use super::tree_view::{Lens, MatchTotals, Mode, SearchStep, Sort, TreeView};
 use super::waste_list::{Target, WasteList};
 use crate::analysis::{Analysis, DuplicateGroup, ReclaimablePath};
 use crate::load::Loaded;
@@ -47,6 +47,10 @@ pub struct Viewer {
     /// Change-kind bits hidden from the tree.
     pub hidden: u8,
     pub filter: PathFilter,
+    /// The filter's matches as the tree shows them (with a filter set).
+    match_totals: Option<MatchTotals>,
+    /// Counts recomputations of `match_totals`.
+    match_generation: u64,
     /// The search query `n` and `N` look for.
     pub search: Option<String>,
     /// Where the last search step landed, for the match counter.
@@ -122,6 +126,8 @@ impl Viewer {
             sort: Sort::Size,
             hidden: 0,
             filter: PathFilter::default(),
+            match_totals: None,
+            match_generation: 0,
             search: None,
             search_hit: None,
             search_origin: None,
@@ -208,7 +214,25 @@ impl Viewer {
             hidden: self.hidden,
             diff,
             changed_only: self.changed_only,
+            match_totals: self.match_totals.as_ref(),
         }
+    }
+
+    /// The filter's matches as the tree shows them: count, bytes, directory totals.
+    pub fn match_totals(&self) -> Option<&MatchTotals> {
+        self.match_totals.as_ref()
+    }
+
+    /// Recompute the filter's totals for the layer, mode and hidden kinds now set.
+    fn refresh_match_totals(&mut self) {
+        self.match_totals = None;
+        if !self.filter.is_active() {
+            return;
+        }
+        self.match_generation += 1;
+        let totals =
+            MatchTotals::compute(&self.lens(), self.filter.matched(), self.match_generation);
+        self.match_totals = Some(totals);
     }
 
     /// The tree view and a lens over everything else, borrowed apart.
@@ -224,11 +248,13 @@ impl Viewer {
             hidden: self.hidden,
             diff: self.diff.as_ref().filter(|_| final_view),
             changed_only: self.changed_only,
+            match_totals: self.match_totals.as_ref(),
         };
         (&mut self.tree, lens)
     }
 
     pub fn rebuild(&mut self) {
+        self.refresh_match_totals();
         let (tree, lens) = self.parts();
         tree.rebuild(&lens);
     }
@@ -385,6 +411,7 @@ impl Viewer {
         }
         let first: hashbrown::HashSet<NodeId> = matched.iter().copied().collect();
         self.auto_opened = open.clone();
+        self.refresh_match_totals();
         let (view, lens) = self.parts();
         view.open(open);
         view.rebuild(&lens);

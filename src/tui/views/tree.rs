@@ -156,6 +156,11 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
 
 fn title(v: &Viewer) -> String {
     let mut t = String::from(" Files");
+    // What the filter found comes first: it is what the pane is about.
+    if let Some(m) = v.match_totals() {
+        let what = if m.count == 1 { "match" } else { "matches" };
+        t.push_str(&format!(" · {} {what}, {}", m.count, human_size(m.bytes)));
+    }
     if v.diff_view() {
         t.push_str(" · vs the old image");
     } else if v.layer_count() > 0 {
@@ -168,9 +173,7 @@ fn title(v: &Viewer) -> String {
         Sort::Size => " · by size",
         Sort::Name => " · by name",
     });
-    if v.filter.is_active() {
-        t.push_str(" · filtered");
-    }
+
     if v.diff_view() && v.changed_only {
         t.push_str(" · changed only");
     }
