@@ -688,7 +688,11 @@ fn diff_at_120x40_in_colour() {
         header.starts_with(" diff:  example/app:1 → example/app:2 · size +2.7 KiB · compressed "),
         "{header}"
     );
-    assert!(header.contains(" · files +1 · layers +1"), "{header}");
+    // Then the waste: reclaimable bytes and efficiency (the same here, so said once).
+    assert!(
+        header.contains(" · reclaimable 0 B · efficiency 100.0%"),
+        "{header}"
+    );
     // Each changed row: its mark, final size and exact byte delta.
     assert!(line_with(&screen, "server").contains("↑    4.9 KiB    +1000 B"));
     assert!(line_with(&screen, "new.txt").contains("+       50 B      +50 B"));
@@ -1087,4 +1091,69 @@ fn number_before(line: &str, suffix: &str) -> usize {
         .unwrap_or_else(|| panic!("{suffix} in {line}"));
     let start = line[..end].rfind(' ').unwrap() + 1;
     line[start..end].parse().unwrap()
+}
+
+#[test]
+fn the_diff_header_has_reclaimable_and_efficiency_and_tells_one_name_apart_by_digest() {
+    let (old, new) = diff_pair();
+    // The pair's waste: the same (none) on both sides, so each is said once.
+    assert_eq!(old.analysis.waste.reclaimable_bytes, 0);
+    assert_eq!(new.analysis.waste.reclaimable_bytes, 0);
+    let want = format!(
+        "reclaimable 0 B · efficiency {:.1}% · files +1 · layers +1",
+        new.analysis.efficiency.score * 100.0,
+    );
+    let mut app = App::with_diff("old.tar".into(), "new.tar".into(), Ok((old, new)), false);
+    resize(&mut app, 160, 30);
+    let screen = text(&render(&app));
+    let header = screen.lines().next().unwrap();
+    assert!(
+        header.starts_with(" diff:  example/app:1 → example/app:2 · size +"),
+        "{header}"
+    );
+    assert!(header.contains(&want), "{header}");
+    // Narrow: the totals that do not fit are left out whole, the size deltas stay.
+    resize(&mut app, 80, 24);
+    let header = text(&render(&app)).lines().next().unwrap().to_string();
+    assert!(
+        header.contains("· size +2.7 KiB · compressed +1.8 KiB"),
+        "{header}"
+    );
+    assert!(!header.contains("files"), "{header}");
+    // Waste that moved is shown old → new: a copy of /app/server hidden by a later layer.
+    let (old, _) = diff_pair();
+    let wasteful = build(
+        "example/app:3",
+        vec![
+            layer("COPY app /app").file("app/server", 5000, 4),
+            layer("RUN rm /app/server").whiteout("app/server"),
+        ],
+    );
+    let want_moved = format!(
+        "reclaimable {} → {} · efficiency {:.1}% → {:.1}%",
+        human_size(old.analysis.waste.reclaimable_bytes),
+        human_size(wasteful.analysis.waste.reclaimable_bytes),
+        old.analysis.efficiency.score * 100.0,
+        wasteful.analysis.efficiency.score * 100.0,
+    );
+    let mut app = App::with_diff("old.tar".into(), "w.tar".into(), Ok((old, wasteful)), false);
+    resize(&mut app, 160, 30);
+    let header = text(&render(&app)).lines().next().unwrap().to_string();
+    assert!(header.contains(&want_moved), "{header}");
+    // Two builds of one tag: the name once, and each image's short digest.
+    let (mut old, mut new) = diff_pair();
+    old.image.name = Some("registry.example/team/app:latest".into());
+    new.image.name = old.image.name.clone();
+    old.image.manifest_digest = Some(format!("sha256:{}", "0123456789ab".repeat(5) + "cdef"));
+    new.image.manifest_digest = Some(format!("sha256:{}", "fedcba987654".repeat(5) + "3210"));
+    let mut app = App::with_diff("a.tar".into(), "b.tar".into(), Ok((old, new)), false);
+    resize(&mut app, 160, 30);
+    let screen = text(&render(&app));
+    let header = screen.lines().next().unwrap();
+    assert!(
+        header.starts_with(
+            " diff:  registry.example/team/app:latest @0123456789ab → @fedcba987654 · size"
+        ),
+        "{header}"
+    );
 }
