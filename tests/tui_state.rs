@@ -2138,3 +2138,30 @@ fn a_filtered_tree_counts_its_matches_and_directories_total_only_them() {
     assert!(viewer(&app).match_totals().is_none());
     assert_eq!(viewer(&app).lens().size(node(&app, "/usr")), usr_unfiltered);
 }
+
+#[test]
+fn shift_b_goes_back_through_the_biggest_files() {
+    use crossterm::event::KeyCode;
+    let mut app = app_with(sample());
+    let largest = viewer(&app).analysis().largest_files.clone();
+    assert!(largest.len() > 2);
+    // From nowhere, B starts at the smallest of them (going back from the first).
+    press(&mut app, KeyCode::Char('B'));
+    assert_eq!(viewer(&app).tree.selected(), largest.last().copied());
+    let note = app.message.clone().unwrap();
+    assert!(
+        note.starts_with(&format!("biggest file {}/{}", largest.len(), largest.len())),
+        "{note}"
+    );
+    // b and B step opposite ways through the same list.
+    press(&mut app, KeyCode::Char('b'));
+    assert_eq!(viewer(&app).tree.selected(), Some(largest[0]));
+    press(&mut app, KeyCode::Char('b'));
+    press(&mut app, KeyCode::Char('b'));
+    assert_eq!(viewer(&app).tree.selected(), Some(largest[2]));
+    press(&mut app, KeyCode::Char('B'));
+    assert_eq!(viewer(&app).tree.selected(), Some(largest[1]));
+    press(&mut app, KeyCode::Char('B'));
+    press(&mut app, KeyCode::Char('B'));
+    assert_eq!(viewer(&app).tree.selected(), largest.last().copied());
+}

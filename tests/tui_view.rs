@@ -1157,3 +1157,69 @@ fn the_diff_header_has_reclaimable_and_efficiency_and_tells_one_name_apart_by_di
         "{header}"
     );
 }
+
+/// A key press as the terminal loop maps it in the app's context.
+fn press(app: &mut App, code: crossterm::event::KeyCode) {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    let event = KeyEvent::new(code, KeyModifiers::NONE);
+    let context = imgscope::tui::keys::context(app);
+    if let Some(action) = imgscope::tui::keys::map_key(&event, context) {
+        app.update(action);
+    }
+}
+
+#[test]
+fn the_help_scrolls_with_g_g_home_end_and_stops_at_its_end() {
+    use crossterm::event::KeyCode;
+    let mut app = app(sample(), false, 80, 24);
+    app.update(Action::ToggleHelp);
+    let first = text(&render(&app));
+    assert!(first.contains("Everywhere"), "{first}");
+    let max = app.help_max.get();
+    assert!(max > 0 && max < 200, "{max}");
+    for (key, want) in [
+        (KeyCode::Char('G'), max),
+        (KeyCode::Char('g'), 0),
+        (KeyCode::End, max),
+        (KeyCode::Home, 0),
+    ] {
+        press(&mut app, key);
+        assert_eq!(app.help, Some(want), "{key:?}");
+    }
+    // At the end, more Down stays there; one Up moves at once.
+    press(&mut app, KeyCode::End);
+    let end = text(&render(&app));
+    assert!(end.contains("Marks in a diff"), "{end}");
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::PageDown);
+    assert_eq!(app.help, Some(max));
+    press(&mut app, KeyCode::Up);
+    assert_eq!(app.help, Some(max - 1));
+    assert_ne!(text(&render(&app)), end);
+}
+
+#[test]
+fn the_help_is_two_columns_on_a_wide_terminal_and_fits_at_200x60() {
+    let mut app = app(sample(), false, 200, 60);
+    app.update(Action::ToggleHelp);
+    let screen = text(&render(&app));
+    assert_eq!(app.help_max.get(), 0, "{screen}");
+    for section in [
+        "Everywhere",
+        "Panes",
+        "File contents",
+        "This help",
+        "Marks in a diff",
+    ] {
+        assert!(screen.contains(section), "{section}: {screen}");
+    }
+    // Two columns: some row holds keys of both.
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.matches("  Ctrl-").count() >= 2 || l.matches("│  ").count() >= 2),
+        "{screen}"
+    );
+    assert!(!screen.contains(" more "), "{screen}");
+    insta::assert_snapshot!(screen);
+}

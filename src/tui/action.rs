@@ -64,6 +64,8 @@ pub enum Action {
     SearchPrev,
     /// Jump to the next of the largest files.
     NextBiggest,
+    /// Jump back to the previous of the largest files.
+    PrevBiggest,
     NextImage,
     PrevImage,
     /// Show the selected file's contents (as of the selected layer); in the content view, close it.
@@ -180,23 +182,22 @@ impl App {
 
     fn update_help(&mut self, action: Action) {
         let scroll = self.help.unwrap_or(0);
+        // As far as the help scrolls at the size last drawn.
+        let max = self.help_max.get();
+        let by = |d: i32| Some((i32::from(scroll) + d).clamp(0, i32::from(max)) as u16);
         self.help = match action {
             Action::Escape | Action::ToggleHelp | Action::Click { .. } => None,
             Action::Quit => {
                 self.quit = true;
                 None
             }
-            Action::Up => Some(scroll.saturating_sub(1)),
-            Action::Down => Some(scroll.saturating_add(1)),
-            Action::Scroll { down, .. } => Some(if down {
-                scroll.saturating_add(3)
-            } else {
-                scroll.saturating_sub(3)
-            }),
-            Action::PageUp => Some(scroll.saturating_sub(10)),
-            Action::PageDown => Some(scroll.saturating_add(10)),
+            Action::Up => by(-1),
+            Action::Down => by(1),
+            Action::Scroll { down, .. } => by(if down { 3 } else { -3 }),
+            Action::PageUp => by(-10),
+            Action::PageDown => by(10),
             Action::Home => Some(0),
-            Action::End => Some(u16::MAX),
+            Action::End => Some(max),
             _ => Some(scroll),
         };
     }
@@ -452,7 +453,8 @@ impl App {
             Action::ToggleMode => v.toggle_mode(),
             Action::ToggleSort => v.toggle_sort(),
             Action::ToggleHidden(bit) => v.toggle_hidden(bit),
-            Action::NextBiggest => note = Some(v.next_biggest()),
+            Action::NextBiggest => note = Some(v.step_biggest(true)),
+            Action::PrevBiggest => note = Some(v.step_biggest(false)),
             Action::ToggleChangedOnly => note = Some(v.toggle_changed_only()),
             Action::CycleClosure => note = Some(v.cycle_closure()),
             Action::ToggleWaste => {
@@ -512,7 +514,7 @@ impl App {
             self.right = RightPane::Tree;
             if matches!(
                 action,
-                Action::NextBiggest | Action::OpenFilter | Action::OpenSearch
+                Action::NextBiggest | Action::PrevBiggest | Action::OpenFilter | Action::OpenSearch
             ) {
                 self.set_focus(Pane::Right);
             }

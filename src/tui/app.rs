@@ -147,6 +147,8 @@ pub struct App {
     pub right: RightPane,
     /// The help overlay, with its scroll offset.
     pub help: Option<u16>,
+    /// How far the help scrolls, as last drawn (its lines less the rows it has).
+    pub help_max: std::cell::Cell<u16>,
     pub input: Option<Input>,
     /// A one-line note in the status bar, cleared by the next key.
     pub message: Option<String>,
@@ -198,6 +200,7 @@ impl App {
             subject: Pane::Right,
             right: RightPane::Tree,
             help: None,
+            help_max: std::cell::Cell::new(u16::MAX),
             input: None,
             message: None,
             view: View::Image,

@@ -243,6 +243,12 @@ pub const BINDINGS: &[Binding] = &[
     ).hint("biggest"),
     bind(
         Main,
+        &[ch('B')],
+        Action::PrevBiggest,
+        "jump back to the previous biggest file",
+    ),
+    bind(
+        Main,
         &[ch('w')],
         Action::ToggleWaste,
         "waste view: reclaimable paths, duplicate content",
@@ -497,6 +503,8 @@ pub const BINDINGS: &[Binding] = &[
         "scroll down",
     ).hint("scroll"),
     bind(Help, &[code(KeyCode::PageUp)], Action::PageUp, "page up"),
+    bind(Help, &[code(KeyCode::Home), ch('g')], Action::Home, "top"),
+    bind(Help, &[code(KeyCode::End), ch('G')], Action::End, "bottom"),
     bind(
         Help,
         &[code(KeyCode::PageDown), ch(' ')],

@@ -494,16 +494,22 @@ impl Viewer {
         Some(note)
     }
 
-    /// Jump to the next of the analysis's largest files (final filesystem).
-    pub fn next_biggest(&mut self) -> String {
+    /// Jump to the next (or back to the previous) of the analysis's largest files (final
+    /// filesystem), wrapping around.
+    pub fn step_biggest(&mut self, forward: bool) -> String {
         let files = &self.analysis.largest_files;
         if files.is_empty() {
             return "no regular files in the image".into();
         }
-        let pos = self.biggest.map_or(0, |p| (p + 1) % files.len());
+        let count = files.len();
+        let pos = match (self.biggest, forward) {
+            (None, true) => 0,
+            (None, false) => count - 1,
+            (Some(p), true) => (p + 1) % count,
+            (Some(p), false) => (p + count - 1) % count,
+        };
         self.biggest = Some(pos);
         let node = files[pos];
-        let count = files.len();
         let note = self.reveal(Target { node, layer: None });
         let size = human_size(self.analysis.sizes[node as usize]);
         let path = escape_control(&self.file_tree().path(node)).into_owned();

@@ -110,7 +110,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     status::draw(buf, areas.status, app, &theme, areas.hints.is_none());
     if let Some(scroll) = app.help {
-        help::draw(buf, area, scroll, &theme);
+        help::draw(buf, area, scroll, &app.help_max, &theme);
     }
 }
 
