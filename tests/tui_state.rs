@@ -2165,3 +2165,71 @@ fn shift_b_goes_back_through_the_biggest_files() {
     press(&mut app, KeyCode::Char('B'));
     assert_eq!(viewer(&app).tree.selected(), largest.last().copied());
 }
+
+/// A Ctrl-key press as the terminal loop maps it.
+fn press_ctrl(app: &mut App, c: char) {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let event = KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    if let Some(action) = imgscope::tui::keys::map_key(&event, imgscope::tui::keys::context(app)) {
+        app.update(action);
+    }
+}
+
+#[test]
+fn dives_keys_do_what_dive_does_in_each_pane() {
+    use crossterm::event::KeyCode;
+    let mut app = app_with(sample());
+    // The layers pane: Ctrl-L this layer's changes, Ctrl-A the aggregated view (set, not toggled).
+    app.focus = Pane::Layers;
+    press_ctrl(&mut app, 'l');
+    assert_eq!(viewer(&app).mode, Mode::Changes);
+    press_ctrl(&mut app, 'l');
+    assert_eq!(viewer(&app).mode, Mode::Changes);
+    press_ctrl(&mut app, 'a');
+    assert_eq!(viewer(&app).mode, Mode::Aggregated);
+    assert_eq!(
+        viewer(&app).hidden,
+        0,
+        "Ctrl-A in the layers pane hides nothing"
+    );
+    press_ctrl(&mut app, 'a');
+    assert_eq!(viewer(&app).mode, Mode::Aggregated);
+    // The files pane: Ctrl-A added, Ctrl-R removed, Ctrl-U unchanged (dive's unmodified), and
+    // Ctrl-M modified where the terminal tells it from Enter.
+    app.focus = Pane::Right;
+    for (c, bit) in [
+        ('a', ADDED),
+        ('r', REMOVED),
+        ('u', UNCHANGED),
+        ('m', MODIFIED),
+    ] {
+        press_ctrl(&mut app, c);
+        assert_eq!(viewer(&app).hidden, bit, "Ctrl-{c}");
+        press_ctrl(&mut app, c);
+        assert_eq!(viewer(&app).hidden, 0, "Ctrl-{c}");
+    }
+    // Where Ctrl-M arrives as Enter, it is Enter: the directory opens, nothing is hidden.
+    app.update(Action::Home);
+    let before = rows(&app).len();
+    press(&mut app, KeyCode::Enter);
+    assert!(rows(&app).len() > before);
+    assert_eq!(viewer(&app).hidden, 0);
+    // Space toggles the directory.
+    press(&mut app, KeyCode::Char(' '));
+    assert_eq!(rows(&app).len(), before);
+    press(&mut app, KeyCode::Char(' '));
+    assert!(rows(&app).len() > before);
+    // Ctrl-B hides and shows the attributes.
+    assert!(viewer(&app).attributes);
+    press_ctrl(&mut app, 'b');
+    assert!(!viewer(&app).attributes);
+    press_ctrl(&mut app, 'b');
+    assert!(viewer(&app).attributes);
+    // Ctrl-Space collapses everything; Ctrl-F filters; Tab switches panes.
+    press_ctrl(&mut app, ' ');
+    assert_eq!(rows(&app).len(), before);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Details);
+    press_ctrl(&mut app, 'f');
+    assert_eq!(app.input.as_ref().map(|i| i.kind), Some(InputKind::Filter));
+}

@@ -1223,3 +1223,20 @@ fn the_help_is_two_columns_on_a_wide_terminal_and_fits_at_200x60() {
     assert!(!screen.contains(" more "), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+#[test]
+fn ctrl_b_hides_and_shows_the_trees_attributes() {
+    let mut app = app(sample(), false, 140, 30);
+    actions(&mut app, &[Action::ExpandAll]);
+    let with = text(&render(&app));
+    assert!(line_with(&with, "busybox").contains("-rw-r--r--"), "{with}");
+    app.update(Action::ToggleAttributes);
+    let without = text(&render(&app));
+    assert!(
+        !line_with(&without, "busybox").contains("-rw-r--r--"),
+        "{without}"
+    );
+    assert_shows(&without, "permissions and owners hidden");
+    app.update(Action::ToggleAttributes);
+    assert!(line_with(&text(&render(&app)), "busybox").contains("-rw-r--r--"));
+}

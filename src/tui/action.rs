@@ -46,6 +46,13 @@ pub enum Action {
     ExpandAll,
     /// Aggregated filesystem or this layer's changes only.
     ToggleMode,
+    /// Show the aggregated filesystem, or this layer's changes only (dive's Ctrl-A, Ctrl-L).
+    SetMode(super::tree_view::Mode),
+    /// dive's Ctrl-A: in the layers pane the aggregated filesystem, elsewhere hide or show added
+    /// entries.
+    AddedOrAggregated,
+    /// Show or hide the tree's permission and owner columns (dive's Ctrl-B).
+    ToggleAttributes,
     /// Size or name order.
     ToggleSort,
     /// Hide or show a change kind (`stats::UNCHANGED`, `ADDED`, `MODIFIED`, `REMOVED`).
@@ -451,6 +458,25 @@ impl App {
             Action::CollapseAll => v.with_tree(|t, lens| t.collapse_all(lens)),
             Action::ExpandAll => v.with_tree(|t, lens| t.expand_all(lens)),
             Action::ToggleMode => v.toggle_mode(),
+            Action::SetMode(mode) => {
+                if v.mode != mode {
+                    v.toggle_mode();
+                }
+            }
+            Action::AddedOrAggregated if focus == Pane::Layers => {
+                if v.mode != super::tree_view::Mode::Aggregated {
+                    v.toggle_mode();
+                }
+            }
+            Action::AddedOrAggregated => v.toggle_hidden(super::stats::ADDED),
+            Action::ToggleAttributes => {
+                v.attributes = !v.attributes;
+                note = Some(if v.attributes {
+                    "showing permissions and owners (on a wide enough pane)".into()
+                } else {
+                    "permissions and owners hidden".into()
+                });
+            }
             Action::ToggleSort => v.toggle_sort(),
             Action::ToggleHidden(bit) => v.toggle_hidden(bit),
             Action::NextBiggest => note = Some(v.step_biggest(true)),

@@ -1,6 +1,7 @@
 //! Terminal events to actions. One table, [`BINDINGS`], both maps keys and lists them in the help
 //! overlay, so the help shows exactly the keys that work. Bindings follow dive where it has one
-//! (Tab, Space, Ctrl-L, Ctrl-O, Ctrl-U/A/R, Ctrl-F, Ctrl-Space) and vi/less otherwise.
+//! (Tab, Space, Ctrl-L, Ctrl-O, Ctrl-U/A/R/M/B, Ctrl-F, Ctrl-Space; Ctrl-A in the layers pane is
+//! dive's aggregated view) and vi/less otherwise.
 
 use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
@@ -9,6 +10,7 @@ use crossterm::event::{
 use super::action::Action;
 use super::app::App;
 use super::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};
+use super::tree_view::Mode;
 
 /// Where a binding applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,10 +184,16 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Main,
-        &[ch('m'), ctrl('l')],
+        &[ch('m')],
         Action::ToggleMode,
         "files: aggregated up to the layer, or this layer's changes only",
     ).hint("layer changes"),
+    bind(
+        Main,
+        &[ctrl('l')],
+        Action::SetMode(Mode::Changes),
+        "files: this layer's changes only (as dive)",
+    ),
     bind(
         Main,
         &[ch('s'), ctrl('o')],
@@ -200,21 +208,34 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Main,
-        &[ch('A'), ctrl('a')],
+        &[ch('A')],
         Action::ToggleHidden(ADDED),
         "hide or show added entries",
     ),
     bind(
         Main,
-        &[ch('M')],
+        &[ctrl('a')],
+        Action::AddedOrAggregated,
+        "as dive: in the layers pane, files aggregated up to the layer; elsewhere, hide or show added entries",
+    ),
+    bind(
+        Main,
+        // Most terminals send Ctrl-M as Enter: it works only where the terminal tells them apart.
+        &[ch('M'), ctrl('m')],
         Action::ToggleHidden(MODIFIED),
-        "hide or show modified entries",
+        "hide or show modified entries (Ctrl-M only where the terminal tells it from Enter)",
     ),
     bind(
         Main,
         &[ch('R'), ctrl('r')],
         Action::ToggleHidden(REMOVED),
         "hide or show removed entries",
+    ),
+    bind(
+        Main,
+        &[ctrl('b')],
+        Action::ToggleAttributes,
+        "show or hide the files' permissions and owners (as dive)",
     ),
     bind(
         Main,

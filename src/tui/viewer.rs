@@ -46,6 +46,8 @@ pub struct Viewer {
     pub sort: Sort,
     /// Change-kind bits hidden from the tree.
     pub hidden: u8,
+    /// Whether the tree shows permissions and owners (when the pane is wide enough).
+    pub attributes: bool,
     pub filter: PathFilter,
     /// The filter's matches as the tree shows them (with a filter set).
     match_totals: Option<MatchTotals>,
@@ -125,6 +127,7 @@ impl Viewer {
             mode: Mode::Aggregated,
             sort: Sort::Size,
             hidden: 0,
+            attributes: true,
             filter: PathFilter::default(),
             match_totals: None,
             match_generation: 0,

@@ -44,7 +44,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
     }
     let lens = v.lens();
     let tree = lens.tree;
-    let attrs = inner.width >= ATTRS_FROM;
+    let attrs = v.attributes && inner.width >= ATTRS_FROM;
     let deltas = lens.diff.is_some() && inner.width >= DELTA_FROM;
     let height = inner.height as usize;
     let search = v.search.as_deref();
