@@ -96,6 +96,7 @@ pub fn run(mut cli: Cli) -> Result<u8> {
             settings.load.clone(),
             settings.color,
             settings.worth,
+            !cli.no_clipboard,
         );
     }
     let loaded = load_all(&settings)?;
@@ -552,7 +553,13 @@ fn diff_viewer(cli: &Cli, old: &str, new: &str, no_hash: bool) -> Result<u8> {
     // As the main command decides with `--color auto` (the only choice with a subcommand): colour
     // on a terminal unless NO_COLOR is set.
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    crate::tui::run_diff(old.to_string(), new.to_string(), options, color)
+    crate::tui::run_diff(
+        old.to_string(),
+        new.to_string(),
+        options,
+        color,
+        !cli.no_clipboard,
+    )
 }
 
 /// `imgscope diff OLD NEW`, printed.

@@ -122,6 +122,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub engine_export: bool,
 
+    /// The viewer's y and Y do not copy to the terminal's clipboard (OSC 52)
+    #[arg(long, global = true)]
+    pub no_clipboard: bool,
+
     /// When to use colour
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -512,3 +512,48 @@ fn a_diff_opens_the_viewer_marked_against_the_old_image() {
     t.wait_for("the exit status", |s| s.contains("EXITED=0"));
     t.assert_terminal_restored();
 }
+
+#[test]
+fn y_copies_the_path_and_shift_y_the_layer_digest_through_osc_52() {
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start("clipboard");
+    // tmux keeps what an application copies with OSC 52 as a paste buffer.
+    t.run(&["set-option", "-s", "set-clipboard", "on"]);
+    t.open_viewer(&image().display().to_string());
+    t.keys(&["f"]);
+    t.run(&["send-keys", "-t", "main", "-l", "passwd"]);
+    t.keys(&["Enter"]);
+    t.wait_for("the filter", |s| s.contains("filter passwd"));
+    t.keys(&["y"]);
+    t.wait_for("the note", |s| s.contains("copied the path: /etc/passwd"));
+    let buffer = || {
+        Command::new("tmux")
+            .args(["-L", &t.socket, "-f", "/dev/null", "show-buffer"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(buffer(), "/etc/passwd");
+    t.keys(&["Y"]);
+    let s = t.wait_for("the note", |s| {
+        s.contains("copied the layer digest: sha256:")
+    });
+    let digest = buffer();
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{digest}\n{s}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    // --no-clipboard: nothing is copied (the newest buffer is still the digest), the note says so.
+    t.type_line("clear");
+    t.open_viewer(&format!("--no-clipboard {}", image().display()));
+    t.keys(&["y"]);
+    t.wait_for("the note", |s| s.contains("clipboard off"));
+    assert_eq!(buffer(), digest);
+    t.keys(&["q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    t.assert_terminal_restored();
+}

@@ -2233,3 +2233,54 @@ fn dives_keys_do_what_dive_does_in_each_pane() {
     press_ctrl(&mut app, 'f');
     assert_eq!(app.input.as_ref().map(|i| i.kind), Some(InputKind::Filter));
 }
+
+#[test]
+fn y_copies_the_selected_path_escaped_and_shift_y_the_layer_digest() {
+    use crossterm::event::KeyCode;
+    // The sequence the terminal gets: base64, so nothing raw reaches it.
+    assert_eq!(
+        imgscope::tui::terminal::osc52("a\x1bb"),
+        "\x1b]52;c;YRti\x07"
+    );
+    let mut app = app_with(sample());
+    app.update(Action::ExpandAll);
+    select(&mut app, "/etc/passwd");
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.to_copy.as_deref(), Some("/etc/passwd"));
+    assert_eq!(app.message.as_deref(), Some("copied the path: /etc/passwd"));
+    // A hostile name is copied as the viewer shows it: escaped.
+    let evil = viewer(&app)
+        .tree
+        .rows()
+        .iter()
+        .map(|r| viewer(&app).file_tree().path(r.node))
+        .find(|p| p.contains("evil"))
+        .unwrap();
+    select(&mut app, &evil);
+    press(&mut app, KeyCode::Char('y'));
+    let copied = app.to_copy.take().unwrap();
+    assert_eq!(copied, "/tmp/evil\\x1b[31mname\\x07.txt");
+    assert!(!copied.chars().any(char::is_control));
+    // Y: the selected layer's digest.
+    app.focus = Pane::Layers;
+    app.update(Action::Home);
+    press(&mut app, KeyCode::Char('Y'));
+    let digest = viewer(&app).image().layers[0].digest.clone().unwrap();
+    assert_eq!(app.to_copy.take(), Some(digest));
+    // Off (--no-clipboard, or stdout not a terminal): nothing to send, the note says why.
+    app.clipboard = false;
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.to_copy, None);
+    assert!(app.message.as_deref().unwrap().starts_with("clipboard off"));
+    // The waste view has no tree selection to copy.
+    app.clipboard = true;
+    app.update(Action::ToggleWaste);
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.to_copy, None);
+    assert!(
+        app.message
+            .as_deref()
+            .unwrap()
+            .starts_with("y copies the path selected in the tree")
+    );
+}

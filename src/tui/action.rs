@@ -79,6 +79,10 @@ pub enum Action {
     ViewFile,
     /// Ask for a destination, then write the selected file there.
     ExportFile,
+    /// Copy the tree's selected path to the terminal's clipboard.
+    CopyPath,
+    /// Copy the selected layer's digest to the terminal's clipboard.
+    CopyDigest,
     /// Content view: wrap long lines, or scroll them sideways.
     ToggleWrap,
     /// Content view: hex dump or text.
@@ -384,6 +388,7 @@ impl App {
             Action::PrevImage => self.switch_image(self.images.len().saturating_sub(1)),
             Action::ViewFile => self.open_content(),
             Action::ExportFile => self.ask_export(),
+            Action::CopyPath | Action::CopyDigest => self.copy(action),
             Action::ToggleSharing => self.open_sharing(),
             Action::Up => self.navigate(self.focus, Nav::By(-1)),
             Action::Down => self.navigate(self.focus, Nav::By(1)),
@@ -824,8 +829,48 @@ impl App {
     }
 }
 
-/// The content view, the export line and the sharing view.
+/// The content view, the export line, the clipboard and the sharing view.
 impl App {
+    /// `y` / `Y`: put the tree's selected path, or the selected layer's digest, where the
+    /// terminal loop sends it to the clipboard — escaped as the viewer shows it.
+    fn copy(&mut self, action: Action) {
+        let Some(v) = self.viewer() else { return };
+        let (what, text) = if action == Action::CopyPath {
+            if self.right != RightPane::Tree {
+                self.message = Some(format!(
+                    "y copies the path selected in the tree ({} goes back to it)",
+                    self.back_to_tree_key()
+                ));
+                return;
+            }
+            match v.tree.selected() {
+                Some(node) => ("path", v.file_tree().path(node)),
+                None => {
+                    self.message = Some("no file selected".into());
+                    return;
+                }
+            }
+        } else {
+            let layer = v.image().layers.get(v.layer);
+            match layer.and_then(|l| l.digest.as_ref().or(l.diff_id.as_ref())) {
+                Some(d) => ("layer digest", d.clone()),
+                None => {
+                    self.message = Some("the layer has no digest".into());
+                    return;
+                }
+            }
+        };
+        let text = escape_control(&text).into_owned();
+        if !self.clipboard {
+            self.message = Some(format!(
+                "clipboard off (--no-clipboard, or not a terminal): {text}"
+            ));
+            return;
+        }
+        self.message = Some(format!("copied the {what}: {text}"));
+        self.to_copy = Some(text);
+    }
+
     /// Open the content view on the tree's selected file, as of the selected layer; the bytes are
     /// read on a worker thread.
     fn open_content(&mut self) {

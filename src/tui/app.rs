@@ -166,6 +166,11 @@ pub struct App {
     pub width: u16,
     pub height: u16,
     pub color: bool,
+    /// Whether `y` and `Y` may copy to the terminal's clipboard (OSC 52): off with
+    /// `--no-clipboard` or when stdout is not a terminal.
+    pub clipboard: bool,
+    /// Text `y` or `Y` asked to copy, for the terminal loop to send (escaped already).
+    pub to_copy: Option<String>,
     /// The time of the last tick, for load rates.
     pub now: Instant,
     inbox: Option<Receiver<(usize, Outcome)>>,
@@ -212,6 +217,8 @@ impl App {
             width: 80,
             height: 24,
             color,
+            clipboard: true,
+            to_copy: None,
             now,
             inbox: Some(inbox),
             quit: false,

@@ -298,6 +298,18 @@ pub const BINDINGS: &[Binding] = &[
         Action::ExportFile,
         "export the selected file (asks where)",
     ).hint("export"),
+    bind(
+        Main,
+        &[ch('y')],
+        Action::CopyPath,
+        "copy the selected path to the terminal's clipboard (OSC 52)",
+    ),
+    bind(
+        Main,
+        &[ch('Y')],
+        Action::CopyDigest,
+        "copy the selected layer's digest to the clipboard",
+    ),
     bind(Main, &[ch(']')], Action::NextImage, "next image"),
     bind(Main, &[ch('[')], Action::PrevImage, "previous image"),
     bind(

@@ -32,7 +32,7 @@ pub mod viewer;
 pub mod views;
 pub mod waste_list;
 
-use std::io;
+use std::io::{self, IsTerminal};
 use std::sync::Arc;
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
@@ -52,16 +52,19 @@ const LOADING_TICK: Duration = Duration::from_millis(100);
 const IDLE_POLL: Duration = Duration::from_millis(250);
 
 /// Open the viewer on `images` (inputs as given on the command line); returns when the user quits.
+/// `clipboard`: `y` and `Y` may copy through the terminal (not `--no-clipboard`).
 pub fn run(
     images: Vec<String>,
     options: LoadOptions,
     color: bool,
     worth: crate::analysis::plan::Worth,
+    clipboard: bool,
 ) -> Result<u8> {
     let progress: Vec<Arc<Progress>> = images.iter().map(|_| Arc::default()).collect();
     let (tx, rx) = channel();
     let mut app = App::new(images.clone(), progress.clone(), rx, color, Instant::now());
     app.worth = worth;
+    app.clipboard = clipboard && io::stdout().is_terminal();
     loader::spawn(images, options, progress, tx).context("starting the loader thread")?;
     run_app(&mut app)?;
     Ok(report_failures(&app))
@@ -79,7 +82,13 @@ fn report_failures(app: &App) -> u8 {
 
 /// Open the viewer on `imgscope diff OLD NEW`: NEW, marked with what changed against OLD (both
 /// load in the background); returns when the user quits, with the exit status.
-pub fn run_diff(old: String, new: String, options: LoadOptions, color: bool) -> Result<u8> {
+pub fn run_diff(
+    old: String,
+    new: String,
+    options: LoadOptions,
+    color: bool,
+    clipboard: bool,
+) -> Result<u8> {
     let origin = app::DiffOrigin::new(old);
     let progress = Arc::<Progress>::default();
     let (tx, rx) = channel();
@@ -91,6 +100,7 @@ pub fn run_diff(old: String, new: String, options: LoadOptions, color: bool) -> 
         color,
         Instant::now(),
     );
+    app.clipboard = clipboard && io::stdout().is_terminal();
     loader::spawn_diff(origin, new, progress, options, tx).context("starting the loader thread")?;
     run_app(&mut app)?;
     Ok(report_failures(&app))
@@ -156,6 +166,9 @@ fn event_loop(
                         }
                         Some(action) => {
                             app.update(action);
+                            if let Some(text) = app.to_copy.take() {
+                                terminal::copy_to_clipboard(&text)?;
+                            }
                             dirty = true;
                         }
                         None => {}
