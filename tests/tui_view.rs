@@ -1240,3 +1240,36 @@ fn ctrl_b_hides_and_shows_the_trees_attributes() {
     app.update(Action::ToggleAttributes);
     assert!(line_with(&text(&render(&app)), "busybox").contains("-rw-r--r--"));
 }
+
+#[test]
+fn the_viewer_and_the_reports_clean_commands_with_one_function() {
+    let loaded = sample();
+    let report = imgscope::report::text::summary(&loaded.image, &loaded.analysis);
+    let mut app = app(sample(), false, 200, 30);
+    let screen = text(&render(&app));
+    for layer in &loaded.image.layers {
+        let cleaned = imgscope::tui::format::one_line_command(layer.command(), 80);
+        assert!(!cleaned.starts_with("/bin/sh"), "{cleaned}");
+        assert!(!cleaned.contains("#(nop)"), "{cleaned}");
+        // The text report's layer row ends with it; the layers pane shows its start.
+        assert!(
+            report.lines().any(|l| l.ends_with(&format!("  {cleaned}"))),
+            "{cleaned}\n{report}"
+        );
+        let start: String = cleaned.chars().take(12).collect();
+        assert!(screen.contains(&start), "{start}\n{screen}");
+    }
+    assert_eq!(
+        imgscope::report::clean_command("/bin/sh -c #(nop) ADD file:base in / "),
+        "ADD file:base in /"
+    );
+    assert_eq!(
+        imgscope::report::clean_command("RUN /bin/sh -c apk add curl # buildkit"),
+        "RUN apk add curl"
+    );
+    assert_eq!(
+        imgscope::report::clean_command("|2 A=1 B=2 /bin/sh -c make"),
+        "RUN make"
+    );
+    app.update(Action::Quit);
+}

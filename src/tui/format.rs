@@ -48,29 +48,11 @@ pub fn clip_start(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(format!("…{tail}"))
 }
 
-/// A history command on one line, escaped and clipped: the shell wrapper of `RUN` (classic
-/// `/bin/sh -c cmd` and BuildKit's `RUN /bin/sh -c cmd # buildkit`) and the `#(nop)` marker of
-/// metadata instructions are dropped, whitespace runs become one space.
+/// A history command on one line, escaped and clipped: cleaned as every report cleans it
+/// ([`crate::report::clean_command`]: `RUN cmd` for the shell wrapper, no `#(nop)`), whitespace
+/// runs become one space.
 pub fn one_line_command(cmd: &str, max: usize) -> String {
-    let cmd = cmd.trim();
-    let cmd = cmd.strip_suffix("# buildkit").map_or(cmd, str::trim_end);
-    if let Some(rest) = cmd.strip_prefix("/bin/sh -c #(nop)") {
-        return one_line(rest.trim_start(), max);
-    }
-    for shell in ["/bin/sh -c ", "RUN /bin/sh -c ", "|"] {
-        if let Some(rest) = cmd.strip_prefix(shell)
-            && (shell != "|" || rest.starts_with(|c: char| c.is_ascii_digit()))
-        {
-            let rest = if shell == "|" {
-                // BuildKit's `|N ARG=v … /bin/sh -c cmd` for RUN with build args.
-                rest.split_once("/bin/sh -c ").map_or(rest, |(_, r)| r)
-            } else {
-                rest
-            };
-            return one_line(&format!("RUN {}", rest.trim_start()), max);
-        }
-    }
-    one_line(cmd, max)
+    one_line(&crate::report::clean_command(cmd), max)
 }
 
 fn one_line(s: &str, max: usize) -> String {
