@@ -2247,7 +2247,7 @@ fn y_copies_the_selected_path_escaped_and_shift_y_the_layer_digest() {
     select(&mut app, "/etc/passwd");
     press(&mut app, KeyCode::Char('y'));
     assert_eq!(app.to_copy.as_deref(), Some("/etc/passwd"));
-    assert_eq!(app.message.as_deref(), Some("copied the path: /etc/passwd"));
+    assert_eq!(app.message.as_deref(), Some("copied: /etc/passwd"));
     // A hostile name is copied as the viewer shows it: escaped.
     let evil = viewer(&app)
         .tree

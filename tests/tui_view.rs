@@ -1273,3 +1273,83 @@ fn the_viewer_and_the_reports_clean_commands_with_one_function() {
     );
     app.update(Action::Quit);
 }
+
+#[test]
+fn a_long_status_note_keeps_its_cause() {
+    let mut app = app(sample(), false, 80, 24);
+    let cause = "Permission denied (os error 13)";
+    app.message = Some(format!(
+        "export of /etc/passwd to /home/someone/a/rather/long/directory/name/passwd failed: \
+         creating a temporary file in /home/someone/a/rather/long/directory/name: {cause}"
+    ));
+    let screen = text(&render(&app));
+    let status = screen.lines().last().unwrap();
+    assert!(status.trim_end().ends_with(cause), "{status}");
+    assert!(
+        status.contains("export of /etc/pa") && status.contains('…'),
+        "{status}"
+    );
+    assert!(status.starts_with(" AGGREGATED "), "{status}");
+    // A note that fits is whole, after the state.
+    app.message = Some("filter cleared".into());
+    let screen = text(&render(&app));
+    assert!(
+        screen
+            .lines()
+            .last()
+            .unwrap()
+            .contains("size↓  filter cleared"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_status_line_and_details_number_layers_alike() {
+    let mut app = app(sample(), false, 100, 40);
+    app.focus = Pane::Layers;
+    for (layer, step) in [(3, None), (1, Some(Action::Up)), (0, Some(Action::Home))] {
+        if let Some(step) = step {
+            if layer == 1 {
+                app.update(step);
+            }
+            app.update(step);
+        }
+        let screen = text(&render(&app));
+        let said = format!("layer {layer} of 0–3");
+        assert!(screen.lines().last().unwrap().contains(&said), "{screen}");
+        assert_shows(&screen, &format!("│Layer {layer} of 0–3"));
+    }
+}
+
+#[test]
+fn names_cut_by_a_narrow_pane_end_with_an_ellipsis() {
+    let long = "a-file-with-a-name-far-too-long-for-a-narrow-terminal.tar.gz";
+    let loaded = build("narrow:1", vec![layer("RUN make").file(long, 1000, 1)]);
+    let mut app = app(loaded, false, 60, 20);
+    let screen = text(&render(&app));
+    let row = line_with(&screen, "a-file-with");
+    assert!(row.ends_with("…│"), "{row}");
+    assert!(!screen.contains(long), "{screen}");
+    // Wide enough, the whole name and no ellipsis.
+    resize(&mut app, 200, 20);
+    let screen = text(&render(&app));
+    assert!(!line_with(&screen, long).contains('…'), "{screen}");
+}
+
+#[test]
+fn uncompressed_layers_show_their_blob_size_as_such() {
+    let mut loaded = sample();
+    for layer in &mut loaded.image.layers {
+        layer.compression = imgscope::model::Compression::None;
+    }
+    let mut app = app(loaded, false, 100, 40);
+    // The layers pane has focus: the details describe the layer.
+    app.update(Action::FocusPrev);
+    let screen = text(&render(&app));
+    assert_shows(&screen, "BLOB      SIZE");
+    assert!(!screen.contains("COMPR"), "{screen}");
+    assert_shows(&screen, "size        868 B blob (an");
+    // Compressed layers keep the compressed column.
+    let screen = text(&render(&self::app(sample(), false, 100, 40)));
+    assert_shows(&screen, "COMPR      SIZE");
+}

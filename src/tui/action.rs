@@ -835,7 +835,7 @@ impl App {
     /// terminal loop sends it to the clipboard — escaped as the viewer shows it.
     fn copy(&mut self, action: Action) {
         let Some(v) = self.viewer() else { return };
-        let (what, text) = if action == Action::CopyPath {
+        let text = if action == Action::CopyPath {
             if self.right != RightPane::Tree {
                 self.message = Some(format!(
                     "y copies the path selected in the tree ({} goes back to it)",
@@ -844,7 +844,7 @@ impl App {
                 return;
             }
             match v.tree.selected() {
-                Some(node) => ("path", v.file_tree().path(node)),
+                Some(node) => v.file_tree().path(node),
                 None => {
                     self.message = Some("no file selected".into());
                     return;
@@ -853,7 +853,7 @@ impl App {
         } else {
             let layer = v.image().layers.get(v.layer);
             match layer.and_then(|l| l.digest.as_ref().or(l.diff_id.as_ref())) {
-                Some(d) => ("layer digest", d.clone()),
+                Some(d) => d.clone(),
                 None => {
                     self.message = Some("the layer has no digest".into());
                     return;
@@ -867,7 +867,8 @@ impl App {
             ));
             return;
         }
-        self.message = Some(format!("copied the {what}: {text}"));
+        // The copied text last, whole when it fits: it is what the note is about.
+        self.message = Some(format!("copied: {text}"));
         self.to_copy = Some(text);
     }
 

@@ -25,6 +25,15 @@ pub fn blob_label(image: &crate::model::Image) -> &'static str {
     }
 }
 
+/// Where a layer stands, as the status line and the details pane both say it: `layer 3 of 0–6`
+/// (layers are numbered from 0, as in the layers pane and the reports).
+pub fn layer_of(index: usize, count: usize) -> String {
+    match count {
+        0 | 1 => format!("layer {index} of {count}"),
+        _ => format!("layer {index} of 0–{}", count - 1),
+    }
+}
+
 /// At most `max` characters of `s`, with `…` when cut.
 pub fn clip(s: &str, max: usize) -> Cow<'_, str> {
     match s.char_indices().nth(max) {
@@ -34,6 +43,43 @@ pub fn clip(s: &str, max: usize) -> Cow<'_, str> {
             Cow::Owned(format!("{cut}…"))
         }
     }
+}
+
+/// At most `max` columns of `s`: when it is longer, a third from its start and the rest from its
+/// end, `…` between — a message keeps what it is about and its cause.
+pub fn shorten_middle(s: &str, max: usize) -> String {
+    use unicode_width::UnicodeWidthStr;
+    if s.width() <= max {
+        return s.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let room = max - 1;
+    let head_w = room / 3;
+    let mut head = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw > head_w {
+            break;
+        }
+        head.push(c);
+        w += cw;
+    }
+    let tail_w = room - w;
+    let mut tail: Vec<char> = Vec::new();
+    let mut w = 0;
+    for c in s.chars().rev() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw > tail_w {
+            break;
+        }
+        tail.push(c);
+        w += cw;
+    }
+    tail.reverse();
+    format!("{head}…{}", tail.into_iter().collect::<String>())
 }
 
 /// At most `max` characters of `s`, its end kept and `…` in front when cut (image names: the tag

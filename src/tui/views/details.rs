@@ -306,7 +306,9 @@ fn layer_facts(out: &mut Lines, v: &Viewer) {
     let Some(layer) = v.image().layers.get(v.layer) else {
         return;
     };
-    out.heading(format!("Layer {} of {}", layer.index, v.layer_count()));
+    // As the status line says it, capitalized.
+    let heading = crate::tui::format::layer_of(layer.index, v.layer_count());
+    out.heading(format!("L{}", &heading[1..]));
     let command = layer.command();
     if command.is_empty() {
         out.fact("command", "(no history entry)");
@@ -329,12 +331,20 @@ fn layer_facts(out: &mut Lines, v: &Viewer) {
             out.fact("comment", clip(&esc(comment), 4096).into_owned());
         }
     }
+    // An uncompressed blob is the tar itself (a little more than the files: headers, padding).
+    let blob = if layer.compression == crate::model::Compression::None {
+        format!("{} blob (an uncompressed tar)", hs(layer.compressed_size))
+    } else {
+        format!(
+            "{} compressed ({})",
+            hs(layer.compressed_size),
+            layer.compression.label()
+        )
+    };
     out.fact(
         "size",
         format!(
-            "{} compressed ({}) · {} uncompressed · {} tar",
-            hs(layer.compressed_size),
-            layer.compression.label(),
+            "{blob} · {} uncompressed · {} tar",
             hs(layer.size),
             hs(layer.tar_size)
         ),
@@ -405,9 +415,10 @@ fn image_facts(out: &mut Lines, v: &Viewer) {
     out.fact(
         "size",
         format!(
-            "{} uncompressed · {} compressed",
+            "{} uncompressed · {} {}",
             hs(image.size()),
-            hs(image.compressed_size())
+            hs(image.compressed_size()),
+            crate::tui::format::blob_label(image)
         ),
     );
     out.fact(

@@ -122,6 +122,21 @@ fn pane(
     theme: &Theme,
     focused: bool,
 ) -> Rect {
+    // A title too long for the border is cut with `…`, not silently.
+    let room = area.width.saturating_sub(2) as usize;
+    let title = if unicode_width::UnicodeWidthStr::width(title.as_str()) > room {
+        let mut cut = title
+            .chars()
+            .scan(0usize, |w, c| {
+                *w += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+                (*w < room).then_some(c)
+            })
+            .collect::<String>();
+        cut.push('…');
+        cut
+    } else {
+        title
+    };
     let block = Block::bordered()
         .border_style(theme.border(focused))
         .title(Line::styled(title, theme.title(focused)));
@@ -179,4 +194,18 @@ fn border_note(buf: &mut ratatui::buffer::Buffer, frame: Rect, y: u16, text: &st
         w as usize,
         theme.title(false),
     );
+}
+
+/// Draw a list row; one longer than the row ends with `…` in its last column, so a name cut by
+/// a narrow pane says it is cut.
+fn set_row(buf: &mut ratatui::buffer::Buffer, area: Rect, line: &Line) {
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    buf.set_line(area.x, area.y, line, area.width);
+    if line.width() > area.width as usize {
+        let last = (area.right() - 1, area.y);
+        let style = buf[last].style();
+        buf[last].set_symbol("…").set_style(style);
+    }
 }

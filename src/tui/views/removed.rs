@@ -45,7 +45,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
     super::list_marks(buf, area, first, height, list.rows.len(), theme);
     for (y, i, entry) in visible_rows(&list.rows, list.offset, list.cursor, height) {
         let rect = Rect::new(inner.x, inner.y + y as u16, inner.width, 1);
-        buf.set_line(rect.x, rect.y, &line(entry, theme), rect.width);
+        super::set_row(buf, rect, &line(entry, theme));
         if i == list.cursor {
             buf.set_style(rect, theme.selected(focused));
         }

@@ -46,7 +46,7 @@ pub fn draw(buf: &mut Buffer, areas: &Areas, app: &App, theme: &Theme) {
     for (y, i, row) in visible_rows(&s.rows, s.offset, s.cursor, height) {
         let line = line(s, *row, &layout, theme);
         let rect = Rect::new(rows.x, rows.y + y as u16, rows.width, 1);
-        buf.set_line(rect.x, rect.y, &line, rect.width);
+        super::set_row(buf, rect, &line);
         if i == s.cursor && row.selectable() {
             buf.set_style(rect, theme.selected(true));
         }

@@ -147,7 +147,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
             ));
         }
         let rect = Rect::new(inner.x, inner.y + y as u16, inner.width, 1);
-        buf.set_line(rect.x, rect.y, &Line::from(spans), rect.width);
+        super::set_row(buf, rect, &Line::from(spans));
         if i == v.tree.cursor {
             buf.set_style(rect, theme.selected(focused));
         }

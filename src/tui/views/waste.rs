@@ -33,7 +33,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
     for (y, i, row) in visible_rows(&list.rows, list.offset, list.cursor, height) {
         let line = line(v, *row, theme);
         let rect = Rect::new(inner.x, inner.y + y as u16, inner.width, 1);
-        buf.set_line(rect.x, rect.y, &line, rect.width);
+        super::set_row(buf, rect, &line);
         if i == list.cursor {
             buf.set_style(rect, theme.selected(focused));
         }
