@@ -22,6 +22,7 @@ pub const EXIT_ERROR: u8 = 2;
 pub const EXIT_GATE_FAILED: u8 = 1;
 
 pub fn run(mut cli: Cli) -> Result<u8> {
+    crate::units::use_si(cli.si);
     if let Some(Command::Node {
         filter,
         json,

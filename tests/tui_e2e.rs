@@ -558,3 +558,39 @@ fn y_copies_the_path_and_shift_y_the_layer_digest_through_osc_52() {
     t.wait_for("the exit status", |s| s.contains("EXITED=0"));
     t.assert_terminal_restored();
 }
+
+#[test]
+fn si_sizes_in_the_viewer_and_the_reports() {
+    // The text report: kB and MB, powers of 1000, where it says KiB and MiB without --si.
+    let report = |si: bool| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["--text", image().to_str().unwrap()]);
+        if si {
+            cmd.arg("--si");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (iec, si) = (report(false), report(true));
+    assert!(iec.contains(" MiB") && iec.contains(" KiB"), "{iec}");
+    assert!(si.contains(" MB") && si.contains(" kB"), "{si}");
+    assert!(!si.contains("iB"), "{si}");
+    // The same bytes: the image's size line, in both units.
+    let size_line = |s: &str| {
+        s.lines()
+            .find(|l| l.starts_with("Size "))
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(size_line(&iec), size_line(&si));
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start("si");
+    t.open_viewer(&format!("--si {}", image().display()));
+    let s = t.screen();
+    assert!(s.contains(" MB") && !s.contains("iB"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+}
