@@ -594,3 +594,52 @@ fn si_sizes_in_the_viewer_and_the_reports() {
     t.keys(&["q"]);
     t.wait_for("the exit status", |s| s.contains("EXITED=0"));
 }
+
+#[test]
+fn the_users_config_gives_keys_and_a_bad_one_is_one_line_and_status_2() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("imgscope-e2e-config-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("imgscope")).unwrap();
+    let config = dir.join("imgscope/config.toml");
+    std::fs::write(
+        &config,
+        "[keys]\nquit = \"Q\"\n\n[theme]\nname = \"high-contrast\"\n",
+    )
+    .unwrap();
+    let t = Tmux::start("config");
+    t.type_line(&format!("export XDG_CONFIG_HOME={}", dir.display()));
+    t.open_viewer(&image().display().to_string());
+    let s = t.screen();
+    assert!(
+        s.contains(" Q quit"),
+        "the hint bar has the user's key: {s}"
+    );
+    // q does nothing now; Q quits.
+    t.keys(&["q", "?"]);
+    let s = t.wait_for("the help", |s| s.contains("Keys · Esc closes"));
+    assert!(s.contains("  Q     "), "the help has the user's key: {s}");
+    t.keys(&["Escape", "Q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    t.assert_terminal_restored();
+    // A bad file: one line naming it and the line, status 2, the terminal never taken.
+    std::fs::write(&config, "[keys]\nquit = \"Q\"\nzoom = \"z\"\n").unwrap();
+    t.type_line("clear");
+    t.type_line(&format!("{BIN} {}; echo EXITED=$?", image().display()));
+    let s = t.wait_for("the exit status", |s| {
+        s.lines().any(|l| l.starts_with("EXITED="))
+    });
+    assert!(s.contains("\nEXITED=2"), "{s}");
+    // The line wraps at the terminal's width: read it whole.
+    let unwrapped: String = s.lines().collect();
+    assert!(
+        unwrapped.contains(&format!(
+            "imgscope: {} line 3: \"zoom\" is not an action of the key table",
+            config.display()
+        )),
+        "{s}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -166,6 +166,10 @@ pub struct App {
     pub width: u16,
     pub height: u16,
     pub color: bool,
+    /// The colours (the user's theme, or the default).
+    pub palette: super::theme::Palette,
+    /// The keys in effect (the user's, or the default).
+    pub keys: super::keys::KeyTable,
     /// Whether `y` and `Y` may copy to the terminal's clipboard (OSC 52): off with
     /// `--no-clipboard` or when stdout is not a terminal.
     pub clipboard: bool,
@@ -217,6 +221,8 @@ impl App {
             width: 80,
             height: 24,
             color,
+            palette: super::theme::Palette::DEFAULT,
+            keys: super::keys::KeyTable::default(),
             clipboard: true,
             to_copy: None,
             now,
@@ -271,6 +277,15 @@ impl App {
         let mut app = App::new_diff(DiffOrigin::new(old), new, Arc::default(), rx, color, now);
         app.update(super::action::Action::Tick(now));
         app
+    }
+
+    /// Take the user's keys and colours (config.toml).
+    pub fn configure(&mut self, config: &super::config::ViewerConfig) {
+        self.keys = super::keys::KeyTable::with_keys(&config.keys);
+        self.palette = config.palette;
+        if config.no_color {
+            self.color = false;
+        }
     }
 
     /// Whether a bar is drawn above the panes: the tabs (several images) or a diff's header.

@@ -548,14 +548,239 @@ pub const BINDINGS: &[Binding] = &[
     bind(Help, &[ctrl('z')], Action::Suspend, "suspend to the shell"),
 ];
 
-/// The key hint bar's entries for `context`, in the key table's order: each binding's first key
-/// as the help writes it, and its hint word.
+/// The key hint bar's entries for `context` with the default keys (see [`KeyTable::hints`]).
 pub fn hints(context: Context) -> Vec<(String, &'static str)> {
-    BINDINGS
+    DEFAULT.hints(context)
+}
+
+/// Each action of the panes by the name a config file gives it (`[keys] quit = "Q"`). A test
+/// checks that every binding of the panes has one.
+pub const ACTION_NAMES: &[(&str, Action)] = &[
+    ("quit", Action::Quit),
+    ("cancel", Action::Escape),
+    ("help", Action::ToggleHelp),
+    ("next_pane", Action::FocusNext),
+    ("previous_pane", Action::FocusPrev),
+    ("up", Action::Up),
+    ("down", Action::Down),
+    ("page_up", Action::PageUp),
+    ("page_down", Action::PageDown),
+    ("first", Action::Home),
+    ("last", Action::End),
+    ("open", Action::Activate),
+    ("toggle", Action::Toggle),
+    ("expand", Action::Right),
+    ("collapse", Action::Left),
+    ("expand_all", Action::ExpandAll),
+    ("collapse_all", Action::CollapseAll),
+    ("toggle_mode", Action::ToggleMode),
+    ("layer_changes", Action::SetMode(Mode::Changes)),
+    ("sort", Action::ToggleSort),
+    ("hide_unchanged", Action::ToggleHidden(UNCHANGED)),
+    ("hide_added", Action::ToggleHidden(ADDED)),
+    ("added_or_aggregated", Action::AddedOrAggregated),
+    ("hide_modified", Action::ToggleHidden(MODIFIED)),
+    ("hide_removed", Action::ToggleHidden(REMOVED)),
+    ("attributes", Action::ToggleAttributes),
+    ("filter", Action::OpenFilter),
+    ("search", Action::OpenSearch),
+    ("search_next", Action::SearchNext),
+    ("search_previous", Action::SearchPrev),
+    ("next_biggest", Action::NextBiggest),
+    ("previous_biggest", Action::PrevBiggest),
+    ("waste", Action::ToggleWaste),
+    ("changed_only", Action::ToggleChangedOnly),
+    ("removed", Action::ToggleRemoved),
+    ("view", Action::ViewFile),
+    ("export", Action::ExportFile),
+    ("copy_path", Action::CopyPath),
+    ("copy_digest", Action::CopyDigest),
+    ("next_image", Action::NextImage),
+    ("previous_image", Action::PrevImage),
+    ("closure", Action::CycleClosure),
+    ("plan", Action::ToggleSharing),
+    ("suspend", Action::Suspend),
+];
+
+/// The action a config file names, if it is one.
+pub fn action_named(name: &str) -> Option<Action> {
+    ACTION_NAMES
         .iter()
-        .filter(|b| b.context == context)
-        .filter_map(|b| Some((label(b.keys.first()?), b.hint?)))
-        .collect()
+        .find(|(n, _)| *n == name)
+        .map(|(_, a)| *a)
+}
+
+/// A key as a config file writes it: one character (`Q`, `/`), `Ctrl-X` (or `C-x`), or a name —
+/// `Space`, `Enter`, `Esc`, `Tab`, `Shift-Tab`, `Backspace`, `Up`, `Down`, `Left`, `Right`,
+/// `PgUp`, `PgDn`, `Home`, `End`, `F1`…`F12`.
+pub fn parse_key(text: &str) -> Result<Key, String> {
+    let ctrl_part = ["Ctrl-", "ctrl-", "CTRL-", "C-"]
+        .iter()
+        .find_map(|p| text.strip_prefix(p));
+    if let Some(rest) = ctrl_part {
+        let mut chars = rest.chars();
+        return match (chars.next(), chars.next()) {
+            (Some(c), None) if c.is_ascii_alphabetic() => Ok(ctrl(c.to_ascii_lowercase())),
+            _ if rest.eq_ignore_ascii_case("space") => Ok(ctrl(' ')),
+            _ => Err(format!(
+                "{text:?} is not a key: Ctrl- goes with a letter or Space"
+            )),
+        };
+    }
+    let mut chars = text.chars();
+    // One character is that key; the arrows as the help writes them are the arrow keys.
+    if let (Some(c), None) = (chars.next(), chars.clone().next())
+        && !c.is_control()
+        && !matches!(c, '↑' | '↓' | '←' | '→')
+    {
+        return Ok(ch(c));
+    }
+    let named = match text.to_ascii_lowercase().as_str() {
+        "space" => KeyCode::Char(' '),
+        "enter" | "return" => KeyCode::Enter,
+        "esc" | "escape" => KeyCode::Esc,
+        "tab" => KeyCode::Tab,
+        "shift-tab" | "backtab" => KeyCode::BackTab,
+        "backspace" => KeyCode::Backspace,
+        "up" | "↑" => KeyCode::Up,
+        "down" | "↓" => KeyCode::Down,
+        "left" | "←" => KeyCode::Left,
+        "right" | "→" => KeyCode::Right,
+        "pgup" | "pageup" => KeyCode::PageUp,
+        "pgdn" | "pagedown" => KeyCode::PageDown,
+        "home" => KeyCode::Home,
+        "end" => KeyCode::End,
+        f if f.starts_with('f') && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) => {
+            KeyCode::F(f[1..].parse().unwrap_or(1))
+        }
+        _ => {
+            return Err(format!(
+                "{text:?} is not a key (one character, Ctrl-X, Space, Enter, Esc, Tab, Up, PgDn, \
+                 Home, F1…)"
+            ));
+        }
+    };
+    Ok(code(named))
+}
+
+/// One binding of the key table in effect.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub context: Context,
+    pub keys: Vec<Key>,
+    pub action: Action,
+    pub help: &'static str,
+    pub hint: Option<&'static str>,
+}
+
+/// The key table in effect: [`BINDINGS`], with the keys a config file gives actions of the panes.
+/// Such an action has exactly those keys in the panes, and no other binding of the panes keeps
+/// them. Maps keys, and lists them for the help and the hint bar.
+#[derive(Debug, Clone)]
+pub struct KeyTable {
+    entries: Vec<Entry>,
+}
+
+static DEFAULT: std::sync::LazyLock<KeyTable> = std::sync::LazyLock::new(KeyTable::default);
+
+impl Default for KeyTable {
+    fn default() -> KeyTable {
+        KeyTable {
+            entries: BINDINGS
+                .iter()
+                .map(|b| Entry {
+                    context: b.context,
+                    keys: b.keys.to_vec(),
+                    action: b.action,
+                    help: b.help,
+                    hint: b.hint,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl KeyTable {
+    /// The default table with `keys` for these actions in the panes.
+    pub fn with_keys(remap: &[(Action, Vec<Key>)]) -> KeyTable {
+        let mut table = KeyTable::default();
+        for (action, keys) in remap {
+            for e in table.entries.iter_mut().filter(|e| e.context == Main) {
+                if e.action == *action {
+                    e.keys = keys.clone();
+                } else {
+                    e.keys.retain(|k| !keys.contains(k));
+                }
+            }
+        }
+        table
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The key hint bar's entries for `context`, in the table's order: each binding's first key
+    /// as the help writes it, and its hint word.
+    pub fn hints(&self, context: Context) -> Vec<(String, &'static str)> {
+        self.entries
+            .iter()
+            .filter(|e| e.context == context)
+            .filter_map(|e| Some((label(e.keys.first()?), e.hint?)))
+            .collect()
+    }
+
+    /// The action for a terminal event, if any.
+    pub fn map_event(&self, event: &Event, context: Context) -> Option<Action> {
+        match event {
+            Event::Key(key) if key.kind != KeyEventKind::Release => self.map_key(key, context),
+            Event::Mouse(m) => match m.kind {
+                MouseEventKind::Down(MouseButton::Left) => Some(Action::Click {
+                    column: m.column,
+                    row: m.row,
+                }),
+                MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => Some(Action::Scroll {
+                    column: m.column,
+                    row: m.row,
+                    down: m.kind == MouseEventKind::ScrollDown,
+                }),
+                _ => None,
+            },
+            Event::Resize(width, height) => Some(Action::Resize {
+                width: *width,
+                height: *height,
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn map_key(&self, key: &KeyEvent, context: Context) -> Option<Action> {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::ALT | KeyModifiers::SUPER)
+        {
+            return None;
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let pressed = Key {
+            code: if ctrl { normalize(key.code) } else { key.code },
+            ctrl,
+        };
+        let bound = self
+            .entries
+            .iter()
+            .find(|e| e.context == context && e.keys.contains(&pressed))
+            .map(|e| e.action);
+        if bound.is_some() {
+            return bound;
+        }
+        match (context, key.code) {
+            (Input, KeyCode::Char(c)) if !ctrl => Some(Action::InputChar(c)),
+            // Overwrite? Only y says yes.
+            (Confirm, _) => Some(Action::Escape),
+            _ => None,
+        }
+    }
 }
 
 /// The README's key table: every binding of the panes, the content view, the plan and sharing view
@@ -606,55 +831,14 @@ pub fn context(app: &App) -> Context {
     }
 }
 
-/// The action for a terminal event, if any.
+/// The action for a terminal event with the default keys (see [`KeyTable::map_event`]).
 pub fn map_event(event: &Event, context: Context) -> Option<Action> {
-    match event {
-        Event::Key(key) if key.kind != KeyEventKind::Release => map_key(key, context),
-        Event::Mouse(m) => match m.kind {
-            MouseEventKind::Down(MouseButton::Left) => Some(Action::Click {
-                column: m.column,
-                row: m.row,
-            }),
-            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => Some(Action::Scroll {
-                column: m.column,
-                row: m.row,
-                down: m.kind == MouseEventKind::ScrollDown,
-            }),
-            _ => None,
-        },
-        Event::Resize(width, height) => Some(Action::Resize {
-            width: *width,
-            height: *height,
-        }),
-        _ => None,
-    }
+    DEFAULT.map_event(event, context)
 }
 
+/// The action for a key with the default keys (see [`KeyTable::map_key`]).
 pub fn map_key(key: &KeyEvent, context: Context) -> Option<Action> {
-    if key
-        .modifiers
-        .intersects(KeyModifiers::ALT | KeyModifiers::SUPER)
-    {
-        return None;
-    }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let pressed = Key {
-        code: if ctrl { normalize(key.code) } else { key.code },
-        ctrl,
-    };
-    let bound = BINDINGS
-        .iter()
-        .find(|b| b.context == context && b.keys.contains(&pressed))
-        .map(|b| b.action);
-    if bound.is_some() {
-        return bound;
-    }
-    match (context, key.code) {
-        (Input, KeyCode::Char(c)) if !ctrl => Some(Action::InputChar(c)),
-        // Overwrite? Only y says yes.
-        (Confirm, _) => Some(Action::Escape),
-        _ => None,
-    }
+    DEFAULT.map_key(key, context)
 }
 
 /// Terminals differ in how they report a few control keys; bring them to one form.

@@ -10,11 +10,13 @@
 //! contents are read and exported on worker threads ([`content`]); with several images, the
 //! sharing view ([`sharing`]) shows what they share. For `imgscope diff OLD NEW` ([`run_diff`]) the
 //! one image is NEW, its tree and layers marked against OLD ([`diff_marks`]), with what only OLD
-//! has in a list of its own ([`removed_list`]). [`terminal`] makes sure the terminal is given back
+//! has in a list of its own ([`removed_list`]). The user's keys and colours come from
+//! [`config`]. [`terminal`] makes sure the terminal is given back
 //! whatever happens.
 
 pub mod action;
 pub mod app;
+pub mod config;
 pub mod content;
 pub mod diff_marks;
 pub mod filter;
@@ -62,7 +64,10 @@ pub fn run(
 ) -> Result<u8> {
     let progress: Vec<Arc<Progress>> = images.iter().map(|_| Arc::default()).collect();
     let (tx, rx) = channel();
+    // A bad config.toml is one line on stderr before the terminal is taken.
+    let config = config::load().map_err(anyhow::Error::msg)?;
     let mut app = App::new(images.clone(), progress.clone(), rx, color, Instant::now());
+    app.configure(&config);
     app.worth = worth;
     app.clipboard = clipboard && io::stdout().is_terminal();
     loader::spawn(images, options, progress, tx).context("starting the loader thread")?;
@@ -89,6 +94,7 @@ pub fn run_diff(
     color: bool,
     clipboard: bool,
 ) -> Result<u8> {
+    let config = config::load().map_err(anyhow::Error::msg)?;
     let origin = app::DiffOrigin::new(old);
     let progress = Arc::<Progress>::default();
     let (tx, rx) = channel();
@@ -101,6 +107,7 @@ pub fn run_diff(
         Instant::now(),
     );
     app.clipboard = clipboard && io::stdout().is_terminal();
+    app.configure(&config);
     loader::spawn_diff(origin, new, progress, options, tx).context("starting the loader thread")?;
     run_app(&mut app)?;
     Ok(report_failures(&app))
@@ -158,7 +165,7 @@ fn event_loop(
             terminal::Waited::Ready => {
                 while !app.should_quit() && event::poll(Duration::ZERO)? {
                     let ev = event::read()?;
-                    match keys::map_event(&ev, keys::context(app)) {
+                    match app.keys.map_event(&ev, keys::context(app)) {
                         Some(Action::Suspend) => {
                             terminal::suspend()?;
                             term.clear()?;

@@ -1,7 +1,7 @@
 //! The help overlay: every binding of the key table, grouped by where it applies — the keys that
 //! work everywhere said once at the top, each section's movement keys on one line — plus the
 //! mouse, the change marks, and a diff's marks; in two columns on a wide terminal. Generated from
-//! `keys::BINDINGS`, so it cannot fall out of date.
+//! the key table in effect (`KeyTable`: the user's keys), so it cannot fall out of date.
 
 use std::cell::Cell;
 
@@ -14,7 +14,7 @@ use crate::diff::ChangeKind;
 use crate::tui::action::Action;
 use crate::tui::diff_marks::symbol;
 use crate::tui::format::wrap;
-use crate::tui::keys::{BINDINGS, Context, label};
+use crate::tui::keys::{Context, KeyTable, label};
 use crate::tui::stats::{ADDED, MODIFIED, REMOVED};
 use crate::tui::theme::Theme;
 use unicode_width::UnicodeWidthStr;
@@ -26,7 +26,14 @@ const ONE_COLUMN_MAX: u16 = 84;
 const TWO_COLUMNS_MAX: u16 = 170;
 
 /// Draw the overlay scrolled by `scroll` lines; `max_scroll` learns how far it can scroll.
-pub fn draw(buf: &mut Buffer, area: Rect, scroll: u16, max_scroll: &Cell<u16>, theme: &Theme) {
+pub fn draw(
+    buf: &mut Buffer,
+    area: Rect,
+    scroll: u16,
+    max_scroll: &Cell<u16>,
+    keys: &KeyTable,
+    theme: &Theme,
+) {
     let room = area.width.saturating_sub(4);
     let width = if room >= TWO_COLUMNS_FROM + 2 {
         room.min(TWO_COLUMNS_MAX)
@@ -55,7 +62,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, scroll: u16, max_scroll: &Cell<u16>, t
     } else {
         inner.width
     };
-    let mut left = lines(theme, col_w as usize);
+    let mut left = lines(keys, theme, col_w as usize);
     let right = if two {
         let split = split_point(&left);
         let mut right = left.split_off(split);
@@ -142,11 +149,17 @@ fn everywhere(action: Action) -> bool {
 
 /// A section's entries: each binding as (keys, what), its movement keys merged into one entry,
 /// and — outside the panes — the keys that work everywhere left out.
-fn entries(context: Context) -> Vec<(String, &'static str)> {
+fn entries(table: &KeyTable, context: Context) -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
     let mut moving: Vec<String> = Vec::new();
-    for b in BINDINGS.iter().filter(|b| b.context == context) {
+    for b in table.entries().iter().filter(|b| b.context == context) {
         let keys: Vec<String> = b.keys.iter().map(label).collect();
+        // A binding the user's keys left without a key.
+        let keys = if keys.is_empty() {
+            vec!["(no key)".to_string()]
+        } else {
+            keys
+        };
         if moves(context, b.action) {
             moving.extend(keys);
             continue;
@@ -166,7 +179,7 @@ fn entries(context: Context) -> Vec<(String, &'static str)> {
     out
 }
 
-fn lines(theme: &Theme, width: usize) -> Vec<Line<'static>> {
+fn lines(table: &KeyTable, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     const KEYS: usize = 20;
     let mut out = Vec::new();
     let room = width.saturating_sub(KEYS).max(10);
@@ -191,7 +204,7 @@ fn lines(theme: &Theme, width: usize) -> Vec<Line<'static>> {
     };
     // Ctrl-C and Ctrl-Z work everywhere, as the input line's table has them.
     out.push(Line::styled("Everywhere", theme.header()));
-    for b in BINDINGS.iter().filter(|b| {
+    for b in table.entries().iter().filter(|b| {
         b.context == Context::Input && matches!(b.action, Action::Quit | Action::Suspend)
     }) {
         let keys: Vec<String> = b.keys.iter().map(label).collect();
@@ -214,7 +227,7 @@ fn lines(theme: &Theme, width: usize) -> Vec<Line<'static>> {
     for (context, title) in sections {
         out.push(Line::raw(""));
         out.push(Line::styled(title, theme.header()));
-        for (keys, help) in entries(context) {
+        for (keys, help) in entries(table, context) {
             push(&mut out, &keys, help);
         }
     }

@@ -29,7 +29,7 @@ use super::theme::Theme;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
-    let theme = Theme::new(app.color);
+    let theme = Theme::with_palette(app.color, app.palette);
     let layer_count = app.viewer().map_or(0, |v| v.layer_count());
     let areas = layout::compute(area.width, area.height, app.has_top_bar(), layer_count);
     let buf = frame.buffer_mut();
@@ -110,7 +110,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     status::draw(buf, areas.status, app, &theme, areas.hints.is_none());
     if let Some(scroll) = app.help {
-        help::draw(buf, area, scroll, &app.help_max, &theme);
+        help::draw(buf, area, scroll, &app.help_max, &app.keys, &theme);
     }
 }
 

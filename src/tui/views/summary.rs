@@ -28,14 +28,14 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
         Some(Slot::Loading { .. }) => Line::styled(
             format!(
                 " {} · loading…",
-                clip(&esc(&app.slot().map_or("", |s| &s.input)), 200)
+                clip(&esc(app.slot().map_or("", |s| &s.input)), 200)
             ),
             theme.dim(),
         ),
         Some(Slot::Failed { .. }) => Line::styled(
             format!(
                 " {} · failed to load",
-                clip(&esc(&app.slot().map_or("", |s| &s.input)), 200)
+                clip(&esc(app.slot().map_or("", |s| &s.input)), 200)
             ),
             theme.error(),
         ),
