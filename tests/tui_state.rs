@@ -2424,3 +2424,28 @@ fn every_action_of_the_panes_has_a_config_name_and_every_key_parses_back() {
     names.dedup();
     assert_eq!(names.len(), ACTION_NAMES.len(), "names are unique");
 }
+
+#[test]
+fn digits_go_to_the_image_the_tabs_number() {
+    use crossterm::event::KeyCode;
+    let mut app = set_app();
+    assert!(app.tab_labels()[2].starts_with(" 3 "));
+    press(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.current, 2);
+    press(&mut app, KeyCode::Char('1'));
+    assert_eq!(app.current, 0);
+    press(&mut app, KeyCode::Char('9'));
+    assert_eq!(app.current, 0);
+    assert_eq!(app.message.as_deref(), Some("no image 9 (there are 3)"));
+    // From the sharing view too; a digit with no image leaves it open.
+    app.update(Action::ToggleSharing);
+    press(&mut app, KeyCode::Char('7'));
+    assert_eq!(app.view, View::Sharing);
+    press(&mut app, KeyCode::Char('2'));
+    assert_eq!((app.view, app.current), (View::Image, 1));
+    // While typing, a digit is a digit.
+    app.update(Action::OpenSearch);
+    press(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.current, 1);
+    assert_eq!(app.input.as_ref().unwrap().text, "3");
+}

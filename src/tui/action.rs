@@ -75,6 +75,8 @@ pub enum Action {
     PrevBiggest,
     NextImage,
     PrevImage,
+    /// Go to image N (from 0), as the tab bar numbers it (from 1).
+    GoToImage(u8),
     /// Show the selected file's contents (as of the selected layer); in the content view, close it.
     ViewFile,
     /// Ask for a destination, then write the selected file there.
@@ -386,6 +388,7 @@ impl App {
             Action::FocusPrev => self.cycle_focus(2),
             Action::NextImage => self.switch_image(1),
             Action::PrevImage => self.switch_image(self.images.len().saturating_sub(1)),
+            Action::GoToImage(n) => self.go_to_image(usize::from(n)),
             Action::ViewFile => self.open_content(),
             Action::ExportFile => self.ask_export(),
             Action::CopyPath | Action::CopyDigest => self.copy(action),
@@ -566,6 +569,19 @@ impl App {
         const ORDER: [Pane; 3] = [Pane::Layers, Pane::Right, Pane::Details];
         let i = ORDER.iter().position(|p| *p == self.focus).unwrap_or(0);
         self.set_focus(ORDER[(i + step) % ORDER.len()]);
+    }
+
+    fn go_to_image(&mut self, n: usize) {
+        if n < self.images.len() {
+            self.close_content();
+            self.current = n;
+            self.view = View::Image;
+        } else {
+            self.message = Some(match self.images.len() {
+                1 => "one image: the digits go to the tabs of several".into(),
+                count => format!("no image {} (there are {count})", n + 1),
+            });
+        }
     }
 
     fn switch_image(&mut self, step: usize) {
@@ -1080,6 +1096,8 @@ impl App {
                 self.view = View::Image;
                 self.apply(action);
             }
+            // Leaves the view only for an image that is there.
+            Action::GoToImage(_) => self.apply(action),
             Action::Click { column, row } => self.click(column, row),
             Action::Activate => self.sharing_jump(),
             _ => {

@@ -210,6 +210,17 @@ pub fn wrap(text: &str, first: usize, rest: usize) -> Vec<String> {
     wrap_at_most(text, first, rest, usize::MAX)
 }
 
+/// Whether `s` starts with a size unit as a word of its own (`MiB`, `kB`, `B`, …).
+fn starts_with_unit(s: &str) -> bool {
+    const UNITS: [&str; 13] = [
+        "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "kB", "MB", "GB", "TB", "PB", "EB", "B",
+    ];
+    UNITS.iter().any(|u| {
+        s.strip_prefix(u)
+            .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric()))
+    })
+}
+
 /// [`wrap`], stopping after `max_lines` lines (a megabyte command is not wrapped whole to show its
 /// first screen).
 pub fn wrap_at_most(text: &str, first: usize, rest: usize, max_lines: usize) -> Vec<String> {
@@ -222,10 +233,13 @@ pub fn wrap_at_most(text: &str, first: usize, rest: usize, max_lines: usize) -> 
     let mut limit = first.max(1);
     // Byte index just after the last space in `cur`, and the width up to there.
     let mut last_space: Option<(usize, usize)> = None;
-    for c in text.chars() {
+    let mut prev = '\0';
+    for (i, c) in text.char_indices() {
         let w = c.width().unwrap_or(0);
+        // Never between a number and its unit (`2.2 MiB`): that space is no place to break.
+        let joins = c == ' ' && prev.is_ascii_digit() && starts_with_unit(&text[i + 1..]);
         if cur_w + w > limit && !cur.is_empty() {
-            match last_space.filter(|_| c != ' ') {
+            match last_space.filter(|_| c != ' ' || joins) {
                 Some((at, w_at)) => {
                     let tail = cur.split_off(at);
                     lines.push(cur.trim_end().to_string());
@@ -248,9 +262,10 @@ pub fn wrap_at_most(text: &str, first: usize, rest: usize, max_lines: usize) -> 
         }
         cur.push(c);
         cur_w += w;
-        if c == ' ' {
+        if c == ' ' && !joins {
             last_space = Some((cur.len(), cur_w));
         }
+        prev = c;
     }
     if !cur.is_empty() || lines.is_empty() {
         lines.push(cur);
@@ -275,6 +290,35 @@ mod tests {
         assert_eq!(clip_start("example/app:1", 13), "example/app:1");
         assert_eq!(clip_start("example/app:1", 8), "…e/app:1");
         assert_eq!(clip_start("é/ü:1", 4), "…ü:1");
+    }
+
+    #[test]
+    fn wrapping_never_parts_a_number_from_its_unit() {
+        // Where the line would break after "2.2", the number goes down with its unit.
+        let lines = wrap("size was 2.2 MiB in total", 12, 12);
+        assert_eq!(lines, ["size was", "2.2 MiB in", "total"]);
+        assert!(
+            lines.iter().all(|l| !l.ends_with(char::is_numeric)),
+            "{lines:?}"
+        );
+        // A word that only starts like a unit is no unit.
+        assert_eq!(wrap("copies 3 Bytes", 8, 8), ["copies 3", "Bytes"]);
+        // Too narrow to keep together: cut to the width, nothing lost.
+        let narrow = wrap("12345 MiB", 4, 4);
+        assert!(narrow.iter().all(|l| l.chars().count() <= 4), "{narrow:?}");
+        assert_eq!(narrow.concat().replace(' ', ""), "12345MiB");
+    }
+
+    #[test]
+    fn status_notes_shorten_in_the_middle() {
+        let s = "export of /a/b failed: Permission denied";
+        assert_eq!(shorten_middle(s, 100), s);
+        let short = shorten_middle(s, 30);
+        assert_eq!(short.chars().count(), 30);
+        assert!(
+            short.starts_with("export ") && short.ends_with("Permission denied"),
+            "{short}"
+        );
     }
 
     #[test]

@@ -89,6 +89,19 @@ const fn bind(
 
 use Context::{Confirm, Content, Help, Input, Main, Sharing};
 
+/// The digit keys, which go to the image the tab bar numbers so.
+const DIGITS: &[Key] = &[
+    ch('1'),
+    ch('2'),
+    ch('3'),
+    ch('4'),
+    ch('5'),
+    ch('6'),
+    ch('7'),
+    ch('8'),
+    ch('9'),
+];
+
 pub const BINDINGS: &[Binding] = &[
     bind(Main, &[ch('q'), ctrl('c')], Action::Quit, "quit").hint("quit"),
     bind(
@@ -311,6 +324,7 @@ pub const BINDINGS: &[Binding] = &[
         "copy the selected layer's digest to the clipboard",
     ),
     bind(Main, &[ch(']')], Action::NextImage, "next image"),
+    bind(Main, DIGITS, Action::GoToImage(0), "image 1 to 9, as the tabs number them"),
     bind(Main, &[ch('[')], Action::PrevImage, "previous image"),
     bind(
         Main,
@@ -503,6 +517,7 @@ pub const BINDINGS: &[Binding] = &[
         "sort the packages: bytes, trim candidates, reclaimable, name",
     ).hint("sort packages"),
     bind(Sharing, &[ch(']')], Action::NextImage, "next image's view"),
+    bind(Sharing, DIGITS, Action::GoToImage(0), "image 1 to 9, as the tabs number them"),
     bind(
         Sharing,
         &[ch('[')],
@@ -597,6 +612,7 @@ pub const ACTION_NAMES: &[(&str, Action)] = &[
     ("copy_digest", Action::CopyDigest),
     ("next_image", Action::NextImage),
     ("previous_image", Action::PrevImage),
+    ("go_to_image", Action::GoToImage(0)),
     ("closure", Action::CycleClosure),
     ("plan", Action::ToggleSharing),
     ("suspend", Action::Suspend),
@@ -770,7 +786,13 @@ impl KeyTable {
             .entries
             .iter()
             .find(|e| e.context == context && e.keys.contains(&pressed))
-            .map(|e| e.action);
+            .map(|e| match (e.action, pressed.code) {
+                // A digit goes to the image it numbers.
+                (Action::GoToImage(_), KeyCode::Char(d @ '1'..='9')) => {
+                    Action::GoToImage(d as u8 - b'1')
+                }
+                (action, _) => action,
+            });
         if bound.is_some() {
             return bound;
         }
