@@ -1353,3 +1353,35 @@ fn uncompressed_layers_show_their_blob_size_as_such() {
     let screen = text(&render(&self::app(sample(), false, 100, 40)));
     assert_shows(&screen, "COMPR      SIZE");
 }
+
+#[test]
+fn focus_is_told_without_colour_and_an_unfocused_selection_stays_readable() {
+    // Without colour: a marker in the focused pane's title, none in the others.
+    let mut app = app(sample(), false, 100, 30);
+    let screen = text(&render(&app));
+    assert_shows(&screen, "┌▶ Files ");
+    assert_shows(&screen, "┌ Layers (4) ");
+    app.update(Action::FocusPrev);
+    let screen = text(&render(&app));
+    assert_shows(&screen, "┌▶ Layers (4) ");
+    assert_shows(&screen, "┌ Files ");
+    // In colour, the selected row of the unfocused tree: every cell's text differs from its
+    // background (the dim guides included).
+    let mut app = self::app(sample(), true, 100, 30);
+    app.update(Action::ExpandAll);
+    app.update(Action::Down);
+    app.update(Action::FocusPrev);
+    let buf = render(&app);
+    let rows = app.areas().right_rows();
+    let y = rows.y + app.viewer().unwrap().tree.cursor as u16;
+    let mut seen = 0;
+    for x in rows.x..rows.right() {
+        let cell = &buf[(x, y)];
+        if cell.symbol().trim().is_empty() {
+            continue;
+        }
+        seen += 1;
+        assert_ne!(cell.fg, cell.bg, "{:?} at {x} is unreadable", cell.symbol());
+    }
+    assert!(seen > 5);
+}

@@ -41,7 +41,9 @@ impl Palette {
         modified: Color::Yellow,
         removed: Color::Red,
         found: Color::Yellow,
-        selection: Color::DarkGray,
+        // Darker than `dim`, so the tree's guides stay readable on the selected row of a pane
+        // without focus.
+        selection: Color::Indexed(236),
     };
 
     /// For a light background: no yellow text, a light grey selection.

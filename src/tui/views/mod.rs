@@ -122,6 +122,12 @@ fn pane(
     theme: &Theme,
     focused: bool,
 ) -> Rect {
+    // Without colour a bold border is all that tells focus: the title says it too.
+    let title = if focused && !theme.color {
+        format!("▶{title}")
+    } else {
+        title
+    };
     // A title too long for the border is cut with `…`, not silently.
     let room = area.width.saturating_sub(2) as usize;
     let title = if unicode_width::UnicodeWidthStr::width(title.as_str()) > room {
