@@ -106,7 +106,6 @@ fn parts(app: &App, theme: &Theme) -> (String, Vec<Part>) {
         short: vec![
             Span::styled(hs(reclaimable), waste_style),
             label(" reclaimable"),
-            label(&ratio),
         ],
     });
     let plan = match app.plan_headline() {
