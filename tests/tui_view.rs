@@ -1385,3 +1385,34 @@ fn focus_is_told_without_colour_and_an_unfocused_selection_stays_readable() {
     }
     assert!(seen > 5);
 }
+
+#[test]
+fn a_layers_changes_show_what_it_removed_below_each_directory() {
+    // Layer 2 of the sample removes /var/cache/apt/pkgcache.bin (250,000 B) and rewrites big.dat.
+    let mut app = app(sample(), false, 100, 30);
+    app.update(Action::FocusPrev);
+    app.update(Action::Up);
+    app.update(Action::ToggleMode);
+    app.update(Action::ExpandAll);
+    let removed = human_size(250_000);
+    let stats = app.viewer().unwrap().stats();
+    let var = app.viewer().unwrap().file_tree().lookup("/var").unwrap();
+    assert_eq!(stats.removed_below(var), 250_000);
+    let usr = app.viewer().unwrap().file_tree().lookup("/usr").unwrap();
+    assert_eq!(stats.removed_below(usr), 0);
+    let screen = text(&render(&app));
+    assert!(
+        line_with(&screen, " var/").contains(&format!("0 B -{removed} └─ ▾ var/")),
+        "{screen}"
+    );
+    assert!(!line_with(&screen, " usr/").contains('-'), "{screen}");
+    // The removed file itself: its own bytes, marked R.
+    assert!(
+        line_with(&screen, "pkgcache.bin").contains(&format!("R  {removed}")),
+        "{screen}"
+    );
+    // In the aggregated view the column is not there.
+    app.update(Action::ToggleMode);
+    let screen = text(&render(&app));
+    assert!(!screen.contains(&format!("-{removed}")), "{screen}");
+}

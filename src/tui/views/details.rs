@@ -169,6 +169,14 @@ fn file_facts(out: &mut Lines, v: &Viewer) {
     );
     let size = v.lens().size(node);
     let size_label = match ver.kind {
+        // A layer's changes: what it wrote below, and what it removed there.
+        EntryKind::Dir if ver.is_live() && v.mode == crate::tui::tree_view::Mode::Changes => {
+            format!(
+                "{} written by this layer below · {} removed",
+                hs(size),
+                hs(v.stats().removed_below(node))
+            )
+        }
         EntryKind::Dir if ver.is_live() => format!("{} in total below", hs(size)),
         _ => hs(if ver.kind == EntryKind::Dir {
             size

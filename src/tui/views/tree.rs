@@ -46,6 +46,8 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
     let tree = lens.tree;
     let attrs = v.attributes && inner.width >= ATTRS_FROM;
     let deltas = lens.diff.is_some() && inner.width >= DELTA_FROM;
+    // A layer's changes: beside what it wrote below a directory, what it removed there.
+    let removals = lens.mode == Mode::Changes && lens.diff.is_none() && inner.width >= DELTA_FROM;
     let height = inner.height as usize;
     let search = v.search.as_deref();
     let first = visible_offset(v.tree.offset, v.tree.cursor, height, rows.len());
@@ -73,6 +75,16 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
             Span::styled(mark, mark_style),
             Span::raw(format!(" {:>10} ", human_size(lens.size(node)))),
         ];
+        if removals {
+            let removed = match lens.stats.removed_below(node) {
+                0 => String::new(),
+                bytes => format!("-{}", human_size(bytes)),
+            };
+            spans.push(Span::styled(
+                format!("{removed:>10} "),
+                theme.diff(crate::diff::ChangeKind::Removed),
+            ));
+        }
         if deltas {
             let (delta, style) = match diff {
                 Some(m) => (signed_size(m.size.delta()), theme.diff(m.change)),
@@ -166,7 +178,7 @@ fn title(v: &Viewer) -> String {
     } else if v.layer_count() > 0 {
         match v.mode {
             Mode::Aggregated => t.push_str(&format!(" · up to layer {}", v.layer)),
-            Mode::Changes => t.push_str(&format!(" · layer {} changes", v.layer)),
+            Mode::Changes => t.push_str(&format!(" · layer {} changes, -removed", v.layer)),
         }
     }
     t.push_str(match v.sort {
