@@ -1416,3 +1416,34 @@ fn a_layers_changes_show_what_it_removed_below_each_directory() {
     let screen = text(&render(&app));
     assert!(!screen.contains(&format!("-{removed}")), "{screen}");
 }
+
+#[test]
+fn details_duplicates_describe_the_version_at_the_selected_layer() {
+    // a.txt is rewritten by layer 1 with c.txt's content: the final a.txt has a copy, the first
+    // version's copy (b.txt) is another story the analysis does not tell.
+    let loaded = build(
+        "dups:1",
+        vec![
+            layer("COPY a b")
+                .file("a.txt", 5000, 1)
+                .file("b.txt", 5000, 1),
+            layer("COPY a c")
+                .file("a.txt", 7000, 2)
+                .file("c.txt", 7000, 2),
+        ],
+    );
+    let mut app = app(loaded, false, 120, 40);
+    // The tree is sorted by size: a.txt (7000) is the first row.
+    app.update(Action::Home);
+    let screen = text(&render(&app));
+    assert_shows(&screen, "File /a.txt");
+    assert_shows(&screen, "duplicates  same content at 1 other path");
+    app.update(Action::FocusPrev);
+    app.update(Action::Home);
+    app.update(Action::FocusNext);
+    let screen = text(&render(&app));
+    assert_shows(&screen, "Layer 0 of 0–1");
+    assert_shows(&screen, "File /a.txt");
+    assert!(!screen.contains("same content at"), "{screen}");
+    assert_shows(&screen, "duplicates  not known for this version");
+}

@@ -148,9 +148,12 @@ fn file_facts(out: &mut Lines, v: &Viewer) {
     };
     let tree = v.file_tree();
     out.heading(format!("File {}", path(v, node)));
-    let Some((_, ver)) = tree.version_at(node, v.layer) else {
+    let Some((version_id, ver)) = tree.version_at(node, v.layer) else {
         return;
     };
+    // The analysis (duplicates, reclaimable copies) describes the final filesystem: its facts
+    // hold for this version only when it is the final one.
+    let final_version = version_id == tree.node(node).last && ver.is_live();
     let change = if ver.layer as usize == v.layer {
         format!("{} by this layer", ver.change.label())
     } else {
@@ -243,8 +246,8 @@ fn file_facts(out: &mut Lines, v: &Viewer) {
     {
         out.fact("closure", "the entrypoint needs it (static view)");
     }
-    if let Some(group) = v.duplicate_group(node) {
-        out.styled_fact(
+    match v.duplicate_group(node) {
+        Some(group) if final_version => out.styled_fact(
             "duplicates",
             format!(
                 "same content at {} other path{} ({} to save)",
@@ -253,7 +256,12 @@ fn file_facts(out: &mut Lines, v: &Viewer) {
                 hs(group.savings())
             ),
             out.theme.waste(),
-        );
+        ),
+        Some(_) => out.fact(
+            "duplicates",
+            "not known for this version: the final one, from a later layer, has copies",
+        ),
+        None => {}
     }
     if let Some(p) = v.reclaimable(node) {
         out.styled_fact(
