@@ -67,12 +67,17 @@ pub struct MatchTotals {
 }
 
 impl MatchTotals {
-    /// Totals of `matched` (sorted by id) as `lens` (without totals of its own) shows them.
+    /// Totals of `matched` as `lens` (without totals of its own) shows them: one pass over the
+    /// matches, each walking up its ancestors.
     pub fn compute(lens: &Lens, matched: &[NodeId], generation: u64) -> MatchTotals {
         let mut totals = MatchTotals {
             generation,
             ..MatchTotals::default()
         };
+        let mut is_match = super::filter::Bitset::new(lens.tree.node_count());
+        for &m in matched {
+            is_match.set(m);
+        }
         let mut above = Vec::new();
         for &m in matched {
             if !lens.shows(m) {
@@ -83,7 +88,7 @@ impl MatchTotals {
             let mut cur = lens.tree.node(m).parent;
             let mut inside_a_match = false;
             while cur != NONE {
-                if matched.binary_search(&cur).is_ok() {
+                if is_match.get(cur) {
                     inside_a_match = true;
                     break;
                 }
