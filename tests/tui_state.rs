@@ -2457,3 +2457,60 @@ fn digits_go_to_the_image_the_tabs_number() {
     assert_eq!(app.current, 1);
     assert_eq!(app.input.as_ref().unwrap().text, "3");
 }
+
+#[test]
+fn a_search_typed_on_counts_as_a_fresh_walk_would() {
+    // Typing more narrows the last matches instead of walking the tree again: the counts and the
+    // selection must be what a plain scan of the tree says, at every character.
+    let mut app = app_with(synthetic(3_000));
+    let total = |app: &App, q: &str| {
+        let v = viewer(app);
+        let tree = v.file_tree();
+        (1..tree.node_count() as NodeId)
+            .filter(|&n| v.lens().shows(n))
+            .filter(|&n| {
+                tree.name(n)
+                    .to_ascii_lowercase()
+                    .contains(&q.to_ascii_lowercase())
+            })
+            .count()
+    };
+    for query in ["FILE01", "s000", "d0001/s"] {
+        app.update(Action::Home);
+        app.update(Action::OpenSearch);
+        let mut typed = String::new();
+        for c in query.chars() {
+            typed.push(c);
+            app.update(Action::InputChar(c));
+            let want = total(&app, &typed);
+            match viewer(&app).search_counter() {
+                Some(counter) => {
+                    assert_eq!(counter, format!("1/{want}"), "{typed}");
+                    let name = viewer(&app)
+                        .file_tree()
+                        .name(viewer(&app).tree.selected().unwrap())
+                        .to_ascii_lowercase();
+                    assert!(
+                        name.contains(&typed.to_ascii_lowercase()),
+                        "{typed}: {name}"
+                    );
+                }
+                None => assert_eq!(want, 0, "{typed}"),
+            }
+        }
+        app.update(Action::InputAccept);
+        // n and N walk the same list, wrapping.
+        let want = total(&app, query);
+        if want > 1 {
+            app.update(Action::SearchNext);
+            assert_eq!(viewer(&app).search_counter(), Some(format!("2/{want}")));
+            app.update(Action::SearchPrev);
+            app.update(Action::SearchPrev);
+            assert_eq!(
+                viewer(&app).search_counter(),
+                Some(format!("{want}/{want}"))
+            );
+        }
+        app.update(Action::CollapseAll);
+    }
+}

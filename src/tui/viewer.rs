@@ -14,7 +14,9 @@ use super::diff_marks::DiffMarks;
 use super::filter::PathFilter;
 use super::removed_list::RemovedList;
 use super::stats::LayerStats;
-use super::tree_view::{Lens, MatchTotals, Mode, SearchStep, Sort, TreeView};
+use super::tree_view::{
+    Lens, MatchTotals, Mode, SearchHits, SearchStep, Sort, TreeView, contains_ignore_case,
+};
 use super::waste_list::{Target, WasteList};
 use crate::analysis::{Analysis, DuplicateGroup, ReclaimablePath};
 use crate::load::Loaded;
@@ -26,6 +28,18 @@ use crate::source::ImageBlobs;
 const STATS_CACHE: usize = 4;
 /// A filter with at most this many matches opens the directories leading to them.
 const AUTO_EXPAND_MATCHES: usize = 200;
+
+/// What a search's matches depend on: layer, mode, sort, hidden kinds, changed-only, and the
+/// filter (text, regex, named set).
+type SearchKey = (usize, Mode, Sort, u8, bool, String, bool, bool);
+
+/// The matches of the last search step, with what they were found under.
+struct SearchCache {
+    key: SearchKey,
+    query: String,
+    anchor: Option<NodeId>,
+    hits: SearchHits,
+}
 
 /// Where a search step landed: the match and its place among all matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +76,9 @@ pub struct Viewer {
     /// Directories the search being typed opened to show its match, closed again at the next
     /// keystroke or on Esc (kept on Enter).
     search_opened: Vec<NodeId>,
+    /// The last search's matches: typing more of a query narrows them instead of walking the
+    /// whole tree again, and `n`/`N` step through them.
+    search_cache: Option<SearchCache>,
     stats: Arc<LayerStats>,
     cache: VecDeque<Arc<LayerStats>>,
     pub tree: TreeView,
@@ -135,6 +152,7 @@ impl Viewer {
             search_hit: None,
             search_origin: None,
             search_opened: Vec::new(),
+            search_cache: None,
             cache: VecDeque::from([stats.clone()]),
             stats,
             tree: TreeView::default(),
@@ -584,12 +602,27 @@ impl Viewer {
         step: SearchStep,
         typing: bool,
     ) -> bool {
-        let (view, lens) = self.parts();
-        let hits = view.search_all(&lens, query, anchor);
-        let Some(index) = hits.step(step) else {
+        let key = self.search_key();
+        let hits = match self.cached_hits(&key, query, anchor) {
+            Some(hits) => hits,
+            None => {
+                let (view, lens) = self.parts();
+                view.search_all(&lens, query, anchor)
+            }
+        };
+        let found = hits.step(step);
+        self.search_cache = Some(SearchCache {
+            key,
+            query: query.to_string(),
+            anchor,
+            hits,
+        });
+        let Some(index) = found else {
             return false;
         };
-        let node = hits.nodes[index];
+        let hits = &self.search_cache.as_ref().expect("just set").hits;
+        let (node, total) = (hits.nodes[index], hits.nodes.len());
+        let (view, lens) = self.parts();
         let mut closed = Vec::new();
         let mut cur = lens.tree.node(node).parent;
         while cur != ROOT && cur != NONE {
@@ -604,13 +637,64 @@ impl Viewer {
         if typing {
             self.search_opened.extend(closed);
         }
-        self.search_hit = Some(SearchHit {
-            node,
-            index,
-            total: hits.nodes.len(),
-        });
+        self.search_hit = Some(SearchHit { node, index, total });
         self.details_scroll = 0;
         true
+    }
+
+    /// What decides which nodes a search walks and in which order.
+    fn search_key(&self) -> SearchKey {
+        (
+            self.layer,
+            self.mode,
+            self.sort,
+            self.hidden,
+            self.changed_only,
+            self.filter.text().to_string(),
+            self.filter.is_regex(),
+            self.filter.is_node_set(),
+        )
+    }
+
+    /// The last search's matches, narrowed to `query`, when they can stand for a walk of the
+    /// tree: the tree shows the same, and `query` contains the last query (its matches are among
+    /// the last ones, in the same order) from the same anchor — or is the same query from an
+    /// anchor among its matches (`n`, `N`).
+    fn cached_hits(
+        &self,
+        key: &SearchKey,
+        query: &str,
+        anchor: Option<NodeId>,
+    ) -> Option<SearchHits> {
+        let cache = self.search_cache.as_ref()?;
+        if cache.key != *key || cache.query.is_empty() {
+            return None;
+        }
+        let tree = &self.image.tree;
+        if anchor == cache.anchor && contains_ignore_case(query, &cache.query) {
+            let mut hits = SearchHits::default();
+            for (i, &n) in cache.hits.nodes.iter().enumerate() {
+                if contains_ignore_case(tree.name(n), query) {
+                    hits.before_anchor += usize::from(i < cache.hits.before_anchor);
+                    hits.nodes.push(n);
+                }
+            }
+            // The anchor matches only if it matched the shorter query too.
+            hits.anchor_matches = cache.hits.anchor_matches
+                && anchor.is_some_and(|a| contains_ignore_case(tree.name(a), query));
+            return Some(hits);
+        }
+        let a = anchor?;
+        if query == cache.query
+            && let Some(at) = cache.hits.nodes.iter().position(|&n| n == a)
+        {
+            return Some(SearchHits {
+                nodes: cache.hits.nodes.clone(),
+                before_anchor: at,
+                anchor_matches: true,
+            });
+        }
+        None
     }
 
     fn close_search_opened(&mut self) {
