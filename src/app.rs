@@ -22,6 +22,7 @@ pub const EXIT_ERROR: u8 = 2;
 pub const EXIT_GATE_FAILED: u8 = 1;
 
 pub fn run(mut cli: Cli) -> Result<u8> {
+    crate::units::use_si(cli.si);
     if let Some(Command::Node {
         filter,
         json,
@@ -138,6 +139,7 @@ pub fn run(mut cli: Cli) -> Result<u8> {
             settings.load.clone(),
             settings.color,
             settings.worth,
+            !cli.no_clipboard,
         );
     }
     let loaded = load_all(&settings)?;
@@ -774,7 +776,13 @@ fn diff_viewer(cli: &Cli, old: &str, new: &str, no_hash: bool) -> Result<u8> {
     // As the main command decides with `--color auto` (the only choice with a subcommand): colour
     // on a terminal unless NO_COLOR is set.
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    crate::tui::run_diff(old.to_string(), new.to_string(), options, color)
+    crate::tui::run_diff(
+        old.to_string(),
+        new.to_string(),
+        options,
+        color,
+        !cli.no_clipboard,
+    )
 }
 
 /// `imgscope diff OLD NEW`, printed.

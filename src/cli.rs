@@ -125,6 +125,14 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub engine_export: bool,
 
+    /// The viewer's y and Y do not copy to the terminal's clipboard (OSC 52)
+    #[arg(long, global = true)]
+    pub no_clipboard: bool,
+
+    /// Sizes in SI units (kB, MB: powers of 1000, as docker and dive print them), not KiB, MiB
+    #[arg(long, global = true)]
+    pub si: bool,
+
     /// When to use colour
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -502,7 +502,10 @@ fn a_diff_opens_the_viewer_marked_against_the_old_image() {
     assert!(s.contains("  3 ↑  30.5 KiB"), "{s}");
     // d: only what changed; o: what only the old image has.
     t.keys(&["d"]);
-    let s = t.wait_for("changed only", |s| s.contains("changed only (d: all)"));
+    // The note says so (the status line's state gives it room); the pane's title keeps it.
+    let s = t.wait_for("changed only", |s| {
+        s.contains("showing only what changed") && s.contains("by size · changed only")
+    });
     assert!(!s.contains("etc/"), "{s}");
     t.keys(&["o"]);
     t.wait_for("the removed list", |s| {
@@ -511,4 +514,132 @@ fn a_diff_opens_the_viewer_marked_against_the_old_image() {
     t.keys(&["q"]);
     t.wait_for("the exit status", |s| s.contains("EXITED=0"));
     t.assert_terminal_restored();
+}
+
+#[test]
+fn y_copies_the_path_and_shift_y_the_layer_digest_through_osc_52() {
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start("clipboard");
+    // tmux keeps what an application copies with OSC 52 as a paste buffer.
+    t.run(&["set-option", "-s", "set-clipboard", "on"]);
+    t.open_viewer(&image().display().to_string());
+    t.keys(&["f"]);
+    t.run(&["send-keys", "-t", "main", "-l", "passwd"]);
+    t.keys(&["Enter"]);
+    t.wait_for("the filter", |s| s.contains("filter passwd"));
+    t.keys(&["y"]);
+    t.wait_for("the note", |s| s.contains("copied: /etc/passwd"));
+    let buffer = || {
+        Command::new("tmux")
+            .args(["-L", &t.socket, "-f", "/dev/null", "show-buffer"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(buffer(), "/etc/passwd");
+    t.keys(&["Y"]);
+    let s = t.wait_for("the note", |s| s.contains("copied: sha256:"));
+    let digest = buffer();
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{digest}\n{s}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    // --no-clipboard: nothing is copied (the newest buffer is still the digest), the note says so.
+    t.type_line("clear");
+    t.open_viewer(&format!("--no-clipboard {}", image().display()));
+    t.keys(&["y"]);
+    t.wait_for("the note", |s| s.contains("clipboard off"));
+    assert_eq!(buffer(), digest);
+    t.keys(&["q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    t.assert_terminal_restored();
+}
+
+#[test]
+fn si_sizes_in_the_viewer_and_the_reports() {
+    // The text report: kB and MB, powers of 1000, where it says KiB and MiB without --si.
+    let report = |si: bool| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["--text", image().to_str().unwrap()]);
+        if si {
+            cmd.arg("--si");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (iec, si) = (report(false), report(true));
+    assert!(iec.contains(" MiB") && iec.contains(" KiB"), "{iec}");
+    assert!(si.contains(" MB") && si.contains(" kB"), "{si}");
+    assert!(!si.contains("iB"), "{si}");
+    // The same bytes: the image's size line, in both units.
+    let size_line = |s: &str| {
+        s.lines()
+            .find(|l| l.starts_with("Size "))
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(size_line(&iec), size_line(&si));
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start("si");
+    t.open_viewer(&format!("--si {}", image().display()));
+    let s = t.screen();
+    assert!(s.contains(" MB") && !s.contains("iB"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+}
+
+#[test]
+fn the_users_config_gives_keys_and_a_bad_one_is_one_line_and_status_2() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("imgscope-e2e-config-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("imgscope")).unwrap();
+    let config = dir.join("imgscope/config.toml");
+    std::fs::write(
+        &config,
+        "[keys]\nquit = \"Q\"\n\n[theme]\nname = \"high-contrast\"\n",
+    )
+    .unwrap();
+    let t = Tmux::start("config");
+    t.type_line(&format!("export XDG_CONFIG_HOME={}", dir.display()));
+    t.open_viewer(&image().display().to_string());
+    let s = t.screen();
+    assert!(
+        s.contains(" Q quit"),
+        "the hint bar has the user's key: {s}"
+    );
+    // q does nothing now; Q quits.
+    t.keys(&["q", "?"]);
+    let s = t.wait_for("the help", |s| s.contains("Keys · Esc closes"));
+    assert!(s.contains("  Q     "), "the help has the user's key: {s}");
+    t.keys(&["Escape", "Q"]);
+    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    t.assert_terminal_restored();
+    // A bad file: one line naming it and the line, status 2, the terminal never taken.
+    std::fs::write(&config, "[keys]\nquit = \"Q\"\nzoom = \"z\"\n").unwrap();
+    t.type_line("clear");
+    t.type_line(&format!("{BIN} {}; echo EXITED=$?", image().display()));
+    let s = t.wait_for("the exit status", |s| {
+        s.lines().any(|l| l.starts_with("EXITED="))
+    });
+    assert!(s.contains("\nEXITED=2"), "{s}");
+    // The line wraps at the terminal's width: read it whole.
+    let unwrapped: String = s.lines().collect();
+    assert!(
+        unwrapped.contains(&format!(
+            "imgscope: {} line 3: \"zoom\" is not an action of the key table",
+            config.display()
+        )),
+        "{s}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -303,9 +303,48 @@ fn css(c: Color) -> Option<String> {
         Color::LightCyan => "#29b8db",
         Color::White => "#ffffff",
         Color::Rgb(r, g, b) => return Some(format!("#{r:02x}{g:02x}{b:02x}")),
-        Color::Indexed(i) => return Some(format!("#{0:02x}{0:02x}{0:02x}", i)),
+        Color::Indexed(i) => return Some(xterm_256(i)),
     };
     Some(s.to_string())
+}
+
+/// An xterm 256-colour index as CSS: the 16 system colours, the 6×6×6 cube, the grey ramp.
+fn xterm_256(i: u8) -> String {
+    const SYSTEM: [Color; 16] = [
+        Color::Black,
+        Color::Red,
+        Color::Green,
+        Color::Yellow,
+        Color::Blue,
+        Color::Magenta,
+        Color::Cyan,
+        Color::Gray,
+        Color::DarkGray,
+        Color::LightRed,
+        Color::LightGreen,
+        Color::LightYellow,
+        Color::LightBlue,
+        Color::LightMagenta,
+        Color::LightCyan,
+        Color::White,
+    ];
+    match i {
+        0..=15 => css(SYSTEM[usize::from(i)]).unwrap_or_default(),
+        16..=231 => {
+            let level = |c: u8| if c == 0 { 0 } else { 55 + 40 * c };
+            let c = i - 16;
+            format!(
+                "#{:02x}{:02x}{:02x}",
+                level(c / 36),
+                level(c / 6 % 6),
+                level(c % 6)
+            )
+        }
+        _ => {
+            let g = 8 + 10 * (i - 232);
+            format!("#{g:02x}{g:02x}{g:02x}")
+        }
+    }
 }
 
 fn xml_escape(s: &str) -> String {

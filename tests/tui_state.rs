@@ -617,6 +617,14 @@ fn every_action() -> Vec<Action> {
         ToggleHidden(MODIFIED),
         ToggleHidden(REMOVED),
         NextBiggest,
+        PrevBiggest,
+        SetMode(Mode::Changes),
+        AddedOrAggregated,
+        ToggleAttributes,
+        CopyPath,
+        CopyDigest,
+        GoToImage(0),
+        GoToImage(5),
         ToggleWaste,
         Activate,
         Down,
@@ -1863,4 +1871,646 @@ fn removed_entries_lead_to_what_is_there_now_or_to_the_top() {
         app.message.as_deref(),
         Some("/x is only in the old image, and so is everything above it but /")
     );
+}
+
+/// The README's key table is the viewer's key table: generated from it, and checked here, so the
+/// two cannot drift. `IMGSCOPE_WRITE_README=1` writes the table into the README.
+#[test]
+fn the_readme_key_table_is_generated_from_the_key_table() {
+    const BEGIN: &str = "<!-- key table: generated from src/tui/keys.rs";
+    const END: &str = "<!-- end of key table -->";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let start = readme.find(BEGIN).expect("the README marks its key table");
+    let start = start + readme[start..].find('\n').expect("a line after the marker") + 1;
+    let end = readme[start..]
+        .find(END)
+        .expect("the key table's end marker")
+        + start;
+    let table = imgscope::tui::keys::markdown_table();
+    if std::env::var_os("IMGSCOPE_WRITE_README").is_some() {
+        let written = format!("{}{table}{}", &readme[..start], &readme[end..]);
+        std::fs::write(&path, written).unwrap();
+        return;
+    }
+    assert_eq!(
+        readme[start..end],
+        table,
+        "the README's key table is not the key table's: IMGSCOPE_WRITE_README=1 cargo test --test tui_state readme"
+    );
+    // Every key of the panes is in it, as the help writes it.
+    for b in imgscope::tui::keys::BINDINGS {
+        for k in b.keys {
+            let key = format!("`{}`", imgscope::tui::keys::label(k));
+            assert!(table.contains(&key), "{key} is missing");
+        }
+    }
+}
+
+#[test]
+fn search_looks_in_collapsed_directories_counts_and_leaves_the_cursor_on_no_match() {
+    let mut app = app_with(sample());
+    app.update(Action::Home);
+    let start = selected_path(&app);
+    let collapsed = rows(&app);
+    assert!(
+        collapsed.iter().all(|r| r.starts_with("0:")),
+        "{collapsed:?}"
+    );
+    app.update(Action::OpenSearch);
+    type_text(&mut app, "libc");
+    // Inside /usr/lib, collapsed: its parents open.
+    assert_eq!(selected_path(&app), "/usr/lib/libc.so.6");
+    assert_eq!(viewer(&app).search_counter().as_deref(), Some("1/2"));
+    // Typed on to no match: back where the search began, what it opened closed again.
+    type_text(&mut app, "zzz");
+    assert_eq!(
+        app.input.as_ref().unwrap().error.as_deref(),
+        Some("no match")
+    );
+    assert_eq!(selected_path(&app), start);
+    assert_eq!(rows(&app), collapsed);
+    assert_eq!(viewer(&app).search_counter(), None);
+    for _ in 0..3 {
+        app.update(Action::InputBackspace);
+    }
+    assert_eq!(selected_path(&app), "/usr/lib/libc.so.6");
+    app.update(Action::InputAccept);
+    app.update(Action::SearchNext);
+    assert_eq!(selected_path(&app), "/usr/lib/libc.so");
+    assert_eq!(viewer(&app).search_counter().as_deref(), Some("2/2"));
+    app.update(Action::SearchNext); // wraps around
+    assert_eq!(selected_path(&app), "/usr/lib/libc.so.6");
+    assert_eq!(viewer(&app).search_counter().as_deref(), Some("1/2"));
+    // n from elsewhere finds the next match after the cursor, in a collapsed directory too.
+    app.update(Action::CollapseAll);
+    app.update(Action::Home);
+    app.update(Action::OpenSearch);
+    type_text(&mut app, "tool");
+    assert_eq!(selected_path(&app), "/opt/tools");
+    app.update(Action::InputAccept);
+    app.update(Action::SearchNext);
+    assert_eq!(selected_path(&app), "/opt/tools/tool");
+    assert_eq!(viewer(&app).search_counter().as_deref(), Some("2/3"));
+    app.update(Action::SearchPrev);
+    assert_eq!(selected_path(&app), "/opt/tools");
+    // Enter with no match leaves the cursor where it was.
+    app.update(Action::CollapseAll);
+    select(&mut app, "/bin");
+    let before = rows(&app);
+    app.update(Action::OpenSearch);
+    type_text(&mut app, "no-such-name");
+    app.update(Action::InputAccept);
+    assert!(app.input.is_none());
+    assert_eq!(selected_path(&app), "/bin");
+    assert_eq!(rows(&app), before);
+    app.update(Action::SearchNext);
+    assert_eq!(selected_path(&app), "/bin");
+    assert_eq!(app.message.as_deref(), Some("no match for no-such-name"));
+    // Esc goes back and closes what the search opened.
+    app.update(Action::OpenSearch);
+    type_text(&mut app, "README");
+    assert_eq!(selected_path(&app), "/opt/tools/README");
+    app.update(Action::Escape);
+    assert_eq!(selected_path(&app), "/bin");
+    assert_eq!(rows(&app), before);
+}
+
+#[test]
+fn tabs_that_do_not_fit_are_counted_at_the_right_and_a_click_there_scrolls() {
+    let images = (0..12)
+        .map(|i| {
+            (
+                format!("image-{i}.tar"),
+                Ok(build(&format!("registry.example/team/image:{i}"), vec![])),
+            )
+        })
+        .collect();
+    let mut app = sharing_app(images);
+    let check = |app: &App| {
+        let tabs = app.tabs();
+        for w in tabs.windows(2) {
+            assert!(w[0].x + w[0].width <= w[1].x, "{tabs:?}");
+        }
+        assert!(tabs.last().map(|t| t.x + t.width) <= Some(app.width));
+        assert!(tabs.iter().any(|t| t.tab == Tab::Image(app.current)));
+        tabs
+    };
+    let tabs = check(&app);
+    let images_shown = tabs
+        .iter()
+        .filter(|t| matches!(t.tab, Tab::Image(_)) && t.label.contains("registry"))
+        .count();
+    assert!(images_shown < 12, "{tabs:?}");
+    let more = &tabs[tabs.len() - 2];
+    assert_eq!(more.label, format!(" +{}… ", 12 - images_shown));
+    assert_eq!(more.tab, Tab::Image(images_shown));
+    app.update(Action::Click {
+        column: more.x + 1,
+        row: 0,
+    });
+    assert_eq!(app.current, images_shown);
+    let tabs = check(&app);
+    // Scrolled: images before are behind the `…` at the left.
+    assert_eq!(tabs[0].label, "…");
+    // At the last image, nothing is hidden at the right.
+    for _ in images_shown..11 {
+        app.update(Action::NextImage);
+    }
+    let tabs = check(&app);
+    assert!(!tabs.iter().any(|t| t.label.contains('+')), "{tabs:?}");
+    // Wide enough for all: no marks at all.
+    app.update(Action::Resize {
+        width: 500,
+        height: 30,
+    });
+    let tabs = check(&app);
+    assert_eq!(tabs.len(), 13, "{tabs:?}");
+}
+
+/// The action a key press makes in the app's current context, as the terminal loop maps it.
+fn press(app: &mut App, code: crossterm::event::KeyCode) {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    let event = KeyEvent::new(code, KeyModifiers::NONE);
+    if let Some(action) = imgscope::tui::keys::map_key(&event, imgscope::tui::keys::context(app)) {
+        app.update(action);
+    }
+}
+
+#[test]
+fn export_asks_before_overwriting_and_no_is_the_default() {
+    use crossterm::event::KeyCode;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("passwd");
+    std::fs::write(&target, "mine\n").unwrap();
+    let mut app = app_with(contents());
+    app.update(Action::ExpandAll);
+    select(&mut app, "/etc/passwd");
+    // Into the directory, where a file of that name is: asked, and every answer but y keeps it.
+    for answer in [
+        KeyCode::Enter,
+        KeyCode::Esc,
+        KeyCode::Char('n'),
+        KeyCode::Char('q'),
+    ] {
+        app.update(Action::ExportFile);
+        type_line(&mut app, dir.path().to_str().unwrap());
+        app.update(Action::InputAccept);
+        let input = app.input.as_ref().expect("asked");
+        assert_eq!(input.kind, InputKind::Overwrite);
+        assert_eq!(input.text, target.display().to_string());
+        press(&mut app, answer);
+        assert!(app.input.is_none(), "{answer:?}");
+        assert!(!app.is_busy(), "{answer:?}: nothing is written");
+        assert!(!app.should_quit(), "{answer:?}");
+        assert_eq!(
+            app.message.as_deref(),
+            Some(format!("not exported: {} is kept as it was", target.display()).as_str())
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "mine\n");
+    }
+    // y overwrites.
+    app.update(Action::ExportFile);
+    type_line(&mut app, target.to_str().unwrap());
+    app.update(Action::InputAccept);
+    assert_eq!(app.input.as_ref().unwrap().kind, InputKind::Overwrite);
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app);
+    let note = app.message.clone().unwrap();
+    assert!(note.starts_with("exported /etc/passwd to "), "{note}");
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .starts_with("root:x:0:0")
+    );
+    // A link at the destination is something there too.
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink("nowhere", &link).unwrap();
+    app.update(Action::ExportFile);
+    type_line(&mut app, link.to_str().unwrap());
+    app.update(Action::InputAccept);
+    assert_eq!(app.input.as_ref().unwrap().kind, InputKind::Overwrite);
+    press(&mut app, KeyCode::Char('N'));
+    assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+    // A new name is written without a question.
+    app.update(Action::ExportFile);
+    type_line(&mut app, dir.path().join("new").to_str().unwrap());
+    app.update(Action::InputAccept);
+    assert!(app.input.is_none());
+    settle(&mut app);
+    assert!(dir.path().join("new").exists());
+}
+
+#[test]
+fn a_filtered_tree_counts_its_matches_and_directories_total_only_them() {
+    let mut app = app_with(sample());
+    let size_of = |app: &App, path: &str| viewer(app).analysis().sizes[node(app, path) as usize];
+    let usr_unfiltered = size_of(&app, "/usr");
+    let lib_unfiltered = size_of(&app, "/usr/lib");
+    app.update(Action::OpenFilter);
+    type_text(&mut app, ".so");
+    app.update(Action::InputAccept);
+    let want = size_of(&app, "/usr/lib/libc.so.6") + size_of(&app, "/usr/lib/libc.so");
+    let v = viewer(&app);
+    let m = v.match_totals().expect("a filter is set");
+    assert_eq!((m.count, m.bytes), (2, want));
+    // The directories above the matches show the matches' bytes, not their own.
+    let lens = v.lens();
+    assert_eq!(lens.size(node(&app, "/usr/lib")), want);
+    assert_eq!(lens.size(node(&app, "/usr")), want);
+    assert!(want < lib_unfiltered, "big.dat is left out");
+    // A match inside a matching directory counts as a match, its bytes not twice.
+    app.update(Action::OpenFilter);
+    app.update(Action::InputClear);
+    type_text(&mut app, "lib");
+    app.update(Action::InputAccept);
+    let m = viewer(&app).match_totals().unwrap();
+    assert_eq!((m.count, m.bytes), (4, lib_unfiltered));
+    assert_eq!(viewer(&app).lens().size(node(&app, "/usr")), lib_unfiltered);
+    // At the first layer, what the first layer holds (big.dat was rewritten by layer 2 with the
+    // same size, so the totals are those of layer 0's files).
+    app.focus = Pane::Layers;
+    app.update(Action::Home);
+    let m = viewer(&app).match_totals().unwrap();
+    assert_eq!(m.count, 4);
+    // In the changes of layer 2, only big.dat (the chmod) is left.
+    app.update(Action::Down);
+    app.update(Action::Down);
+    app.update(Action::ToggleMode);
+    let m = viewer(&app).match_totals().unwrap();
+    assert_eq!((m.count, m.bytes), (2, 300_000), "/usr/lib and big.dat");
+    // Cleared: directories are their own size again.
+    app.update(Action::ToggleMode);
+    app.update(Action::End);
+    app.update(Action::Escape);
+    assert!(viewer(&app).match_totals().is_none());
+    assert_eq!(viewer(&app).lens().size(node(&app, "/usr")), usr_unfiltered);
+}
+
+#[test]
+fn shift_b_goes_back_through_the_biggest_files() {
+    use crossterm::event::KeyCode;
+    let mut app = app_with(sample());
+    let largest = viewer(&app).analysis().largest_files.clone();
+    assert!(largest.len() > 2);
+    // From nowhere, B starts at the smallest of them (going back from the first).
+    press(&mut app, KeyCode::Char('B'));
+    assert_eq!(viewer(&app).tree.selected(), largest.last().copied());
+    let note = app.message.clone().unwrap();
+    assert!(
+        note.starts_with(&format!("biggest file {}/{}", largest.len(), largest.len())),
+        "{note}"
+    );
+    // b and B step opposite ways through the same list.
+    press(&mut app, KeyCode::Char('b'));
+    assert_eq!(viewer(&app).tree.selected(), Some(largest[0]));
+    press(&mut app, KeyCode::Char('b'));
+    press(&mut app, KeyCode::Char('b'));
+    assert_eq!(viewer(&app).tree.selected(), Some(largest[2]));
+    press(&mut app, KeyCode::Char('B'));
+    assert_eq!(viewer(&app).tree.selected(), Some(largest[1]));
+    press(&mut app, KeyCode::Char('B'));
+    press(&mut app, KeyCode::Char('B'));
+    assert_eq!(viewer(&app).tree.selected(), largest.last().copied());
+}
+
+/// A Ctrl-key press as the terminal loop maps it.
+fn press_ctrl(app: &mut App, c: char) {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let event = KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    if let Some(action) = imgscope::tui::keys::map_key(&event, imgscope::tui::keys::context(app)) {
+        app.update(action);
+    }
+}
+
+#[test]
+fn dives_keys_do_what_dive_does_in_each_pane() {
+    use crossterm::event::KeyCode;
+    let mut app = app_with(sample());
+    // The layers pane: Ctrl-L this layer's changes, Ctrl-A the aggregated view (set, not toggled).
+    app.focus = Pane::Layers;
+    press_ctrl(&mut app, 'l');
+    assert_eq!(viewer(&app).mode, Mode::Changes);
+    press_ctrl(&mut app, 'l');
+    assert_eq!(viewer(&app).mode, Mode::Changes);
+    press_ctrl(&mut app, 'a');
+    assert_eq!(viewer(&app).mode, Mode::Aggregated);
+    assert_eq!(
+        viewer(&app).hidden,
+        0,
+        "Ctrl-A in the layers pane hides nothing"
+    );
+    press_ctrl(&mut app, 'a');
+    assert_eq!(viewer(&app).mode, Mode::Aggregated);
+    // The files pane: Ctrl-A added, Ctrl-R removed, Ctrl-U unchanged (dive's unmodified), and
+    // Ctrl-M modified where the terminal tells it from Enter.
+    app.focus = Pane::Right;
+    for (c, bit) in [
+        ('a', ADDED),
+        ('r', REMOVED),
+        ('u', UNCHANGED),
+        ('m', MODIFIED),
+    ] {
+        press_ctrl(&mut app, c);
+        assert_eq!(viewer(&app).hidden, bit, "Ctrl-{c}");
+        press_ctrl(&mut app, c);
+        assert_eq!(viewer(&app).hidden, 0, "Ctrl-{c}");
+    }
+    // Where Ctrl-M arrives as Enter, it is Enter: the directory opens, nothing is hidden.
+    app.update(Action::Home);
+    let before = rows(&app).len();
+    press(&mut app, KeyCode::Enter);
+    assert!(rows(&app).len() > before);
+    assert_eq!(viewer(&app).hidden, 0);
+    // Space toggles the directory.
+    press(&mut app, KeyCode::Char(' '));
+    assert_eq!(rows(&app).len(), before);
+    press(&mut app, KeyCode::Char(' '));
+    assert!(rows(&app).len() > before);
+    // Ctrl-B hides and shows the attributes.
+    assert!(viewer(&app).attributes);
+    press_ctrl(&mut app, 'b');
+    assert!(!viewer(&app).attributes);
+    press_ctrl(&mut app, 'b');
+    assert!(viewer(&app).attributes);
+    // Ctrl-Space collapses everything; Ctrl-F filters; Tab switches panes.
+    press_ctrl(&mut app, ' ');
+    assert_eq!(rows(&app).len(), before);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Details);
+    press_ctrl(&mut app, 'f');
+    assert_eq!(app.input.as_ref().map(|i| i.kind), Some(InputKind::Filter));
+}
+
+#[test]
+fn y_copies_the_selected_path_escaped_and_shift_y_the_layer_digest() {
+    use crossterm::event::KeyCode;
+    // The sequence the terminal gets: base64, so nothing raw reaches it.
+    assert_eq!(
+        imgscope::tui::terminal::osc52("a\x1bb"),
+        "\x1b]52;c;YRti\x07"
+    );
+    let mut app = app_with(sample());
+    app.update(Action::ExpandAll);
+    select(&mut app, "/etc/passwd");
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.to_copy.as_deref(), Some("/etc/passwd"));
+    assert_eq!(app.message.as_deref(), Some("copied: /etc/passwd"));
+    // A hostile name is copied as the viewer shows it: escaped.
+    let evil = viewer(&app)
+        .tree
+        .rows()
+        .iter()
+        .map(|r| viewer(&app).file_tree().path(r.node))
+        .find(|p| p.contains("evil"))
+        .unwrap();
+    select(&mut app, &evil);
+    press(&mut app, KeyCode::Char('y'));
+    let copied = app.to_copy.take().unwrap();
+    assert_eq!(copied, "/tmp/evil\\x1b[31mname\\x07.txt");
+    assert!(!copied.chars().any(char::is_control));
+    // Y: the selected layer's digest.
+    app.focus = Pane::Layers;
+    app.update(Action::Home);
+    press(&mut app, KeyCode::Char('Y'));
+    let digest = viewer(&app).image().layers[0].digest.clone().unwrap();
+    assert_eq!(app.to_copy.take(), Some(digest));
+    // Off (--no-clipboard, or stdout not a terminal): nothing to send, the note says why.
+    app.clipboard = false;
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.to_copy, None);
+    assert!(app.message.as_deref().unwrap().starts_with("clipboard off"));
+    // The waste view has no tree selection to copy.
+    app.clipboard = true;
+    app.update(Action::ToggleWaste);
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.to_copy, None);
+    assert!(
+        app.message
+            .as_deref()
+            .unwrap()
+            .starts_with("y copies the path selected in the tree")
+    );
+}
+
+// ---- The user's config.toml: keys and themes ----
+
+#[test]
+fn a_config_gives_the_panes_actions_keys_and_picks_a_theme() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use imgscope::tui::config::parse;
+    use imgscope::tui::keys::Context;
+    use imgscope::tui::theme::Palette;
+    let text = "# mine\n[keys]\nquit = \"Q\"\nsearch = [\"/\", \"Ctrl-S\"]\nwaste = \"F2\"\n\n\
+                [theme]\nname = \"light\"\ndir = \"#ff00ff\"\n";
+    let config = parse(text, std::path::Path::new("/x/config.toml")).unwrap();
+    let mut app = app_with(sample());
+    app.configure(&config);
+    let key = |code, modifiers| KeyEvent::new(code, modifiers);
+    let main = |app: &App, k: KeyEvent| app.keys.map_key(&k, Context::Main);
+    assert_eq!(
+        main(&app, key(KeyCode::Char('Q'), KeyModifiers::NONE)),
+        Some(Action::Quit)
+    );
+    // q was quit's: it is nobody's now. Ctrl-C is quit's no more in the panes either.
+    assert_eq!(
+        main(&app, key(KeyCode::Char('q'), KeyModifiers::NONE)),
+        None
+    );
+    assert_eq!(
+        main(&app, key(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+        Some(Action::OpenSearch)
+    );
+    assert_eq!(
+        main(&app, key(KeyCode::F(2), KeyModifiers::NONE)),
+        Some(Action::ToggleWaste)
+    );
+    // w was the waste view's: gone with it. Other keys are as they were.
+    assert_eq!(
+        main(&app, key(KeyCode::Char('w'), KeyModifiers::NONE)),
+        None
+    );
+    assert_eq!(
+        main(&app, key(KeyCode::Char('b'), KeyModifiers::NONE)),
+        Some(Action::NextBiggest)
+    );
+    // Only the panes: the input line still quits on Ctrl-C.
+    assert_eq!(
+        app.keys.map_key(
+            &key(KeyCode::Char('c'), KeyModifiers::CONTROL),
+            Context::Input
+        ),
+        Some(Action::Quit)
+    );
+    // The hint bar names the user's keys.
+    let hints = app.keys.hints(Context::Main);
+    assert_eq!(hints[0], ("Q".to_string(), "quit"));
+    assert!(hints.contains(&("F2".to_string(), "waste")), "{hints:?}");
+    // The theme: light, with the user's directory colour.
+    assert_eq!(app.palette.accent, Palette::LIGHT.accent);
+    assert_eq!(app.palette.dir, ratatui::style::Color::Rgb(255, 0, 255));
+    assert!(app.color);
+    // no-color turns colour off whatever the terminal.
+    let plain = parse("[theme]\nname = \"no-color\"\n", std::path::Path::new("c")).unwrap();
+    app.configure(&plain);
+    assert!(!app.color);
+    // An empty file is the defaults.
+    let none = parse("", std::path::Path::new("c")).unwrap();
+    assert_eq!(none, imgscope::tui::config::ViewerConfig::default());
+}
+
+#[test]
+fn a_bad_config_is_one_error_naming_the_file_and_line() {
+    use imgscope::tui::config::parse;
+    let cases = [
+        (
+            "[keys]\nquitt = \"Q\"\n",
+            2,
+            "\"quitt\" is not an action of the key table",
+        ),
+        (
+            "[keys]\n\nquit = \"Ctrl-1\"\n",
+            3,
+            "quit: \"Ctrl-1\" is not a key",
+        ),
+        ("[keys]\nquit = \"QQ\"\n", 2, "quit: \"QQ\" is not a key"),
+        ("[keys]\nquit = 7\n", 2, "quit: a key is a string"),
+        (
+            "[keys]\nquit = \"Q\"\nhelp = [\"x\", \"Q\"]\n",
+            3,
+            "help: a key given to quit too",
+        ),
+        ("\n\n[theme]\nname = \"sepia\"\n", 4, "no theme \"sepia\""),
+        (
+            "[theme]\ndir = \"reddish\"\n",
+            2,
+            "dir: \"reddish\" is not a colour",
+        ),
+        (
+            "[theme]\nshade = \"red\"\n",
+            2,
+            "\"shade\" is not a theme setting",
+        ),
+        (
+            "[keys]\n[colours]\nx = \"1\"\n",
+            2,
+            "[colours] is not a section",
+        ),
+        ("[keys]\nquit = Q\n", 2, ""),
+        ("[keys]\nquit = \"Q\"\nquit = \"R\"\n", 3, ""),
+    ];
+    for (text, line, what) in cases {
+        let err = parse(text, std::path::Path::new("/x/config.toml")).unwrap_err();
+        let lead = format!("/x/config.toml line {line}: ");
+        assert!(err.starts_with(&lead), "{text:?}: {err}");
+        assert!(err.contains(what), "{text:?}: {err}");
+        assert!(!err.contains('\n'), "{text:?}: one line: {err}");
+        assert!(
+            err.len() > lead.len() + 5,
+            "{text:?}: says what is wrong: {err}"
+        );
+    }
+}
+
+#[test]
+fn every_action_of_the_panes_has_a_config_name_and_every_key_parses_back() {
+    use imgscope::tui::keys::{ACTION_NAMES, BINDINGS, Context, label, parse_key};
+    for b in BINDINGS.iter().filter(|b| b.context == Context::Main) {
+        assert!(
+            ACTION_NAMES.iter().any(|(_, a)| *a == b.action),
+            "{:?} ({}) has no name for config.toml",
+            b.action,
+            b.help
+        );
+        // What the help writes, a config file can write.
+        for k in b.keys {
+            assert_eq!(parse_key(&label(k)).as_ref(), Ok(k), "{}", label(k));
+        }
+    }
+    let mut names: Vec<&str> = ACTION_NAMES.iter().map(|(n, _)| *n).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), ACTION_NAMES.len(), "names are unique");
+}
+
+#[test]
+fn digits_go_to_the_image_the_tabs_number() {
+    use crossterm::event::KeyCode;
+    let mut app = set_app();
+    assert!(app.tab_labels()[2].starts_with(" 3 "));
+    press(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.current, 2);
+    press(&mut app, KeyCode::Char('1'));
+    assert_eq!(app.current, 0);
+    press(&mut app, KeyCode::Char('9'));
+    assert_eq!(app.current, 0);
+    assert_eq!(app.message.as_deref(), Some("no image 9 (there are 3)"));
+    // From the sharing view too; a digit with no image leaves it open.
+    app.update(Action::ToggleSharing);
+    press(&mut app, KeyCode::Char('7'));
+    assert_eq!(app.view, View::Sharing);
+    press(&mut app, KeyCode::Char('2'));
+    assert_eq!((app.view, app.current), (View::Image, 1));
+    // While typing, a digit is a digit.
+    app.update(Action::OpenSearch);
+    press(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.current, 1);
+    assert_eq!(app.input.as_ref().unwrap().text, "3");
+}
+
+#[test]
+fn a_search_typed_on_counts_as_a_fresh_walk_would() {
+    // Typing more narrows the last matches instead of walking the tree again: the counts and the
+    // selection must be what a plain scan of the tree says, at every character.
+    let mut app = app_with(synthetic(3_000));
+    let total = |app: &App, q: &str| {
+        let v = viewer(app);
+        let tree = v.file_tree();
+        (1..tree.node_count() as NodeId)
+            .filter(|&n| v.lens().shows(n))
+            .filter(|&n| {
+                tree.name(n)
+                    .to_ascii_lowercase()
+                    .contains(&q.to_ascii_lowercase())
+            })
+            .count()
+    };
+    for query in ["FILE01", "s000", "d0001/s"] {
+        app.update(Action::Home);
+        app.update(Action::OpenSearch);
+        let mut typed = String::new();
+        for c in query.chars() {
+            typed.push(c);
+            app.update(Action::InputChar(c));
+            let want = total(&app, &typed);
+            match viewer(&app).search_counter() {
+                Some(counter) => {
+                    assert_eq!(counter, format!("1/{want}"), "{typed}");
+                    let name = viewer(&app)
+                        .file_tree()
+                        .name(viewer(&app).tree.selected().unwrap())
+                        .to_ascii_lowercase();
+                    assert!(
+                        name.contains(&typed.to_ascii_lowercase()),
+                        "{typed}: {name}"
+                    );
+                }
+                None => assert_eq!(want, 0, "{typed}"),
+            }
+        }
+        app.update(Action::InputAccept);
+        // n and N walk the same list, wrapping.
+        let want = total(&app, query);
+        if want > 1 {
+            app.update(Action::SearchNext);
+            assert_eq!(viewer(&app).search_counter(), Some(format!("2/{want}")));
+            app.update(Action::SearchPrev);
+            app.update(Action::SearchPrev);
+            assert_eq!(
+                viewer(&app).search_counter(),
+                Some(format!("{want}/{want}"))
+            );
+        }
+        app.update(Action::CollapseAll);
+    }
 }

@@ -11,6 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use imgscope::load::Progress;
+use imgscope::report::escape::human_size;
 use imgscope::tui::action::Action;
 use imgscope::tui::app::{App, DiffOrigin, Pane};
 use imgscope::tui::views;
@@ -508,6 +509,22 @@ fn export_line_at_80x24() {
     let screen = text(&render(&app));
     assert_shows(&screen, "Export to: sh█");
     insta::assert_snapshot!(screen);
+    // To a file that is there: the question, and its keys in the hint bar.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("sh"), "x").unwrap();
+    app.update(Action::InputClear);
+    type_text(&mut app, dir.path().to_str().unwrap());
+    app.update(Action::InputAccept);
+    let screen = text(&render(&app));
+    let lines: Vec<&str> = screen.lines().collect();
+    assert!(
+        lines[23].starts_with(&format!(
+            "Export: {}/sh exists. Overwrite it? (y/N) █",
+            dir.path().display()
+        )),
+        "{screen}"
+    );
+    assert!(lines[22].starts_with(" y overwrite  n keep"), "{screen}");
 }
 
 fn sharing(color: bool, w: u16, h: u16) -> App {
@@ -671,7 +688,11 @@ fn diff_at_120x40_in_colour() {
         header.starts_with(" diff:  example/app:1 → example/app:2 · size +2.7 KiB · compressed "),
         "{header}"
     );
-    assert!(header.contains(" · files +1 · layers +1"), "{header}");
+    // Then the waste: reclaimable bytes and efficiency (the same here, so said once).
+    assert!(
+        header.contains(" · reclaimable 0 B · efficiency 100.0%"),
+        "{header}"
+    );
     // Each changed row: its mark, final size and exact byte delta.
     assert!(line_with(&screen, "server").contains("↑    4.9 KiB    +1000 B"));
     assert!(line_with(&screen, "new.txt").contains("+       50 B      +50 B"));
@@ -865,4 +886,564 @@ fn diff_details_have_the_totals_and_the_removed_layers() {
     );
     assert_shows(&screen, "removed     old layer 1 (300 B, ");
     assert_shows(&screen, "compressed): RUN install docs");
+}
+
+/// The pinned summary (the first row without a tab bar) at `width` columns.
+fn summary_at(app: &mut App, width: u16) -> String {
+    resize(app, width, 30);
+    text(&render(app))
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_end()
+        .to_string()
+}
+
+#[test]
+fn the_summary_pins_the_images_numbers_and_the_plans_top_saving() {
+    let loaded = sample();
+    let image = &loaded.image;
+    let analysis = &loaded.analysis;
+    let want_numbers = (
+        human_size(image.size()),
+        human_size(image.compressed_size()),
+        human_size(analysis.waste.reclaimable_bytes),
+        format!("{:.1}%", analysis.reclaimable_ratio(image) * 100.0),
+        format!("{:.2}%", analysis.efficiency.score * 100.0),
+    );
+    let mut app = app(loaded, false, 200, 30);
+    let top = app
+        .sharing
+        .as_ref()
+        .expect("the plan is ready once the image loaded")
+        .set
+        .plan
+        .actions
+        .iter()
+        .find(|a| a.images.contains(&0))
+        .expect("the sample has something to trim")
+        .clone();
+    let (size, compressed, reclaimable, ratio, efficiency) = want_numbers;
+    assert_eq!(
+        summary_at(&mut app, 200),
+        format!(
+            " example/app:1 · size {size} · {compressed} compressed · reclaimable {reclaimable} \
+             ({ratio}) · efficiency {efficiency} · plan: {} saves {} ({})",
+            top.kind.key(),
+            human_size(top.node_saving),
+            imgscope::analysis::plan::percent(top.share_of_node_cost)
+        )
+    );
+    // It stays whatever has focus or fills the right pane.
+    actions(&mut app, &[Action::ToggleWaste, Action::FocusNext]);
+    let waste = summary_at(&mut app, 200);
+    assert!(
+        waste.contains(&format!("reclaimable {reclaimable}")),
+        "{waste}"
+    );
+    // Narrower, the labels shorten, then the least telling numbers go; the name is cut with `…`.
+    let widths = [120, 100, 80, 60, 40, 24];
+    let lines: Vec<String> = widths
+        .iter()
+        .map(|&w| format!("{w:>3}|{}", summary_at(&mut app, w)))
+        .collect();
+    for line in &lines[..3] {
+        assert!(line.contains(&reclaimable), "{line}");
+        assert!(
+            line.contains(&format!("plan: {}", top.kind.key())),
+            "{line}"
+        );
+    }
+    insta::assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn the_summary_says_blob_for_uncompressed_layers_and_waits_for_the_plan() {
+    let mut loaded = sample();
+    for layer in &mut loaded.image.layers {
+        layer.compression = imgscope::model::Compression::None;
+    }
+    let mut app = app(loaded, false, 200, 30);
+    let line = summary_at(&mut app, 200);
+    assert!(
+        line.contains(" blob · ") && !line.contains("compressed"),
+        "{line}"
+    );
+    // With another image still loading, the plan (over every image) is not there yet.
+    let (_tx, rx) = std::sync::mpsc::channel();
+    let mut loading = App::new(
+        vec!["a.tar".into()],
+        vec![Arc::new(Progress::default())],
+        rx,
+        false,
+        Instant::now(),
+    );
+    let line = summary_at(&mut loading, 100);
+    assert_eq!(line, " a.tar · loading…");
+}
+
+#[test]
+fn the_hint_bar_names_keys_from_the_key_table_that_do_what_it_says() {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    use imgscope::tui::keys::{BINDINGS, Context, map_key};
+    let contexts = [
+        Context::Main,
+        Context::Content,
+        Context::Sharing,
+        Context::Input,
+        Context::Help,
+        Context::Confirm,
+    ];
+    for context in contexts {
+        let hinted: Vec<_> = BINDINGS
+            .iter()
+            .filter(|b| b.context == context && b.hint.is_some())
+            .collect();
+        assert!(!hinted.is_empty(), "{context:?} has no hints");
+        for b in hinted {
+            // The key the bar shows is the binding's first, and it is not taken by another.
+            let key = b.keys[0];
+            let modifiers = if key.ctrl {
+                KeyModifiers::CONTROL
+            } else {
+                KeyModifiers::NONE
+            };
+            let pressed = map_key(&KeyEvent::new(key.code, modifiers), context);
+            assert_eq!(pressed, Some(b.action), "{context:?} {:?}", b.hint);
+        }
+    }
+    let mut app = app(sample(), false, 120, 30);
+    let screen = text(&render(&app));
+    let bar = screen.lines().nth(28).unwrap();
+    assert!(
+        bar.starts_with(" q quit  ? help  Tab pane  Space open  m layer changes  f filter"),
+        "{bar}"
+    );
+    // The content view, the plan and the help have their own.
+    app.update(Action::ToggleSharing);
+    let screen = text(&render(&app));
+    assert!(
+        screen.lines().nth(28).unwrap().contains("Enter open"),
+        "{screen}"
+    );
+    app.update(Action::Escape);
+    app.update(Action::ToggleHelp);
+    let screen = text(&render(&app));
+    assert!(
+        screen.lines().nth(28).unwrap().contains("Esc close"),
+        "{screen}"
+    );
+    // No room, no bar: a short terminal keeps its rows for the panes and says where help is.
+    app.update(Action::Escape);
+    resize(&mut app, 80, 10);
+    let screen = text(&render(&app));
+    assert!(
+        screen.lines().last().unwrap().contains("? help  q quit"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn lists_longer_than_their_pane_say_how_many_rows_are_hidden() {
+    // 45 layers, each with a file: at 80x24 the layers pane shows a few of them.
+    let layers = (0..45)
+        .map(|i| layer(&format!("RUN step {i}")).file(&format!("f{i:02}"), 1000 + i, i as u8))
+        .collect();
+    let mut app = app(build("many:layers", layers), false, 80, 24);
+    let screen = text(&render(&app));
+    let lines: Vec<&str> = screen.lines().collect();
+    // On the last layer: the rows above are counted on the pane's top border.
+    let layers_top = lines[1];
+    assert!(layers_top.starts_with("┌ Layers (45) "), "{screen}");
+    let rows = app.areas().layer_rows().height as usize;
+    assert!(
+        layers_top.contains(&format!("↑ {} more", 45 - rows)),
+        "{screen}"
+    );
+    // The tree (45 files at the top level) has more below; in the middle, both.
+    let right_bottom = lines[app.areas().right.bottom() as usize - 1];
+    let tree_rows = app.areas().right_rows().height as usize;
+    assert!(
+        right_bottom.contains(&format!("↓ {} more", 45 - tree_rows)),
+        "{screen}"
+    );
+    app.focus = Pane::Right;
+    for _ in 0..30 {
+        app.update(Action::Down);
+    }
+    let screen = text(&render(&app));
+    let lines: Vec<&str> = screen.lines().collect();
+    let top = lines[app.areas().right.y as usize];
+    let bottom = lines[app.areas().right.bottom() as usize - 1];
+    let above: usize = number_before(top, " more");
+    let below: usize = number_before(bottom, " more");
+    assert_eq!(above + tree_rows + below, 45, "{screen}");
+    // A list that fits says nothing.
+    let small = text(&render(&self::app(sample(), false, 80, 24)));
+    assert!(!small.lines().nth(1).unwrap().contains("more"), "{small}");
+}
+
+/// The last number in `line` just before `suffix` (as in `↑ 12 more`).
+fn number_before(line: &str, suffix: &str) -> usize {
+    // The rightmost: the right pane's.
+    let end = line
+        .rfind(suffix)
+        .unwrap_or_else(|| panic!("{suffix} in {line}"));
+    let start = line[..end].rfind(' ').unwrap() + 1;
+    line[start..end].parse().unwrap()
+}
+
+#[test]
+fn the_diff_header_has_reclaimable_and_efficiency_and_tells_one_name_apart_by_digest() {
+    let (old, new) = diff_pair();
+    // The pair's waste: the same (none) on both sides, so each is said once.
+    assert_eq!(old.analysis.waste.reclaimable_bytes, 0);
+    assert_eq!(new.analysis.waste.reclaimable_bytes, 0);
+    let want = format!(
+        "reclaimable 0 B · efficiency {:.1}% · files +1 · layers +1",
+        new.analysis.efficiency.score * 100.0,
+    );
+    let mut app = App::with_diff("old.tar".into(), "new.tar".into(), Ok((old, new)), false);
+    resize(&mut app, 160, 30);
+    let screen = text(&render(&app));
+    let header = screen.lines().next().unwrap();
+    assert!(
+        header.starts_with(" diff:  example/app:1 → example/app:2 · size +"),
+        "{header}"
+    );
+    assert!(header.contains(&want), "{header}");
+    // Narrow: the totals that do not fit are left out whole, the size deltas stay.
+    resize(&mut app, 80, 24);
+    let header = text(&render(&app)).lines().next().unwrap().to_string();
+    assert!(
+        header.contains("· size +2.7 KiB · compressed +1.8 KiB"),
+        "{header}"
+    );
+    assert!(!header.contains("files"), "{header}");
+    // Waste that moved is shown old → new: a copy of /app/server hidden by a later layer.
+    let (old, _) = diff_pair();
+    let wasteful = build(
+        "example/app:3",
+        vec![
+            layer("COPY app /app").file("app/server", 5000, 4),
+            layer("RUN rm /app/server").whiteout("app/server"),
+        ],
+    );
+    let want_moved = format!(
+        "reclaimable {} → {} · efficiency {:.1}% → {:.1}%",
+        human_size(old.analysis.waste.reclaimable_bytes),
+        human_size(wasteful.analysis.waste.reclaimable_bytes),
+        old.analysis.efficiency.score * 100.0,
+        wasteful.analysis.efficiency.score * 100.0,
+    );
+    let mut app = App::with_diff("old.tar".into(), "w.tar".into(), Ok((old, wasteful)), false);
+    resize(&mut app, 160, 30);
+    let header = text(&render(&app)).lines().next().unwrap().to_string();
+    assert!(header.contains(&want_moved), "{header}");
+    // Two builds of one tag: the name once, and each image's short digest.
+    let (mut old, mut new) = diff_pair();
+    old.image.name = Some("registry.example/team/app:latest".into());
+    new.image.name = old.image.name.clone();
+    old.image.manifest_digest = Some(format!("sha256:{}", "0123456789ab".repeat(5) + "cdef"));
+    new.image.manifest_digest = Some(format!("sha256:{}", "fedcba987654".repeat(5) + "3210"));
+    let mut app = App::with_diff("a.tar".into(), "b.tar".into(), Ok((old, new)), false);
+    resize(&mut app, 160, 30);
+    let screen = text(&render(&app));
+    let header = screen.lines().next().unwrap();
+    assert!(
+        header.starts_with(
+            " diff:  registry.example/team/app:latest @0123456789ab → @fedcba987654 · size"
+        ),
+        "{header}"
+    );
+}
+
+/// A key press as the terminal loop maps it in the app's context.
+fn press(app: &mut App, code: crossterm::event::KeyCode) {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    let event = KeyEvent::new(code, KeyModifiers::NONE);
+    let context = imgscope::tui::keys::context(app);
+    if let Some(action) = imgscope::tui::keys::map_key(&event, context) {
+        app.update(action);
+    }
+}
+
+#[test]
+fn the_help_scrolls_with_g_g_home_end_and_stops_at_its_end() {
+    use crossterm::event::KeyCode;
+    let mut app = app(sample(), false, 80, 24);
+    app.update(Action::ToggleHelp);
+    let first = text(&render(&app));
+    assert!(first.contains("Everywhere"), "{first}");
+    let max = app.help_max.get();
+    assert!(max > 0 && max < 200, "{max}");
+    for (key, want) in [
+        (KeyCode::Char('G'), max),
+        (KeyCode::Char('g'), 0),
+        (KeyCode::End, max),
+        (KeyCode::Home, 0),
+    ] {
+        press(&mut app, key);
+        assert_eq!(app.help, Some(want), "{key:?}");
+    }
+    // At the end, more Down stays there; one Up moves at once.
+    press(&mut app, KeyCode::End);
+    let end = text(&render(&app));
+    assert!(end.contains("Marks in a diff"), "{end}");
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::PageDown);
+    assert_eq!(app.help, Some(max));
+    press(&mut app, KeyCode::Up);
+    assert_eq!(app.help, Some(max - 1));
+    assert_ne!(text(&render(&app)), end);
+}
+
+#[test]
+fn the_help_is_two_columns_on_a_wide_terminal_and_fits_at_200x60() {
+    let mut app = app(sample(), false, 200, 60);
+    app.update(Action::ToggleHelp);
+    let screen = text(&render(&app));
+    assert_eq!(app.help_max.get(), 0, "{screen}");
+    for section in [
+        "Everywhere",
+        "Panes",
+        "File contents",
+        "This help",
+        "Marks in a diff",
+    ] {
+        assert!(screen.contains(section), "{section}: {screen}");
+    }
+    // Two columns: some row holds keys of both.
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.matches("  Ctrl-").count() >= 2 || l.matches("│  ").count() >= 2),
+        "{screen}"
+    );
+    assert!(!screen.contains(" more "), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn ctrl_b_hides_and_shows_the_trees_attributes() {
+    let mut app = app(sample(), false, 140, 30);
+    actions(&mut app, &[Action::ExpandAll]);
+    let with = text(&render(&app));
+    assert!(line_with(&with, "busybox").contains("-rw-r--r--"), "{with}");
+    app.update(Action::ToggleAttributes);
+    let without = text(&render(&app));
+    assert!(
+        !line_with(&without, "busybox").contains("-rw-r--r--"),
+        "{without}"
+    );
+    assert_shows(&without, "permissions and owners hidden");
+    app.update(Action::ToggleAttributes);
+    assert!(line_with(&text(&render(&app)), "busybox").contains("-rw-r--r--"));
+}
+
+#[test]
+fn the_viewer_and_the_reports_clean_commands_with_one_function() {
+    let loaded = sample();
+    let report = imgscope::report::text::summary(&loaded.image, &loaded.analysis);
+    let mut app = app(sample(), false, 200, 30);
+    let screen = text(&render(&app));
+    for layer in &loaded.image.layers {
+        let cleaned = imgscope::tui::format::one_line_command(layer.command(), 80);
+        assert!(!cleaned.starts_with("/bin/sh"), "{cleaned}");
+        assert!(!cleaned.contains("#(nop)"), "{cleaned}");
+        // The text report's layer row ends with it; the layers pane shows its start.
+        assert!(
+            report.lines().any(|l| l.ends_with(&format!("  {cleaned}"))),
+            "{cleaned}\n{report}"
+        );
+        let start: String = cleaned.chars().take(12).collect();
+        assert!(screen.contains(&start), "{start}\n{screen}");
+    }
+    assert_eq!(
+        imgscope::report::clean_command("/bin/sh -c #(nop) ADD file:base in / "),
+        "ADD file:base in /"
+    );
+    assert_eq!(
+        imgscope::report::clean_command("RUN /bin/sh -c apk add curl # buildkit"),
+        "RUN apk add curl"
+    );
+    assert_eq!(
+        imgscope::report::clean_command("|2 A=1 B=2 /bin/sh -c make"),
+        "RUN make"
+    );
+    app.update(Action::Quit);
+}
+
+#[test]
+fn a_long_status_note_keeps_its_cause() {
+    let mut app = app(sample(), false, 80, 24);
+    let cause = "Permission denied (os error 13)";
+    app.message = Some(format!(
+        "export of /etc/passwd to /home/someone/a/rather/long/directory/name/passwd failed: \
+         creating a temporary file in /home/someone/a/rather/long/directory/name: {cause}"
+    ));
+    let screen = text(&render(&app));
+    let status = screen.lines().last().unwrap();
+    assert!(status.trim_end().ends_with(cause), "{status}");
+    assert!(
+        status.contains("export of /etc/pa") && status.contains('…'),
+        "{status}"
+    );
+    assert!(status.starts_with(" AGGREGATED "), "{status}");
+    // A note that fits is whole, after the state.
+    app.message = Some("filter cleared".into());
+    let screen = text(&render(&app));
+    assert!(
+        screen
+            .lines()
+            .last()
+            .unwrap()
+            .contains("size↓  filter cleared"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_status_line_and_details_number_layers_alike() {
+    let mut app = app(sample(), false, 100, 40);
+    app.focus = Pane::Layers;
+    for (layer, step) in [(3, None), (1, Some(Action::Up)), (0, Some(Action::Home))] {
+        if let Some(step) = step {
+            if layer == 1 {
+                app.update(step);
+            }
+            app.update(step);
+        }
+        let screen = text(&render(&app));
+        let said = format!("layer {layer} of 0–3");
+        assert!(screen.lines().last().unwrap().contains(&said), "{screen}");
+        assert_shows(&screen, &format!("│Layer {layer} of 0–3"));
+    }
+}
+
+#[test]
+fn names_cut_by_a_narrow_pane_end_with_an_ellipsis() {
+    let long = "a-file-with-a-name-far-too-long-for-a-narrow-terminal.tar.gz";
+    let loaded = build("narrow:1", vec![layer("RUN make").file(long, 1000, 1)]);
+    let mut app = app(loaded, false, 60, 20);
+    let screen = text(&render(&app));
+    let row = line_with(&screen, "a-file-with");
+    assert!(row.ends_with("…│"), "{row}");
+    assert!(!screen.contains(long), "{screen}");
+    // Wide enough, the whole name and no ellipsis.
+    resize(&mut app, 200, 20);
+    let screen = text(&render(&app));
+    assert!(!line_with(&screen, long).contains('…'), "{screen}");
+}
+
+#[test]
+fn uncompressed_layers_show_their_blob_size_as_such() {
+    let mut loaded = sample();
+    for layer in &mut loaded.image.layers {
+        layer.compression = imgscope::model::Compression::None;
+    }
+    let mut app = app(loaded, false, 100, 40);
+    // The layers pane has focus: the details describe the layer.
+    app.update(Action::FocusPrev);
+    let screen = text(&render(&app));
+    assert_shows(&screen, "BLOB      SIZE");
+    assert!(!screen.contains("COMPR"), "{screen}");
+    assert_shows(&screen, "size        868 B blob (an");
+    // Compressed layers keep the compressed column.
+    let screen = text(&render(&self::app(sample(), false, 100, 40)));
+    assert_shows(&screen, "COMPR      SIZE");
+}
+
+#[test]
+fn focus_is_told_without_colour_and_an_unfocused_selection_stays_readable() {
+    // Without colour: a marker in the focused pane's title, none in the others.
+    let mut app = app(sample(), false, 100, 30);
+    let screen = text(&render(&app));
+    assert_shows(&screen, "┌▶ Files ");
+    assert_shows(&screen, "┌ Layers (4) ");
+    app.update(Action::FocusPrev);
+    let screen = text(&render(&app));
+    assert_shows(&screen, "┌▶ Layers (4) ");
+    assert_shows(&screen, "┌ Files ");
+    // In colour, the selected row of the unfocused tree: every cell's text differs from its
+    // background (the dim guides included).
+    let mut app = self::app(sample(), true, 100, 30);
+    app.update(Action::ExpandAll);
+    app.update(Action::Down);
+    app.update(Action::FocusPrev);
+    let buf = render(&app);
+    let rows = app.areas().right_rows();
+    let y = rows.y + app.viewer().unwrap().tree.cursor as u16;
+    let mut seen = 0;
+    for x in rows.x..rows.right() {
+        let cell = &buf[(x, y)];
+        if cell.symbol().trim().is_empty() {
+            continue;
+        }
+        seen += 1;
+        assert_ne!(cell.fg, cell.bg, "{:?} at {x} is unreadable", cell.symbol());
+    }
+    assert!(seen > 5);
+}
+
+#[test]
+fn a_layers_changes_show_what_it_removed_below_each_directory() {
+    // Layer 2 of the sample removes /var/cache/apt/pkgcache.bin (250,000 B) and rewrites big.dat.
+    let mut app = app(sample(), false, 100, 30);
+    app.update(Action::FocusPrev);
+    app.update(Action::Up);
+    app.update(Action::ToggleMode);
+    app.update(Action::ExpandAll);
+    let removed = human_size(250_000);
+    let stats = app.viewer().unwrap().stats();
+    let var = app.viewer().unwrap().file_tree().lookup("/var").unwrap();
+    assert_eq!(stats.removed_below(var), 250_000);
+    let usr = app.viewer().unwrap().file_tree().lookup("/usr").unwrap();
+    assert_eq!(stats.removed_below(usr), 0);
+    let screen = text(&render(&app));
+    assert!(
+        line_with(&screen, " var/").contains(&format!("0 B -{removed} └─ ▾ var/")),
+        "{screen}"
+    );
+    assert!(!line_with(&screen, " usr/").contains('-'), "{screen}");
+    // The removed file itself: its own bytes, marked R.
+    assert!(
+        line_with(&screen, "pkgcache.bin").contains(&format!("R  {removed}")),
+        "{screen}"
+    );
+    // In the aggregated view the column is not there.
+    app.update(Action::ToggleMode);
+    let screen = text(&render(&app));
+    assert!(!screen.contains(&format!("-{removed}")), "{screen}");
+}
+
+#[test]
+fn details_duplicates_describe_the_version_at_the_selected_layer() {
+    // a.txt is rewritten by layer 1 with c.txt's content: the final a.txt has a copy, the first
+    // version's copy (b.txt) is another story the analysis does not tell.
+    let loaded = build(
+        "dups:1",
+        vec![
+            layer("COPY a b")
+                .file("a.txt", 5000, 1)
+                .file("b.txt", 5000, 1),
+            layer("COPY a c")
+                .file("a.txt", 7000, 2)
+                .file("c.txt", 7000, 2),
+        ],
+    );
+    let mut app = app(loaded, false, 120, 40);
+    // The tree is sorted by size: a.txt (7000) is the first row.
+    app.update(Action::Home);
+    let screen = text(&render(&app));
+    assert_shows(&screen, "File /a.txt");
+    assert_shows(&screen, "duplicates  same content at 1 other path");
+    app.update(Action::FocusPrev);
+    app.update(Action::Home);
+    app.update(Action::FocusNext);
+    let screen = text(&render(&app));
+    assert_shows(&screen, "Layer 0 of 0–1");
+    assert_shows(&screen, "File /a.txt");
+    assert!(!screen.contains("same content at"), "{screen}");
+    assert_shows(&screen, "duplicates  not known for this version");
 }

@@ -104,7 +104,7 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
             signed_size(l.size.delta()),
             signed_size(l.compressed.delta()),
             l.matched_by.map_or("-", |m| m.label()),
-            one_line(rows::layer_command(old, new, l), 70)
+            one_line(&rows::clean_command(rows::layer_command(old, new, l)), 70)
         );
     }
     out.push_str(&more(d.layers.len()));

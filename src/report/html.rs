@@ -145,7 +145,7 @@ fn layers(out: &mut String, image: &Image, analysis: &Analysis) {
             c.added,
             c.modified,
             c.removed,
-            h(l.command())
+            h(&super::rows::clean_command(l.command()))
         );
     }
     let _ = writeln!(out, "</table>");

@@ -270,7 +270,10 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
                 layer_pair(l.old, l.new),
                 signed_size(l.size.delta()),
                 signed_size(l.compressed.delta()),
-                code(&short(rows::layer_command(old, new, l), 72))
+                code(&short(
+                    &rows::clean_command(rows::layer_command(old, new, l)),
+                    72
+                ))
             );
         }
         let unchanged = d.layers.len() - changed_layers.len();
@@ -438,7 +441,7 @@ pub fn image_report(image: &Image, analysis: &Analysis) -> String {
             c.added,
             c.modified,
             c.removed,
-            code(&short(l.command(), 72))
+            code(&short(&rows::clean_command(l.command()), 72))
         );
     }
     out.push('\n');

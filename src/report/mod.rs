@@ -14,6 +14,8 @@ mod rows;
 pub mod sharing;
 pub mod text;
 
+pub use rows::clean_command;
+
 /// The first `shown` paths of `nodes`, each rendered by `render` (escaped for the target format),
 /// joined with ", " and followed by ", +N more" when some are left out.
 pub(crate) fn first_paths(

@@ -347,9 +347,7 @@ pub fn summary(set: &SetAnalysis, assumed: Option<&AssumedBase>) -> String {
         let cells: String = (0..shown)
             .map(|i| if l.users.contains(&i) { '●' } else { '·' })
             .collect();
-        let cmd: String = l
-            .facts
-            .created_by
+        let cmd: String = super::rows::clean_command(&l.facts.created_by)
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");

@@ -48,7 +48,7 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
                 "  {:>3}  {:>10}  {}",
                 layer.index,
                 hs(layer.compressed_size),
-                one_line(layer.command(), 100)
+                one_line(&rows::clean_command(layer.command()), 100)
             );
         }
         return out;
@@ -86,7 +86,7 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
             hs(layer.size),
             hs(analysis.waste.per_layer[layer.index]),
             format!("+{} ~{} -{}", c.added, c.modified, c.removed),
-            one_line(layer.command(), 80)
+            one_line(&rows::clean_command(layer.command()), 80)
         );
     }
 

@@ -46,6 +46,13 @@ pub enum Action {
     ExpandAll,
     /// Aggregated filesystem or this layer's changes only.
     ToggleMode,
+    /// Show the aggregated filesystem, or this layer's changes only (dive's Ctrl-A, Ctrl-L).
+    SetMode(super::tree_view::Mode),
+    /// dive's Ctrl-A: in the layers pane the aggregated filesystem, elsewhere hide or show added
+    /// entries.
+    AddedOrAggregated,
+    /// Show or hide the tree's permission and owner columns (dive's Ctrl-B).
+    ToggleAttributes,
     /// Size or name order.
     ToggleSort,
     /// Hide or show a change kind (`stats::UNCHANGED`, `ADDED`, `MODIFIED`, `REMOVED`).
@@ -64,12 +71,20 @@ pub enum Action {
     SearchPrev,
     /// Jump to the next of the largest files.
     NextBiggest,
+    /// Jump back to the previous of the largest files.
+    PrevBiggest,
     NextImage,
     PrevImage,
+    /// Go to image N (from 0), as the tab bar numbers it (from 1).
+    GoToImage(u8),
     /// Show the selected file's contents (as of the selected layer); in the content view, close it.
     ViewFile,
     /// Ask for a destination, then write the selected file there.
     ExportFile,
+    /// Copy the tree's selected path to the terminal's clipboard.
+    CopyPath,
+    /// Copy the selected layer's digest to the terminal's clipboard.
+    CopyDigest,
     /// Content view: wrap long lines, or scroll them sideways.
     ToggleWrap,
     /// Content view: hex dump or text.
@@ -87,6 +102,8 @@ pub enum Action {
     /// Filter input: substring or regex.
     InputToggleRegex,
     InputAccept,
+    /// Yes to the question on the input line (overwrite the export's destination).
+    ConfirmYes,
     Click {
         column: u16,
         row: u16,
@@ -178,23 +195,22 @@ impl App {
 
     fn update_help(&mut self, action: Action) {
         let scroll = self.help.unwrap_or(0);
+        // As far as the help scrolls at the size last drawn.
+        let max = self.help_max.get();
+        let by = |d: i32| Some((i32::from(scroll) + d).clamp(0, i32::from(max)) as u16);
         self.help = match action {
             Action::Escape | Action::ToggleHelp | Action::Click { .. } => None,
             Action::Quit => {
                 self.quit = true;
                 None
             }
-            Action::Up => Some(scroll.saturating_sub(1)),
-            Action::Down => Some(scroll.saturating_add(1)),
-            Action::Scroll { down, .. } => Some(if down {
-                scroll.saturating_add(3)
-            } else {
-                scroll.saturating_sub(3)
-            }),
-            Action::PageUp => Some(scroll.saturating_sub(10)),
-            Action::PageDown => Some(scroll.saturating_add(10)),
+            Action::Up => by(-1),
+            Action::Down => by(1),
+            Action::Scroll { down, .. } => by(if down { 3 } else { -3 }),
+            Action::PageUp => by(-10),
+            Action::PageDown => by(10),
             Action::Home => Some(0),
-            Action::End => Some(u16::MAX),
+            Action::End => Some(max),
             _ => Some(scroll),
         };
     }
@@ -205,6 +221,25 @@ impl App {
         let Some(input) = self.input.as_mut() else {
             return false;
         };
+        if input.kind == InputKind::Overwrite {
+            self.input = None;
+            let existing = self.export.as_mut().and_then(|t| t.existing.take());
+            match (action, existing) {
+                (Action::ConfirmYes, Some(path)) => self.start_export(path),
+                (_, existing) => {
+                    self.export = None;
+                    self.message = Some(match existing {
+                        Some(path) => format!(
+                            "not exported: {} is kept as it was",
+                            escape_control(&path.display().to_string())
+                        ),
+                        None => "export cancelled".into(),
+                    });
+                }
+            }
+            // Ctrl-C still quits; any other key was the answer.
+            return action != Action::Quit;
+        }
         match action {
             Action::InputChar(c) => input.text.push(c),
             Action::InputBackspace => {
@@ -260,16 +295,9 @@ impl App {
                 }
             }
             InputKind::Filter => viewer.set_filter(&input.text, false).err(),
-            InputKind::Export => None,
+            InputKind::Export | InputKind::Overwrite => None,
             InputKind::Search => {
-                if input.text.is_empty() {
-                    viewer.tree.cursor = input.origin;
-                    None
-                } else if viewer.find(&input.text, input.origin, true) {
-                    None
-                } else {
-                    Some("no match".to_string())
-                }
+                (!viewer.search_typed(&input.text)).then(|| "no match".to_string())
             }
         };
         if let Some(i) = self.input.as_mut() {
@@ -306,8 +334,9 @@ impl App {
             }
             InputKind::Search => {
                 viewer.search = (!input.text.is_empty()).then(|| input.text.clone());
+                viewer.end_search(true);
             }
-            InputKind::Export => {}
+            InputKind::Export | InputKind::Overwrite => {}
         }
         self.input = None;
     }
@@ -330,8 +359,8 @@ impl App {
                 // The previous filter was valid when it was set.
                 let _ = viewer.set_filter(&text, regex);
             }
-            InputKind::Search => viewer.tree.cursor = input.origin,
-            InputKind::Export => {}
+            InputKind::Search => viewer.end_search(false),
+            InputKind::Export | InputKind::Overwrite => {}
         }
     }
 
@@ -359,8 +388,10 @@ impl App {
             Action::FocusPrev => self.cycle_focus(2),
             Action::NextImage => self.switch_image(1),
             Action::PrevImage => self.switch_image(self.images.len().saturating_sub(1)),
+            Action::GoToImage(n) => self.go_to_image(usize::from(n)),
             Action::ViewFile => self.open_content(),
             Action::ExportFile => self.ask_export(),
+            Action::CopyPath | Action::CopyDigest => self.copy(action),
             Action::ToggleSharing => self.open_sharing(),
             Action::Up => self.navigate(self.focus, Nav::By(-1)),
             Action::Down => self.navigate(self.focus, Nav::By(1)),
@@ -435,9 +466,29 @@ impl App {
             Action::CollapseAll => v.with_tree(|t, lens| t.collapse_all(lens)),
             Action::ExpandAll => v.with_tree(|t, lens| t.expand_all(lens)),
             Action::ToggleMode => v.toggle_mode(),
+            Action::SetMode(mode) => {
+                if v.mode != mode {
+                    v.toggle_mode();
+                }
+            }
+            Action::AddedOrAggregated if focus == Pane::Layers => {
+                if v.mode != super::tree_view::Mode::Aggregated {
+                    v.toggle_mode();
+                }
+            }
+            Action::AddedOrAggregated => v.toggle_hidden(super::stats::ADDED),
+            Action::ToggleAttributes => {
+                v.attributes = !v.attributes;
+                note = Some(if v.attributes {
+                    "showing permissions and owners (on a wide enough pane)".into()
+                } else {
+                    "permissions and owners hidden".into()
+                });
+            }
             Action::ToggleSort => v.toggle_sort(),
             Action::ToggleHidden(bit) => v.toggle_hidden(bit),
-            Action::NextBiggest => note = Some(v.next_biggest()),
+            Action::NextBiggest => note = Some(v.step_biggest(true)),
+            Action::PrevBiggest => note = Some(v.step_biggest(false)),
             Action::ToggleChangedOnly => note = Some(v.toggle_changed_only()),
             Action::CycleClosure => note = Some(v.cycle_closure()),
             Action::ToggleWaste => {
@@ -478,6 +529,7 @@ impl App {
                 });
             }
             Action::OpenSearch => {
+                v.begin_search();
                 self.input = Some(Input {
                     kind: InputKind::Search,
                     text: String::new(),
@@ -488,24 +540,7 @@ impl App {
                 });
             }
             Action::SearchNext | Action::SearchPrev => {
-                let forward = action == Action::SearchNext;
-                match v.search.clone() {
-                    None => note = Some("no search: press / to search".into()),
-                    Some(q) => {
-                        let n = v.tree.rows().len().max(1);
-                        let from = if forward {
-                            v.tree.cursor + 1
-                        } else {
-                            v.tree.cursor + n - 1
-                        } % n;
-                        if !v.find(&q, from, forward) {
-                            note = Some(format!(
-                                "no match for {}",
-                                crate::report::escape::escape_control(&q)
-                            ));
-                        }
-                    }
-                }
+                note = v.search_again(action == Action::SearchNext);
             }
             _ => show_tree = false,
         }
@@ -513,7 +548,7 @@ impl App {
             self.right = RightPane::Tree;
             if matches!(
                 action,
-                Action::NextBiggest | Action::OpenFilter | Action::OpenSearch
+                Action::NextBiggest | Action::PrevBiggest | Action::OpenFilter | Action::OpenSearch
             ) {
                 self.set_focus(Pane::Right);
             }
@@ -534,6 +569,19 @@ impl App {
         const ORDER: [Pane; 3] = [Pane::Layers, Pane::Right, Pane::Details];
         let i = ORDER.iter().position(|p| *p == self.focus).unwrap_or(0);
         self.set_focus(ORDER[(i + step) % ORDER.len()]);
+    }
+
+    fn go_to_image(&mut self, n: usize) {
+        if n < self.images.len() {
+            self.close_content();
+            self.current = n;
+            self.view = View::Image;
+        } else {
+            self.message = Some(match self.images.len() {
+                1 => "one image: the digits go to the tabs of several".into(),
+                count => format!("no image {} (there are {count})", n + 1),
+            });
+        }
     }
 
     fn switch_image(&mut self, step: usize) {
@@ -686,25 +734,36 @@ impl App {
     }
 
     /// The tab bar as drawn and clicked: the image tabs from the left, scrolled so that the
-    /// current image's is on screen (`…` stands for those scrolled off), and the sharing view's
-    /// pinned at the right.
+    /// current image's is on screen — `…` stands for those scrolled off at the left, `+N…` for the
+    /// N that do not fit at the right (a click on either goes to the nearest hidden image) — and
+    /// the sharing view's pinned at the right.
     pub fn tabs(&self) -> Vec<TabSpot> {
         let mut labels = self.tab_labels();
         let sharing = (self.images.len() > 1).then(|| labels.pop()).flatten();
         let width = |s: &str| UnicodeWidthStr::width(s).min(u16::MAX as usize) as u16;
         let sharing_w = sharing.as_deref().map_or(0, width);
-        let room = self.width.saturating_sub(sharing_w);
+        let bar = self.width.saturating_sub(sharing_w);
         let widths: Vec<u16> = labels.iter().map(|l| width(l)).collect();
+        let count = widths.len();
+        let current = self.current.min(count.saturating_sub(1));
+        // Room for the `+N…` mark, whenever some tab may not fit.
+        let all: u32 = widths.iter().map(|&w| u32::from(w)).sum();
+        let mark_w = if all > u32::from(bar) {
+            width(&format!(" +{count}… "))
+        } else {
+            0
+        };
+        let room = bar.saturating_sub(mark_w);
         // The first image tab shown: the current one must fit after it (and the `…`).
-        let mut start = 0;
         let fits = |start: usize| {
             let lead = u16::from(start > 0);
-            widths[start..=self.current.min(widths.len().saturating_sub(1))]
+            widths[start..=current]
                 .iter()
                 .fold(lead, |a, w| a.saturating_add(*w))
                 <= room
         };
-        while start < self.current && !fits(start) {
+        let mut start = 0;
+        while start < current && !fits(start) {
             start += 1;
         }
         let mut out = Vec::new();
@@ -718,11 +777,19 @@ impl App {
             });
             x = 1;
         }
+        let mut next = start;
         for (i, label) in labels.into_iter().enumerate().skip(start) {
-            if x >= room {
+            let fits_whole = x.saturating_add(widths[i]) <= room;
+            // Only the current tab is ever cut (when it alone is wider than the bar).
+            if !fits_whole && (i != current || x >= room) {
                 break;
             }
             let w = widths[i].min(room - x);
+            let label = if w < widths[i] {
+                super::format::clip(&label, usize::from(w)).into_owned()
+            } else {
+                label
+            };
             out.push(TabSpot {
                 x,
                 width: w,
@@ -730,6 +797,16 @@ impl App {
                 tab: Tab::Image(i),
             });
             x += w;
+            next = i + 1;
+        }
+        if next < count {
+            let label = format!(" +{}… ", count - next);
+            out.push(TabSpot {
+                x,
+                width: width(&label),
+                label,
+                tab: Tab::Image(next),
+            });
         }
         if let Some(label) = sharing {
             out.push(TabSpot {
@@ -768,8 +845,49 @@ impl App {
     }
 }
 
-/// The content view, the export line and the sharing view.
+/// The content view, the export line, the clipboard and the sharing view.
 impl App {
+    /// `y` / `Y`: put the tree's selected path, or the selected layer's digest, where the
+    /// terminal loop sends it to the clipboard — escaped as the viewer shows it.
+    fn copy(&mut self, action: Action) {
+        let Some(v) = self.viewer() else { return };
+        let text = if action == Action::CopyPath {
+            if self.right != RightPane::Tree {
+                self.message = Some(format!(
+                    "y copies the path selected in the tree ({} goes back to it)",
+                    self.back_to_tree_key()
+                ));
+                return;
+            }
+            match v.tree.selected() {
+                Some(node) => v.file_tree().path(node),
+                None => {
+                    self.message = Some("no file selected".into());
+                    return;
+                }
+            }
+        } else {
+            let layer = v.image().layers.get(v.layer);
+            match layer.and_then(|l| l.digest.as_ref().or(l.diff_id.as_ref())) {
+                Some(d) => d.clone(),
+                None => {
+                    self.message = Some("the layer has no digest".into());
+                    return;
+                }
+            }
+        };
+        let text = escape_control(&text).into_owned();
+        if !self.clipboard {
+            self.message = Some(format!(
+                "clipboard off (--no-clipboard, or not a terminal): {text}"
+            ));
+            return;
+        }
+        // The copied text last, whole when it fits: it is what the note is about.
+        self.message = Some(format!("copied: {text}"));
+        self.to_copy = Some(text);
+    }
+
     /// Open the content view on the tree's selected file, as of the selected layer; the bytes are
     /// read on a worker thread.
     fn open_content(&mut self) {
@@ -872,23 +990,46 @@ impl App {
             mode,
             name: content::safe_file_name(&name),
             shown: escape_control(&path).into_owned(),
+            existing: None,
         })
     }
 
-    /// The export line was accepted: write the file on a worker thread.
+    /// The export line was accepted: write the file on a worker thread — after asking, when the
+    /// destination exists (anything there, a link included).
     fn finish_export(&mut self, dest: &str) {
-        let Some(t) = self.export.take() else { return };
+        let Some(t) = self.export.as_mut() else {
+            return;
+        };
         match content::export_target(dest, &t.name) {
-            Ok(target) => {
-                self.message = Some(format!(
-                    "exporting {} to {}…",
-                    t.shown,
-                    escape_control(&target.display().to_string())
-                ));
-                self.jobs.export(t.blobs, t.at, t.mode, target, t.shown);
+            Ok(target) if target.symlink_metadata().is_ok() => {
+                let shown = escape_control(&target.display().to_string()).into_owned();
+                t.existing = Some(target);
+                self.input = Some(Input {
+                    kind: InputKind::Overwrite,
+                    text: shown,
+                    regex: false,
+                    error: None,
+                    origin: 0,
+                    previous: (String::new(), false),
+                });
             }
-            Err(e) => self.message = Some(format!("not exported: {e}")),
+            Ok(target) => self.start_export(target),
+            Err(e) => {
+                self.export = None;
+                self.message = Some(format!("not exported: {e}"));
+            }
         }
+    }
+
+    /// Write the file the export line is for to `target`, on a worker thread.
+    fn start_export(&mut self, target: std::path::PathBuf) {
+        let Some(t) = self.export.take() else { return };
+        self.message = Some(format!(
+            "exporting {} to {}…",
+            t.shown,
+            escape_control(&target.display().to_string())
+        ));
+        self.jobs.export(t.blobs, t.at, t.mode, target, t.shown);
     }
 
     /// Take the results of finished reads and exports.
@@ -955,6 +1096,8 @@ impl App {
                 self.view = View::Image;
                 self.apply(action);
             }
+            // Leaves the view only for an image that is there.
+            Action::GoToImage(_) => self.apply(action),
             Action::Click { column, row } => self.click(column, row),
             Action::Activate => self.sharing_jump(),
             _ => {

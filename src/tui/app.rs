@@ -69,6 +69,8 @@ pub enum InputKind {
     Search,
     /// The destination of a file export.
     Export,
+    /// The export's destination exists: overwrite it? (y/N; the text is the destination shown.)
+    Overwrite,
 }
 
 /// The file an export line is asking a destination for.
@@ -81,6 +83,8 @@ pub struct ExportTarget {
     pub name: String,
     /// The path as selected, escaped, for notes.
     pub shown: String,
+    /// The destination asked about, when it exists and the user is asked to overwrite it.
+    pub existing: Option<std::path::PathBuf>,
 }
 
 /// `imgscope diff OLD NEW`: the viewer's one image is NEW, compared with OLD.
@@ -119,6 +123,19 @@ pub struct Input {
     pub previous: (String, bool),
 }
 
+/// The trim plan's word on the current image, as the pinned summary shows it.
+#[derive(Debug, Clone, Copy)]
+pub enum PlanHeadline<'a> {
+    /// The plan waits for every image to load.
+    Pending,
+    /// The image's layers were not read: no plan for it.
+    LayersOnly,
+    /// No action touches the image.
+    Nothing,
+    /// The action that saves a node the most, among those touching the image.
+    Top(&'a crate::analysis::plan::Action),
+}
+
 pub struct App {
     pub images: Vec<ImageSlot>,
     /// Set for `imgscope diff`: the one image is NEW, marked against this OLD.
@@ -130,6 +147,8 @@ pub struct App {
     pub right: RightPane,
     /// The help overlay, with its scroll offset.
     pub help: Option<u16>,
+    /// How far the help scrolls, as last drawn (its lines less the rows it has).
+    pub help_max: std::cell::Cell<u16>,
     pub input: Option<Input>,
     /// A one-line note in the status bar, cleared by the next key.
     pub message: Option<String>,
@@ -147,6 +166,15 @@ pub struct App {
     pub width: u16,
     pub height: u16,
     pub color: bool,
+    /// The colours (the user's theme, or the default).
+    pub palette: super::theme::Palette,
+    /// The keys in effect (the user's, or the default).
+    pub keys: super::keys::KeyTable,
+    /// Whether `y` and `Y` may copy to the terminal's clipboard (OSC 52): off with
+    /// `--no-clipboard` or when stdout is not a terminal.
+    pub clipboard: bool,
+    /// Text `y` or `Y` asked to copy, for the terminal loop to send (escaped already).
+    pub to_copy: Option<String>,
     /// The time of the last tick, for load rates.
     pub now: Instant,
     inbox: Option<Receiver<(usize, Outcome)>>,
@@ -181,6 +209,7 @@ impl App {
             subject: Pane::Right,
             right: RightPane::Tree,
             help: None,
+            help_max: std::cell::Cell::new(u16::MAX),
             input: None,
             message: None,
             view: View::Image,
@@ -192,6 +221,10 @@ impl App {
             width: 80,
             height: 24,
             color,
+            palette: super::theme::Palette::DEFAULT,
+            keys: super::keys::KeyTable::default(),
+            clipboard: true,
+            to_copy: None,
             now,
             inbox: Some(inbox),
             quit: false,
@@ -244,6 +277,15 @@ impl App {
         let mut app = App::new_diff(DiffOrigin::new(old), new, Arc::default(), rx, color, now);
         app.update(super::action::Action::Tick(now));
         app
+    }
+
+    /// Take the user's keys and colours (config.toml).
+    pub fn configure(&mut self, config: &super::config::ViewerConfig) {
+        self.keys = super::keys::KeyTable::with_keys(&config.keys);
+        self.palette = config.palette;
+        if config.no_color {
+            self.color = false;
+        }
     }
 
     /// Whether a bar is drawn above the panes: the tabs (several images) or a diff's header.
@@ -338,6 +380,27 @@ impl App {
             if self.sharing.is_none() {
                 self.sharing = self.sharing_analysis();
             }
+        }
+    }
+
+    /// What the trim plan says first about the current image, for the pinned summary.
+    pub fn plan_headline(&self) -> PlanHeadline<'_> {
+        let Some(v) = self.viewer() else {
+            return PlanHeadline::Pending;
+        };
+        if v.analysis().layers_only {
+            return PlanHeadline::LayersOnly;
+        }
+        let Some(s) = &self.sharing else {
+            return PlanHeadline::Pending;
+        };
+        let Some(index) = s.slots.iter().position(|&slot| slot == self.current) else {
+            return PlanHeadline::Pending;
+        };
+        // Actions are ranked by node saving: the first that touches the image is its top saving.
+        match s.set.plan.for_image(index).next() {
+            Some(action) => PlanHeadline::Top(action),
+            None => PlanHeadline::Nothing,
         }
     }
 

@@ -33,6 +33,8 @@ pub struct DiffMarks {
     /// OLD as given on the command line, and its name.
     pub old_input: String,
     pub old_name: String,
+    /// OLD's manifest digest (else its config digest), to tell two images of one name apart.
+    pub old_digest: Option<String>,
     pub diff: ImageDiff,
     nodes: HashMap<NodeId, NodeMark>,
     /// For each NEW layer, its index in `diff.layers`.
@@ -83,6 +85,10 @@ impl DiffMarks {
         DiffMarks {
             old_input: old_input.to_string(),
             old_name: old.display_name().to_string(),
+            old_digest: old
+                .manifest_digest
+                .clone()
+                .or_else(|| old.config_digest.clone()),
             diff,
             nodes,
             layer_of,

@@ -10,6 +10,30 @@ use crate::model::EntryKind;
 use crate::report::escape::escape_control;
 use unicode_width::UnicodeWidthChar;
 
+/// What an image's layer blobs are called beside their sizes: `compressed`, or `blob` when no
+/// layer is compressed (an uncompressed tar's blob is a little larger than its contents: headers
+/// and padding, so "compressed" would read as a bug).
+pub fn blob_label(image: &crate::model::Image) -> &'static str {
+    if image
+        .layers
+        .iter()
+        .any(|l| l.compression != crate::model::Compression::None)
+    {
+        "compressed"
+    } else {
+        "blob"
+    }
+}
+
+/// Where a layer stands, as the status line and the details pane both say it: `layer 3 of 0–6`
+/// (layers are numbered from 0, as in the layers pane and the reports).
+pub fn layer_of(index: usize, count: usize) -> String {
+    match count {
+        0 | 1 => format!("layer {index} of {count}"),
+        _ => format!("layer {index} of 0–{}", count - 1),
+    }
+}
+
 /// At most `max` characters of `s`, with `…` when cut.
 pub fn clip(s: &str, max: usize) -> Cow<'_, str> {
     match s.char_indices().nth(max) {
@@ -19,6 +43,43 @@ pub fn clip(s: &str, max: usize) -> Cow<'_, str> {
             Cow::Owned(format!("{cut}…"))
         }
     }
+}
+
+/// At most `max` columns of `s`: when it is longer, a third from its start and the rest from its
+/// end, `…` between — a message keeps what it is about and its cause.
+pub fn shorten_middle(s: &str, max: usize) -> String {
+    use unicode_width::UnicodeWidthStr;
+    if s.width() <= max {
+        return s.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let room = max - 1;
+    let head_w = room / 3;
+    let mut head = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw > head_w {
+            break;
+        }
+        head.push(c);
+        w += cw;
+    }
+    let tail_w = room - w;
+    let mut tail: Vec<char> = Vec::new();
+    let mut w = 0;
+    for c in s.chars().rev() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw > tail_w {
+            break;
+        }
+        tail.push(c);
+        w += cw;
+    }
+    tail.reverse();
+    format!("{head}…{}", tail.into_iter().collect::<String>())
 }
 
 /// At most `max` characters of `s`, its end kept and `…` in front when cut (image names: the tag
@@ -33,29 +94,11 @@ pub fn clip_start(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(format!("…{tail}"))
 }
 
-/// A history command on one line, escaped and clipped: the shell wrapper of `RUN` (classic
-/// `/bin/sh -c cmd` and BuildKit's `RUN /bin/sh -c cmd # buildkit`) and the `#(nop)` marker of
-/// metadata instructions are dropped, whitespace runs become one space.
+/// A history command on one line, escaped and clipped: cleaned as every report cleans it
+/// ([`crate::report::clean_command`]: `RUN cmd` for the shell wrapper, no `#(nop)`), whitespace
+/// runs become one space.
 pub fn one_line_command(cmd: &str, max: usize) -> String {
-    let cmd = cmd.trim();
-    let cmd = cmd.strip_suffix("# buildkit").map_or(cmd, str::trim_end);
-    if let Some(rest) = cmd.strip_prefix("/bin/sh -c #(nop)") {
-        return one_line(rest.trim_start(), max);
-    }
-    for shell in ["/bin/sh -c ", "RUN /bin/sh -c ", "|"] {
-        if let Some(rest) = cmd.strip_prefix(shell)
-            && (shell != "|" || rest.starts_with(|c: char| c.is_ascii_digit()))
-        {
-            let rest = if shell == "|" {
-                // BuildKit's `|N ARG=v … /bin/sh -c cmd` for RUN with build args.
-                rest.split_once("/bin/sh -c ").map_or(rest, |(_, r)| r)
-            } else {
-                rest
-            };
-            return one_line(&format!("RUN {}", rest.trim_start()), max);
-        }
-    }
-    one_line(cmd, max)
+    one_line(&crate::report::clean_command(cmd), max)
 }
 
 fn one_line(s: &str, max: usize) -> String {
@@ -167,6 +210,17 @@ pub fn wrap(text: &str, first: usize, rest: usize) -> Vec<String> {
     wrap_at_most(text, first, rest, usize::MAX)
 }
 
+/// Whether `s` starts with a size unit as a word of its own (`MiB`, `kB`, `B`, …).
+fn starts_with_unit(s: &str) -> bool {
+    const UNITS: [&str; 13] = [
+        "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "kB", "MB", "GB", "TB", "PB", "EB", "B",
+    ];
+    UNITS.iter().any(|u| {
+        s.strip_prefix(u)
+            .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric()))
+    })
+}
+
 /// [`wrap`], stopping after `max_lines` lines (a megabyte command is not wrapped whole to show its
 /// first screen).
 pub fn wrap_at_most(text: &str, first: usize, rest: usize, max_lines: usize) -> Vec<String> {
@@ -179,10 +233,13 @@ pub fn wrap_at_most(text: &str, first: usize, rest: usize, max_lines: usize) -> 
     let mut limit = first.max(1);
     // Byte index just after the last space in `cur`, and the width up to there.
     let mut last_space: Option<(usize, usize)> = None;
-    for c in text.chars() {
+    let mut prev = '\0';
+    for (i, c) in text.char_indices() {
         let w = c.width().unwrap_or(0);
+        // Never between a number and its unit (`2.2 MiB`): that space is no place to break.
+        let joins = c == ' ' && prev.is_ascii_digit() && starts_with_unit(&text[i + 1..]);
         if cur_w + w > limit && !cur.is_empty() {
-            match last_space.filter(|_| c != ' ') {
+            match last_space.filter(|_| c != ' ' || joins) {
                 Some((at, w_at)) => {
                     let tail = cur.split_off(at);
                     lines.push(cur.trim_end().to_string());
@@ -205,9 +262,10 @@ pub fn wrap_at_most(text: &str, first: usize, rest: usize, max_lines: usize) -> 
         }
         cur.push(c);
         cur_w += w;
-        if c == ' ' {
+        if c == ' ' && !joins {
             last_space = Some((cur.len(), cur_w));
         }
+        prev = c;
     }
     if !cur.is_empty() || lines.is_empty() {
         lines.push(cur);
@@ -232,6 +290,35 @@ mod tests {
         assert_eq!(clip_start("example/app:1", 13), "example/app:1");
         assert_eq!(clip_start("example/app:1", 8), "…e/app:1");
         assert_eq!(clip_start("é/ü:1", 4), "…ü:1");
+    }
+
+    #[test]
+    fn wrapping_never_parts_a_number_from_its_unit() {
+        // Where the line would break after "2.2", the number goes down with its unit.
+        let lines = wrap("size was 2.2 MiB in total", 12, 12);
+        assert_eq!(lines, ["size was", "2.2 MiB in", "total"]);
+        assert!(
+            lines.iter().all(|l| !l.ends_with(char::is_numeric)),
+            "{lines:?}"
+        );
+        // A word that only starts like a unit is no unit.
+        assert_eq!(wrap("copies 3 Bytes", 8, 8), ["copies 3", "Bytes"]);
+        // Too narrow to keep together: cut to the width, nothing lost.
+        let narrow = wrap("12345 MiB", 4, 4);
+        assert!(narrow.iter().all(|l| l.chars().count() <= 4), "{narrow:?}");
+        assert_eq!(narrow.concat().replace(' ', ""), "12345MiB");
+    }
+
+    #[test]
+    fn status_notes_shorten_in_the_middle() {
+        let s = "export of /a/b failed: Permission denied";
+        assert_eq!(shorten_middle(s, 100), s);
+        let short = shorten_middle(s, 30);
+        assert_eq!(short.chars().count(), 30);
+        assert!(
+            short.starts_with("export ") && short.ends_with("Permission denied"),
+            "{short}"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Terminal events to actions. One table, [`BINDINGS`], both maps keys and lists them in the help
 //! overlay, so the help shows exactly the keys that work. Bindings follow dive where it has one
-//! (Tab, Space, Ctrl-L, Ctrl-O, Ctrl-U/A/R, Ctrl-F, Ctrl-Space) and vi/less otherwise.
+//! (Tab, Space, Ctrl-L, Ctrl-O, Ctrl-U/A/R/M/B, Ctrl-F, Ctrl-Space; Ctrl-A in the layers pane is
+//! dive's aggregated view) and vi/less otherwise.
 
 use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
@@ -9,6 +10,7 @@ use crossterm::event::{
 use super::action::Action;
 use super::app::App;
 use super::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};
+use super::tree_view::Mode;
 
 /// Where a binding applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +25,8 @@ pub enum Context {
     Sharing,
     /// The help overlay.
     Help,
+    /// The question whether an export may overwrite an existing file.
+    Confirm,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +58,18 @@ pub struct Binding {
     pub keys: &'static [Key],
     pub action: Action,
     pub help: &'static str,
+    /// The binding's word in the key hint bar (its first key beside it), if it has a place there.
+    pub hint: Option<&'static str>,
+}
+
+impl Binding {
+    /// The binding, shown in the hint bar as its first key and `word`.
+    const fn hint(self, word: &'static str) -> Binding {
+        Binding {
+            hint: Some(word),
+            ..self
+        }
+    }
 }
 
 const fn bind(
@@ -67,13 +83,27 @@ const fn bind(
         keys,
         action,
         help,
+        hint: None,
     }
 }
 
-use Context::{Content, Help, Input, Main, Sharing};
+use Context::{Confirm, Content, Help, Input, Main, Sharing};
+
+/// The digit keys, which go to the image the tab bar numbers so.
+const DIGITS: &[Key] = &[
+    ch('1'),
+    ch('2'),
+    ch('3'),
+    ch('4'),
+    ch('5'),
+    ch('6'),
+    ch('7'),
+    ch('8'),
+    ch('9'),
+];
 
 pub const BINDINGS: &[Binding] = &[
-    bind(Main, &[ch('q'), ctrl('c')], Action::Quit, "quit"),
+    bind(Main, &[ch('q'), ctrl('c')], Action::Quit, "quit").hint("quit"),
     bind(
         Main,
         &[code(KeyCode::Esc)],
@@ -85,13 +115,13 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('?'), code(KeyCode::F(1))],
         Action::ToggleHelp,
         "this help",
-    ),
+    ).hint("help"),
     bind(
         Main,
         &[code(KeyCode::Tab)],
         Action::FocusNext,
         "next pane: layers, files, details",
-    ),
+    ).hint("pane"),
     bind(
         Main,
         &[code(KeyCode::BackTab)],
@@ -140,7 +170,7 @@ pub const BINDINGS: &[Binding] = &[
         &[ch(' ')],
         Action::Toggle,
         "expand or collapse the directory",
-    ),
+    ).hint("open"),
     bind(
         Main,
         &[code(KeyCode::Right), ch('l')],
@@ -167,9 +197,15 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Main,
-        &[ch('m'), ctrl('l')],
+        &[ch('m')],
         Action::ToggleMode,
         "files: aggregated up to the layer, or this layer's changes only",
+    ).hint("layer changes"),
+    bind(
+        Main,
+        &[ctrl('l')],
+        Action::SetMode(Mode::Changes),
+        "files: this layer's changes only (as dive)",
     ),
     bind(
         Main,
@@ -185,15 +221,22 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Main,
-        &[ch('A'), ctrl('a')],
+        &[ch('A')],
         Action::ToggleHidden(ADDED),
         "hide or show added entries",
     ),
     bind(
         Main,
-        &[ch('M')],
+        &[ctrl('a')],
+        Action::AddedOrAggregated,
+        "as dive: in the layers pane, files aggregated up to the layer; elsewhere, hide or show added entries",
+    ),
+    bind(
+        Main,
+        // Most terminals send Ctrl-M as Enter: it works only where the terminal tells them apart.
+        &[ch('M'), ctrl('m')],
         Action::ToggleHidden(MODIFIED),
-        "hide or show modified entries",
+        "hide or show modified entries (Ctrl-M only where the terminal tells it from Enter)",
     ),
     bind(
         Main,
@@ -203,16 +246,22 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Main,
+        &[ctrl('b')],
+        Action::ToggleAttributes,
+        "show or hide the files' permissions and owners (as dive)",
+    ),
+    bind(
+        Main,
         &[ch('f'), ctrl('f')],
         Action::OpenFilter,
         "filter paths (substring; Ctrl-R there for a regex)",
-    ),
+    ).hint("filter"),
     bind(
         Main,
         &[ch('/')],
         Action::OpenSearch,
-        "search names among the shown rows",
-    ),
+        "search names in the whole tree (a match in a closed directory opens it)",
+    ).hint("search"),
     bind(Main, &[ch('n')], Action::SearchNext, "next search match"),
     bind(
         Main,
@@ -225,13 +274,19 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('b')],
         Action::NextBiggest,
         "jump to the next biggest file",
+    ).hint("biggest"),
+    bind(
+        Main,
+        &[ch('B')],
+        Action::PrevBiggest,
+        "jump back to the previous biggest file",
     ),
     bind(
         Main,
         &[ch('w')],
         Action::ToggleWaste,
         "waste view: reclaimable paths, duplicate content",
-    ),
+    ).hint("waste"),
     bind(
         Main,
         &[ch('d')],
@@ -249,14 +304,27 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('v')],
         Action::ViewFile,
         "show the selected file's contents as of the selected layer",
-    ),
+    ).hint("view"),
     bind(
         Main,
         &[ch('x')],
         Action::ExportFile,
         "export the selected file (asks where)",
+    ).hint("export"),
+    bind(
+        Main,
+        &[ch('y')],
+        Action::CopyPath,
+        "copy the selected path to the terminal's clipboard (OSC 52)",
+    ),
+    bind(
+        Main,
+        &[ch('Y')],
+        Action::CopyDigest,
+        "copy the selected layer's digest to the clipboard",
     ),
     bind(Main, &[ch(']')], Action::NextImage, "next image"),
+    bind(Main, DIGITS, Action::GoToImage(0), "image 1 to 9, as the tabs number them"),
     bind(Main, &[ch('[')], Action::PrevImage, "previous image"),
     bind(
         Main,
@@ -269,7 +337,7 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('S')],
         Action::ToggleSharing,
         "trim plan, and sharing across the images",
-    ),
+    ).hint("plan"),
     bind(
         Main,
         &[ctrl('z')],
@@ -281,34 +349,49 @@ pub const BINDINGS: &[Binding] = &[
         &[code(KeyCode::Enter)],
         Action::InputAccept,
         "apply (a regex applies here)",
-    ),
+    ).hint("apply"),
     bind(
         Input,
         &[code(KeyCode::Esc)],
         Action::Escape,
         "cancel: restore the filter or position",
-    ),
+    ).hint("cancel"),
     bind(
         Input,
         &[code(KeyCode::Backspace)],
         Action::InputBackspace,
         "delete a character",
     ),
-    bind(Input, &[ctrl('u')], Action::InputClear, "clear the line"),
+    bind(Input, &[ctrl('u')], Action::InputClear, "clear the line").hint("clear"),
     bind(
         Input,
         &[ctrl('r')],
         Action::InputToggleRegex,
         "filter: substring or regex",
-    ),
+    ).hint("regex"),
     bind(Input, &[ctrl('c')], Action::Quit, "quit"),
     bind(Input, &[ctrl('z')], Action::Suspend, "suspend to the shell"),
+    bind(
+        Confirm,
+        &[ch('y'), ch('Y')],
+        Action::ConfirmYes,
+        "overwrite the existing file",
+    )
+    .hint("overwrite"),
+    bind(
+        Confirm,
+        &[ch('n'), ch('N'), code(KeyCode::Enter), code(KeyCode::Esc)],
+        Action::Escape,
+        "keep it, export nothing (any other key too)",
+    )
+    .hint("keep"),
+    bind(Confirm, &[ctrl('c')], Action::Quit, "quit"),
     bind(
         Content,
         &[code(KeyCode::Esc), ch('q'), ch('v')],
         Action::Escape,
         "close the file",
-    ),
+    ).hint("close"),
     bind(
         Content,
         &[code(KeyCode::Up), ch('k')],
@@ -357,20 +440,20 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('w')],
         Action::ToggleWrap,
         "wrap long lines, or scroll them sideways",
-    ),
-    bind(Content, &[ch('H')], Action::ToggleHex, "hex dump or text"),
+    ).hint("wrap"),
+    bind(Content, &[ch('H')], Action::ToggleHex, "hex dump or text").hint("hex"),
     bind(
         Content,
         &[ch('x')],
         Action::ExportFile,
         "export the file (asks where)",
-    ),
+    ).hint("export"),
     bind(
         Content,
         &[ch('?'), code(KeyCode::F(1))],
         Action::ToggleHelp,
         "this help",
-    ),
+    ).hint("help"),
     bind(Content, &[ctrl('c')], Action::Quit, "quit"),
     bind(
         Content,
@@ -383,7 +466,7 @@ pub const BINDINGS: &[Binding] = &[
         &[code(KeyCode::Esc), ch('S')],
         Action::Escape,
         "back to the image",
-    ),
+    ).hint("back"),
     bind(
         Sharing,
         &[code(KeyCode::Up), ch('k')],
@@ -420,20 +503,21 @@ pub const BINDINGS: &[Binding] = &[
         &[code(KeyCode::Enter)],
         Action::Activate,
         "open the image (a layer row: that layer; a plan row: its largest file; a package row: its files)",
-    ),
+    ).hint("open"),
     bind(
         Sharing,
         &[ch('s')],
         Action::SharingSort,
         "sort the images: as given, unique (marginal cost), amortized, size",
-    ),
+    ).hint("sort images"),
     bind(
         Sharing,
         &[ch('p')],
         Action::PackageSort,
         "sort the packages: bytes, trim candidates, reclaimable, name",
-    ),
+    ).hint("sort packages"),
     bind(Sharing, &[ch(']')], Action::NextImage, "next image's view"),
+    bind(Sharing, DIGITS, Action::GoToImage(0), "image 1 to 9, as the tabs number them"),
     bind(
         Sharing,
         &[ch('[')],
@@ -445,8 +529,8 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('?'), code(KeyCode::F(1))],
         Action::ToggleHelp,
         "this help",
-    ),
-    bind(Sharing, &[ch('q'), ctrl('c')], Action::Quit, "quit"),
+    ).hint("help"),
+    bind(Sharing, &[ch('q'), ctrl('c')], Action::Quit, "quit").hint("quit"),
     bind(
         Sharing,
         &[ctrl('z')],
@@ -458,29 +542,306 @@ pub const BINDINGS: &[Binding] = &[
         &[code(KeyCode::Esc), ch('q'), ch('?'), code(KeyCode::F(1))],
         Action::Escape,
         "close the help",
-    ),
+    ).hint("close"),
     bind(Help, &[code(KeyCode::Up), ch('k')], Action::Up, "scroll up"),
     bind(
         Help,
         &[code(KeyCode::Down), ch('j')],
         Action::Down,
         "scroll down",
-    ),
+    ).hint("scroll"),
     bind(Help, &[code(KeyCode::PageUp)], Action::PageUp, "page up"),
+    bind(Help, &[code(KeyCode::Home), ch('g')], Action::Home, "top"),
+    bind(Help, &[code(KeyCode::End), ch('G')], Action::End, "bottom"),
     bind(
         Help,
         &[code(KeyCode::PageDown), ch(' ')],
         Action::PageDown,
         "page down",
-    ),
+    ).hint("page"),
     bind(Help, &[ctrl('c')], Action::Quit, "quit"),
     bind(Help, &[ctrl('z')], Action::Suspend, "suspend to the shell"),
 ];
+
+/// The key hint bar's entries for `context` with the default keys (see [`KeyTable::hints`]).
+pub fn hints(context: Context) -> Vec<(String, &'static str)> {
+    DEFAULT.hints(context)
+}
+
+/// Each action of the panes by the name a config file gives it (`[keys] quit = "Q"`). A test
+/// checks that every binding of the panes has one.
+pub const ACTION_NAMES: &[(&str, Action)] = &[
+    ("quit", Action::Quit),
+    ("cancel", Action::Escape),
+    ("help", Action::ToggleHelp),
+    ("next_pane", Action::FocusNext),
+    ("previous_pane", Action::FocusPrev),
+    ("up", Action::Up),
+    ("down", Action::Down),
+    ("page_up", Action::PageUp),
+    ("page_down", Action::PageDown),
+    ("first", Action::Home),
+    ("last", Action::End),
+    ("open", Action::Activate),
+    ("toggle", Action::Toggle),
+    ("expand", Action::Right),
+    ("collapse", Action::Left),
+    ("expand_all", Action::ExpandAll),
+    ("collapse_all", Action::CollapseAll),
+    ("toggle_mode", Action::ToggleMode),
+    ("layer_changes", Action::SetMode(Mode::Changes)),
+    ("sort", Action::ToggleSort),
+    ("hide_unchanged", Action::ToggleHidden(UNCHANGED)),
+    ("hide_added", Action::ToggleHidden(ADDED)),
+    ("added_or_aggregated", Action::AddedOrAggregated),
+    ("hide_modified", Action::ToggleHidden(MODIFIED)),
+    ("hide_removed", Action::ToggleHidden(REMOVED)),
+    ("attributes", Action::ToggleAttributes),
+    ("filter", Action::OpenFilter),
+    ("search", Action::OpenSearch),
+    ("search_next", Action::SearchNext),
+    ("search_previous", Action::SearchPrev),
+    ("next_biggest", Action::NextBiggest),
+    ("previous_biggest", Action::PrevBiggest),
+    ("waste", Action::ToggleWaste),
+    ("changed_only", Action::ToggleChangedOnly),
+    ("removed", Action::ToggleRemoved),
+    ("view", Action::ViewFile),
+    ("export", Action::ExportFile),
+    ("copy_path", Action::CopyPath),
+    ("copy_digest", Action::CopyDigest),
+    ("next_image", Action::NextImage),
+    ("previous_image", Action::PrevImage),
+    ("go_to_image", Action::GoToImage(0)),
+    ("closure", Action::CycleClosure),
+    ("plan", Action::ToggleSharing),
+    ("suspend", Action::Suspend),
+];
+
+/// The action a config file names, if it is one.
+pub fn action_named(name: &str) -> Option<Action> {
+    ACTION_NAMES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, a)| *a)
+}
+
+/// A key as a config file writes it: one character (`Q`, `/`), `Ctrl-X` (or `C-x`), or a name —
+/// `Space`, `Enter`, `Esc`, `Tab`, `Shift-Tab`, `Backspace`, `Up`, `Down`, `Left`, `Right`,
+/// `PgUp`, `PgDn`, `Home`, `End`, `F1`…`F12`.
+pub fn parse_key(text: &str) -> Result<Key, String> {
+    let ctrl_part = ["Ctrl-", "ctrl-", "CTRL-", "C-"]
+        .iter()
+        .find_map(|p| text.strip_prefix(p));
+    if let Some(rest) = ctrl_part {
+        let mut chars = rest.chars();
+        return match (chars.next(), chars.next()) {
+            (Some(c), None) if c.is_ascii_alphabetic() => Ok(ctrl(c.to_ascii_lowercase())),
+            _ if rest.eq_ignore_ascii_case("space") => Ok(ctrl(' ')),
+            _ => Err(format!(
+                "{text:?} is not a key: Ctrl- goes with a letter or Space"
+            )),
+        };
+    }
+    let mut chars = text.chars();
+    // One character is that key; the arrows as the help writes them are the arrow keys.
+    if let (Some(c), None) = (chars.next(), chars.clone().next())
+        && !c.is_control()
+        && !matches!(c, '↑' | '↓' | '←' | '→')
+    {
+        return Ok(ch(c));
+    }
+    let named = match text.to_ascii_lowercase().as_str() {
+        "space" => KeyCode::Char(' '),
+        "enter" | "return" => KeyCode::Enter,
+        "esc" | "escape" => KeyCode::Esc,
+        "tab" => KeyCode::Tab,
+        "shift-tab" | "backtab" => KeyCode::BackTab,
+        "backspace" => KeyCode::Backspace,
+        "up" | "↑" => KeyCode::Up,
+        "down" | "↓" => KeyCode::Down,
+        "left" | "←" => KeyCode::Left,
+        "right" | "→" => KeyCode::Right,
+        "pgup" | "pageup" => KeyCode::PageUp,
+        "pgdn" | "pagedown" => KeyCode::PageDown,
+        "home" => KeyCode::Home,
+        "end" => KeyCode::End,
+        f if f.starts_with('f') && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) => {
+            KeyCode::F(f[1..].parse().unwrap_or(1))
+        }
+        _ => {
+            return Err(format!(
+                "{text:?} is not a key (one character, Ctrl-X, Space, Enter, Esc, Tab, Up, PgDn, \
+                 Home, F1…)"
+            ));
+        }
+    };
+    Ok(code(named))
+}
+
+/// One binding of the key table in effect.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub context: Context,
+    pub keys: Vec<Key>,
+    pub action: Action,
+    pub help: &'static str,
+    pub hint: Option<&'static str>,
+}
+
+/// The key table in effect: [`BINDINGS`], with the keys a config file gives actions of the panes.
+/// Such an action has exactly those keys in the panes, and no other binding of the panes keeps
+/// them. Maps keys, and lists them for the help and the hint bar.
+#[derive(Debug, Clone)]
+pub struct KeyTable {
+    entries: Vec<Entry>,
+}
+
+static DEFAULT: std::sync::LazyLock<KeyTable> = std::sync::LazyLock::new(KeyTable::default);
+
+impl Default for KeyTable {
+    fn default() -> KeyTable {
+        KeyTable {
+            entries: BINDINGS
+                .iter()
+                .map(|b| Entry {
+                    context: b.context,
+                    keys: b.keys.to_vec(),
+                    action: b.action,
+                    help: b.help,
+                    hint: b.hint,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl KeyTable {
+    /// The default table with `keys` for these actions in the panes.
+    pub fn with_keys(remap: &[(Action, Vec<Key>)]) -> KeyTable {
+        let mut table = KeyTable::default();
+        for (action, keys) in remap {
+            for e in table.entries.iter_mut().filter(|e| e.context == Main) {
+                if e.action == *action {
+                    e.keys = keys.clone();
+                } else {
+                    e.keys.retain(|k| !keys.contains(k));
+                }
+            }
+        }
+        table
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The key hint bar's entries for `context`, in the table's order: each binding's first key
+    /// as the help writes it, and its hint word.
+    pub fn hints(&self, context: Context) -> Vec<(String, &'static str)> {
+        self.entries
+            .iter()
+            .filter(|e| e.context == context)
+            .filter_map(|e| Some((label(e.keys.first()?), e.hint?)))
+            .collect()
+    }
+
+    /// The action for a terminal event, if any.
+    pub fn map_event(&self, event: &Event, context: Context) -> Option<Action> {
+        match event {
+            Event::Key(key) if key.kind != KeyEventKind::Release => self.map_key(key, context),
+            Event::Mouse(m) => match m.kind {
+                MouseEventKind::Down(MouseButton::Left) => Some(Action::Click {
+                    column: m.column,
+                    row: m.row,
+                }),
+                MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => Some(Action::Scroll {
+                    column: m.column,
+                    row: m.row,
+                    down: m.kind == MouseEventKind::ScrollDown,
+                }),
+                _ => None,
+            },
+            Event::Resize(width, height) => Some(Action::Resize {
+                width: *width,
+                height: *height,
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn map_key(&self, key: &KeyEvent, context: Context) -> Option<Action> {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::ALT | KeyModifiers::SUPER)
+        {
+            return None;
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let pressed = Key {
+            code: if ctrl { normalize(key.code) } else { key.code },
+            ctrl,
+        };
+        let bound = self
+            .entries
+            .iter()
+            .find(|e| e.context == context && e.keys.contains(&pressed))
+            .map(|e| match (e.action, pressed.code) {
+                // A digit goes to the image it numbers.
+                (Action::GoToImage(_), KeyCode::Char(d @ '1'..='9')) => {
+                    Action::GoToImage(d as u8 - b'1')
+                }
+                (action, _) => action,
+            });
+        if bound.is_some() {
+            return bound;
+        }
+        match (context, key.code) {
+            (Input, KeyCode::Char(c)) if !ctrl => Some(Action::InputChar(c)),
+            // Overwrite? Only y says yes.
+            (Confirm, _) => Some(Action::Escape),
+            _ => None,
+        }
+    }
+}
+
+/// The README's key table: every binding of the panes, the content view, the plan and sharing view
+/// and the input line, one row each, under a row naming where they apply. The README holds this
+/// text between two markers; a test keeps it equal (and writes it with `IMGSCOPE_WRITE_README=1`).
+pub fn markdown_table() -> String {
+    let sections = [
+        (Main, "the panes"),
+        (Content, "the file contents (`v`)"),
+        (Sharing, "the plan and sharing view (`S`)"),
+        (Input, "the filter, search and export line"),
+        (Confirm, "the question whether an export overwrites a file"),
+    ];
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut out = String::from("| keys | what |\n|---|---|\n");
+    for (context, title) in sections {
+        out.push_str(&format!("| **in {title}** | |\n"));
+        for b in BINDINGS.iter().filter(|b| b.context == context) {
+            let keys: Vec<String> = b
+                .keys
+                .iter()
+                .map(|k| format!("`{}`", cell(&label(k))))
+                .collect();
+            out.push_str(&format!("| {} | {} |\n", keys.join(" "), cell(b.help)));
+        }
+    }
+    out
+}
 
 /// What the app is doing, for choosing bindings.
 pub fn context(app: &App) -> Context {
     if app.help.is_some() {
         Help
+    } else if app
+        .input
+        .as_ref()
+        .is_some_and(|i| i.kind == super::app::InputKind::Overwrite)
+    {
+        Confirm
     } else if app.input.is_some() {
         Input
     } else if app.content.is_some() {
@@ -492,53 +853,14 @@ pub fn context(app: &App) -> Context {
     }
 }
 
-/// The action for a terminal event, if any.
+/// The action for a terminal event with the default keys (see [`KeyTable::map_event`]).
 pub fn map_event(event: &Event, context: Context) -> Option<Action> {
-    match event {
-        Event::Key(key) if key.kind != KeyEventKind::Release => map_key(key, context),
-        Event::Mouse(m) => match m.kind {
-            MouseEventKind::Down(MouseButton::Left) => Some(Action::Click {
-                column: m.column,
-                row: m.row,
-            }),
-            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => Some(Action::Scroll {
-                column: m.column,
-                row: m.row,
-                down: m.kind == MouseEventKind::ScrollDown,
-            }),
-            _ => None,
-        },
-        Event::Resize(width, height) => Some(Action::Resize {
-            width: *width,
-            height: *height,
-        }),
-        _ => None,
-    }
+    DEFAULT.map_event(event, context)
 }
 
+/// The action for a key with the default keys (see [`KeyTable::map_key`]).
 pub fn map_key(key: &KeyEvent, context: Context) -> Option<Action> {
-    if key
-        .modifiers
-        .intersects(KeyModifiers::ALT | KeyModifiers::SUPER)
-    {
-        return None;
-    }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let pressed = Key {
-        code: if ctrl { normalize(key.code) } else { key.code },
-        ctrl,
-    };
-    let bound = BINDINGS
-        .iter()
-        .find(|b| b.context == context && b.keys.contains(&pressed))
-        .map(|b| b.action);
-    if bound.is_some() {
-        return bound;
-    }
-    match (context, key.code) {
-        (Input, KeyCode::Char(c)) if !ctrl => Some(Action::InputChar(c)),
-        _ => None,
-    }
+    DEFAULT.map_key(key, context)
 }
 
 /// Terminals differ in how they report a few control keys; bring them to one form.

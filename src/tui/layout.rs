@@ -3,13 +3,17 @@
 //!
 //! ```text
 //! [tabs: one row, only with several images]
+//! summary: the current image's headline numbers, pinned
 //! ┌ Layers ───────────┐┌ Files ────────────────┐
 //! │ header + rows     ││ tree rows, or the     │
 //! └───────────────────┘│ waste list            │
 //! ┌ Details ──────────┐│                       │
 //! └───────────────────┘└───────────────────────┘
+//! key hints for what has focus
 //! status line
 //! ```
+//!
+//! The summary and the hint bar give way on very small terminals (the panes need the rows more).
 //!
 //! The content view and the sharing view take the whole body (the three panes together): one
 //! bordered pane, an information line on top of the content, a footer describing the selected row
@@ -20,6 +24,10 @@ use ratatui::layout::{Margin, Rect};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
     pub tabs: Option<Rect>,
+    /// The pinned one-line summary of the current image.
+    pub summary: Option<Rect>,
+    /// The one-line key hints above the status line.
+    pub hints: Option<Rect>,
     /// Each pane including its border.
     pub layers: Rect,
     pub details: Rect,
@@ -84,17 +92,27 @@ impl Areas {
     }
 }
 
+/// The shortest terminal that has a row for the pinned summary.
+pub const SUMMARY_MIN_HEIGHT: u16 = 8;
+/// The shortest terminal that has a row for the key hints.
+pub const HINTS_MIN_HEIGHT: u16 = 12;
+
 pub fn compute(width: u16, height: u16, tabs: bool, layer_count: usize) -> Areas {
     let tabs_rows = u16::from(tabs && height > 2);
+    let summary_rows = u16::from(height >= SUMMARY_MIN_HEIGHT);
+    let hints_rows = u16::from(height >= HINTS_MIN_HEIGHT);
     let status = Rect::new(0, height.saturating_sub(1), width, u16::from(height > 0));
-    let body_y = tabs_rows;
-    let body_h = height.saturating_sub(tabs_rows + status.height);
+    let hints = Rect::new(0, status.y.saturating_sub(hints_rows), width, hints_rows);
+    let body_y = tabs_rows + summary_rows;
+    let body_h = height.saturating_sub(body_y + hints_rows + status.height);
     let left_w = (width * 2 / 5).max((width / 2).min(40));
     // Borders and header take 3 rows; show every layer if it fits in half the body.
     let wanted = (layer_count.max(1) as u16).saturating_add(3);
     let layers_h = wanted.min((body_h / 2).max(body_h.min(6)));
     Areas {
         tabs: (tabs_rows > 0).then(|| Rect::new(0, 0, width, 1)),
+        summary: (summary_rows > 0).then(|| Rect::new(0, tabs_rows, width, 1)),
+        hints: (hints_rows > 0).then_some(hints),
         layers: Rect::new(0, body_y, left_w, layers_h),
         details: Rect::new(
             0,

@@ -10,11 +10,13 @@
 //! contents are read and exported on worker threads ([`content`]); with several images, the
 //! sharing view ([`sharing`]) shows what they share. For `imgscope diff OLD NEW` ([`run_diff`]) the
 //! one image is NEW, its tree and layers marked against OLD ([`diff_marks`]), with what only OLD
-//! has in a list of its own ([`removed_list`]). [`terminal`] makes sure the terminal is given back
+//! has in a list of its own ([`removed_list`]). The user's keys and colours come from
+//! [`config`]. [`terminal`] makes sure the terminal is given back
 //! whatever happens.
 
 pub mod action;
 pub mod app;
+pub mod config;
 pub mod content;
 pub mod diff_marks;
 pub mod filter;
@@ -32,7 +34,7 @@ pub mod viewer;
 pub mod views;
 pub mod waste_list;
 
-use std::io;
+use std::io::{self, IsTerminal};
 use std::sync::Arc;
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
@@ -52,16 +54,22 @@ const LOADING_TICK: Duration = Duration::from_millis(100);
 const IDLE_POLL: Duration = Duration::from_millis(250);
 
 /// Open the viewer on `images` (inputs as given on the command line); returns when the user quits.
+/// `clipboard`: `y` and `Y` may copy through the terminal (not `--no-clipboard`).
 pub fn run(
     images: Vec<String>,
     options: LoadOptions,
     color: bool,
     worth: crate::analysis::plan::Worth,
+    clipboard: bool,
 ) -> Result<u8> {
     let progress: Vec<Arc<Progress>> = images.iter().map(|_| Arc::default()).collect();
     let (tx, rx) = channel();
+    // A bad config.toml is one line on stderr before the terminal is taken.
+    let config = config::load().map_err(anyhow::Error::msg)?;
     let mut app = App::new(images.clone(), progress.clone(), rx, color, Instant::now());
+    app.configure(&config);
     app.worth = worth;
+    app.clipboard = clipboard && io::stdout().is_terminal();
     loader::spawn(images, options, progress, tx).context("starting the loader thread")?;
     run_app(&mut app)?;
     Ok(report_failures(&app))
@@ -79,7 +87,14 @@ fn report_failures(app: &App) -> u8 {
 
 /// Open the viewer on `imgscope diff OLD NEW`: NEW, marked with what changed against OLD (both
 /// load in the background); returns when the user quits, with the exit status.
-pub fn run_diff(old: String, new: String, options: LoadOptions, color: bool) -> Result<u8> {
+pub fn run_diff(
+    old: String,
+    new: String,
+    options: LoadOptions,
+    color: bool,
+    clipboard: bool,
+) -> Result<u8> {
+    let config = config::load().map_err(anyhow::Error::msg)?;
     let origin = app::DiffOrigin::new(old);
     let progress = Arc::<Progress>::default();
     let (tx, rx) = channel();
@@ -91,6 +106,8 @@ pub fn run_diff(old: String, new: String, options: LoadOptions, color: bool) -> 
         color,
         Instant::now(),
     );
+    app.clipboard = clipboard && io::stdout().is_terminal();
+    app.configure(&config);
     loader::spawn_diff(origin, new, progress, options, tx).context("starting the loader thread")?;
     run_app(&mut app)?;
     Ok(report_failures(&app))
@@ -148,7 +165,7 @@ fn event_loop(
             terminal::Waited::Ready => {
                 while !app.should_quit() && event::poll(Duration::ZERO)? {
                     let ev = event::read()?;
-                    match keys::map_event(&ev, keys::context(app)) {
+                    match app.keys.map_event(&ev, keys::context(app)) {
                         Some(Action::Suspend) => {
                             terminal::suspend()?;
                             term.clear()?;
@@ -156,6 +173,9 @@ fn event_loop(
                         }
                         Some(action) => {
                             app.update(action);
+                            if let Some(text) = app.to_copy.take() {
+                                terminal::copy_to_clipboard(&text)?;
+                            }
                             dirty = true;
                         }
                         None => {}

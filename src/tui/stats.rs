@@ -1,6 +1,6 @@
 //! Per-layer numbers the file tree needs and the analysis does not keep: for one layer, which
 //! paths exist (or were removed by it), how each changed, what kinds of change lie below each
-//! directory, and the bytes the layer itself wrote under it.
+//! directory, the bytes the layer itself wrote under it, and the bytes it removed under it.
 //!
 //! Computed once per selected layer in one pass over the arena (children have larger ids than their
 //! parents, so a reverse pass sums bottom-up) and cached by the viewer; a keypress never repeats it.
@@ -36,6 +36,9 @@ pub struct LayerStats {
     /// For a live node, the bytes of regular files this layer added or modified at or below it;
     /// for a node the layer removed, the bytes it removed there.
     delta: Vec<u64>,
+    /// For a live node, the bytes the layer removed below it (what `delta` leaves out of a live
+    /// directory: the layer's removals under it).
+    removed: Vec<u64>,
     /// High nibble: the node's own change kind at this layer (0 = not present). Low nibble: the
     /// kinds present in its subtree, itself included (a directory whose own version predates the
     /// layer counts as unchanged only when nothing is below it).
@@ -52,6 +55,7 @@ impl LayerStats {
         let n = tree.node_count();
         let mut sizes = (!last).then(|| vec![0u64; n]);
         let mut delta = vec![0u64; n];
+        let mut removed = vec![0u64; n];
         let mut mask = vec![0u8; n];
         let mut dirs = vec![0u64; n.div_ceil(64)];
         for id in (1..n).rev() {
@@ -94,6 +98,12 @@ impl LayerStats {
             if to_parent {
                 delta[parent as usize] += delta[id];
             }
+            if v.is_live() {
+                removed[parent as usize] += removed[id];
+            } else if !to_parent {
+                // The top of what the layer removed here: its bytes go to the live directory.
+                removed[parent as usize] += delta[id];
+            }
         }
         if n > 0 {
             mask[0] |= UNCHANGED << 4;
@@ -102,6 +112,7 @@ impl LayerStats {
             layer,
             sizes,
             delta,
+            removed,
             mask,
             dirs,
         }
@@ -157,10 +168,16 @@ impl LayerStats {
         self.delta.get(node as usize).copied().unwrap_or(0)
     }
 
+    /// Bytes the layer removed below a live node (0 for a node it removed: see [`Self::delta`]).
+    pub fn removed_below(&self, node: NodeId) -> u64 {
+        self.removed.get(node as usize).copied().unwrap_or(0)
+    }
+
     /// Heap bytes held, for cache accounting.
     pub fn heap_bytes(&self) -> usize {
         self.sizes.as_ref().map_or(0, |s| s.len() * 8)
             + self.delta.len() * 8
+            + self.removed.len() * 8
             + self.mask.len()
             + self.dirs.len() * 8
     }

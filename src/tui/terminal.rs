@@ -217,3 +217,20 @@ impl Default for InputWait {
         Self::new()
     }
 }
+
+/// The OSC 52 sequence that puts `text` on the terminal's clipboard (the `c` selection), base64
+/// encoded, so nothing in `text` reaches the terminal as a control character.
+pub fn osc52(text: &str) -> String {
+    use base64::Engine;
+    format!(
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(text.as_bytes())
+    )
+}
+
+/// Write [`osc52`] of `text` to the terminal.
+pub fn copy_to_clipboard(text: &str) -> io::Result<()> {
+    let mut out = io::stdout();
+    out.write_all(osc52(text).as_bytes())?;
+    out.flush()
+}

@@ -1,20 +1,93 @@
-//! Colours and emphasis. With colour off (`--color never`, `NO_COLOR`, or not a terminal) every
-//! style keeps only its modifiers (bold, reverse, underline), and every meaning that colour carries
-//! is also carried by text: change kinds by a letter, the selection by reverse video.
+//! Colours and emphasis. With colour off (`--color never`, `NO_COLOR`, the `no-color` theme, or not
+//! a terminal) every style keeps only its modifiers (bold, reverse, underline), and every meaning
+//! that colour carries is also carried by text: change kinds by a letter, the selection by reverse
+//! video. The colours come from a [`Palette`]: the default one, `light`, `high-contrast`, with
+//! single colours set in the user's config.toml (`[theme]`).
 
 use ratatui::style::{Color, Modifier, Style};
 
 use super::stats::{ADDED, MODIFIED, REMOVED};
 use crate::diff::ChangeKind;
 
+/// The colours of a theme, by what they mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Palette {
+    /// Focused borders and titles, keys, gauges.
+    pub accent: Color,
+    /// Labels, hints, unfocused borders.
+    pub dim: Color,
+    pub dir: Color,
+    /// Reclaimable bytes, errors.
+    pub waste: Color,
+    pub bar: Color,
+    pub added: Color,
+    pub modified: Color,
+    pub removed: Color,
+    /// The background of a search match.
+    pub found: Color,
+    /// The background of the selected row in a pane without focus.
+    pub selection: Color,
+}
+
+impl Palette {
+    /// For a dark terminal background.
+    pub const DEFAULT: Palette = Palette {
+        accent: Color::Cyan,
+        dim: Color::DarkGray,
+        dir: Color::Blue,
+        waste: Color::LightRed,
+        bar: Color::Magenta,
+        added: Color::Green,
+        modified: Color::Yellow,
+        removed: Color::Red,
+        found: Color::Yellow,
+        // Darker than `dim`, so the tree's guides stay readable on the selected row of a pane
+        // without focus.
+        selection: Color::Indexed(236),
+    };
+
+    /// For a light background: no yellow text, a light grey selection.
+    pub const LIGHT: Palette = Palette {
+        accent: Color::Blue,
+        dim: Color::DarkGray,
+        dir: Color::Blue,
+        waste: Color::Red,
+        bar: Color::Magenta,
+        added: Color::Green,
+        modified: Color::Magenta,
+        removed: Color::Red,
+        found: Color::LightYellow,
+        selection: Color::Gray,
+    };
+
+    /// Bright colours, and a selection that stands out without focus.
+    pub const HIGH_CONTRAST: Palette = Palette {
+        accent: Color::LightCyan,
+        dim: Color::Gray,
+        dir: Color::LightBlue,
+        waste: Color::LightRed,
+        bar: Color::LightMagenta,
+        added: Color::LightGreen,
+        modified: Color::LightYellow,
+        removed: Color::LightRed,
+        found: Color::LightYellow,
+        selection: Color::Blue,
+    };
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Theme {
     pub color: bool,
+    pub palette: Palette,
 }
 
 impl Theme {
     pub fn new(color: bool) -> Theme {
-        Theme { color }
+        Theme::with_palette(color, Palette::DEFAULT)
+    }
+
+    pub fn with_palette(color: bool, palette: Palette) -> Theme {
+        Theme { color, palette }
     }
 
     fn fg(&self, c: Color) -> Style {
@@ -32,9 +105,11 @@ impl Theme {
     /// The style of a change kind (see `stats`); unchanged entries are plain.
     pub fn change(&self, bit: u8) -> Style {
         match bit {
-            ADDED => self.fg(Color::Green),
-            MODIFIED => self.fg(Color::Yellow),
-            REMOVED => self.fg(Color::Red).add_modifier(Modifier::CROSSED_OUT),
+            ADDED => self.fg(self.palette.added),
+            MODIFIED => self.fg(self.palette.modified),
+            REMOVED => self
+                .fg(self.palette.removed)
+                .add_modifier(Modifier::CROSSED_OUT),
             _ => Style::new(),
         }
     }
@@ -52,21 +127,21 @@ impl Theme {
     }
 
     pub fn dir(&self) -> Style {
-        self.fg(Color::Blue).add_modifier(Modifier::BOLD)
+        self.fg(self.palette.dir).add_modifier(Modifier::BOLD)
     }
 
     pub fn border(&self, focused: bool) -> Style {
         if focused {
-            self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+            self.fg(self.palette.accent).add_modifier(Modifier::BOLD)
         } else {
-            self.fg(Color::DarkGray)
+            self.fg(self.palette.dim)
         }
     }
 
     pub fn title(&self, focused: bool) -> Style {
         let s = Style::new().add_modifier(Modifier::BOLD);
         if focused && self.color {
-            s.fg(Color::Cyan)
+            s.fg(self.palette.accent)
         } else {
             s
         }
@@ -81,7 +156,7 @@ impl Theme {
                 .bg(Color::Reset)
                 .add_modifier(Modifier::REVERSED)
         } else if self.color {
-            Style::new().bg(Color::DarkGray)
+            Style::new().bg(self.palette.selection)
         } else {
             Style::new().add_modifier(Modifier::UNDERLINED)
         }
@@ -94,7 +169,7 @@ impl Theme {
     /// Labels in the details pane, column headers, hints.
     pub fn dim(&self) -> Style {
         if self.color {
-            Style::new().fg(Color::DarkGray)
+            Style::new().fg(self.palette.dim)
         } else {
             Style::new().add_modifier(Modifier::DIM)
         }
@@ -102,25 +177,25 @@ impl Theme {
 
     /// Bytes that could be reclaimed.
     pub fn waste(&self) -> Style {
-        self.fg(Color::LightRed).add_modifier(Modifier::BOLD)
+        self.fg(self.palette.waste).add_modifier(Modifier::BOLD)
     }
 
     pub fn bar(&self) -> Style {
-        self.fg(Color::Magenta)
+        self.fg(self.palette.bar)
     }
 
     pub fn gauge(&self) -> Style {
-        self.fg(Color::Cyan)
+        self.fg(self.palette.accent)
     }
 
     pub fn error(&self) -> Style {
-        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+        self.fg(self.palette.removed).add_modifier(Modifier::BOLD)
     }
 
     /// A search match in a name.
     pub fn found(&self) -> Style {
         if self.color {
-            Style::new().fg(Color::Black).bg(Color::Yellow)
+            Style::new().fg(Color::Black).bg(self.palette.found)
         } else {
             Style::new().add_modifier(Modifier::UNDERLINED | Modifier::BOLD)
         }
@@ -131,6 +206,6 @@ impl Theme {
     }
 
     pub fn key(&self) -> Style {
-        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        self.fg(self.palette.accent).add_modifier(Modifier::BOLD)
     }
 }

@@ -49,6 +49,67 @@ pub struct Lens<'a> {
     pub diff: Option<&'a DiffMarks>,
     /// With `diff`: only what changed, and the directories above it.
     pub changed_only: bool,
+    /// With a filter: the matches' totals, which directories show in place of their size.
+    pub match_totals: Option<&'a MatchTotals>,
+}
+
+/// A filter's matches as the tree shows them (at one layer, mode and hidden kinds): how many,
+/// their bytes, and for each directory above a match the bytes of the matches below it — what a
+/// filtered directory's size means. A match inside a matching directory is counted, its bytes
+/// not twice.
+#[derive(Debug, Default)]
+pub struct MatchTotals {
+    pub count: usize,
+    pub bytes: u64,
+    dirs: HashMap<NodeId, u64>,
+    /// Changes whenever the totals are recomputed, so orders sorted by them are sorted again.
+    pub generation: u64,
+}
+
+impl MatchTotals {
+    /// Totals of `matched` as `lens` (without totals of its own) shows them: one pass over the
+    /// matches, each walking up its ancestors.
+    pub fn compute(lens: &Lens, matched: &[NodeId], generation: u64) -> MatchTotals {
+        let mut totals = MatchTotals {
+            generation,
+            ..MatchTotals::default()
+        };
+        let mut is_match = super::filter::Bitset::new(lens.tree.node_count());
+        for &m in matched {
+            is_match.set(m);
+        }
+        let mut above = Vec::new();
+        for &m in matched {
+            if !lens.shows(m) {
+                continue;
+            }
+            totals.count += 1;
+            above.clear();
+            let mut cur = lens.tree.node(m).parent;
+            let mut inside_a_match = false;
+            while cur != NONE {
+                if is_match.get(cur) {
+                    inside_a_match = true;
+                    break;
+                }
+                above.push(cur);
+                if cur == ROOT {
+                    break;
+                }
+                cur = lens.tree.node(cur).parent;
+            }
+            if inside_a_match {
+                continue;
+            }
+            let bytes = lens.size(m);
+            totals.bytes = totals.bytes.saturating_add(bytes);
+            for &dir in &above {
+                let t = totals.dirs.entry(dir).or_default();
+                *t = t.saturating_add(bytes);
+            }
+        }
+        totals
+    }
 }
 
 impl Lens<'_> {
@@ -79,8 +140,12 @@ impl Lens<'_> {
     }
 
     /// The size shown for a node: its size as of the layer (aggregated), the bytes the layer wrote
-    /// below it (changes), or, for a node the layer removed, the bytes removed.
+    /// below it (changes), or, for a node the layer removed, the bytes removed; for a directory
+    /// above a filter's matches, the matches' bytes below it.
     pub fn size(&self, node: NodeId) -> u64 {
+        if let Some(&bytes) = self.match_totals.and_then(|t| t.dirs.get(&node)) {
+            return bytes;
+        }
         if self.stats.own(node) == REMOVED || self.mode == Mode::Changes {
             self.stats.delta(node)
         } else {
@@ -103,7 +168,7 @@ pub struct TreeView {
     last_child: HashMap<NodeId, NodeId>,
     /// Children in size order, per directory, for the sizes of `order_key`.
     size_order: SizeOrders,
-    order_key: Option<(usize, Mode)>,
+    order_key: Option<(usize, Mode, u64)>,
     pub cursor: usize,
     pub offset: usize,
 }
@@ -129,7 +194,11 @@ impl TreeView {
 
     /// Forget cached size orders if the sizes they were sorted by are gone.
     fn check_order_cache(&mut self, lens: &Lens) {
-        let key = (lens.stats.layer, lens.mode);
+        let key = (
+            lens.stats.layer,
+            lens.mode,
+            lens.match_totals.map_or(0, |t| t.generation),
+        );
         if self.order_key != Some(key) {
             self.size_order.clear();
             self.order_key = Some(key);
@@ -207,7 +276,8 @@ impl TreeView {
         }
     }
 
-    fn find_row(&self, node: NodeId) -> Option<usize> {
+    /// The row showing `node`, if it is shown.
+    pub fn find_row(&self, node: NodeId) -> Option<usize> {
         self.rows.iter().position(|r| r.node == node)
     }
 
@@ -386,28 +456,73 @@ impl TreeView {
         self.offset = visible_offset(self.offset, self.cursor, height, self.rows.len());
     }
 
-    /// The next row (from `start`, wrapping, forwards or backwards) whose name contains `query`,
-    /// ignoring ASCII case.
-    pub fn find_name(
-        &self,
-        tree: &FileTree,
-        query: &str,
-        start: usize,
-        forward: bool,
-    ) -> Option<usize> {
-        let n = self.rows.len();
-        if n == 0 || query.is_empty() {
+    /// Every node the lens shows whose name contains `query` (ignoring ASCII case), collapsed
+    /// directories included, in the order the tree lists them when all is expanded; and where
+    /// `anchor` stands in that order. One walk of the shown tree.
+    pub fn search_all(&mut self, lens: &Lens, query: &str, anchor: Option<NodeId>) -> SearchHits {
+        let mut hits = SearchHits::default();
+        if query.is_empty() {
+            return hits;
+        }
+        self.check_order_cache(lens);
+        let mut stack: Vec<NodeId> = Vec::new();
+        let push = |orders: &mut SizeOrders, stack: &mut Vec<NodeId>, dir: NodeId| {
+            let ordered: &[NodeId] = match lens.sort {
+                Sort::Name => lens.tree.children(dir),
+                Sort::Size => orders.get_or_sort(lens, dir),
+            };
+            stack.extend(ordered.iter().rev().copied().filter(|&n| lens.shows(n)));
+        };
+        push(&mut self.size_order, &mut stack, ROOT);
+        while let Some(node) = stack.pop() {
+            let matches = contains_ignore_case(lens.tree.name(node), query);
+            if Some(node) == anchor {
+                hits.before_anchor = hits.nodes.len();
+                hits.anchor_matches = matches;
+            }
+            if matches {
+                hits.nodes.push(node);
+            }
+            if lens.is_dir(node) {
+                push(&mut self.size_order, &mut stack, node);
+            }
+        }
+        hits
+    }
+}
+
+/// What a search found in the whole shown tree (see [`TreeView::search_all`]).
+#[derive(Debug, Default)]
+pub struct SearchHits {
+    /// The matching nodes, in tree order.
+    pub nodes: Vec<NodeId>,
+    /// How many matches come before the anchor.
+    pub before_anchor: usize,
+    /// Whether the anchor matches itself.
+    pub anchor_matches: bool,
+}
+
+/// Which match a search step goes to, from its anchor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchStep {
+    /// The anchor if it matches, else the next match after it (as the query is typed).
+    Here,
+    Next,
+    Prev,
+}
+
+impl SearchHits {
+    /// The index of the match a step from the anchor lands on, wrapping around.
+    pub fn step(&self, step: SearchStep) -> Option<usize> {
+        let n = self.nodes.len();
+        if n == 0 {
             return None;
         }
-        (0..n)
-            .map(|k| {
-                if forward {
-                    (start + k) % n
-                } else {
-                    (start + n - k % n) % n
-                }
-            })
-            .find(|&i| contains_ignore_case(tree.name(self.rows[i].node), query))
+        Some(match step {
+            SearchStep::Here => self.before_anchor % n,
+            SearchStep::Next => (self.before_anchor + usize::from(self.anchor_matches)) % n,
+            SearchStep::Prev => (self.before_anchor + n - 1) % n,
+        })
     }
 }
 

@@ -14,7 +14,9 @@ use super::diff_marks::DiffMarks;
 use super::filter::PathFilter;
 use super::removed_list::RemovedList;
 use super::stats::LayerStats;
-use super::tree_view::{Lens, Mode, Sort, TreeView};
+use super::tree_view::{
+    Lens, MatchTotals, Mode, SearchHits, SearchStep, Sort, TreeView, contains_ignore_case,
+};
 use super::waste_list::{Target, WasteList};
 use crate::analysis::{Analysis, DuplicateGroup, ReclaimablePath};
 use crate::load::Loaded;
@@ -27,6 +29,27 @@ const STATS_CACHE: usize = 4;
 /// A filter with at most this many matches opens the directories leading to them.
 const AUTO_EXPAND_MATCHES: usize = 200;
 
+/// What a search's matches depend on: layer, mode, sort, hidden kinds, changed-only, and the
+/// filter (text, regex, named set).
+type SearchKey = (usize, Mode, Sort, u8, bool, String, bool, bool);
+
+/// The matches of the last search step, with what they were found under.
+struct SearchCache {
+    key: SearchKey,
+    query: String,
+    anchor: Option<NodeId>,
+    hits: SearchHits,
+}
+
+/// Where a search step landed: the match and its place among all matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchHit {
+    pub node: NodeId,
+    /// From 0, in tree order.
+    pub index: usize,
+    pub total: usize,
+}
+
 pub struct Viewer {
     image: Image,
     analysis: Analysis,
@@ -37,9 +60,25 @@ pub struct Viewer {
     pub sort: Sort,
     /// Change-kind bits hidden from the tree.
     pub hidden: u8,
+    /// Whether the tree shows permissions and owners (when the pane is wide enough).
+    pub attributes: bool,
     pub filter: PathFilter,
+    /// The filter's matches as the tree shows them (with a filter set).
+    match_totals: Option<MatchTotals>,
+    /// Counts recomputations of `match_totals`.
+    match_generation: u64,
     /// The search query `n` and `N` look for.
     pub search: Option<String>,
+    /// Where the last search step landed, for the match counter.
+    pub search_hit: Option<SearchHit>,
+    /// The row selected when the search line opened: Esc, or a query without a match, goes back.
+    search_origin: Option<NodeId>,
+    /// Directories the search being typed opened to show its match, closed again at the next
+    /// keystroke or on Esc (kept on Enter).
+    search_opened: Vec<NodeId>,
+    /// The last search's matches: typing more of a query narrows them instead of walking the
+    /// whole tree again, and `n`/`N` step through them.
+    search_cache: Option<SearchCache>,
     stats: Arc<LayerStats>,
     cache: VecDeque<Arc<LayerStats>>,
     pub tree: TreeView,
@@ -105,8 +144,15 @@ impl Viewer {
             mode: Mode::Aggregated,
             sort: Sort::Size,
             hidden: 0,
+            attributes: true,
             filter: PathFilter::default(),
+            match_totals: None,
+            match_generation: 0,
             search: None,
+            search_hit: None,
+            search_origin: None,
+            search_opened: Vec::new(),
+            search_cache: None,
             cache: VecDeque::from([stats.clone()]),
             stats,
             tree: TreeView::default(),
@@ -189,7 +235,25 @@ impl Viewer {
             hidden: self.hidden,
             diff,
             changed_only: self.changed_only,
+            match_totals: self.match_totals.as_ref(),
         }
+    }
+
+    /// The filter's matches as the tree shows them: count, bytes, directory totals.
+    pub fn match_totals(&self) -> Option<&MatchTotals> {
+        self.match_totals.as_ref()
+    }
+
+    /// Recompute the filter's totals for the layer, mode and hidden kinds now set.
+    fn refresh_match_totals(&mut self) {
+        self.match_totals = None;
+        if !self.filter.is_active() {
+            return;
+        }
+        self.match_generation += 1;
+        let totals =
+            MatchTotals::compute(&self.lens(), self.filter.matched(), self.match_generation);
+        self.match_totals = Some(totals);
     }
 
     /// The tree view and a lens over everything else, borrowed apart.
@@ -205,11 +269,13 @@ impl Viewer {
             hidden: self.hidden,
             diff: self.diff.as_ref().filter(|_| final_view),
             changed_only: self.changed_only,
+            match_totals: self.match_totals.as_ref(),
         };
         (&mut self.tree, lens)
     }
 
     pub fn rebuild(&mut self) {
+        self.refresh_match_totals();
         let (tree, lens) = self.parts();
         tree.rebuild(&lens);
     }
@@ -366,6 +432,7 @@ impl Viewer {
         }
         let first: hashbrown::HashSet<NodeId> = matched.iter().copied().collect();
         self.auto_opened = open.clone();
+        self.refresh_match_totals();
         let (view, lens) = self.parts();
         view.open(open);
         view.rebuild(&lens);
@@ -448,16 +515,22 @@ impl Viewer {
         Some(note)
     }
 
-    /// Jump to the next of the analysis's largest files (final filesystem).
-    pub fn next_biggest(&mut self) -> String {
+    /// Jump to the next (or back to the previous) of the analysis's largest files (final
+    /// filesystem), wrapping around.
+    pub fn step_biggest(&mut self, forward: bool) -> String {
         let files = &self.analysis.largest_files;
         if files.is_empty() {
             return "no regular files in the image".into();
         }
-        let pos = self.biggest.map_or(0, |p| (p + 1) % files.len());
+        let count = files.len();
+        let pos = match (self.biggest, forward) {
+            (None, true) => 0,
+            (None, false) => count - 1,
+            (Some(p), true) => (p + 1) % count,
+            (Some(p), false) => (p + count - 1) % count,
+        };
         self.biggest = Some(pos);
         let node = files[pos];
-        let count = files.len();
         let note = self.reveal(Target { node, layer: None });
         let size = human_size(self.analysis.sizes[node as usize]);
         let path = escape_control(&self.file_tree().path(node)).into_owned();
@@ -467,13 +540,183 @@ impl Viewer {
         }
     }
 
-    /// Move the tree cursor to the next row (from `start`) whose name contains `query`.
-    pub fn find(&mut self, query: &str, start: usize, forward: bool) -> bool {
-        let found = self.tree.find_name(&self.image.tree, query, start, forward);
-        if let Some(i) = found {
-            self.tree.cursor = i;
+    /// The search line opened: remember where it started.
+    pub fn begin_search(&mut self) {
+        self.search_origin = self.tree.selected();
+        self.search_opened.clear();
+        self.search_hit = None;
+    }
+
+    /// The query as typed so far: go to its first match at or after where the search started,
+    /// anywhere in the shown tree (the directories above it open). False if nothing matches: the
+    /// cursor is then back where the search started.
+    pub fn search_typed(&mut self, query: &str) -> bool {
+        self.close_search_opened();
+        let origin = self.search_origin;
+        let found = !query.is_empty() && self.search_step(query, origin, SearchStep::Here, true);
+        if !found {
+            self.search_hit = None;
+            self.back_to_search_origin();
         }
-        found.is_some()
+        found || query.is_empty()
+    }
+
+    /// The search line closed: Enter keeps the match and the directories opened for it, Esc goes
+    /// back to where the search started.
+    pub fn end_search(&mut self, keep: bool) {
+        if !keep {
+            self.close_search_opened();
+            self.back_to_search_origin();
+            self.search_hit = None;
+        }
+        self.search_opened.clear();
+        self.search_origin = None;
+    }
+
+    /// `n` / `N`: the next or previous match of the search after the selected row, in the whole
+    /// shown tree. Returns a note for the status line.
+    pub fn search_again(&mut self, forward: bool) -> Option<String> {
+        let Some(query) = self.search.clone() else {
+            return Some("no search: press / to search".into());
+        };
+        let step = if forward {
+            SearchStep::Next
+        } else {
+            SearchStep::Prev
+        };
+        let anchor = self.tree.selected();
+        if self.search_step(&query, anchor, step, false) {
+            None
+        } else {
+            self.search_hit = None;
+            Some(format!("no match for {}", escape_control(&query)))
+        }
+    }
+
+    /// Find the match `step` leads to from `anchor` and select it, opening the directories
+    /// above it (remembered when `typing`, to be closed again).
+    fn search_step(
+        &mut self,
+        query: &str,
+        anchor: Option<NodeId>,
+        step: SearchStep,
+        typing: bool,
+    ) -> bool {
+        let key = self.search_key();
+        let hits = match self.cached_hits(&key, query, anchor) {
+            Some(hits) => hits,
+            None => {
+                let (view, lens) = self.parts();
+                view.search_all(&lens, query, anchor)
+            }
+        };
+        let found = hits.step(step);
+        self.search_cache = Some(SearchCache {
+            key,
+            query: query.to_string(),
+            anchor,
+            hits,
+        });
+        let Some(index) = found else {
+            return false;
+        };
+        let hits = &self.search_cache.as_ref().expect("just set").hits;
+        let (node, total) = (hits.nodes[index], hits.nodes.len());
+        let (view, lens) = self.parts();
+        let mut closed = Vec::new();
+        let mut cur = lens.tree.node(node).parent;
+        while cur != ROOT && cur != NONE {
+            if !view.is_expanded(cur) {
+                closed.push(cur);
+            }
+            cur = lens.tree.node(cur).parent;
+        }
+        if !view.reveal(&lens, node) {
+            return false;
+        }
+        if typing {
+            self.search_opened.extend(closed);
+        }
+        self.search_hit = Some(SearchHit { node, index, total });
+        self.details_scroll = 0;
+        true
+    }
+
+    /// What decides which nodes a search walks and in which order.
+    fn search_key(&self) -> SearchKey {
+        (
+            self.layer,
+            self.mode,
+            self.sort,
+            self.hidden,
+            self.changed_only,
+            self.filter.text().to_string(),
+            self.filter.is_regex(),
+            self.filter.is_node_set(),
+        )
+    }
+
+    /// The last search's matches, narrowed to `query`, when they can stand for a walk of the
+    /// tree: the tree shows the same, and `query` contains the last query (its matches are among
+    /// the last ones, in the same order) from the same anchor — or is the same query from an
+    /// anchor among its matches (`n`, `N`).
+    fn cached_hits(
+        &self,
+        key: &SearchKey,
+        query: &str,
+        anchor: Option<NodeId>,
+    ) -> Option<SearchHits> {
+        let cache = self.search_cache.as_ref()?;
+        if cache.key != *key || cache.query.is_empty() {
+            return None;
+        }
+        let tree = &self.image.tree;
+        if anchor == cache.anchor && contains_ignore_case(query, &cache.query) {
+            let mut hits = SearchHits::default();
+            for (i, &n) in cache.hits.nodes.iter().enumerate() {
+                if contains_ignore_case(tree.name(n), query) {
+                    hits.before_anchor += usize::from(i < cache.hits.before_anchor);
+                    hits.nodes.push(n);
+                }
+            }
+            // The anchor matches only if it matched the shorter query too.
+            hits.anchor_matches = cache.hits.anchor_matches
+                && anchor.is_some_and(|a| contains_ignore_case(tree.name(a), query));
+            return Some(hits);
+        }
+        let a = anchor?;
+        if query == cache.query
+            && let Some(at) = cache.hits.nodes.iter().position(|&n| n == a)
+        {
+            return Some(SearchHits {
+                nodes: cache.hits.nodes.clone(),
+                before_anchor: at,
+                anchor_matches: true,
+            });
+        }
+        None
+    }
+
+    fn close_search_opened(&mut self) {
+        if self.search_opened.is_empty() {
+            return;
+        }
+        let opened = std::mem::take(&mut self.search_opened);
+        self.tree.close(opened);
+        self.rebuild();
+    }
+
+    fn back_to_search_origin(&mut self) {
+        if let Some(origin) = self.search_origin {
+            let (view, lens) = self.parts();
+            view.reveal(&lens, origin);
+        }
+    }
+
+    /// The match counter (`3/17`) when the selected row is the last search step's match.
+    pub fn search_counter(&self) -> Option<String> {
+        let hit = self.search_hit?;
+        (self.tree.selected() == Some(hit.node)).then(|| format!("{}/{}", hit.index + 1, hit.total))
     }
 
     pub fn duplicate_group(&self, node: NodeId) -> Option<&DuplicateGroup> {

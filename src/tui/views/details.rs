@@ -70,9 +70,14 @@ pub fn draw(
     let lines = out.lines;
     v.details_len.set(lines.len());
     let max_scroll = lines.len().saturating_sub(1).min(u16::MAX as usize) as u16;
-    Paragraph::new(lines)
-        .scroll((v.details_scroll.min(max_scroll), 0))
-        .render(inner, buf);
+    let scroll = v.details_scroll.min(max_scroll);
+    // Lines are built only to one past the bottom: below, there is more or there is not.
+    let more_below = lines.len() > scroll as usize + inner.height as usize;
+    super::scroll_marks(buf, area, scroll as usize, 0, theme);
+    if more_below && area.height > 1 {
+        super::border_note(buf, area, area.bottom() - 1, " ↓ more ", theme);
+    }
+    Paragraph::new(lines).scroll((scroll, 0)).render(inner, buf);
 }
 
 /// The pane's lines, wrapped to its width as they are added (values hang under their label), up
@@ -143,9 +148,12 @@ fn file_facts(out: &mut Lines, v: &Viewer) {
     };
     let tree = v.file_tree();
     out.heading(format!("File {}", path(v, node)));
-    let Some((_, ver)) = tree.version_at(node, v.layer) else {
+    let Some((version_id, ver)) = tree.version_at(node, v.layer) else {
         return;
     };
+    // The analysis (duplicates, reclaimable copies) describes the final filesystem: its facts
+    // hold for this version only when it is the final one.
+    let final_version = version_id == tree.node(node).last && ver.is_live();
     let change = if ver.layer as usize == v.layer {
         format!("{} by this layer", ver.change.label())
     } else {
@@ -164,6 +172,14 @@ fn file_facts(out: &mut Lines, v: &Viewer) {
     );
     let size = v.lens().size(node);
     let size_label = match ver.kind {
+        // A layer's changes: what it wrote below, and what it removed there.
+        EntryKind::Dir if ver.is_live() && v.mode == crate::tui::tree_view::Mode::Changes => {
+            format!(
+                "{} written by this layer below · {} removed",
+                hs(size),
+                hs(v.stats().removed_below(node))
+            )
+        }
         EntryKind::Dir if ver.is_live() => format!("{} in total below", hs(size)),
         _ => hs(if ver.kind == EntryKind::Dir {
             size
@@ -230,8 +246,8 @@ fn file_facts(out: &mut Lines, v: &Viewer) {
     {
         out.fact("closure", "the entrypoint needs it (static view)");
     }
-    if let Some(group) = v.duplicate_group(node) {
-        out.styled_fact(
+    match v.duplicate_group(node) {
+        Some(group) if final_version => out.styled_fact(
             "duplicates",
             format!(
                 "same content at {} other path{} ({} to save)",
@@ -240,7 +256,12 @@ fn file_facts(out: &mut Lines, v: &Viewer) {
                 hs(group.savings())
             ),
             out.theme.waste(),
-        );
+        ),
+        Some(_) => out.fact(
+            "duplicates",
+            "not known for this version: the final one, from a later layer, has copies",
+        ),
+        None => {}
     }
     if let Some(p) = v.reclaimable(node) {
         out.styled_fact(
@@ -301,7 +322,9 @@ fn layer_facts(out: &mut Lines, v: &Viewer) {
     let Some(layer) = v.image().layers.get(v.layer) else {
         return;
     };
-    out.heading(format!("Layer {} of {}", layer.index, v.layer_count()));
+    // As the status line says it, capitalized.
+    let heading = crate::tui::format::layer_of(layer.index, v.layer_count());
+    out.heading(format!("L{}", &heading[1..]));
     let command = layer.command();
     if command.is_empty() {
         out.fact("command", "(no history entry)");
@@ -324,12 +347,20 @@ fn layer_facts(out: &mut Lines, v: &Viewer) {
             out.fact("comment", clip(&esc(comment), 4096).into_owned());
         }
     }
+    // An uncompressed blob is the tar itself (a little more than the files: headers, padding).
+    let blob = if layer.compression == crate::model::Compression::None {
+        format!("{} blob (an uncompressed tar)", hs(layer.compressed_size))
+    } else {
+        format!(
+            "{} compressed ({})",
+            hs(layer.compressed_size),
+            layer.compression.label()
+        )
+    };
     out.fact(
         "size",
         format!(
-            "{} compressed ({}) · {} uncompressed · {} tar",
-            hs(layer.compressed_size),
-            layer.compression.label(),
+            "{blob} · {} uncompressed · {} tar",
             hs(layer.size),
             hs(layer.tar_size)
         ),
@@ -400,9 +431,10 @@ fn image_facts(out: &mut Lines, v: &Viewer) {
     out.fact(
         "size",
         format!(
-            "{} uncompressed · {} compressed",
+            "{} uncompressed · {} {}",
             hs(image.size()),
-            hs(image.compressed_size())
+            hs(image.compressed_size()),
+            crate::tui::format::blob_label(image)
         ),
     );
     out.fact(

@@ -1,5 +1,5 @@
 //! The layers pane: one row per layer with its index, a mark when it stores reclaimable bytes,
-//! compressed and uncompressed size, a bar proportional to the largest layer, and the command that
+//! compressed (for uncompressed archives: blob) and uncompressed size, a bar proportional to the largest layer, and the command that
 //! made it on one line (the details pane has it in full). In aggregated mode the layers above the
 //! selected one are dimmed: they are not part of the files shown. In a diff each layer also has
 //! its change against the old image's layers (`=` unchanged, `+ ↑ ↓ ~`), and the title counts the
@@ -48,9 +48,15 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
     };
     // The marks after the index: reclaimable bytes, and in a diff the change.
     let marks_w = if diff.is_some() { 2 } else { 1 };
+    // Uncompressed layers: the column is the blob's size (the tar, headers and padding
+    // included), a little more than SIZE; "compressed" would read as a bug.
+    let blob_column = match crate::tui::format::blob_label(v.image()) {
+        "blob" => "BLOB",
+        _ => "COMPR",
+    };
     let header = format!(
         "{:>3}{:marks_w$} {:>cw$} {:>sw$} {:bar_w$} COMMAND",
-        "#", "", "COMPR", "SIZE", ""
+        "#", "", blob_column, "SIZE", ""
     );
     buf.set_line(
         inner.x,
@@ -75,6 +81,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
     let image = v.image();
     let per_layer = &v.analysis().waste.per_layer;
     let offset = visible_offset(v.layer_cursor_offset, v.layer, rows.height as usize, count);
+    super::list_marks(buf, area, offset, rows.height as usize, count, theme);
     let fixed = 3 + marks_w + 1 + cw + 1 + sw + 1 + bar_w + 1;
     let cmd_w = (rows.width as usize).saturating_sub(fixed);
     for (y, i) in (offset..count).take(rows.height as usize).enumerate() {
@@ -108,7 +115,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
         ]);
         let line = Line::from(spans);
         let row = Rect::new(rows.x, rows.y + y as u16, rows.width, 1);
-        buf.set_line(row.x, row.y, &line, row.width);
+        super::set_row(buf, row, &line);
         if i == v.layer {
             buf.set_style(row, theme.selected(focused));
         } else if v.mode == Mode::Aggregated && i > v.layer {

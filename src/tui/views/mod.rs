@@ -7,11 +7,13 @@ mod details;
 mod diff_facts;
 mod diff_header;
 mod help;
+mod hints;
 mod layers;
 mod loading;
 mod removed;
 mod sharing;
 mod status;
+mod summary;
 mod tabs;
 mod tree;
 mod waste;
@@ -27,7 +29,7 @@ use super::theme::Theme;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
-    let theme = Theme::new(app.color);
+    let theme = Theme::with_palette(app.color, app.palette);
     let layer_count = app.viewer().map_or(0, |v| v.layer_count());
     let areas = layout::compute(area.width, area.height, app.has_top_bar(), layer_count);
     let buf = frame.buffer_mut();
@@ -37,6 +39,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
         } else {
             tabs::draw(buf, top, app, &theme);
         }
+    }
+    if let Some(row) = areas.summary {
+        summary::draw(buf, row, app, &theme);
     }
     if app.view == View::Sharing {
         sharing::draw(buf, &areas, app, &theme);
@@ -100,9 +105,12 @@ pub fn draw(frame: &mut Frame, app: &App) {
             }
         }
     }
-    status::draw(buf, areas.status, app, &theme);
+    if let Some(row) = areas.hints {
+        hints::draw(buf, row, app, &theme);
+    }
+    status::draw(buf, areas.status, app, &theme, areas.hints.is_none());
     if let Some(scroll) = app.help {
-        help::draw(buf, area, scroll, &theme);
+        help::draw(buf, area, scroll, &app.help_max, &app.keys, &theme);
     }
 }
 
@@ -114,10 +122,96 @@ fn pane(
     theme: &Theme,
     focused: bool,
 ) -> Rect {
+    // Without colour a bold border is all that tells focus: the title says it too.
+    let title = if focused && !theme.color {
+        format!("▶{title}")
+    } else {
+        title
+    };
+    // A title too long for the border is cut with `…`, not silently.
+    let room = area.width.saturating_sub(2) as usize;
+    let title = if unicode_width::UnicodeWidthStr::width(title.as_str()) > room {
+        let mut cut = title
+            .chars()
+            .scan(0usize, |w, c| {
+                *w += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+                (*w < room).then_some(c)
+            })
+            .collect::<String>();
+        cut.push('…');
+        cut
+    } else {
+        title
+    };
     let block = Block::bordered()
         .border_style(theme.border(focused))
         .title(Line::styled(title, theme.title(focused)));
     let inner = block.inner(area);
     block.render(area, buf);
     inner
+}
+
+/// Say on a bordered pane's frame that rows are hidden: `↑ N more` at the right of the top border,
+/// `↓ N more` at the right of the bottom one (nothing when all rows fit).
+fn scroll_marks(
+    buf: &mut ratatui::buffer::Buffer,
+    frame: Rect,
+    above: usize,
+    below: usize,
+    theme: &Theme,
+) {
+    if above > 0 {
+        border_note(buf, frame, frame.y, &format!(" ↑ {above} more "), theme);
+    }
+    if below > 0 && frame.height > 1 {
+        border_note(
+            buf,
+            frame,
+            frame.bottom() - 1,
+            &format!(" ↓ {below} more "),
+            theme,
+        );
+    }
+}
+
+/// [`scroll_marks`] for a list of `total` rows drawn from `first` in `height` rows.
+fn list_marks(
+    buf: &mut ratatui::buffer::Buffer,
+    frame: Rect,
+    first: usize,
+    height: usize,
+    total: usize,
+    theme: &Theme,
+) {
+    let below = total.saturating_sub(first.saturating_add(height));
+    scroll_marks(buf, frame, first.min(total), below, theme);
+}
+
+/// `text` on row `y` of the frame's border, right-aligned inside its corners, if it fits.
+fn border_note(buf: &mut ratatui::buffer::Buffer, frame: Rect, y: u16, text: &str, theme: &Theme) {
+    let w = unicode_width::UnicodeWidthStr::width(text) as u16;
+    if frame.width < w.saturating_add(4) {
+        return;
+    }
+    buf.set_stringn(
+        frame.right() - 2 - w,
+        y,
+        text,
+        w as usize,
+        theme.title(false),
+    );
+}
+
+/// Draw a list row; one longer than the row ends with `…` in its last column, so a name cut by
+/// a narrow pane says it is cut.
+fn set_row(buf: &mut ratatui::buffer::Buffer, area: Rect, line: &Line) {
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    buf.set_line(area.x, area.y, line, area.width);
+    if line.width() > area.width as usize {
+        let last = (area.right() - 1, area.y);
+        let style = buf[last].style();
+        buf[last].set_symbol("…").set_style(style);
+    }
 }

@@ -15,7 +15,7 @@ use crate::tui::diff_marks::symbol;
 use crate::tui::format::{clip, plural};
 use crate::tui::removed_list::RemovedEntry;
 use crate::tui::theme::Theme;
-use crate::tui::tree_view::visible_rows;
+use crate::tui::tree_view::{visible_offset, visible_rows};
 use crate::tui::viewer::Viewer;
 
 pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bool) {
@@ -41,9 +41,11 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
         return;
     }
     let height = inner.height as usize;
+    let first = visible_offset(list.offset, list.cursor, height, list.rows.len());
+    super::list_marks(buf, area, first, height, list.rows.len(), theme);
     for (y, i, entry) in visible_rows(&list.rows, list.offset, list.cursor, height) {
         let rect = Rect::new(inner.x, inner.y + y as u16, inner.width, 1);
-        buf.set_line(rect.x, rect.y, &line(entry, theme), rect.width);
+        super::set_row(buf, rect, &line(entry, theme));
         if i == list.cursor {
             buf.set_style(rect, theme.selected(focused));
         }

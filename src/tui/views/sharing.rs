@@ -15,7 +15,7 @@ use crate::tui::format::{bar, clip, wrap_at_most};
 use crate::tui::layout::Areas;
 use crate::tui::sharing::{MAX_COLUMNS, Row, SharingSort, SharingView, letter};
 use crate::tui::theme::Theme;
-use crate::tui::tree_view::visible_rows;
+use crate::tui::tree_view::{visible_offset, visible_rows};
 
 /// Width of a size column.
 const SIZE_W: usize = 10;
@@ -41,10 +41,12 @@ pub fn draw(buf: &mut Buffer, areas: &Areas, app: &App, theme: &Theme) {
     let rows = areas.sharing_rows();
     let height = rows.height as usize;
     let layout = Columns::new(s, rows.width as usize);
+    let first = visible_offset(s.offset, s.cursor, height, s.rows.len());
+    super::list_marks(buf, areas.body(), first, height, s.rows.len(), theme);
     for (y, i, row) in visible_rows(&s.rows, s.offset, s.cursor, height) {
         let line = line(s, *row, &layout, theme);
         let rect = Rect::new(rows.x, rows.y + y as u16, rows.width, 1);
-        buf.set_line(rect.x, rect.y, &line, rect.width);
+        super::set_row(buf, rect, &line);
         if i == s.cursor && row.selectable() {
             buf.set_style(rect, theme.selected(true));
         }

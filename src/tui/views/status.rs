@@ -8,58 +8,90 @@ use ratatui::text::{Line, Span};
 
 use crate::report::escape::escape_control as esc;
 use crate::tui::app::{App, InputKind, Slot, View};
-use crate::tui::format::clip;
+use crate::tui::format::{clip, shorten_middle};
 use crate::tui::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};
 use crate::tui::theme::Theme;
 use crate::tui::tree_view::{Mode, Sort};
+use unicode_width::UnicodeWidthStr;
 
-pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
+/// `help_keys`: the key hint bar is not shown, so the line ends with the keys to help and to quit.
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme, help_keys: bool) {
     if area.height == 0 || area.width == 0 {
         return;
     }
     let line = match &app.input {
+        // The text is the destination, escaped when it was set.
+        Some(input) if input.kind == InputKind::Overwrite => Line::from(vec![
+            Span::styled("Export: ", theme.header()),
+            Span::raw(clip(&input.text, 512).into_owned()),
+            Span::styled(" exists. Overwrite it? (y/N) ", theme.header()),
+            Span::styled("█", theme.plain()),
+        ]),
         Some(input) => {
             let prompt = match input.kind {
                 InputKind::Filter if input.regex => "Filter (regex): ",
                 InputKind::Filter => "Filter (substring): ",
                 InputKind::Search => "Search: ",
-                InputKind::Export => "Export to: ",
+                InputKind::Export | InputKind::Overwrite => "Export to: ",
             };
             let mut spans = vec![
                 Span::styled(prompt, theme.header()),
                 Span::raw(clip(&esc(&input.text), 512).into_owned()),
                 Span::styled("█", theme.plain()),
             ];
+            if input.kind == InputKind::Search
+                && let Some(counter) = app.viewer().and_then(|v| v.search_counter())
+            {
+                spans.push(Span::styled(format!("  {counter}"), theme.header()));
+            }
             if let Some(e) = &input.error {
                 spans.push(Span::styled(format!("  {}", esc(e)), theme.error()));
             }
             let hint = match input.kind {
                 InputKind::Filter => "  Enter apply · Esc cancel · Ctrl-R regex",
                 InputKind::Search => "  Enter keep · Esc cancel · n/N next/prev",
-                InputKind::Export => "  Enter write · Esc cancel · Ctrl-U clear",
+                InputKind::Export | InputKind::Overwrite => {
+                    "  Enter write · Esc cancel · Ctrl-U clear"
+                }
             };
-            spans.push(Span::styled(hint, theme.dim()));
+            // With the hint bar, the keys are there.
+            if help_keys {
+                spans.push(Span::styled(hint, theme.dim()));
+            }
             Line::from(spans)
         }
-        None => summary(app, theme),
+        None => summary(app, theme, area.width as usize),
     };
     buf.set_line(area.x, area.y, &line, area.width);
     let help = " ? help  q quit ";
     let w = help.chars().count() as u16;
     let used = u16::try_from(line.width()).unwrap_or(u16::MAX);
-    if area.width > used.saturating_add(w) && app.input.is_none() {
+    if help_keys && area.width > used.saturating_add(w) && app.input.is_none() {
         buf.set_string(area.right() - w, area.y, help, theme.dim());
     }
 }
 
-fn summary(app: &App, theme: &Theme) -> Line<'static> {
-    let mut spans = Vec::new();
-    let note = |spans: &mut Vec<Span<'static>>| {
-        if let Some(m) = &app.message {
-            spans.push(Span::raw("  "));
-            spans.push(Span::styled(m.clone(), theme.header()));
-        }
+/// The status line with the note at its end. A note that does not fit is never cut at its end
+/// (where the cause is): the state before it gives way from its end (the mode stays; the panes'
+/// titles say most of it again) until the note fits, then the note is shortened in its middle.
+fn summary(app: &App, theme: &Theme, width: usize) -> Line<'static> {
+    let mut line = state(app, theme);
+    let Some(m) = &app.message else {
+        return line;
     };
+    while line.spans.len() > 1 && line.width() + 2 + m.width() > width {
+        line.spans.pop();
+    }
+    let room = width.saturating_sub(line.width() + 2);
+    line.spans.push(Span::raw("  "));
+    line.spans
+        .push(Span::styled(shorten_middle(m, room), theme.header()));
+    line
+}
+
+/// The status line's state part: the view or mode, layer, sort, hidden kinds, filter, search…
+fn state(app: &App, theme: &Theme) -> Line<'static> {
+    let mut spans = Vec::new();
     if let Some(c) = &app.content {
         spans.push(Span::styled(" CONTENT ", theme.status()));
         let mut keys = String::new();
@@ -77,13 +109,11 @@ fn summary(app: &App, theme: &Theme) -> Line<'static> {
         }
         keys.push_str(" Esc close");
         spans.push(Span::styled(keys, theme.dim()));
-        note(&mut spans);
         return Line::from(spans);
     }
     if app.view == View::Sharing {
         spans.push(Span::styled(" SHARING ", theme.status()));
         spans.push(Span::styled(" Enter opens · s sorts · S back", theme.dim()));
-        note(&mut spans);
         return Line::from(spans);
     }
     let Some(slot) = app.slot() else {
@@ -101,9 +131,8 @@ fn summary(app: &App, theme: &Theme) -> Line<'static> {
     spans.push(Span::styled(mode, theme.status()));
     if v.layer_count() > 0 {
         spans.push(Span::raw(format!(
-            " layer {}/{}",
-            v.layer,
-            v.layer_count() - 1
+            " {}",
+            crate::tui::format::layer_of(v.layer, v.layer_count())
         )));
     }
     spans.push(Span::raw(match v.sort {
@@ -142,7 +171,14 @@ fn summary(app: &App, theme: &Theme) -> Line<'static> {
         )));
     }
     if let Some(q) = &v.search {
-        spans.push(Span::raw(format!(" · search {}", clip(&esc(q), 30))));
+        let counter = v
+            .search_counter()
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default();
+        spans.push(Span::raw(format!(
+            " · search {}{counter}",
+            clip(&esc(q), 30)
+        )));
     }
     if v.diff_view() && v.changed_only {
         spans.push(Span::raw(" · changed only (d: all)"));
@@ -154,6 +190,5 @@ fn summary(app: &App, theme: &Theme) -> Line<'static> {
             theme.dim(),
         ));
     }
-    note(&mut spans);
     Line::from(spans)
 }

@@ -17,7 +17,7 @@ use crate::tui::diff_marks::symbol;
 use crate::tui::format::{clip, mode_string};
 use crate::tui::stats::{ADDED, CHANGED, MODIFIED, REMOVED, UNCHANGED};
 use crate::tui::theme::Theme;
-use crate::tui::tree_view::{Mode, Sort, find_ignore_case, visible_rows};
+use crate::tui::tree_view::{Mode, Sort, find_ignore_case, visible_offset, visible_rows};
 use crate::tui::viewer::Viewer;
 
 /// Longest name (in characters) put on a row; the rest is clipped with `…`.
@@ -44,10 +44,14 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
     }
     let lens = v.lens();
     let tree = lens.tree;
-    let attrs = inner.width >= ATTRS_FROM;
+    let attrs = v.attributes && inner.width >= ATTRS_FROM;
     let deltas = lens.diff.is_some() && inner.width >= DELTA_FROM;
+    // A layer's changes: beside what it wrote below a directory, what it removed there.
+    let removals = lens.mode == Mode::Changes && lens.diff.is_none() && inner.width >= DELTA_FROM;
     let height = inner.height as usize;
     let search = v.search.as_deref();
+    let first = visible_offset(v.tree.offset, v.tree.cursor, height, rows.len());
+    super::list_marks(buf, area, first, height, rows.len(), theme);
     for (y, i, row) in visible_rows(rows, v.tree.offset, v.tree.cursor, height) {
         let node = row.node;
         let version = lens.version(node);
@@ -71,6 +75,16 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
             Span::styled(mark, mark_style),
             Span::raw(format!(" {:>10} ", human_size(lens.size(node)))),
         ];
+        if removals {
+            let removed = match lens.stats.removed_below(node) {
+                0 => String::new(),
+                bytes => format!("-{}", human_size(bytes)),
+            };
+            spans.push(Span::styled(
+                format!("{removed:>10} "),
+                theme.diff(crate::diff::ChangeKind::Removed),
+            ));
+        }
         if deltas {
             let (delta, style) = match diff {
                 Some(m) => (signed_size(m.size.delta()), theme.diff(m.change)),
@@ -145,7 +159,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
             ));
         }
         let rect = Rect::new(inner.x, inner.y + y as u16, inner.width, 1);
-        buf.set_line(rect.x, rect.y, &Line::from(spans), rect.width);
+        super::set_row(buf, rect, &Line::from(spans));
         if i == v.tree.cursor {
             buf.set_style(rect, theme.selected(focused));
         }
@@ -154,21 +168,24 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
 
 fn title(v: &Viewer) -> String {
     let mut t = String::from(" Files");
+    // What the filter found comes first: it is what the pane is about.
+    if let Some(m) = v.match_totals() {
+        let what = if m.count == 1 { "match" } else { "matches" };
+        t.push_str(&format!(" · {} {what}, {}", m.count, human_size(m.bytes)));
+    }
     if v.diff_view() {
         t.push_str(" · vs the old image");
     } else if v.layer_count() > 0 {
         match v.mode {
             Mode::Aggregated => t.push_str(&format!(" · up to layer {}", v.layer)),
-            Mode::Changes => t.push_str(&format!(" · layer {} changes", v.layer)),
+            Mode::Changes => t.push_str(&format!(" · layer {} changes, -removed", v.layer)),
         }
     }
     t.push_str(match v.sort {
         Sort::Size => " · by size",
         Sort::Name => " · by name",
     });
-    if v.filter.is_active() {
-        t.push_str(" · filtered");
-    }
+
     if v.diff_view() && v.changed_only {
         t.push_str(" · changed only");
     }

@@ -11,7 +11,7 @@ use crate::model::hex;
 use crate::report::escape::{escape_control as esc, human_size as hs};
 use crate::tui::format::{clip, plural};
 use crate::tui::theme::Theme;
-use crate::tui::tree_view::visible_rows;
+use crate::tui::tree_view::{visible_offset, visible_rows};
 use crate::tui::viewer::Viewer;
 use crate::tui::waste_list::WasteRow;
 
@@ -28,10 +28,12 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
     }
     let list = &v.waste;
     let height = inner.height as usize;
+    let first = visible_offset(list.offset, list.cursor, height, list.rows.len());
+    super::list_marks(buf, area, first, height, list.rows.len(), theme);
     for (y, i, row) in visible_rows(&list.rows, list.offset, list.cursor, height) {
         let line = line(v, *row, theme);
         let rect = Rect::new(inner.x, inner.y + y as u16, inner.width, 1);
-        buf.set_line(rect.x, rect.y, &line, rect.width);
+        super::set_row(buf, rect, &line);
         if i == list.cursor {
             buf.set_style(rect, theme.selected(focused));
         }

@@ -1,0 +1,267 @@
+//! The viewer's own settings: `config.toml` in `$XDG_CONFIG_HOME/imgscope/` (else
+//! `~/.config/imgscope/`), read once when the viewer starts. It exists so that a user can give the
+//! panes' actions keys of their own and pick colours:
+//!
+//! ```toml
+//! [keys]
+//! quit = "Q"                  # an action of the key table (see keys::ACTION_NAMES)
+//! search = ["/", "Ctrl-S"]    # one key or several
+//!
+//! [theme]
+//! name = "light"              # default, light, high-contrast, no-color
+//! dir = "magenta"             # one colour of the palette: a name, or "#rrggbb"
+//! ```
+//!
+//! Anything it does not know is an error that names the file and the line, before the terminal is
+//! taken over; no file is no error.
+
+use std::path::{Path, PathBuf};
+
+use ratatui::style::Color;
+
+use super::action::Action;
+use super::keys::{self, Key};
+use super::theme::Palette;
+
+/// What the file sets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewerConfig {
+    /// Actions of the panes with their keys.
+    pub keys: Vec<(Action, Vec<Key>)>,
+    pub palette: Palette,
+    /// `name = "no-color"`: no colour, whatever the terminal can do.
+    pub no_color: bool,
+}
+
+impl Default for ViewerConfig {
+    fn default() -> ViewerConfig {
+        ViewerConfig {
+            keys: Vec::new(),
+            palette: Palette::DEFAULT,
+            no_color: false,
+        }
+    }
+}
+
+/// Where the file is looked for.
+pub fn path() -> Option<PathBuf> {
+    let base = match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").filter(|v| !v.is_empty())?).join(".config"),
+    };
+    Some(base.join("imgscope").join("config.toml"))
+}
+
+/// The settings from the user's file: the defaults when there is none; an error (one line naming
+/// the file and the line) when it cannot be read or says something this viewer does not know.
+pub fn load() -> Result<ViewerConfig, String> {
+    let Some(path) = path() else {
+        return Ok(ViewerConfig::default());
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse(&text, &path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ViewerConfig::default()),
+        Err(e) => Err(format!("{}: {e}", shown(&path))),
+    }
+}
+
+fn shown(path: &Path) -> String {
+    crate::report::escape::escape_control(&path.display().to_string()).into_owned()
+}
+
+/// The settings `text` (the contents of `path`) gives.
+pub fn parse(text: &str, path: &Path) -> Result<ViewerConfig, String> {
+    let at = |line: usize, what: String| format!("{} line {line}: {what}", shown(path));
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let line = e.span().map_or(1, |s| line_at(text, s.start));
+        // toml's message is several lines (with the source quoted): its first says what is wrong.
+        let what = e.message().lines().next().unwrap_or("not TOML").to_string();
+        at(line, what)
+    })?;
+    let mut config = ViewerConfig::default();
+    // In the file's order (the table is sorted by name), so an error is the first in the file.
+    let mut sections: Vec<(&String, &toml::Value)> = table.iter().collect();
+    sections.sort_by_key(|(name, _)| line_of_section(text, name));
+    for (section, value) in sections {
+        let line = line_of_section(text, section);
+        let Some(entries) = value.as_table() else {
+            return Err(at(
+                line_of_key(text, None, section),
+                format!("{section:?} is not a section: the file has [keys] and [theme]"),
+            ));
+        };
+        match section.as_str() {
+            "keys" => {
+                for (name, value) in in_file_order(text, section, entries) {
+                    let line = line_of_key(text, Some(section), name);
+                    let action = keys::action_named(name).ok_or_else(|| {
+                        at(line, format!("{name:?} is not an action of the key table"))
+                    })?;
+                    let texts: Vec<&str> = match value {
+                        toml::Value::String(s) => vec![s.as_str()],
+                        toml::Value::Array(items) => items
+                            .iter()
+                            .map(|v| v.as_str())
+                            .collect::<Option<Vec<_>>>()
+                            .ok_or_else(|| at(line, format!("{name}: keys are strings")))?,
+                        _ => return Err(at(line, format!("{name}: a key is a string (\"Q\")"))),
+                    };
+                    if texts.is_empty() {
+                        return Err(at(line, format!("{name}: no key given")));
+                    }
+                    let keys = texts
+                        .into_iter()
+                        .map(keys::parse_key)
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| at(line, format!("{name}: {e}")))?;
+                    if let Some((other, _)) = config
+                        .keys
+                        .iter()
+                        .find(|(_, k)| keys.iter().any(|x| k.contains(x)))
+                    {
+                        let other = keys::ACTION_NAMES
+                            .iter()
+                            .find(|(_, a)| a == other)
+                            .map_or("another action", |(n, _)| n);
+                        return Err(at(line, format!("{name}: a key given to {other} too")));
+                    }
+                    config.keys.push((action, keys));
+                }
+            }
+            "theme" => {
+                for (name, value) in in_file_order(text, section, entries) {
+                    let line = line_of_key(text, Some(section), name);
+                    let Some(value) = value.as_str() else {
+                        return Err(at(line, format!("{name}: a string, please")));
+                    };
+                    theme_entry(&mut config, name, value).map_err(|e| at(line, e))?;
+                }
+            }
+            _ => {
+                return Err(at(
+                    line,
+                    format!("[{section}] is not a section: the file has [keys] and [theme]"),
+                ));
+            }
+        }
+    }
+    Ok(config)
+}
+
+/// A section's settings in the order the file has them.
+fn in_file_order<'t>(
+    text: &str,
+    section: &str,
+    entries: &'t toml::Table,
+) -> Vec<(&'t String, &'t toml::Value)> {
+    let mut out: Vec<_> = entries.iter().collect();
+    out.sort_by_key(|(name, _)| line_of_key(text, Some(section), name));
+    out
+}
+
+/// One `[theme]` setting.
+fn theme_entry(config: &mut ViewerConfig, name: &str, value: &str) -> Result<(), String> {
+    if name == "name" {
+        let (palette, no_color) = match value {
+            "default" => (Palette::DEFAULT, false),
+            "light" => (Palette::LIGHT, false),
+            "high-contrast" => (Palette::HIGH_CONTRAST, false),
+            "no-color" => (Palette::DEFAULT, true),
+            _ => {
+                return Err(format!(
+                    "no theme {value:?} (default, light, high-contrast, no-color)"
+                ));
+            }
+        };
+        // Single colours set before the name stay set.
+        let set = config.palette;
+        config.palette = palette;
+        config.no_color = no_color;
+        merge_changed(&mut config.palette, &set);
+        return Ok(());
+    }
+    let color: Color = value.parse().map_err(|_| {
+        format!("{name}: {value:?} is not a colour (a name like \"blue\", or \"#rrggbb\")")
+    })?;
+    let p = &mut config.palette;
+    let slot = match name {
+        "accent" => &mut p.accent,
+        "dim" => &mut p.dim,
+        "dir" => &mut p.dir,
+        "waste" => &mut p.waste,
+        "bar" => &mut p.bar,
+        "added" => &mut p.added,
+        "modified" => &mut p.modified,
+        "removed" => &mut p.removed,
+        "found" => &mut p.found,
+        "selection" => &mut p.selection,
+        _ => {
+            return Err(format!(
+                "{name:?} is not a theme setting (name, accent, dim, dir, waste, bar, added, \
+                 modified, removed, found, selection)"
+            ));
+        }
+    };
+    *slot = color;
+    Ok(())
+}
+
+/// Keep in `palette` the colours `set` has that differ from the default palette (the user set
+/// them before naming a theme).
+fn merge_changed(palette: &mut Palette, set: &Palette) {
+    let d = Palette::DEFAULT;
+    let pick = |mine: Color, default: Color, theirs: &mut Color| {
+        if mine != default {
+            *theirs = mine;
+        }
+    };
+    pick(set.accent, d.accent, &mut palette.accent);
+    pick(set.dim, d.dim, &mut palette.dim);
+    pick(set.dir, d.dir, &mut palette.dir);
+    pick(set.waste, d.waste, &mut palette.waste);
+    pick(set.bar, d.bar, &mut palette.bar);
+    pick(set.added, d.added, &mut palette.added);
+    pick(set.modified, d.modified, &mut palette.modified);
+    pick(set.removed, d.removed, &mut palette.removed);
+    pick(set.found, d.found, &mut palette.found);
+    pick(set.selection, d.selection, &mut palette.selection);
+}
+
+/// The line (from 1) of byte `offset` of `text`.
+fn line_at(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The line of the section header `[name]`.
+fn line_of_section(text: &str, name: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            l.trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .trim()
+                == name
+        })
+        .map_or(1, |i| i + 1)
+}
+
+/// The line where `key` is set, inside `[section]` (or before any section).
+fn line_of_key(text: &str, section: Option<&str>, key: &str) -> usize {
+    let mut current: Option<String> = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            current = Some(t.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+            continue;
+        }
+        let name = t.split('=').next().unwrap_or("").trim().trim_matches('"');
+        if name == key && current.as_deref() == section {
+            return i + 1;
+        }
+    }
+    1
+}
