@@ -106,6 +106,8 @@ impl Settings {
                     password,
                     plain_http: cli.plain_http,
                     cache: cache.as_deref().map(BlobCache::new),
+                    request_budget: registry_budget()?,
+                    verbose: cli.verbose > 0,
                 },
                 preference: match cli.source {
                     SourceChoice::Auto => SourcePreference::Auto,
@@ -191,6 +193,21 @@ impl Settings {
             gate,
             worth: worth(&cli.worth)?,
         })
+    }
+}
+
+/// `IMGSCOPE_REGISTRY_TIMEOUT=SECONDS`: the time budget of one registry metadata request
+/// (manifest, config, tag page, token), retries included; unset for the default.
+fn registry_budget() -> Result<Option<std::time::Duration>> {
+    let Some(v) = std::env::var_os("IMGSCOPE_REGISTRY_TIMEOUT").filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let text = v.to_string_lossy();
+    match text.trim().parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(Some(std::time::Duration::from_secs_f64(s))),
+        _ => {
+            bail!("IMGSCOPE_REGISTRY_TIMEOUT: {text:?} is not a number of seconds (0 < s <= 86400)")
+        }
     }
 }
 

@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use anyhow::{Result, anyhow};
 use bytes::Bytes;
-use futures_util::StreamExt;
 
 use super::cache::BlobWriter;
 use super::client::RegistryClient;
+use super::digest::Verifier;
 use crate::decode::BlobReadError;
 use crate::source::files::ImageFiles;
 
@@ -72,11 +72,20 @@ impl ImageFiles for RegistryFiles {
             Some(cache) => Some(cache.writer(digest)?),
             None => None,
         };
-        let stream = self.client.blob_stream(digest)?;
+        // The cache writer verifies what it keeps; without it, the reader verifies.
+        let verifier = match writer {
+            Some(_) => None,
+            None => Some(Verifier::new(digest)?),
+        };
+        let mut response = self.client.blob_response(digest)?;
         let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(CHANNEL_CHUNKS);
         self.client.runtime.spawn(async move {
-            let mut stream = stream.stream;
-            while let Some(chunk) = stream.next().await {
+            loop {
+                let chunk = match response.chunk().await {
+                    Ok(Some(chunk)) => Ok(chunk),
+                    Ok(None) => break,
+                    Err(e) => Err(io::Error::other(e.without_url())),
+                };
                 let failed = chunk.is_err();
                 if tx.send(chunk).await.is_err() || failed {
                     break; // the reader is gone, or the download failed
@@ -87,6 +96,7 @@ impl ImageFiles for RegistryFiles {
             rx,
             current: Bytes::new(),
             writer,
+            verifier,
             digest: digest.to_string(),
             expected: size,
             received: 0,
@@ -99,6 +109,7 @@ struct DownloadRead {
     rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
     current: Bytes,
     writer: Option<BlobWriter>,
+    verifier: Option<Verifier>,
     digest: String,
     expected: u64,
     received: u64,
@@ -120,6 +131,15 @@ impl DownloadRead {
         if let Some(w) = self.writer.take() {
             w.commit()
                 .map_err(|e| BlobReadError::io(format!("{e:#}"), false))?;
+        }
+        if let Some(v) = self.verifier.take() {
+            let got = v.finish();
+            if got != self.digest {
+                return Err(BlobReadError::io(
+                    format!("blob {} does not match its digest (got {got})", self.digest),
+                    false,
+                ));
+            }
         }
         Ok(())
     }
@@ -145,6 +165,9 @@ impl Read for DownloadRead {
                     }
                     if let Some(w) = &mut self.writer {
                         w.write(&chunk)?;
+                    }
+                    if let Some(v) = &mut self.verifier {
+                        v.update(&chunk);
                     }
                     self.current = chunk;
                 }
