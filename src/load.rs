@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use anyhow::{Context, Result, bail};
 
 use crate::analysis::{self, Analysis, Merger};
-use crate::decode::layer::decode_plain_layer_at;
-use crate::decode::{BlobReadError, DecodeOptions, Limits, decode_layer};
+use crate::decode::layer::decode_plain_layer_within;
+use crate::decode::{BlobReadError, DecodeOptions, Limits, NamesBudget, decode_layer_within};
 use crate::deferred_hash;
 use crate::layer_cache::LayerCache;
 use crate::model::{Compression, FileTree, Image, Layer, LayerEntries, history_for_layers};
@@ -219,6 +219,8 @@ pub fn load_resolved(
         .bytes_total
         .store(sizes.iter().sum(), Ordering::Relaxed);
 
+    // The names all layers of the image keep, shared by the decoders while they run.
+    let names = NamesBudget::new(options.decode.limits.max_image_names_bytes, "image");
     let decode_one = |i: usize| -> Result<LayerEntries> {
         let layer = &resolved.blobs.layers[i];
         let name = layer.digest.as_deref().unwrap_or(&layer.path);
@@ -234,6 +236,9 @@ pub fn load_resolved(
                 // Unread contents can be hashed later only from a file we can read.
                 && (entries.data_offsets.is_empty() || located.is_some())
         {
+            names
+                .take(entries.text.len() as u64)
+                .with_context(|| format!("layer {i} ({name})"))?;
             progress
                 .bytes_read
                 .fetch_add(entries.blob_bytes, Ordering::Relaxed);
@@ -243,18 +248,19 @@ pub fn load_resolved(
         let decode = || {
             // An uncompressed layer in a plain file is walked by seeking, contents unread.
             if let Some((file, offset, len)) = &located
-                && let Some(entries) = decode_plain_layer_at(
+                && let Some(entries) = decode_plain_layer_within(
                     file,
                     *offset,
                     *len,
                     &options.decode,
                     Some(&progress.bytes_read),
+                    &names,
                 )?
             {
                 return Ok(entries);
             }
             let blob = files.open(&layer.path)?;
-            decode_layer(blob, &options.decode, Some(&progress.bytes_read))
+            decode_layer_within(blob, &options.decode, Some(&progress.bytes_read), &names)
         };
         // A cached blob found corrupt is removed: the second read fetches it anew.
         let entries = match decode() {

@@ -23,6 +23,29 @@ pub const MAX_ARCHIVE_ENTRIES: usize = 1_000_000;
 /// The most bytes a compressed image archive (`docker save | gzip`) may inflate to: it is
 /// decompressed to a temporary file before it is read.
 pub const MAX_ARCHIVE_BYTES: u64 = 256 << 30;
+/// The most bytes of the entry names (and link targets) of an image archive kept in memory: a
+/// real one has a few hundred short names; a crafted one of a million long names must not take
+/// gigabytes.
+pub const MAX_ARCHIVE_NAMES_BYTES: u64 = 64 << 20;
+
+/// The bytes of an image archive's entry names kept so far, checked against
+/// [`MAX_ARCHIVE_NAMES_BYTES`].
+#[derive(Default)]
+pub struct OuterNames(u64);
+
+impl OuterNames {
+    pub fn add(&mut self, name: &str) -> Result<()> {
+        self.0 = self.0.saturating_add(name.len() as u64);
+        if self.0 > MAX_ARCHIVE_NAMES_BYTES {
+            bail!(
+                "the archive's entry names add up to more than {MAX_ARCHIVE_NAMES_BYTES} bytes \
+                 (the limit)"
+            );
+        }
+        Ok(())
+    }
+}
+
 /// The most bytes of metadata-like files (JSON, files under 512 bytes) kept in memory from an
 /// archive read as a stream.
 pub const MAX_STREAMED_METADATA_BYTES: u64 = 256 << 20;
@@ -132,6 +155,7 @@ impl TarFiles {
             limit: max_header_bytes,
         });
         let mut items = HashMap::new();
+        let mut outer_names = OuterNames::default();
         let mut entries = archive
             .entries_with_seek()
             .map_err(|_| anyhow!("not a tar archive"))?;
@@ -156,6 +180,7 @@ impl TarFiles {
             let Some(name) = clean_path(&name) else {
                 continue;
             };
+            outer_names.add(&name)?;
             let kind = entry.header().entry_type();
             let item = if kind.is_file() || kind == tar::EntryType::Continuous {
                 TarItem::File {
@@ -177,7 +202,10 @@ impl TarFiles {
                     target
                 };
                 match clean_path(&target) {
-                    Some(t) => TarItem::Link(t),
+                    Some(t) => {
+                        outer_names.add(&t)?;
+                        TarItem::Link(t)
+                    }
                     None => continue,
                 }
             } else {
