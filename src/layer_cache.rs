@@ -24,7 +24,7 @@ use crate::model::{Captured, Compression, ElfInfo, EntryKind, LayerEntries, RawE
 
 /// The format, and what decoding keeps (`decode::capture`): a change to either bumps it, so no
 /// entry written by another version is ever read.
-const MAGIC: &[u8; 8] = b"IMGSLC03";
+const MAGIC: &[u8; 8] = b"IMGSLC04";
 const NO_LINK: u32 = u32::MAX;
 const KINDS: [EntryKind; 9] = [
     EntryKind::File,
@@ -204,6 +204,16 @@ fn encode(layer: &LayerEntries, base: u64) -> Vec<u8> {
     ] {
         out.extend_from_slice(&v.to_le_bytes());
     }
+    match layer.tar_digest {
+        Some(d) => {
+            out.push(1);
+            out.extend_from_slice(&d);
+        }
+        None => {
+            out.push(0);
+            out.extend_from_slice(&[0u8; 32]);
+        }
+    }
     out.extend_from_slice(layer.text.as_bytes());
     for e in &layer.entries {
         out.extend_from_slice(&e.path.start.to_le_bytes());
@@ -360,6 +370,9 @@ fn decode(bytes: &[u8]) -> Result<LayerEntries> {
     let text_len = r.u64()? as usize;
     let count = r.u64()? as usize;
     let offsets = r.u64()? as usize;
+    let has_digest = r.u8()? == 1;
+    let digest: [u8; 32] = r.take(32)?.try_into()?;
+    let tar_digest = has_digest.then_some(digest);
     let text = String::from_utf8(r.take(text_len)?.to_vec())?;
     // Each record is 62 bytes: bound the count by what the file can hold before allocating.
     if count > bytes.len() / 62 || offsets > bytes.len() / 8 {
@@ -426,6 +439,7 @@ fn decode(bytes: &[u8]) -> Result<LayerEntries> {
         compression,
         blob_bytes,
         tar_bytes,
+        tar_digest,
         data_offsets,
         captured,
     })
@@ -463,6 +477,7 @@ mod tests {
         });
         l.blob_bytes = 2048;
         l.tar_bytes = 2048;
+        l.tar_digest = Some([9; 32]);
         l.data_offsets = vec![1000 + 512, 1000 + 1536];
         l.captured = vec![
             (0, Captured::Text(b"Package: tool\n".to_vec().into())),
@@ -498,6 +513,7 @@ mod tests {
         assert_eq!(back.entries[1].link, sample().entries[1].link);
         assert_eq!(back.data_offsets, vec![5512, 6536]);
         assert_eq!(back.captured, sample().captured);
+        assert_eq!(back.tar_digest, Some([9; 32]));
         // Other options, other entry.
         let no_hash = DecodeOptions {
             hash_contents: false,

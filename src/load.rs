@@ -362,6 +362,8 @@ fn layers_only(resolved: ResolvedImage) -> Loaded {
             index: i,
             digest: l.digest.clone(),
             diff_id: resolved.config.diff_ids.get(i).cloned(),
+            // Layers only: no content read, nothing verified.
+            content_diff_id: None,
             media_type: l.media_type.clone(),
             compression: Compression::None,
             compressed_size: l
@@ -482,16 +484,20 @@ impl Assembly {
             }
         }
         let diff_id = resolved.config.diff_ids.get(i).cloned();
-        // An uncompressed blob's digest is its diff_id.
+        let content_diff_id = entries
+            .tar_digest
+            .map(|d| format!("sha256:{}", crate::model::hex(&d)));
+        // An uncompressed blob's digest is its diff_id: the one its content has, not the claim.
         let digest = layer_ref.digest.clone().or_else(|| {
             (entries.compression == Compression::None)
-                .then(|| diff_id.clone())
+                .then(|| content_diff_id.clone())
                 .flatten()
         });
         self.layers.push(Layer {
             index: i,
             digest,
             diff_id,
+            content_diff_id,
             media_type: layer_ref.media_type.clone(),
             compression: entries.compression,
             compressed_size: entries.blob_bytes,

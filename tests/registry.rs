@@ -794,3 +794,101 @@ fn credentials_go_to_a_token_realm_only_over_https_or_loopback() {
                 .is_some_and(|a| a.starts_with("Basic"))
     }));
 }
+
+/// A registry serving a one-layer image whose layer blob is the right bytes on the first request
+/// and `second` (same length, other bytes) on every later one; (registry, reference).
+fn registry_that_changes_a_blob(good: &BuiltLayer, second: Vec<u8>) -> (FakeRegistry, String) {
+    let config = config_json(std::slice::from_ref(good), "amd64");
+    let config_digest = sha256(&config);
+    let blob_digest = sha256(&good.blob);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": media_type(&good.blob), "digest": blob_digest, "size": good.blob.len()}],
+    }))
+    .unwrap();
+    let blob = good.blob.clone();
+    let served = std::sync::atomic::AtomicUsize::new(0);
+    let reg = FakeRegistry::start(move |r| {
+        let t = r.target.as_str();
+        if t == "/v2/swap/app/manifests/1" {
+            return Reply::json(200, &manifest)
+                .header("Content-Type", "application/vnd.oci.image.manifest.v1+json");
+        }
+        if t == format!("/v2/swap/app/blobs/{config_digest}") {
+            return Reply::json(200, &config);
+        }
+        if t == format!("/v2/swap/app/blobs/{blob_digest}") {
+            let n = served.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let bytes = if n == 0 { blob.clone() } else { second.clone() };
+            return Reply::body(Body::Bytes(bytes));
+        }
+        Reply::json(404, b"{}")
+    });
+    let reference = format!("{}/swap/app:1", reg.addr());
+    (reg, reference)
+}
+
+#[test]
+fn cat_and_export_without_the_cache_release_only_verified_bytes() {
+    let secret = b"the bytes the digest names".to_vec();
+    let good = layer(
+        &[E::File("etc/motd".into(), secret.clone())],
+        Comp::None,
+        "ADD motd",
+    );
+    // The same tar with the file's bytes changed: same length, same headers, other digest.
+    let pos = good
+        .blob
+        .windows(secret.len())
+        .position(|w| w == &secret[..])
+        .unwrap();
+    let mut evil = good.blob.clone();
+    evil[pos..pos + secret.len()].copy_from_slice(b"EVIL bytes served the 2nd!");
+    assert_eq!(evil.len(), good.blob.len());
+
+    for args in [vec!["--no-cache", "cat"], vec!["--no-cache", "export"]] {
+        let (reg, reference) = registry_that_changes_a_blob(&good, evil.clone());
+        let dest = tempfile::tempdir().unwrap();
+        let dest_path = dest.path().join("motd");
+        let mut full = args.clone();
+        full.push(&reference);
+        full.push("/etc/motd");
+        let dest_text = dest_path.display().to_string();
+        if args[1] == "export" {
+            full.push(&dest_text);
+        }
+        let (out, _) = timed(&full, &[]);
+        let err = one_line_failure(&out);
+        assert!(err.contains("does not match its digest"), "{args:?}: {err}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !stdout.contains("EVIL"),
+            "{args:?} released unverified bytes: {stdout}"
+        );
+        assert!(!dest_path.exists(), "{args:?} wrote unverified bytes");
+        // The registry did serve the changed bytes (the test is not vacuous).
+        let blob_requests = reg
+            .seen()
+            .iter()
+            .filter(|s| {
+                s.target.contains("/blobs/")
+                    && !s
+                        .target
+                        .contains(&sha256(&config_json(std::slice::from_ref(&good), "amd64")))
+            })
+            .count();
+        assert!(blob_requests >= 2, "{blob_requests}");
+    }
+
+    // A registry that serves the right bytes every time: cat prints them.
+    let (_reg, reference) = registry_that_changes_a_blob(&good, good.blob.clone());
+    let (out, _) = timed(&["--no-cache", "cat", &reference, "/etc/motd"], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, secret);
+}

@@ -9,6 +9,7 @@ use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
 use tar::EntryType;
 
 use super::BlobReadError;
@@ -189,7 +190,13 @@ pub fn decode_plain_layer_within(
         names.give_back(layer.text.len() as u64);
         return Err(describe(e));
     }
-    capture_located(&archive.into_inner().inner.file, &mut layer)?;
+    let file = archive.into_inner().inner.file;
+    capture_located(&file, &mut layer)?;
+    // Contents were seeked over: the diff_id needs the whole layer read once more, in large
+    // sequential blocks (no tar walk, no inflate).
+    layer.tar_digest = Some(
+        sha256_range(&file, offset, len).map_err(|e| anyhow::anyhow!("truncated layer ({e})"))?,
+    );
     layer.blob_bytes = len;
     layer.tar_bytes = len;
     if let Some(p) = progress {
@@ -290,10 +297,15 @@ fn decode_into(
     };
     let (compression, tar_stream) = decompress(&mut counted_blob)?;
     let limits = &options.limits;
+    // Everything decompressed is hashed (SHA-256) as the buffer fills: the layer's true diff_id.
+    let hashed = Sha256Read {
+        inner: tar_stream,
+        hasher: Sha256::new(),
+    };
     let mut tar = Inflated {
         // The tar walk reads 512-byte headers and small files: serve those from a buffer so the
-        // decompressor always runs on large blocks.
-        inner: io::BufReader::with_capacity(256 * 1024, tar_stream),
+        // decompressor (and the hash) always runs on large blocks.
+        inner: io::BufReader::with_capacity(256 * 1024, hashed),
         total: 0,
         compressed: &blob_bytes,
         what: "layer",
@@ -311,10 +323,46 @@ fn decode_into(
     // truncated compressed stream is noticed.
     io::copy(&mut tar, &mut io::sink()).map_err(|e| describe(e.into()))?;
     layer.tar_bytes = tar.total;
+    layer.tar_digest = Some(tar.inner.get_ref().hasher.clone().finalize().into());
     drop(tar);
     io::copy(&mut counted_blob, &mut io::sink())?;
     layer.blob_bytes = blob_bytes.load(Ordering::Relaxed);
     Ok(())
+}
+
+/// Hashes (SHA-256) what passes through it.
+struct Sha256Read<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Sha256Read<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// SHA-256 of `file[offset..offset + len]`, read in large blocks.
+fn sha256_range(file: &std::fs::File, offset: u64, len: u64) -> io::Result<[u8; 32]> {
+    use std::os::unix::fs::FileExt;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut done = 0u64;
+    while done < len {
+        let want = (len - done).min(buf.len() as u64) as usize;
+        let n = file.read_at(&mut buf[..want], offset + done)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the layer ends early",
+            ));
+        }
+        hasher.update(&buf[..n]);
+        done += n as u64;
+    }
+    Ok(hasher.finalize().into())
 }
 
 /// Turn low-level I/O errors into what they mean for a layer.
