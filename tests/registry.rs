@@ -848,7 +848,7 @@ fn cat_and_export_without_the_cache_release_only_verified_bytes() {
     evil[pos..pos + secret.len()].copy_from_slice(b"EVIL bytes served the 2nd!");
     assert_eq!(evil.len(), good.blob.len());
 
-    for args in [vec!["--no-cache", "cat"], vec!["--no-cache", "export"]] {
+    for args in [vec!["cat", "--no-cache"], vec!["export", "--no-cache"]] {
         let (reg, reference) = registry_that_changes_a_blob(&good, evil.clone());
         let dest = tempfile::tempdir().unwrap();
         let dest_path = dest.path().join("motd");
@@ -856,7 +856,7 @@ fn cat_and_export_without_the_cache_release_only_verified_bytes() {
         full.push(&reference);
         full.push("/etc/motd");
         let dest_text = dest_path.display().to_string();
-        if args[1] == "export" {
+        if args[0] == "export" {
             full.push(&dest_text);
         }
         let (out, _) = timed(&full, &[]);
@@ -884,7 +884,7 @@ fn cat_and_export_without_the_cache_release_only_verified_bytes() {
 
     // A registry that serves the right bytes every time: cat prints them.
     let (_reg, reference) = registry_that_changes_a_blob(&good, good.blob.clone());
-    let (out, _) = timed(&["--no-cache", "cat", &reference, "/etc/motd"], &[]);
+    let (out, _) = timed(&["cat", "--no-cache", &reference, "/etc/motd"], &[]);
     assert!(
         out.status.success(),
         "{}",

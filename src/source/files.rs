@@ -58,6 +58,14 @@ pub trait ImageFiles: Send + Sync {
     /// Stream the file at `path`.
     fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>>;
 
+    /// Open the file at `path` to release its bytes (`cat`, `export`, the viewer's content view),
+    /// which may stop reading anywhere: where the source verifies its bytes against a digest only
+    /// once they have all been read (a registry download), they are read and verified whole
+    /// before any is returned. Elsewhere: [`ImageFiles::open`].
+    fn open_verified(&self, path: &str) -> Result<Box<dyn Read + Send + '_>> {
+        self.open(path)
+    }
+
     /// Where the file at `path` lies in a plain file on disk: (file, offset, length). Sources that
     /// have one let uncompressed layers be walked by seeking, without reading file contents.
     fn locate(&self, _path: &str) -> Option<(PathBuf, u64, u64)> {

@@ -96,13 +96,14 @@ impl ImageBlobs {
         }
     }
 
-    /// Stream layer `index`'s blob as stored.
+    /// Stream layer `index`'s blob as stored, verified whole first where the source can only
+    /// verify it at its end (see [`ImageFiles::open_verified`]).
     pub fn open_layer(&self, index: usize) -> Result<Box<dyn Read + Send + '_>> {
         let layer = self
             .layers
             .get(index)
             .ok_or_else(|| anyhow!("no layer {index}"))?;
-        self.files.open(&layer.path)
+        self.files.open_verified(&layer.path)
     }
 }
 
