@@ -342,6 +342,63 @@ fn compressed_archive_bomb_is_refused_and_its_spool_removed() {
     assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "spool left");
 }
 
+/// A compressed archive being unpacked when imgscope is interrupted (Ctrl-C) or terminated
+/// leaves nothing behind in the temporary directory: the spool has no name from the start.
+#[test]
+fn a_spool_leaves_nothing_behind_on_sigint_or_sigterm() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    // 1000 MiB of zeros in a few kilobytes of zstd: under the ratio's 1 GiB grace, so it spools.
+    let p = dir.path().join("slow.tar.zst");
+    std::fs::write(&p, zstd_rle(&[0u8; 1024], 8000)).unwrap();
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let tmp = dir.path().join(format!("tmp-{signal}"));
+        std::fs::create_dir(&tmp).unwrap();
+        let mut child = std::process::Command::new(bin())
+            .args(["--json", "--no-cache", p.to_str().unwrap()])
+            .env("TMPDIR", &tmp)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait until it holds a file in `tmp` open: the spool, being written.
+        let fds = format!("/proc/{}/fd", child.id());
+        let start = std::time::Instant::now();
+        let spooling = loop {
+            let holds = std::fs::read_dir(&fds)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|fd| {
+                    std::fs::read_link(fd.path()).is_ok_and(|target| target.starts_with(&tmp))
+                });
+            if holds || start.elapsed() > std::time::Duration::from_secs(30) {
+                break holds;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        };
+        assert!(spooling, "never saw the spool being written");
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let status = child.wait().unwrap();
+        assert!(
+            status.signal() == Some(signal) || status.code() == Some(128 + signal),
+            "{status:?}"
+        );
+        let left: Vec<_> = std::fs::read_dir(&tmp)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert!(
+            left.is_empty(),
+            "left behind after signal {signal}: {left:?}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Entries, paths, nesting.
 

@@ -46,6 +46,74 @@ impl OuterNames {
     }
 }
 
+/// Free space a spooled archive must leave on its file system.
+pub const SPOOL_MIN_FREE_BYTES: u64 = 1 << 30;
+
+/// A temporary file in `dir` for a decompressed archive, unlinked at once: the kernel frees it
+/// when this process ends, however it ends (an error, Ctrl-C, SIGTERM, even SIGKILL), so nothing
+/// is ever left behind. It is reopened through `/proc/self/fd/N`, the path returned with it (the
+/// file's own path where there is no `/proc`: then only drop and normal exits remove it).
+pub fn anonymous_spool(dir: &Path) -> io::Result<(tempfile::NamedTempFile, PathBuf)> {
+    use std::os::fd::AsRawFd;
+    std::fs::create_dir_all(dir)?;
+    let spool = tempfile::Builder::new()
+        .prefix("archive-")
+        .tempfile_in(dir)?;
+    let by_fd = PathBuf::from(format!("/proc/self/fd/{}", spool.as_file().as_raw_fd()));
+    if std::fs::metadata(&by_fd).is_ok() && std::fs::remove_file(spool.path()).is_ok() {
+        return Ok((spool, by_fd));
+    }
+    let path = spool.path().to_path_buf();
+    Ok((spool, path))
+}
+
+/// Writes into a spool file, checking every 64 MiB that its file system keeps
+/// [`SPOOL_MIN_FREE_BYTES`] free: a decompressed archive may be large, it must not fill the disk.
+pub struct SpoolWriter<'f> {
+    pub file: &'f mut File,
+    /// Where the spool lives, for the message.
+    pub dir: &'f Path,
+    pub unchecked: u64,
+}
+
+impl io::Write for SpoolWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.unchecked >= 64 << 20 {
+            self.unchecked = 0;
+            check_room(free_bytes(self.file), self.dir)?;
+        }
+        let n = self.file.write(buf)?;
+        self.unchecked += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Free bytes (for unprivileged users) on the file system holding `file`; `None` if unknown.
+fn free_bytes(file: &File) -> Option<u64> {
+    use std::os::fd::AsRawFd;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: fstatvfs fills `st` for a valid descriptor, which `file` holds.
+    if unsafe { libc::fstatvfs(file.as_raw_fd(), &mut st) } != 0 {
+        return None;
+    }
+    Some((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
+}
+
+fn check_room(free: Option<u64>, dir: &Path) -> io::Result<()> {
+    match free {
+        Some(free) if free < SPOOL_MIN_FREE_BYTES => Err(LimitError::io(format!(
+            "decompressing the archive would leave less than {SPOOL_MIN_FREE_BYTES} bytes free in \
+             {} (the limit; set TMPDIR, or XDG_CACHE_HOME, to a roomier place)",
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The most bytes of metadata-like files (JSON, files under 512 bytes) kept in memory from an
 /// archive read as a stream.
 pub const MAX_STREAMED_METADATA_BYTES: u64 = 256 << 20;
@@ -354,6 +422,29 @@ impl ImageFiles for DirFiles {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spool_stops_before_the_disk_is_full() {
+        let dir = Path::new("/tmp/x");
+        assert!(check_room(Some(SPOOL_MIN_FREE_BYTES), dir).is_ok());
+        assert!(check_room(None, dir).is_ok());
+        let err = check_room(Some(SPOOL_MIN_FREE_BYTES - 1), dir).unwrap_err();
+        assert!(
+            LimitError::from_io(&err).unwrap().0.contains("/tmp/x"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_spool_has_no_name_and_reopens_by_descriptor() {
+        use std::io::{Seek, Write};
+        let dir = tempfile::tempdir().unwrap();
+        let (mut spool, path) = anonymous_spool(dir.path()).unwrap();
+        spool.as_file_mut().write_all(b"spooled").unwrap();
+        spool.as_file_mut().rewind().unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert_eq!(std::fs::read(&path).unwrap(), b"spooled");
+    }
 
     #[test]
     fn clean_path_refuses_escapes() {

@@ -276,8 +276,12 @@ pub fn resolve(input: &str, options: &SourceOptions) -> Result<ResolvedImage> {
 }
 
 /// A `docker save | gzip` archive is decompressed into a temporary file first: the archive must
-/// be seekable to read its layers in parallel.
-fn decompress_archive(path: &Path, temp_dir: &Path) -> Result<Option<tempfile::NamedTempFile>> {
+/// be seekable to read its layers in parallel. The file has no name (see
+/// [`files::anonymous_spool`]): the spool and the path to reopen it by.
+fn decompress_archive(
+    path: &Path,
+    temp_dir: &Path,
+) -> Result<Option<(tempfile::NamedTempFile, PathBuf)>> {
     let mut head = [0u8; 4];
     let mut file = File::open(path)?;
     let n = file.read(&mut head)?;
@@ -285,10 +289,7 @@ fn decompress_archive(path: &Path, temp_dir: &Path) -> Result<Option<tempfile::N
     if !compressed {
         return Ok(None);
     }
-    std::fs::create_dir_all(temp_dir)?;
-    let mut spool = tempfile::Builder::new()
-        .prefix("archive-")
-        .tempfile_in(temp_dir)?;
+    let (mut spool, spool_path) = files::anonymous_spool(temp_dir)?;
     let compressed = std::sync::atomic::AtomicU64::new(0);
     let counted = Counted {
         inner: File::open(path)?,
@@ -306,7 +307,12 @@ fn decompress_archive(path: &Path, temp_dir: &Path) -> Result<Option<tempfile::N
         max_ratio: limits.max_ratio,
         ratio_grace: limits.ratio_grace_bytes,
     };
-    io::copy(&mut stream, spool.as_file_mut()).map_err(|e| {
+    let mut out = files::SpoolWriter {
+        file: spool.as_file_mut(),
+        dir: temp_dir,
+        unchecked: 0,
+    };
+    io::copy(&mut stream, &mut out).map_err(|e| {
         if let Some(limit) = LimitError::from_io(&e) {
             anyhow!("{limit}")
         } else if e.kind() == io::ErrorKind::UnexpectedEof {
@@ -315,7 +321,7 @@ fn decompress_archive(path: &Path, temp_dir: &Path) -> Result<Option<tempfile::N
             anyhow!("decompressing the archive: {e}")
         }
     })?;
-    Ok(Some(spool))
+    Ok(Some((spool, spool_path)))
 }
 
 fn open_path(
@@ -355,9 +361,9 @@ fn open_path(
     }
     let mut archive_path: PathBuf = path.to_path_buf();
     if spool.is_none()
-        && let Some(decompressed) = decompress_archive(path, temp_dir)?
+        && let Some((decompressed, decompressed_path)) = decompress_archive(path, temp_dir)?
     {
-        archive_path = decompressed.path().to_path_buf();
+        archive_path = decompressed_path;
         spool = Some(decompressed);
     }
     let files = TarFiles::index(&archive_path).map_err(|e| {
