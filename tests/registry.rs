@@ -892,3 +892,86 @@ fn cat_and_export_without_the_cache_release_only_verified_bytes() {
     );
     assert_eq!(out.stdout, secret);
 }
+
+#[test]
+fn tag_lists_follow_next_links_on_the_registry_only_and_are_bounded_in_pages() {
+    let reg = FakeRegistry::start(|r| {
+        let t = r.target.as_str();
+        let query = t.split_once('?').map_or("", |(_, q)| q);
+        let last: Option<u64> = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("last=t"))
+            .map(|v| v.parse().unwrap());
+        let page = |repo: &str, tags: Vec<String>| {
+            Reply::json(
+                200,
+                &serde_json::to_vec(&serde_json::json!({"name": repo, "tags": tags})).unwrap(),
+            )
+        };
+        if t.starts_with("/v2/capped/app/tags/list") {
+            // Ignores n: at most 100 a page, 250 in all, the rest by Link.
+            let from = last.map_or(0, |l| l + 1);
+            let tags: Vec<String> = (from..(from + 100).min(250))
+                .map(|i| format!("t{i:03}"))
+                .collect();
+            let reply = page("capped/app", tags);
+            if from + 100 < 250 {
+                let next = format!(
+                    "</v2/capped/app/tags/list?n=100&last=t{:03}>; rel=\"next\"",
+                    from + 99
+                );
+                return reply.header("Link", &next);
+            }
+            return reply;
+        }
+        if t.starts_with("/v2/away/app/tags/list") {
+            return page("away/app", vec!["a".into()]).header(
+                "Link",
+                "<http://elsewhere.invalid/v2/away/app/tags/list?last=a>; rel=\"next\"",
+            );
+        }
+        if t.starts_with("/v2/endless/app/tags/list") {
+            // One new tag a page, and always a next page.
+            let i = last.map_or(0, |l| l + 1);
+            let next = format!("</v2/endless/app/tags/list?last=t{i}>; rel=\"next\"");
+            return page("endless/app", vec![format!("t{i}")]).header("Link", &next);
+        }
+        Reply::json(404, b"{}")
+    });
+    let list = |repo: &str| {
+        timed(
+            &[
+                "--json",
+                "--no-cache",
+                "--layers-only",
+                "--all-tags",
+                &format!("{}/{repo}", reg.addr()),
+            ],
+            &[],
+        )
+    };
+    // Every tag, over three pages of the registry's own size. (The tags name no image: the
+    // error after listing them says which it tried first.)
+    let (out, _) = list("capped/app");
+    let err = one_line_failure(&out);
+    assert!(err.contains("capped/app:t000"), "{err}");
+    let pages = reg
+        .seen()
+        .iter()
+        .filter(|s| s.target.starts_with("/v2/capped/app/tags/list"))
+        .count();
+    assert_eq!(pages, 3);
+    let (out, _) = list("away/app");
+    let err = one_line_failure(&out);
+    assert!(
+        err.contains("continues on another host (elsewhere.invalid)"),
+        "{err}"
+    );
+    let (out, secs) = list("endless/app");
+    let err = one_line_failure(&out);
+    assert!(
+        err.contains("tag list of endless/app runs to more than 1000 pages (the limit)"),
+        "{err}"
+    );
+    assert!(secs < 60.0, "took {secs} s");
+}

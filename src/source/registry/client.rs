@@ -38,6 +38,8 @@ pub const MAX_TAG_PAGE_BYTES: u64 = 4 * 1024 * 1024;
 pub const MAX_TAGS: usize = 100_000;
 /// Tags asked for per page.
 const TAG_PAGE: usize = 1000;
+/// The most tag-list pages read (100,000 tags at the 100 a page some registries cap `n` at).
+pub const MAX_TAG_PAGES: usize = 1000;
 /// The most bytes of a token response read.
 pub const MAX_TOKEN_BYTES: u64 = 1024 * 1024;
 /// The most bytes of an error body read (to find the registry's error code).
@@ -272,7 +274,9 @@ impl RegistryClient {
     }
 
     /// Every tag of the repository, page by page (each page capped), sorted; more than
-    /// [`MAX_TAGS`] is an error rather than a silent cut.
+    /// [`MAX_TAGS`] tags or [`MAX_TAG_PAGES`] pages is an error rather than a silent cut. The next
+    /// page is the one the registry's `Link: <…>; rel="next"` names (on the registry itself), or,
+    /// from a registry that sends none, the one after the last tag while pages come full.
     pub fn tags(&self) -> Result<Vec<String>> {
         #[derive(Deserialize)]
         struct Page {
@@ -282,15 +286,19 @@ impl RegistryClient {
         let what = format!("tag list of {}", self.reference.repository());
         let mut seen: HashSet<String> = HashSet::new();
         let mut tags: Vec<String> = Vec::new();
-        loop {
-            let mut url = reqwest::Url::parse(&format!("{}/tags/list", self.base))
-                .map_err(|e| anyhow!("{}: {e}", self.registry))?;
-            url.query_pairs_mut()
-                .append_pair("n", &TAG_PAGE.to_string());
-            if let Some(last) = tags.last() {
-                url.query_pairs_mut().append_pair("last", last);
+        let first = reqwest::Url::parse(&format!("{}/tags/list", self.base))
+            .map_err(|e| anyhow!("{}: {e}", self.registry))?;
+        let mut url = first.clone();
+        url.query_pairs_mut()
+            .append_pair("n", &TAG_PAGE.to_string());
+        for page_number in 1.. {
+            if page_number > MAX_TAG_PAGES {
+                bail!(
+                    "{}: {what} runs to more than {MAX_TAG_PAGES} pages (the limit)",
+                    self.registry
+                );
             }
-            let (_, body) = self.fetch(&what, url.as_str(), None, MAX_TAG_PAGE_BYTES)?;
+            let (headers, body) = self.fetch(&what, url.as_str(), None, MAX_TAG_PAGE_BYTES)?;
             let page: Page = serde_json::from_slice(&body)
                 .map_err(|e| anyhow!("{}: invalid {what} ({e})", self.registry))?;
             let page = page.tags.unwrap_or_default();
@@ -308,9 +316,25 @@ impl RegistryClient {
                 );
             }
             // A registry that ignores `last` would repeat itself: stop on no progress.
-            if n < TAG_PAGE || tags.len() == before {
+            if tags.len() == before {
                 break;
             }
+            url = match next_link(&headers, &url) {
+                Some(next) if same_origin(&next, &first) => next,
+                Some(next) => bail!(
+                    "{}: {what} continues on another host ({}): refusing to follow it",
+                    self.registry,
+                    host_of(&next)
+                ),
+                None if n >= TAG_PAGE => {
+                    let mut next = first.clone();
+                    next.query_pairs_mut()
+                        .append_pair("n", &TAG_PAGE.to_string())
+                        .append_pair("last", tags.last().expect("a page added tags"));
+                    next
+                }
+                None => break,
+            };
         }
         tags.sort();
         Ok(tags)
@@ -565,6 +589,33 @@ impl RegistryClient {
     }
 }
 
+/// The URL a `Link: <…>; rel="next"` header names, resolved against `current`.
+fn next_link(headers: &HeaderMap, current: &reqwest::Url) -> Option<reqwest::Url> {
+    headers
+        .get_all(header::LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|link| {
+            let (target, params) = link.trim().split_once(';')?;
+            let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+            params
+                .split(';')
+                .any(|p| {
+                    let p = p.trim().replace(' ', "");
+                    p == "rel=\"next\"" || p == "rel=next"
+                })
+                .then(|| current.join(target).ok())
+                .flatten()
+        })
+}
+
+fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
 /// `host[:port]` of a URL, for messages.
 fn host_of(url: &reqwest::Url) -> String {
     match (url.host_str(), url.port()) {
@@ -729,6 +780,26 @@ mod tests {
         assert_eq!(Challenge::parse(r#"Basic realm="x""#), Challenge::Basic);
         assert_eq!(Challenge::parse("Bearer service=x"), Challenge::Other);
         assert_eq!(Challenge::parse("Negotiate"), Challenge::Other);
+    }
+
+    #[test]
+    fn next_links_are_found_and_resolved() {
+        let current = reqwest::Url::parse("http://r.example:5000/v2/a/tags/list?n=1000").unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::LINK,
+            r#"</v2/a/tags/list?n=100&last=t99>; rel="next""#.parse().unwrap(),
+        );
+        assert_eq!(
+            next_link(&headers, &current).unwrap().as_str(),
+            "http://r.example:5000/v2/a/tags/list?n=100&last=t99"
+        );
+        headers.insert(header::LINK, "<http://x/y>; rel=prev".parse().unwrap());
+        assert!(next_link(&headers, &current).is_none());
+        assert!(next_link(&HeaderMap::new(), &current).is_none());
+        let other = reqwest::Url::parse("https://r.example:5000/v2/a/tags/list").unwrap();
+        assert!(!same_origin(&current, &other));
+        assert!(same_origin(&current, &current.join("/v2/b").unwrap()));
     }
 
     #[test]
