@@ -975,3 +975,30 @@ fn tag_lists_follow_next_links_on_the_registry_only_and_are_bounded_in_pages() {
     );
     assert!(secs < 60.0, "took {secs} s");
 }
+
+#[test]
+fn an_unreachable_token_service_is_named_as_such() {
+    let dead = common::services::free_port();
+    let reg = FakeRegistry::start(move |_| {
+        Reply::json(401, b"{}").header(
+            "WWW-Authenticate",
+            &format!("Bearer realm=\"http://127.0.0.1:{dead}/token\",service=\"fake\""),
+        )
+    });
+    let (out, _) = timed(
+        &[
+            "--json",
+            "--no-cache",
+            &format!("{}/gone/app:1", reg.addr()),
+        ],
+        &[],
+    );
+    let err = one_line_failure(&out);
+    assert!(
+        err.contains(&format!(
+            "{}: cannot reach its token service at 127.0.0.1:{dead}",
+            reg.addr()
+        )),
+        "{err}"
+    );
+}

@@ -69,6 +69,8 @@ enum Authorization {
 #[derive(Debug)]
 enum Fault {
     Transport(reqwest::Error),
+    /// Reaching the token service (at the host named) failed.
+    TokenTransport(reqwest::Error, String),
     /// A non-success answer, with the registry's first error code and message if it gave any.
     Status {
         code: u16,
@@ -88,7 +90,9 @@ enum Fault {
 impl Fault {
     fn transient(&self) -> bool {
         match self {
-            Fault::Transport(e) => e.is_timeout() || e.is_connect() || e.is_request(),
+            Fault::Transport(e) | Fault::TokenTransport(e, _) => {
+                e.is_timeout() || e.is_connect() || e.is_request()
+            }
             Fault::Status { code, error } => {
                 *code == 429
                     || *code >= 500
@@ -500,7 +504,10 @@ impl RegistryClient {
             }
             req = req.basic_auth(&c.username, Some(&c.secret));
         }
-        let resp = req.send().await.map_err(Fault::Transport)?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| Fault::TokenTransport(e, host_of(&url)))?;
         if !resp.status().is_success() {
             return Err(error_of(resp).await);
         }
@@ -570,17 +577,15 @@ impl RegistryClient {
                     },
                 }
             }
+            Fault::TokenTransport(e, host) => anyhow!(
+                "{reg}: cannot reach its token service at {host}: {}",
+                root_cause(&e)
+            ),
             Fault::Transport(e) => {
                 if e.is_timeout() {
                     anyhow!("timed out talking to {reg} ({what})")
                 } else if e.is_connect() {
-                    let mut cause = String::new();
-                    let mut src = std::error::Error::source(&e);
-                    while let Some(s) = src {
-                        cause = s.to_string();
-                        src = s.source();
-                    }
-                    anyhow!("cannot connect to {reg}: {cause}")
+                    anyhow!("cannot connect to {reg}: {}", root_cause(&e))
                 } else {
                     anyhow!("request to {reg} failed ({what}): {}", e.without_url())
                 }
@@ -614,6 +619,17 @@ fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
     a.scheme() == b.scheme()
         && a.host_str() == b.host_str()
         && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// The innermost cause of an error, for messages.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        cause = s.to_string();
+        src = s.source();
+    }
+    cause
 }
 
 /// `host[:port]` of a URL, for messages.
