@@ -21,9 +21,9 @@ use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 use serde::Deserialize;
 
-use super::RegistryOptions;
 use super::auth;
 use super::digest::Verifier;
+use super::{MAX_TAGS, RegistryOptions};
 
 const ATTEMPTS: u32 = 4;
 
@@ -34,8 +34,6 @@ pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 pub const MAX_CONFIG_BYTES: u64 = 8 * 1024 * 1024;
 /// The most bytes of one page of a tag list.
 pub const MAX_TAG_PAGE_BYTES: u64 = 4 * 1024 * 1024;
-/// The most tags of a repository taken.
-pub const MAX_TAGS: usize = 100_000;
 /// Tags asked for per page.
 const TAG_PAGE: usize = 1000;
 /// The most tag-list pages read (100,000 tags at the 100 a page some registries cap `n` at).

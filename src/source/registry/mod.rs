@@ -1,7 +1,7 @@
 //! Images straight from a registry (OCI distribution API), no daemon: references normalized as
 //! docker does, manifests and indexes (Docker v2 and OCI) read with a byte cap and a time budget,
-//! platform chosen by the shared resolver, and layer blobs streamed into the decoder while they download, verified against
-//! their digest and kept in the content-addressed cache.
+//! platform chosen by the shared resolver, and layer blobs streamed into the decoder while they
+//! download, verified against their digest and kept in the content-addressed cache.
 
 pub mod auth;
 pub mod cache;
@@ -18,7 +18,7 @@ use super::image_config;
 use super::{ImageBlobs, LayerRef, ResolvedImage};
 use crate::model::{Platform, SourceKind};
 pub use cache::BlobCache;
-pub use client::{MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, MAX_TAGS, RegistryClient};
+pub use client::{MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, RegistryClient};
 
 /// How to reach registries.
 #[derive(Debug, Clone, Default)]
@@ -42,6 +42,9 @@ const MANIFEST_TYPES: &[&str] = &[
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.docker.distribution.manifest.v2+json",
 ];
+
+/// The most tags (and catalog repositories) listed.
+pub(crate) const MAX_TAGS: usize = 100_000;
 
 /// The most nested indexes followed.
 const MAX_INDEX_DEPTH: usize = 4;
