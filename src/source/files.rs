@@ -49,22 +49,38 @@ impl OuterNames {
 /// Free space a spooled archive must leave on its file system.
 pub const SPOOL_MIN_FREE_BYTES: u64 = 1 << 30;
 
-/// A temporary file in `dir` for a decompressed archive, unlinked at once: the kernel frees it
-/// when this process ends, however it ends (an error, Ctrl-C, SIGTERM, even SIGKILL), so nothing
-/// is ever left behind. It is reopened through `/proc/self/fd/N`, the path returned with it (the
-/// file's own path where there is no `/proc`: then only drop and normal exits remove it).
-pub fn anonymous_spool(dir: &Path) -> io::Result<(tempfile::NamedTempFile, PathBuf)> {
+/// A temporary copy of an archive (decompressed), kept while its image is: dropping it frees it.
+pub struct Spool {
+    pub file: File,
+    /// Its name, where it has one (no `/proc`): removed on drop.
+    _named: Option<tempfile::TempPath>,
+}
+
+/// A temporary file in `dir` for a decompressed archive that never has a name (`O_TMPFILE`): the
+/// kernel frees it when this process ends, however it ends (an error, Ctrl-C, SIGTERM, even
+/// SIGKILL), so nothing is ever left behind. It is reopened through `/proc/self/fd/N`, the path
+/// returned with it. Where there is no `/proc`, it is a named file removed on drop (and on normal
+/// exits only).
+pub fn anonymous_spool(dir: &Path) -> io::Result<(Spool, PathBuf)> {
     use std::os::fd::AsRawFd;
     std::fs::create_dir_all(dir)?;
-    let spool = tempfile::Builder::new()
-        .prefix("archive-")
-        .tempfile_in(dir)?;
-    let by_fd = PathBuf::from(format!("/proc/self/fd/{}", spool.as_file().as_raw_fd()));
-    if std::fs::metadata(&by_fd).is_ok() && std::fs::remove_file(spool.path()).is_ok() {
-        return Ok((spool, by_fd));
+    if Path::new("/proc/self/fd").is_dir() {
+        let file = tempfile::tempfile_in(dir)?;
+        let by_fd = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+        return Ok((Spool { file, _named: None }, by_fd));
     }
-    let path = spool.path().to_path_buf();
-    Ok((spool, path))
+    let (file, named) = tempfile::Builder::new()
+        .prefix("archive-")
+        .tempfile_in(dir)?
+        .into_parts();
+    let path = named.to_path_buf();
+    Ok((
+        Spool {
+            file,
+            _named: Some(named),
+        },
+        path,
+    ))
 }
 
 /// Writes into a spool file, checking every 64 MiB that its file system keeps
@@ -440,8 +456,8 @@ mod tests {
         use std::io::{Seek, Write};
         let dir = tempfile::tempdir().unwrap();
         let (mut spool, path) = anonymous_spool(dir.path()).unwrap();
-        spool.as_file_mut().write_all(b"spooled").unwrap();
-        spool.as_file_mut().rewind().unwrap();
+        spool.file.write_all(b"spooled").unwrap();
+        spool.file.rewind().unwrap();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         assert_eq!(std::fs::read(&path).unwrap(), b"spooled");
     }

@@ -80,14 +80,14 @@ pub struct ImageBlobs {
     pub layers: Vec<LayerRef>,
     pub files: Box<dyn ImageFiles>,
     /// A spooled copy of stdin or of a compressed archive, deleted when the image is dropped.
-    _spool: Option<tempfile::NamedTempFile>,
+    _spool: Option<files::Spool>,
 }
 
 impl ImageBlobs {
     pub fn new(
         layers: Vec<LayerRef>,
         files: Box<dyn ImageFiles>,
-        spool: Option<tempfile::NamedTempFile>,
+        spool: Option<files::Spool>,
     ) -> ImageBlobs {
         ImageBlobs {
             layers,
@@ -278,10 +278,7 @@ pub fn resolve(input: &str, options: &SourceOptions) -> Result<ResolvedImage> {
 /// A `docker save | gzip` archive is decompressed into a temporary file first: the archive must
 /// be seekable to read its layers in parallel. The file has no name (see
 /// [`files::anonymous_spool`]): the spool and the path to reopen it by.
-fn decompress_archive(
-    path: &Path,
-    temp_dir: &Path,
-) -> Result<Option<(tempfile::NamedTempFile, PathBuf)>> {
+fn decompress_archive(path: &Path, temp_dir: &Path) -> Result<Option<(files::Spool, PathBuf)>> {
     let mut head = [0u8; 4];
     let mut file = File::open(path)?;
     let n = file.read(&mut head)?;
@@ -308,7 +305,7 @@ fn decompress_archive(
         ratio_grace: limits.ratio_grace_bytes,
     };
     let mut out = files::SpoolWriter {
-        file: spool.as_file_mut(),
+        file: &mut spool.file,
         dir: temp_dir,
         unchecked: 0,
     };
@@ -327,7 +324,7 @@ fn decompress_archive(
 fn open_path(
     input: &str,
     path: &Path,
-    mut spool: Option<tempfile::NamedTempFile>,
+    mut spool: Option<files::Spool>,
     forced: Option<SourceKind>,
     selection: &Selection,
     temp_dir: &Path,
@@ -382,7 +379,7 @@ fn describe(
     files: Box<dyn ImageFiles>,
     forced: Option<SourceKind>,
     selection: &Selection,
-    spool: Option<tempfile::NamedTempFile>,
+    spool: Option<files::Spool>,
 ) -> Result<ResolvedImage> {
     let has_manifest = files.exists("manifest.json");
     let has_index = files.exists("index.json");
@@ -423,7 +420,7 @@ fn from_docker(
     input: &str,
     files: Box<dyn ImageFiles>,
     selection: &Selection,
-    spool: Option<tempfile::NamedTempFile>,
+    spool: Option<files::Spool>,
 ) -> Result<ResolvedImage> {
     let image = docker::resolve(files.as_ref(), selection)?;
     let config = read_config(
@@ -454,7 +451,7 @@ fn from_oci(
     files: Box<dyn ImageFiles>,
     kind: SourceKind,
     selection: &Selection,
-    spool: Option<tempfile::NamedTempFile>,
+    spool: Option<files::Spool>,
 ) -> Result<ResolvedImage> {
     let image = oci::resolve(files.as_ref(), selection)?;
     let config = read_config(
