@@ -487,7 +487,7 @@ fn load_all(settings: &Settings) -> Result<Vec<Loaded>> {
 fn cache_command(action: CacheAction) -> Result<u8> {
     let dir = crate::config::cache_dir()?;
     let cache = BlobCache::new(&dir);
-    let layer_cache = crate::layer_cache::LayerCache::new(&dir);
+    let layer_cache = crate::config::layer_cache(&dir)?;
     match action {
         CacheAction::Show => {
             let entries = cache.entries()?;
@@ -503,8 +503,10 @@ fn cache_command(action: CacheAction) -> Result<u8> {
             );
             let (layers, layer_bytes) = layer_cache.usage();
             println!(
-                "{layers} analyzed layers, {}",
-                report::escape::human_size(layer_bytes)
+                "{layers} analyzed layers, {} (at most {}, least recently used removed first; set {})",
+                report::escape::human_size(layer_bytes),
+                report::escape::human_size(layer_cache.max_bytes()),
+                crate::config::LAYER_CACHE_MAX_VAR
             );
         }
         CacheAction::Prune => {

@@ -106,6 +106,8 @@ impl Settings {
                     password,
                     plain_http: cli.plain_http,
                     cache: cache.as_deref().map(BlobCache::new),
+                    request_budget: registry_budget()?,
+                    verbose: cli.verbose > 0,
                 },
                 preference: match cli.source {
                     SourceChoice::Auto => SourcePreference::Auto,
@@ -123,7 +125,10 @@ impl Settings {
             },
             hash_all_files: false,
             layers_only: cli.layers_only,
-            layer_cache: cache.as_deref().map(LayerCache::new),
+            layer_cache: match cache.as_deref() {
+                Some(dir) => Some(layer_cache(dir)?),
+                None => None,
+            },
             keep: cli.keep.clone(),
             without_bytes: false,
         })
@@ -195,6 +200,36 @@ impl Settings {
             gate,
             worth: worth(&cli.worth)?,
         })
+    }
+}
+
+/// The layer cache under `cache_root`, capped at `IMGSCOPE_LAYER_CACHE_MAX` (a size: `500MB`,
+/// `4GiB`; `0` keeps nothing new) or [`crate::layer_cache::DEFAULT_MAX_BYTES`].
+pub fn layer_cache(cache_root: &std::path::Path) -> Result<LayerCache> {
+    let cache = LayerCache::new(cache_root);
+    let Some(v) = std::env::var_os(LAYER_CACHE_MAX_VAR).filter(|v| !v.is_empty()) else {
+        return Ok(cache);
+    };
+    let max = crate::gate::parse::parse_size(&v.to_string_lossy())
+        .map_err(|e| anyhow::anyhow!("{LAYER_CACHE_MAX_VAR}: {e}"))?;
+    Ok(cache.with_max_bytes(max))
+}
+
+/// The environment variable that caps the layer cache.
+pub const LAYER_CACHE_MAX_VAR: &str = "IMGSCOPE_LAYER_CACHE_MAX";
+
+/// `IMGSCOPE_REGISTRY_TIMEOUT=SECONDS`: the time budget of one registry metadata request
+/// (manifest, config, tag page, token), retries included; unset for the default.
+fn registry_budget() -> Result<Option<std::time::Duration>> {
+    let Some(v) = std::env::var_os("IMGSCOPE_REGISTRY_TIMEOUT").filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let text = v.to_string_lossy();
+    match text.trim().parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(Some(std::time::Duration::from_secs_f64(s))),
+        _ => {
+            bail!("IMGSCOPE_REGISTRY_TIMEOUT: {text:?} is not a number of seconds (0 < s <= 86400)")
+        }
     }
 }
 

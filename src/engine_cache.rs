@@ -5,7 +5,8 @@
 //! the engine. So after a first look, the config goes into the content-addressed blob cache
 //! (verified against the ID on the way in and on the way out) and each decoded layer into the
 //! layer cache under its diff_id; the next look at any image of those layers is put together from
-//! the caches, and the export is never started.
+//! the caches, and the export is never started. A layer is kept only under the diff_id its
+//! content hashed to while it was decoded.
 
 use std::io::Read;
 
@@ -108,7 +109,11 @@ pub fn remember(
         let _ = writer.commit();
     }
     for (diff_id, entries) in layers {
-        if identity.diff_ids.contains(diff_id) {
+        // Kept only under the diff_id the content really has.
+        let content = entries
+            .tar_digest
+            .map(|d| format!("sha256:{}", crate::model::hex(&d)));
+        if identity.diff_ids.contains(diff_id) && content.as_ref() == Some(diff_id) {
             let _ = layer_cache.put(&layer_key(diff_id), decode, entries, 0);
         }
     }

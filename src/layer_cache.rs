@@ -7,6 +7,11 @@
 //! digest (verified while it downloaded), or a local file's identity (device, inode, size,
 //! modification time, offset) — never a digest an archive merely claims, so a hostile archive
 //! cannot plant entries for another image. The key also covers the decode options.
+//!
+//! The cache is bounded: after each write, the least recently used files (by modification time,
+//! which a read renews) are removed until the total is under the cap ([`DEFAULT_MAX_BYTES`], or
+//! `IMGSCOPE_LAYER_CACHE_MAX`, see [`crate::config`]) — a crafted image with gigabytes of names per
+//! layer must not fill the disk run after run.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,7 +24,7 @@ use crate::model::{Captured, Compression, ElfInfo, EntryKind, LayerEntries, RawE
 
 /// The format, and what decoding keeps (`decode::capture`): a change to either bumps it, so no
 /// entry written by another version is ever read.
-const MAGIC: &[u8; 8] = b"IMGSLC03";
+const MAGIC: &[u8; 8] = b"IMGSLC04";
 const NO_LINK: u32 = u32::MAX;
 const KINDS: [EntryKind; 9] = [
     EntryKind::File,
@@ -33,9 +38,16 @@ const KINDS: [EntryKind; 9] = [
     EntryKind::Opaque,
 ];
 
+/// The cap on the layer cache's total size when none is configured.
+pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
+
+/// Partial files older than this are leftovers of an interrupted run, removed by eviction.
+const STALE_PARTIAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
 #[derive(Debug, Clone)]
 pub struct LayerCache {
     dir: PathBuf,
+    max_bytes: u64,
 }
 
 /// Remove every file in `dir` (a missing directory holds nothing). Returns (files, bytes).
@@ -67,7 +79,17 @@ impl LayerCache {
     pub fn new(cache_root: &Path) -> LayerCache {
         LayerCache {
             dir: cache_root.join("layers"),
+            max_bytes: DEFAULT_MAX_BYTES,
         }
+    }
+
+    /// The same cache with another cap on its total size (0: nothing new is kept).
+    pub fn with_max_bytes(self, max_bytes: u64) -> LayerCache {
+        LayerCache { max_bytes, ..self }
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
     }
 
     /// Remove every cached layer. Returns (files, bytes) removed.
@@ -87,8 +109,14 @@ impl LayerCache {
     /// The cached entries for `key`, with data offsets moved to `base` (the layer's offset in its
     /// file now).
     pub fn get(&self, key: &str, options: &DecodeOptions, base: u64) -> Option<LayerEntries> {
-        let bytes = std::fs::read(self.dir.join(file_name(key, options))).ok()?;
+        let path = self.dir.join(file_name(key, options));
+        let bytes = std::fs::read(&path).ok()?;
         let mut layer = decode(&bytes).ok()?;
+        // Used now: the last to be evicted.
+        let _ = std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()));
         // u64::MAX marks an entry with no readable content (a sparse file): kept as it is.
         for o in layer.data_offsets.iter_mut().filter(|o| **o != u64::MAX) {
             *o = o.saturating_add(base);
@@ -110,14 +138,56 @@ impl LayerCache {
         layer: &LayerEntries,
         base: u64,
     ) -> Result<()> {
+        let bytes = encode(layer, base);
+        if bytes.len() as u64 > self.max_bytes {
+            // Larger than the whole cache may be: not kept.
+            return Ok(());
+        }
         std::fs::create_dir_all(&self.dir)?;
         let mut tmp = tempfile::Builder::new()
             .prefix(".partial-")
             .tempfile_in(&self.dir)?;
-        let bytes = encode(layer, base);
         tmp.write_all(&bytes)?;
-        tmp.persist(self.dir.join(file_name(key, options)))
-            .map_err(|e| e.error)?;
+        let path = self.dir.join(file_name(key, options));
+        tmp.persist(&path).map_err(|e| e.error)?;
+        self.evict(&path)
+    }
+
+    /// Remove the least recently used files until the cache is within its cap, never `keep`
+    /// (the file just written); also partial files an interrupted run left behind.
+    fn evict(&self, keep: &Path) -> Result<()> {
+        let now = std::time::SystemTime::now();
+        let mut files = Vec::new();
+        let mut total = 0u64;
+        for entry in std::fs::read_dir(&self.dir)? {
+            let Ok(entry) = entry else { continue };
+            let Ok(meta) = entry.metadata() else { continue };
+            if !meta.is_file() {
+                continue;
+            }
+            let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                if now.duration_since(modified).unwrap_or_default() > STALE_PARTIAL {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+                continue;
+            }
+            total = total.saturating_add(meta.len());
+            files.push((modified, meta.len(), entry.path()));
+        }
+        if total <= self.max_bytes {
+            return Ok(());
+        }
+        files.sort();
+        for (_, len, path) in files {
+            if total <= self.max_bytes {
+                break;
+            }
+            // Another process may have removed it already: either way it is gone.
+            if path != keep && std::fs::remove_file(&path).is_ok() {
+                total = total.saturating_sub(len);
+            }
+        }
         Ok(())
     }
 }
@@ -138,6 +208,16 @@ fn encode(layer: &LayerEntries, base: u64) -> Vec<u8> {
         layer.data_offsets.len() as u64,
     ] {
         out.extend_from_slice(&v.to_le_bytes());
+    }
+    match layer.tar_digest {
+        Some(d) => {
+            out.push(1);
+            out.extend_from_slice(&d);
+        }
+        None => {
+            out.push(0);
+            out.extend_from_slice(&[0u8; 32]);
+        }
     }
     out.extend_from_slice(layer.text.as_bytes());
     for e in &layer.entries {
@@ -295,6 +375,9 @@ fn decode(bytes: &[u8]) -> Result<LayerEntries> {
     let text_len = r.u64()? as usize;
     let count = r.u64()? as usize;
     let offsets = r.u64()? as usize;
+    let has_digest = r.u8()? == 1;
+    let digest: [u8; 32] = r.take(32)?.try_into()?;
+    let tar_digest = has_digest.then_some(digest);
     let text = String::from_utf8(r.take(text_len)?.to_vec())?;
     // Each record is 62 bytes: bound the count by what the file can hold before allocating.
     if count > bytes.len() / 62 || offsets > bytes.len() / 8 {
@@ -361,6 +444,7 @@ fn decode(bytes: &[u8]) -> Result<LayerEntries> {
         compression,
         blob_bytes,
         tar_bytes,
+        tar_digest,
         data_offsets,
         captured,
     })
@@ -398,6 +482,7 @@ mod tests {
         });
         l.blob_bytes = 2048;
         l.tar_bytes = 2048;
+        l.tar_digest = Some([9; 32]);
         l.data_offsets = vec![1000 + 512, 1000 + 1536];
         l.captured = vec![
             (0, Captured::Text(b"Package: tool\n".to_vec().into())),
@@ -433,12 +518,46 @@ mod tests {
         assert_eq!(back.entries[1].link, sample().entries[1].link);
         assert_eq!(back.data_offsets, vec![5512, 6536]);
         assert_eq!(back.captured, sample().captured);
+        assert_eq!(back.tar_digest, Some([9; 32]));
         // Other options, other entry.
         let no_hash = DecodeOptions {
             hash_contents: false,
             ..DecodeOptions::default()
         };
         assert!(cache.get("file:1:2:3", &no_hash, 0).is_none());
+    }
+
+    #[test]
+    fn least_recently_used_files_go_first_past_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = DecodeOptions::default();
+        let size = encode(&sample(), 0).len() as u64;
+        // Room for two entries, not three.
+        let cache = LayerCache::new(dir.path()).with_max_bytes(size * 2 + size / 2);
+        let at = |secs: u64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+        let touch = |key: &str, t| {
+            std::fs::File::options()
+                .write(true)
+                .open(cache.dir.join(file_name(key, &opts)))
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        };
+        cache.put("a", &opts, &sample(), 0).unwrap();
+        touch("a", at(1000));
+        cache.put("b", &opts, &sample(), 0).unwrap();
+        touch("b", at(2000));
+        // Reading `a` makes it the most recently used: `b` goes when `c` comes.
+        assert!(cache.get("a", &opts, 0).is_some());
+        cache.put("c", &opts, &sample(), 0).unwrap();
+        assert!(cache.get("b", &opts, 0).is_none());
+        assert!(cache.get("a", &opts, 0).is_some());
+        assert!(cache.get("c", &opts, 0).is_some());
+        assert_eq!(cache.usage(), (2, size * 2));
+        // An entry larger than the whole cache is not kept; a cap of 0 keeps nothing new.
+        let tiny = LayerCache::new(dir.path()).with_max_bytes(size - 1);
+        tiny.put("d", &opts, &sample(), 0).unwrap();
+        assert!(tiny.get("d", &opts, 0).is_none());
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use anyhow::{Context, Result, bail};
 
 use crate::analysis::{self, Analysis, Merger};
-use crate::decode::layer::decode_plain_layer_at;
-use crate::decode::{BlobReadError, DecodeOptions, Limits, decode_layer};
+use crate::decode::layer::decode_plain_layer_within;
+use crate::decode::{BlobReadError, DecodeOptions, Limits, NamesBudget, decode_layer_within};
 use crate::deferred_hash;
 use crate::layer_cache::LayerCache;
 use crate::model::{Compression, FileTree, Image, Layer, LayerEntries, history_for_layers};
@@ -263,6 +263,8 @@ pub fn load_resolved(
         .bytes_total
         .store(sizes.iter().sum(), Ordering::Relaxed);
 
+    // The names all layers of the image keep, shared by the decoders while they run.
+    let names = NamesBudget::new(options.decode.limits.max_image_names_bytes, "image");
     let decode_one = |i: usize| -> Result<LayerEntries> {
         let layer = &resolved.blobs.layers[i];
         let name = layer.digest.as_deref().unwrap_or(&layer.path);
@@ -278,6 +280,9 @@ pub fn load_resolved(
                 // Unread contents can be hashed later only from a file we can read.
                 && (entries.data_offsets.is_empty() || located.is_some())
         {
+            names
+                .take(entries.text.len() as u64)
+                .with_context(|| format!("layer {i} ({name})"))?;
             progress
                 .bytes_read
                 .fetch_add(entries.blob_bytes, Ordering::Relaxed);
@@ -287,18 +292,19 @@ pub fn load_resolved(
         let decode = || {
             // An uncompressed layer in a plain file is walked by seeking, contents unread.
             if let Some((file, offset, len)) = &located
-                && let Some(entries) = decode_plain_layer_at(
+                && let Some(entries) = decode_plain_layer_within(
                     file,
                     *offset,
                     *len,
                     &options.decode,
                     Some(&progress.bytes_read),
+                    &names,
                 )?
             {
                 return Ok(entries);
             }
             let blob = files.open(&layer.path)?;
-            decode_layer(blob, &options.decode, Some(&progress.bytes_read))
+            decode_layer_within(blob, &options.decode, Some(&progress.bytes_read), &names)
         };
         // A cached blob found corrupt is removed: the second read fetches it anew.
         let entries = match decode() {
@@ -400,6 +406,8 @@ fn layers_only(resolved: ResolvedImage) -> Loaded {
             index: i,
             digest: l.digest.clone(),
             diff_id: resolved.config.diff_ids.get(i).cloned(),
+            // Layers only: no content read, nothing verified.
+            content_diff_id: None,
             media_type: l.media_type.clone(),
             compression: Compression::None,
             compressed_size: l
@@ -520,16 +528,20 @@ impl Assembly {
             }
         }
         let diff_id = resolved.config.diff_ids.get(i).cloned();
-        // An uncompressed blob's digest is its diff_id.
+        let content_diff_id = entries
+            .tar_digest
+            .map(|d| format!("sha256:{}", crate::model::hex(&d)));
+        // An uncompressed blob's digest is its diff_id: the one its content has, not the claim.
         let digest = layer_ref.digest.clone().or_else(|| {
             (entries.compression == Compression::None)
-                .then(|| diff_id.clone())
+                .then(|| content_diff_id.clone())
                 .flatten()
         });
         self.layers.push(Layer {
             index: i,
             digest,
             diff_id,
+            content_diff_id,
             media_type: layer_ref.media_type.clone(),
             compression: entries.compression,
             compressed_size: entries.blob_bytes,

@@ -538,3 +538,62 @@ fn text_prints_the_text_diff_as_a_pipe_does() {
     assert_eq!(both.status.code(), Some(2));
     assert!(both.stdout.is_empty());
 }
+
+/// A layer whose config claims another layer's diff_id is matched by what it holds, never by the
+/// claim: `diff` shows its changed file, the report says the claim is false — for a compressed
+/// layer (hashed as it streams), an uncompressed one (hashed apart from the seeking walk), and
+/// again from the layer cache.
+#[test]
+fn a_claimed_diff_id_is_never_trusted() {
+    for comp in [Comp::Gzip, Comp::None] {
+        let dir = tempfile::tempdir().unwrap();
+        let real = layer(&[file("etc/app.conf", 64, 1)], comp, "COPY app.conf /etc/");
+        let changed = layer(&[file("etc/app.conf", 64, 2)], comp, "COPY app.conf /etc/");
+        let liar = BuiltLayer {
+            diff_id: real.diff_id.clone(),
+            ..changed.clone()
+        };
+        let (o, n) = write_pair(dir.path(), "liar/app", std::slice::from_ref(&real), &[liar]);
+        for _warm in 0..2 {
+            let v = diff_json(&o, &n);
+            let l = &v["diff"]["layers"][0];
+            assert_ne!(l["change"], "unchanged", "{comp:?}: {l}");
+            assert_ne!(l["matched_by"], "diff_id", "{comp:?}: {l}");
+            assert_eq!(
+                file_changes(&v["diff"]),
+                vec![("modified".to_string(), "/etc/app.conf".to_string(), 0)],
+                "{comp:?}"
+            );
+            let text = String::from_utf8_lossy(
+                &run(&["diff", o.to_str().unwrap(), n.to_str().unwrap()]).stdout,
+            )
+            .into_owned();
+            assert!(
+                text.contains(&format!(
+                    "warning: new layer 0's config claims diff_id {}, its content is {}",
+                    real.diff_id, changed.diff_id
+                )) && text.contains("0 unchanged"),
+                "{comp:?}: {text}"
+            );
+            let new = json_of(&run(&["--json", n.to_str().unwrap()]));
+            let nl = &new["images"][0]["layers"][0];
+            assert_eq!(nl["diff_id"], real.diff_id.as_str(), "{comp:?}");
+            assert_eq!(nl["diff_id_verified"], false, "{comp:?}");
+            assert_eq!(nl["content_diff_id"], changed.diff_id.as_str(), "{comp:?}");
+            let old = json_of(&run(&["--json", o.to_str().unwrap()]));
+            let ol = &old["images"][0]["layers"][0];
+            assert_eq!(ol["diff_id_verified"], true, "{comp:?}");
+            assert!(ol["content_diff_id"].is_null(), "{comp:?}");
+        }
+        // The same content on both sides is still unchanged, by its verified diff_id.
+        let (o, n) = write_pair(
+            dir.path(),
+            "same/app",
+            std::slice::from_ref(&real),
+            std::slice::from_ref(&real),
+        );
+        let v = diff_json(&o, &n);
+        assert_eq!(v["diff"]["layers"][0]["change"], "unchanged", "{comp:?}");
+        assert_eq!(v["diff"]["layers"][0]["matched_by"], "diff_id", "{comp:?}");
+    }
+}

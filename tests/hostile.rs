@@ -219,6 +219,7 @@ fn small_limits() -> Limits {
         ratio_grace_bytes: 64 * 1024,
         max_image_entries: 1_000_000,
         max_image_bytes: 1 << 30,
+        max_image_names_bytes: 1 << 30,
     }
 }
 
@@ -339,6 +340,63 @@ fn compressed_archive_bomb_is_refused_and_its_spool_removed() {
         "{err}"
     );
     assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "spool left");
+}
+
+/// A compressed archive being unpacked when imgscope is interrupted (Ctrl-C) or terminated
+/// leaves nothing behind in the temporary directory: the spool has no name from the start.
+#[test]
+fn a_spool_leaves_nothing_behind_on_sigint_or_sigterm() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    // 1000 MiB of zeros in a few kilobytes of zstd: under the ratio's 1 GiB grace, so it spools.
+    let p = dir.path().join("slow.tar.zst");
+    std::fs::write(&p, zstd_rle(&[0u8; 1024], 8000)).unwrap();
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let tmp = dir.path().join(format!("tmp-{signal}"));
+        std::fs::create_dir(&tmp).unwrap();
+        let mut child = std::process::Command::new(bin())
+            .args(["--json", "--no-cache", p.to_str().unwrap()])
+            .env("TMPDIR", &tmp)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait until it holds a file in `tmp` open: the spool, being written.
+        let fds = format!("/proc/{}/fd", child.id());
+        let start = std::time::Instant::now();
+        let spooling = loop {
+            let holds = std::fs::read_dir(&fds)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|fd| {
+                    std::fs::read_link(fd.path()).is_ok_and(|target| target.starts_with(&tmp))
+                });
+            if holds || start.elapsed() > std::time::Duration::from_secs(30) {
+                break holds;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        };
+        assert!(spooling, "never saw the spool being written");
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let status = child.wait().unwrap();
+        assert!(
+            status.signal() == Some(signal) || status.code() == Some(128 + signal),
+            "{status:?}"
+        );
+        let left: Vec<_> = std::fs::read_dir(&tmp)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert!(
+            left.is_empty(),
+            "left behind after signal {signal}: {left:?}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1449,4 +1507,144 @@ fn sparse_holes_are_never_materialized() {
         // …but no content was read for it: nothing to compare, no duplicate.
         assert_eq!(img["duplicates"]["group_count"], 0, "{comp:?}");
     }
+}
+
+/// Three gzip layers of 100 files with 500-byte names each: about 50 KB of names per layer, each
+/// under the per-layer names limit of `small_limits`.
+fn three_layers_of_long_names() -> Vec<BuiltLayer> {
+    (0..3)
+        .map(|l| {
+            let entries: Vec<E> = (0..100)
+                .map(|i| file(&format!("l{l}/{i:03}-{}", "n".repeat(496)), 1, l as u8))
+                .collect();
+            layer(&entries, Comp::Gzip, "RUN names")
+        })
+        .collect()
+}
+
+/// Layers each under the per-layer names limit must not add up past the image's — also while
+/// they decode in parallel, and from the layer cache.
+#[test]
+fn names_budget_per_image() {
+    let layers = three_layers_of_long_names();
+    let limits = Limits {
+        max_image_names_bytes: 120 * 1024,
+        ..small_limits()
+    };
+    let err = load_error_under(&layers, limits);
+    assert!(
+        err.contains(
+            "the image's layers' paths and link targets add up to more than 122880 bytes together (the limit)"
+        ),
+        "{err}"
+    );
+    // Under a higher image limit the same image loads.
+    let higher = Limits {
+        max_image_names_bytes: 200 * 1024,
+        ..small_limits()
+    };
+    assert_eq!(load_under(&layers, higher).unwrap().image.layers.len(), 3);
+
+    // Layers served by the layer cache count as well.
+    let dir = tempfile::tempdir().unwrap();
+    let path = docker_archive(dir.path(), "img.tar", "t:1", &layers);
+    let mut options = imgscope::load::LoadOptions {
+        layer_cache: Some(imgscope::layer_cache::LayerCache::new(dir.path())),
+        ..Default::default()
+    };
+    options.decode.limits = higher;
+    let load = |options: &imgscope::load::LoadOptions| {
+        imgscope::load::load(
+            path.to_str().unwrap(),
+            options,
+            &imgscope::load::Progress::default(),
+        )
+    };
+    load(&options).unwrap();
+    options.decode.limits = limits;
+    let err = match load(&options) {
+        Ok(_) => panic!("cached layers escaped the image's names limit"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("more than 122880 bytes together"), "{err}");
+
+    // A stream's layers share one budget too.
+    let bytes = std::fs::read(&path).unwrap();
+    let progress = std::sync::atomic::AtomicU64::new(0);
+    let mut streamed = imgscope::source::stream_archive::read(
+        &bytes[..],
+        &DecodeOptions {
+            hash_contents: true,
+            limits,
+        },
+        &progress,
+    )
+    .unwrap();
+    let errors: Vec<String> = layers
+        .iter()
+        .filter_map(|l| {
+            let path = format!("blobs/sha256/{}", hex_of(&sha256(&l.blob)));
+            streamed
+                .take_layer(&path, false)
+                .err()
+                .map(|e| format!("{e:#}"))
+        })
+        .collect();
+    assert!(
+        !errors.is_empty(),
+        "the stream's layers escaped the names limit"
+    );
+    assert!(
+        errors.iter().all(|e| e.contains(
+            "the stream's layers' paths and link targets add up to more than 122880 bytes together"
+        )),
+        "{errors:?}"
+    );
+}
+
+/// An image archive of 130 entries with 512 KiB GNU long names (each within the header budget):
+/// 65 MiB of names the index would keep.
+fn outer_names_archive() -> Vec<u8> {
+    let long = vec![b'n'; 512 * 1024];
+    let mut outer = Vec::new();
+    for i in 0..130u32 {
+        let mut name = long.clone();
+        name.extend(format!("{i}").bytes());
+        outer.extend(entry(
+            header(b"././@LongLink", b'L', name.len() as u64),
+            &name,
+        ));
+        outer.extend(entry(header(b"placeholder", b'0', 1), b"x"));
+    }
+    outer.extend(entry(header(b"manifest.json", b'0', 2), b"[]"));
+    end(outer)
+}
+
+#[test]
+fn names_budget_per_outer_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let tar = outer_names_archive();
+    let cause = "the archive's entry names add up to more than 67108864 bytes (the limit)";
+    let p = dir.path().join("names.tar");
+    std::fs::write(&p, &tar).unwrap();
+    expect_json_error(&p, "names.tar", cause);
+    // Compressed (unpacked to a temporary file, then indexed), and as a stream on stdin.
+    let gz = dir.path().join("names.tar.gz");
+    std::fs::write(&gz, gzip_of(&tar)).unwrap();
+    expect_json_error(&gz, "names.tar.gz", cause);
+    // imgscope stops reading stdin at the limit: write from a thread that may find it closed.
+    let mut child = command_in(&test_cache_home(), &["--json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&tar);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let err = expect_status_2(&out);
+    assert!(err.contains(cause), "{err}");
 }

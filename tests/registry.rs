@@ -1,12 +1,16 @@
 //! Pulling from a real registry (Debian's docker-registry on loopback): the same numbers as the
 //! archive, basic auth, platform choice in a pushed index, the blob cache, and faults — a blob
-//! corrupted in the registry's storage, a connection cut mid-blob, a registry that is gone.
+//! corrupted in the registry's storage, a connection cut mid-blob, a registry that is gone — and a
+//! hostile fake registry: endless or dripping manifests, tokens, configs and tag lists, and a token
+//! realm that would take credentials over plain http.
 
 mod common;
+use common::fake_registry::{Body, FakeRegistry, Reply};
 use common::services::{CuttingProxy, Registry, require};
 use common::*;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 fn sample(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -345,7 +349,7 @@ fn corrupted_blob_in_the_registry_is_detected_and_never_cached() {
     );
     let err = failed(&out);
     assert!(
-        err.contains(&digest) && err.contains("Invalid digest"),
+        err.contains(&digest) && err.contains("does not match its digest"),
         "{err}"
     );
     assert!(!err.contains("corrupt tar"), "{err}");
@@ -508,4 +512,493 @@ fn all_tags_of_a_repository_in_layers_only_mode() {
             .collect::<Vec<_>>()
     };
     assert_eq!(layer_users(&v), layer_users(&local));
+}
+
+/// A `--no-cache` run against `reference`, with `env`; (the output, seconds it took).
+fn timed(args: &[&str], env: &[(&str, &str)]) -> (Output, f64) {
+    let cache = tempfile::tempdir().unwrap();
+    let mut cmd = command_in(cache.path(), args);
+    cmd.env_remove("DOCKER_CONFIG")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let start = std::time::Instant::now();
+    let out = cmd.output().unwrap();
+    (out, start.elapsed().as_secs_f64())
+}
+
+/// Exit 2 with exactly one line on stderr, which is returned.
+fn one_line_failure(out: &Output) -> String {
+    let err = failed(out);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    err
+}
+
+fn manifest_with_config(config_digest: &str, config_size: u64) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
+        "layers": [],
+    }))
+    .unwrap()
+}
+
+#[test]
+fn an_endless_or_oversized_manifest_fails_fast_naming_the_registry_and_the_cap() {
+    let reg = FakeRegistry::start(|r| match r.target.as_str() {
+        "/v2/hostile/endless/manifests/1" => Reply::body(Body::Endless),
+        "/v2/hostile/declared/manifests/1" => Reply::body(Body::Declared(10 << 30)),
+        _ => Reply::json(404, b"{}"),
+    });
+    for repo in ["endless", "declared"] {
+        let reference = format!("{}/hostile/{repo}:1", reg.addr());
+        let (out, secs) = timed(&["--json", "--no-cache", &reference], &[]);
+        let err = one_line_failure(&out);
+        assert!(
+            err.contains(&reg.addr())
+                && err.contains(&format!("manifest of hostile/{repo}:1"))
+                && err.contains("4 MiB"),
+            "{err}"
+        );
+        assert!(secs < 30.0, "took {secs} s");
+    }
+}
+
+#[test]
+fn a_dripping_manifest_is_cut_by_the_time_budget_of_the_request() {
+    // One byte every 20 ms never trips a read timeout: only a budget for the whole request does.
+    let reg = FakeRegistry::start(|r| match r.target.as_str() {
+        "/v2/hostile/drip/manifests/1" => Reply::body(Body::Drip(Duration::from_millis(20))),
+        _ => Reply::json(404, b"{}"),
+    });
+    let reference = format!("{}/hostile/drip:1", reg.addr());
+    let (out, secs) = timed(
+        &["--json", "--no-cache", &reference],
+        &[("IMGSCOPE_REGISTRY_TIMEOUT", "2")],
+    );
+    let err = one_line_failure(&out);
+    assert!(
+        err.contains(&reg.addr())
+            && err.contains("manifest of hostile/drip:1")
+            && err.contains("took longer than 2 s"),
+        "{err}"
+    );
+    assert!((2.0..15.0).contains(&secs), "took {secs} s");
+    // A nonsense budget is refused up front.
+    let (out, _) = timed(
+        &["--json", "--no-cache", &reference],
+        &[("IMGSCOPE_REGISTRY_TIMEOUT", "soon")],
+    );
+    assert!(one_line_failure(&out).contains("IMGSCOPE_REGISTRY_TIMEOUT"));
+}
+
+#[test]
+fn endless_token_config_and_tag_list_answers_are_capped() {
+    let config_digest = format!("sha256:{}", "a".repeat(64));
+    let manifest = manifest_with_config(&config_digest, 5000);
+    let port = std::sync::Arc::new(std::sync::atomic::AtomicU16::new(0));
+    let port2 = port.clone();
+    let reg = FakeRegistry::start(move |r| {
+        let realm = format!(
+            "Bearer realm=\"http://127.0.0.1:{}/token\",service=\"fake\"",
+            port2.load(std::sync::atomic::Ordering::Relaxed)
+        );
+        let t = r.target.as_str();
+        if t.starts_with("/v2/hostile/token/") {
+            if r.authorization.is_none() {
+                return Reply::json(401, b"{}").header("WWW-Authenticate", &realm);
+            }
+            return Reply::json(404, b"{}");
+        }
+        if t.starts_with("/token") {
+            return Reply::body(Body::Endless);
+        }
+        if t == "/v2/hostile/config/manifests/1" {
+            return Reply::json(200, &manifest)
+                .header("Content-Type", "application/vnd.oci.image.manifest.v1+json");
+        }
+        if t.starts_with("/v2/hostile/config/blobs/") {
+            return Reply::body(Body::Endless);
+        }
+        if t.starts_with("/v2/hostile/tags/tags/list") {
+            return Reply::body(Body::Endless);
+        }
+        if let Some(q) = t.strip_prefix("/v2/hostile/many/tags/list?") {
+            // Always a full page of new tags: only a bound on the total ends it.
+            let page: u64 = q
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("last=t"))
+                .map_or(0, |l| l.parse::<u64>().unwrap() / 1000 + 1);
+            let tags: Vec<String> = (0..1000).map(|i| format!("t{}", page * 1000 + i)).collect();
+            return Reply::json(
+                200,
+                &serde_json::to_vec(&serde_json::json!({"name": "hostile/many", "tags": tags}))
+                    .unwrap(),
+            );
+        }
+        Reply::json(404, b"{}")
+    });
+    port.store(reg.port, std::sync::atomic::Ordering::Relaxed);
+
+    let (out, secs) = timed(
+        &[
+            "--json",
+            "--no-cache",
+            &format!("{}/hostile/token:1", reg.addr()),
+        ],
+        &[],
+    );
+    let err = one_line_failure(&out);
+    assert!(
+        err.contains(&reg.addr()) && err.contains("token from") && err.contains("1 MiB"),
+        "{err}"
+    );
+    assert!(secs < 30.0, "took {secs} s");
+
+    let (out, secs) = timed(
+        &[
+            "--json",
+            "--no-cache",
+            &format!("{}/hostile/config:1", reg.addr()),
+        ],
+        &[],
+    );
+    let err = one_line_failure(&out);
+    assert!(
+        err.contains(&format!("config blob {config_digest} of hostile/config:1"))
+            && err.contains("larger than 5000 bytes"),
+        "{err}"
+    );
+    assert!(secs < 30.0, "took {secs} s");
+
+    let (out, secs) = timed(
+        &[
+            "--json",
+            "--no-cache",
+            "--layers-only",
+            "--all-tags",
+            &format!("{}/hostile/tags", reg.addr()),
+        ],
+        &[],
+    );
+    let err = one_line_failure(&out);
+    assert!(
+        err.contains("tag list of hostile/tags") && err.contains("4 MiB"),
+        "{err}"
+    );
+    assert!(secs < 30.0, "took {secs} s");
+
+    let (out, secs) = timed(
+        &[
+            "--json",
+            "--no-cache",
+            "--layers-only",
+            "--all-tags",
+            &format!("{}/hostile/many", reg.addr()),
+        ],
+        &[],
+    );
+    let err = one_line_failure(&out);
+    assert!(
+        err.contains("tag list of hostile/many") && err.contains("more than 100000 tags"),
+        "{err}"
+    );
+    assert!(secs < 60.0, "took {secs} s");
+}
+
+#[test]
+fn credentials_go_to_a_token_realm_only_over_https_or_loopback() {
+    let port = std::sync::Arc::new(std::sync::atomic::AtomicU16::new(0));
+    let port2 = port.clone();
+    let reg = FakeRegistry::start(move |r| {
+        let t = r.target.as_str();
+        let realm = if t.starts_with("/v2/remote/") {
+            "Bearer realm=\"http://token.invalid:8080/token\",service=\"fake\"".to_string()
+        } else {
+            format!(
+                "Bearer realm=\"http://127.0.0.1:{}/token\",service=\"fake\"",
+                port2.load(std::sync::atomic::Ordering::Relaxed)
+            )
+        };
+        if t.starts_with("/token") {
+            return Reply::json(200, br#"{"token":"tok-123"}"#);
+        }
+        if r.authorization.as_deref() == Some("Bearer tok-123") {
+            return Reply::json(
+                404,
+                br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"no"}]}"#,
+            );
+        }
+        Reply::json(401, b"{}").header("WWW-Authenticate", &realm)
+    });
+    port.store(reg.port, std::sync::atomic::Ordering::Relaxed);
+    let login = [
+        "--json",
+        "--no-cache",
+        "--username",
+        "u",
+        "--password-stdin",
+    ];
+
+    // A realm on another host over plain http: refused before anything is sent there.
+    let cache = tempfile::tempdir().unwrap();
+    let mut args = login.to_vec();
+    let reference = format!("{}/remote/app:1", reg.addr());
+    args.push(&reference);
+    let out = run_stdin_in(cache.path(), &args, b"pw-secret\n");
+    let err = one_line_failure(&out);
+    assert!(
+        err.contains("token.invalid:8080")
+            && err.contains("plain http")
+            && !err.contains("pw-secret"),
+        "{err}"
+    );
+
+    // A loopback realm gets them (and says so at -v); the token is then used on the registry.
+    let mut args = vec!["-v"];
+    args.extend(login);
+    let reference = format!("{}/local/app:1", reg.addr());
+    args.push(&reference);
+    let out = run_stdin_in(cache.path(), &args, b"pw-secret\n");
+    let err = failed(&out);
+    assert!(err.contains("local/app:1 not found"), "{err}");
+    assert!(
+        err.contains(&format!("to the token service at 127.0.0.1:{}", reg.port)),
+        "{err}"
+    );
+    let seen = reg.seen();
+    let token_request = seen
+        .iter()
+        .find(|s| s.target.starts_with("/token"))
+        .unwrap();
+    assert!(
+        token_request
+            .authorization
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("Basic "),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|s| s.target.starts_with("/v2/local/")
+            && s.authorization.as_deref() == Some("Bearer tok-123")),
+        "{seen:?}"
+    );
+    assert!(!seen.iter().any(|s| {
+        s.target.starts_with("/v2/remote/")
+            && s.authorization
+                .as_deref()
+                .is_some_and(|a| a.starts_with("Basic"))
+    }));
+}
+
+/// A registry serving a one-layer image whose layer blob is the right bytes on the first request
+/// and `second` (same length, other bytes) on every later one; (registry, reference).
+fn registry_that_changes_a_blob(good: &BuiltLayer, second: Vec<u8>) -> (FakeRegistry, String) {
+    let config = config_json(std::slice::from_ref(good), "amd64");
+    let config_digest = sha256(&config);
+    let blob_digest = sha256(&good.blob);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": media_type(&good.blob), "digest": blob_digest, "size": good.blob.len()}],
+    }))
+    .unwrap();
+    let blob = good.blob.clone();
+    let served = std::sync::atomic::AtomicUsize::new(0);
+    let reg = FakeRegistry::start(move |r| {
+        let t = r.target.as_str();
+        if t == "/v2/swap/app/manifests/1" {
+            return Reply::json(200, &manifest)
+                .header("Content-Type", "application/vnd.oci.image.manifest.v1+json");
+        }
+        if t == format!("/v2/swap/app/blobs/{config_digest}") {
+            return Reply::json(200, &config);
+        }
+        if t == format!("/v2/swap/app/blobs/{blob_digest}") {
+            let n = served.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let bytes = if n == 0 { blob.clone() } else { second.clone() };
+            return Reply::body(Body::Bytes(bytes));
+        }
+        Reply::json(404, b"{}")
+    });
+    let reference = format!("{}/swap/app:1", reg.addr());
+    (reg, reference)
+}
+
+#[test]
+fn cat_and_export_without_the_cache_release_only_verified_bytes() {
+    let secret = b"the bytes the digest names".to_vec();
+    let good = layer(
+        &[E::File("etc/motd".into(), secret.clone())],
+        Comp::None,
+        "ADD motd",
+    );
+    // The same tar with the file's bytes changed: same length, same headers, other digest.
+    let pos = good
+        .blob
+        .windows(secret.len())
+        .position(|w| w == &secret[..])
+        .unwrap();
+    let mut evil = good.blob.clone();
+    evil[pos..pos + secret.len()].copy_from_slice(b"EVIL bytes served the 2nd!");
+    assert_eq!(evil.len(), good.blob.len());
+
+    for args in [vec!["cat", "--no-cache"], vec!["export", "--no-cache"]] {
+        let (reg, reference) = registry_that_changes_a_blob(&good, evil.clone());
+        let dest = tempfile::tempdir().unwrap();
+        let dest_path = dest.path().join("motd");
+        let mut full = args.clone();
+        full.push(&reference);
+        full.push("/etc/motd");
+        let dest_text = dest_path.display().to_string();
+        if args[0] == "export" {
+            full.push(&dest_text);
+        }
+        let (out, _) = timed(&full, &[]);
+        let err = one_line_failure(&out);
+        assert!(err.contains("does not match its digest"), "{args:?}: {err}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !stdout.contains("EVIL"),
+            "{args:?} released unverified bytes: {stdout}"
+        );
+        assert!(!dest_path.exists(), "{args:?} wrote unverified bytes");
+        // The registry did serve the changed bytes (the test is not vacuous).
+        let blob_requests = reg
+            .seen()
+            .iter()
+            .filter(|s| {
+                s.target.contains("/blobs/")
+                    && !s
+                        .target
+                        .contains(&sha256(&config_json(std::slice::from_ref(&good), "amd64")))
+            })
+            .count();
+        assert!(blob_requests >= 2, "{blob_requests}");
+    }
+
+    // A registry that serves the right bytes every time: cat prints them.
+    let (_reg, reference) = registry_that_changes_a_blob(&good, good.blob.clone());
+    let (out, _) = timed(&["cat", "--no-cache", &reference, "/etc/motd"], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, secret);
+}
+
+#[test]
+fn tag_lists_follow_next_links_on_the_registry_only_and_are_bounded_in_pages() {
+    let reg = FakeRegistry::start(|r| {
+        let t = r.target.as_str();
+        let query = t.split_once('?').map_or("", |(_, q)| q);
+        let last: Option<u64> = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("last=t"))
+            .map(|v| v.parse().unwrap());
+        let page = |repo: &str, tags: Vec<String>| {
+            Reply::json(
+                200,
+                &serde_json::to_vec(&serde_json::json!({"name": repo, "tags": tags})).unwrap(),
+            )
+        };
+        if t.starts_with("/v2/capped/app/tags/list") {
+            // Ignores n: at most 100 a page, 250 in all, the rest by Link.
+            let from = last.map_or(0, |l| l + 1);
+            let tags: Vec<String> = (from..(from + 100).min(250))
+                .map(|i| format!("t{i:03}"))
+                .collect();
+            let reply = page("capped/app", tags);
+            if from + 100 < 250 {
+                let next = format!(
+                    "</v2/capped/app/tags/list?n=100&last=t{:03}>; rel=\"next\"",
+                    from + 99
+                );
+                return reply.header("Link", &next);
+            }
+            return reply;
+        }
+        if t.starts_with("/v2/away/app/tags/list") {
+            return page("away/app", vec!["a".into()]).header(
+                "Link",
+                "<http://elsewhere.invalid/v2/away/app/tags/list?last=a>; rel=\"next\"",
+            );
+        }
+        if t.starts_with("/v2/endless/app/tags/list") {
+            // One new tag a page, and always a next page.
+            let i = last.map_or(0, |l| l + 1);
+            let next = format!("</v2/endless/app/tags/list?last=t{i}>; rel=\"next\"");
+            return page("endless/app", vec![format!("t{i}")]).header("Link", &next);
+        }
+        Reply::json(404, b"{}")
+    });
+    let list = |repo: &str| {
+        timed(
+            &[
+                "--json",
+                "--no-cache",
+                "--layers-only",
+                "--all-tags",
+                &format!("{}/{repo}", reg.addr()),
+            ],
+            &[],
+        )
+    };
+    // Every tag, over three pages of the registry's own size. (The tags name no image: the
+    // error after listing them says which it tried first.)
+    let (out, _) = list("capped/app");
+    let err = one_line_failure(&out);
+    assert!(err.contains("capped/app:t000"), "{err}");
+    let pages = reg
+        .seen()
+        .iter()
+        .filter(|s| s.target.starts_with("/v2/capped/app/tags/list"))
+        .count();
+    assert_eq!(pages, 3);
+    let (out, _) = list("away/app");
+    let err = one_line_failure(&out);
+    assert!(
+        err.contains("continues on another host (elsewhere.invalid)"),
+        "{err}"
+    );
+    let (out, secs) = list("endless/app");
+    let err = one_line_failure(&out);
+    assert!(
+        err.contains("tag list of endless/app runs to more than 1000 pages (the limit)"),
+        "{err}"
+    );
+    assert!(secs < 60.0, "took {secs} s");
+}
+
+#[test]
+fn an_unreachable_token_service_is_named_as_such() {
+    let dead = common::services::free_port();
+    let reg = FakeRegistry::start(move |_| {
+        Reply::json(401, b"{}").header(
+            "WWW-Authenticate",
+            &format!("Bearer realm=\"http://127.0.0.1:{dead}/token\",service=\"fake\""),
+        )
+    });
+    let (out, _) = timed(
+        &[
+            "--json",
+            "--no-cache",
+            &format!("{}/gone/app:1", reg.addr()),
+        ],
+        &[],
+    );
+    let err = one_line_failure(&out);
+    assert!(
+        err.contains(&format!(
+            "{}: cannot reach its token service at 127.0.0.1:{dead}",
+            reg.addr()
+        )),
+        "{err}"
+    );
 }

@@ -316,3 +316,26 @@ fn assume_base_estimates_the_rebuilt_node_cost() {
         String::from_utf8_lossy(&out.stderr).contains("--assume-base needs two or more images")
     );
 }
+
+/// A layer whose config claims another image's layer's diff_id shares nothing with it: layers are
+/// told apart by what they were found to hold.
+#[test]
+fn a_claimed_diff_id_shares_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = layer(&[file("bin/tool", 40_000, 1)], Comp::Gzip, "ADD rootfs /");
+    let other = layer(&[file("bin/tool", 40_000, 2)], Comp::Gzip, "ADD rootfs /");
+    let liar = BuiltLayer {
+        diff_id: base.diff_id.clone(),
+        ..other
+    };
+    let paths = write_image_archives(
+        dir.path(),
+        &[("honest:1", vec![&base]), ("liar:1", vec![&liar])],
+    );
+    let v = json_of(&run(&["--json", &paths[0], &paths[1]]));
+    let s = &v["sharing"];
+    assert_eq!(s["distinct_layers"], 2, "{s}");
+    for i in 0..2 {
+        assert_eq!(s["images"][i]["shared"]["size_bytes"], 0, "{s}");
+    }
+}

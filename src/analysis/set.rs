@@ -108,7 +108,9 @@ pub fn facts(image: &Image, analysis: Option<&Analysis>) -> ImageFacts {
             .layers
             .iter()
             .map(|l| LayerFacts {
-                diff_id: l.diff_id.clone(),
+                // What the layer was found to hold, where it was read: a config may claim any
+                // diff_id (layers only: the claim is all there is).
+                diff_id: l.content_diff_id.clone().or_else(|| l.diff_id.clone()),
                 digest: l.digest.clone(),
                 compressed: l.compressed_size,
                 size: analysis.map(|_| l.size),

@@ -2,7 +2,9 @@
 //! past an absolute cap or inflates more than gzip ever can (a decompression bomb), and
 //! [`HeaderBudget`] caps what the `tar` crate reads — and keeps in memory — between two entries
 //! (GNU long names and links, PAX records, sparse maps). Both fail with a [`LimitError`] that the
-//! decoder reports as it is.
+//! decoder reports as it is. [`NamesBudget`] is the one limit shared by the layers of an image while
+//! they decode in parallel: the bytes of paths and link targets they keep, so that many layers each
+//! under its own limit cannot add up to gigabytes of names in memory (or in the layer cache).
 
 use std::cell::Cell;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -118,6 +120,53 @@ impl<R: Seek> Seek for HeaderBudget<'_, R> {
     }
 }
 
+/// Bytes of names (paths, link targets) an image's layers may keep together, taken as each entry
+/// is decoded — by every decoder of the image at once — and given back by a decode that fails.
+#[derive(Debug)]
+pub struct NamesBudget {
+    used: AtomicU64,
+    max: u64,
+    /// What the budget covers, for the message ("image", "stream").
+    what: &'static str,
+}
+
+impl NamesBudget {
+    pub fn new(max: u64, what: &'static str) -> NamesBudget {
+        NamesBudget {
+            used: AtomicU64::new(0),
+            max,
+            what,
+        }
+    }
+
+    /// Take `n` bytes; fails (taking nothing) once the total would pass the limit.
+    pub fn take(&self, n: u64) -> Result<(), LimitError> {
+        let before = self.used.fetch_add(n, Ordering::Relaxed);
+        if before.saturating_add(n) > self.max {
+            self.used.fetch_sub(n, Ordering::Relaxed);
+            return Err(LimitError(format!(
+                "the {}'s layers' paths and link targets add up to more than {} bytes together \
+                 (the limit)",
+                self.what, self.max
+            )));
+        }
+        Ok(())
+    }
+
+    /// Give back `n` bytes taken by a decode that did not keep them.
+    pub fn give_back(&self, n: u64) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| {
+                Some(u.saturating_sub(n))
+            });
+    }
+
+    pub fn used(&self) -> u64 {
+        self.used.load(Ordering::Relaxed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +211,20 @@ mod tests {
             ratio_grace: 100,
         };
         assert_eq!(io::copy(&mut fine, &mut io::sink()).unwrap(), 400);
+    }
+
+    #[test]
+    fn names_budget_is_shared_and_given_back() {
+        let b = NamesBudget::new(100, "image");
+        b.take(60).unwrap();
+        let err = b.take(41).unwrap_err();
+        assert!(
+            err.0.contains("image's layers") && err.0.contains("100 bytes"),
+            "{err}"
+        );
+        assert_eq!(b.used(), 60);
+        b.give_back(60);
+        b.take(100).unwrap();
     }
 
     #[test]

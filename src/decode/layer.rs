@@ -9,11 +9,12 @@ use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
 use tar::EntryType;
 
 use super::BlobReadError;
 use super::compression::decompress;
-use super::guard::{Counted, HeaderBudget, Inflated, LimitError};
+use super::guard::{Counted, HeaderBudget, Inflated, LimitError, NamesBudget};
 use super::hash_pipe::{Decoding, HashPipe, INLINE_MAX};
 use super::paths::{Whiteout, normalize, whiteout};
 use crate::model::{Compression, EntryKind, LayerEntries, RawEntry};
@@ -50,6 +51,10 @@ pub struct Limits {
     /// Bytes of all layers' tar streams of one image together (decompressed), so that many layers
     /// each under `max_layer_bytes` cannot add up to hours of decompression.
     pub max_image_bytes: u64,
+    /// Bytes of the paths and link targets of all layers of one image together (of all layers of
+    /// a stream), counted while they decode in parallel: many layers each under
+    /// `max_names_bytes` cannot add up in memory.
+    pub max_image_names_bytes: u64,
 }
 
 impl Default for Limits {
@@ -65,6 +70,7 @@ impl Default for Limits {
             ratio_grace_bytes: 1 << 30,
             max_image_entries: 20_000_000,
             max_image_bytes: 256 << 30,
+            max_image_names_bytes: 1 << 30,
         }
     }
 }
@@ -136,6 +142,19 @@ pub fn decode_plain_layer_at(
     options: &DecodeOptions,
     progress: Option<&AtomicU64>,
 ) -> Result<Option<LayerEntries>> {
+    let names = NamesBudget::new(options.limits.max_image_names_bytes, "image");
+    decode_plain_layer_within(path, offset, len, options, progress, &names)
+}
+
+/// [`decode_plain_layer_at`], the names it keeps taken from the image's `names`.
+pub fn decode_plain_layer_within(
+    path: &std::path::Path,
+    offset: u64,
+    len: u64,
+    options: &DecodeOptions,
+    progress: Option<&AtomicU64>,
+    names: &NamesBudget,
+) -> Result<Option<LayerEntries>> {
     let file = std::fs::File::open(path)?;
     let mut slice = FileSlice {
         file,
@@ -159,15 +178,25 @@ pub fn decode_plain_layer_at(
         limit: options.limits.max_header_bytes,
     });
     let entries = archive.entries_with_seek().context("not a tar stream")?;
-    walk_entries(
+    let walked = walk_entries(
         entries,
         &budget,
         Content::Locate { base: offset, len },
         options,
         &mut layer,
-    )
-    .map_err(describe)?;
-    capture_located(&archive.into_inner().inner.file, &mut layer)?;
+        names,
+    );
+    if let Err(e) = walked {
+        names.give_back(layer.text.len() as u64);
+        return Err(describe(e));
+    }
+    let file = archive.into_inner().inner.file;
+    capture_located(&file, &mut layer)?;
+    // Contents were seeked over: the diff_id needs the whole layer read once more, in large
+    // sequential blocks (no tar walk, no inflate).
+    layer.tar_digest = Some(
+        sha256_range(&file, offset, len).map_err(|e| anyhow::anyhow!("truncated layer ({e})"))?,
+    );
     layer.blob_bytes = len;
     layer.tar_bytes = len;
     if let Some(p) = progress {
@@ -233,6 +262,33 @@ pub fn decode_layer(
     options: &DecodeOptions,
     progress: Option<&AtomicU64>,
 ) -> Result<LayerEntries> {
+    let names = NamesBudget::new(options.limits.max_image_names_bytes, "image");
+    decode_layer_within(blob, options, progress, &names)
+}
+
+/// [`decode_layer`], the names it keeps taken from `names`, shared by the layers of one image
+/// (or stream) as they decode; a failed decode gives its names back.
+pub fn decode_layer_within(
+    blob: impl Read + Send,
+    options: &DecodeOptions,
+    progress: Option<&AtomicU64>,
+    names: &NamesBudget,
+) -> Result<LayerEntries> {
+    let mut layer = LayerEntries::new(Compression::None);
+    let result = decode_into(blob, options, progress, names, &mut layer);
+    if result.is_err() {
+        names.give_back(layer.text.len() as u64);
+    }
+    result.map(|()| layer)
+}
+
+fn decode_into(
+    blob: impl Read + Send,
+    options: &DecodeOptions,
+    progress: Option<&AtomicU64>,
+    names: &NamesBudget,
+    layer: &mut LayerEntries,
+) -> Result<()> {
     let blob_bytes = AtomicU64::new(0);
     let mut counted_blob = Counted {
         inner: blob,
@@ -241,10 +297,15 @@ pub fn decode_layer(
     };
     let (compression, tar_stream) = decompress(&mut counted_blob)?;
     let limits = &options.limits;
+    // Everything decompressed is hashed (SHA-256) as the buffer fills: the layer's true diff_id.
+    let hashed = Sha256Read {
+        inner: tar_stream,
+        hasher: Sha256::new(),
+    };
     let mut tar = Inflated {
         // The tar walk reads 512-byte headers and small files: serve those from a buffer so the
-        // decompressor always runs on large blocks.
-        inner: io::BufReader::with_capacity(256 * 1024, tar_stream),
+        // decompressor (and the hash) always runs on large blocks.
+        inner: io::BufReader::with_capacity(256 * 1024, hashed),
         total: 0,
         compressed: &blob_bytes,
         what: "layer",
@@ -256,16 +317,52 @@ pub fn decode_layer(
         },
         ratio_grace: limits.ratio_grace_bytes,
     };
-    let mut layer = LayerEntries::new(compression);
-    walk_tar(&mut tar, options, &mut layer).map_err(describe)?;
+    layer.compression = compression;
+    walk_tar(&mut tar, options, layer, names).map_err(describe)?;
     // Drain what follows the end-of-archive blocks, so the byte counts cover the whole blob and a
     // truncated compressed stream is noticed.
     io::copy(&mut tar, &mut io::sink()).map_err(|e| describe(e.into()))?;
     layer.tar_bytes = tar.total;
+    layer.tar_digest = Some(tar.inner.get_ref().hasher.clone().finalize().into());
     drop(tar);
     io::copy(&mut counted_blob, &mut io::sink())?;
     layer.blob_bytes = blob_bytes.load(Ordering::Relaxed);
-    Ok(layer)
+    Ok(())
+}
+
+/// Hashes (SHA-256) what passes through it.
+struct Sha256Read<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Sha256Read<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// SHA-256 of `file[offset..offset + len]`, read in large blocks.
+fn sha256_range(file: &std::fs::File, offset: u64, len: u64) -> io::Result<[u8; 32]> {
+    use std::os::unix::fs::FileExt;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut done = 0u64;
+    while done < len {
+        let want = (len - done).min(buf.len() as u64) as usize;
+        let n = file.read_at(&mut buf[..want], offset + done)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the layer ends early",
+            ));
+        }
+        hasher.update(&buf[..n]);
+        done += n as u64;
+    }
+    Ok(hasher.finalize().into())
 }
 
 /// Turn low-level I/O errors into what they mean for a layer.
@@ -284,7 +381,12 @@ fn describe(err: anyhow::Error) -> anyhow::Error {
     err
 }
 
-fn walk_tar(stream: impl Read, options: &DecodeOptions, layer: &mut LayerEntries) -> Result<()> {
+fn walk_tar(
+    stream: impl Read,
+    options: &DecodeOptions,
+    layer: &mut LayerEntries,
+    names: &NamesBudget,
+) -> Result<()> {
     let budget = Cell::new(None);
     let mut archive = tar::Archive::new(HeaderBudget {
         inner: stream,
@@ -297,7 +399,7 @@ fn walk_tar(stream: impl Read, options: &DecodeOptions, layer: &mut LayerEntries
     } else {
         Content::Skip
     };
-    walk_entries(entries, &budget, content, options, layer)
+    walk_entries(entries, &budget, content, options, layer, names)
 }
 
 /// What to do with regular files' contents while walking a layer.
@@ -320,16 +422,25 @@ fn walk_entries<'a, R: Read + 'a>(
     content: Content,
     options: &DecodeOptions,
     layer: &mut LayerEntries,
+    names: &NamesBudget,
 ) -> Result<()> {
     // The worker pool's size, as load.rs sizes its decoders by (read once, not per layer).
     let cores = rayon::current_num_threads();
     if !matches!(content, Content::Hash) || cores < 2 {
-        return walk(entries, header_budget, content, options, layer, None);
+        return walk(entries, header_budget, content, options, layer, names, None);
     }
     let _decoding = Decoding::enter();
     std::thread::scope(|scope| {
         let (pipe, hashing) = HashPipe::start(scope, cores);
-        let walked = walk(entries, header_budget, content, options, layer, Some(&pipe));
+        let walked = walk(
+            entries,
+            header_budget,
+            content,
+            options,
+            layer,
+            names,
+            Some(&pipe),
+        );
         drop(pipe);
         let hashes = hashing
             .join()
@@ -348,6 +459,7 @@ fn walk<'a, R: Read + 'a>(
     content: Content,
     options: &DecodeOptions,
     layer: &mut LayerEntries,
+    image_names: &NamesBudget,
     pipe: Option<&HashPipe>,
 ) -> Result<()> {
     let limits = &options.limits;
@@ -461,6 +573,7 @@ fn walk<'a, R: Read + 'a>(
                 "layer's paths and link targets add up to more than {max_names} bytes (the limit)"
             );
         }
+        image_names.take(names as u64)?;
         if paths.insert(&path_str) > limits.max_entries {
             bail!(
                 "layer names more than {} distinct paths, counting the directories its paths \

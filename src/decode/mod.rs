@@ -9,7 +9,8 @@ pub mod hash_pipe;
 pub mod layer;
 pub mod paths;
 
-pub use layer::{DecodeOptions, Limits, decode_layer};
+pub use guard::NamesBudget;
+pub use layer::{DecodeOptions, Limits, decode_layer, decode_layer_within};
 
 use std::io::{self, Read};
 

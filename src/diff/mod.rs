@@ -51,7 +51,7 @@ pub enum ChangeKind {
     /// In both, the same size but different content, type, link target, mode or owner (for a
     /// directory: entries below it changed without changing its total).
     Modified,
-    /// A layer with the same diff_id in both images.
+    /// A layer whose content has the same diff_id in both images (as read, not as claimed).
     Unchanged,
 }
 
@@ -344,8 +344,9 @@ fn layers(old: Side<'_>, new: Side<'_>) -> Vec<LayerDiff> {
             }
         }
     };
+    // Only the diff_id each layer's content was found to have: a config may claim any.
     pair(&mut matched, LayerMatch::DiffId, &|o, n| {
-        ol[o].diff_id.is_some() && ol[o].diff_id == nl[n].diff_id
+        ol[o].content_diff_id.is_some() && ol[o].content_diff_id == nl[n].content_diff_id
     });
     pair(&mut matched, LayerMatch::PositionAndCommand, &|o, n| {
         o == n && ol[o].command() == nl[n].command()

@@ -93,6 +93,9 @@ pub struct LayerEntries {
     pub blob_bytes: u64,
     /// Bytes of the decompressed tar stream.
     pub tar_bytes: u64,
+    /// SHA-256 of the decompressed tar stream as it was read: the layer's true diff_id, to check
+    /// the one its config claims against.
+    pub tar_digest: Option<[u8; 32]>,
     /// For a layer decoded without reading contents: where each entry's content starts in the
     /// file holding the layer (parallel to `entries`); empty otherwise.
     pub data_offsets: Vec<u64>,
@@ -108,6 +111,7 @@ impl LayerEntries {
             compression,
             blob_bytes: 0,
             tar_bytes: 0,
+            tar_digest: None,
             data_offsets: Vec::new(),
             captured: Vec::new(),
         }

@@ -84,8 +84,11 @@ pub struct Layer {
     pub index: usize,
     /// Digest of the blob as stored, when the source names it.
     pub digest: Option<String>,
-    /// Digest of the uncompressed tar, from the config's rootfs.
+    /// Digest of the uncompressed tar, as the config's rootfs claims it.
     pub diff_id: Option<String>,
+    /// Digest of the uncompressed tar as it was read (`sha256:…`); `None` when the layer was not
+    /// read (layers only). What tells two layers' contents apart, whatever their configs claim.
+    pub content_diff_id: Option<String>,
     pub media_type: Option<String>,
     pub compression: Compression,
     /// Bytes of the blob as stored.
@@ -104,6 +107,18 @@ pub struct Layer {
 }
 
 impl Layer {
+    /// Whether the config's diff_id is the layer's content's: `None` when either is unknown.
+    pub fn diff_id_verified(&self) -> Option<bool> {
+        Some(self.diff_id.as_ref()? == self.content_diff_id.as_ref()?)
+    }
+
+    /// The claimed diff_id when the content is known to differ from it.
+    pub fn false_diff_id(&self) -> Option<&str> {
+        (self.diff_id_verified() == Some(false))
+            .then_some(self.diff_id.as_deref())
+            .flatten()
+    }
+
     pub fn command(&self) -> &str {
         self.history
             .as_ref()
@@ -205,6 +220,7 @@ mod tests {
             index: 0,
             digest: None,
             diff_id: None,
+            content_diff_id: None,
             media_type: None,
             compression: super::super::Compression::Gzip,
             compressed_size,

@@ -108,6 +108,8 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
         );
     }
     out.push_str(&more(d.layers.len()));
+    out.push_str(&super::text::false_diff_ids(old, "old "));
+    out.push_str(&super::text::false_diff_ids(new, "new "));
 
     section(
         &mut out,

@@ -85,6 +85,11 @@ pub struct LayerReport<'a> {
     pub index: usize,
     pub digest: Option<&'a str>,
     pub diff_id: Option<&'a str>,
+    /// Whether `diff_id` (the config's claim) is the digest of the layer's content as read; null
+    /// when the layer was not read or the config names none.
+    pub diff_id_verified: Option<bool>,
+    /// The digest of the layer's content as read, when it differs from the claimed `diff_id`.
+    pub content_diff_id: Option<&'a str>,
     pub media_type: Option<&'a str>,
     pub compression: Option<&'static str>,
     pub compressed_size_bytes: u64,
@@ -180,6 +185,8 @@ pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a
                 index: l.index,
                 digest: l.digest.as_deref(),
                 diff_id: l.diff_id.as_deref(),
+                diff_id_verified: l.diff_id_verified(),
+                content_diff_id: l.false_diff_id().and(l.content_diff_id.as_deref()),
                 media_type: l.media_type.as_deref(),
                 compression: known.then(|| l.compression.label()),
                 compressed_size_bytes: l.compressed_size,

@@ -11,6 +11,24 @@ use crate::model::Image;
 
 const SHOWN: usize = 10;
 
+/// One warning line per layer whose content is not what its config's diff_id claims (`which`
+/// names the image in a diff: "old ", "new ").
+pub fn false_diff_ids(image: &Image, which: &str) -> String {
+    let mut out = String::new();
+    for layer in &image.layers {
+        if let (Some(claimed), Some(content)) = (layer.false_diff_id(), &layer.content_diff_id) {
+            let _ = writeln!(
+                out,
+                "  warning: {which}layer {}'s config claims diff_id {}, its content is {}",
+                layer.index,
+                esc(claimed),
+                esc(content)
+            );
+        }
+    }
+    out
+}
+
 pub fn summary(image: &Image, analysis: &Analysis) -> String {
     let mut out = String::new();
     let tree = &image.tree;
@@ -89,6 +107,7 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
             one_line(&rows::clean_command(layer.command()), 80)
         );
     }
+    out.push_str(&false_diff_ids(image, ""));
 
     section(
         &mut out,

@@ -23,6 +23,113 @@ pub const MAX_ARCHIVE_ENTRIES: usize = 1_000_000;
 /// The most bytes a compressed image archive (`docker save | gzip`) may inflate to: it is
 /// decompressed to a temporary file before it is read.
 pub const MAX_ARCHIVE_BYTES: u64 = 256 << 30;
+/// The most bytes of the entry names (and link targets) of an image archive kept in memory: a
+/// real one has a few hundred short names; a crafted one of a million long names must not take
+/// gigabytes.
+pub const MAX_ARCHIVE_NAMES_BYTES: u64 = 64 << 20;
+
+/// The bytes of an image archive's entry names kept so far, checked against
+/// [`MAX_ARCHIVE_NAMES_BYTES`].
+#[derive(Default)]
+pub struct OuterNames(u64);
+
+impl OuterNames {
+    pub fn add(&mut self, name: &str) -> Result<()> {
+        self.0 = self.0.saturating_add(name.len() as u64);
+        if self.0 > MAX_ARCHIVE_NAMES_BYTES {
+            bail!(
+                "the archive's entry names add up to more than {MAX_ARCHIVE_NAMES_BYTES} bytes \
+                 (the limit)"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Free space a spooled archive must leave on its file system.
+pub const SPOOL_MIN_FREE_BYTES: u64 = 1 << 30;
+
+/// A temporary copy of an archive (decompressed), kept while its image is: dropping it frees it.
+pub struct Spool {
+    pub file: File,
+    /// Its name, where it has one (no `/proc`): removed on drop.
+    _named: Option<tempfile::TempPath>,
+}
+
+/// A temporary file in `dir` for a decompressed archive that never has a name (`O_TMPFILE`): the
+/// kernel frees it when this process ends, however it ends (an error, Ctrl-C, SIGTERM, even
+/// SIGKILL), so nothing is ever left behind. It is reopened through `/proc/self/fd/N`, the path
+/// returned with it. Where there is no `/proc`, it is a named file removed on drop (and on normal
+/// exits only).
+pub fn anonymous_spool(dir: &Path) -> io::Result<(Spool, PathBuf)> {
+    use std::os::fd::AsRawFd;
+    std::fs::create_dir_all(dir)?;
+    if Path::new("/proc/self/fd").is_dir() {
+        let file = tempfile::tempfile_in(dir)?;
+        let by_fd = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+        return Ok((Spool { file, _named: None }, by_fd));
+    }
+    let (file, named) = tempfile::Builder::new()
+        .prefix("archive-")
+        .tempfile_in(dir)?
+        .into_parts();
+    let path = named.to_path_buf();
+    Ok((
+        Spool {
+            file,
+            _named: Some(named),
+        },
+        path,
+    ))
+}
+
+/// Writes into a spool file, checking every 64 MiB that its file system keeps
+/// [`SPOOL_MIN_FREE_BYTES`] free: a decompressed archive may be large, it must not fill the disk.
+pub struct SpoolWriter<'f> {
+    pub file: &'f mut File,
+    /// Where the spool lives, for the message.
+    pub dir: &'f Path,
+    pub unchecked: u64,
+}
+
+impl io::Write for SpoolWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.unchecked >= 64 << 20 {
+            self.unchecked = 0;
+            check_room(free_bytes(self.file), self.dir)?;
+        }
+        let n = self.file.write(buf)?;
+        self.unchecked += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Free bytes (for unprivileged users) on the file system holding `file`; `None` if unknown.
+fn free_bytes(file: &File) -> Option<u64> {
+    use std::os::fd::AsRawFd;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: fstatvfs fills `st` for a valid descriptor, which `file` holds.
+    if unsafe { libc::fstatvfs(file.as_raw_fd(), &mut st) } != 0 {
+        return None;
+    }
+    Some((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
+}
+
+fn check_room(free: Option<u64>, dir: &Path) -> io::Result<()> {
+    match free {
+        Some(free) if free < SPOOL_MIN_FREE_BYTES => Err(LimitError::io(format!(
+            "decompressing the archive would leave less than {SPOOL_MIN_FREE_BYTES} bytes free in \
+             {} (the limit; set TMPDIR, or XDG_CACHE_HOME, to a roomier place)",
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The most bytes of metadata-like files (JSON, files under 512 bytes) kept in memory from an
 /// archive read as a stream.
 pub const MAX_STREAMED_METADATA_BYTES: u64 = 256 << 20;
@@ -34,6 +141,14 @@ pub trait ImageFiles: Send + Sync {
     fn size(&self, path: &str) -> Result<u64>;
     /// Stream the file at `path`.
     fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>>;
+
+    /// Open the file at `path` to release its bytes (`cat`, `export`, the viewer's content view),
+    /// which may stop reading anywhere: where the source verifies its bytes against a digest only
+    /// once they have all been read (a registry download), they are read and verified whole
+    /// before any is returned. Elsewhere: [`ImageFiles::open`].
+    fn open_verified(&self, path: &str) -> Result<Box<dyn Read + Send + '_>> {
+        self.open(path)
+    }
 
     /// Where the file at `path` lies in a plain file on disk: (file, offset, length). Sources that
     /// have one let uncompressed layers be walked by seeking, without reading file contents.
@@ -132,6 +247,7 @@ impl TarFiles {
             limit: max_header_bytes,
         });
         let mut items = HashMap::new();
+        let mut outer_names = OuterNames::default();
         let mut entries = archive
             .entries_with_seek()
             .map_err(|_| anyhow!("not a tar archive"))?;
@@ -156,6 +272,7 @@ impl TarFiles {
             let Some(name) = clean_path(&name) else {
                 continue;
             };
+            outer_names.add(&name)?;
             let kind = entry.header().entry_type();
             let item = if kind.is_file() || kind == tar::EntryType::Continuous {
                 TarItem::File {
@@ -177,7 +294,10 @@ impl TarFiles {
                     target
                 };
                 match clean_path(&target) {
-                    Some(t) => TarItem::Link(t),
+                    Some(t) => {
+                        outer_names.add(&t)?;
+                        TarItem::Link(t)
+                    }
                     None => continue,
                 }
             } else {
@@ -318,6 +438,29 @@ impl ImageFiles for DirFiles {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spool_stops_before_the_disk_is_full() {
+        let dir = Path::new("/tmp/x");
+        assert!(check_room(Some(SPOOL_MIN_FREE_BYTES), dir).is_ok());
+        assert!(check_room(None, dir).is_ok());
+        let err = check_room(Some(SPOOL_MIN_FREE_BYTES - 1), dir).unwrap_err();
+        assert!(
+            LimitError::from_io(&err).unwrap().0.contains("/tmp/x"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_spool_has_no_name_and_reopens_by_descriptor() {
+        use std::io::{Seek, Write};
+        let dir = tempfile::tempdir().unwrap();
+        let (mut spool, path) = anonymous_spool(dir.path()).unwrap();
+        spool.file.write_all(b"spooled").unwrap();
+        spool.file.rewind().unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert_eq!(std::fs::read(&path).unwrap(), b"spooled");
+    }
 
     #[test]
     fn clean_path_refuses_escapes() {

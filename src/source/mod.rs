@@ -81,14 +81,14 @@ pub struct ImageBlobs {
     pub layers: Vec<LayerRef>,
     pub files: Box<dyn ImageFiles>,
     /// A spooled copy of stdin or of a compressed archive, deleted when the image is dropped.
-    _spool: Option<tempfile::NamedTempFile>,
+    _spool: Option<files::Spool>,
 }
 
 impl ImageBlobs {
     pub fn new(
         layers: Vec<LayerRef>,
         files: Box<dyn ImageFiles>,
-        spool: Option<tempfile::NamedTempFile>,
+        spool: Option<files::Spool>,
     ) -> ImageBlobs {
         ImageBlobs {
             layers,
@@ -97,13 +97,14 @@ impl ImageBlobs {
         }
     }
 
-    /// Stream layer `index`'s blob as stored.
+    /// Stream layer `index`'s blob as stored, verified whole first where the source can only
+    /// verify it at its end (see [`ImageFiles::open_verified`]).
     pub fn open_layer(&self, index: usize) -> Result<Box<dyn Read + Send + '_>> {
         let layer = self
             .layers
             .get(index)
             .ok_or_else(|| anyhow!("no layer {index}"))?;
-        self.files.open(&layer.path)
+        self.files.open_verified(&layer.path)
     }
 }
 
@@ -330,8 +331,9 @@ pub fn resolve(input: &str, options: &SourceOptions) -> Result<ResolvedImage> {
 }
 
 /// A `docker save | gzip` archive is decompressed into a temporary file first: the archive must
-/// be seekable to read its layers in parallel.
-fn decompress_archive(path: &Path, temp_dir: &Path) -> Result<Option<tempfile::NamedTempFile>> {
+/// be seekable to read its layers in parallel. The file has no name (see
+/// [`files::anonymous_spool`]): the spool and the path to reopen it by.
+fn decompress_archive(path: &Path, temp_dir: &Path) -> Result<Option<(files::Spool, PathBuf)>> {
     let mut head = [0u8; 4];
     let mut file = File::open(path)?;
     let n = file.read(&mut head)?;
@@ -339,10 +341,7 @@ fn decompress_archive(path: &Path, temp_dir: &Path) -> Result<Option<tempfile::N
     if !compressed {
         return Ok(None);
     }
-    std::fs::create_dir_all(temp_dir)?;
-    let mut spool = tempfile::Builder::new()
-        .prefix("archive-")
-        .tempfile_in(temp_dir)?;
+    let (mut spool, spool_path) = files::anonymous_spool(temp_dir)?;
     let compressed = std::sync::atomic::AtomicU64::new(0);
     let counted = Counted {
         inner: File::open(path)?,
@@ -360,7 +359,12 @@ fn decompress_archive(path: &Path, temp_dir: &Path) -> Result<Option<tempfile::N
         max_ratio: limits.max_ratio,
         ratio_grace: limits.ratio_grace_bytes,
     };
-    io::copy(&mut stream, spool.as_file_mut()).map_err(|e| {
+    let mut out = files::SpoolWriter {
+        file: &mut spool.file,
+        dir: temp_dir,
+        unchecked: 0,
+    };
+    io::copy(&mut stream, &mut out).map_err(|e| {
         if let Some(limit) = LimitError::from_io(&e) {
             anyhow!("{limit}")
         } else if e.kind() == io::ErrorKind::UnexpectedEof {
@@ -369,13 +373,13 @@ fn decompress_archive(path: &Path, temp_dir: &Path) -> Result<Option<tempfile::N
             anyhow!("decompressing the archive: {e}")
         }
     })?;
-    Ok(Some(spool))
+    Ok(Some((spool, spool_path)))
 }
 
 fn open_path(
     input: &str,
     path: &Path,
-    mut spool: Option<tempfile::NamedTempFile>,
+    mut spool: Option<files::Spool>,
     forced: Option<SourceKind>,
     selection: &Selection,
     temp_dir: &Path,
@@ -409,9 +413,9 @@ fn open_path(
     }
     let mut archive_path: PathBuf = path.to_path_buf();
     if spool.is_none()
-        && let Some(decompressed) = decompress_archive(path, temp_dir)?
+        && let Some((decompressed, decompressed_path)) = decompress_archive(path, temp_dir)?
     {
-        archive_path = decompressed.path().to_path_buf();
+        archive_path = decompressed_path;
         spool = Some(decompressed);
     }
     let files = TarFiles::index(&archive_path).map_err(|e| {
@@ -430,7 +434,7 @@ fn describe(
     files: Box<dyn ImageFiles>,
     forced: Option<SourceKind>,
     selection: &Selection,
-    spool: Option<tempfile::NamedTempFile>,
+    spool: Option<files::Spool>,
 ) -> Result<ResolvedImage> {
     let has_manifest = files.exists("manifest.json");
     let has_index = files.exists("index.json");
@@ -471,7 +475,7 @@ fn from_docker(
     input: &str,
     files: Box<dyn ImageFiles>,
     selection: &Selection,
-    spool: Option<tempfile::NamedTempFile>,
+    spool: Option<files::Spool>,
 ) -> Result<ResolvedImage> {
     let image = docker::resolve(files.as_ref(), selection)?;
     let config = read_config(
@@ -502,7 +506,7 @@ fn from_oci(
     files: Box<dyn ImageFiles>,
     kind: SourceKind,
     selection: &Selection,
-    spool: Option<tempfile::NamedTempFile>,
+    spool: Option<files::Spool>,
 ) -> Result<ResolvedImage> {
     let image = oci::resolve(files.as_ref(), selection)?;
     let config = read_config(

@@ -17,11 +17,12 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use anyhow::{Result, anyhow, bail};
 
 use super::files::{
-    ImageFiles, MAX_ARCHIVE_ENTRIES, MAX_METADATA_BYTES, MAX_STREAMED_METADATA_BYTES, clean_path,
+    ImageFiles, MAX_ARCHIVE_ENTRIES, MAX_METADATA_BYTES, MAX_STREAMED_METADATA_BYTES, OuterNames,
+    clean_path,
 };
 use crate::decode::compression::sniff;
 use crate::decode::guard::{HeaderBudget, LimitError};
-use crate::decode::{DecodeOptions, decode_layer, read_up_to};
+use crate::decode::{DecodeOptions, NamesBudget, decode_layer_within, read_up_to};
 use crate::model::{Compression, LayerEntries};
 
 /// Chunks of this size travel to a layer's decoder...
@@ -184,6 +185,10 @@ pub fn read(
     });
     let mut files = MemFiles::default();
     let mut kept_bytes = 0u64;
+    // The names of the archive's own entries that are kept, and those its layers keep.
+    let mut outer_names = OuterNames::default();
+    let names = NamesBudget::new(options.limits.max_image_names_bytes, "stream");
+    let names = &names;
     let max_decoders = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(2, MAX_STREAM_DECODERS);
@@ -215,6 +220,7 @@ pub fn read(
                 io::copy(&mut entry, &mut io::sink()).map_err(stream_error)?;
                 continue;
             };
+            outer_names.add(&name)?;
             if kind.is_symlink() || kind.is_hard_link() {
                 if let Some(target) = entry.link_name_bytes() {
                     let target = String::from_utf8_lossy(&target).into_owned();
@@ -227,6 +233,7 @@ pub fn read(
                         target
                     };
                     if let Some(t) = clean_path(&joined) {
+                        outer_names.add(&t)?;
                         files.links.insert(name, t);
                     }
                 }
@@ -283,7 +290,7 @@ pub fn read(
             let (tx, rx): (SyncSender<Vec<u8>>, Receiver<Vec<u8>>) = sync_channel(CHUNKS_IN_FLIGHT);
             let opts = *options;
             let handle = scope.spawn(move || {
-                decode_layer(
+                decode_layer_within(
                     ChunkRead {
                         rx,
                         current: Vec::new(),
@@ -291,6 +298,7 @@ pub fn read(
                     },
                     &opts,
                     None,
+                    names,
                 )
             });
             let mut sent = head.len() as u64;

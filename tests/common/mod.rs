@@ -411,6 +411,7 @@ pub fn dive_fixture(name: &str) -> Option<PathBuf> {
     eprintln!("SKIPPED: fixture {} not found", p.display());
     None
 }
+pub mod fake_registry;
 pub mod services;
 pub mod token_issuer;
 

@@ -179,6 +179,8 @@ fn build_inner(name: &str, layers: Vec<LayerSpec>, with_blobs: bool) -> Loaded {
         out.push(Layer {
             index,
             digest: Some(digest),
+            // Synthetic layers: their content is what their diff_id says.
+            content_diff_id: Some(diff_id.clone()),
             diff_id: Some(diff_id),
             media_type: Some("application/vnd.oci.image.layer.v1.tar+gzip".into()),
             compression: e.compression,

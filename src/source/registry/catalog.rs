@@ -10,8 +10,6 @@ use anyhow::{Result, anyhow, bail};
 
 use super::{RegistryClient, RegistryOptions};
 
-/// Repositories asked per catalog page.
-const PAGE: usize = 1000;
 /// Tag lists fetched at once.
 const TAG_LISTS_AT_ONCE: usize = 4;
 
@@ -50,30 +48,10 @@ pub fn list(
     tags: Option<&globset::GlobMatcher>,
 ) -> Result<Catalog> {
     let (registry, prefix) = split_target(target)?;
-    // The catalog is the registry's, not a repository's: any name serves to reach it.
-    let client = RegistryClient::new(&format!("{registry}/catalog:latest"), options)?;
-    let mut repositories: Vec<String> = Vec::new();
-    loop {
-        let last = repositories.last().cloned();
-        let page = client
-            .retry(|| {
-                client
-                    .client
-                    .catalog(&client.reference, &client.auth, Some(PAGE), last.as_deref())
-            })
-            .map_err(|e| anyhow!("listing the catalog of {registry}: {e:#}"))?;
-        let n = page.repositories.len();
-        let before = repositories.len();
-        for r in page.repositories {
-            if Some(&r) != last.as_ref() {
-                repositories.push(r);
-            }
-        }
-        // A registry that ignores `last` would repeat itself: stop on no progress.
-        if n < PAGE || repositories.len() == before || repositories.len() >= super::MAX_TAGS {
-            break;
-        }
-    }
+    let client = RegistryClient::for_catalog(&registry, options)?;
+    let mut repositories = client
+        .repositories()
+        .map_err(|e| anyhow!("listing the catalog of {registry}: {e:#}"))?;
     repositories.sort();
     repositories.dedup();
     let under_prefix =

@@ -1,12 +1,13 @@
 //! Images straight from a registry (OCI distribution API), no daemon: references normalized as
-//! docker does, manifests and indexes (Docker v2 and OCI) through oci-client, platform chosen by the
-//! shared resolver, and layer blobs streamed into the decoder while they download, verified against
-//! their digest and kept in the content-addressed cache.
+//! docker does, manifests and indexes (Docker v2 and OCI) read with a byte cap and a time budget,
+//! platform chosen by the shared resolver, and layer blobs streamed into the decoder while they
+//! download, verified against their digest and kept in the content-addressed cache.
 
 pub mod auth;
 pub mod cache;
 pub mod catalog;
 mod client;
+mod digest;
 mod stream;
 
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use super::image_config;
 use super::{ImageBlobs, LayerRef, ResolvedImage};
 use crate::model::{Platform, SourceKind};
 pub use cache::BlobCache;
-pub use client::RegistryClient;
+pub use client::{MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, RegistryClient};
 
 /// How to reach registries.
 #[derive(Debug, Clone, Default)]
@@ -29,6 +30,11 @@ pub struct RegistryOptions {
     pub plain_http: bool,
     /// The blob cache; `None` with `--no-cache`.
     pub cache: Option<BlobCache>,
+    /// The time budget of one metadata request (manifest, config, tag page, token), retries
+    /// included; `None` for the default ([`client::DEFAULT_REQUEST_BUDGET`]).
+    pub request_budget: Option<std::time::Duration>,
+    /// Say where credentials are sent (`-v`).
+    pub verbose: bool,
 }
 
 const MANIFEST_TYPES: &[&str] = &[

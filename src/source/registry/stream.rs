@@ -3,17 +3,23 @@
 //! synchronous decoder, which writes them into the cache as they pass. So the download and the
 //! analysis overlap, memory stays bounded by the channel, and the cache entry appears only once
 //! the whole blob has matched its digest.
+//!
+//! Bytes released as they are (`cat`, `export`, the viewer) must not come from a download whose
+//! digest has not been checked yet: [`ImageFiles::open_verified`] reads the blob whole — into the
+//! cache, or without one into an anonymous temporary file kept for the rest of the run — and only
+//! then hands it out.
 
 use std::collections::HashMap;
+use std::fs::File;
 use std::io::{self, Read};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Result, anyhow};
 use bytes::Bytes;
-use futures_util::StreamExt;
 
 use super::cache::BlobWriter;
 use super::client::RegistryClient;
+use super::digest::Verifier;
 use crate::decode::BlobReadError;
 use crate::source::files::ImageFiles;
 
@@ -25,11 +31,33 @@ const DOWNLOADS_AT_ONCE: usize = 4;
 pub struct RegistryFiles {
     client: Arc<RegistryClient>,
     sizes: HashMap<String, u64>,
+    /// Without a cache: blobs downloaded and verified whole for release, by digest, each in an
+    /// anonymous temporary file (gone when the process is, however it ends).
+    verified: Mutex<HashMap<String, Arc<File>>>,
 }
 
 impl RegistryFiles {
     pub fn new(client: Arc<RegistryClient>, sizes: HashMap<String, u64>) -> RegistryFiles {
-        RegistryFiles { client, sizes }
+        RegistryFiles {
+            client,
+            sizes,
+            verified: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// A reader of a shared file from its start, by positioned reads (each its own position).
+struct SharedFileRead {
+    file: Arc<File>,
+    pos: u64,
+}
+
+impl Read for SharedFileRead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 
@@ -61,6 +89,39 @@ impl ImageFiles for RegistryFiles {
             .is_some_and(|c| c.discard_if_corrupt(digest))
     }
 
+    fn open_verified(&self, digest: &str) -> Result<Box<dyn Read + Send + '_>> {
+        let size = self.size(digest)?;
+        let read_whole = |out: &mut dyn io::Write| -> Result<()> {
+            // The download's reader checks the digest at the end: an error here is a mismatch
+            // (or a cut), and nothing of it has been released.
+            io::copy(&mut self.open(digest)?, out).map_err(|e| anyhow!("{e}"))?;
+            Ok(())
+        };
+        if let Some(cache) = &self.client.cache {
+            if let Some(reader) = cache.open(digest, size) {
+                return Ok(reader);
+            }
+            // Downloaded whole into the cache, which keeps it only once it matches its digest.
+            read_whole(&mut io::sink())?;
+            return cache
+                .open(digest, size)
+                .ok_or_else(|| anyhow!("blob {digest} could not be kept in the cache"));
+        }
+        let mut verified = self.verified.lock().expect("not poisoned");
+        let file = match verified.get(digest) {
+            Some(file) => file.clone(),
+            None => {
+                let mut spool = tempfile::tempfile()
+                    .map_err(|e| anyhow!("creating a temporary file for blob {digest}: {e}"))?;
+                read_whole(&mut spool)?;
+                let file = Arc::new(spool);
+                verified.insert(digest.to_string(), file.clone());
+                file
+            }
+        };
+        Ok(Box::new(SharedFileRead { file, pos: 0 }))
+    }
+
     fn open(&self, digest: &str) -> Result<Box<dyn Read + Send + '_>> {
         let size = self.size(digest)?;
         if let Some(cache) = &self.client.cache
@@ -72,11 +133,20 @@ impl ImageFiles for RegistryFiles {
             Some(cache) => Some(cache.writer(digest)?),
             None => None,
         };
-        let stream = self.client.blob_stream(digest)?;
+        // The cache writer verifies what it keeps; without it, the reader verifies.
+        let verifier = match writer {
+            Some(_) => None,
+            None => Some(Verifier::new(digest)?),
+        };
+        let mut response = self.client.blob_response(digest)?;
         let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(CHANNEL_CHUNKS);
         self.client.runtime.spawn(async move {
-            let mut stream = stream.stream;
-            while let Some(chunk) = stream.next().await {
+            loop {
+                let chunk = match response.chunk().await {
+                    Ok(Some(chunk)) => Ok(chunk),
+                    Ok(None) => break,
+                    Err(e) => Err(io::Error::other(e.without_url())),
+                };
                 let failed = chunk.is_err();
                 if tx.send(chunk).await.is_err() || failed {
                     break; // the reader is gone, or the download failed
@@ -87,6 +157,7 @@ impl ImageFiles for RegistryFiles {
             rx,
             current: Bytes::new(),
             writer,
+            verifier,
             digest: digest.to_string(),
             expected: size,
             received: 0,
@@ -99,6 +170,7 @@ struct DownloadRead {
     rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
     current: Bytes,
     writer: Option<BlobWriter>,
+    verifier: Option<Verifier>,
     digest: String,
     expected: u64,
     received: u64,
@@ -120,6 +192,15 @@ impl DownloadRead {
         if let Some(w) = self.writer.take() {
             w.commit()
                 .map_err(|e| BlobReadError::io(format!("{e:#}"), false))?;
+        }
+        if let Some(v) = self.verifier.take() {
+            let got = v.finish();
+            if got != self.digest {
+                return Err(BlobReadError::io(
+                    format!("blob {} does not match its digest (got {got})", self.digest),
+                    false,
+                ));
+            }
         }
         Ok(())
     }
@@ -145,6 +226,9 @@ impl Read for DownloadRead {
                     }
                     if let Some(w) = &mut self.writer {
                         w.write(&chunk)?;
+                    }
+                    if let Some(v) = &mut self.verifier {
+                        v.update(&chunk);
                     }
                     self.current = chunk;
                 }
