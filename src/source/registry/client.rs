@@ -342,7 +342,7 @@ impl RegistryClient {
             }
             if names.len() > MAX_TAGS {
                 bail!(
-                    "{}: {what} has more than {MAX_TAGS} entries (the limit)",
+                    "{}: {what} has more than {MAX_TAGS} {field} (the limit)",
                     self.registry
                 );
             }
