@@ -342,7 +342,7 @@ fn podman_df(podman: &Podman) -> std::collections::BTreeMap<String, (u64, u64)> 
 /// `node` over Podman against `podman system df -v`. Podman counts an image as its layers' tar
 /// streams plus its metadata records (config, manifest), and reports no shared size at all (every
 /// image "unique", Podman 4.3 as Debian 12 ships it), so its sum counts a shared base once per
-/// image. imgscope's node cost counts each layer once: the test pins both, so the README's
+/// image. imgscope's node cost counts each layer once: the test pins both, so docs/trim-plan.md's
 /// explanation of the difference stays true.
 #[test]
 fn node_over_podman_counts_shared_layers_once_where_podman_system_df_does_not() {

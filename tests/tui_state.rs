@@ -1873,15 +1873,18 @@ fn removed_entries_lead_to_what_is_there_now_or_to_the_top() {
     );
 }
 
-/// The README's key table is the viewer's key table: generated from it, and checked here, so the
-/// two cannot drift. `IMGSCOPE_WRITE_README=1` writes the table into the README.
+/// The key table of docs/viewer.md (the README's, before the reference moved to docs/) is the
+/// viewer's key table: generated from it, and checked here, so the two cannot drift.
+/// `IMGSCOPE_WRITE_README=1` writes the table into docs/viewer.md.
 #[test]
 fn the_readme_key_table_is_generated_from_the_key_table() {
     const BEGIN: &str = "<!-- key table: generated from src/tui/keys.rs";
     const END: &str = "<!-- end of key table -->";
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/viewer.md");
     let readme = std::fs::read_to_string(&path).unwrap();
-    let start = readme.find(BEGIN).expect("the README marks its key table");
+    let start = readme
+        .find(BEGIN)
+        .expect("docs/viewer.md marks its key table");
     let start = start + readme[start..].find('\n').expect("a line after the marker") + 1;
     let end = readme[start..]
         .find(END)
@@ -1896,7 +1899,7 @@ fn the_readme_key_table_is_generated_from_the_key_table() {
     assert_eq!(
         readme[start..end],
         table,
-        "the README's key table is not the key table's: IMGSCOPE_WRITE_README=1 cargo test --test tui_state readme"
+        "the key table of docs/viewer.md is not the key table's: IMGSCOPE_WRITE_README=1 cargo test --test tui_state readme"
     );
     // Every key of the panes is in it, as the help writes it.
     for b in imgscope::tui::keys::BINDINGS {

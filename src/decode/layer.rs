@@ -20,7 +20,7 @@ use super::paths::{Whiteout, normalize, whiteout};
 use crate::model::{Compression, EntryKind, LayerEntries, RawEntry};
 
 /// Bounds on what one layer may hold, so a hostile layer ends in an error, not in exhausted memory
-/// or endless work. Documented in the README ("Limits"): keep the two in step.
+/// or endless work. Documented in docs/limits.md: keep the two in step.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Entries (files, directories, links, whiteouts) in one layer; also the most distinct paths

@@ -2,7 +2,7 @@
 //! viewer shows. Field names are part of the contract; bump [`SCHEMA_VERSION`] on any breaking
 //! change. Sizes are raw bytes (`*_bytes`); digests are `algo:hex` strings.
 //!
-//! The README documents the schema; the snapshot test shows a whole document.
+//! docs/json.md documents the schema; the snapshot test shows a whole document.
 
 use std::collections::BTreeMap;
 

@@ -805,9 +805,10 @@ impl KeyTable {
     }
 }
 
-/// The README's key table: every binding of the panes, the content view, the plan and sharing view
-/// and the input line, one row each, under a row naming where they apply. The README holds this
-/// text between two markers; a test keeps it equal (and writes it with `IMGSCOPE_WRITE_README=1`).
+/// The key table of docs/viewer.md: every binding of the panes, the content view, the plan and
+/// sharing view and the input line, one row each, under a row naming where they apply. docs/viewer.md
+/// holds this text between two markers; a test keeps it equal (and writes it with
+/// `IMGSCOPE_WRITE_README=1`).
 pub fn markdown_table() -> String {
     let sections = [
         (Main, "the panes"),
