@@ -183,8 +183,9 @@ fn browse_then_quit_with_q_gives_the_terminal_back() {
     let s = t.screen();
     assert!(s.contains("AGGREGATED"), "{s}");
     assert!(s.contains("? help"), "{s}");
-    // Open the first directory; the waste view; the help; layer changes; a filter.
-    t.keys(&["Enter"]);
+    // The focus starts on the layers, as in dive: Tab to the tree, then open the first
+    // directory; the waste view; the help; layer changes; a filter.
+    t.keys(&["Tab", "Enter"]);
     t.wait_for("an open directory", |s| s.contains('▾'));
     t.keys(&["w"]);
     t.wait_for("the waste view", |s| s.contains("Reclaimable:"));

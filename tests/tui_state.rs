@@ -16,12 +16,20 @@ use imgscope::tui::viewer::Viewer;
 use imgscope::tui::waste_list::WasteRow;
 use tui_support::*;
 
+/// The viewer on one image, with the focus moved (Tab) from the layers, where it starts as in
+/// dive, to the file tree these tests drive.
 fn app_with(loaded: imgscope::load::Loaded) -> App {
     let mut app = App::with_results(vec![("img.tar".into(), Ok(loaded))], true);
     app.update(Action::Resize {
         width: 100,
         height: 30,
     });
+    assert_eq!(
+        app.focus,
+        Pane::Layers,
+        "the viewer starts on the layers, as dive does"
+    );
+    app.update(Action::FocusNext);
     app
 }
 

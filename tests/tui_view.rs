@@ -20,9 +20,12 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use tui_support::*;
 
+/// The viewer on one image, focus moved (Tab) from the layers, where it starts as in dive, to
+/// the file tree most of these views are about.
 fn app(loaded: imgscope::load::Loaded, color: bool, w: u16, h: u16) -> App {
     let mut app = App::with_results(vec![("img.tar".into(), Ok(loaded))], color);
     resize(&mut app, w, h);
+    app.update(Action::FocusNext);
     app
 }
 
@@ -662,6 +665,7 @@ fn diff_app(color: bool, w: u16, h: u16) -> App {
     let (old, new) = diff_pair();
     let mut app = App::with_diff("old.tar".into(), "new.tar".into(), Ok((old, new)), color);
     resize(&mut app, w, h);
+    app.update(Action::FocusNext);
     app
 }
 
