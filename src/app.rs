@@ -179,11 +179,13 @@ pub fn run(mut cli: Cli) -> Result<u8> {
         }
     };
     let json = || -> Result<String> {
-        let mut s = serde_json::to_string_pretty(&report::json::report_with_set(
-            &loaded,
-            &set,
-            assumed.as_ref(),
-        ))?;
+        let mut doc = report::json::report_with_set(&loaded, &set, assumed.as_ref());
+        if settings.all_files {
+            for (image, l) in doc.images.iter_mut().zip(&loaded) {
+                image.files = Some(report::json::all_files(&l.image, &l.analysis));
+            }
+        }
+        let mut s = serde_json::to_string_pretty(&doc)?;
         s.push('\n');
         // serde_json leaves DEL and C1 controls (U+009B is a one-character CSI) raw.
         Ok(report::escape::json_terminal_safe(s))

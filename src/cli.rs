@@ -89,6 +89,11 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub json_out: Option<PathBuf>,
 
+    /// In the JSON report, list every entry of each image's final filesystem
+    /// (`images[].files`: path, kind, layer, size, mode, owner, link target, content hash)
+    #[arg(long)]
+    pub all_files: bool,
+
     /// Print the plain-text summary even on a terminal
     #[arg(long, conflicts_with = "json")]
     pub text: bool,

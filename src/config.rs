@@ -35,6 +35,8 @@ pub struct Settings {
     pub gate: Option<crate::gate::GatePlan>,
     /// When a trim-plan action is worth it (`--worth`).
     pub worth: crate::analysis::plan::Worth,
+    /// `--all-files`: every entry of the final filesystem in the JSON report.
+    pub all_files: bool,
 }
 
 /// Where imgscope keeps its cache and temporary files: `$XDG_CACHE_HOME/imgscope`, else
@@ -157,6 +159,9 @@ impl Settings {
         // Comparing content across images needs every file's hash, not only possible duplicates'.
         load.hash_all_files = images.len() >= 2;
         let stdout_tty = std::io::stdout().is_terminal();
+        if cli.all_files && !cli.json && cli.json_out.is_none() && cli.format.is_none() {
+            bail!("--all-files lists entries in the JSON report: add --json or --json-out FILE");
+        }
         let output = if cli.json {
             Output::Json
         } else if cli.text || !stdout_tty || cli.json_out.is_some() {
@@ -199,6 +204,7 @@ impl Settings {
             progress: !cli.quiet && std::io::stderr().is_terminal(),
             gate,
             worth: worth(&cli.worth)?,
+            all_files: cli.all_files,
         })
     }
 }

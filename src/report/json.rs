@@ -67,6 +67,73 @@ pub struct ImageReport<'a> {
     /// The gate evaluation, when gating was on (`--ci`, rule flags, or CI=true with rules).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gates: Option<GatesReport>,
+    /// `--all-files`: every entry of the final filesystem, depth first in name order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<EntryReport>>,
+}
+
+/// One entry of an image's final filesystem (`--all-files`).
+#[derive(Serialize)]
+pub struct EntryReport {
+    pub path: String,
+    /// `file`, `dir`, `symlink`, `hardlink`, `char-device`, `block-device` or `fifo`.
+    pub kind: &'static str,
+    /// The layer that wrote this version.
+    pub layer: usize,
+    /// `added` or `modified` in that layer.
+    pub change: &'static str,
+    pub size_bytes: u64,
+    /// Permission bits, octal (`0644`).
+    pub mode: String,
+    pub uid: u32,
+    pub gid: u32,
+    /// Where a symlink points, or the path a hardlink names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_target: Option<String>,
+    /// BLAKE3 of the content (first 128 bits), when it was hashed (files whose size another
+    /// file shares; every file when several images are compared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blake3_128: Option<String>,
+}
+
+/// Every live entry of `image`'s final filesystem (`--all-files`); empty for an image whose
+/// layers were not read.
+pub fn all_files(image: &Image, analysis: &Analysis) -> Vec<EntryReport> {
+    use crate::model::EntryKind;
+    let mut out = Vec::new();
+    if analysis.layers_only {
+        return out;
+    }
+    let tree = &image.tree;
+    tree.walk_paths(|node, path| {
+        let Some(v) = tree.live_final(node) else {
+            return;
+        };
+        let kind = match v.kind {
+            EntryKind::File => "file",
+            EntryKind::Dir => "dir",
+            EntryKind::Symlink => "symlink",
+            EntryKind::Hardlink => "hardlink",
+            EntryKind::CharDevice => "char-device",
+            EntryKind::BlockDevice => "block-device",
+            EntryKind::Fifo => "fifo",
+            EntryKind::Whiteout | EntryKind::Opaque => return,
+        };
+        let (uid, gid) = tree.owner(v);
+        out.push(EntryReport {
+            path: path.to_string(),
+            kind,
+            layer: v.layer as usize,
+            change: v.change.label(),
+            size_bytes: v.size,
+            mode: format!("{:04o}", v.mode & 0o7777),
+            uid,
+            gid,
+            link_target: tree.link_target(v).map(str::to_string),
+            blake3_128: tree.hash(v).map(|h| hex(&h)),
+        });
+    });
+    out
 }
 
 #[derive(Serialize)]
@@ -319,6 +386,7 @@ pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a
             .then(|| super::packages::closure(image, analysis))
             .flatten(),
         gates: None,
+        files: None,
     }
 }
 
