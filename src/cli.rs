@@ -81,6 +81,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub keep: Vec<String>,
 
+    /// Set aside paths matching GLOB (an absolute-path glob: '/var/cache/**', '**/*.pyc'): not
+    /// counted as reclaimable, as duplicates or in the trim plan, and reported as ignored
+    /// (repeatable)
+    #[arg(long, global = true, value_name = "GLOB")]
+    pub ignore_path: Vec<String>,
+
     /// Print the JSON report to stdout
     #[arg(long)]
     pub json: bool,

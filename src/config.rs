@@ -132,6 +132,8 @@ impl Settings {
                 None => None,
             },
             keep: cli.keep.clone(),
+            ignore: crate::analysis::ignore::Ignore::new(&cli.ignore_path)
+                .map_err(|e| anyhow::anyhow!(e))?,
             without_bytes: false,
         })
     }

@@ -35,6 +35,8 @@ pub struct LoadOptions {
     pub layer_cache: Option<LayerCache>,
     /// Paths the user knows the entrypoint needs (`--keep`), added to its runtime closure.
     pub keep: Vec<String>,
+    /// Paths set aside (`--ignore-path`): not reclaimable, not duplicates, not in the plan.
+    pub ignore: crate::analysis::ignore::Ignore,
     /// The image may be put together from caches that keep no layer bytes (an engine's image
     /// seen before, see [`crate::engine_cache`]): reports and gates need none; `cat`, `export`
     /// and the viewer's content view do.
@@ -53,6 +55,7 @@ impl Default for LoadOptions {
             layers_only: false,
             layer_cache: None,
             keep: Vec::new(),
+            ignore: Default::default(),
             without_bytes: false,
         }
     }
@@ -572,7 +575,8 @@ impl Assembly {
                 .context("hashing file contents")?;
         }
         let (image, blobs) = into_image(resolved, self.layers, tree, self.captured);
-        let analysis = analysis::analyze_keeping(&image, ledger.result(), &options.keep);
+        let analysis =
+            analysis::analyze_keeping(&image, ledger.result(), &options.keep, &options.ignore);
         Ok(Loaded {
             image,
             analysis,

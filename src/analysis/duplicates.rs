@@ -28,10 +28,15 @@ pub struct Duplicates {
     pub hashed: bool,
 }
 
-pub fn find(tree: &FileTree) -> Duplicates {
+/// Groups of identical visible files; files `ignored` sets aside (see [`super::ignore`]) are left
+/// out.
+pub fn find(tree: &FileTree, ignored: &[bool]) -> Duplicates {
     // One flat list sorted by content (32 bytes a file; a map of vectors cost five times that on
     // a million files), then runs of equal content are the groups.
     let hashed_file = |node: NodeId| {
+        if super::ignore::ignored(ignored, node) {
+            return None;
+        }
         let v = tree.live_final(node)?;
         if v.kind != EntryKind::File || v.size == 0 {
             return None;

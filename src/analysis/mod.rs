@@ -5,6 +5,7 @@
 pub mod closure;
 pub mod duplicates;
 pub mod efficiency;
+pub mod ignore;
 pub mod language_db;
 pub mod merge;
 pub mod package_db;
@@ -48,6 +49,21 @@ pub struct Analysis {
     pub packages: packages::Packages,
     /// What the entrypoint needs (`None` when the image has no command).
     pub closure: Option<closure::Closure>,
+    /// `--ignore-path`: which nodes are set aside (empty: none), and what that took out.
+    pub ignored: Vec<bool>,
+    pub ignored_summary: IgnoredSummary,
+}
+
+/// What `--ignore-path` took out of the figures.
+#[derive(Debug, Clone, Default)]
+pub struct IgnoredSummary {
+    pub patterns: Vec<String>,
+    /// Visible regular files set aside, and their bytes.
+    pub files: u64,
+    pub bytes: u64,
+    /// Reclaimable bytes and duplicate savings no longer counted.
+    pub reclaimable_bytes: u64,
+    pub duplicate_savings_bytes: u64,
 }
 
 impl Analysis {
@@ -63,12 +79,19 @@ impl Analysis {
 }
 
 pub fn analyze(image: &Image, efficiency: DiveEfficiency) -> Analysis {
-    analyze_keeping(image, efficiency, &[])
+    analyze_keeping(image, efficiency, &[], &ignore::Ignore::default())
 }
 
-/// [`analyze`], with paths the user knows the entrypoint needs (`--keep`) added to its closure.
-pub fn analyze_keeping(image: &Image, efficiency: DiveEfficiency, keep: &[String]) -> Analysis {
+/// [`analyze`], with paths the user knows the entrypoint needs (`--keep`) added to its closure,
+/// and paths set aside (`--ignore-path`) left out of reclaimable bytes, duplicates and the plan.
+pub fn analyze_keeping(
+    image: &Image,
+    efficiency: DiveEfficiency,
+    keep: &[String],
+    ignore: &ignore::Ignore,
+) -> Analysis {
     let tree = &image.tree;
+    let ignored = ignore.mask(tree);
     let sizes = tree.subtree_sizes(None);
     let mut file_count = 0;
     let mut regular_file_count = 0;
@@ -103,12 +126,35 @@ pub fn analyze_keeping(image: &Image, efficiency: DiveEfficiency, keep: &[String
     top_n(&mut dirs, by_size_desc);
     let packages = packages::analyze(image);
     let closure = closure::analyze(image, &packages, keep);
+    let waste = waste::reclaimable(tree, image.layers.len(), &ignored);
+    let duplicates = duplicates::find(tree, &ignored);
+    let mut ignored_summary = IgnoredSummary::default();
+    if !ignore.is_empty() {
+        let all = duplicates::find(tree, &[]);
+        ignored_summary = IgnoredSummary {
+            patterns: ignore.patterns().to_vec(),
+            reclaimable_bytes: waste.ignored_bytes,
+            duplicate_savings_bytes: all.savings_bytes.saturating_sub(duplicates.savings_bytes),
+            ..IgnoredSummary::default()
+        };
+        for id in 1..tree.node_count() as NodeId {
+            if let Some(v) = tree.live_final(id)
+                && v.kind == EntryKind::File
+                && ignore::ignored(&ignored, id)
+            {
+                ignored_summary.files += 1;
+                ignored_summary.bytes = ignored_summary.bytes.saturating_add(v.size);
+            }
+        }
+    }
     Analysis {
         packages,
         closure,
         efficiency,
-        waste: waste::reclaimable(tree, image.layers.len()),
-        duplicates: duplicates::find(tree),
+        waste,
+        duplicates,
+        ignored,
+        ignored_summary,
         sizes,
         file_count,
         regular_file_count,

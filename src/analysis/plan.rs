@@ -309,8 +309,17 @@ impl Layers<'_> {
 }
 
 /// The newest version each layer wrote at each node, for the layers `slot` maps to an output.
-fn collect_files(tree: &FileTree, slot: &[Option<usize>], out: &mut [Vec<LayerFile>]) {
+/// Paths set aside by `--ignore-path` (`ignored`, see [`super::ignore`]) are left out.
+fn collect_files(
+    tree: &FileTree,
+    slot: &[Option<usize>],
+    ignored: &[bool],
+    out: &mut [Vec<LayerFile>],
+) {
     tree.walk_paths(|node, path| {
+        if super::ignore::ignored(ignored, node) {
+            return;
+        }
         let last = tree.node(node).last;
         let mut cur = last;
         let mut seen_layer = u32::MAX;
@@ -376,7 +385,8 @@ fn layers<'a>(images: &[(&'a Image, Option<&'a Analysis>)], sharing: &Sharing) -
             .map(|(li, &d)| (rep[d] == Some((i, li))).then_some(d))
             .collect();
         if slot.iter().any(Option::is_some) {
-            collect_files(tree, &slot, &mut files);
+            let ignored = images[i].1.map_or(&[][..], |a| &a.ignored[..]);
+            collect_files(tree, &slot, ignored, &mut files);
         }
     }
     // A file hidden in its representative is hidden everywhere only if every other decoded image

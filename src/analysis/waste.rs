@@ -68,9 +68,13 @@ pub struct Waste {
     pub per_layer: Vec<u64>,
     /// Every path with reclaimable bytes, largest first (ties by node id).
     pub paths: Vec<ReclaimablePath>,
+    /// Reclaimable bytes of paths set aside by `--ignore-path` (not in the figures above).
+    pub ignored_bytes: u64,
 }
 
-pub fn reclaimable(tree: &FileTree, layer_count: usize) -> Waste {
+/// The bytes hidden copies waste, per path and per layer; paths `ignored` sets aside (see
+/// [`super::ignore`]) are counted apart.
+pub fn reclaimable(tree: &FileTree, layer_count: usize, ignored: &[bool]) -> Waste {
     let kept_by_links = versions_kept_by_hardlinks(tree);
     let mut waste = Waste {
         per_layer: vec![0; layer_count],
@@ -108,6 +112,10 @@ pub fn reclaimable(tree: &FileTree, layer_count: usize) -> Waste {
         }
         copies.reverse();
         let bytes: u64 = copies.iter().map(|c| c.size).sum();
+        if super::ignore::ignored(ignored, node) {
+            waste.ignored_bytes = waste.ignored_bytes.saturating_add(bytes);
+            continue;
+        }
         for c in &copies {
             if let Some(slot) = waste.per_layer.get_mut(c.layer) {
                 *slot += c.size;

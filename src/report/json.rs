@@ -192,6 +192,19 @@ pub struct WasteReport {
     pub dive_inefficient_bytes: u64,
     pub reclaimable_path_count: usize,
     pub reclaimable_paths: Vec<ReclaimableReport>,
+    /// `--ignore-path`: what the figures above leave out (absent without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<IgnoredReport>,
+}
+
+/// Paths set aside by `--ignore-path`, and what they took out of the figures.
+#[derive(Serialize)]
+pub struct IgnoredReport {
+    pub patterns: Vec<String>,
+    pub file_count: u64,
+    pub bytes: u64,
+    pub reclaimable_bytes: u64,
+    pub duplicate_savings_bytes: u64,
 }
 
 #[derive(Serialize)]
@@ -345,6 +358,16 @@ pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a
             dive_inefficient_bytes: analysis.efficiency.inefficient_bytes,
             reclaimable_path_count: waste.paths.len(),
             reclaimable_paths,
+            ignored: (!analysis.ignored_summary.patterns.is_empty()).then(|| {
+                let i = &analysis.ignored_summary;
+                IgnoredReport {
+                    patterns: i.patterns.clone(),
+                    file_count: i.files,
+                    bytes: i.bytes,
+                    reclaimable_bytes: i.reclaimable_bytes,
+                    duplicate_savings_bytes: i.duplicate_savings_bytes,
+                }
+            }),
         }),
         duplicates: known.then_some(DuplicatesReport {
             hashed: dups.hashed,

@@ -87,6 +87,19 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
         hs(analysis.duplicates.savings_bytes),
         analysis.duplicates.groups.len()
     );
+    let ignored = &analysis.ignored_summary;
+    if !ignored.patterns.is_empty() {
+        let joined = ignored.patterns.join(", ");
+        let patterns = super::escape::escape_control(&joined);
+        let _ = writeln!(
+            out,
+            "Ignored     {} files, {} ({patterns}): {} reclaimable and {} of duplicates not counted",
+            ignored.files,
+            hs(ignored.bytes),
+            hs(ignored.reclaimable_bytes),
+            hs(ignored.duplicate_savings_bytes)
+        );
+    }
 
     let _ = writeln!(out, "\nLayers");
     let _ = writeln!(
