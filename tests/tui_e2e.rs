@@ -633,13 +633,14 @@ fn the_users_config_gives_keys_and_a_bad_one_is_one_line_and_status_2() {
         s.lines().any(|l| l.starts_with("EXITED="))
     });
     assert!(s.contains("\nEXITED=2"), "{s}");
-    // The line wraps at the terminal's width: read it whole.
-    let unwrapped: String = s.lines().collect();
+    // The line wraps at the terminal's width (a space at the wrap is lost from the capture):
+    // compare without whitespace.
+    let squeeze = |t: &str| t.split_whitespace().collect::<String>();
     assert!(
-        unwrapped.contains(&format!(
+        squeeze(&s).contains(&squeeze(&format!(
             "imgscope: {} line 3: \"zoom\" is not an action of the key table",
             config.display()
-        )),
+        ))),
         "{s}"
     );
     let _ = std::fs::remove_dir_all(&dir);
