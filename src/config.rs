@@ -132,8 +132,7 @@ impl Settings {
                 None => None,
             },
             keep: cli.keep.clone(),
-            ignore: crate::analysis::ignore::Ignore::new(&cli.ignore_path)
-                .map_err(|e| anyhow::anyhow!(e))?,
+            ignore: ignored_paths(cli)?,
             without_bytes: false,
         })
     }
@@ -213,6 +212,21 @@ impl Settings {
 
 /// The layer cache under `cache_root`, capped at `IMGSCOPE_LAYER_CACHE_MAX` (a size: `500MB`,
 /// `4GiB`; `0` keeps nothing new) or [`crate::layer_cache::DEFAULT_MAX_BYTES`].
+/// The globs to set aside: the project file's `ignore = [...]`, then every `--ignore-path`.
+fn ignored_paths(cli: &Cli) -> Result<crate::analysis::ignore::Ignore> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let mut globs = match crate::project_file::find(cli.gate.config.as_deref(), &cwd)? {
+        Some(file) => file.ignore_globs()?,
+        None => Vec::new(),
+    };
+    globs.extend(
+        cli.ignore_path
+            .iter()
+            .map(|g| ("--ignore-path".to_string(), g.clone())),
+    );
+    crate::analysis::ignore::Ignore::new(&globs).map_err(|e| anyhow::anyhow!(e))
+}
+
 pub fn layer_cache(cache_root: &std::path::Path) -> Result<LayerCache> {
     let cache = LayerCache::new(cache_root);
     let Some(v) = std::env::var_os(LAYER_CACHE_MAX_VAR).filter(|v| !v.is_empty()) else {

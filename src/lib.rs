@@ -22,6 +22,7 @@ pub mod layer_cache;
 pub mod load;
 pub mod model;
 pub mod progress_bar;
+pub mod project_file;
 pub mod report;
 pub mod source;
 pub mod tui;

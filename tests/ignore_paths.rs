@@ -102,3 +102,102 @@ fn a_bad_glob_is_one_line() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(out.stdout.is_empty());
 }
+
+/// `imgscope` run with `dir` as its working directory, where it looks for `.imgscope.toml`.
+fn run_at(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let cache = test_cache_home();
+    let mut cmd = command_in(&cache, args);
+    cmd.current_dir(dir);
+    cmd.output().unwrap()
+}
+
+#[test]
+fn the_project_file_ignores_what_the_flags_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = image(dir.path());
+    let by_flags = json_of(&run(&[
+        "--json",
+        "--worth",
+        "0",
+        "--ignore-path",
+        "/var/cache/**",
+        "--ignore-path",
+        "app/copy.bin",
+        &input,
+    ]));
+    std::fs::write(
+        dir.path().join(".imgscope.toml"),
+        "ignore = [\"/var/cache/**\"]\n\n[gates]\nmax-size = \"1GB\"\n",
+    )
+    .unwrap();
+    // The file's globs and the flags' add up; a glob given twice is listed once.
+    let v = json_of(&run_at(
+        dir.path(),
+        &[
+            "--json",
+            "--worth",
+            "0",
+            "--ignore-path",
+            "app/copy.bin",
+            "--ignore-path",
+            "/var/cache/**",
+            &input,
+        ],
+    ));
+    assert_eq!(v["images"][0]["waste"], by_flags["images"][0]["waste"]);
+    assert_eq!(
+        v["images"][0]["duplicates"],
+        by_flags["images"][0]["duplicates"]
+    );
+    assert_eq!(v["plan"], by_flags["plan"]);
+
+    // Alone, the file sets aside the cache, and the text report says so.
+    let out = run_at(dir.path(), &["--text", &input]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Ignored     0 files, 0 B (/var/cache/**): 8.8 KiB reclaimable"),
+        "{text}"
+    );
+    // --config FILE.toml is read instead of the working directory's file.
+    let other = dir.path().join("other.toml");
+    std::fs::write(&other, "ignore = [\"/app/copy.bin\"]\n").unwrap();
+    let v = json_of(&run_at(
+        dir.path(),
+        &["--json", "--config", other.to_str().unwrap(), &input],
+    ));
+    assert_eq!(
+        v["images"][0]["waste"]["ignored"]["patterns"],
+        serde_json::json!(["/app/copy.bin"])
+    );
+}
+
+#[test]
+fn a_bad_ignore_list_in_the_project_file_is_one_line_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = image(dir.path());
+    for (text, says) in [
+        (
+            "ignore = [\"/app/[\"]\n",
+            ".imgscope.toml ignore[0] \"/app/[\"",
+        ),
+        (
+            "ignore = \"/app\"\n",
+            ".imgscope.toml: ignore: expected a list of globs",
+        ),
+        ("ignore = [\"/a\", 7]\n", "ignore[1]: expected a string"),
+        ("ignore = [\n", ".imgscope.toml: line 1, column"),
+    ] {
+        std::fs::write(dir.path().join(".imgscope.toml"), text).unwrap();
+        let out = run_at(dir.path(), &["--json", &input]);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{text}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(out.stdout.is_empty());
+    }
+}

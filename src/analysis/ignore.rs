@@ -1,4 +1,5 @@
-//! Paths a team has decided to live with (`--ignore-path GLOB`, dive #347): a cache a runtime
+//! Paths a team has decided to live with (`--ignore-path GLOB`, `ignore = [...]` in
+//! `.imgscope.toml`; dive #347): a cache a runtime
 //! needs, a vendored tree kept on purpose. Matching files leave the reclaimable bytes, the
 //! duplicates and the trim plan, and are counted apart so the report says what was set aside.
 //! A glob matches an absolute path (`/var/cache/**`, `**/*.pyc`); a matching directory sets aside
@@ -16,24 +17,31 @@ pub struct Ignore {
 }
 
 impl Ignore {
-    /// Compile `patterns`; a bad one is an error naming it.
-    pub fn new(patterns: &[String]) -> Result<Ignore, String> {
+    /// Compile `patterns`, each with where it was given (`--ignore-path`, `.imgscope.toml
+    /// ignore[0]`); a bad one is an error naming it and its origin.
+    pub fn new(patterns: &[(String, String)]) -> Result<Ignore, String> {
         if patterns.is_empty() {
             return Ok(Ignore::default());
         }
         let mut builder = GlobSetBuilder::new();
-        for p in patterns {
+        for (origin, p) in patterns {
             // `var/cache/**` means the same as `/var/cache/**`.
             let absolute = if p.starts_with('/') || p.starts_with("**") {
                 p.clone()
             } else {
                 format!("/{p}")
             };
-            builder.add(Glob::new(&absolute).map_err(|e| format!("--ignore-path {p:?}: {e}"))?);
+            builder.add(Glob::new(&absolute).map_err(|e| format!("{origin} {p:?}: {e}"))?);
         }
-        let set = builder.build().map_err(|e| format!("--ignore-path: {e}"))?;
+        let set = builder.build().map_err(|e| format!("ignored paths: {e}"))?;
+        let mut unique: Vec<String> = Vec::new();
+        for (_, p) in patterns {
+            if !unique.contains(p) {
+                unique.push(p.clone());
+            }
+        }
         Ok(Ignore {
-            patterns: patterns.to_vec(),
+            patterns: unique,
             set: Some(set),
         })
     }

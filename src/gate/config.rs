@@ -20,7 +20,7 @@ use super::parse::{
 };
 use super::{Rule, RuleKind, RuleSource, Threshold, paths};
 
-pub const IMGSCOPE_TOML: &str = ".imgscope.toml";
+pub use crate::project_file::IMGSCOPE_TOML;
 pub const DIVE_CI: &str = ".dive-ci";
 
 /// The gate flags, flattened into the main command line.
@@ -412,14 +412,6 @@ fn toml_text(key: &str, value: &toml::Value) -> Result<String, ParseError> {
     }
 }
 
-/// Where a TOML parse error is, as `line L, column C`.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
-
 const TOML_KEYS: [(&str, RuleKind); 9] = [
     ("max-size", RuleKind::MaxSize),
     ("max-compressed-size", RuleKind::MaxCompressedSize),
@@ -438,16 +430,7 @@ const TOML_KEYS: [(&str, RuleKind); 9] = [
 /// `.imgscope.toml`: rules in a `[gates]` table, per-path budgets in `[gates.paths]`. Other
 /// top-level tables are left to whoever reads them.
 pub fn imgscope_toml(name: &str, text: &str) -> Result<Vec<Rule>> {
-    let doc: toml::Table = toml::from_str(text).map_err(|e| {
-        let msg = e.message().trim().replace('\n', " ");
-        match e.span() {
-            Some(span) => {
-                let (line, col) = line_col(text, span.start);
-                anyhow!("line {line}, column {col}: {msg}")
-            }
-            None => anyhow!("{msg}"),
-        }
-    })?;
+    let doc = crate::project_file::parse(text)?;
     let Some(gates) = doc.get("gates") else {
         return Ok(Vec::new());
     };
