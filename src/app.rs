@@ -659,6 +659,29 @@ fn load_named(cli: &Cli, input: &str, no_hash: bool) -> Result<Loaded> {
         .map_err(|e| anyhow!("{}: {e:#}", report::escape::escape_control(input)))
 }
 
+/// `--own-only`: the image above its base; an error when no base is known or it does not match.
+fn own_part(l: &Loaded) -> Result<crate::gate::Own> {
+    let shown = report::escape::escape_control(&l.image.input);
+    let Some(base) = &l.analysis.base else {
+        bail!(
+            "--own-only: {shown} names no base: give --base IMAGE, or build it with the \
+             org.opencontainers.image.base.name annotation"
+        );
+    };
+    if !base.is_complete() {
+        bail!(
+            "--own-only: {shown}: base {}: {}",
+            report::escape::escape_control(&base.reference),
+            base.caveat().unwrap_or_default()
+        );
+    }
+    Ok(crate::gate::Own {
+        part: crate::analysis::base::OwnPart::of(&l.image, &l.analysis.waste, base.inherited),
+        base: base.reference.clone(),
+        total_layers: l.image.layers.len(),
+    })
+}
+
 /// Gating: evaluate the rules on every image (against the baseline, if any), print the verdicts
 /// (or the JSON report carrying them), append the Markdown summary, and exit 1 if a rule failed.
 fn gate_run(
@@ -679,20 +702,21 @@ fn gate_run(
         ),
         None => None,
     };
-    fn subject(l: &Loaded) -> Subject<'_> {
-        Subject {
-            image: &l.image,
-            analysis: &l.analysis,
-            plan_saving: None,
-        }
-    }
+    let owns = loaded
+        .iter()
+        .map(|l| plan.own_only.then(|| own_part(l)).transpose())
+        .collect::<Result<Vec<_>>>()?;
     let evaluations = loaded
         .iter()
+        .zip(&owns)
         .enumerate()
-        .map(|(i, l)| {
+        .map(|(i, (l, own))| {
+            let own = own.as_ref();
             let planned = Subject {
+                image: &l.image,
+                analysis: &l.analysis,
                 plan_saving: Some((set.plan.saving_for_image(i), set.plan.for_image(i).count())),
-                ..subject(l)
+                own,
             };
             // `--baseline history`: each image against its own recorded series.
             let baselines = match &plan.history {

@@ -87,6 +87,13 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "GLOB")]
     pub ignore_path: Vec<String>,
 
+    /// The image each IMAGE is built on (any form IMAGE takes): its layers, matched by diff_id,
+    /// are marked inherited and the rest the image's own. Without it, the base an image declares
+    /// (org.opencontainers.image.base.name/.digest annotations or labels) is read; `none` turns
+    /// both off
+    #[arg(long, global = true, value_name = "IMAGE|none")]
+    pub base: Option<String>,
+
     /// Print the JSON report to stdout
     #[arg(long)]
     pub json: bool,

@@ -133,6 +133,7 @@ impl Settings {
             },
             keep: cli.keep.clone(),
             ignore: ignored_paths(cli)?,
+            base: crate::base_lookup::BaseLookup::new(cli.base.as_deref()).map(std::sync::Arc::new),
             without_bytes: false,
         })
     }

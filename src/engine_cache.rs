@@ -71,6 +71,7 @@ pub fn from_caches(
             "from imgscope's caches (image {}, seen before): the engine's export was not needed",
             short(&identity.id)
         )),
+        annotations: Vec::new(),
     })
 }
 

@@ -9,6 +9,7 @@ pub mod allocator;
 pub mod analysis;
 pub mod app;
 pub mod atomic_write;
+pub mod base_lookup;
 pub mod cli;
 pub mod config;
 pub mod content;

@@ -41,6 +41,8 @@ pub struct LoadOptions {
     /// seen before, see [`crate::engine_cache`]): reports and gates need none; `cat`, `export`
     /// and the viewer's content view do.
     pub without_bytes: bool,
+    /// Where the image's base is looked for (`--base`, annotations); `None`: not looked for.
+    pub base: Option<std::sync::Arc<crate::base_lookup::BaseLookup>>,
 }
 
 impl Default for LoadOptions {
@@ -57,6 +59,7 @@ impl Default for LoadOptions {
             keep: Vec::new(),
             ignore: Default::default(),
             without_bytes: false,
+            base: None,
         }
     }
 }
@@ -107,6 +110,15 @@ pub struct Loaded {
 
 /// Load and analyze one image.
 pub fn load(input: &str, options: &LoadOptions, progress: &Progress) -> Result<Loaded> {
+    let mut loaded = load_image(input, options, progress)?;
+    if let Some(lookup) = &options.base {
+        loaded.analysis.base = lookup.find(&loaded.image, options)?;
+    }
+    Ok(loaded)
+}
+
+/// [`load`] without looking for the image's base.
+fn load_image(input: &str, options: &LoadOptions, progress: &Progress) -> Result<Loaded> {
     match source::plan(input, &options.source)? {
         Plan::Files(resolved) if resolved.route.is_some() => {
             // Read in place from an engine's store: if the store holds something unexpected,
@@ -116,7 +128,7 @@ pub fn load(input: &str, options: &LoadOptions, progress: &Progress) -> Result<L
                     let mut export = options.clone();
                     export.source.engine_export = true;
                     progress.restart();
-                    let loaded = load(input, &export, progress).with_context(|| {
+                    let loaded = load_image(input, &export, progress).with_context(|| {
                         format!("reading the engine's store in place failed ({e:#}); its export")
                     })?;
                     progress.set_route(format!(
@@ -457,6 +469,7 @@ fn into_image(
         layers,
         tree,
         captured,
+        annotations: resolved.annotations,
     };
     (image, resolved.blobs)
 }

@@ -1451,3 +1451,57 @@ fn details_duplicates_describe_the_version_at_the_selected_layer() {
     assert!(!screen.contains("same content at"), "{screen}");
     assert_shows(&screen, "duplicates  not known for this version");
 }
+
+/// The base's layers say `base` before their command, and the details pane names the base.
+#[test]
+fn inherited_layers_are_marked_and_the_details_name_the_base() {
+    let mut loaded = build(
+        "app",
+        vec![
+            layer("ADD rootfs /").file("etc/os-release", 100, 1),
+            layer("RUN apt-get install x").file("usr/bin/x", 2_000, 2),
+            layer("COPY app /app").file("app/bin", 3_000, 3),
+        ],
+    );
+    let diff_ids: Vec<String> = loaded.image.layers[..2]
+        .iter()
+        .map(|l| {
+            l.diff_id
+                .clone()
+                .unwrap_or_else(|| format!("sha256:{}", l.index))
+        })
+        .collect();
+    for (l, id) in loaded.image.layers.iter_mut().zip(&diff_ids) {
+        l.diff_id = Some(id.clone());
+    }
+    loaded.analysis.base = Some(imgscope::analysis::base::BaseLayers::matched(
+        &loaded.image,
+        "debian:12".into(),
+        None,
+        imgscope::analysis::base::BaseOrigin::Annotation,
+        &diff_ids,
+    ));
+    let mut app = App::with_results(vec![("img.tar".into(), Ok(loaded))], false);
+    resize(&mut app, 120, 30);
+    let screen = text(&render(&app));
+    // The layer rows: the first column of the layers pane is the index.
+    let rows: Vec<&str> = ["│  0 ", "│  1 ", "│  2 "]
+        .iter()
+        .map(|start| {
+            screen
+                .lines()
+                .find(|l| l.starts_with(start))
+                .expect(&screen)
+        })
+        .collect();
+    assert!(rows[0].contains("base ADD rootfs"), "{screen}");
+    assert!(rows[1].contains("base RUN apt-get"), "{screen}");
+    assert!(
+        rows[2].contains(" COPY app") && !rows[2].contains("base COPY"),
+        "{screen}"
+    );
+    // The viewer opens on the last layer: the image's own.
+    assert_shows(&screen, "the image's own, above debian:12");
+    let screen = screen_after(&mut app, &[Action::Up, Action::Up]);
+    assert_shows(&screen, "inherited from debian:12");
+}

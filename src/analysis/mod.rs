@@ -2,6 +2,7 @@
 //! duplicate content, the largest files and directories. Pure computation over the model: no I/O,
 //! no terminal. The JSON report, the text summary and the TUI all read one [`Analysis`].
 
+pub mod base;
 pub mod closure;
 pub mod duplicates;
 pub mod efficiency;
@@ -52,6 +53,9 @@ pub struct Analysis {
     /// `--ignore-path`: which nodes are set aside (empty: none), and what that took out.
     pub ignored: Vec<bool>,
     pub ignored_summary: IgnoredSummary,
+    /// The image's base and which of its layers are inherited (set by the pipeline, which reads
+    /// the base; `None` when no base is named).
+    pub base: Option<base::BaseLayers>,
 }
 
 /// What `--ignore-path` took out of the figures.
@@ -162,6 +166,7 @@ pub fn analyze_keeping(
         largest_files: files,
         largest_dirs: dirs,
         layers_only: false,
+        base: None,
     }
 }
 

@@ -94,6 +94,11 @@ pub struct GateArgs {
     #[arg(long, value_name = "GLOB=SIZE")]
     pub max_path_size: Vec<String>,
 
+    /// Measure size, compressed size, layers and reclaimable bytes on the image's own layers
+    /// only, above its base (--base IMAGE or the base its annotations name)
+    #[arg(long)]
+    pub own_only: bool,
+
     /// Append a Markdown summary of the gates to FILE (default: $GITHUB_STEP_SUMMARY when set)
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
@@ -158,6 +163,8 @@ pub struct GatePlan {
     pub rules: Vec<Rule>,
     /// Config files the rules were read from, as named to the user.
     pub files: Vec<String>,
+    /// `--own-only`: rules measure the image above its base.
+    pub own_only: bool,
     /// An image to load as the baseline (`None` with `--baseline history`).
     pub baseline: Option<String>,
     /// `--baseline history`.
@@ -175,7 +182,8 @@ pub fn plan(args: &GateArgs, github: bool, env: &GateEnv) -> Result<Option<GateP
         || args.config.is_some()
         || args.any_rule_flag()
         || args.summary.is_some()
-        || args.baseline.is_some();
+        || args.baseline.is_some()
+        || args.own_only;
     if !explicit && !env.ci {
         return Ok(None);
     }
@@ -222,6 +230,7 @@ pub fn plan(args: &GateArgs, github: bool, env: &GateEnv) -> Result<Option<GateP
         branch: args.baseline_branch.clone(),
     });
     Ok(Some(GatePlan {
+        own_only: args.own_only,
         rules,
         files,
         baseline: args.baseline.clone().filter(|_| history.is_none()),

@@ -316,6 +316,35 @@ pub struct Subject<'a> {
     /// What the trim plan's actions touching this image save per node, and how many there are
     /// (`None` when no plan was made, e.g. for a baseline).
     pub plan_saving: Option<(u64, usize)>,
+    /// `--own-only`: the image above its base, which size, compressed size, layer and
+    /// reclaimable rules then measure.
+    pub own: Option<&'a Own>,
+}
+
+/// The image's own part, and the base it sits on (for the notes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Own {
+    pub part: crate::analysis::base::OwnPart,
+    pub base: String,
+    pub total_layers: usize,
+}
+
+impl Own {
+    fn note(&self) -> String {
+        format!(
+            "own layers: {} of {}, above {}",
+            self.part.layer_count, self.total_layers, self.base
+        )
+    }
+}
+
+/// `note` and `extra` joined (either may be absent).
+fn with_note(mut r: RuleResult, extra: String) -> RuleResult {
+    r.note = Some(match r.note {
+        Some(n) => format!("{n}; {extra}"),
+        None => extra,
+    });
+    r
 }
 
 /// Evaluate `rules` on `subject`, comparing growth against `baseline` when there is one.
@@ -407,6 +436,41 @@ fn evaluate_rule(rule: &Rule, subject: Subject<'_>, baselines: &Baselines) -> Ru
     };
     let image = subject.image;
     let analysis = subject.analysis;
+    if let Some(own) = subject.own {
+        let part = &own.part;
+        let measured = match (&rule.kind, threshold) {
+            (RuleKind::MaxSize, t) => Some(bytes_rule(rule, part.size, part.size, t)),
+            (RuleKind::MaxCompressedSize, t) => Some(bytes_rule(
+                rule,
+                part.compressed_size,
+                part.compressed_size,
+                t,
+            )),
+            (RuleKind::MaxReclaimable, t) => {
+                Some(bytes_rule(rule, part.reclaimable_bytes, part.size, t))
+            }
+            (RuleKind::MaxLayers, Threshold::Count(max)) => {
+                let n = part.layer_count as u64;
+                Some(result(rule, n > max, Value::Count(n), None))
+            }
+            _ => None,
+        };
+        let r = match measured {
+            Some(r) => with_note(r, own.note()),
+            None => with_note(
+                evaluate_rule(
+                    rule,
+                    Subject {
+                        own: None,
+                        ..subject
+                    },
+                    baselines,
+                ),
+                "whole image".to_string(),
+            ),
+        };
+        return r;
+    }
     match (&rule.kind, threshold) {
         (RuleKind::MaxSize, t) => bytes_rule(rule, image.size(), image.size(), t),
         (RuleKind::MaxCompressedSize, t) => {

@@ -147,9 +147,31 @@ pub struct Image {
     /// File contents kept while decoding (package databases, ELF facts), by the version of the
     /// tree they belong to, ascending.
     pub captured: Vec<(super::VersionId, super::Captured)>,
+    /// The image manifest's annotations (OCI sources and registries; empty otherwise).
+    pub annotations: Vec<(String, String)>,
 }
 
+/// The OCI annotations (and labels) that name the image a build started from.
+pub const BASE_NAME_KEY: &str = "org.opencontainers.image.base.name";
+pub const BASE_DIGEST_KEY: &str = "org.opencontainers.image.base.digest";
+
 impl Image {
+    /// The base image the build declared: `org.opencontainers.image.base.name` (and `.digest`)
+    /// from the manifest's annotations, else from the config's labels.
+    pub fn declared_base(&self) -> Option<(String, Option<String>)> {
+        let find = |pairs: &[(String, String)], key: &str| {
+            pairs
+                .iter()
+                .find(|(k, v)| k == key && !v.trim().is_empty())
+                .map(|(_, v)| v.trim().to_string())
+        };
+        [&self.annotations, &self.config.labels]
+            .into_iter()
+            .find_map(|pairs| {
+                find(pairs, BASE_NAME_KEY).map(|name| (name, find(pairs, BASE_DIGEST_KEY)))
+            })
+    }
+
     /// What was kept of the version of `node` the final filesystem shows, if anything.
     pub fn final_capture(&self, node: super::NodeId) -> Option<&super::Captured> {
         let last = self.tree.node(node).last;
@@ -245,6 +267,7 @@ mod tests {
             layers: vec![layer(1 << 63), layer(1 << 63)],
             tree: super::super::FileTree::new(),
             captured: Vec::new(),
+            annotations: Vec::new(),
         };
         assert_eq!(image.compressed_size(), u64::MAX);
         assert_eq!(image.size(), u64::MAX);

@@ -67,6 +67,9 @@ pub struct ImageReport<'a> {
     /// The gate evaluation, when gating was on (`--ci`, rule flags, or CI=true with rules).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gates: Option<GatesReport>,
+    /// The base the image is built on, when one is named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<BaseReport>,
     /// `--all-files`: every entry of the final filesystem, depth first in name order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<EntryReport>>,
@@ -94,6 +97,30 @@ pub struct EntryReport {
     /// file shares; every file when several images are compared).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blake3_128: Option<String>,
+}
+
+fn base_report(
+    image: &Image,
+    analysis: &Analysis,
+    base: &crate::analysis::base::BaseLayers,
+) -> BaseReport {
+    let own = crate::analysis::base::OwnPart::of(image, &analysis.waste, base.inherited);
+    let known = !analysis.layers_only;
+    BaseReport {
+        reference: base.reference.clone(),
+        digest: base.digest.clone(),
+        origin: base.origin.key(),
+        base_layer_count: base.base_layer_count,
+        inherited_layer_count: base.inherited,
+        complete: base.is_complete(),
+        problem: base.caveat(),
+        own: OwnReport {
+            layer_count: own.layer_count,
+            size_bytes: known.then_some(own.size),
+            compressed_size_bytes: own.compressed_size,
+            reclaimable_bytes: known.then_some(own.reclaimable_bytes),
+        },
+    }
 }
 
 /// Every live entry of `image`'s final filesystem (`--all-files`); empty for an image whose
@@ -169,6 +196,36 @@ pub struct LayerReport<'a> {
     pub comment: Option<&'a str>,
     pub reclaimable_bytes: Option<u64>,
     pub changes: Option<ChangesReport>,
+    /// Whether the layer is the base's (present only when the image's base is known).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inherited: Option<bool>,
+}
+
+/// The image's base and its own part (present only when a base is named: `--base`, or the
+/// `org.opencontainers.image.base.*` annotations).
+#[derive(Serialize)]
+pub struct BaseReport {
+    pub reference: String,
+    pub digest: Option<String>,
+    /// `flag` (`--base`) or `annotation`.
+    pub origin: &'static str,
+    pub base_layer_count: usize,
+    pub inherited_layer_count: usize,
+    /// Every layer of the base starts the image.
+    pub complete: bool,
+    /// Why the base could not be read, or why it does not match.
+    pub problem: Option<String>,
+    pub own: OwnReport,
+}
+
+/// The image above its base.
+#[derive(Serialize)]
+pub struct OwnReport {
+    pub layer_count: usize,
+    pub size_bytes: Option<u64>,
+    pub compressed_size_bytes: u64,
+    /// Reclaimable bytes its own layers cause (stored in them, or base copies they hide).
+    pub reclaimable_bytes: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -293,6 +350,7 @@ pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a
                         bytes: l.changes.removed_bytes,
                     },
                 }),
+                inherited: analysis.base.as_ref().map(|b| b.is_inherited(l.index)),
             }
         })
         .collect();
@@ -410,6 +468,10 @@ pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a
             .flatten(),
         gates: None,
         files: None,
+        base: analysis
+            .base
+            .as_ref()
+            .map(|b| base_report(image, analysis, b)),
     }
 }
 

@@ -87,6 +87,9 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
         hs(analysis.duplicates.savings_bytes),
         analysis.duplicates.groups.len()
     );
+    if let Some(line) = base_line(image, analysis) {
+        out.push_str(&line);
+    }
     let ignored = &analysis.ignored_summary;
     if !ignored.patterns.is_empty() {
         let joined = ignored.patterns.join(", ");
@@ -117,7 +120,7 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
             hs(layer.size),
             hs(analysis.waste.per_layer[layer.index]),
             format!("+{} ~{} -{}", c.added, c.modified, c.removed),
-            one_line(&rows::clean_command(layer.command()), 80)
+            one_line(&inherited_mark(analysis, layer), 80)
         );
     }
     out.push_str(&false_diff_ids(image, ""));
@@ -168,4 +171,43 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
     );
     out.push_str(&super::packages::text(image, analysis));
     out
+}
+
+/// The layer's command, with `[base]` before it when the layer is the base's.
+fn inherited_mark(analysis: &Analysis, layer: &crate::model::Layer) -> String {
+    let command = rows::clean_command(layer.command());
+    match &analysis.base {
+        Some(b) if b.is_inherited(layer.index) => format!("[base] {command}"),
+        _ => command.into_owned(),
+    }
+}
+
+/// `Base        debian:12 (annotation): layers 0–2 inherited; own 2 layers, …` and, when the
+/// base did not match or could not be read, why.
+fn base_line(image: &Image, analysis: &Analysis) -> Option<String> {
+    let base = analysis.base.as_ref()?;
+    let name = esc(&base.reference);
+    let origin = base.origin.described();
+    let mut parts = Vec::new();
+    if let Some(caveat) = base.caveat() {
+        parts.push(esc(&caveat).into_owned());
+    }
+    if base.inherited > 0 {
+        let own = crate::analysis::base::OwnPart::of(image, &analysis.waste, base.inherited);
+        let inherited = match base.inherited {
+            1 => "layer 0 inherited".to_string(),
+            n => format!("layers 0–{} inherited", n - 1),
+        };
+        parts.push(inherited);
+        parts.push(format!(
+            "own: {} layers, {}, {} reclaimable",
+            own.layer_count,
+            rows::sizes(own.size, own.compressed_size),
+            hs(own.reclaimable_bytes)
+        ));
+    }
+    Some(format!(
+        "Base        {name} ({origin}): {}\n",
+        parts.join("; ")
+    ))
 }

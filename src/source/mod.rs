@@ -73,6 +73,8 @@ pub struct ResolvedImage {
     /// How the image was reached, when it is worth saying (`-v`): read in place from an engine's
     /// store.
     pub route: Option<String>,
+    /// The image manifest's annotations (sorted by key), where the source has a manifest.
+    pub annotations: Vec<(String, String)>,
 }
 
 /// The image's layer blobs and where to read them, kept after loading so file contents can be
@@ -498,6 +500,7 @@ fn from_docker(
             _spool: spool,
         },
         route: None,
+        annotations: Vec::new(),
     })
 }
 
@@ -529,6 +532,7 @@ fn from_oci(
             _spool: spool,
         },
         route: None,
+        annotations: image.annotations,
     })
 }
 

@@ -23,6 +23,8 @@ const CONTAINERD_NAME: &str = "io.containerd.image.name";
 pub struct OciImage {
     pub name: Option<String>,
     pub manifest_digest: String,
+    /// The manifest's annotations, sorted by key.
+    pub annotations: Vec<(String, String)>,
     pub config_path: String,
     pub config_digest: String,
     /// The config's size as the manifest declares it.
@@ -240,7 +242,20 @@ pub fn resolve(files: &dyn ImageFiles, selection: &Selection) -> Result<OciImage
         config_digest,
         manifest_digest,
         layers,
+        annotations: sorted_annotations(&manifest),
     })
+}
+
+/// A manifest's annotations as sorted pairs.
+pub fn sorted_annotations(manifest: &ImageManifest) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = manifest
+        .annotations()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    pairs.sort();
+    pairs
 }
 
 #[cfg(test)]

@@ -267,6 +267,15 @@ pub fn media_type(blob: &[u8]) -> &'static str {
 /// An OCI layout's files for one or more platform images under one index (a nested index when
 /// there are several). Returns the files.
 pub fn oci_layout_files(images: &[(&str, &[BuiltLayer])], ref_name: &str) -> Files {
+    oci_layout_files_annotated(images, ref_name, serde_json::Value::Null)
+}
+
+/// [`oci_layout_files`] with `annotations` (an object, or null) on each image manifest.
+pub fn oci_layout_files_annotated(
+    images: &[(&str, &[BuiltLayer])],
+    ref_name: &str,
+    annotations: serde_json::Value,
+) -> Files {
     let mut files: Files = vec![(
         "oci-layout".into(),
         br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
@@ -288,13 +297,16 @@ pub fn oci_layout_files(images: &[(&str, &[BuiltLayer])], ref_name: &str) -> Fil
             }
             descs.push(serde_json::json!({"mediaType": media_type(&l.blob), "digest": d, "size": l.blob.len()}));
         }
-        let manifest = serde_json::to_vec(&serde_json::json!({
+        let mut manifest = serde_json::json!({
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
             "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
             "layers": descs,
-        }))
-        .unwrap();
+        });
+        if !annotations.is_null() {
+            manifest["annotations"] = annotations.clone();
+        }
+        let manifest = serde_json::to_vec(&manifest).unwrap();
         let md = sha256(&manifest);
         files.push((format!("blobs/sha256/{}", hex_of(&md)), manifest.clone()));
         manifests.push(serde_json::json!({

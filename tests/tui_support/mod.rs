@@ -220,6 +220,7 @@ fn build_inner(name: &str, layers: Vec<LayerSpec>, with_blobs: bool) -> Loaded {
         layers: out,
         tree,
         captured: Vec::new(),
+        annotations: Vec::new(),
     };
     let analysis = analysis::analyze(&image, ledger.result());
     // Without blobs, a content read fails (there is no layer to open).

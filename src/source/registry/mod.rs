@@ -137,5 +137,6 @@ pub fn resolve(
             None,
         ),
         route: None,
+        annotations: crate::source::oci::sorted_annotations(&manifest),
     })
 }

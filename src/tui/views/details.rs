@@ -379,6 +379,21 @@ fn layer_facts(out: &mut Lines, v: &Viewer) {
         ),
     );
     diff_facts::layer(out, v, layer.index);
+    if let Some(base) = &v.analysis().base {
+        let name = esc(&base.reference);
+        let origin = base.origin.described();
+        let what = if base.is_inherited(layer.index) {
+            format!("inherited from {name} ({origin})")
+        } else if base.inherited > 0 {
+            format!("the image's own, above {name} ({origin})")
+        } else {
+            format!(
+                "{name} ({origin}): {}",
+                esc(&base.caveat().unwrap_or_default())
+            )
+        };
+        out.fact("base", what);
+    }
     out.fact(
         "entries",
         format!("{} ({} regular files)", layer.entry_count, layer.file_count),

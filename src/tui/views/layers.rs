@@ -3,7 +3,8 @@
 //! made it on one line (the details pane has it in full). In aggregated mode the layers above the
 //! selected one are dimmed: they are not part of the files shown. In a diff each layer also has
 //! its change against the old image's layers (`=` unchanged, `+ ↑ ↓ ~`), and the title counts the
-//! old image's layers that are gone.
+//! old image's layers that are gone. When the image's base is known (`--base`, or annotations),
+//! the base's layers say `base` before their command.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -15,6 +16,9 @@ use crate::tui::format::{bar, one_line_command};
 use crate::tui::theme::Theme;
 use crate::tui::tree_view::{Mode, visible_offset};
 use crate::tui::viewer::Viewer;
+
+/// Before the command of a layer the base holds.
+const BASE_MARK: &str = "base ";
 
 pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bool) {
     let count = v.layer_count();
@@ -80,6 +84,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
     }
     let image = v.image();
     let per_layer = &v.analysis().waste.per_layer;
+    let base = v.analysis().base.as_ref();
     let offset = visible_offset(v.layer_cursor_offset, v.layer, rows.height as usize, count);
     super::list_marks(buf, area, offset, rows.height as usize, count, theme);
     let fixed = 3 + marks_w + 1 + cw + 1 + sw + 1 + bar_w + 1;
@@ -111,8 +116,13 @@ pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bo
             Span::raw(format!(" {compressed:>cw$} {size:>sw$} ")),
             Span::styled(bar(fraction, bar_w), theme.bar()),
             Span::raw(" "),
-            Span::raw(one_line_command(layer.command(), cmd_w.max(1))),
         ]);
+        let inherited = base.is_some_and(|b| b.is_inherited(i));
+        if inherited {
+            spans.push(Span::styled(BASE_MARK, theme.dim()));
+        }
+        let room = cmd_w.saturating_sub(if inherited { BASE_MARK.len() } else { 0 });
+        spans.push(Span::raw(one_line_command(layer.command(), room.max(1))));
         let line = Line::from(spans);
         let row = Rect::new(rows.x, rows.y + y as u16, rows.width, 1);
         super::set_row(buf, row, &line);
