@@ -101,8 +101,12 @@ pub fn run(mut cli: Cli) -> Result<u8> {
             image,
             format,
             no_hash,
+            trend,
+            from,
+            name,
         }) => {
-            return report_command(&cli, image, *format, *no_hash);
+            let trend = trend.then(|| (from.as_deref(), name.as_deref()));
+            return report_command(&cli, image, *format, *no_hash, trend);
         }
         Some(Command::Record { image, into, name }) => {
             return crate::history::command::record_command(
@@ -838,12 +842,41 @@ fn diff_command(cli: &Cli, old: &str, new: &str, format: DiffFormat, no_hash: bo
     Ok(0)
 }
 
-/// `imgscope report IMAGE --format markdown|html`.
-fn report_command(cli: &Cli, image: &str, format: ReportFormat, no_hash: bool) -> Result<u8> {
+/// `--trend [--from DB] [--name NAME]`.
+type TrendArgs<'a> = Option<(Option<&'a std::path::Path>, Option<&'a str>)>;
+
+/// `imgscope report IMAGE --format markdown|html [--trend]`.
+fn report_command(
+    cli: &Cli,
+    image: &str,
+    format: ReportFormat,
+    no_hash: bool,
+    trend: TrendArgs<'_>,
+) -> Result<u8> {
     let loaded = load_named(cli, image, no_hash)?;
+    let series = match trend {
+        Some((from, name)) => Some(crate::history::command::trend_of(
+            &loaded.image,
+            from,
+            name,
+        )?),
+        None => None,
+    };
     let text = match format {
-        ReportFormat::Markdown => report::markdown::image_report(&loaded.image, &loaded.analysis),
-        ReportFormat::Html => report::html::report(&loaded.image, &loaded.analysis),
+        ReportFormat::Markdown => {
+            let mut out = report::markdown::image_report(&loaded.image, &loaded.analysis);
+            if let Some((name, db, records)) = &series {
+                out.push('\n');
+                out.push_str(&crate::history::trend::markdown(name, db, records));
+            }
+            out
+        }
+        ReportFormat::Html => {
+            let section = series
+                .as_ref()
+                .map(|(name, db, records)| crate::history::trend::html(name, db, records));
+            report::html::report(&loaded.image, &loaded.analysis, section.as_deref())
+        }
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;

@@ -329,6 +329,16 @@ pub enum Command {
         /// Do not hash file contents (faster; no duplicate-content detection)
         #[arg(long)]
         no_hash: bool,
+        /// Add the image's size over time from the history database (`imgscope record`): a
+        /// table and sparkline in Markdown, an inline SVG chart in HTML
+        #[arg(long)]
+        trend: bool,
+        /// With --trend: the history database (default: as `record`)
+        #[arg(long, value_name = "DB", requires = "trend")]
+        from: Option<PathBuf>,
+        /// With --trend: the name the image is recorded under (default: its repository)
+        #[arg(long, value_name = "NAME", requires = "trend")]
+        name: Option<String>,
     },
     /// Record the image's analysis (sizes, layers, reclaimable bytes, top directories, the trim
     /// plan's totals, the git commit and branch) in the history database, for `history` and

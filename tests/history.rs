@@ -786,3 +786,88 @@ fn damaged_rows_and_unnamed_images_are_errors() {
     named.extend(["--name", "given"]);
     ok(&s.run(&named, &[]));
 }
+
+#[test]
+fn report_trend_in_markdown_and_html() {
+    let s = Series::new();
+    s.record(0, "c1", "main");
+    s.record(1, "c2", "<script>x</script>|main");
+    s.record(2, "c3", "main");
+    let db = s.db();
+    let db = db.to_str().unwrap();
+    let out = s.run(&["report", s.image(2), "--trend", "--from", db], &[]);
+    ok(&out);
+    let md = stdout(&out);
+    let section = &md[md.find("## Size over time").expect(&md)..];
+    assert!(section.contains("3 records of `hist/app`"), "{section}");
+    // 3000 → 4000 → 9000 B.
+    assert!(section.contains("2.9 KiB → 8.8 KiB  ▁▂█"), "{section}");
+    let rows: Vec<&str> = section
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{section}");
+    assert!(rows[0].contains("first record"), "{section}");
+    assert!(
+        rows[1].contains("+1000 B; layer 1 grew +1000 B: `RUN build`"),
+        "{section}"
+    );
+    assert!(
+        rows[1].contains("&lt;script&gt;x&lt;/script&gt;\\|main"),
+        "{section}"
+    );
+    assert!(
+        rows[2].contains("layer 2 new +4.9 KiB: `COPY assets /assets \\x1b[31m`"),
+        "{section}"
+    );
+    assert!(!md.contains('\u{1b}'));
+
+    let out = s.run(
+        &[
+            "report",
+            s.image(2),
+            "--format",
+            "html",
+            "--trend",
+            "--from",
+            db,
+        ],
+        &[],
+    );
+    ok(&out);
+    let html = stdout(&out);
+    assert!(html.contains("<h2>Size over time</h2>"), "{html}");
+    let svg = &html[html.find("<svg").unwrap()..html.find("</svg>").unwrap()];
+    assert_eq!(svg.matches("<circle").count(), 3, "{svg}");
+    // The two points where a layer grew or appeared are filled.
+    assert_eq!(svg.matches("fill=\"#cf222e\"").count(), 2, "{svg}");
+    assert_eq!(svg.matches("<polyline").count(), 2, "{svg}");
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;x&lt;/script&gt;|main"),
+        "{html}"
+    );
+    assert!(!html.contains('\u{1b}'));
+    // No external asset: nothing is fetched from anywhere.
+    assert!(
+        !html.contains("src=") && !html.contains("href=\"http"),
+        "{html}"
+    );
+
+    // A name with no record is one line naming the database; --from needs --trend.
+    let out = s.run(
+        &[
+            "report",
+            s.image(2),
+            "--trend",
+            "--from",
+            db,
+            "--name",
+            "other",
+        ],
+        &[],
+    );
+    refused(&out, Path::new(db), "no record named \"other\"");
+    let out = s.run(&["report", s.image(2), "--from", db], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

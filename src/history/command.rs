@@ -98,6 +98,22 @@ pub fn record_command(
 
 /// `imgscope history NAME [--from DB] [--json]`.
 pub fn history_command(name: &str, from: Option<&Path>, json: bool) -> Result<u8> {
+    let (path, records) = read_series(name, from)?;
+    let database = path.display().to_string();
+    let text = if json {
+        series::json(name, &database, &records)?
+    } else {
+        series::text(name, &database, &records)
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(0)
+}
+
+/// A name's recorded series (oldest first) and the database it came from; an error naming the
+/// names that are recorded when this one is not.
+pub fn read_series(name: &str, from: Option<&Path>) -> Result<(PathBuf, Vec<Record>)> {
     let path = db_path(from)?;
     let store = Store::open_for_reading(&path)?;
     let records = store.series(name)?;
@@ -122,16 +138,18 @@ pub fn history_command(name: &str, from: Option<&Path>, json: bool) -> Result<u8
             path.display()
         );
     }
-    let database = path.display().to_string();
-    let text = if json {
-        series::json(name, &database, &records)?
-    } else {
-        series::text(name, &database, &records)
-    };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(0)
+    Ok((path, records))
+}
+
+/// `report --trend`: the series `image` is filed under (`name`, else its repository).
+pub fn trend_of(
+    image: &Image,
+    from: Option<&Path>,
+    name: Option<&str>,
+) -> Result<(String, String, Vec<Record>)> {
+    let name = record_name(image, name, "--name")?;
+    let (path, records) = read_series(&name, from)?;
+    Ok((name, path.display().to_string(), records))
 }
 
 /// How a record is named as a baseline: `app #3 (2026-12-03 09:40:05Z, commit 0123abcd on main)`.

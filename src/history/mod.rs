@@ -11,6 +11,7 @@ pub mod capture;
 pub mod command;
 pub mod series;
 pub mod store;
+pub mod trend;
 
 use std::path::PathBuf;
 

@@ -129,28 +129,6 @@ pub fn utc(seconds: i64) -> String {
     )
 }
 
-/// `+1.2 MiB`, `-300 B`, `0 B`.
-fn signed_size(d: i64) -> String {
-    crate::gate::signed_size(d)
-}
-
-/// A command for a table cell: escaped, on one line, cut to `max` characters.
-fn short_command(command: &str, max: usize) -> String {
-    let flat = command.split_whitespace().collect::<Vec<_>>().join(" ");
-    let escaped = escape_control(&flat).into_owned();
-    if escaped.chars().count() <= max {
-        escaped
-    } else {
-        let cut: String = escaped.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
-}
-
-/// A commit as a table shows it: its first 12 characters.
-fn short_commit(commit: Option<&str>) -> String {
-    commit.map_or_else(|| "-".to_string(), |c| c.chars().take(12).collect())
-}
-
 /// The text table: one line per point, oldest first.
 pub fn text(name: &str, database: &str, records: &[Record]) -> String {
     let mut out = String::new();
@@ -172,35 +150,15 @@ pub fn text(name: &str, database: &str, records: &[Record]) -> String {
         "CHANGE",
     ];
     let mut rows: Vec<[String; 7]> = Vec::new();
-    for (i, r) in records.iter().enumerate() {
-        let change = match i.checked_sub(1).map(|p| delta(&records[p], r)) {
-            None => "first record".to_string(),
-            Some(d) => {
-                let mut s = signed_size(d.size_bytes);
-                if let Some(l) = &d.layer {
-                    let how = match l.change {
-                        LayerMove::Appeared => "new",
-                        LayerMove::Grew => "grew",
-                    };
-                    let _ = write!(
-                        s,
-                        "; layer {} {how} {}: {}",
-                        l.index,
-                        signed_size(l.delta_bytes),
-                        short_command(&l.command, 60)
-                    );
-                }
-                s
-            }
-        };
+    for p in super::trend::points(records) {
         rows.push([
-            utc(r.recorded_at),
-            escape_control(&short_commit(r.git_commit.as_deref())).into_owned(),
-            escape_control(r.git_branch.as_deref().unwrap_or("-")).into_owned(),
-            human_size(r.size_bytes),
-            human_size(r.compressed_size_bytes),
-            human_size(r.reclaimable_bytes),
-            change,
+            p.when.clone(),
+            escape_control(&p.short_commit()).into_owned(),
+            escape_control(p.branch.as_deref().unwrap_or("-")).into_owned(),
+            human_size(p.size),
+            human_size(p.compressed),
+            human_size(p.reclaimable),
+            p.change(|c| escape_control(&super::trend::one_line(c, 60)).into_owned()),
         ]);
     }
     let mut widths = header.map(|h| h.chars().count());
