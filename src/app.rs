@@ -116,7 +116,22 @@ pub fn run(mut cli: Cli) -> Result<u8> {
                 name.as_deref(),
             );
         }
-        Some(Command::History { name, from, json }) => {
+        Some(Command::History {
+            name,
+            from,
+            json,
+            text,
+        }) => {
+            if !*json && !*text && std::io::stdout().is_terminal() {
+                let (path, records) = crate::history::command::read_series(name, from.as_deref())?;
+                let color = crate::config::color_wanted(cli.color, true);
+                return crate::tui::run_history(crate::tui::history_chart::HistoryChart::new(
+                    name,
+                    &path.display().to_string(),
+                    &records,
+                    color,
+                ));
+            }
             return crate::history::command::history_command(name, from.as_deref(), *json);
         }
         // Turned into the image list above.

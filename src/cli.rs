@@ -365,5 +365,8 @@ pub enum Command {
         /// Print the series as JSON
         #[arg(long)]
         json: bool,
+        /// Print the table even in a terminal (where the size chart opens otherwise)
+        #[arg(long, conflicts_with = "json")]
+        text: bool,
     },
 }

@@ -189,12 +189,7 @@ impl Settings {
         };
         // Reports and gates read no file contents after loading.
         load.without_bytes = output != Output::Interactive;
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color = match cli.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => !no_color && stdout_tty,
-        };
+        let color = color_wanted(cli.color, stdout_tty);
         Ok(Settings {
             images,
             output,
@@ -213,6 +208,17 @@ impl Settings {
 
 /// The layer cache under `cache_root`, capped at `IMGSCOPE_LAYER_CACHE_MAX` (a size: `500MB`,
 /// `4GiB`; `0` keeps nothing new) or [`crate::layer_cache::DEFAULT_MAX_BYTES`].
+/// Whether to color: `--color always|never`, else when stdout is a terminal and `NO_COLOR` is not
+/// set (<https://no-color.org>).
+pub fn color_wanted(choice: ColorChoice, stdout_tty: bool) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !no_color && stdout_tty,
+    }
+}
+
 /// The globs to set aside: the project file's `ignore = [...]`, then every `--ignore-path`.
 fn ignored_paths(cli: &Cli) -> Result<crate::analysis::ignore::Ignore> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));

@@ -1505,3 +1505,121 @@ fn inherited_layers_are_marked_and_the_details_name_the_base() {
     let screen = screen_after(&mut app, &[Action::Up, Action::Up]);
     assert_shows(&screen, "inherited from debian:12");
 }
+
+/// `imgscope history NAME` in a terminal: the chart, the list of points with what moved, the
+/// picked point following ↑/↓, and hostile strings from the records escaped.
+#[test]
+fn the_history_chart_shows_the_series_and_follows_the_picked_point() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use imgscope::history::{LayerRow, Record};
+    use imgscope::tui::history_chart::HistoryChart;
+    let layer = |index: usize, id: &str, size: u64, command: &str| LayerRow {
+        index,
+        diff_id: Some(id.to_string()),
+        size_bytes: size,
+        command: command.to_string(),
+        ..LayerRow::default()
+    };
+    let record = |id: i64, commit: &str, layers: Vec<LayerRow>| Record {
+        id,
+        name: "hist/app".into(),
+        recorded_at: 1_780_000_000 + id * 86_400,
+        size_bytes: layers.iter().map(|l| l.size_bytes).sum(),
+        compressed_size_bytes: layers.iter().map(|l| l.size_bytes / 2).sum(),
+        git_commit: Some(commit.into()),
+        git_branch: Some("main\u{1b}[2J".into()),
+        layers,
+        ..Record::default()
+    };
+    let records = vec![
+        record(1, "c1", vec![layer(0, "a", 300_000_000, "ADD rootfs /")]),
+        record(
+            2,
+            "c2",
+            vec![
+                layer(0, "a", 300_000_000, "ADD rootfs /"),
+                layer(
+                    1,
+                    "b",
+                    900_000_000,
+                    "RUN pip install \u{1b}]52;c;x\u{7}torch",
+                ),
+            ],
+        ),
+        record(
+            3,
+            "c3",
+            vec![
+                layer(0, "a", 300_000_000, "ADD rootfs /"),
+                layer(
+                    1,
+                    "b",
+                    900_000_000,
+                    "RUN pip install \u{1b}]52;c;x\u{7}torch",
+                ),
+            ],
+        ),
+    ];
+    let mut chart = HistoryChart::new("hist/app", "/tmp/h.db", &records, false);
+    let draw = |chart: &HistoryChart| {
+        let area = ratatui::layout::Rect::new(0, 0, 200, 30);
+        let mut buf = Buffer::empty(area);
+        chart.draw(area, &mut buf);
+        buf
+    };
+    let screen = text(&draw(&chart));
+    assert_shows(
+        &screen,
+        "History hist/app · 3 records in /tmp/h.db · 286.1 MiB → 1.1 GiB",
+    );
+    assert_shows(&screen, "Size over time");
+    // The y axis tops at the largest size; the x axis is dated.
+    assert_shows(&screen, "1.1 GiB");
+    assert_shows(&screen, "2026-05-");
+    assert_shows(&screen, "first record");
+    assert_shows(
+        &screen,
+        "+858.3 MiB; layer 1 new +858.3 MiB: RUN pip install \\x1b]52;c;x\\x07torch",
+    );
+    assert!(
+        !screen.contains('\u{1b}') && !screen.contains('\u{7}'),
+        "{screen}"
+    );
+    assert_shows(&screen, "main\\x1b[2J");
+    // The latest point is picked: its row is reversed.
+    let buf = draw(&chart);
+    let picked_row = |buf: &Buffer| {
+        (0..buf.area.height)
+            .find(|&y| {
+                let cell = &buf[(3, y)];
+                cell.modifier.contains(ratatui::style::Modifier::REVERSED)
+            })
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+    };
+    assert!(picked_row(&buf).unwrap().contains("#3"), "{screen}");
+    chart.key(KeyEvent::new(KeyCode::Up, KeyModifiers::NONE));
+    assert_eq!(chart.selected, 1);
+    assert!(picked_row(&draw(&chart)).unwrap().contains("#2"));
+    chart.key(KeyEvent::new(KeyCode::Char('g'), KeyModifiers::NONE));
+    assert_eq!(chart.selected, 0);
+    chart.key(KeyEvent::new(KeyCode::Up, KeyModifiers::NONE));
+    assert_eq!(chart.selected, 0);
+    chart.key(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::NONE));
+    assert_eq!(chart.selected, 2);
+    assert!(!chart.quit);
+    chart.key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));
+    assert!(chart.quit);
+    // Any size draws without panicking, down to nothing.
+    for (w, h) in SIZES {
+        let area = ratatui::layout::Rect::new(0, 0, w, h);
+        let mut buf = Buffer::empty(area);
+        chart.draw(area, &mut buf);
+    }
+    let one = HistoryChart::new("x", "db", &records[..1], true);
+    let area = ratatui::layout::Rect::new(0, 0, 80, 20);
+    one.draw(area, &mut Buffer::empty(area));
+}

@@ -59,8 +59,9 @@ pub fn points(records: &[Record]) -> Vec<Point> {
 }
 
 impl Point {
-    /// `+1.2 MiB; layer 3 new +1.2 MiB: RUN …`, the command passed through `command` (which
-    /// escapes and cuts it for the output); `first record` for the first point.
+    /// `+1.2 MiB; layer 3 new +1.2 MiB: RUN …`, the command cleaned as every report cleans it
+    /// (no `/bin/sh -c #(nop)`), then passed through `command` (which escapes and cuts it for the
+    /// output); `first record` for the first point.
     pub fn change(&self, command: impl Fn(&str) -> String) -> String {
         let Some(d) = self.size_delta else {
             return "first record".to_string();
@@ -72,7 +73,7 @@ impl Point {
                 s,
                 "; layer {index} {how} {}: {}",
                 crate::gate::signed_size(*delta),
-                command(cmd)
+                command(&crate::report::clean_command(cmd))
             );
         }
         s

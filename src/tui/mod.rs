@@ -21,6 +21,7 @@ pub mod content;
 pub mod diff_marks;
 pub mod filter;
 pub mod format;
+pub mod history_chart;
 pub mod keys;
 pub mod layout;
 mod loader;
@@ -116,6 +117,13 @@ pub fn run_diff(
 /// Take over the terminal and run `app` until the user quits, giving the terminal back however it
 /// ends.
 fn run_app(app: &mut App) -> Result<()> {
+    with_terminal(|term, signals| event_loop(term, app, signals))
+}
+
+/// The terminal taken over for `run`, and given back however it ends.
+fn with_terminal(
+    run: impl FnOnce(&mut Terminal<CrosstermBackend<io::Stdout>>, &terminal::Signals) -> Result<()>,
+) -> Result<()> {
     let signals = terminal::Signals::register().context("installing signal handlers")?;
     let hook = terminal::PanicHook::install();
     let result = (|| -> Result<()> {
@@ -123,12 +131,39 @@ fn run_app(app: &mut App) -> Result<()> {
         let _guard = terminal::Guard;
         let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         term.clear()?;
-        event_loop(&mut term, app, &signals)
+        run(&mut term, &signals)
     })();
     terminal::restore();
     drop(hook);
     signals.finish();
     result
+}
+
+/// `imgscope history NAME` in a terminal: the size chart until the user quits.
+pub fn run_history(chart: history_chart::HistoryChart) -> Result<u8> {
+    let mut chart = chart;
+    with_terminal(|term, signals| {
+        let input = terminal::InputWait::new();
+        let _ = event::poll(Duration::ZERO)?;
+        while !chart.quit && signals.caught().is_none() {
+            term.draw(|f| chart.draw(f.area(), f.buffer_mut()))?;
+            match input.wait(IDLE_POLL) {
+                terminal::Waited::Gone => bail!("the terminal went away"),
+                terminal::Waited::Timeout => {}
+                terminal::Waited::Ready => {
+                    while !chart.quit && event::poll(Duration::ZERO)? {
+                        if let event::Event::Key(key) = event::read()?
+                            && key.kind != event::KeyEventKind::Release
+                        {
+                            chart.key(key);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(0)
 }
 
 fn event_loop(
