@@ -22,7 +22,7 @@ pub const EXIT_ERROR: u8 = 2;
 pub const EXIT_GATE_FAILED: u8 = 1;
 
 pub fn run(mut cli: Cli) -> Result<u8> {
-    crate::units::use_si(cli.si);
+    crate::text::use_si(cli.si);
     if let Some(Command::Node {
         filter,
         json,
@@ -186,7 +186,7 @@ pub fn run(mut cli: Cli) -> Result<u8> {
             let base = load::load(input, &options, &Progress::default()).map_err(|e| {
                 anyhow!(
                     "--assume-base {}: {e:#}",
-                    report::escape::escape_control(input)
+                    crate::text::escape_control(input)
                 )
             })?;
             let images: Vec<_> = loaded.iter().map(|l| &l.image).collect();
@@ -207,7 +207,7 @@ pub fn run(mut cli: Cli) -> Result<u8> {
         let mut s = serde_json::to_string_pretty(&doc)?;
         s.push('\n');
         // serde_json leaves DEL and C1 controls (U+009B is a one-character CSI) raw.
-        Ok(report::escape::json_terminal_safe(s))
+        Ok(crate::text::json_terminal_safe(s))
     };
     if let Some(path) = &settings.json_out {
         write_atomically(path, json()?.as_bytes())
@@ -348,7 +348,7 @@ fn catalog_images(
                 .map_err(|e| anyhow!("--tags-matching {g:?}: {e}"))
         })
         .transpose()?;
-    let shown = report::escape::escape_control(target);
+    let shown = crate::text::escape_control(target);
     let catalog = crate::source::registry::catalog::list(target, options, max_repos, glob.as_ref())
         .map_err(|e| anyhow!("catalog {shown}: {e:#}"))?;
     if !quiet {
@@ -386,7 +386,7 @@ fn expand_all_tags(settings: &Settings) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for repo in &settings.images {
         let tags = crate::source::registry::all_tags(repo, &settings.load.source.registry)
-            .map_err(|e| anyhow!("{}: {e:#}", report::escape::escape_control(repo)))?;
+            .map_err(|e| anyhow!("{}: {e:#}", crate::text::escape_control(repo)))?;
         if tags.is_empty() {
             return Err(anyhow!("{repo}: the repository has no tags"));
         }
@@ -430,7 +430,7 @@ fn load_manifests(settings: &Settings) -> Result<Vec<Loaded>> {
                         break;
                     };
                     let loaded = load::load(input, &settings.load, &Progress::default())
-                        .map_err(|e| anyhow!("{}: {e:#}", report::escape::escape_control(input)));
+                        .map_err(|e| anyhow!("{}: {e:#}", crate::text::escape_control(input)));
                     if loaded.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
@@ -473,24 +473,24 @@ fn load_all(settings: &Settings) -> Result<Vec<Loaded>> {
             .progress
             .then(|| Bar::start(input.clone(), progress.clone()));
         let loaded = load::load(input, &settings.load, &progress)
-            .map_err(|e| anyhow!("{}: {e:#}", report::escape::escape_control(input)))?;
+            .map_err(|e| anyhow!("{}: {e:#}", crate::text::escape_control(input)))?;
         drop(bar);
         if settings.verbose > 0 {
             if let Some(p) = progress.preview.get() {
                 let size = p
                     .size
-                    .map_or_else(|| "no size".into(), report::escape::human_size);
+                    .map_or_else(|| "no size".into(), crate::text::human_size);
                 let line = format!(
                     "{input}: before its export, the {} reported {} layers, {size}, {} history steps",
                     p.engine,
                     p.layer_count,
                     p.history.len()
                 );
-                eprintln!("imgscope: {}", report::escape::escape_control(&line));
+                eprintln!("imgscope: {}", crate::text::escape_control(&line));
             }
             if let Some(route) = progress.route() {
                 let line = format!("{input}: {route}");
-                eprintln!("imgscope: {}", report::escape::escape_control(&line));
+                eprintln!("imgscope: {}", crate::text::escape_control(&line));
             }
             eprintln!(
                 "imgscope: {input}: loaded {} layers, {} files in {:.2?}",
@@ -514,19 +514,19 @@ fn cache_command(action: CacheAction) -> Result<u8> {
             let entries = cache.entries()?;
             let total: u64 = entries.iter().map(|(_, s)| s).sum();
             for (digest, size) in &entries {
-                println!("{:>10}  {digest}", report::escape::human_size(*size));
+                println!("{:>10}  {digest}", crate::text::human_size(*size));
             }
             println!(
                 "{} blobs, {} in {}",
                 entries.len(),
-                report::escape::human_size(total),
+                crate::text::human_size(total),
                 cache.root().display()
             );
             let (layers, layer_bytes) = layer_cache.usage();
             println!(
                 "{layers} analyzed layers, {} (at most {}, least recently used removed first; set {})",
-                report::escape::human_size(layer_bytes),
-                report::escape::human_size(layer_cache.max_bytes()),
+                crate::text::human_size(layer_bytes),
+                crate::text::human_size(layer_cache.max_bytes()),
                 crate::config::LAYER_CACHE_MAX_VAR
             );
         }
@@ -535,11 +535,11 @@ fn cache_command(action: CacheAction) -> Result<u8> {
             let (layers, layer_bytes) = layer_cache.prune()?;
             println!(
                 "removed {layers} analyzed layers, {}",
-                report::escape::human_size(layer_bytes)
+                crate::text::human_size(layer_bytes)
             );
             println!(
                 "removed {files} blobs, {} from {}",
-                report::escape::human_size(bytes),
+                crate::text::human_size(bytes),
                 cache.root().display()
             );
         }
@@ -557,7 +557,7 @@ fn file_command(
 ) -> Result<u8> {
     let mut options = Settings::load_options(cli)?;
     options.decode.hash_contents = false;
-    let named = |e: anyhow::Error| anyhow!("{}: {e:#}", report::escape::escape_control(image));
+    let named = |e: anyhow::Error| anyhow!("{}: {e:#}", crate::text::escape_control(image));
     let loaded = load::load(image, &options, &Progress::default()).map_err(named)?;
     if let Some(l) = layer
         && l >= loaded.image.layers.len()
@@ -618,7 +618,7 @@ impl<W: Write> EscapedLines<W> {
     fn emit(&mut self, bytes: &[u8], newline: bool) -> std::io::Result<()> {
         let text = String::from_utf8_lossy(bytes);
         self.out
-            .write_all(report::escape::escape_control(&text).as_bytes())?;
+            .write_all(crate::text::escape_control(&text).as_bytes())?;
         if newline {
             self.out.write_all(b"\n")?;
         }
@@ -675,12 +675,12 @@ fn hashed_load_options(cli: &Cli, no_hash: bool) -> Result<load::LoadOptions> {
 fn load_named(cli: &Cli, input: &str, no_hash: bool) -> Result<Loaded> {
     let options = hashed_load_options(cli, no_hash)?;
     load::load(input, &options, &Progress::default())
-        .map_err(|e| anyhow!("{}: {e:#}", report::escape::escape_control(input)))
+        .map_err(|e| anyhow!("{}: {e:#}", crate::text::escape_control(input)))
 }
 
 /// `--own-only`: the image above its base; an error when no base is known or it does not match.
 fn own_part(l: &Loaded) -> Result<crate::gate::Own> {
-    let shown = report::escape::escape_control(&l.image.input);
+    let shown = crate::text::escape_control(&l.image.input);
     let Some(base) = &l.analysis.base else {
         bail!(
             "--own-only: {shown} names no base: give --base IMAGE, or build it with the \
@@ -690,7 +690,7 @@ fn own_part(l: &Loaded) -> Result<crate::gate::Own> {
     if !base.is_complete() {
         bail!(
             "--own-only: {shown}: base {}: {}",
-            report::escape::escape_control(&base.reference),
+            crate::text::escape_control(&base.reference),
             base.caveat().unwrap_or_default()
         );
     }
@@ -712,12 +712,8 @@ fn gate_run(
     use crate::gate::{BaselineFacts, Baselines, Subject, Verdict, evaluate_against};
     let baseline = match &plan.baseline {
         Some(input) => Some(
-            load::load(input, &settings.load, &Progress::default()).map_err(|e| {
-                anyhow!(
-                    "--baseline {}: {e:#}",
-                    report::escape::escape_control(input)
-                )
-            })?,
+            load::load(input, &settings.load, &Progress::default())
+                .map_err(|e| anyhow!("--baseline {}: {e:#}", crate::text::escape_control(input)))?,
         ),
         None => None,
     };

@@ -13,7 +13,7 @@ use anyhow::{Result, anyhow};
 use crate::analysis::base::{BaseLayers, BaseOrigin};
 use crate::load::{LoadOptions, Progress};
 use crate::model::Image;
-use crate::report::escape::escape_control;
+use crate::text::escape_control;
 
 /// The `--base` value that turns the lookup off, annotations included.
 pub const NO_BASE: &str = "none";

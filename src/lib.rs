@@ -26,5 +26,5 @@ pub mod progress_bar;
 pub mod project_file;
 pub mod report;
 pub mod source;
+pub mod text;
 pub mod tui;
-pub mod units;

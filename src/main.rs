@@ -25,10 +25,7 @@ fn main() -> ExitCode {
             // Causes quote the image (tags, paths, names): never let its control characters
             // reach the terminal raw.
             let line = format!("{err:#}");
-            eprintln!(
-                "imgscope: {}",
-                imgscope::report::escape::escape_control(&line)
-            );
+            eprintln!("imgscope: {}", imgscope::text::escape_control(&line));
             ExitCode::from(EXIT_ERROR)
         }
     }

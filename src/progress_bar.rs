@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::load::Progress;
 use crate::model::EnginePreview;
-use crate::report::escape::{escape_control, human_size};
+use crate::text::{escape_control, human_size};
 
 pub struct Bar {
     stop: Arc<AtomicBool>,

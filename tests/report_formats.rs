@@ -125,7 +125,7 @@ fn html_tree_is_bounded_for_large_directories() {
     assert!(
         html.contains(&format!(
             "<span class=\"size\">{}</span>… 250 more",
-            imgscope::report::escape::human_size(rest as u64)
+            imgscope::text::human_size(rest as u64)
         )),
         "{html}"
     );

@@ -7,7 +7,7 @@
 mod tui_support;
 
 use imgscope::model::{NodeId, ROOT};
-use imgscope::report::escape::human_size;
+use imgscope::text::human_size;
 use imgscope::tui::action::{Action, Tab};
 use imgscope::tui::app::{App, InputKind, Pane, RightPane, Slot};
 use imgscope::tui::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};

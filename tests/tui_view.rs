@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use imgscope::load::Progress;
-use imgscope::report::escape::human_size;
+use imgscope::text::human_size;
 use imgscope::tui::action::Action;
 use imgscope::tui::app::{App, DiffOrigin, Pane};
 use imgscope::tui::views;
@@ -935,7 +935,7 @@ fn the_summary_pins_the_images_numbers_and_the_plans_top_saving() {
              ({ratio}) · efficiency {efficiency} · plan: {} saves {} ({})",
             top.kind.key(),
             human_size(top.node_saving),
-            imgscope::analysis::plan::percent(top.share_of_node_cost)
+            imgscope::text::rough_percent(top.share_of_node_cost)
         )
     );
     // It stays whatever has focus or fills the right pane.
@@ -1252,7 +1252,7 @@ fn the_viewer_and_the_reports_clean_commands_with_one_function() {
     let mut app = app(sample(), false, 200, 30);
     let screen = text(&render(&app));
     for layer in &loaded.image.layers {
-        let cleaned = imgscope::tui::format::one_line_command(layer.command(), 80);
+        let cleaned = imgscope::text::one_line_command(layer.command(), 80);
         assert!(!cleaned.starts_with("/bin/sh"), "{cleaned}");
         assert!(!cleaned.contains("#(nop)"), "{cleaned}");
         // The text report's layer row ends with it; the layers pane shows its start.
@@ -1264,15 +1264,15 @@ fn the_viewer_and_the_reports_clean_commands_with_one_function() {
         assert!(screen.contains(&start), "{start}\n{screen}");
     }
     assert_eq!(
-        imgscope::report::clean_command("/bin/sh -c #(nop) ADD file:base in / "),
+        imgscope::text::clean_command("/bin/sh -c #(nop) ADD file:base in / "),
         "ADD file:base in /"
     );
     assert_eq!(
-        imgscope::report::clean_command("RUN /bin/sh -c apk add curl # buildkit"),
+        imgscope::text::clean_command("RUN /bin/sh -c apk add curl # buildkit"),
         "RUN apk add curl"
     );
     assert_eq!(
-        imgscope::report::clean_command("|2 A=1 B=2 /bin/sh -c make"),
+        imgscope::text::clean_command("|2 A=1 B=2 /bin/sh -c make"),
         "RUN make"
     );
     app.update(Action::Quit);

@@ -67,13 +67,10 @@ impl Worth {
         let thin = share < self.min_share;
         match (small, thin) {
             (false, false) => None,
-            (true, false) => Some(format!(
-                "below {}",
-                crate::units::human_size(self.min_bytes)
-            )),
+            (true, false) => Some(format!("below {}", crate::text::human_size(self.min_bytes))),
             (false, true) => Some(format!(
                 "below {} of the node cost",
-                percent(self.min_share)
+                crate::text::rough_percent(self.min_share)
             )),
             (true, true) => Some(format!("below {}", self.describe())),
         }
@@ -83,8 +80,8 @@ impl Worth {
     pub fn describe(&self) -> String {
         format!(
             "at least {} and {} of the node cost",
-            crate::units::human_size(self.min_bytes),
-            percent(self.min_share)
+            crate::text::human_size(self.min_bytes),
+            crate::text::rough_percent(self.min_share)
         )
     }
 }
@@ -236,20 +233,20 @@ impl Plan {
         let all = self.saving_for_image(i);
         let more = match actions.len() {
             1 => String::new(),
-            n => format!("; {n} actions, {} in all", crate::units::human_size(all)),
+            n => format!("; {n} actions, {} in all", crate::text::human_size(all)),
         };
         let worth = self.worth.unwrap_or_default();
         match actions.iter().find(|a| a.worth_it) {
             Some(best) => format!(
                 "worth it: {} saves {} per node ({}){more}",
                 best.kind.key(),
-                crate::units::human_size(best.node_saving),
-                percent(best.share_of_node_cost)
+                crate::text::human_size(best.node_saving),
+                crate::text::rough_percent(best.share_of_node_cost)
             ),
             None => format!(
                 "not worth it: at most {} per node ({}, {}){more}",
-                crate::units::human_size(top.node_saving),
-                percent(top.share_of_node_cost),
+                crate::text::human_size(top.node_saving),
+                crate::text::rough_percent(top.share_of_node_cost),
                 worth
                     .shortfall(top.node_saving, top.share_of_node_cost)
                     .unwrap_or_default()
@@ -515,10 +512,13 @@ pub fn build(images: &[(&Image, Option<&Analysis>)], sharing: &Sharing, worth: W
             let judgement = match shortfall {
                 None => format!(
                     "worth it: {} of the node cost ({})",
-                    percent(s),
+                    crate::text::rough_percent(s),
                     worth.describe()
                 ),
-                Some(miss) => format!("not worth it: {} of the node cost, {miss}", percent(s)),
+                Some(miss) => format!(
+                    "not worth it: {} of the node cost, {miss}",
+                    crate::text::rough_percent(s)
+                ),
             };
             Action {
                 kind: draft.kind,
@@ -784,10 +784,10 @@ fn rebase_drafts(layers: &Layers, sharing: &Sharing, names: &[String]) -> Vec<Dr
             let kept = essential_bytes - matched_bytes;
             let what = format!(
                 "{run_name}: {} of the {} of files it needs ({matched_files} files; package caches and hidden files aside) are content {onto_image} already stores under other digests: {advice}; the node stops storing its {} except {} only it has",
-                percent(matched_bytes as f64 / essential_bytes.max(1) as f64),
-                crate::units::human_size(essential_bytes),
-                crate::units::human_size(layer_bytes),
-                crate::units::human_size(kept),
+                crate::text::rough_percent(matched_bytes as f64 / essential_bytes.max(1) as f64),
+                crate::text::human_size(essential_bytes),
+                crate::text::human_size(layer_bytes),
+                crate::text::human_size(kept),
                 run_name = layer_run_name(sharing, names, &run),
             );
             out.push(Draft {
@@ -844,12 +844,12 @@ fn trim_drafts(layers: &Layers, sharing: &Sharing, names: &[String]) -> Vec<Draf
         categories.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut parts: Vec<String> = categories
             .iter()
-            .map(|(c, b)| format!("{} of {}", crate::units::human_size(*b), c.label()))
+            .map(|(c, b)| format!("{} of {}", crate::text::human_size(*b), c.label()))
             .collect();
         if hidden_bytes > 0 {
             parts.push(format!(
                 "{} hidden by later layers",
-                crate::units::human_size(hidden_bytes)
+                crate::text::human_size(hidden_bytes)
             ));
         }
         let users = sharing.layers[d].users.len();
@@ -857,7 +857,7 @@ fn trim_drafts(layers: &Layers, sharing: &Sharing, names: &[String]) -> Vec<Draf
         let once = if users > 1 {
             format!(
                 "; saved once per node, not {users} times (the per-image sum would say {})",
-                crate::units::human_size(saving.saturating_mul(users as u64))
+                crate::text::human_size(saving.saturating_mul(users as u64))
             )
         } else {
             String::new()
@@ -948,7 +948,7 @@ fn dedup_drafts(
                     "{} holds {copies} {} ({}) of files the image already has: keep one of each (a hardlink, or copy once)",
                     layer_name(sharing, names, d),
                     if copies == 1 { "copy" } else { "copies" },
-                    crate::units::human_size(bytes)
+                    crate::text::human_size(bytes)
                 ),
                 claims,
             }
@@ -1012,7 +1012,7 @@ fn slim_drafts(
         let shared_note = if readd > 0 {
             format!(
                 "; it copies the {} of it that shared layers hold, which stay on the node for the other images",
-                crate::units::human_size(readd)
+                crate::text::human_size(readd)
             )
         } else {
             String::new()
@@ -1021,10 +1021,10 @@ fn slim_drafts(
         let focus_layer = keys.iter().rposition(|&d| own(d)).unwrap_or(0);
         let what = format!(
             "{name} runs {executable}, whose static closure is {} in {} files ({} of the image): an image of just that (FROM scratch, COPY the closure) drops the other {} of its own layers{shared_note}; a static view — dlopen, interpreted imports and files read at run time are not seen (--keep PATH adds them){}",
-            crate::units::human_size(closure.bytes),
+            crate::text::human_size(closure.bytes),
             closure.files.len(),
-            percent(closure.bytes as f64 / image_size.max(1) as f64),
-            crate::units::human_size(dropped),
+            crate::text::rough_percent(closure.bytes as f64 / image_size.max(1) as f64),
+            crate::text::human_size(dropped),
             if closure.unresolved.is_empty() {
                 String::new()
             } else {
@@ -1048,18 +1048,4 @@ fn slim_drafts(
         });
     }
     out
-}
-
-/// A fraction as a percentage for sentences: "23%", "0.4%", "<0.1%".
-pub fn percent(f: f64) -> String {
-    let p = f * 100.0;
-    if p == 0.0 {
-        "0%".into()
-    } else if p < 0.1 {
-        "<0.1%".into()
-    } else if p < 10.0 {
-        format!("{p:.1}%")
-    } else {
-        format!("{p:.0}%")
-    }
 }

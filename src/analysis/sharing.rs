@@ -142,7 +142,7 @@ impl Sharing {
 }
 
 fn human(bytes: u64) -> String {
-    crate::units::human_size(bytes)
+    crate::text::human_size(bytes)
 }
 
 pub fn analyze(images: &[ImageFacts]) -> Sharing {

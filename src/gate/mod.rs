@@ -14,7 +14,7 @@ use std::fmt;
 
 use crate::analysis::Analysis;
 use crate::model::Image;
-use crate::report::escape::human_size;
+use crate::text::{human_size, percent, signed_size};
 
 pub use config::{GateArgs, GateEnv, GatePlan, HistoryBaseline, plan};
 use parse::{Decimal, exceeds_percent};
@@ -178,25 +178,6 @@ impl Value {
             Value::Ratio(r) => percent(r),
             Value::Count(c) => c.to_string(),
         }
-    }
-}
-
-/// `+1.2 MiB`, `-300 B`, `0 B`.
-pub fn signed_size(delta: i64) -> String {
-    let size = human_size(delta.unsigned_abs());
-    match delta {
-        d if d > 0 => format!("+{size}"),
-        d if d < 0 => format!("-{size}"),
-        _ => size,
-    }
-}
-
-/// A ratio as a percentage with two decimals (`98.44%`), `∞` when unbounded.
-pub fn percent(ratio: f64) -> String {
-    if ratio.is_infinite() {
-        "∞%".to_string()
-    } else {
-        format!("{:.2}%", ratio * 100.0)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::gate::{BaselineFacts, Baselines, HistoryBaseline, Rule, RuleKind};
 use crate::load::{self, Progress};
 use crate::model::Image;
-use crate::report::escape::{escape_control, human_size};
+use crate::text::{escape_control, human_size};
 
 /// Branches taken as the default one when records name branches and no `--baseline-branch` is
 /// given.

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::Record;
-use crate::report::escape::{escape_control, human_size};
+use crate::text::{escape_control, human_size};
 
 /// Version of the `history --json` document; bump on any breaking change.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
@@ -158,7 +158,7 @@ pub fn text(name: &str, database: &str, records: &[Record]) -> String {
             human_size(p.size),
             human_size(p.compressed),
             human_size(p.reclaimable),
-            p.change(|c| escape_control(&super::trend::one_line(c, 60)).into_owned()),
+            p.change(|c| escape_control(&crate::text::short(c, 60)).into_owned()),
         ]);
     }
     let mut widths = header.map(|h| h.chars().count());
@@ -334,7 +334,7 @@ pub fn json(name: &str, database: &str, records: &[Record]) -> serde_json::Resul
     };
     let mut s = serde_json::to_string_pretty(&doc)?;
     s.push('\n');
-    Ok(crate::report::escape::json_terminal_safe(s))
+    Ok(crate::text::json_terminal_safe(s))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use super::Record;
 use super::series::{LayerMove, delta, utc};
-use crate::report::escape::human_size;
+use crate::text::{human_size, short};
 
 /// Points a report draws: the most recent ones.
 pub const MAX_POINTS: usize = 60;
@@ -66,14 +66,14 @@ impl Point {
         let Some(d) = self.size_delta else {
             return "first record".to_string();
         };
-        let mut s = crate::gate::signed_size(d);
+        let mut s = crate::text::signed_size(d);
         if let Some((index, appeared, delta, cmd)) = &self.moved {
             let how = if *appeared { "new" } else { "grew" };
             let _ = write!(
                 s,
                 "; layer {index} {how} {}: {}",
-                crate::gate::signed_size(*delta),
-                command(&crate::report::clean_command(cmd))
+                crate::text::signed_size(*delta),
+                command(&crate::text::clean_command(cmd))
             );
         }
         s
@@ -84,17 +84,6 @@ impl Point {
         self.commit
             .as_deref()
             .map_or_else(|| "-".to_string(), |c| c.chars().take(12).collect())
-    }
-}
-
-/// A command on one line, at most `max` characters.
-pub fn one_line(command: &str, max: usize) -> String {
-    let flat = command.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
     }
 }
 
@@ -162,7 +151,7 @@ pub fn markdown(name: &str, database: &str, records: &[Record]) -> String {
             human_size(p.size),
             human_size(p.compressed),
             human_size(p.reclaimable),
-            p.change(|c| code(&one_line(c, 60)))
+            p.change(|c| code(&short(c, 60)))
         );
     }
     out
@@ -264,7 +253,7 @@ pub fn svg(name: &str, points: &[Point]) -> String {
             h(&p.short_commit()),
             human_size(p.size),
             human_size(p.compressed),
-            h(&p.change(|c| one_line(c, 80)))
+            h(&p.change(|c| short(c, 80)))
         );
     }
     out.push_str("</svg>\n");
@@ -308,7 +297,7 @@ pub fn html(name: &str, database: &str, records: &[Record]) -> String {
             human_size(p.size),
             human_size(p.compressed),
             human_size(p.reclaimable),
-            h(&p.change(|c| one_line(c, 80)))
+            h(&p.change(|c| short(c, 80)))
         );
     }
     out.push_str("</table>\n");
@@ -325,11 +314,5 @@ mod tests {
         assert_eq!(sparkline(&[7, 7]), "▄▄");
         assert_eq!(sparkline(&[]), "");
         assert_eq!(sparkline(&[0, u64::MAX]), "▁█");
-    }
-
-    #[test]
-    fn one_line_flattens_and_cuts() {
-        assert_eq!(one_line("RUN a\n  && b", 20), "RUN a && b");
-        assert_eq!(one_line("abcdef", 4), "abc…");
     }
 }

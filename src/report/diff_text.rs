@@ -3,11 +3,12 @@
 
 use std::fmt::Write;
 
-use super::escape::{escape_control as esc, human_size as hs};
-use super::rows::{self, one_line, section, size_change};
+use super::rows::{self, section, size_change};
 use crate::diff::{ChangeKind, Delta, ImageDiff};
-use crate::gate::signed_size;
 use crate::model::Image;
+use crate::text::one_line;
+use crate::text::signed_size;
+use crate::text::{escape_control as esc, human_size as hs};
 
 /// Rows per section.
 const SHOWN: usize = 20;
@@ -104,7 +105,10 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
             signed_size(l.size.delta()),
             signed_size(l.compressed.delta()),
             l.matched_by.map_or("-", |m| m.label()),
-            one_line(&rows::clean_command(rows::layer_command(old, new, l)), 70)
+            one_line(
+                &crate::text::clean_command(rows::layer_command(old, new, l)),
+                70
+            )
         );
     }
     out.push_str(&more(d.layers.len()));

@@ -1,12 +1,12 @@
 //! Gate results for a CI log: one line per rule with its verdict, the measured value, the threshold
 //! and where the rule came from; and GitHub Actions `::error` annotations for the failed rules.
-//! Every string that came from the image or a config file goes through [`escape_control`](super::escape::escape_control).
+//! Every string that came from the image or a config file goes through [`escape_control`](crate::text::escape_control).
 
 use std::fmt::Write;
 
-use super::escape::escape_control as esc;
 use crate::gate::{Evaluation, RuleResult, Verdict};
 use crate::model::Image;
+use crate::text::escape_control as esc;
 
 /// The value column of a result: the measurement, or `—` when the rule was skipped.
 pub fn value_text(r: &RuleResult) -> String {

@@ -5,10 +5,10 @@
 
 use std::fmt::Write;
 
-use super::escape::{escape_control, human_size as hs};
 use super::rows::{self, section};
 use crate::analysis::Analysis;
 use crate::model::{EntryKind, Image, NodeId, ROOT};
+use crate::text::{escape_control, human_size as hs};
 
 /// Most tree entries rendered in all; the rest are summarized per directory.
 const TREE_BUDGET: usize = 5_000;
@@ -149,7 +149,7 @@ fn layers(out: &mut String, image: &Image, analysis: &Analysis) {
             c.added,
             c.modified,
             c.removed,
-            h(&super::rows::clean_command(l.command()))
+            h(&crate::text::clean_command(l.command()))
         );
     }
     let _ = writeln!(out, "</table>");

@@ -510,7 +510,7 @@ pub fn to_string(loaded: &[Loaded]) -> serde_json::Result<String> {
     let set = crate::load::set_analysis(loaded, crate::analysis::plan::Worth::default());
     let mut s = serde_json::to_string_pretty(&report_with_set(loaded, &set, None))?;
     s.push('\n');
-    Ok(super::escape::json_terminal_safe(s))
+    Ok(crate::text::json_terminal_safe(s))
 }
 
 // ----- gates (`--ci`): the same evaluation the text and Markdown outputs print -----
@@ -639,7 +639,7 @@ pub fn to_string_with_gates(
     }
     let mut s = serde_json::to_string_pretty(&doc)?;
     s.push('\n');
-    Ok(super::escape::json_terminal_safe(s))
+    Ok(crate::text::json_terminal_safe(s))
 }
 
 // ----- `imgscope diff --json` -----
@@ -939,5 +939,5 @@ pub fn diff_to_string(
     };
     let mut s = serde_json::to_string_pretty(&doc)?;
     s.push('\n');
-    Ok(super::escape::json_terminal_safe(s))
+    Ok(crate::text::json_terminal_safe(s))
 }

@@ -5,13 +5,15 @@
 
 use std::fmt::Write;
 
-use super::escape::{escape_control, human_size as hs};
 use super::gate_output::{tally, value_text};
-use super::rows::{self, section, short, size_change};
+use super::rows::{self, section, size_change};
 use crate::analysis::Analysis;
 use crate::diff::{ChangeKind, Delta, ImageDiff};
-use crate::gate::{Evaluation, Verdict, signed_size};
+use crate::gate::{Evaluation, Verdict};
 use crate::model::Image;
+use crate::text::short;
+use crate::text::signed_size;
+use crate::text::{escape_control, human_size as hs};
 
 /// Stop adding rows to the collapsed lists past this many characters: a GitHub comment holds
 /// 65,536.
@@ -271,7 +273,7 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
                 signed_size(l.size.delta()),
                 signed_size(l.compressed.delta()),
                 code(&short(
-                    &rows::clean_command(rows::layer_command(old, new, l)),
+                    &crate::text::clean_command(rows::layer_command(old, new, l)),
                     72
                 ))
             );
@@ -441,7 +443,7 @@ pub fn image_report(image: &Image, analysis: &Analysis) -> String {
             c.added,
             c.modified,
             c.removed,
-            code(&short(&rows::clean_command(l.command()), 72))
+            code(&short(&crate::text::clean_command(l.command()), 72))
         );
     }
     out.push('\n');

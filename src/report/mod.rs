@@ -3,7 +3,6 @@
 //! and the rows and cells the human-readable formats share.
 
 pub mod diff_text;
-pub mod escape;
 pub mod gate_output;
 pub mod html;
 pub mod json;
@@ -13,8 +12,6 @@ pub mod plan;
 mod rows;
 pub mod sharing;
 pub mod text;
-
-pub use rows::clean_command;
 
 /// The first `shown` paths of `nodes`, each rendered by `render` (escaped for the target format),
 /// joined with ", " and followed by ", +N more" when some are left out.

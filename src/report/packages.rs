@@ -7,10 +7,10 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::escape::{escape_control as esc, human_size as hs};
 use crate::analysis::Analysis;
-use crate::analysis::plan::percent;
 use crate::model::Image;
+use crate::text::rough_percent as percent;
+use crate::text::{escape_control as esc, human_size as hs};
 
 /// Packages listed in the text report.
 pub const TEXT_PACKAGES: usize = 10;

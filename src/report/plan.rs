@@ -1,14 +1,15 @@
 //! The trim plan in the reports: JSON wire types (the top-level `plan` array and `plan_totals`)
 //! and the text section that leads the text report. Both read one [`Plan`]; names and paths from
-//! images go through [`escape_control`](super::escape::escape_control) in text.
+//! images go through [`escape_control`](crate::text::escape_control) in text.
 
 use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::escape::{escape_control as esc, human_size as hs};
-use crate::analysis::plan::{Action, Detail, Plan, percent};
+use crate::analysis::plan::{Action, Detail, Plan};
 use crate::analysis::sharing::Sharing;
+use crate::text::rough_percent as percent;
+use crate::text::{escape_control as esc, human_size as hs};
 
 #[derive(Serialize)]
 pub struct PlanActionReport {

@@ -3,10 +3,10 @@
 //! format — sizes, change counts, the image's headline numbers, a command on one line. Escaping
 //! and markup stay with each format.
 
-use super::escape::{escape_control, human_size as hs};
 use crate::analysis::{Analysis, DuplicateGroup};
 use crate::diff::{ChangeKind, Delta, ImageDiff, LayerDiff};
 use crate::model::Image;
+use crate::text::human_size as hs;
 
 /// A listed section: nothing when `items` is empty; otherwise `head`, then one line from `row`
 /// (a newline added) for each of the first `shown` items, then `tail`.
@@ -27,57 +27,6 @@ pub(crate) fn section<T>(
         out.push('\n');
     }
     out.push_str(tail);
-}
-
-/// `s` on one line (runs of white space folded to one space), shortened to `max` characters with
-/// a trailing `…`. The caller escapes it for its format.
-pub(crate) fn short(s: &str, max: usize) -> String {
-    cut(fold(s), max)
-}
-
-/// [`short`] for plain text: control characters escaped before shortening.
-pub(crate) fn one_line(s: &str, max: usize) -> String {
-    cut(escape_control(&fold(s)).into_owned(), max)
-}
-
-fn fold(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn cut(s: String, max: usize) -> String {
-    if s.chars().count() > max {
-        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    } else {
-        s
-    }
-}
-
-/// A layer's history command as it was written: the shell wrapper of `RUN` (classic
-/// `/bin/sh -c cmd`, BuildKit's `RUN /bin/sh -c cmd # buildkit`, and `|N ARG=v … /bin/sh -c cmd` for
-/// RUN with build args) becomes `RUN cmd`, the `#(nop)` marker of metadata instructions is dropped,
-/// and BuildKit's `# buildkit` suffix too. The viewer and every report show commands through this
-/// one function (JSON keeps `created_by` as the image has it); the caller escapes and shortens.
-pub fn clean_command(cmd: &str) -> std::borrow::Cow<'_, str> {
-    use std::borrow::Cow;
-    let cmd = cmd.trim();
-    let cmd = cmd.strip_suffix("# buildkit").map_or(cmd, str::trim_end);
-    if let Some(rest) = cmd.strip_prefix("/bin/sh -c #(nop)") {
-        return Cow::Borrowed(rest.trim_start());
-    }
-    for shell in ["/bin/sh -c ", "RUN /bin/sh -c ", "|"] {
-        if let Some(rest) = cmd.strip_prefix(shell)
-            && (shell != "|" || rest.starts_with(|c: char| c.is_ascii_digit()))
-        {
-            let rest = if shell == "|" {
-                rest.split_once("/bin/sh -c ").map_or(rest, |(_, r)| r)
-            } else {
-                rest
-            };
-            return Cow::Owned(format!("RUN {}", rest.trim_start()));
-        }
-    }
-    Cow::Borrowed(cmd)
 }
 
 /// `1.0 KiB uncompressed, 800 B compressed`.

@@ -1,14 +1,14 @@
 //! The set-of-images report: JSON wire types (the `sharing` section of the report) and the text
 //! summary, both read from one [`SetAnalysis`]. Image-derived strings in the text go through
-//! [`escape_control`](super::escape::escape_control).
+//! [`escape_control`](crate::text::escape_control).
 
 use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::escape::{escape_control as esc, human_size as hs};
 use crate::analysis::set::{AssumedBase, SetAnalysis};
 use crate::analysis::sharing::Bytes2;
+use crate::text::{escape_control as esc, human_size as hs};
 
 #[derive(Serialize)]
 pub struct SharingReport {
@@ -347,7 +347,7 @@ pub fn summary(set: &SetAnalysis, assumed: Option<&AssumedBase>) -> String {
         let cells: String = (0..shown)
             .map(|i| if l.users.contains(&i) { '●' } else { '·' })
             .collect();
-        let cmd: String = super::rows::clean_command(&l.facts.created_by)
+        let cmd: String = crate::text::clean_command(&l.facts.created_by)
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");

@@ -1,13 +1,14 @@
 //! The plain-text summary printed when stdout is not a terminal and `--json` is not given: image
 //! facts, a layers table with sizes and commands, the largest directories, and the waste. Every
-//! string from the image goes through [`escape_control`](super::escape::escape_control).
+//! string from the image goes through [`escape_control`](crate::text::escape_control).
 
 use std::fmt::Write;
 
-use super::escape::{escape_control as esc, human_size as hs};
-use super::rows::{self, one_line, section};
+use super::rows::{self, section};
 use crate::analysis::Analysis;
 use crate::model::Image;
+use crate::text::one_line;
+use crate::text::{escape_control as esc, human_size as hs};
 
 const SHOWN: usize = 10;
 
@@ -66,7 +67,7 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
                 "  {:>3}  {:>10}  {}",
                 layer.index,
                 hs(layer.compressed_size),
-                one_line(&rows::clean_command(layer.command()), 100)
+                one_line(&crate::text::clean_command(layer.command()), 100)
             );
         }
         return out;
@@ -93,7 +94,7 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
     let ignored = &analysis.ignored_summary;
     if !ignored.patterns.is_empty() {
         let joined = ignored.patterns.join(", ");
-        let patterns = super::escape::escape_control(&joined);
+        let patterns = crate::text::escape_control(&joined);
         let _ = writeln!(
             out,
             "Ignored     {} files, {} ({patterns}): {} reclaimable and {} of duplicates not counted",
@@ -175,7 +176,7 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
 
 /// The layer's command, with `[base]` before it when the layer is the base's.
 fn inherited_mark(analysis: &Analysis, layer: &crate::model::Layer) -> String {
-    let command = rows::clean_command(layer.command());
+    let command = crate::text::clean_command(layer.command());
     match &analysis.base {
         Some(b) if b.is_inherited(layer.index) => format!("[base] {command}"),
         _ => command.into_owned(),

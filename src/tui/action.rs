@@ -16,7 +16,7 @@ use super::viewer::Viewer;
 use super::waste_list;
 use crate::content::FileLocation;
 use crate::model::NodeId;
-use crate::report::escape::escape_control;
+use crate::text::escape_control;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -786,7 +786,7 @@ impl App {
             }
             let w = widths[i].min(room - x);
             let label = if w < widths[i] {
-                super::format::clip(&label, usize::from(w)).into_owned()
+                crate::text::clip(&label, usize::from(w)).into_owned()
             } else {
                 label
             };
@@ -829,8 +829,8 @@ impl App {
                     Slot::Ready(v) => v.image().display_name().to_string(),
                     _ => slot.input.clone(),
                 };
-                let name = crate::report::escape::escape_control(&name).into_owned();
-                let name = super::format::clip(&name, 40);
+                let name = crate::text::escape_control(&name).into_owned();
+                let name = crate::text::clip(&name, 40);
                 let state = match &slot.state {
                     Slot::Loading { progress, .. } => {
                         format!(" {}", super::format::percent_loaded(progress))

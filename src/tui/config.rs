@@ -66,7 +66,7 @@ pub fn load() -> Result<ViewerConfig, String> {
 }
 
 fn shown(path: &Path) -> String {
-    crate::report::escape::escape_control(&path.display().to_string()).into_owned()
+    crate::text::escape_control(&path.display().to_string()).into_owned()
 }
 
 /// The settings `text` (the contents of `path`) gives.

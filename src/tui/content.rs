@@ -21,8 +21,8 @@ use anyhow::Result;
 use unicode_width::UnicodeWidthChar;
 
 use crate::content::{self, FileLocation};
-use crate::report::escape::{escape_control, human_size};
 use crate::source::ImageBlobs;
+use crate::text::{escape_control, human_size};
 
 /// The most bytes of a file read for the content view.
 pub const READ_CAP: u64 = 1 << 20;

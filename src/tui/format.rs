@@ -1,13 +1,11 @@
 //! Small text helpers for the views: clipping, one-line commands, permission strings, UTC times,
-//! size bars, load percentages. Sizes themselves go through `report::escape::human_size`, and every
+//! size bars, load percentages. Sizes themselves go through `crate::text::human_size`, and every
 //! image-derived string through `escape_control`, so the viewer prints what the reports print.
 
-use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 
 use crate::load::Progress;
 use crate::model::EntryKind;
-use crate::report::escape::escape_control;
 use unicode_width::UnicodeWidthChar;
 
 /// What an image's layer blobs are called beside their sizes: `compressed`, or `blob` when no
@@ -32,80 +30,6 @@ pub fn layer_of(index: usize, count: usize) -> String {
         0 | 1 => format!("layer {index} of {count}"),
         _ => format!("layer {index} of 0–{}", count - 1),
     }
-}
-
-/// At most `max` characters of `s`, with `…` when cut.
-pub fn clip(s: &str, max: usize) -> Cow<'_, str> {
-    match s.char_indices().nth(max) {
-        None => Cow::Borrowed(s),
-        Some(_) => {
-            let cut: String = s.chars().take(max.saturating_sub(1)).collect();
-            Cow::Owned(format!("{cut}…"))
-        }
-    }
-}
-
-/// At most `max` columns of `s`: when it is longer, a third from its start and the rest from its
-/// end, `…` between — a message keeps what it is about and its cause.
-pub fn shorten_middle(s: &str, max: usize) -> String {
-    use unicode_width::UnicodeWidthStr;
-    if s.width() <= max {
-        return s.to_string();
-    }
-    if max == 0 {
-        return String::new();
-    }
-    let room = max - 1;
-    let head_w = room / 3;
-    let mut head = String::new();
-    let mut w = 0;
-    for c in s.chars() {
-        let cw = c.width().unwrap_or(0);
-        if w + cw > head_w {
-            break;
-        }
-        head.push(c);
-        w += cw;
-    }
-    let tail_w = room - w;
-    let mut tail: Vec<char> = Vec::new();
-    let mut w = 0;
-    for c in s.chars().rev() {
-        let cw = c.width().unwrap_or(0);
-        if w + cw > tail_w {
-            break;
-        }
-        tail.push(c);
-        w += cw;
-    }
-    tail.reverse();
-    format!("{head}…{}", tail.into_iter().collect::<String>())
-}
-
-/// At most `max` characters of `s`, its end kept and `…` in front when cut (image names: the tag
-/// is at the end).
-pub fn clip_start(s: &str, max: usize) -> Cow<'_, str> {
-    let count = s.chars().count();
-    if count <= max {
-        return Cow::Borrowed(s);
-    }
-    let keep = max.saturating_sub(1);
-    let tail: String = s.chars().skip(count - keep).collect();
-    Cow::Owned(format!("…{tail}"))
-}
-
-/// A history command on one line, escaped and clipped: cleaned as every report cleans it
-/// ([`crate::report::clean_command`]: `RUN cmd` for the shell wrapper, no `#(nop)`), whitespace
-/// runs become one space.
-pub fn one_line_command(cmd: &str, max: usize) -> String {
-    one_line(&crate::report::clean_command(cmd), max)
-}
-
-fn one_line(s: &str, max: usize) -> String {
-    // Clip first: a command can be megabytes long.
-    let head: String = s.chars().take(max.saturating_mul(2).max(64)).collect();
-    let joined = head.split_whitespace().collect::<Vec<_>>().join(" ");
-    clip(&escape_control(&joined), max).into_owned()
 }
 
 /// `drwxr-xr-x`-style permissions, with the type letter and setuid/setgid/sticky bits.
@@ -175,11 +99,6 @@ pub fn bar(fraction: f64, width: usize) -> String {
         s.push(if fill == 8 { '█' } else { EIGHTHS[fill] });
     }
     s
-}
-
-/// `1 path`, `2 paths`.
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// How far a load has got, as `NN%` of the compressed bytes (or of the layers when sizes are
@@ -286,13 +205,6 @@ mod tests {
     }
 
     #[test]
-    fn clip_start_keeps_the_end() {
-        assert_eq!(clip_start("example/app:1", 13), "example/app:1");
-        assert_eq!(clip_start("example/app:1", 8), "…e/app:1");
-        assert_eq!(clip_start("é/ü:1", 4), "…ü:1");
-    }
-
-    #[test]
     fn wrapping_never_parts_a_number_from_its_unit() {
         // Where the line would break after "2.2", the number goes down with its unit.
         let lines = wrap("size was 2.2 MiB in total", 12, 12);
@@ -310,48 +222,10 @@ mod tests {
     }
 
     #[test]
-    fn status_notes_shorten_in_the_middle() {
-        let s = "export of /a/b failed: Permission denied";
-        assert_eq!(shorten_middle(s, 100), s);
-        let short = shorten_middle(s, 30);
-        assert_eq!(short.chars().count(), 30);
-        assert!(
-            short.starts_with("export ") && short.ends_with("Permission denied"),
-            "{short}"
-        );
-    }
-
-    #[test]
     fn utc_dates() {
         assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(utc(1_704_067_200), "2024-01-01 00:00:00 UTC");
         assert_eq!(utc(951_782_400 + 3661), "2000-02-29 01:01:01 UTC");
-    }
-
-    #[test]
-    fn commands_on_one_line() {
-        assert_eq!(
-            one_line_command("/bin/sh -c #(nop) ADD file:abc in / ", 80),
-            "ADD file:abc in /"
-        );
-        assert_eq!(
-            one_line_command("/bin/sh -c apt-get update &&\n\tapt-get install x", 80),
-            "RUN apt-get update && apt-get install x"
-        );
-        assert_eq!(
-            one_line_command("RUN /bin/sh -c apt-get clean # buildkit", 80),
-            "RUN apt-get clean"
-        );
-        assert_eq!(
-            one_line_command("|1 V=2 /bin/sh -c make V=$V", 80),
-            "RUN make V=$V"
-        );
-        assert_eq!(
-            one_line_command("COPY a/ /b/ # buildkit", 80),
-            "COPY a/ /b/"
-        );
-        assert_eq!(one_line_command("echo \x1b[2J", 80), "echo \\x1b[2J");
-        assert_eq!(one_line_command("abcdef", 4), "abc…");
     }
 
     #[test]
@@ -362,12 +236,6 @@ mod tests {
         assert_eq!(bar(f64::NAN, 2), "  ");
         assert_eq!(bar(0.5, 1), "▌");
         assert_eq!(bar(1.0 / 8.0, 1), "▏");
-    }
-
-    #[test]
-    fn clip_counts_chars() {
-        assert_eq!(clip("héllo", 5), "héllo");
-        assert_eq!(clip("héllo", 3), "hé…");
     }
 
     #[test]

@@ -12,8 +12,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Widget};
 
 use crate::history::Record;
-use crate::history::trend::{Point, one_line, points};
-use crate::report::escape::{escape_control, human_size};
+use crate::history::trend::{Point, points};
+use crate::text::{escape_control, human_size, short};
 
 /// The chart's state: the series, the point picked, and whether to quit.
 pub struct HistoryChart {
@@ -204,10 +204,10 @@ impl HistoryChart {
                     p.id,
                     p.when,
                     escape_control(&p.short_commit()),
-                    escape_control(&one_line(p.branch.as_deref().unwrap_or("-"), 12)),
+                    escape_control(&short(p.branch.as_deref().unwrap_or("-"), 12)),
                     human_size(p.size),
                     human_size(p.compressed),
-                    p.change(|c| escape_control(&one_line(c, 200)).into_owned())
+                    p.change(|c| escape_control(&short(c, 200)).into_owned())
                 )),
             ]);
             let row = Rect::new(inner.x, inner.y + y as u16, inner.width, 1);

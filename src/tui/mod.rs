@@ -81,7 +81,7 @@ pub fn run(
 fn report_failures(app: &App) -> u8 {
     let failures = app.failures();
     for error in &failures {
-        eprintln!("imgscope: {}", crate::report::escape::escape_control(error));
+        eprintln!("imgscope: {}", crate::text::escape_control(error));
     }
     if failures.is_empty() { 0 } else { 2 }
 }

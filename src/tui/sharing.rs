@@ -8,8 +8,8 @@
 use crate::analysis::set::SetAnalysis;
 use crate::analysis::sharing::Bytes2;
 use crate::model::Image;
-use crate::report::escape::{escape_control as esc, human_size as hs};
-use crate::tui::format::{clip, one_line_command};
+use crate::text::{clip, one_line_command};
+use crate::text::{escape_control as esc, human_size as hs};
 
 /// Longest image name kept (in characters).
 const NAME_MAX: usize = 200;
@@ -249,7 +249,7 @@ impl SharingView {
             .map(|a| PlanCells {
                 kind: a.kind.key(),
                 node_saving: hs(a.node_saving),
-                share: crate::analysis::plan::percent(a.share_of_node_cost),
+                share: crate::text::rough_percent(a.share_of_node_cost),
                 worth_it: a.worth_it,
                 what: esc(&a.what).into_owned(),
                 why: esc(&a.why).into_owned(),
@@ -324,7 +324,7 @@ impl SharingView {
         let totals = format!(
             "All together {} per node ({} of {}), {} per pull; overlaps counted once",
             hs(plan.node_saving),
-            crate::analysis::plan::percent(plan.saving_share()),
+            crate::text::rough_percent(plan.saving_share()),
             hs(plan.node_cost),
             hs(plan.pull_saving)
         );
@@ -393,7 +393,7 @@ impl SharingView {
             self.heading(format!(
                 "Same content, pair by pair: {} in {} stored more than once",
                 hs(shareable.0),
-                crate::tui::format::plural(shareable.1 as usize, "file", "files")
+                crate::text::plural(shareable.1 as usize, "file", "files")
             ));
             self.rows.extend((0..pairs as u32).map(Row::Pair));
         }

@@ -21,8 +21,8 @@ use super::waste_list::{Target, WasteList};
 use crate::analysis::{Analysis, DuplicateGroup, ReclaimablePath};
 use crate::load::Loaded;
 use crate::model::{FileTree, Image, NONE, NodeId, ROOT, Version};
-use crate::report::escape::{escape_control, human_size};
 use crate::source::ImageBlobs;
+use crate::text::{escape_control, human_size};
 
 /// Layers whose stats are kept, most recent first; a layer switch back is then free.
 const STATS_CACHE: usize = 4;
@@ -407,7 +407,7 @@ impl Viewer {
         self.show_nodes("closure (what the entrypoint needs)", nodes);
         format!(
             "the entrypoint needs {count} files, {} (a static view); E again: everything else",
-            crate::report::escape::human_size(bytes)
+            crate::text::human_size(bytes)
         )
     }
 

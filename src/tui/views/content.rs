@@ -10,9 +10,10 @@ use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;
 
 use super::pane;
-use crate::report::escape::{escape_control as esc, human_size as hs};
+use crate::text::{clip, plural};
+use crate::text::{escape_control as esc, human_size as hs};
 use crate::tui::content::{Body, ContentState, ContentView, READ_CAP, hex_row};
-use crate::tui::format::{clip, plural, wrap_at_most};
+use crate::tui::format::wrap_at_most;
 use crate::tui::theme::Theme;
 
 pub fn draw(buf: &mut Buffer, area: Rect, c: &ContentView, theme: &Theme) {

@@ -12,8 +12,9 @@ use ratatui::widgets::{Paragraph, Widget};
 use super::{diff_facts, pane};
 use crate::model::hex;
 use crate::model::{Change, EntryKind, NodeId};
-use crate::report::escape::{escape_control as esc, human_size as hs};
-use crate::tui::format::{clip, mode_string, plural, utc, wrap_at_most};
+use crate::text::{clip, plural};
+use crate::text::{escape_control as esc, human_size as hs};
+use crate::tui::format::{mode_string, utc, wrap_at_most};
 use crate::tui::theme::Theme;
 use crate::tui::viewer::Viewer;
 use crate::tui::waste_list::WasteRow;
@@ -202,10 +203,7 @@ fn file_facts(out: &mut Lines, v: &Viewer) {
             "layer {}{}",
             ver.layer,
             writer
-                .map(|l| format!(
-                    ": {}",
-                    crate::tui::format::one_line_command(l.command(), 60)
-                ))
+                .map(|l| format!(": {}", crate::text::one_line_command(l.command(), 60)))
                 .unwrap_or_default()
         ),
     );

@@ -5,10 +5,10 @@
 
 use super::details::{Lines, path};
 use crate::diff::{ChangeKind, Delta};
-use crate::gate::signed_size;
 use crate::model::{EntryKind, NodeId, ROOT};
-use crate::report::escape::{escape_control as esc, human_size as hs};
-use crate::tui::format::{clip, one_line_command};
+use crate::text::signed_size;
+use crate::text::{clip, one_line_command};
+use crate::text::{escape_control as esc, human_size as hs};
 use crate::tui::viewer::Viewer;
 
 /// `+1.2 KiB (3.0 KiB → 4.2 KiB)`.

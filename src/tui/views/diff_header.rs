@@ -8,10 +8,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use crate::diff::{ChangeKind, Delta};
-use crate::gate::signed_size;
-use crate::report::escape::{escape_control as esc, human_size};
+use crate::text::clip_start;
+use crate::text::signed_size;
+use crate::text::{escape_control as esc, human_size};
 use crate::tui::app::{App, Slot};
-use crate::tui::format::clip_start;
 use crate::tui::theme::Theme;
 use unicode_width::UnicodeWidthStr;
 

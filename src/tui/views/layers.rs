@@ -11,8 +11,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::pane;
+use crate::text::one_line_command;
 use crate::tui::diff_marks::symbol;
-use crate::tui::format::{bar, one_line_command};
+use crate::tui::format::bar;
 use crate::tui::theme::Theme;
 use crate::tui::tree_view::{Mode, visible_offset};
 use crate::tui::viewer::Viewer;

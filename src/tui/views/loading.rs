@@ -14,9 +14,10 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use super::pane;
 use crate::load::Progress;
 use crate::model::EnginePreview;
-use crate::report::escape::{escape_control as esc, human_size as hs};
+use crate::text::{clip, plural};
+use crate::text::{escape_control as esc, human_size as hs};
 use crate::tui::app::DiffOrigin;
-use crate::tui::format::{bar, clip, load_fraction, plural};
+use crate::tui::format::{bar, load_fraction};
 use crate::tui::theme::Theme;
 
 pub fn draw_progress(

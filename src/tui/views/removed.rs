@@ -8,11 +8,11 @@ use ratatui::text::{Line, Span};
 
 use super::pane;
 use crate::diff::ChangeKind;
-use crate::gate::signed_size;
 use crate::model::EntryKind;
-use crate::report::escape::escape_control as esc;
+use crate::text::escape_control as esc;
+use crate::text::signed_size;
+use crate::text::{clip, plural};
 use crate::tui::diff_marks::symbol;
-use crate::tui::format::{clip, plural};
 use crate::tui::removed_list::RemovedEntry;
 use crate::tui::theme::Theme;
 use crate::tui::tree_view::{visible_offset, visible_rows};

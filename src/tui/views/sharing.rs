@@ -9,9 +9,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::pane;
-use crate::report::escape::{escape_control as esc, human_size as hs};
+use crate::text::clip;
+use crate::text::{escape_control as esc, human_size as hs};
 use crate::tui::app::{App, Slot};
-use crate::tui::format::{bar, clip, wrap_at_most};
+use crate::tui::format::{bar, wrap_at_most};
 use crate::tui::layout::Areas;
 use crate::tui::sharing::{MAX_COLUMNS, Row, SharingSort, SharingView, letter};
 use crate::tui::theme::Theme;

@@ -6,9 +6,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::report::escape::escape_control as esc;
+use crate::text::escape_control as esc;
+use crate::text::{clip, shorten_middle};
 use crate::tui::app::{App, InputKind, Slot, View};
-use crate::tui::format::{clip, shorten_middle};
 use crate::tui::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};
 use crate::tui::theme::Theme;
 use crate::tui::tree_view::{Mode, Sort};

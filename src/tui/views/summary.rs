@@ -9,10 +9,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
-use crate::analysis::plan::percent;
-use crate::report::escape::{escape_control as esc, human_size as hs};
+use crate::text::clip;
+use crate::text::rough_percent as percent;
+use crate::text::{escape_control as esc, human_size as hs};
 use crate::tui::app::{App, PlanHeadline, Slot};
-use crate::tui::format::{blob_label, clip};
+use crate::tui::format::blob_label;
 use crate::tui::theme::Theme;
 
 /// The fewest columns the name keeps before numbers are dropped.

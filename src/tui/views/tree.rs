@@ -10,11 +10,12 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 
 use super::pane;
-use crate::gate::signed_size;
 use crate::model::{EntryKind, NONE, NodeId, ROOT};
-use crate::report::escape::{escape_control, human_size};
+use crate::text::clip;
+use crate::text::signed_size;
+use crate::text::{escape_control, human_size};
 use crate::tui::diff_marks::symbol;
-use crate::tui::format::{clip, mode_string};
+use crate::tui::format::mode_string;
 use crate::tui::stats::{ADDED, CHANGED, MODIFIED, REMOVED, UNCHANGED};
 use crate::tui::theme::Theme;
 use crate::tui::tree_view::{Mode, Sort, find_ignore_case, visible_offset, visible_rows};

@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 
 use super::pane;
 use crate::model::hex;
-use crate::report::escape::{escape_control as esc, human_size as hs};
-use crate::tui::format::{clip, plural};
+use crate::text::{clip, plural};
+use crate::text::{escape_control as esc, human_size as hs};
 use crate::tui::theme::Theme;
 use crate::tui::tree_view::{visible_offset, visible_rows};
 use crate::tui::viewer::Viewer;

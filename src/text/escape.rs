@@ -69,8 +69,6 @@ pub fn json_terminal_safe(json: String) -> String {
     out
 }
 
-pub use crate::units::human_size;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,11 +119,5 @@ mod tests {
         assert_eq!(safe, r#"{"name":"csi\u009b2J del\u007f esc\u001b é"}"#);
         let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
         assert_eq!(back, doc);
-    }
-
-    #[test]
-    fn sizes_are_iec() {
-        assert_eq!(human_size(1024), "1.0 KiB");
-        assert_eq!(human_size(0), "0 B");
     }
 }
