@@ -420,10 +420,9 @@ pub fn hex_row(bytes: &[u8], offset: usize, per_row: usize) -> String {
     s
 }
 
-/// An error as one escaped line.
+/// An error as one escaped line, whole.
 pub fn one_line(e: &str) -> String {
-    let joined = e.lines().map(str::trim).collect::<Vec<_>>().join(" ");
-    escape_control(&joined).into_owned()
+    crate::text::one_line(e, usize::MAX)
 }
 
 /// What a finished job sends back.
