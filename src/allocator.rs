@@ -8,6 +8,7 @@
 //! and grown by `mremap` without copying.
 
 /// Apply the tuning; call once at start, before any thread exists.
+#[allow(unsafe_code)] // mallopt(3) has no safe wrapper.
 pub fn tune_for_large_arrays() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

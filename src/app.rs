@@ -434,7 +434,9 @@ fn load_manifests(settings: &Settings) -> Result<Vec<Loaded>> {
                     if loaded.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
-                    results.lock().unwrap()[i] = Some(loaded);
+                    results
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(loaded);
                     if let Some(bar) = &bar {
                         bar.inc(1);
                     }
@@ -448,7 +450,7 @@ fn load_manifests(settings: &Settings) -> Result<Vec<Loaded>> {
     // The first failure in input order is the one reported.
     results
         .into_inner()
-        .unwrap()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .into_iter()
         .map_while(|r| r)
         .collect::<Result<Vec<_>>>()

@@ -109,8 +109,10 @@ impl io::Write for SpoolWriter<'_> {
 }
 
 /// Free bytes (for unprivileged users) on the file system holding `file`; `None` if unknown.
+#[allow(unsafe_code)] // fstatvfs(2): std does not say how much room a file system has.
 fn free_bytes(file: &File) -> Option<u64> {
     use std::os::fd::AsRawFd;
+    // SAFETY: `statvfs` is plain integers; all zero is a valid value.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: fstatvfs fills `st` for a valid descriptor, which `file` holds.
     if unsafe { libc::fstatvfs(file.as_raw_fd(), &mut st) } != 0 {

@@ -5,7 +5,7 @@
 //! SIGTSTP, re-enter on SIGCONT). And the viewer ends when its terminal goes away ([`InputWait`]).
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::os::fd::{AsRawFd, RawFd};
 use std::panic::{self, PanicHookInfo};
 use std::sync::Arc;
@@ -86,11 +86,8 @@ impl Drop for PanicHook {
 /// Stop the process as Ctrl-Z would in a cooked terminal, and take the terminal back on resume.
 pub fn suspend() -> io::Result<()> {
     restore();
-    // SAFETY: raise() only sends a signal to this process; SIGTSTP's default action stops it
-    // until SIGCONT, then raise returns.
-    unsafe {
-        libc::raise(libc::SIGTSTP);
-    }
+    // SIGTSTP's default action stops the process until SIGCONT; then raise returns.
+    signal_hook::low_level::raise(signal_hook::consts::SIGTSTP)?;
     enter()
 }
 
@@ -159,8 +156,7 @@ pub struct InputWait {
 
 impl InputWait {
     pub fn new() -> InputWait {
-        // SAFETY: isatty only inspects the descriptor.
-        if unsafe { libc::isatty(libc::STDIN_FILENO) } == 1 {
+        if io::stdin().is_terminal() {
             return InputWait {
                 input: libc::STDIN_FILENO,
                 _tty: None,
@@ -179,6 +175,7 @@ impl InputWait {
         }
     }
 
+    #[allow(unsafe_code)] // poll(2): std has no way to wait on two descriptors at once.
     pub fn wait(&self, timeout: Duration) -> Waited {
         let mut fds = [
             libc::pollfd {

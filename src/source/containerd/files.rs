@@ -91,7 +91,12 @@ impl ContainerdFiles {
     }
 
     fn info(&self, digest: &str) -> Result<Option<u64>> {
-        if let Some(known) = self.sizes.lock().unwrap().get(digest) {
+        if let Some(known) = self
+            .sizes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(digest)
+        {
             return Ok(*known);
         }
         let request = InfoRequest {
@@ -107,7 +112,10 @@ impl ContainerdFiles {
             Err(status) if status.code() == Code::NotFound => None,
             Err(status) => return Err(self.conn.explain(&status)),
         };
-        self.sizes.lock().unwrap().insert(digest.to_string(), size);
+        self.sizes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(digest.to_string(), size);
         Ok(size)
     }
 

@@ -74,12 +74,17 @@ pub fn list(
                     let tags = RegistryClient::new(&format!("{registry}/{repo}:latest"), options)
                         .and_then(|c| c.tags())
                         .map_err(|e| anyhow!("tags of {registry}/{repo}: {e:#}"));
-                    found.lock().unwrap().push((i, tags));
+                    found
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push((i, tags));
                 }
             });
         }
     });
-    let mut found = found.into_inner().unwrap();
+    let mut found = found
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     found.sort_by_key(|(i, _)| *i);
     let mut references = Vec::new();
     let mut tags_left_out = 0;
