@@ -109,7 +109,7 @@ pub fn run(mut cli: Cli) -> Result<u8> {
             return report_command(&cli, image, *format, *no_hash, trend);
         }
         Some(Command::Record { image, into, name }) => {
-            return crate::history::command::record_command(
+            return crate::history_command::record_command(
                 &cli,
                 image,
                 into.as_deref(),
@@ -123,7 +123,7 @@ pub fn run(mut cli: Cli) -> Result<u8> {
             text,
         }) => {
             if !*json && !*text && std::io::stdout().is_terminal() {
-                let (path, records) = crate::history::command::read_series(name, from.as_deref())?;
+                let (path, records) = crate::history_command::read_series(name, from.as_deref())?;
                 let color = crate::config::color_wanted(cli.color, true);
                 return crate::tui::run_history(crate::tui::history_chart::HistoryChart::new(
                     name,
@@ -132,7 +132,7 @@ pub fn run(mut cli: Cli) -> Result<u8> {
                     color,
                 ));
             }
-            return crate::history::command::history_command(name, from.as_deref(), *json);
+            return crate::history_command::history_command(name, from.as_deref(), *json);
         }
         // Turned into the image list above.
         Some(Command::Node { .. }) | Some(Command::Catalog { .. }) | None => {}
@@ -737,7 +737,7 @@ fn gate_run(
             };
             // `--baseline history`: each image against its own recorded series.
             let baselines = match &plan.history {
-                Some(h) => crate::history::command::gate_baselines(h, &plan.rules, &l.image)?,
+                Some(h) => crate::history_command::gate_baselines(h, &plan.rules, &l.image)?,
                 None => Baselines {
                     last: baseline.as_ref().map(|b| BaselineFacts::of(&b.image)),
                     ..Baselines::default()
@@ -868,11 +868,7 @@ fn report_command(
 ) -> Result<u8> {
     let loaded = load_named(cli, image, no_hash)?;
     let series = match trend {
-        Some((from, name)) => Some(crate::history::command::trend_of(
-            &loaded.image,
-            from,
-            name,
-        )?),
+        Some((from, name)) => Some(crate::history_command::trend_of(&loaded.image, from, name)?),
         None => None,
     };
     let text = match format {

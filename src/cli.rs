@@ -168,7 +168,7 @@ pub struct Cli {
     pub format: Option<OutputFormat>,
 
     #[command(flatten)]
-    pub gate: crate::gate::GateArgs,
+    pub gate: GateFlags,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -369,4 +369,110 @@ pub enum Command {
         #[arg(long, conflicts_with = "json")]
         text: bool,
     },
+}
+
+/// The gate flags, flattened into the main command line.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "CI gates")]
+pub struct GateFlags {
+    /// Gate the image: print each rule's verdict (PASS/FAIL/SKIP) and exit 1 if one fails.
+    /// On by itself when CI=true, stdout is not a terminal and rules are configured
+    #[arg(long)]
+    pub ci: bool,
+
+    /// Read rules from FILE instead of ./.imgscope.toml and ./.dive-ci (a *.toml file is
+    /// imgscope's format, anything else dive's .dive-ci YAML)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Fail above this uncompressed size (150MB, 1.2GiB, bytes)
+    #[arg(long, value_name = "SIZE")]
+    pub max_size: Option<String>,
+
+    /// Fail above this compressed size (the layer blobs as pulled)
+    #[arg(long, value_name = "SIZE")]
+    pub max_compressed_size: Option<String>,
+
+    /// Fail above this many reclaimable bytes, or this share of the image (5%)
+    #[arg(long, value_name = "SIZE|PCT%")]
+    pub max_reclaimable: Option<String>,
+
+    /// Fail below this efficiency (dive's score): 0.95 or 95%
+    #[arg(long, value_name = "RATIO|PCT%")]
+    pub min_efficiency: Option<String>,
+
+    /// Fail above this many layers
+    #[arg(long, value_name = "N")]
+    pub max_layers: Option<String>,
+
+    /// Fail when the image grew more than this over --baseline (bytes or % of the baseline)
+    #[arg(long, value_name = "SIZE|PCT%")]
+    pub max_growth: Option<String>,
+
+    /// Fail when the trim plan's actions on the image would save more than this per node
+    /// (bytes, or a share of the image: 10%)
+    #[arg(long, value_name = "SIZE|PCT%")]
+    pub max_plan_saving: Option<String>,
+
+    /// The image to measure growth against (any form IMAGE takes), or `history`: the last image
+    /// recorded under the image's name (`imgscope record`) on the default branch
+    #[arg(long, value_name = "IMAGE|history")]
+    pub baseline: Option<String>,
+
+    /// With --baseline history: the history database (default: $XDG_DATA_HOME/imgscope/history.db)
+    #[arg(long, value_name = "DB")]
+    pub history_db: Option<PathBuf>,
+
+    /// With --baseline history: the name the image is recorded under (default: its repository)
+    #[arg(long, value_name = "NAME")]
+    pub history_name: Option<String>,
+
+    /// With --baseline history: compare against records of this branch (default: main or master
+    /// when the records name branches, else any record)
+    #[arg(long, value_name = "BRANCH")]
+    pub baseline_branch: Option<String>,
+
+    /// With --baseline history: fail when the image grew more than SIZE (or PCT% of it) over the
+    /// oldest record of the last DAYS days, e.g. 30:10%
+    #[arg(long, value_name = "DAYS:SIZE|PCT%")]
+    pub max_growth_since: Option<String>,
+
+    /// Fail when the paths matching GLOB hold more than SIZE (repeatable):
+    /// '/usr/lib/python3*=200MB'
+    #[arg(long, value_name = "GLOB=SIZE")]
+    pub max_path_size: Vec<String>,
+
+    /// Measure size, compressed size, layers and reclaimable bytes on the image's own layers
+    /// only, above its base (--base IMAGE or the base its annotations name)
+    #[arg(long)]
+    pub own_only: bool,
+
+    /// Append a Markdown summary of the gates to FILE (default: $GITHUB_STEP_SUMMARY when set)
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+}
+
+impl GateFlags {
+    /// The settings the core's gate planning reads.
+    pub fn to_args(&self) -> imgscope_core::gate::GateArgs {
+        imgscope_core::gate::GateArgs {
+            ci: self.ci,
+            config: self.config.clone(),
+            max_size: self.max_size.clone(),
+            max_compressed_size: self.max_compressed_size.clone(),
+            max_reclaimable: self.max_reclaimable.clone(),
+            min_efficiency: self.min_efficiency.clone(),
+            max_layers: self.max_layers.clone(),
+            max_growth: self.max_growth.clone(),
+            max_plan_saving: self.max_plan_saving.clone(),
+            baseline: self.baseline.clone(),
+            history_db: self.history_db.clone(),
+            history_name: self.history_name.clone(),
+            baseline_branch: self.baseline_branch.clone(),
+            max_growth_since: self.max_growth_since.clone(),
+            max_path_size: self.max_path_size.clone(),
+            own_only: self.own_only,
+            summary: self.summary.clone(),
+        }
+    }
 }

@@ -173,7 +173,7 @@ impl Settings {
         };
         let github = cli.format == Some(crate::cli::OutputFormat::Github);
         let gate_env = crate::gate::GateEnv::from_process(stdout_tty);
-        let gate = crate::gate::plan(&cli.gate, github, &gate_env)?;
+        let gate = crate::gate::plan(&cli.gate.to_args(), github, &gate_env)?;
         if let Some(plan) = &gate
             && plan.baseline.as_deref() == Some("-")
             && stdin_count > 0

@@ -1,30 +1,17 @@
 //! imgscope: where the bytes of container images go, and whether trimming them is worth it.
 //!
-//! Data flows one way: [`source`] (archives, layouts) → [`decode`] (layer blobs to tar entries) →
-//! [`model`] (images and the file-tree arena) → [`analysis`] (merge, waste, efficiency,
-//! duplicates) → [`report`] (JSON, text). [`load`] runs that pipeline; [`config`] turns command-line
-//! flags into validated settings once; `tui` is the interactive viewer.
+//! The command line and the viewer over the core crate (`imgscope-core`, re-exported here):
+//! [`cli`] (the flags), [`config`] (flags turned into validated settings once), [`app`] (one run of
+//! a command line), [`tui`] (the interactive viewer) and [`progress_bar`].
 
-pub mod allocator;
-pub mod analysis;
+pub use imgscope_core::{
+    allocator, analysis, atomic_write, base_lookup, content, decode, deferred_hash, diff,
+    engine_cache, gate, history, layer_cache, load, model, project_file, report, source, text,
+};
+
 pub mod app;
-pub mod atomic_write;
-pub mod base_lookup;
 pub mod cli;
 pub mod config;
-pub mod content;
-pub mod decode;
-pub mod deferred_hash;
-pub mod diff;
-pub mod engine_cache;
-pub mod gate;
-pub mod history;
-pub mod layer_cache;
-pub mod load;
-pub mod model;
+pub mod history_command;
 pub mod progress_bar;
-pub mod project_file;
-pub mod report;
-pub mod source;
-pub mod text;
 pub mod tui;

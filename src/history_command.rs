@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow, bail};
 
-use super::store::{BranchFilter, Store};
-use super::{Record, capture, default_db_path, repository_of, series};
 use crate::cli::Cli;
 use crate::config::Settings;
 use crate::gate::{BaselineFacts, Baselines, HistoryBaseline, Rule, RuleKind};
+use crate::history::store::{BranchFilter, Store};
+use crate::history::{Record, capture, default_db_path, repository_of, series};
 use crate::load::{self, Progress};
 use crate::model::Image;
 use crate::text::{escape_control, human_size};

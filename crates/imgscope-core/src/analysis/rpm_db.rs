@@ -631,7 +631,7 @@ mod tests {
     /// it). `rpm -qa --qf '%{NAME} %{EPOCHNUM}:%{VERSION}-%{RELEASE} %{ARCH} %{SIZE}\n'` on it:
     /// `tinylib 0:0.5.1-1.el9 noarch 10`, `hello 2:1.0-3 x86_64 31`,
     /// `gpg-pubkey 0:c7325064-6b111a74 (none) 0`; `rpm -ql` lists the paths below.
-    const FIXTURE: &[u8] = include_bytes!("../../tests/fixtures/rpmdb.sqlite");
+    const FIXTURE: &[u8] = include_bytes!("../../../../tests/fixtures/rpmdb.sqlite");
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()

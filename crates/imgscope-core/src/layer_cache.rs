@@ -10,7 +10,7 @@
 //!
 //! The cache is bounded: after each write, the least recently used files (by modification time,
 //! which a read renews) are removed until the total is under the cap ([`DEFAULT_MAX_BYTES`], or
-//! `IMGSCOPE_LAYER_CACHE_MAX`, see [`crate::config`]) — a crafted image with gigabytes of names per
+//! `IMGSCOPE_LAYER_CACHE_MAX`, read by the CLI's settings) — a crafted image with gigabytes of names per
 //! layer must not fill the disk run after run.
 
 use std::io::Write;
