@@ -1,0 +1,34 @@
+//! The integration tests, as one test binary (one link of the library and its dependencies
+//! instead of one per file). Each module is a feature's tests; `common` and `tui_support` are the
+//! helpers they share. Run one module with `cargo test --test it <module>::`, e.g.
+//! `cargo test --test it hostile::`.
+
+mod common;
+mod tui_support;
+
+mod bad_input;
+mod base_layers;
+mod catalog;
+mod ci_log;
+mod containerd;
+mod diff;
+mod dive_fixtures;
+mod docker_engine;
+mod duplicates;
+mod engine;
+mod gates;
+mod history;
+mod hostile;
+mod ignore_paths;
+mod json_report;
+mod layer_cache;
+mod layer_semantics;
+mod packages;
+mod plan;
+mod registry;
+mod report_formats;
+mod sharing;
+mod tui_e2e;
+mod tui_screenshots;
+mod tui_state;
+mod tui_view;

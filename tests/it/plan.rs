@@ -1,0 +1,309 @@
+//! The trim plan, end to end, with every figure exact: a base shared by two apps, with a package
+//! index and docs in its shared layer (trimmed once per node); an image on its own re-bootstrapped
+//! copy of the base (same files under another digest: a rebase), whose copy also holds the index
+//! (a trim that the rebase already covers: counted once); a duplicate file (a dedup).
+
+use crate::common::*;
+use serde_json::Value;
+
+struct Set {
+    _dir: tempfile::TempDir,
+    /// base, app-a, app-b, own.
+    paths: Vec<String>,
+    /// diff_ids: base0, base1, app-a, app-b, own0, own-app.
+    ids: Vec<String>,
+    base1_blob: u64,
+}
+
+fn build_set() -> Set {
+    let dir = tempfile::tempdir().unwrap();
+    let base0 = layer(
+        &[file("bin/tool", 40_000, 1), file("etc/os-release", 100, 2)],
+        Comp::None,
+        "ADD rootfs /",
+    );
+    let base1 = layer(
+        &[
+            file("var/lib/apt/lists/index", 30_000, 3),
+            file("usr/share/doc/pkg/copyright", 2_000, 4),
+        ],
+        Comp::Gzip,
+        "RUN apt-get update && apt-get install pkg",
+    );
+    let app_a = layer(
+        &[file("app/a.bin", 5_000, 5), file("app/copy.bin", 5_000, 5)],
+        Comp::None,
+        "COPY a /app",
+    );
+    let app_b = layer(&[file("app/b.bin", 7_000, 6)], Comp::None, "COPY b /app");
+    // The same base files, bootstrapped again: another digest (one more file).
+    let own0 = layer(
+        &[
+            file("bin/tool", 40_000, 1),
+            file("etc/os-release", 100, 2),
+            file("var/lib/apt/lists/index", 30_000, 3),
+            file("etc/hostname", 10, 12),
+        ],
+        Comp::None,
+        "ADD own-rootfs /",
+    );
+    let own_app = layer(
+        &[file("app/own.bin", 1_000, 13)],
+        Comp::None,
+        "COPY own /app",
+    );
+    let ids = [&base0, &base1, &app_a, &app_b, &own0, &own_app]
+        .iter()
+        .map(|l| l.diff_id.clone())
+        .collect();
+    let base1_blob = base1.blob.len() as u64;
+    let images: Vec<(&str, Vec<&BuiltLayer>)> = vec![
+        ("set/base:1", vec![&base0, &base1]),
+        ("set/app-a:1", vec![&base0, &base1, &app_a]),
+        ("set/app-b:1", vec![&base0, &base1, &app_b]),
+        ("set/own:1", vec![&own0, &own_app]),
+    ];
+    let paths = write_image_archives(dir.path(), &images);
+    Set {
+        _dir: dir,
+        paths,
+        ids,
+        base1_blob,
+    }
+}
+
+fn report(args: &[&str], paths: &[&str]) -> Value {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(paths);
+    let out = run(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_of(&out)
+}
+
+fn all_paths(set: &Set) -> Vec<&str> {
+    set.paths.iter().map(String::as_str).collect()
+}
+
+const NODE_COST: u64 = 40_100 + 32_000 + 10_000 + 7_000 + 70_110 + 1_000;
+
+#[test]
+fn the_plan_ranks_rebase_trim_and_dedup_with_exact_savings() {
+    let set = build_set();
+    let v = report(&["--json", "--worth", "0"], &all_paths(&set));
+    assert_eq!(v["schema_version"], 2);
+    let plan = v["plan"].as_array().unwrap();
+    let kinds: Vec<&str> = plan.iter().map(|a| a["action"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["rebase", "trim", "trim", "dedup"], "{plan:#?}");
+
+    // The own image's base is the shared base's files under another digest: all of it goes but
+    // the one file only it has (etc/hostname, 10 bytes).
+    let rebase = &plan[0];
+    assert_eq!(rebase["images"], serde_json::json!(["set/own:1"]));
+    assert_eq!(rebase["layers"], serde_json::json!([set.ids[4]]));
+    assert_eq!(rebase["node_saving_bytes"], 70_100);
+    assert_eq!(rebase["pull_saving_bytes"], 70_100);
+    assert_eq!(rebase["detail"]["onto_image"], "set/base:1");
+    assert_eq!(rebase["detail"]["onto_base"], "set/base:1");
+    assert_eq!(
+        rebase["detail"]["onto_layers"],
+        serde_json::json!([set.ids[0]])
+    );
+    assert_eq!(rebase["detail"]["layer_bytes"], 70_110);
+    assert_eq!(rebase["detail"]["essential_bytes"], 40_110);
+    assert_eq!(rebase["detail"]["matched_bytes"], 40_100);
+    assert_eq!(rebase["detail"]["matched_files"], 2);
+    assert_eq!(rebase["worth_it"], true);
+    let share = rebase["share_of_node_cost"].as_f64().unwrap();
+    assert!(
+        (share - 70_100.0 / NODE_COST as f64).abs() < 1e-12,
+        "{share}"
+    );
+    assert!(
+        rebase["why"]
+            .as_str()
+            .unwrap()
+            .contains("build it FROM set/base:1"),
+        "{}",
+        rebase["why"]
+    );
+
+    // The shared base's index and docs: saved once per node, whatever the number of users.
+    let trim = &plan[1];
+    assert_eq!(
+        trim["images"],
+        serde_json::json!(["set/base:1", "set/app-a:1", "set/app-b:1"])
+    );
+    assert_eq!(trim["layers"], serde_json::json!([set.ids[1]]));
+    assert_eq!(trim["node_saving_bytes"], 32_000);
+    // Every file of the gzip layer goes: the whole blob is saved on a pull.
+    assert_eq!(trim["pull_saving_bytes"], set.base1_blob);
+    assert_eq!(trim["detail"]["layer_users"], 3);
+    assert_eq!(trim["detail"]["hidden_bytes"], 0);
+    assert_eq!(
+        trim["detail"]["categories"],
+        serde_json::json!([
+            {"category": "package-cache", "bytes": 30_000},
+            {"category": "docs", "bytes": 2_000}
+        ])
+    );
+    assert_eq!(trim["overlap_bytes"], 0);
+
+    // The index in the own base: inside the rebase, so the total counts it once.
+    let own_trim = &plan[2];
+    assert_eq!(own_trim["layers"], serde_json::json!([set.ids[4]]));
+    assert_eq!(own_trim["node_saving_bytes"], 30_000);
+    assert_eq!(own_trim["overlap_bytes"], 30_000);
+    assert_eq!(own_trim["overlaps"], serde_json::json!([1]));
+
+    let dedup = &plan[3];
+    assert_eq!(dedup["layers"], serde_json::json!([set.ids[2]]));
+    assert_eq!(dedup["node_saving_bytes"], 5_000);
+    assert_eq!(dedup["detail"]["copies"], 1);
+    assert_eq!(dedup["paths"][0]["path"], "/app/copy.bin");
+    // 5,000 of 160,210 bytes is 3.1%: below the default 5% share.
+    assert_eq!(dedup["worth_it"], false);
+
+    let totals = &v["plan_totals"];
+    assert_eq!(totals["node_cost_bytes"], NODE_COST);
+    assert_eq!(totals["node_saving_bytes"], 70_100 + 32_000 + 5_000);
+    assert_eq!(totals["actions"], 4);
+    assert_eq!(totals["worth_it_actions"], 3);
+    assert_eq!(totals["worth_min_bytes"], 0);
+
+    // Verdicts come from the plan.
+    let images = v["sharing"]["images"].as_array().unwrap();
+    let verdict = |i: usize| images[i]["verdict"].as_str().unwrap().to_string();
+    assert!(
+        verdict(3).starts_with("worth it: rebase saves 68.5 KiB"),
+        "{}",
+        verdict(3)
+    );
+    assert!(
+        verdict(2).starts_with("worth it: trim saves 31.2 KiB"),
+        "{}",
+        verdict(2)
+    );
+}
+
+#[test]
+fn content_pairs_count_shared_layers_and_separate_copies() {
+    let set = build_set();
+    let v = report(&["--json"], &all_paths(&set));
+    let pairs = v["sharing"]["content"]["pairs"].as_array().unwrap();
+    let pair = |a: u64, b: u64| {
+        pairs
+            .iter()
+            .find(|p| p["images"] == serde_json::json!([a, b]))
+            .unwrap_or_else(|| panic!("no pair {a} {b}: {pairs:#?}"))
+    };
+    // base and own: the tool, os-release and the index, in layers they do not share.
+    assert_eq!(pair(0, 3)["common_bytes"], 70_100);
+    assert_eq!(pair(0, 3)["separate_bytes"], 70_100);
+    // base and app-a: the whole base, through the layers they share.
+    assert_eq!(pair(0, 1)["common_bytes"], 72_100);
+    assert_eq!(pair(0, 1)["separate_bytes"], 0);
+    // The own image's copies of the base's content, stored a second time.
+    assert_eq!(
+        v["sharing"]["images"][3]["content_shared_elsewhere_bytes"],
+        70_100
+    );
+}
+
+#[test]
+fn worth_thresholds_decide_and_are_reported() {
+    let set = build_set();
+    let v = report(
+        &["--json", "--worth", "50%", "--worth", "1kB"],
+        &all_paths(&set),
+    );
+    let worth: Vec<bool> = v["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["worth_it"].as_bool().unwrap())
+        .collect();
+    // 70,100 of 160,210 bytes is 44%: below 50%.
+    assert_eq!(worth, [false, false, false, false]);
+    assert_eq!(v["plan_totals"]["worth_min_share"], 0.5);
+    assert_eq!(v["plan_totals"]["worth_min_bytes"], 1_000);
+
+    let out = run(&["--json", "--worth", "150%", &set.paths[0]]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--worth") && err.contains("150%"), "{err}");
+}
+
+#[test]
+fn one_image_is_a_set_of_one() {
+    let set = build_set();
+    let v = report(&["--json", "--worth", "0"], &[&set.paths[1]]);
+    assert!(v.get("sharing").is_none());
+    let plan = v["plan"].as_array().unwrap();
+    let savings: Vec<(&str, u64)> = plan
+        .iter()
+        .map(|a| {
+            (
+                a["action"].as_str().unwrap(),
+                a["node_saving_bytes"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(savings, [("trim", 32_000), ("dedup", 5_000)]);
+    assert_eq!(plan[0]["detail"]["layer_users"], 1);
+    assert_eq!(
+        v["plan_totals"]["node_cost_bytes"],
+        40_100 + 32_000 + 10_000
+    );
+}
+
+#[test]
+fn the_text_report_leads_with_the_plan() {
+    let set = build_set();
+    // With as many users on each side, the image given first keeps its layer.
+    let out = run(&["--text", "--worth", "0", &set.paths[0], &set.paths[3]]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("Trim plan: "), "{text}");
+    let first_action = text.lines().nth(2).unwrap();
+    assert!(
+        first_action.contains("rebase") && first_action.contains("68.5 KiB per node"),
+        "{text}"
+    );
+    assert!(text.contains("counted once in the total"), "{text}");
+    assert!(
+        text.find("Trim plan").unwrap() < text.find("Sharing across").unwrap(),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_gate_fails_an_image_that_could_shed_too_much() {
+    let set = build_set();
+    let mut args = vec!["--json", "--max-plan-saving", "50%"];
+    args.extend(all_paths(&set));
+    let out = run(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rule = |i: usize| v["images"][i]["gates"]["rules"][0].clone();
+    // own: rebase and its own trim, 70,100 bytes (counted once) of its 71,110.
+    assert_eq!(rule(3)["rule"], "max-plan-saving");
+    assert_eq!(rule(3)["verdict"], "fail");
+    let value = rule(3)["value"].as_f64().unwrap();
+    assert!((value - 70_100.0 / 71_110.0).abs() < 1e-9, "{value}");
+    // app-b: the shared base's trim, 32,000 of its 79,100 bytes.
+    assert_eq!(rule(2)["verdict"], "pass");
+    assert!(
+        rule(2)["note"].as_str().unwrap().contains("1 plan action"),
+        "{}",
+        rule(2)
+    );
+}

@@ -1,0 +1,142 @@
+//! The user's config.toml: keys and themes given to the viewer, a bad file as one error naming
+//! the file and line, and every action of the panes having a name a config can use.
+
+use super::*;
+
+#[test]
+fn a_config_gives_the_panes_actions_keys_and_picks_a_theme() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use imgscope::tui::config::parse;
+    use imgscope::tui::keys::Context;
+    use imgscope::tui::theme::Palette;
+    let text = "# mine\n[keys]\nquit = \"Q\"\nsearch = [\"/\", \"Ctrl-S\"]\nwaste = \"F2\"\n\n\
+                [theme]\nname = \"light\"\ndir = \"#ff00ff\"\n";
+    let config = parse(text, std::path::Path::new("/x/config.toml")).unwrap();
+    let mut app = app_with(sample());
+    app.configure(&config);
+    let key = |code, modifiers| KeyEvent::new(code, modifiers);
+    let main = |app: &App, k: KeyEvent| app.keys.map_key(&k, Context::Main);
+    assert_eq!(
+        main(&app, key(KeyCode::Char('Q'), KeyModifiers::NONE)),
+        Some(Action::Quit)
+    );
+    // q was quit's: it is nobody's now. Ctrl-C is quit's no more in the panes either.
+    assert_eq!(
+        main(&app, key(KeyCode::Char('q'), KeyModifiers::NONE)),
+        None
+    );
+    assert_eq!(
+        main(&app, key(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+        Some(Action::OpenSearch)
+    );
+    assert_eq!(
+        main(&app, key(KeyCode::F(2), KeyModifiers::NONE)),
+        Some(Action::ToggleWaste)
+    );
+    // w was the waste view's: gone with it. Other keys are as they were.
+    assert_eq!(
+        main(&app, key(KeyCode::Char('w'), KeyModifiers::NONE)),
+        None
+    );
+    assert_eq!(
+        main(&app, key(KeyCode::Char('b'), KeyModifiers::NONE)),
+        Some(Action::NextBiggest)
+    );
+    // Only the panes: the input line still quits on Ctrl-C.
+    assert_eq!(
+        app.keys.map_key(
+            &key(KeyCode::Char('c'), KeyModifiers::CONTROL),
+            Context::Input
+        ),
+        Some(Action::Quit)
+    );
+    // The hint bar names the user's keys.
+    let hints = app.keys.hints(Context::Main);
+    assert_eq!(hints[0], ("Q".to_string(), "quit"));
+    assert!(hints.contains(&("F2".to_string(), "waste")), "{hints:?}");
+    // The theme: light, with the user's directory colour.
+    assert_eq!(app.palette.accent, Palette::LIGHT.accent);
+    assert_eq!(app.palette.dir, ratatui::style::Color::Rgb(255, 0, 255));
+    assert!(app.color);
+    // no-color turns colour off whatever the terminal.
+    let plain = parse("[theme]\nname = \"no-color\"\n", std::path::Path::new("c")).unwrap();
+    app.configure(&plain);
+    assert!(!app.color);
+    // An empty file is the defaults.
+    let none = parse("", std::path::Path::new("c")).unwrap();
+    assert_eq!(none, imgscope::tui::config::ViewerConfig::default());
+}
+
+#[test]
+fn a_bad_config_is_one_error_naming_the_file_and_line() {
+    use imgscope::tui::config::parse;
+    let cases = [
+        (
+            "[keys]\nquitt = \"Q\"\n",
+            2,
+            "\"quitt\" is not an action of the key table",
+        ),
+        (
+            "[keys]\n\nquit = \"Ctrl-1\"\n",
+            3,
+            "quit: \"Ctrl-1\" is not a key",
+        ),
+        ("[keys]\nquit = \"QQ\"\n", 2, "quit: \"QQ\" is not a key"),
+        ("[keys]\nquit = 7\n", 2, "quit: a key is a string"),
+        (
+            "[keys]\nquit = \"Q\"\nhelp = [\"x\", \"Q\"]\n",
+            3,
+            "help: a key given to quit too",
+        ),
+        ("\n\n[theme]\nname = \"sepia\"\n", 4, "no theme \"sepia\""),
+        (
+            "[theme]\ndir = \"reddish\"\n",
+            2,
+            "dir: \"reddish\" is not a colour",
+        ),
+        (
+            "[theme]\nshade = \"red\"\n",
+            2,
+            "\"shade\" is not a theme setting",
+        ),
+        (
+            "[keys]\n[colours]\nx = \"1\"\n",
+            2,
+            "[colours] is not a section",
+        ),
+        ("[keys]\nquit = Q\n", 2, ""),
+        ("[keys]\nquit = \"Q\"\nquit = \"R\"\n", 3, ""),
+    ];
+    for (text, line, what) in cases {
+        let err = parse(text, std::path::Path::new("/x/config.toml")).unwrap_err();
+        let lead = format!("/x/config.toml line {line}: ");
+        assert!(err.starts_with(&lead), "{text:?}: {err}");
+        assert!(err.contains(what), "{text:?}: {err}");
+        assert!(!err.contains('\n'), "{text:?}: one line: {err}");
+        assert!(
+            err.len() > lead.len() + 5,
+            "{text:?}: says what is wrong: {err}"
+        );
+    }
+}
+
+#[test]
+fn every_action_of_the_panes_has_a_config_name_and_every_key_parses_back() {
+    use imgscope::tui::keys::{ACTION_NAMES, BINDINGS, Context, label, parse_key};
+    for b in BINDINGS.iter().filter(|b| b.context == Context::Main) {
+        assert!(
+            ACTION_NAMES.iter().any(|(_, a)| *a == b.action),
+            "{:?} ({}) has no name for config.toml",
+            b.action,
+            b.help
+        );
+        // What the help writes, a config file can write.
+        for k in b.keys {
+            assert_eq!(parse_key(&label(k)).as_ref(), Ok(k), "{}", label(k));
+        }
+    }
+    let mut names: Vec<&str> = ACTION_NAMES.iter().map(|(n, _)| *n).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), ACTION_NAMES.len(), "names are unique");
+}
