@@ -2,6 +2,8 @@
 //! 1,000 images on 20 bases of 4–8 layers, each with 1–6 layers of its own. Prints the CPU time of
 //! `analysis::sharing::analyze` (best and median of 5 runs). Run: `cargo bench --bench sharing`.
 
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use imgscope::analysis::sharing::{ImageFacts, LayerFacts, analyze};

@@ -9,6 +9,8 @@
 //! Without `--bench` (as `cargo test --all-targets` runs it) it does a quick smoke run on 20,000
 //! files, so the benchmark keeps compiling and working.
 
+#![allow(clippy::unwrap_used)]
+
 // The viewer tests' support module, shared with the integration tests; this benchmark uses
 // only part of it.
 #[path = "../tests/it/tui_support/mod.rs"]

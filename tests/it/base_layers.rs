@@ -276,7 +276,10 @@ fn the_declared_base_is_read_from_a_registry_by_name_and_digest() {
     assert!(v["images"][0].get("base").is_none());
 
     // A declared base that cannot be read is said, and the report stands.
-    let gone = format!("127.0.0.1:{}/lib/base:1", crate::common::services::free_port());
+    let gone = format!(
+        "127.0.0.1:{}/lib/base:1",
+        crate::common::services::free_port()
+    );
     let app = annotated_app(dir.path(), &gone, None);
     let out = run_in(cache.path(), &["--text", &app]);
     assert!(

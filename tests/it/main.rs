@@ -3,6 +3,9 @@
 //! helpers they share. Run one module with `cargo test --test it <module>::`, e.g.
 //! `cargo test --test it hostile::`.
 
+// A test's helpers fail loudly on what they did not expect: that is what they are for.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 mod tui_support;
 

@@ -12,6 +12,8 @@ use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use crate::common::send_signal;
+
 const BIN: &str = env!("CARGO_BIN_EXE_imgscope");
 
 fn tmux_available() -> bool {
@@ -226,8 +228,7 @@ fn sigterm_restores_the_terminal_and_ends_by_the_signal() {
     let t = Tmux::start("term");
     t.open_viewer(&image().display().to_string());
     let pid = t.child_pid();
-    // SAFETY: kill() sends a signal to the viewer this test started.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    assert!(send_signal(pid, libc::SIGTERM));
     t.wait_for("the exit status", |s| s.contains("EXITED=143"));
     t.assert_terminal_restored();
 }
@@ -328,16 +329,15 @@ fn closing_the_terminal_ends_the_viewer() {
     let pid: i32 = t.var("pane_pid").parse().unwrap();
     t.run(&["kill-server"]);
     let start = Instant::now();
-    // SAFETY: kill with signal 0 only asks whether the process exists.
-    while unsafe { libc::kill(pid, 0) } == 0 && start.elapsed() < Duration::from_secs(10) {
+    while send_signal(pid, 0) && start.elapsed() < Duration::from_secs(10) {
         sleep(Duration::from_millis(50));
     }
-    let alive = unsafe { libc::kill(pid, 0) } == 0
+    let alive = send_signal(pid, 0)
         && std::fs::read_to_string(format!("/proc/{pid}/stat"))
             .is_ok_and(|stat| !stat.contains(") Z "));
     if alive {
-        // SAFETY: the viewer this test started; it must not outlive the test.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        // The viewer this test started must not outlive the test.
+        send_signal(pid, libc::SIGKILL);
         panic!("the viewer kept running after its terminal closed");
     }
 }

@@ -436,3 +436,10 @@ pub fn write_image_archives(dir: &Path, images: &[(&str, Vec<&BuiltLayer>)]) -> 
     }
     paths
 }
+
+/// Send `signal` to process `pid` (0 only asks whether it exists); whether it was delivered.
+#[allow(unsafe_code)] // kill(2): std signals only its own children, and only with SIGKILL.
+pub fn send_signal(pid: i32, signal: i32) -> bool {
+    // SAFETY: kill() only sends a signal; it touches no memory of this process.
+    unsafe { libc::kill(pid, signal) == 0 }
+}

@@ -133,7 +133,7 @@ fn a_spool_leaves_nothing_behind_on_sigint_or_sigterm() {
             std::thread::sleep(std::time::Duration::from_millis(1));
         };
         assert!(spooling, "never saw the spool being written");
-        unsafe { libc::kill(child.id() as i32, signal) };
+        send_signal(child.id() as i32, signal);
         let status = child.wait().unwrap();
         assert!(
             status.signal() == Some(signal) || status.code() == Some(128 + signal),
