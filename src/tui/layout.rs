@@ -19,7 +19,10 @@
 //! bordered pane, an information line on top of the content, a footer describing the selected row
 //! under the sharing list.
 
+use super::action::{Tab, TabSpot};
+use super::app::Slot;
 use ratatui::layout::{Margin, Rect};
+use unicode_width::UnicodeWidthStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
@@ -122,5 +125,119 @@ pub fn compute(width: u16, height: u16, tabs: bool, layer_count: usize) -> Areas
         ),
         right: Rect::new(left_w, body_y, width.saturating_sub(left_w), body_h),
         status,
+    }
+}
+
+/// Where the tab bar puts each tab (the mouse and the tab bar read the same spots).
+impl super::app::App {
+    /// The tab bar as drawn and clicked: the image tabs from the left, scrolled so that the
+    /// current image's is on screen — `…` stands for those scrolled off at the left, `+N…` for the
+    /// N that do not fit at the right (a click on either goes to the nearest hidden image) — and
+    /// the sharing view's pinned at the right.
+    pub fn tabs(&self) -> Vec<TabSpot> {
+        let mut labels = self.tab_labels();
+        let sharing = (self.images.len() > 1).then(|| labels.pop()).flatten();
+        let width = |s: &str| UnicodeWidthStr::width(s).min(u16::MAX as usize) as u16;
+        let sharing_w = sharing.as_deref().map_or(0, width);
+        let bar = self.width.saturating_sub(sharing_w);
+        let widths: Vec<u16> = labels.iter().map(|l| width(l)).collect();
+        let count = widths.len();
+        let current = self.current.min(count.saturating_sub(1));
+        // Room for the `+N…` mark, whenever some tab may not fit.
+        let all: u32 = widths.iter().map(|&w| u32::from(w)).sum();
+        let mark_w = if all > u32::from(bar) {
+            width(&format!(" +{count}… "))
+        } else {
+            0
+        };
+        let room = bar.saturating_sub(mark_w);
+        // The first image tab shown: the current one must fit after it (and the `…`).
+        let fits = |start: usize| {
+            let lead = u16::from(start > 0);
+            widths[start..=current]
+                .iter()
+                .fold(lead, |a, w| a.saturating_add(*w))
+                <= room
+        };
+        let mut start = 0;
+        while start < current && !fits(start) {
+            start += 1;
+        }
+        let mut out = Vec::new();
+        let mut x = 0u16;
+        if start > 0 {
+            out.push(TabSpot {
+                x,
+                width: 1,
+                label: "…".into(),
+                tab: Tab::Image(start - 1),
+            });
+            x = 1;
+        }
+        let mut next = start;
+        for (i, label) in labels.into_iter().enumerate().skip(start) {
+            let fits_whole = x.saturating_add(widths[i]) <= room;
+            // Only the current tab is ever cut (when it alone is wider than the bar).
+            if !fits_whole && (i != current || x >= room) {
+                break;
+            }
+            let w = widths[i].min(room - x);
+            let label = if w < widths[i] {
+                crate::text::clip(&label, usize::from(w)).into_owned()
+            } else {
+                label
+            };
+            out.push(TabSpot {
+                x,
+                width: w,
+                label,
+                tab: Tab::Image(i),
+            });
+            x += w;
+            next = i + 1;
+        }
+        if next < count {
+            let label = format!(" +{}… ", count - next);
+            out.push(TabSpot {
+                x,
+                width: width(&label),
+                label,
+                tab: Tab::Image(next),
+            });
+        }
+        if let Some(label) = sharing {
+            out.push(TabSpot {
+                x: self.width.saturating_sub(sharing_w),
+                width: sharing_w.min(self.width),
+                label,
+                tab: Tab::Sharing,
+            });
+        }
+        out
+    }
+
+    /// The tab bar's labels, in order: every image's, then the sharing view's.
+    pub fn tab_labels(&self) -> Vec<String> {
+        self.images
+            .iter()
+            .enumerate()
+            .map(|(i, slot)| {
+                let name = match &slot.state {
+                    Slot::Ready(v) => v.image().display_name().to_string(),
+                    _ => slot.input.clone(),
+                };
+                let name = crate::text::escape_control(&name).into_owned();
+                let name = crate::text::clip(&name, 40);
+                let state = match &slot.state {
+                    Slot::Loading { progress, .. } => {
+                        format!(" {}", super::format::percent_loaded(progress))
+                    }
+                    Slot::Failed { .. } => " failed".into(),
+                    Slot::Ready(_) => String::new(),
+                };
+                format!(" {} {name}{state} ", i + 1)
+            })
+            .chain((self.images.len() > 1).then(|| " S sharing ".to_string()))
+            .collect()
     }
 }

@@ -5,16 +5,15 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
-use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
+use super::fact_lines::{Lines, path};
 use super::{diff_facts, pane};
 use crate::model::hex;
-use crate::model::{Change, EntryKind, NodeId};
+use crate::model::{Change, EntryKind};
 use crate::text::{clip, plural};
 use crate::text::{escape_control as esc, human_size as hs};
-use crate::tui::format::{mode_string, utc, wrap_at_most};
+use crate::tui::format::{mode_string, utc};
 use crate::tui::theme::Theme;
 use crate::tui::viewer::Viewer;
 use crate::tui::waste_list::WasteRow;
@@ -28,8 +27,6 @@ pub enum Subject {
     /// A row of a diff's removed list.
     Removed,
 }
-
-const LABEL: usize = 12;
 
 pub fn draw(
     buf: &mut Buffer,
@@ -45,12 +42,7 @@ pub fn draw(
     }
     // Only the lines up to the bottom of the pane are built (and one more, to know there is more).
     let limit = v.details_scroll as usize + inner.height as usize + 1;
-    let mut out = Lines {
-        lines: Vec::new(),
-        theme,
-        width: inner.width as usize,
-        limit,
-    };
+    let mut out = Lines::new(theme, inner.width as usize, limit);
     match subject {
         Subject::File => {
             file_facts(&mut out, v);
@@ -68,7 +60,7 @@ pub fn draw(
     }
     image_facts(&mut out, v);
     diff_facts::image(&mut out, v);
-    let lines = out.lines;
+    let lines = out.into_lines();
     v.details_len.set(lines.len());
     let max_scroll = lines.len().saturating_sub(1).min(u16::MAX as usize) as u16;
     let scroll = v.details_scroll.min(max_scroll);
@@ -81,65 +73,9 @@ pub fn draw(
     Paragraph::new(lines).scroll((scroll, 0)).render(inner, buf);
 }
 
-/// The pane's lines, wrapped to its width as they are added (values hang under their label), up
-/// to `limit` lines.
-pub(super) struct Lines<'t> {
-    lines: Vec<Line<'static>>,
-    pub(super) theme: &'t Theme,
-    width: usize,
-    limit: usize,
-}
-
-impl Lines<'_> {
-    pub(super) fn room(&self) -> usize {
-        self.limit.saturating_sub(self.lines.len())
-    }
-
-    pub(super) fn heading(&mut self, text: String) {
-        if !self.lines.is_empty() && self.room() > 0 {
-            self.lines.push(Line::raw(""));
-        }
-        for part in wrap_at_most(&text, self.width, self.width, self.room()) {
-            self.lines.push(Line::styled(part, self.theme.header()));
-        }
-    }
-
-    pub(super) fn fact(&mut self, label: &str, value: impl Into<String>) {
-        self.styled_fact(label, value.into(), self.theme.plain());
-    }
-
-    pub(super) fn styled_fact(&mut self, label: &str, value: String, style: Style) {
-        let hang = LABEL < self.width / 2;
-        let (first, rest) = if hang {
-            (self.width - LABEL, self.width - LABEL)
-        } else {
-            (self.width.saturating_sub(label.len() + 1), self.width)
-        };
-        for (i, part) in wrap_at_most(&value, first, rest, self.room())
-            .into_iter()
-            .enumerate()
-        {
-            let lead = match (i, hang) {
-                (0, true) => format!("{label:<LABEL$}"),
-                (0, false) => format!("{label} "),
-                (_, true) => " ".repeat(LABEL),
-                (_, false) => String::new(),
-            };
-            self.lines.push(Line::from(vec![
-                Span::styled(lead, self.theme.dim()),
-                Span::styled(part, style),
-            ]));
-        }
-    }
-}
-
 /// The first `chars` characters of `s`.
 fn prefix(s: &str, chars: usize) -> &str {
     s.char_indices().nth(chars).map_or(s, |(i, _)| &s[..i])
-}
-
-pub(super) fn path(v: &Viewer, node: NodeId) -> String {
-    clip(&esc(&v.file_tree().path(node)), 4096).into_owned()
 }
 
 fn file_facts(out: &mut Lines, v: &Viewer) {

@@ -3,7 +3,7 @@
 //! read from the [`crate::diff::ImageDiff`] the reports print, never recomputed. Nothing is added
 //! without a diff.
 
-use super::details::{Lines, path};
+use super::fact_lines::{Lines, path};
 use crate::diff::{ChangeKind, Delta};
 use crate::model::{EntryKind, NodeId, ROOT};
 use crate::text::signed_size;

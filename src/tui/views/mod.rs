@@ -6,6 +6,7 @@ mod content;
 mod details;
 mod diff_facts;
 mod diff_header;
+mod fact_lines;
 mod help;
 mod hints;
 mod layers;

@@ -201,8 +201,8 @@ fn base_line(image: &Image, analysis: &Analysis) -> Option<String> {
         };
         parts.push(inherited);
         parts.push(format!(
-            "own: {} layers, {}, {} reclaimable",
-            own.layer_count,
+            "own: {}, {}, {} reclaimable",
+            crate::text::plural(own.layer_count, "layer", "layers"),
             rows::sizes(own.size, own.compressed_size),
             hs(own.reclaimable_bytes)
         ));
