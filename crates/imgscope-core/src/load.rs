@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::analysis::{self, Analysis, Merger};
 use crate::decode::layer::decode_plain_layer_within;
-use crate::decode::{BlobReadError, DecodeOptions, Limits, NamesBudget, decode_layer_within};
+use crate::decode::{DecodeOptions, LayerError, Limits, NamesBudget, decode_layer_within};
 use crate::deferred_hash;
 use crate::layer_cache::LayerCache;
 use crate::model::{Compression, FileTree, Image, Layer, LayerEntries, history_for_layers};
@@ -160,16 +160,10 @@ fn check_layer_count(resolved: &ResolvedImage) -> Result<usize> {
     Ok(layer_count)
 }
 
-/// Whether `e` came from where a blob's bytes are read (a [`BlobReadError`]), not from the bytes:
+/// Whether `e` came from where a blob's bytes are read ([`LayerError::Source`]), not from the bytes:
 /// another way to the same image may not meet it.
 fn from_where_bytes_come(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
-        cause.is::<BlobReadError>()
-            || cause
-                .downcast_ref::<std::io::Error>()
-                .and_then(BlobReadError::from_io)
-                .is_some()
-    })
+    LayerError::of(e).is_some_and(|k| k.is_source())
 }
 
 /// Load an image whose archive arrives as a stream: layers are decoded while it flows.
@@ -324,8 +318,7 @@ pub fn load_resolved(
         // A cached blob found corrupt is removed: the second read fetches it anew.
         let entries = match decode() {
             Err(e)
-                if e.downcast_ref::<BlobReadError>()
-                    .is_some_and(|b| b.corrupt_cache)
+                if LayerError::of(&e).is_some_and(|k| k.is_corrupt_cache())
                     || resolved.blobs.files.discard_if_corrupt(&layer.path) =>
             {
                 decode()

@@ -12,11 +12,11 @@ use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use tar::EntryType;
 
-use super::BlobReadError;
 use super::compression::decompress;
 use super::guard::{Counted, HeaderBudget, Inflated, LimitError, NamesBudget};
 use super::hash_pipe::{Decoding, HashPipe, INLINE_MAX};
 use super::paths::{Whiteout, normalize, whiteout};
+use super::{BlobReadError, LayerError};
 use crate::model::{Compression, EntryKind, LayerEntries, RawEntry};
 
 /// Bounds on what one layer may hold, so a hostile layer ends in an error, not in exhausted memory
@@ -365,20 +365,17 @@ fn sha256_range(file: &std::fs::File, offset: u64, len: u64) -> io::Result<[u8; 
     Ok(hasher.finalize().into())
 }
 
-/// Turn low-level I/O errors into what they mean for a layer.
+/// Turn low-level I/O errors into what they mean for a layer (a [`LayerError`]).
 fn describe(err: anyhow::Error) -> anyhow::Error {
-    if let Some(io) = err.downcast_ref::<io::Error>() {
-        if let Some(source) = BlobReadError::from_io(io) {
-            return source.clone().into();
-        }
-        if let Some(limit) = LimitError::from_io(io) {
-            return limit.clone().into();
-        }
-        if io.kind() == io::ErrorKind::UnexpectedEof {
-            return anyhow::anyhow!("truncated layer stream ({io})");
-        }
+    if let Some(kind) = LayerError::of(&err) {
+        return kind.into();
     }
-    err
+    match err.downcast_ref::<io::Error>() {
+        Some(io) if io.kind() == io::ErrorKind::UnexpectedEof => {
+            LayerError::Truncated(Some(io.to_string())).into()
+        }
+        _ => err,
+    }
 }
 
 fn walk_tar(
@@ -480,21 +477,20 @@ fn walk<'a, R: Read + 'a>(
             break;
         };
         let mut entry = entry.map_err(|e| {
-            if let Some(source) = BlobReadError::from_io(&e) {
-                anyhow::Error::new(source.clone())
-            } else if let Some(limit) = LimitError::from_io(&e) {
-                anyhow::Error::new(limit.clone())
-            } else if e.kind() == io::ErrorKind::UnexpectedEof {
-                anyhow::anyhow!("truncated layer stream")
-            } else {
-                anyhow::anyhow!("corrupt tar entry: {e}")
-            }
+            let kind = match (BlobReadError::from_io(&e), LimitError::from_io(&e)) {
+                (Some(source), _) => LayerError::Source(source.clone()),
+                (None, Some(limit)) => LayerError::Limit(limit.clone()),
+                _ if e.kind() == io::ErrorKind::UnexpectedEof => LayerError::Truncated(None),
+                _ => LayerError::CorruptTar(e.to_string()),
+            };
+            anyhow::Error::new(kind)
         })?;
         if layer.entries.len() >= limits.max_entries {
-            bail!(
+            return Err(LimitError(format!(
                 "layer has more than {} entries (the limit)",
                 limits.max_entries
-            );
+            ))
+            .into());
         }
         let header = entry.header();
         let kind = match header.entry_type() {
@@ -612,9 +608,10 @@ fn walk<'a, R: Read + 'a>(
         } else if let Content::Locate { base, len } = content {
             let start = entry.raw_file_position();
             if start.saturating_add(size) > len {
-                bail!(
-                    "truncated layer stream (an entry declares {size} bytes past the layer's end)"
-                );
+                return Err(LayerError::Truncated(Some(format!(
+                    "an entry declares {size} bytes past the layer's end"
+                )))
+                .into());
             }
             crate::model::growth::push(&mut layer.data_offsets, base + start);
             None
@@ -739,7 +736,10 @@ fn copy_filled(src: &mut impl Read, buf: &mut [u8], mut sink: impl FnMut(&[u8]))
 
 fn check_complete(read: u64, size: u64) -> Result<()> {
     if read != size {
-        bail!("truncated layer stream (an entry declares {size} bytes, {read} present)");
+        return Err(LayerError::Truncated(Some(format!(
+            "an entry declares {size} bytes, {read} present"
+        )))
+        .into());
     }
     Ok(())
 }
@@ -747,6 +747,40 @@ fn check_complete(read: u64, size: u64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Callers act on the kind of a layer error, not on its words.
+    #[test]
+    fn layer_errors_have_kinds() {
+        let kind = |blob: Vec<u8>| {
+            let err = decode_layer(&blob[..], &DecodeOptions::default(), None).unwrap_err();
+            (crate::decode::LayerError::of(&err), format!("{err:#}"))
+        };
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(4096);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, "f", &[7u8; 4096][..]).unwrap();
+        let whole = b.into_inner().unwrap();
+        // A second header whose checksum is wrong.
+        let mut bad = whole[..512 + 4096].to_vec();
+        bad.extend([b'x'; 512]);
+        bad.extend([0u8; 1024]);
+        let (k, text) = kind(bad);
+        assert!(matches!(k, Some(LayerError::CorruptTar(_))), "{text}");
+        // A file cut in its middle.
+        let (k, text) = kind(whole[..1024].to_vec());
+        assert!(matches!(k, Some(LayerError::Truncated(_))), "{text}");
+        assert!(text.contains("truncated layer stream"), "{text}");
+        // A layer with more entries than allowed.
+        let mut options = DecodeOptions::default();
+        options.limits.max_entries = 0;
+        let err = decode_layer(&whole[..], &options, None).unwrap_err();
+        assert!(
+            matches!(LayerError::of(&err), Some(LayerError::Limit(_))),
+            "{err:#}"
+        );
+    }
 
     /// Hands out at most `step` bytes per read, as a decoder may.
     struct Trickle<'a> {

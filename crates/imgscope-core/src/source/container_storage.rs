@@ -388,11 +388,9 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
         let (name, _) = files.layers.iter().next().unwrap();
         let err = files.open(name).err().unwrap();
-        let source = err
-            .downcast_ref::<io::Error>()
-            .and_then(BlobReadError::from_io);
         assert!(
-            source.is_some_and(|s| s.message.contains("in the store")),
+            matches!(crate::decode::LayerError::of(&err),
+                Some(crate::decode::LayerError::Source(s)) if s.message.contains("in the store")),
             "{err:#}"
         );
     }
