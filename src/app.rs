@@ -11,10 +11,11 @@ use clap::CommandFactory;
 
 use crate::cli::{CacheAction, Cli, Command, DiffFormat, ReportFormat};
 use crate::config::{Output, Settings};
-use crate::load::{self, Loaded, Progress};
+use crate::pipeline::content;
+use crate::pipeline::load::{self, Loaded, Progress};
 use crate::progress_bar::Bar;
+use crate::report;
 use crate::source::registry::BlobCache;
-use crate::{content, report};
 
 /// Exit status for a run that failed on bad input or an I/O error.
 pub const EXIT_ERROR: u8 = 2;

@@ -8,8 +8,8 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::{Cli, ColorChoice, SourceChoice};
 use crate::decode::DecodeOptions;
-use crate::layer_cache::LayerCache;
-use crate::load::LoadOptions;
+use crate::pipeline::layer_cache::LayerCache;
+use crate::pipeline::load::LoadOptions;
 use crate::source::registry::{BlobCache, RegistryOptions, auth};
 use crate::source::{SourceOptions, SourcePreference, platform};
 
@@ -133,7 +133,8 @@ impl Settings {
             },
             keep: cli.keep.clone(),
             ignore: ignored_paths(cli)?,
-            base: crate::base_lookup::BaseLookup::new(cli.base.as_deref()).map(std::sync::Arc::new),
+            base: crate::pipeline::base_lookup::BaseLookup::new(cli.base.as_deref())
+                .map(std::sync::Arc::new),
             without_bytes: false,
         })
     }
@@ -207,7 +208,7 @@ impl Settings {
 }
 
 /// The layer cache under `cache_root`, capped at `IMGSCOPE_LAYER_CACHE_MAX` (a size: `500MB`,
-/// `4GiB`; `0` keeps nothing new) or [`crate::layer_cache::DEFAULT_MAX_BYTES`].
+/// `4GiB`; `0` keeps nothing new) or [`crate::pipeline::layer_cache::DEFAULT_MAX_BYTES`].
 /// Whether to color: `--color always|never`, else when stdout is a terminal and `NO_COLOR` is not
 /// set (<https://no-color.org>).
 pub fn color_wanted(choice: ColorChoice, stdout_tty: bool) -> bool {

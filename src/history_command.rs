@@ -11,8 +11,8 @@ use crate::config::Settings;
 use crate::gate::{BaselineFacts, Baselines, HistoryBaseline, Rule, RuleKind};
 use crate::history::store::{BranchFilter, Store};
 use crate::history::{Record, capture, default_db_path, repository_of, series};
-use crate::load::{self, Progress};
 use crate::model::Image;
+use crate::pipeline::load::{self, Progress};
 use crate::text::{escape_control, human_size};
 
 /// Branches taken as the default one when records name branches and no `--baseline-branch` is

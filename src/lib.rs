@@ -5,8 +5,8 @@
 //! a command line), [`tui`] (the interactive viewer) and [`progress_bar`].
 
 pub use imgscope_core::{
-    allocator, analysis, atomic_write, base_lookup, content, decode, deferred_hash, diff,
-    engine_cache, gate, history, layer_cache, load, model, project_file, report, source, text,
+    allocator, analysis, atomic_write, decode, diff, gate, history, model, pipeline, project_file,
+    report, source, text,
 };
 
 pub mod app;

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::load::Progress;
 use crate::model::EnginePreview;
+use crate::pipeline::load::Progress;
 use crate::text::{escape_control, human_size};
 
 pub struct Bar {

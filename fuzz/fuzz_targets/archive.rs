@@ -1,4 +1,4 @@
-//! Archive bytes → a file → `imgscope::load::load`, the whole pipeline: archive detection (docker
+//! Archive bytes → a file → `imgscope::pipeline::load::load`, the whole pipeline: archive detection (docker
 //! archive, OCI archive, compressed archives), manifest and index resolution, layer decoding,
 //! merging and analysis. The same bytes also go through the streaming reader (stdin, engines).
 //!
@@ -10,7 +10,7 @@ use std::io::Write;
 use std::sync::atomic::AtomicU64;
 
 use imgscope::decode::{DecodeOptions, Limits};
-use imgscope::load::{LoadOptions, Progress, load};
+use imgscope::pipeline::load::{LoadOptions, Progress, load};
 use imgscope::source::stream_archive;
 use imgscope::source::{Selection, StreamSource, describe_stream};
 use libfuzzer_sys::fuzz_target;

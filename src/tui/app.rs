@@ -13,8 +13,8 @@ use std::time::Instant;
 use super::content::{ContentView, Jobs};
 use super::sharing::SharingView;
 use super::viewer::Viewer;
-use crate::content::FileLocation;
-use crate::load::{Loaded, Progress};
+use crate::pipeline::content::FileLocation;
+use crate::pipeline::load::{Loaded, Progress};
 use crate::source::ImageBlobs;
 
 /// What a loader sends back for one image: the viewer over it (built on the loader's thread, as

@@ -20,7 +20,7 @@ use std::thread;
 use anyhow::Result;
 use unicode_width::UnicodeWidthChar;
 
-use crate::content::{self, FileLocation};
+use crate::pipeline::content::{self, FileLocation};
 use crate::source::ImageBlobs;
 use crate::text::{escape_control, human_size};
 

@@ -5,8 +5,8 @@ use super::action::*;
 use super::app::{App, ExportTarget, Input, InputKind, RightPane};
 use super::content::{self, ContentView, HSTEP, JobResult};
 use super::viewer::Viewer;
-use crate::content::FileLocation;
 use crate::model::NodeId;
+use crate::pipeline::content::FileLocation;
 use crate::text::escape_control;
 
 impl App {
@@ -146,7 +146,7 @@ impl App {
                 )
             }
         };
-        let mode = crate::content::export_mode(v.file_tree(), &at);
+        let mode = crate::pipeline::content::export_mode(v.file_tree(), &at);
         Ok(ExportTarget {
             blobs: v.blobs().clone(),
             at,
@@ -259,5 +259,5 @@ pub(super) fn locate(v: &Viewer, node: NodeId) -> Result<FileLocation, String> {
         }
         _ => {}
     }
-    crate::content::locate(tree, &path, Some(v.layer)).map_err(|e| format!("{e:#}"))
+    crate::pipeline::content::locate(tree, &path, Some(v.layer)).map_err(|e| format!("{e:#}"))
 }

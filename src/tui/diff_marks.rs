@@ -7,8 +7,8 @@
 use hashbrown::HashMap;
 
 use crate::diff::{self, ChangeKind, Delta, ImageDiff, LayerDiff, Side};
-use crate::load::Loaded;
 use crate::model::{Image, NodeId};
+use crate::pipeline::load::Loaded;
 
 /// One changed node of NEW's tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,8 +4,8 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::load::Progress;
 use crate::model::EntryKind;
+use crate::pipeline::load::Progress;
 use unicode_width::UnicodeWidthChar;
 
 /// What an image's layer blobs are called beside their sizes: `compressed`, or `blob` when no

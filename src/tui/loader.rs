@@ -12,7 +12,7 @@ use std::thread;
 
 use super::app::{DiffOrigin, Outcome};
 use super::viewer::Viewer;
-use crate::load::{self, LoadOptions, Progress};
+use crate::pipeline::load::{self, LoadOptions, Progress};
 
 pub fn spawn(
     inputs: Vec<String>,

@@ -49,7 +49,7 @@ use crossterm::event;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-use crate::load::{LoadOptions, Progress};
+use crate::pipeline::load::{LoadOptions, Progress};
 use action::Action;
 use app::App;
 

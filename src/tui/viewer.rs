@@ -19,8 +19,8 @@ use super::tree_view::{
 };
 use super::waste_list::{Target, WasteList};
 use crate::analysis::{Analysis, DuplicateGroup, ReclaimablePath};
-use crate::load::Loaded;
 use crate::model::{FileTree, Image, NONE, NodeId, ROOT, Version};
+use crate::pipeline::load::Loaded;
 use crate::source::ImageBlobs;
 use crate::text::{escape_control, human_size};
 

@@ -7,7 +7,7 @@ use crate::common::*;
 use std::path::{Path, PathBuf};
 
 use imgscope::diff::{ChangeKind, LayerMatch, Side, diff};
-use imgscope::load::{LoadOptions, Progress, load};
+use imgscope::pipeline::load::{LoadOptions, Progress, load};
 
 /// OLD: layer 0 "ADD base" (gzip): /etc/os-release 100, /usr/bin/tool 5000,
 /// /usr/share/doc/readme 300; layer 1 "COPY app /app": /app/server 4000, /app/config.json 200,

@@ -522,10 +522,10 @@ fn the_viewer_shows_a_package_and_the_closure_as_filters() {
         "ADD rootfs /",
     );
     let path = archive(dir.path(), "tui/pkg:1", &[&base], &["/usr/bin/tool"]);
-    let loaded = imgscope::load::load(
+    let loaded = imgscope::pipeline::load::load(
         &path,
-        &imgscope::load::LoadOptions::default(),
-        &imgscope::load::Progress::default(),
+        &imgscope::pipeline::load::LoadOptions::default(),
+        &imgscope::pipeline::load::Progress::default(),
     )
     .unwrap();
     let mut app = App::with_results(vec![(path.clone(), Ok(loaded))], true);

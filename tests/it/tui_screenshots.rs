@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use imgscope::load::{self, LoadOptions, Loaded, Progress};
+use imgscope::pipeline::load::{self, LoadOptions, Loaded, Progress};
 use imgscope::tui::action::Action;
 use imgscope::tui::app::{App, Pane};
 use imgscope::tui::views;

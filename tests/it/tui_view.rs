@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::tui_support::*;
-use imgscope::load::Progress;
+use imgscope::pipeline::load::Progress;
 use imgscope::text::human_size;
 use imgscope::tui::action::Action;
 use imgscope::tui::app::{App, DiffOrigin, Pane};
@@ -20,7 +20,7 @@ use ratatui::buffer::Buffer;
 
 /// The viewer on one image, focus moved (Tab) from the layers, where it starts as in dive, to
 /// the file tree most of these views are about.
-fn app(loaded: imgscope::load::Loaded, color: bool, w: u16, h: u16) -> App {
+fn app(loaded: imgscope::pipeline::load::Loaded, color: bool, w: u16, h: u16) -> App {
     let mut app = App::with_results(vec![("img.tar".into(), Ok(loaded))], color);
     resize(&mut app, w, h);
     app.update(Action::FocusNext);
@@ -306,7 +306,7 @@ fn names_with_control_characters_are_escaped_everywhere() {
 }
 
 /// A 100,000-character name, a path 300 directories deep, wide characters, a huge command.
-fn odd_image() -> imgscope::load::Loaded {
+fn odd_image() -> imgscope::pipeline::load::Loaded {
     let long = "x".repeat(100_000);
     let deep: Vec<String> = (0..300).map(|i| format!("d{i}")).collect();
     build(

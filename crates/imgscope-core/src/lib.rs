@@ -5,23 +5,18 @@
 //! Data flows one way: [`source`] (archives, layouts, engines, registries) → [`decode`] (layer
 //! blobs to tar entries) → [`model`] (images and the file-tree arena) → [`analysis`] (merge, waste,
 //! efficiency, duplicates, sharing, packages, the trim plan) → [`report`] (JSON, text, Markdown,
-//! HTML) and [`gate`] (CI rules). [`load`] runs that pipeline; [`text`] words everything people
+//! HTML) and [`gate`] (CI rules). [`pipeline`] runs that way; [`text`] words everything people
 //! read; [`history`] keeps reports over time.
 
 pub mod allocator;
 pub mod analysis;
 pub mod atomic_write;
-pub mod base_lookup;
-pub mod content;
 pub mod decode;
-pub mod deferred_hash;
 pub mod diff;
-pub mod engine_cache;
 pub mod gate;
 pub mod history;
-pub mod layer_cache;
-pub mod load;
 pub mod model;
+pub mod pipeline;
 pub mod project_file;
 pub mod report;
 pub mod source;

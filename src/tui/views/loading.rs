@@ -12,8 +12,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::pane;
-use crate::load::Progress;
 use crate::model::EnginePreview;
+use crate::pipeline::load::Progress;
 use crate::text::{clip, plural};
 use crate::text::{escape_control as esc, human_size as hs};
 use crate::tui::app::DiffOrigin;

@@ -28,15 +28,18 @@ fn error_over_1500_image_entries(layers: &[BuiltLayer]) -> String {
 }
 
 /// Loads `layers` (as a docker archive) under `limits` with the library.
-fn load_under(layers: &[BuiltLayer], limits: Limits) -> anyhow::Result<imgscope::load::Loaded> {
+fn load_under(
+    layers: &[BuiltLayer],
+    limits: Limits,
+) -> anyhow::Result<imgscope::pipeline::load::Loaded> {
     let dir = tempfile::tempdir().unwrap();
     let path = docker_archive(dir.path(), "img.tar", "t:1", layers);
-    let mut options = imgscope::load::LoadOptions::default();
+    let mut options = imgscope::pipeline::load::LoadOptions::default();
     options.decode.limits = limits;
-    imgscope::load::load(
+    imgscope::pipeline::load::load(
         path.to_str().unwrap(),
         &options,
-        &imgscope::load::Progress::default(),
+        &imgscope::pipeline::load::Progress::default(),
     )
 }
 
@@ -206,16 +209,16 @@ fn names_budget_per_image() {
     // Layers served by the layer cache count as well.
     let dir = tempfile::tempdir().unwrap();
     let path = docker_archive(dir.path(), "img.tar", "t:1", &layers);
-    let mut options = imgscope::load::LoadOptions {
-        layer_cache: Some(imgscope::layer_cache::LayerCache::new(dir.path())),
+    let mut options = imgscope::pipeline::load::LoadOptions {
+        layer_cache: Some(imgscope::pipeline::layer_cache::LayerCache::new(dir.path())),
         ..Default::default()
     };
     options.decode.limits = higher;
-    let load = |options: &imgscope::load::LoadOptions| {
-        imgscope::load::load(
+    let load = |options: &imgscope::pipeline::load::LoadOptions| {
+        imgscope::pipeline::load::load(
             path.to_str().unwrap(),
             options,
-            &imgscope::load::Progress::default(),
+            &imgscope::pipeline::load::Progress::default(),
         )
     };
     load(&options).unwrap();

@@ -50,7 +50,7 @@ fn a_diff_marks_every_node_of_the_new_tree_with_its_change_and_delta() {
     }
     // Exactly the library's marks, node for node: the viewer reads them, it does not recompute.
     let (old, new) = diff_pair();
-    fn side(l: &imgscope::load::Loaded) -> Side<'_> {
+    fn side(l: &imgscope::pipeline::load::Loaded) -> Side<'_> {
         Side {
             image: &l.image,
             analysis: &l.analysis,

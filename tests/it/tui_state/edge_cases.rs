@@ -28,7 +28,7 @@ fn a_load_in_progress_becomes_ready_on_a_tick() {
     use std::sync::atomic::Ordering;
     use std::time::Instant;
     let (tx, rx) = std::sync::mpsc::channel();
-    let progress: Vec<Arc<imgscope::load::Progress>> = vec![Arc::default()];
+    let progress: Vec<Arc<imgscope::pipeline::load::Progress>> = vec![Arc::default()];
     let mut app = App::new(
         vec!["x.tar".into()],
         progress.clone(),

@@ -31,7 +31,7 @@ use imgscope::tui::viewer::Viewer;
 
 /// The viewer on one image, with the focus moved (Tab) from the layers, where it starts as in
 /// dive, to the file tree these tests drive.
-fn app_with(loaded: imgscope::load::Loaded) -> App {
+fn app_with(loaded: imgscope::pipeline::load::Loaded) -> App {
     let mut app = App::with_results(vec![("img.tar".into(), Ok(loaded))], true);
     app.update(Action::Resize {
         width: 100,
@@ -226,7 +226,7 @@ fn view_file(app: &mut App, path: &str) {
     settle(app);
 }
 
-fn sharing_app(images: Vec<(String, Result<imgscope::load::Loaded, String>)>) -> App {
+fn sharing_app(images: Vec<(String, Result<imgscope::pipeline::load::Loaded, String>)>) -> App {
     let mut app = App::with_results(images, true);
     app.update(Action::Resize {
         width: 100,

@@ -7,11 +7,11 @@
 use std::path::PathBuf;
 
 use imgscope::analysis::{self, Merger};
-use imgscope::load::{self, LoadOptions, Loaded, Progress};
 use imgscope::model::{
     Compression, EntryKind, HistoryEntry, Image, Layer, LayerEntries, Platform, RawEntry,
     SourceKind,
 };
+use imgscope::pipeline::load::{self, LoadOptions, Loaded, Progress};
 use imgscope::source::files::ImageFiles;
 use imgscope::source::stream_archive::MemFiles;
 use imgscope::source::{ImageBlobs, LayerRef};

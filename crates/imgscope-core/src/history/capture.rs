@@ -3,7 +3,7 @@
 //! working directory's repository) names.
 
 use crate::analysis::set::SetAnalysis;
-use crate::load::Loaded;
+use crate::pipeline::load::Loaded;
 
 use super::{DirRow, LayerRow, PlanTotals, Record, TOP_DIRECTORIES};
 

@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::analysis::set::SetAnalysis;
 use crate::analysis::{Analysis, TOP_N};
-use crate::load::Loaded;
 use crate::model::{Change, Image, hex};
+use crate::pipeline::load::Loaded;
 
 pub const SCHEMA_VERSION: u32 = 2;
 
@@ -507,7 +507,7 @@ pub fn report_with_set<'a>(
 
 /// The JSON document of `loaded`, analysed as one set with the default plan thresholds.
 pub fn to_string(loaded: &[Loaded]) -> serde_json::Result<String> {
-    let set = crate::load::set_analysis(loaded, crate::analysis::plan::Worth::default());
+    let set = crate::pipeline::load::set_analysis(loaded, crate::analysis::plan::Worth::default());
     let mut s = serde_json::to_string_pretty(&report_with_set(loaded, &set, None))?;
     s.push('\n');
     Ok(crate::text::json_terminal_safe(s))

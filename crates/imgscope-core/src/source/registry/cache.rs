@@ -135,7 +135,9 @@ impl BlobCache {
 
     /// Remove every cached blob (and leftover partial files). Returns (files, bytes) removed.
     pub fn prune(&self) -> Result<(u64, u64)> {
-        Ok(crate::layer_cache::remove_files_in(&self.blobs_dir())?)
+        Ok(crate::pipeline::layer_cache::remove_files_in(
+            &self.blobs_dir(),
+        )?)
     }
 }
 

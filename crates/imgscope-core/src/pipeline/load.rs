@@ -10,9 +10,9 @@ use anyhow::{Context, Result, bail};
 use crate::analysis::{self, Analysis, Merger};
 use crate::decode::layer::decode_plain_layer_within;
 use crate::decode::{DecodeOptions, LayerError, Limits, NamesBudget, decode_layer_within};
-use crate::deferred_hash;
-use crate::layer_cache::LayerCache;
 use crate::model::{Compression, FileTree, Image, Layer, LayerEntries, history_for_layers};
+use crate::pipeline::deferred_hash;
+use crate::pipeline::layer_cache::LayerCache;
 use crate::source::{
     self, ImageBlobs, Plan, ResolvedImage, SourceOptions, StreamSource, stream_archive,
 };
@@ -38,11 +38,11 @@ pub struct LoadOptions {
     /// Paths set aside (`--ignore-path`): not reclaimable, not duplicates, not in the plan.
     pub ignore: crate::analysis::ignore::Ignore,
     /// The image may be put together from caches that keep no layer bytes (an engine's image
-    /// seen before, see [`crate::engine_cache`]): reports and gates need none; `cat`, `export`
+    /// seen before, see [`crate::pipeline::engine_cache`]): reports and gates need none; `cat`, `export`
     /// and the viewer's content view do.
     pub without_bytes: bool,
     /// Where the image's base is looked for (`--base`, annotations); `None`: not looked for.
-    pub base: Option<std::sync::Arc<crate::base_lookup::BaseLookup>>,
+    pub base: Option<std::sync::Arc<crate::pipeline::base_lookup::BaseLookup>>,
 }
 
 impl Default for LoadOptions {
@@ -187,7 +187,7 @@ pub fn load_stream(
         .zip(options.layer_cache.as_ref());
     if let Some((blobs, layers)) = caches.filter(|_| options.without_bytes)
         && let Some(resolved) =
-            crate::engine_cache::from_caches(&source, blobs, layers, &options.decode)
+            crate::pipeline::engine_cache::from_caches(&source, blobs, layers, &options.decode)
     {
         // Every layer is decoded in the cache already: with --layers-only too, the whole
         // analysis costs nothing more (the cached layers name no blob sizes to list alone).
@@ -234,7 +234,7 @@ pub fn load_stream(
         if let (Some(identity), Some((blobs, layers)), Some(diff_id)) =
             (&engine_identity, caches, resolved.config.diff_ids.get(i))
         {
-            crate::engine_cache::remember(
+            crate::pipeline::engine_cache::remember(
                 identity,
                 resolved.blobs.files.as_ref(),
                 &[(diff_id.clone(), &entries)],

@@ -13,8 +13,8 @@ use std::io::Read;
 use anyhow::{Result, anyhow};
 
 use crate::decode::{BlobReadError, DecodeOptions};
-use crate::layer_cache::LayerCache;
 use crate::model::LayerEntries;
+use crate::pipeline::layer_cache::LayerCache;
 use crate::source::files::ImageFiles;
 use crate::source::registry::BlobCache;
 use crate::source::{EngineIdentity, ImageBlobs, LayerRef, ResolvedImage, StreamSource};

@@ -11,8 +11,8 @@ use std::time::Duration;
 use anyhow::{Result, anyhow};
 
 use crate::analysis::base::{BaseLayers, BaseOrigin};
-use crate::load::{LoadOptions, Progress};
 use crate::model::Image;
+use crate::pipeline::load::{LoadOptions, Progress};
 use crate::text::escape_control;
 
 /// The `--base` value that turns the lookup off, annotations included.
@@ -89,7 +89,7 @@ impl BaseLookup {
             let request = &mut base_options.source.registry.request_budget;
             *request = Some(request.map_or(budget, |b| b.min(budget)));
         }
-        let read = crate::load::load(reference, &base_options, &Progress::default())
+        let read = crate::pipeline::load::load(reference, &base_options, &Progress::default())
             .map_err(|e| format!("{e:#}"))
             .and_then(|base| {
                 base.image
