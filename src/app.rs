@@ -10,11 +10,11 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::CommandFactory;
 
 use crate::cli::{CacheAction, Cli, Command, DiffFormat, ReportFormat};
-use crate::config::{Output, Settings};
 use crate::pipeline::content;
 use crate::pipeline::load::{self, Loaded, Progress};
 use crate::progress_bar::Bar;
 use crate::report;
+use crate::settings::{Output, Settings};
 use crate::source::registry::BlobCache;
 
 /// Exit status for a run that failed on bad input or an I/O error.
@@ -125,7 +125,7 @@ pub fn run(mut cli: Cli) -> Result<u8> {
         }) => {
             if !*json && !*text && std::io::stdout().is_terminal() {
                 let (path, records) = crate::history_command::read_series(name, from.as_deref())?;
-                let color = crate::config::color_wanted(cli.color, true);
+                let color = crate::settings::color_wanted(cli.color, true);
                 return crate::tui::run_history(crate::tui::history_chart::HistoryChart::new(
                     name,
                     &path.display().to_string(),
@@ -509,9 +509,9 @@ fn load_all(settings: &Settings) -> Result<Vec<Loaded>> {
 
 /// `cache show` and `cache prune`.
 fn cache_command(action: CacheAction) -> Result<u8> {
-    let dir = crate::config::cache_dir()?;
+    let dir = crate::settings::cache_dir()?;
     let cache = BlobCache::new(&dir);
-    let layer_cache = crate::config::layer_cache(&dir)?;
+    let layer_cache = crate::settings::layer_cache(&dir)?;
     match action {
         CacheAction::Show => {
             let entries = cache.entries()?;
@@ -530,7 +530,7 @@ fn cache_command(action: CacheAction) -> Result<u8> {
                 "{layers} analyzed layers, {} (at most {}, least recently used removed first; set {})",
                 crate::text::human_size(layer_bytes),
                 crate::text::human_size(layer_cache.max_bytes()),
-                crate::config::LAYER_CACHE_MAX_VAR
+                crate::settings::LAYER_CACHE_MAX_VAR
             );
         }
         CacheAction::Prune => {

@@ -1,4 +1,4 @@
-//! Command-line flags as clap parses them: raw, unvalidated. [`crate::config`] turns them into
+//! Command-line flags as clap parses them: raw, unvalidated. [`crate::settings`] turns them into
 //! settings.
 // The doc comments are the help text users read: `[:NAME:TAG]` there is usage syntax, not a link.
 #![allow(rustdoc::broken_intra_doc_links)]

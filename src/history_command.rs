@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow, bail};
 
 use crate::cli::Cli;
-use crate::config::Settings;
 use crate::gate::{BaselineFacts, Baselines, HistoryBaseline, Rule, RuleKind};
 use crate::history::store::{BranchFilter, Store};
 use crate::history::{Record, capture, default_db_path, repository_of, series};
 use crate::model::Image;
 use crate::pipeline::load::{self, Progress};
+use crate::settings::Settings;
 use crate::text::{escape_control, human_size};
 
 /// Branches taken as the default one when records name branches and no `--baseline-branch` is

@@ -1,7 +1,7 @@
 //! imgscope: where the bytes of container images go, and whether trimming them is worth it.
 //!
 //! The command line and the viewer over the core crate (`imgscope-core`, re-exported here):
-//! [`cli`] (the flags), [`config`] (flags turned into validated settings once), [`app`] (one run of
+//! [`cli`] (the flags), [`settings`] (flags turned into validated settings once), [`app`] (one run of
 //! a command line), [`tui`] (the interactive viewer) and [`progress_bar`].
 
 pub use imgscope_core::{
@@ -11,7 +11,7 @@ pub use imgscope_core::{
 
 pub mod app;
 pub mod cli;
-pub mod config;
 pub mod history_command;
 pub mod progress_bar;
+pub mod settings;
 pub mod tui;

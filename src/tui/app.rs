@@ -280,7 +280,7 @@ impl App {
     }
 
     /// Take the user's keys and colours (config.toml).
-    pub fn configure(&mut self, config: &super::config::ViewerConfig) {
+    pub fn configure(&mut self, config: &super::config_file::ViewerConfig) {
         self.keys = super::keys::KeyTable::with_keys(&config.keys);
         self.palette = config.palette;
         if config.no_color {

@@ -11,12 +11,12 @@
 //! sharing view ([`sharing`]) shows what they share. For `imgscope diff OLD NEW` ([`run_diff`]) the
 //! one image is NEW, its tree and layers marked against OLD ([`diff_marks`]), with what only OLD
 //! has in a list of its own ([`removed_list`]). The user's keys and colours come from
-//! [`config`]. [`terminal`] makes sure the terminal is given back
+//! [`config_file`]. [`terminal`] makes sure the terminal is given back
 //! whatever happens.
 
 pub mod action;
 pub mod app;
-pub mod config;
+pub mod config_file;
 pub mod content;
 mod content_update;
 pub mod diff_marks;
@@ -70,7 +70,7 @@ pub fn run(
     let progress: Vec<Arc<Progress>> = images.iter().map(|_| Arc::default()).collect();
     let (tx, rx) = channel();
     // A bad config.toml is one line on stderr before the terminal is taken.
-    let config = config::load().map_err(anyhow::Error::msg)?;
+    let config = config_file::load().map_err(anyhow::Error::msg)?;
     let mut app = App::new(images.clone(), progress.clone(), rx, color, Instant::now());
     app.configure(&config);
     app.worth = worth;
@@ -99,7 +99,7 @@ pub fn run_diff(
     color: bool,
     clipboard: bool,
 ) -> Result<u8> {
-    let config = config::load().map_err(anyhow::Error::msg)?;
+    let config = config_file::load().map_err(anyhow::Error::msg)?;
     let origin = app::DiffOrigin::new(old);
     let progress = Arc::<Progress>::default();
     let (tx, rx) = channel();

@@ -6,7 +6,7 @@ use super::*;
 #[test]
 fn a_config_gives_the_panes_actions_keys_and_picks_a_theme() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use imgscope::tui::config::parse;
+    use imgscope::tui::config_file::parse;
     use imgscope::tui::keys::Context;
     use imgscope::tui::theme::Palette;
     let text = "# mine\n[keys]\nquit = \"Q\"\nsearch = [\"/\", \"Ctrl-S\"]\nwaste = \"F2\"\n\n\
@@ -64,12 +64,12 @@ fn a_config_gives_the_panes_actions_keys_and_picks_a_theme() {
     assert!(!app.color);
     // An empty file is the defaults.
     let none = parse("", std::path::Path::new("c")).unwrap();
-    assert_eq!(none, imgscope::tui::config::ViewerConfig::default());
+    assert_eq!(none, imgscope::tui::config_file::ViewerConfig::default());
 }
 
 #[test]
 fn a_bad_config_is_one_error_naming_the_file_and_line() {
-    use imgscope::tui::config::parse;
+    use imgscope::tui::config_file::parse;
     let cases = [
         (
             "[keys]\nquitt = \"Q\"\n",

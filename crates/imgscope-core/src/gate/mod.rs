@@ -6,9 +6,9 @@
 //! Every threshold is inclusive: a `max-*` rule fails only when the value is above it, and
 //! `min-efficiency` only when the score is below it (dive's own comparisons).
 
-pub mod config;
 pub mod parse;
 pub mod paths;
+pub mod rule_sources;
 
 use std::fmt;
 
@@ -16,8 +16,8 @@ use crate::analysis::Analysis;
 use crate::model::Image;
 use crate::text::{human_size, percent, signed_size};
 
-pub use config::{GateArgs, GateEnv, GatePlan, HistoryBaseline, plan};
 use parse::{Decimal, exceeds_percent};
+pub use rule_sources::{GateArgs, GateEnv, GatePlan, HistoryBaseline, plan};
 
 /// What a rule measures.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -31,7 +31,7 @@ pub struct Settings {
     pub verbose: u8,
     /// Show a progress bar on stderr.
     pub progress: bool,
-    /// CI gates to evaluate, when gating is on (see [`crate::gate::config`]).
+    /// CI gates to evaluate, when gating is on (see [`crate::gate::rule_sources`]).
     pub gate: Option<crate::gate::GatePlan>,
     /// When a trim-plan action is worth it (`--worth`).
     pub worth: crate::analysis::plan::Worth,
