@@ -199,7 +199,8 @@ pub fn run(mut cli: Cli) -> Result<u8> {
         }
     };
     let json = || -> Result<String> {
-        let mut doc = report::json::report_with_set(&loaded, &set, assumed.as_ref());
+        let mut doc =
+            report::json::report_with_set(&load::analyzed(&loaded), &set, assumed.as_ref());
         if settings.all_files {
             for (image, l) in doc.images.iter_mut().zip(&loaded) {
                 image.files = Some(report::json::all_files(&l.image, &l.analysis));
@@ -753,13 +754,14 @@ fn gate_run(
         })
         .collect::<Result<Vec<_>>>()?;
     if let Some(path) = &settings.json_out {
-        let json = report::json::to_string_with_gates(loaded, set, &evaluations)?;
+        let json = report::json::to_string_with_gates(&load::analyzed(loaded), set, &evaluations)?;
         write_atomically(path, json.as_bytes()).with_context(|| format!("{}", path.display()))?;
     }
     let mut stdout = std::io::stdout().lock();
     match settings.output {
         Output::Json => {
-            let json = report::json::to_string_with_gates(loaded, set, &evaluations)?;
+            let json =
+                report::json::to_string_with_gates(&load::analyzed(loaded), set, &evaluations)?;
             stdout.write_all(json.as_bytes())?;
         }
         Output::Text | Output::Interactive => {

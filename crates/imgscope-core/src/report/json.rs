@@ -11,7 +11,6 @@ use serde::Serialize;
 use crate::analysis::set::SetAnalysis;
 use crate::analysis::{Analysis, TOP_N};
 use crate::model::{Change, Image, hex};
-use crate::pipeline::load::Loaded;
 
 pub const SCHEMA_VERSION: u32 = 2;
 
@@ -475,18 +474,21 @@ pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a
     }
 }
 
-/// The report of the loaded images, read from their set analysis (a set of one for one image);
-/// the sharing section only with two images or more.
-pub fn report<'a>(loaded: &'a [Loaded], set: &SetAnalysis) -> Report<'a> {
+/// An image and its analysis: what a report prints.
+pub type Analyzed<'a> = (&'a Image, &'a Analysis);
+
+/// The report of the images, read from their set analysis (a set of one for one image); the
+/// sharing section only with two images or more.
+pub fn report<'a>(images: &[Analyzed<'a>], set: &SetAnalysis) -> Report<'a> {
     Report {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
             name: "imgscope",
             version: env!("CARGO_PKG_VERSION"),
         },
-        images: loaded
+        images: images
             .iter()
-            .map(|l| image_report(&l.image, &l.analysis))
+            .map(|(image, analysis)| image_report(image, analysis))
             .collect(),
         plan: super::plan::actions(&set.plan, &set.sharing, &set.names),
         plan_totals: super::plan::totals(&set.plan),
@@ -496,19 +498,23 @@ pub fn report<'a>(loaded: &'a [Loaded], set: &SetAnalysis) -> Report<'a> {
 
 /// The report of a set, with its sharing section when it holds two images or more.
 pub fn report_with_set<'a>(
-    loaded: &'a [Loaded],
+    images: &[Analyzed<'a>],
     set: &SetAnalysis,
     assumed: Option<&crate::analysis::set::AssumedBase>,
 ) -> Report<'a> {
-    let mut doc = report(loaded, set);
-    doc.sharing = (loaded.len() >= 2).then(|| super::sharing::sharing_report(set, assumed));
+    let mut doc = report(images, set);
+    doc.sharing = (images.len() >= 2).then(|| super::sharing::sharing_report(set, assumed));
     doc
 }
 
-/// The JSON document of `loaded`, analysed as one set with the default plan thresholds.
-pub fn to_string(loaded: &[Loaded]) -> serde_json::Result<String> {
-    let set = crate::pipeline::load::set_analysis(loaded, crate::analysis::plan::Worth::default());
-    let mut s = serde_json::to_string_pretty(&report_with_set(loaded, &set, None))?;
+/// The JSON document of `images` analysed as `set`: pretty, one line feed at the end, safe to
+/// print on a terminal.
+pub fn to_string(images: &[Analyzed<'_>], set: &SetAnalysis) -> serde_json::Result<String> {
+    document(&report_with_set(images, set, None))
+}
+
+fn document(doc: &Report<'_>) -> serde_json::Result<String> {
+    let mut s = serde_json::to_string_pretty(doc)?;
     s.push('\n');
     Ok(crate::text::json_terminal_safe(s))
 }
@@ -629,17 +635,15 @@ pub fn gates_report(e: &crate::gate::Evaluation) -> GatesReport {
 
 /// The report with each image's gate evaluation (`gates[i]` belongs to `loaded[i]`).
 pub fn to_string_with_gates(
-    loaded: &[Loaded],
+    images: &[Analyzed<'_>],
     set: &SetAnalysis,
     gates: &[crate::gate::Evaluation],
 ) -> serde_json::Result<String> {
-    let mut doc = report_with_set(loaded, set, None);
+    let mut doc = report_with_set(images, set, None);
     for (image, e) in doc.images.iter_mut().zip(gates) {
         image.gates = Some(gates_report(e));
     }
-    let mut s = serde_json::to_string_pretty(&doc)?;
-    s.push('\n');
-    Ok(crate::text::json_terminal_safe(s))
+    document(&doc)
 }
 
 // ----- `imgscope diff --json` -----
