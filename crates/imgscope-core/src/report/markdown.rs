@@ -134,7 +134,8 @@ fn layer_pair(old: Option<usize>, new: Option<usize>) -> String {
     format!("{} → {}", f(old), f(new))
 }
 
-/// The diff of two images as a pull-request comment.
+/// The diff of two images as a pull-request comment: the headline table, the new reclaimable
+/// bytes, the biggest file and package changes, the layers, then every change folded away.
 pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -143,6 +144,16 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
         code(old.display_name()),
         code(new.display_name())
     );
+    diff_headline(&mut out, d);
+    diff_reclaimable(&mut out, d);
+    diff_biggest(&mut out, d);
+    diff_layers(&mut out, old, new, d);
+    diff_everything(&mut out, d);
+    out
+}
+
+/// Old, new and change for each headline figure, and the file counts.
+fn diff_headline(out: &mut String, d: &ImageDiff) {
     let _ = writeln!(out, "| | Old | New | Change |");
     let _ = writeln!(out, "|---|--:|--:|--:|");
     let bytes_row = |out: &mut String, name: &str, v: Delta| {
@@ -155,8 +166,8 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
             pct_change(v)
         );
     };
-    bytes_row(&mut out, "Size (uncompressed)", d.size);
-    bytes_row(&mut out, "Compressed", d.compressed);
+    bytes_row(out, "Size (uncompressed)", d.size);
+    bytes_row(out, "Compressed", d.compressed);
     let _ = writeln!(
         out,
         "| Layers | {} | {} | {} |",
@@ -171,7 +182,7 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
         d.file_count.new,
         count_delta(d.file_count)
     );
-    bytes_row(&mut out, "Reclaimable", d.reclaimable.total);
+    bytes_row(out, "Reclaimable", d.reclaimable.total);
     let _ = writeln!(
         out,
         "| Efficiency | {:.2}% | {:.2}% | {:+.2} pts |\n",
@@ -189,6 +200,10 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
             " (contents not hashed: same-size edits are not seen)"
         }
     );
+}
+
+/// The reclaimable bytes the new image brings, with the paths that bring most.
+fn diff_reclaimable(out: &mut String, d: &ImageDiff) {
     let r = &d.reclaimable;
     if r.introduced_bytes > 0 {
         let top: Vec<String> = r
@@ -214,9 +229,12 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
     } else {
         let _ = writeln!(out, "No new reclaimable bytes.\n");
     }
+}
 
+/// The biggest file changes and the package changes.
+fn diff_biggest(out: &mut String, d: &ImageDiff) {
     section(
-        &mut out,
+        out,
         &d.files,
         SHOWN,
         "### Biggest changes\n\n| Change | Size | Δ | Path |\n|---|--:|--:|---|\n",
@@ -233,7 +251,7 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
     );
 
     section(
-        &mut out,
+        out,
         &d.packages,
         SHOWN,
         "### Packages\n\n| Change | Package | Version | Δ |\n|---|---|---|--:|\n",
@@ -252,7 +270,10 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
         },
         "\n",
     );
+}
 
+/// The layers that changed, with their commands.
+fn diff_layers(out: &mut String, old: &Image, new: &Image, d: &ImageDiff) {
     let changed_layers: Vec<_> = d
         .layers
         .iter()
@@ -288,10 +309,13 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
         }
         out.push('\n');
     }
+}
 
+/// Every file and directory change, folded away.
+fn diff_everything(out: &mut String, d: &ImageDiff) {
     if !d.files.is_empty() {
         collapsed(
-            &mut out,
+            out,
             &format!("All {} file changes", d.files.len()),
             "| Change | Old | New | Δ | Path |\n|---|--:|--:|--:|---|\n",
             d.files.iter().map(|f| {
@@ -317,7 +341,7 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
     }
     if !d.dirs.is_empty() {
         collapsed(
-            &mut out,
+            out,
             &format!("All {} directory changes", d.dirs.len()),
             "| Change | Old | New | Δ | Entries +/-/~ | Path |\n|---|--:|--:|--:|--:|---|\n",
             d.dirs.iter().map(|x| {
@@ -336,7 +360,6 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
             d.dirs.len(),
         );
     }
-    out
 }
 
 /// `1.0 KiB → 2.0 KiB`, or one side for an addition or removal.
