@@ -149,7 +149,35 @@ pub fn analyze(images: &[ImageFacts]) -> Sharing {
     let known = images
         .iter()
         .all(|i| i.layers.iter().all(|l| l.size.is_some()));
-    // Distinct layers, in order of first appearance.
+    let (layers, image_keys) = distinct_layers(images);
+    let (node_cost, distinct_blobs, node_cost_by_blob) = node_costs(images, &layers, known);
+    let (bases, base_len, base_of) = common_bases(images, &layers, &image_keys, known);
+    let out_images = image_sharing(images, &layers, &image_keys, &base_len, &base_of, known);
+    let trim = trim_values(&layers);
+    let mut sum_of_images = Bytes2::zero(known);
+    for image in &out_images {
+        sum_of_images.compressed += image.total.compressed;
+        sum_of_images.size = match (sum_of_images.size, image.total.size) {
+            (Some(a), Some(b)) => Some(a + b),
+            _ => None,
+        };
+    }
+    Sharing {
+        layers,
+        image_layers: image_keys,
+        images: out_images,
+        bases,
+        sum_of_images,
+        node_cost,
+        distinct_blobs,
+        node_cost_by_blob,
+        trim,
+    }
+}
+
+/// The distinct layers of the set in order of first appearance, each with the images using it,
+/// and each image's layers as indexes into them.
+fn distinct_layers(images: &[ImageFacts]) -> (Vec<SharedLayer>, Vec<Vec<usize>>) {
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut layers: Vec<SharedLayer> = Vec::new();
     let mut image_keys: Vec<Vec<usize>> = Vec::new();
@@ -173,8 +201,14 @@ pub fn analyze(images: &[ImageFacts]) -> Sharing {
         image_keys.push(keys);
     }
 
+    (layers, image_keys)
+}
+
+/// What a node stores: the distinct layers' bytes, and the distinct blobs (count and compressed
+/// bytes) as a registry or a node's content store counts them.
+fn node_costs(images: &[ImageFacts], layers: &[SharedLayer], known: bool) -> (Bytes2, usize, u64) {
     let mut node_cost = Bytes2::zero(known);
-    for l in &layers {
+    for l in layers {
         node_cost.add(&l.facts);
     }
     let mut blobs = HashSet::new();
@@ -192,7 +226,17 @@ pub fn analyze(images: &[ImageFacts]) -> Sharing {
         }
     }
 
-    // Bases: the longest layer prefix each image shares with some other image.
+    (node_cost, blobs.len(), node_cost_by_blob)
+}
+
+/// Bases: the longest layer prefix each image shares with some other image, grouped; with each
+/// image's prefix length and its group.
+fn common_bases(
+    images: &[ImageFacts],
+    layers: &[SharedLayer],
+    image_keys: &[Vec<usize>],
+    known: bool,
+) -> (Vec<BaseGroup>, Vec<usize>, Vec<Option<usize>>) {
     let prefix = |a: &[usize], b: &[usize]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let base_len: Vec<usize> = (0..images.len())
         .map(|i| {
@@ -237,6 +281,19 @@ pub fn analyze(images: &[ImageFacts]) -> Sharing {
         base_of[i] = Some(bases.len() - 1);
     }
 
+    (bases, base_len, base_of)
+}
+
+/// Each image's bytes split into shared and unique layers, amortized over their users, and its
+/// verdict.
+fn image_sharing(
+    images: &[ImageFacts],
+    layers: &[SharedLayer],
+    image_keys: &[Vec<usize>],
+    base_len: &[usize],
+    base_of: &[Option<usize>],
+    known: bool,
+) -> Vec<ImageSharing> {
     let mut out_images = Vec::new();
     for (i, keys) in image_keys.iter().enumerate() {
         let distinct: Vec<usize> = {
@@ -270,7 +327,7 @@ pub fn analyze(images: &[ImageFacts]) -> Sharing {
             };
         }
         let verdict = verdict(
-            &layers,
+            layers,
             &distinct,
             rec_shared,
             rec_unique,
@@ -290,6 +347,11 @@ pub fn analyze(images: &[ImageFacts]) -> Sharing {
         });
     }
 
+    out_images
+}
+
+/// The reclaimable bytes of each distinct layer, saved once per node, biggest first.
+fn trim_values(layers: &[SharedLayer]) -> Vec<TrimValue> {
     let mut trim: Vec<TrimValue> = layers
         .iter()
         .enumerate()
@@ -309,25 +371,7 @@ pub fn analyze(images: &[ImageFacts]) -> Sharing {
             .then(a.layer.cmp(&b.layer))
     });
 
-    let mut sum_of_images = Bytes2::zero(known);
-    for image in &out_images {
-        sum_of_images.compressed += image.total.compressed;
-        sum_of_images.size = match (sum_of_images.size, image.total.size) {
-            (Some(a), Some(b)) => Some(a + b),
-            _ => None,
-        };
-    }
-    Sharing {
-        layers,
-        image_layers: image_keys,
-        images: out_images,
-        bases,
-        sum_of_images,
-        node_cost,
-        distinct_blobs: blobs.len(),
-        node_cost_by_blob,
-        trim,
-    }
+    trim
 }
 
 /// Identical file content across the images of a set, wherever it lives: through a layer they
