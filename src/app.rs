@@ -24,6 +24,19 @@ pub const EXIT_GATE_FAILED: u8 = 1;
 
 pub fn run(mut cli: Cli) -> Result<u8> {
     crate::text::use_si(cli.si);
+    let catalog = image_set_command(&mut cli)?;
+    if let Some(code) = subcommand(&cli)? {
+        return Ok(code);
+    }
+    images_command(&cli, catalog)
+}
+
+/// A registry to list (`imgscope catalog`): the target, `--max-repos` and `--tags-matching`.
+type CatalogTarget = (String, usize, Option<String>);
+
+/// `imgscope node` and `imgscope catalog` are `imgscope IMAGE…` over a set: turn them into the
+/// image list (node) or the registry to list once the settings are known (catalog).
+fn image_set_command(cli: &mut Cli) -> Result<Option<CatalogTarget>> {
     if let Some(Command::Node {
         filter,
         json,
@@ -37,7 +50,7 @@ pub fn run(mut cli: Cli) -> Result<u8> {
         cli.text |= *text;
         cli.layers_only |= *layers_only;
         cli.worth.extend(worth.iter().cloned());
-        cli.images = node_images(&cli, filter)?;
+        cli.images = node_images(cli, filter)?;
         cli.command = None;
     }
     let mut catalog = None;
@@ -61,29 +74,30 @@ pub fn run(mut cli: Cli) -> Result<u8> {
         cli.images = vec![registry.clone()];
         cli.command = None;
     }
-    match &cli.command {
+    Ok(catalog)
+}
+
+/// The subcommands that are not `imgscope IMAGE…`: their exit status, or `None` for the images.
+fn subcommand(cli: &Cli) -> Result<Option<u8>> {
+    let code = match &cli.command {
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             clap_complete::generate(*shell, &mut cmd, "imgscope", &mut std::io::stdout());
-            return Ok(0);
+            0
         }
         Some(Command::Man) => {
             let man = clap_mangen::Man::new(Cli::command());
             man.render(&mut std::io::stdout())?;
-            return Ok(0);
+            0
         }
-        Some(Command::Cache { action }) => return cache_command(*action),
-        Some(Command::Cat { image, path, layer }) => {
-            return file_command(&cli, image, path, *layer, None);
-        }
+        Some(Command::Cache { action }) => cache_command(*action)?,
+        Some(Command::Cat { image, path, layer }) => file_command(cli, image, path, *layer, None)?,
         Some(Command::Export {
             image,
             path,
             dest,
             layer,
-        }) => {
-            return file_command(&cli, image, path, *layer, Some(dest));
-        }
+        }) => file_command(cli, image, path, *layer, Some(dest))?,
         Some(Command::Diff {
             old,
             new,
@@ -93,10 +107,10 @@ pub fn run(mut cli: Cli) -> Result<u8> {
             no_hash,
         }) => {
             let tty = std::io::stdout().is_terminal();
-            return match diff_output(*json, *text, *format, tty) {
-                Some(format) => diff_command(&cli, old, new, format, *no_hash),
-                None => diff_viewer(&cli, old, new, *no_hash),
-            };
+            match diff_output(*json, *text, *format, tty) {
+                Some(format) => diff_command(cli, old, new, format, *no_hash)?,
+                None => diff_viewer(cli, old, new, *no_hash)?,
+            }
         }
         Some(Command::Report {
             image,
@@ -107,15 +121,10 @@ pub fn run(mut cli: Cli) -> Result<u8> {
             name,
         }) => {
             let trend = trend.then(|| (from.as_deref(), name.as_deref()));
-            return report_command(&cli, image, *format, *no_hash, trend);
+            report_command(cli, image, *format, *no_hash, trend)?
         }
         Some(Command::Record { image, into, name }) => {
-            return crate::history_command::record_command(
-                &cli,
-                image,
-                into.as_deref(),
-                name.as_deref(),
-            );
+            crate::history_command::record_command(cli, image, into.as_deref(), name.as_deref())?
         }
         Some(Command::History {
             name,
@@ -126,19 +135,26 @@ pub fn run(mut cli: Cli) -> Result<u8> {
             if !*json && !*text && std::io::stdout().is_terminal() {
                 let (path, records) = crate::history_command::read_series(name, from.as_deref())?;
                 let color = crate::settings::color_wanted(cli.color, true);
-                return crate::tui::run_history(crate::tui::history_chart::HistoryChart::new(
+                crate::tui::run_history(crate::tui::history_chart::HistoryChart::new(
                     name,
                     &path.display().to_string(),
                     &records,
                     color,
-                ));
+                ))?
+            } else {
+                crate::history_command::history_command(name, from.as_deref(), *json)?
             }
-            return crate::history_command::history_command(name, from.as_deref(), *json);
         }
-        // Turned into the image list above.
-        Some(Command::Node { .. }) | Some(Command::Catalog { .. }) | None => {}
-    }
-    let mut settings = Settings::from_cli(&cli)?;
+        // Turned into the image list by `image_set_command`.
+        Some(Command::Node { .. }) | Some(Command::Catalog { .. }) | None => return Ok(None),
+    };
+    Ok(Some(code))
+}
+
+/// `imgscope IMAGE…` (and node, catalog): the viewer, or the images loaded, analysed as one set,
+/// gated or reported.
+fn images_command(cli: &Cli, catalog: Option<CatalogTarget>) -> Result<u8> {
+    let mut settings = Settings::from_cli(cli)?;
     if cli.all_tags {
         settings.images = expand_all_tags(&settings)?;
         settings.load.hash_all_files = settings.images.len() >= 2;
@@ -175,7 +191,18 @@ pub fn run(mut cli: Cli) -> Result<u8> {
     if let Some(plan) = &settings.gate {
         return gate_run(&settings, plan, &loaded, &set);
     }
-    let assumed = match &cli.assume_base {
+    let assumed = assumed_base(cli, &settings, &loaded, &set)?;
+    print_report(&settings, &loaded, &set, assumed.as_ref())
+}
+
+/// `--assume-base IMAGE`: the node cost of the set rebuilt on IMAGE.
+fn assumed_base(
+    cli: &Cli,
+    settings: &Settings,
+    loaded: &[Loaded],
+    set: &crate::analysis::set::SetAnalysis,
+) -> Result<Option<crate::analysis::set::AssumedBase>> {
+    Ok(match &cli.assume_base {
         None => None,
         Some(_) if loaded.len() < 2 => {
             return Err(anyhow!("--assume-base needs two or more images"));
@@ -191,18 +218,22 @@ pub fn run(mut cli: Cli) -> Result<u8> {
                 )
             })?;
             let images: Vec<_> = loaded.iter().map(|l| &l.image).collect();
-            Some(crate::analysis::set::assume_base(
-                &set,
-                &images,
-                &base.image,
-            ))
+            Some(crate::analysis::set::assume_base(set, &images, &base.image))
         }
-    };
+    })
+}
+
+/// The report of the set: JSON (to stdout and/or `--json-out`) or the text summary.
+fn print_report(
+    settings: &Settings,
+    loaded: &[Loaded],
+    set: &crate::analysis::set::SetAnalysis,
+    assumed: Option<&crate::analysis::set::AssumedBase>,
+) -> Result<u8> {
     let json = || -> Result<String> {
-        let mut doc =
-            report::json::report_with_set(&load::analyzed(&loaded), &set, assumed.as_ref());
+        let mut doc = report::json::report_with_set(&load::analyzed(loaded), set, assumed);
         if settings.all_files {
-            for (image, l) in doc.images.iter_mut().zip(&loaded) {
+            for (image, l) in doc.images.iter_mut().zip(loaded) {
                 image.files = Some(report::json::all_files(&l.image, &l.analysis));
             }
         }
@@ -223,13 +254,13 @@ pub fn run(mut cli: Cli) -> Result<u8> {
             stdout.write_all(report::plan::text(&set.plan).as_bytes())?;
             if loaded.len() >= 2 {
                 writeln!(stdout)?;
-                stdout.write_all(report::sharing::summary(&set, assumed.as_ref()).as_bytes())?;
+                stdout.write_all(report::sharing::summary(set, assumed).as_bytes())?;
                 if loaded.len() > MAX_TEXT_SUMMARIES {
                     writeln!(stdout, "\n(per-image details: --json)")?;
                 }
             }
             if loaded.len() <= MAX_TEXT_SUMMARIES {
-                for l in &loaded {
+                for l in loaded {
                     writeln!(stdout)?;
                     stdout.write_all(report::text::summary(&l.image, &l.analysis).as_bytes())?;
                 }
