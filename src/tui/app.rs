@@ -11,7 +11,7 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::Instant;
 
 use super::content::{ContentView, Jobs};
-use super::sharing::SharingView;
+use super::sharing_view::SharingView;
 use super::viewer::Viewer;
 use crate::pipeline::content::FileLocation;
 use crate::pipeline::load::{Loaded, Progress};

@@ -14,7 +14,7 @@ use crate::text::{escape_control as esc, human_size as hs};
 use crate::tui::app::{App, Slot};
 use crate::tui::format::{bar, wrap_at_most};
 use crate::tui::layout::Areas;
-use crate::tui::sharing::{MAX_COLUMNS, Row, SharingSort, SharingView, letter};
+use crate::tui::sharing_view::{MAX_COLUMNS, Row, SharingSort, SharingView, letter};
 use crate::tui::theme::Theme;
 use crate::tui::tree_view::{visible_offset, visible_rows};
 
