@@ -450,6 +450,89 @@ fn walk_entries<'a, R: Read + 'a>(
     })
 }
 
+/// A tar error as what it means for the layer (see [`LayerError`]).
+fn entry_error(e: io::Error) -> anyhow::Error {
+    let kind = match (BlobReadError::from_io(&e), LimitError::from_io(&e)) {
+        (Some(source), _) => LayerError::Source(source.clone()),
+        (None, Some(limit)) => LayerError::Limit(limit.clone()),
+        _ if e.kind() == io::ErrorKind::UnexpectedEof => LayerError::Truncated(None),
+        _ => LayerError::CorruptTar(e.to_string()),
+    };
+    anyhow::Error::new(kind)
+}
+
+/// The filesystem entry a tar entry type makes; `None` for those that make none (global PAX
+/// headers, unknown types).
+fn entry_kind(t: EntryType) -> Option<EntryKind> {
+    Some(match t {
+        EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => EntryKind::File,
+        EntryType::Directory => EntryKind::Dir,
+        EntryType::Symlink => EntryKind::Symlink,
+        EntryType::Link => EntryKind::Hardlink,
+        EntryType::Char => EntryKind::CharDevice,
+        EntryType::Block => EntryKind::BlockDevice,
+        EntryType::Fifo => EntryKind::Fifo,
+        _ => return None,
+    })
+}
+
+/// The entry's path, normalized into `path`, within the length and depth limits.
+fn entry_path<R: Read>(
+    entry: &tar::Entry<'_, R>,
+    limits: &Limits,
+    path: &mut String,
+) -> Result<()> {
+    let raw_path = entry.path_bytes();
+    if raw_path.len() > limits.max_path_bytes {
+        bail!(
+            "entry path of {} bytes exceeds the limit of {} bytes",
+            raw_path.len(),
+            limits.max_path_bytes
+        );
+    }
+    normalize(&String::from_utf8_lossy(&raw_path), path);
+    let depth = if path.is_empty() {
+        0
+    } else {
+        path.bytes().filter(|b| *b == b'/').count() + 1
+    };
+    if depth > limits.max_depth {
+        bail!(
+            "entry path nests {depth} levels deep, more than the limit of {}",
+            limits.max_depth
+        );
+    }
+    Ok(())
+}
+
+/// A link's target within the path limit: as written for a symlink, normalized for a hardlink
+/// (a path in the layer); `None` for other entries.
+fn link_target<R: Read>(
+    entry: &tar::Entry<'_, R>,
+    kind: EntryKind,
+    limits: &Limits,
+) -> Result<Option<String>> {
+    if !matches!(kind, EntryKind::Symlink | EntryKind::Hardlink) {
+        return Ok(None);
+    }
+    let target = entry.link_name_bytes().unwrap_or_default();
+    if target.len() > limits.max_path_bytes {
+        bail!(
+            "link target of {} bytes exceeds the limit of {} bytes",
+            target.len(),
+            limits.max_path_bytes
+        );
+    }
+    let target = String::from_utf8_lossy(&target).into_owned();
+    Ok(Some(if kind == EntryKind::Hardlink {
+        let mut norm = String::new();
+        normalize(&target, &mut norm);
+        norm
+    } else {
+        target
+    }))
+}
+
 fn walk<'a, R: Read + 'a>(
     mut entries: tar::Entries<'a, R>,
     header_budget: &Cell<Option<u64>>,
@@ -476,15 +559,7 @@ fn walk<'a, R: Read + 'a>(
         let Some(entry) = next else {
             break;
         };
-        let mut entry = entry.map_err(|e| {
-            let kind = match (BlobReadError::from_io(&e), LimitError::from_io(&e)) {
-                (Some(source), _) => LayerError::Source(source.clone()),
-                (None, Some(limit)) => LayerError::Limit(limit.clone()),
-                _ if e.kind() == io::ErrorKind::UnexpectedEof => LayerError::Truncated(None),
-                _ => LayerError::CorruptTar(e.to_string()),
-            };
-            anyhow::Error::new(kind)
-        })?;
+        let mut entry = entry.map_err(entry_error)?;
         if layer.entries.len() >= limits.max_entries {
             return Err(LimitError(format!(
                 "layer has more than {} entries (the limit)",
@@ -493,43 +568,15 @@ fn walk<'a, R: Read + 'a>(
             .into());
         }
         let header = entry.header();
-        let kind = match header.entry_type() {
-            EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => EntryKind::File,
-            EntryType::Directory => EntryKind::Dir,
-            EntryType::Symlink => EntryKind::Symlink,
-            EntryType::Link => EntryKind::Hardlink,
-            EntryType::Char => EntryKind::CharDevice,
-            EntryType::Block => EntryKind::BlockDevice,
-            EntryType::Fifo => EntryKind::Fifo,
+        let Some(kind) = entry_kind(header.entry_type()) else {
             // Global PAX headers and unknown types carry no filesystem entry. Their content is
             // read past here (streamed), not by the `tar` crate (which counts it as headers).
-            _ => {
-                if streamed {
-                    skip_content(&mut entry, &mut buf, &mut content_bytes, limits)?;
-                }
-                continue;
+            if streamed {
+                skip_content(&mut entry, &mut buf, &mut content_bytes, limits)?;
             }
+            continue;
         };
-        let raw_path = entry.path_bytes();
-        if raw_path.len() > limits.max_path_bytes {
-            bail!(
-                "entry path of {} bytes exceeds the limit of {} bytes",
-                raw_path.len(),
-                limits.max_path_bytes
-            );
-        }
-        normalize(&String::from_utf8_lossy(&raw_path), &mut path);
-        let depth = if path.is_empty() {
-            0
-        } else {
-            path.bytes().filter(|b| *b == b'/').count() + 1
-        };
-        if depth > limits.max_depth {
-            bail!(
-                "entry path nests {depth} levels deep, more than the limit of {}",
-                limits.max_depth
-            );
-        }
+        entry_path(&entry, limits, &mut path)?;
         let (kind, path_str) = match whiteout(&path) {
             Whiteout::None => (kind, path.clone()),
             Whiteout::File(target) => (EntryKind::Whiteout, target),
@@ -541,28 +588,7 @@ fn walk<'a, R: Read + 'a>(
                 continue;
             }
         };
-        let link = match kind {
-            EntryKind::Symlink | EntryKind::Hardlink => {
-                let target = entry.link_name_bytes().unwrap_or_default();
-                if target.len() > limits.max_path_bytes {
-                    bail!(
-                        "link target of {} bytes exceeds the limit of {} bytes",
-                        target.len(),
-                        limits.max_path_bytes
-                    );
-                }
-                let target = String::from_utf8_lossy(&target).into_owned();
-                let target = if kind == EntryKind::Hardlink {
-                    let mut norm = String::new();
-                    normalize(&target, &mut norm);
-                    norm
-                } else {
-                    target
-                };
-                Some(target)
-            }
-            _ => None,
-        };
+        let link = link_target(&entry, kind, limits)?;
         let names = path_str.len() + link.as_ref().map_or(0, |l| l.len());
         if layer.text.len().saturating_add(names) > max_names {
             bail!(
