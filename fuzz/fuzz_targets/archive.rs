@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
         .unwrap();
     let options = options(dir.path());
     if let Ok(loaded) = load(path.to_str().unwrap(), &options, &Progress::default()) {
-        let _ = imgscope::report::json::to_string(std::slice::from_ref(&loaded));
+        let _ = imgscope::pipeline::load::json_report(std::slice::from_ref(&loaded));
         let _ = imgscope::report::text::summary(&loaded.image, &loaded.analysis);
     }
     // As a stream.
