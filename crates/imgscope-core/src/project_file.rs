@@ -1,6 +1,7 @@
-//! The project's `.imgscope.toml`, read once: the gates read its `[gates]` table, the analysis
-//! its top-level `ignore = [GLOB, …]`. It is looked for in the working directory, or named with
-//! `--config FILE.toml`. A file that does not parse is an error naming the file, line and column.
+//! The project's `.imgscope.toml`, found and parsed here for everything that reads it: the gates
+//! its `[gates]` table, the analysis its top-level `ignore = [GLOB, …]`. It is looked for in the
+//! working directory, or named with `--config FILE.toml`. A file that does not parse is an error
+//! naming the file, line and column.
 
 use std::path::{Path, PathBuf};
 

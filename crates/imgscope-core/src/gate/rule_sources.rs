@@ -131,35 +131,26 @@ pub fn plan(args: &GateArgs, github: bool, env: &GateEnv) -> Result<Option<GateP
     }
     let mut files = Vec::new();
     let mut layers: Vec<Vec<Rule>> = Vec::new();
-    match &args.config {
-        Some(path) => {
-            let name = path.display().to_string();
-            let text = std::fs::read_to_string(path).with_context(|| name.clone())?;
-            let rules = if path.extension().is_some_and(|e| e == "toml") {
-                imgscope_toml(&name, &text)
-            } else {
-                dive_ci(&name, &text)
+    // dive's file first (`--config` naming one, or ./.dive-ci): imgscope's own file overrides it.
+    let dive = match &args.config {
+        Some(path) if path.extension().is_some_and(|e| e == "toml") => None,
+        Some(path) => Some((path.display().to_string(), path.clone(), true)),
+        None => Some((DIVE_CI.to_string(), env.cwd.join(DIVE_CI), false)),
+    };
+    if let Some((name, path, named)) = dive {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                layers.push(dive_ci(&name, &text).with_context(|| name.clone())?);
+                files.push(name);
             }
-            .with_context(|| name.clone())?;
-            layers.push(rules);
-            files.push(name);
+            Err(e) if !named && e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(anyhow!(e).context(name)),
         }
-        None => {
-            // dive's file first: imgscope's own file overrides it.
-            for (file, read) in [
-                (DIVE_CI, dive_ci as fn(&str, &str) -> Result<Vec<Rule>>),
-                (IMGSCOPE_TOML, imgscope_toml),
-            ] {
-                let path = env.cwd.join(file);
-                let text = match std::fs::read_to_string(&path) {
-                    Ok(t) => t,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(anyhow!(e).context(file)),
-                };
-                layers.push(read(file, &text).context(file)?);
-                files.push(file.to_string());
-            }
-        }
+    }
+    // The project file, found as the analysis finds it (`--config FILE.toml`, else ./.imgscope.toml).
+    if let Some(file) = crate::project_file::find(args.config.as_deref(), &env.cwd)? {
+        layers.push(gates_rules(&file.name, &file.table).with_context(|| file.name.clone())?);
+        files.push(file.name);
     }
     layers.push(flag_rules(args)?);
     let rules = merge(layers);
@@ -381,7 +372,11 @@ const TOML_KEYS: [(&str, RuleKind); 9] = [
 /// `.imgscope.toml`: rules in a `[gates]` table, per-path budgets in `[gates.paths]`. Other
 /// top-level tables are left to whoever reads them.
 pub fn imgscope_toml(name: &str, text: &str) -> Result<Vec<Rule>> {
-    let doc = crate::project_file::parse(text)?;
+    gates_rules(name, &crate::project_file::parse(text)?)
+}
+
+/// The rules of a parsed project file's `[gates]` table (and `[gates.paths]`).
+fn gates_rules(name: &str, doc: &toml::Table) -> Result<Vec<Rule>> {
     let Some(gates) = doc.get("gates") else {
         return Ok(Vec::new());
     };
