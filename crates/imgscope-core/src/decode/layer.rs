@@ -12,11 +12,11 @@ use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use tar::EntryType;
 
+use super::LayerError;
 use super::compression::decompress;
 use super::guard::{Counted, HeaderBudget, Inflated, LimitError, NamesBudget};
 use super::hash_pipe::{Decoding, HashPipe, INLINE_MAX};
 use super::paths::{Whiteout, normalize, whiteout};
-use super::{BlobReadError, LayerError};
 use crate::model::{Compression, EntryKind, LayerEntries, RawEntry};
 
 /// Bounds on what one layer may hold, so a hostile layer ends in an error, not in exhausted memory
@@ -452,12 +452,13 @@ fn walk_entries<'a, R: Read + 'a>(
 
 /// A tar error as what it means for the layer (see [`LayerError`]).
 fn entry_error(e: io::Error) -> anyhow::Error {
-    let kind = match (BlobReadError::from_io(&e), LimitError::from_io(&e)) {
-        (Some(source), _) => LayerError::Source(source.clone()),
-        (None, Some(limit)) => LayerError::Limit(limit.clone()),
-        _ if e.kind() == io::ErrorKind::UnexpectedEof => LayerError::Truncated(None),
-        _ => LayerError::CorruptTar(e.to_string()),
-    };
+    let kind = LayerError::carried_by(&e).unwrap_or_else(|| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            LayerError::Truncated(None)
+        } else {
+            LayerError::CorruptTar(e.to_string())
+        }
+    });
     anyhow::Error::new(kind)
 }
 

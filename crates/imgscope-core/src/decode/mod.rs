@@ -88,11 +88,15 @@ impl LayerError {
             if let Some(l) = cause.downcast_ref::<guard::LimitError>() {
                 return Some(LayerError::Limit(l.clone()));
             }
-            let io = cause.downcast_ref::<io::Error>()?;
-            BlobReadError::from_io(io)
-                .map(|b| LayerError::Source(b.clone()))
-                .or_else(|| guard::LimitError::from_io(io).map(|l| LayerError::Limit(l.clone())))
+            LayerError::carried_by(cause.downcast_ref::<io::Error>()?)
         })
+    }
+
+    /// The source or limit error an I/O error carries (readers can only fail with `io::Error`).
+    pub fn carried_by(io: &io::Error) -> Option<LayerError> {
+        BlobReadError::from_io(io)
+            .map(|b| LayerError::Source(b.clone()))
+            .or_else(|| guard::LimitError::from_io(io).map(|l| LayerError::Limit(l.clone())))
     }
 
     /// Whether it came from where the bytes are read, not from the bytes.

@@ -21,7 +21,7 @@ use super::files::{
     clean_path,
 };
 use crate::decode::compression::sniff;
-use crate::decode::guard::{HeaderBudget, LimitError};
+use crate::decode::guard::HeaderBudget;
 use crate::decode::{DecodeOptions, NamesBudget, decode_layer_within, read_up_to};
 use crate::model::{Compression, LayerEntries};
 
@@ -152,11 +152,9 @@ impl Read for ChunkRead {
 }
 
 fn stream_error(e: io::Error) -> anyhow::Error {
-    if let Some(source) = crate::decode::BlobReadError::from_io(&e) {
-        return anyhow!("{source}");
-    }
-    if let Some(limit) = LimitError::from_io(&e) {
-        return anyhow!("{limit}");
+    // A source or limit error keeps its kind (and its words) for the callers that act on it.
+    if let Some(kind) = crate::decode::LayerError::carried_by(&e) {
+        return kind.into();
     }
     match e.kind() {
         io::ErrorKind::UnexpectedEof => anyhow!("truncated archive"),
