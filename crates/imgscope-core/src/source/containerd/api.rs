@@ -142,6 +142,15 @@ pub struct PluginsResponse {
     pub plugins: Vec<Plugin>,
 }
 
+/// A gRPC client on `channel`, once containerd accepts calls.
+async fn ready(channel: Channel) -> Result<Grpc<Channel>, Status> {
+    let mut grpc = Grpc::new(channel);
+    grpc.ready()
+        .await
+        .map_err(|e| Status::unavailable(format!("containerd is not ready: {e}")))?;
+    Ok(grpc)
+}
+
 /// One unary call: `method` is the full gRPC path (`/package.Service/Method`).
 pub async fn unary<Req, Resp>(
     channel: Channel,
@@ -152,10 +161,7 @@ where
     Req: prost::Message + Send + Sync + 'static,
     Resp: prost::Message + Default + Send + Sync + 'static,
 {
-    let mut grpc = Grpc::new(channel);
-    grpc.ready()
-        .await
-        .map_err(|e| Status::unavailable(format!("containerd is not ready: {e}")))?;
+    let mut grpc = ready(channel).await?;
     grpc.unary(
         request,
         PathAndQuery::from_static(method),
@@ -174,10 +180,7 @@ where
     Req: prost::Message + Send + Sync + 'static,
     Resp: prost::Message + Default + Send + Sync + 'static,
 {
-    let mut grpc = Grpc::new(channel);
-    grpc.ready()
-        .await
-        .map_err(|e| Status::unavailable(format!("containerd is not ready: {e}")))?;
+    let mut grpc = ready(channel).await?;
     grpc.server_streaming(
         request,
         PathAndQuery::from_static(method),
