@@ -130,18 +130,7 @@ impl Containerd {
 
 impl Drop for Containerd {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(15) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        crate::common::services::stop_gracefully(&mut self.child);
     }
 }
 
@@ -151,19 +140,7 @@ fn samples() -> PathBuf {
 
 /// What must not depend on where the image came from.
 fn facts(v: &serde_json::Value) -> serde_json::Value {
-    let i = &v["images"][0];
-    serde_json::json!({
-        "size": i["size_bytes"],
-        "compressed": i["compressed_size_bytes"],
-        "files": i["file_count"],
-        "reclaimable": i["waste"]["reclaimable_bytes"],
-        "efficiency": i["waste"]["efficiency"],
-        "config": i["config_digest"],
-        "diff_ids": i["layers"].as_array().unwrap().iter().map(|l| l["diff_id"].clone()).collect::<Vec<_>>(),
-        "layer_sizes": i["layers"].as_array().unwrap().iter().map(|l| l["size_bytes"].clone()).collect::<Vec<_>>(),
-        "duplicates": i["duplicates"]["savings_bytes"],
-        "plan": v["plan_totals"]["node_saving_bytes"],
-    })
+    route_independent_facts(v, true)
 }
 
 fn ok_json(out: &std::process::Output, what: &str) -> serde_json::Value {

@@ -443,3 +443,25 @@ pub fn send_signal(pid: i32, signal: i32) -> bool {
     // SAFETY: kill() only sends a signal; it touches no memory of this process.
     unsafe { libc::kill(pid, signal) == 0 }
 }
+
+/// The figures of a JSON report's first image that must not depend on where the image was read
+/// from; `compressed` too when the route hands over the blobs as stored (Docker's export writes
+/// layers uncompressed, so its compressed size is not the archive's).
+pub fn route_independent_facts(v: &serde_json::Value, compressed: bool) -> serde_json::Value {
+    let i = &v["images"][0];
+    let mut facts = serde_json::json!({
+        "size": i["size_bytes"],
+        "files": i["file_count"],
+        "reclaimable": i["waste"]["reclaimable_bytes"],
+        "efficiency": i["waste"]["efficiency"],
+        "config": i["config_digest"],
+        "diff_ids": i["layers"].as_array().unwrap().iter().map(|l| l["diff_id"].clone()).collect::<Vec<_>>(),
+        "layer_sizes": i["layers"].as_array().unwrap().iter().map(|l| l["size_bytes"].clone()).collect::<Vec<_>>(),
+        "duplicates": i["duplicates"]["savings_bytes"],
+        "plan": v["plan_totals"]["node_saving_bytes"],
+    });
+    if compressed {
+        facts["compressed"] = i["compressed_size_bytes"].clone();
+    }
+    facts
+}

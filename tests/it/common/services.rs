@@ -192,3 +192,20 @@ fn proxy_one(mut client: TcpStream, upstream: u16, cut_after: usize) {
     let _ = client.shutdown(std::net::Shutdown::Both);
     let _ = server.shutdown(std::net::Shutdown::Both);
 }
+
+/// Stop a service as its init system would: SIGTERM (a daemon then stops what it started), up to
+/// 15 s to exit, then SIGKILL.
+pub fn stop_gracefully(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(15) {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
