@@ -226,6 +226,29 @@ fn own_only_gates_measure_the_image_above_its_base() {
         "{out}"
     );
     assert_eq!(out.trim_end().lines().count(), 1, "{out}");
+
+    // Nor with a base the image is not built on: its own part would be the whole image.
+    let dir = tempfile::tempdir().unwrap();
+    let other = docker_archive(
+        dir.path(),
+        "other.tar",
+        "lib/other:1",
+        &[layer(&[file("x", 10, 1)], Comp::Gzip, "ADD x /")],
+    );
+    let (code, out) = gate(&[
+        "--own-only",
+        "--base",
+        other.to_str().unwrap(),
+        "--max-size",
+        "1GB",
+        &b.app,
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("--own-only:") && out.contains("none of the base's 1 layers starts the image"),
+        "{out}"
+    );
+    assert_eq!(out.trim_end().lines().count(), 1, "{out}");
 }
 
 /// The app as an OCI archive whose manifest names its base.
