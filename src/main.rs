@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use imgscope::app::{EXIT_ERROR, run};
 use imgscope::cli::Cli;
+use imgscope::commands::{EXIT_ERROR, run};
 
 fn main() -> ExitCode {
     imgscope::allocator::tune_for_large_arrays();

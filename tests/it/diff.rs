@@ -502,8 +502,8 @@ fn diff_errors_are_one_line() {
 
 #[test]
 fn the_viewer_opens_only_on_a_terminal_with_no_format_asked_for() {
-    use imgscope::app::diff_output;
     use imgscope::cli::DiffFormat;
+    use imgscope::settings::diff_output;
     // The main command's rule: the viewer on a terminal; a format flag or a pipe prints.
     assert_eq!(diff_output(false, false, None, true), None);
     assert_eq!(

@@ -5,7 +5,7 @@
 //!
 //! The record types here are plain data; [`capture`] builds one from a loaded image, [`store`]
 //! reads and writes the database, [`series`] computes the deltas between points and renders them,
-//! and the CLI's `history_command` wires these to the command line and the gates.
+//! and the CLI's `commands::history` wires these to the command line and the gates.
 
 pub mod capture;
 pub mod series;

@@ -1,18 +1,17 @@
-//! The command-line side of the history: `imgscope record`, `imgscope history`, and the
-//! baselines `--baseline history` reads for the gates.
+//! The command-line side of the history: `imgscope record`, `imgscope history`, `report
+//! --trend`'s series, and the baselines `--baseline history` reads for the gates.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 
-use crate::cli::Cli;
 use crate::gate::{BaselineFacts, Baselines, HistoryBaseline, Rule, RuleKind};
 use crate::history::store::{BranchFilter, Store};
 use crate::history::{Record, capture, default_db_path, repository_of, series};
 use crate::model::Image;
 use crate::pipeline::load::{self, Progress};
-use crate::settings::Settings;
+use crate::settings::{HistoryOutput, HistoryRequest, RecordRequest};
 use crate::text::{escape_control, human_size};
 
 /// Branches taken as the default one when records name branches and no `--baseline-branch` is
@@ -50,27 +49,22 @@ fn record_name(image: &Image, given: Option<&str>, flag: &str) -> Result<String>
 }
 
 /// `imgscope record IMAGE [--into DB] [--name NAME]`.
-pub fn record_command(
-    cli: &Cli,
-    image: &str,
-    into: Option<&Path>,
-    name: Option<&str>,
-) -> Result<u8> {
-    let path = db_path(into)?;
+pub fn record(request: &RecordRequest) -> Result<u8> {
+    let image = &request.image;
+    let path = db_path(request.into.as_deref())?;
     // The database first: a bad one is reported before a long load.
     let mut store = Store::open_for_writing(&path)?;
-    let options = Settings::load_options(cli)?;
     let progress = std::sync::Arc::new(Progress::default());
-    let bar = (!cli.quiet && std::io::stderr().is_terminal())
-        .then(|| crate::progress_bar::Bar::start(image.to_string(), progress.clone()));
-    let loaded = load::load(image, &options, &progress)
-        .map_err(|e| anyhow!("{}: {e:#}", escape_control(image)))?;
+    let bar = request
+        .progress
+        .then(|| crate::progress_bar::Bar::start(image.clone(), progress.clone()));
+    let loaded = super::load_with_progress(image, &request.load, &progress)?;
     drop(bar);
     let set = load::set_analysis(
         std::slice::from_ref(&loaded),
         crate::analysis::plan::Worth::default(),
     );
-    let name = record_name(&loaded.image, name, "--name")?;
+    let name = record_name(&loaded.image, request.name.as_deref(), "--name")?;
     let record = capture::record(&loaded, &set, &name, capture::git_info(), now());
     let id = store.insert(&record)?;
     let mut line = format!(
@@ -81,34 +75,29 @@ pub fn record_command(
         record.layers.len(),
         human_size(record.reclaimable_bytes),
     );
-    if let Some(c) = &record.git_commit {
-        line.push_str(&format!(
-            ", commit {}",
-            c.chars().take(12).collect::<String>()
-        ));
-    }
-    if let Some(b) = &record.git_branch {
-        line.push_str(&format!(" on {b}"));
-    }
+    line.push_str(&git_suffix(&record));
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", escape_control(&line))?;
     stdout.flush()?;
     Ok(0)
 }
 
-/// `imgscope history NAME [--from DB] [--json]`.
-pub fn history_command(name: &str, from: Option<&Path>, json: bool) -> Result<u8> {
-    let (path, records) = read_series(name, from)?;
+/// `imgscope history NAME [--from DB] [--json|--text]`: the size chart in a terminal, else the
+/// table (or JSON).
+pub fn show(request: &HistoryRequest) -> Result<u8> {
+    let name = &request.name;
+    let (path, records) = read_series(name, request.from.as_deref())?;
     let database = path.display().to_string();
-    let text = if json {
-        series::json(name, &database, &records)?
-    } else {
-        series::text(name, &database, &records)
+    let text = match request.output {
+        HistoryOutput::Chart { color } => {
+            return crate::tui::run_history(crate::tui::history_chart::HistoryChart::new(
+                name, &database, &records, color,
+            ));
+        }
+        HistoryOutput::Json => series::json(name, &database, &records)?,
+        HistoryOutput::Table => series::text(name, &database, &records),
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(0)
+    super::print(&text)
 }
 
 /// A name's recorded series (oldest first) and the database it came from; an error naming the
@@ -154,7 +143,19 @@ pub fn trend_of(
 
 /// How a record is named as a baseline: `app #3 (2026-12-03 09:40:05Z, commit 0123abcd on main)`.
 fn describe(r: &Record) -> String {
-    let mut s = format!("{} #{} ({}", r.name, r.id, series::utc(r.recorded_at));
+    format!(
+        "{} #{} ({}{})",
+        r.name,
+        r.id,
+        series::utc(r.recorded_at),
+        git_suffix(r)
+    )
+}
+
+/// `, commit 0123abcd4567 on main`: what a record says of its git state (the commit cut to 12
+/// characters), or nothing.
+fn git_suffix(r: &Record) -> String {
+    let mut s = String::new();
     if let Some(c) = &r.git_commit {
         s.push_str(&format!(
             ", commit {}",
@@ -164,7 +165,6 @@ fn describe(r: &Record) -> String {
     if let Some(b) = &r.git_branch {
         s.push_str(&format!(" on {b}"));
     }
-    s.push(')');
     s
 }
 
