@@ -107,26 +107,9 @@ pub fn delta(old: &Record, new: &Record) -> Delta {
     }
 }
 
-/// `2026-12-03 09:40:05Z` for seconds since the epoch (UTC; proleptic Gregorian calendar).
+/// `2026-12-03 09:40:05Z` for seconds since the epoch (UTC).
 pub fn utc(seconds: i64) -> String {
-    let days = seconds.div_euclid(86_400);
-    let secs = seconds.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    format!("{}Z", crate::text::time::utc(seconds))
 }
 
 /// The text table: one line per point, oldest first.
