@@ -1,12 +1,16 @@
 //! `imgscope history NAME` in a terminal: the recorded size of an image over time as a chart
 //! (size solid, compressed dim; the points where a layer appeared or grew marked), above the list
 //! of points with what moved at each. ↑/↓ pick a point, which the chart highlights; q quits. It
-//! reads the same points as the text table and the reports' trend ([`crate::history::trend`]).
+//! reads the same points as the text table and the reports' trend ([`crate::history::trend`]), and
+//! takes its colours from the viewer's theme (config.toml's `[theme]`).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
+
+use super::config_file::ViewerConfig;
+use super::theme::Palette;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Widget};
@@ -23,6 +27,7 @@ pub struct HistoryChart {
     /// The point picked (the latest at first).
     pub selected: usize,
     color: bool,
+    palette: Palette,
     pub quit: bool,
 }
 
@@ -35,7 +40,16 @@ impl HistoryChart {
             selected: points.len().saturating_sub(1),
             points,
             color,
+            palette: Palette::DEFAULT,
             quit: false,
+        }
+    }
+
+    /// The user's `[theme]`, as the viewer takes it: its palette, and `no-color` turns colour off.
+    pub fn configure(&mut self, config: &ViewerConfig) {
+        self.palette = config.palette;
+        if config.no_color {
+            self.color = false;
         }
     }
 
@@ -138,25 +152,25 @@ impl HistoryChart {
                 .name("compressed")
                 .marker(Marker::Braille)
                 .graph_type(GraphType::Line)
-                .style(self.style(Color::DarkGray))
+                .style(self.style(self.palette.dim))
                 .data(&compressed),
             Dataset::default()
                 .name("size")
                 .marker(Marker::Braille)
                 .graph_type(GraphType::Line)
-                .style(self.style(Color::Cyan))
+                .style(self.style(self.palette.accent))
                 .data(&size),
             Dataset::default()
                 .name("layer moved")
                 .marker(Marker::Dot)
                 .graph_type(GraphType::Scatter)
-                .style(self.style(Color::Red))
+                .style(self.style(self.palette.removed))
                 .data(&moved),
             Dataset::default()
                 .name("picked")
                 .marker(Marker::Block)
                 .graph_type(GraphType::Scatter)
-                .style(self.style(Color::Yellow))
+                .style(self.style(self.palette.found))
                 .data(&picked),
         ];
         Chart::new(datasets)
@@ -198,7 +212,7 @@ impl HistoryChart {
         {
             let mark = if p.moved.is_some() { "●" } else { " " };
             let line = Line::from(vec![
-                Span::styled(mark, self.style(Color::Red)),
+                Span::styled(mark, self.style(self.palette.removed)),
                 Span::raw(format!(
                     " #{:<4} {}  {:<12}  {:<12} {:>10} {:>10}  {}",
                     p.id,

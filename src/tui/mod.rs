@@ -146,6 +146,8 @@ fn with_terminal(
 /// `imgscope history NAME` in a terminal: the size chart until the user quits.
 pub fn run_history(chart: history_chart::HistoryChart) -> Result<u8> {
     let mut chart = chart;
+    // A bad config.toml is one line on stderr before the terminal is taken, as for the viewer.
+    chart.configure(&config_file::load().map_err(anyhow::Error::msg)?);
     with_terminal(|term, signals| {
         let input = terminal::InputWait::new();
         let _ = event::poll(Duration::ZERO)?;

@@ -1620,4 +1620,30 @@ fn the_history_chart_shows_the_series_and_follows_the_picked_point() {
     let one = HistoryChart::new("x", "db", &records[..1], true);
     let area = ratatui::layout::Rect::new(0, 0, 80, 20);
     one.draw(area, &mut Buffer::empty(area));
+
+    // The chart takes the viewer's [theme]: the light palette's blue, not the default cyan, and
+    // `no-color` leaves no colour at all.
+    let colours = |config: &str| {
+        let mut chart = HistoryChart::new("hist/app", "/tmp/h.db", &records, true);
+        let parsed =
+            imgscope::tui::config_file::parse(config, std::path::Path::new("config.toml")).unwrap();
+        chart.configure(&parsed);
+        let area = ratatui::layout::Rect::new(0, 0, 100, 30);
+        let mut buf = Buffer::empty(area);
+        chart.draw(area, &mut buf);
+        buf.content()
+            .iter()
+            .map(|c| c.fg)
+            .filter(|c| *c != ratatui::style::Color::Reset)
+            .collect::<std::collections::HashSet<_>>()
+    };
+    use ratatui::style::Color;
+    let default = colours("");
+    assert!(default.contains(&Color::Cyan), "{default:?}");
+    let light = colours("[theme]\nname = \"light\"\n");
+    assert!(
+        light.contains(&Color::Blue) && !light.contains(&Color::Cyan),
+        "{light:?}"
+    );
+    assert!(colours("[theme]\nname = \"no-color\"\n").is_empty());
 }
