@@ -182,6 +182,51 @@ fn screenshots() {
     app.update(Action::ToggleChangedOnly);
     app.update(Action::ExpandAll);
     shoot(&app, "diff");
+
+    history_chart();
+}
+
+/// `imgscope history sample/app` on a terminal: five sample images recorded (as `imgscope record`
+/// files them, into a real history database) as five daily builds of one name, the chart on the
+/// last-but-one point.
+fn history_chart() {
+    use imgscope::history::capture::{self, GitInfo};
+    use imgscope::history::store::Store;
+    use imgscope::tui::history_chart::HistoryChart;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("history.db");
+    let mut store = Store::open_for_writing(&db).unwrap();
+    let builds = [
+        "sharing/shared-base.tar",
+        "sharing/app-a.tar",
+        "sharing/app-b.tar",
+        "busybox-app.docker.tar",
+        "sharing/app-c.tar",
+    ];
+    for (day, rel) in builds.iter().enumerate() {
+        let loaded = load_sample(rel);
+        let set = load::set_analysis(
+            std::slice::from_ref(&loaded),
+            imgscope::analysis::plan::Worth::default(),
+        );
+        let git = GitInfo {
+            commit: None,
+            branch: Some("main".into()),
+        };
+        // 2026-11-02 09:00 UTC, then a build a day.
+        let at = 1_793_610_000 + day as i64 * 86_400;
+        let record = capture::record(&loaded, &set, "sample/app", git, at);
+        store.insert(&record).unwrap();
+    }
+    let records = store.series("sample/app").unwrap();
+    let mut chart = HistoryChart::new("sample/app", "history.db", &records, true);
+    chart.selected = records.len() - 2;
+    let (w, h) = (120, 30);
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| chart.draw(f.area(), f.buffer_mut())).unwrap();
+    let path = root().join("screenshots").join("history.svg");
+    std::fs::write(&path, to_svg(term.backend().buffer())).unwrap();
+    println!("wrote screenshots/history.svg");
 }
 
 /// Tick until the content read in flight is done.
