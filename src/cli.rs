@@ -281,15 +281,8 @@ pub enum Command {
         /// repeatable)
         #[arg(long, value_name = "KEY=VALUE")]
         filter: Vec<String>,
-        /// Print the JSON report
-        #[arg(long)]
-        json: bool,
-        /// Print the text report even on a terminal
-        #[arg(long, conflicts_with = "json")]
-        text: bool,
-        /// When a trim-plan action is worth it (as the main command's --worth)
-        #[arg(long, value_name = "SIZE|PCT%")]
-        worth: Vec<String>,
+        #[command(flatten)]
+        report: SetReportFlags,
         /// Read manifests and configs only: layer-level sharing in seconds, no file-level analysis
         #[arg(long)]
         layers_only: bool,
@@ -300,15 +293,8 @@ pub enum Command {
     Catalog {
         /// REGISTRY[/PREFIX], e.g. registry.example:5000/team
         registry: String,
-        /// Print the JSON report
-        #[arg(long)]
-        json: bool,
-        /// Print the text report even on a terminal
-        #[arg(long, conflicts_with = "json")]
-        text: bool,
-        /// When a trim-plan action is worth it (as the main command's --worth)
-        #[arg(long, value_name = "SIZE|PCT%")]
-        worth: Vec<String>,
+        #[command(flatten)]
+        report: SetReportFlags,
         /// Read at most N repositories (the first by name)
         #[arg(long, value_name = "N", default_value_t = 1000)]
         max_repos: usize,
@@ -369,6 +355,20 @@ pub enum Command {
         #[arg(long, conflicts_with = "json")]
         text: bool,
     },
+}
+
+/// How `node` and `catalog` report the set (the main command's flags of the same names).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SetReportFlags {
+    /// Print the JSON report
+    #[arg(long)]
+    pub json: bool,
+    /// Print the text report even on a terminal
+    #[arg(long, conflicts_with = "json")]
+    pub text: bool,
+    /// When a trim-plan action is worth it (as the main command's --worth)
+    #[arg(long, value_name = "SIZE|PCT%")]
+    pub worth: Vec<String>,
 }
 
 /// The gate flags, flattened into the main command line.
@@ -450,6 +450,15 @@ pub struct GateFlags {
     /// Append a Markdown summary of the gates to FILE (default: $GITHUB_STEP_SUMMARY when set)
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
+}
+
+impl Cli {
+    /// `node`'s or `catalog`'s report flags, taken as the main command's.
+    pub fn take_set_report(&mut self, report: SetReportFlags) {
+        self.json |= report.json;
+        self.text |= report.text;
+        self.worth.extend(report.worth);
+    }
 }
 
 impl GateFlags {

@@ -223,16 +223,12 @@ pub fn resolve(mut cli: Cli) -> Result<Run> {
         }),
         Some(Command::Node {
             filter,
-            json,
-            text,
-            worth,
+            report,
             layers_only,
         }) => {
             // `imgscope node` is `imgscope IMAGE…` with every image of the engine.
-            cli.json |= json;
-            cli.text |= text;
+            cli.take_set_report(report);
             cli.layers_only |= layers_only;
-            cli.worth.extend(worth);
             let set = ImageSet::Node {
                 engine: NodeEngine::from_source(cli.source)?,
                 filters: node_filters(&filter)?,
@@ -241,18 +237,14 @@ pub fn resolve(mut cli: Cli) -> Result<Run> {
         }
         Some(Command::Catalog {
             registry,
-            json,
-            text,
-            worth,
+            report,
             max_repos,
             tags_matching,
             files,
         }) => {
             // `imgscope catalog` is `imgscope IMAGE…` with every tag of the registry.
-            cli.json |= json;
-            cli.text |= text;
+            cli.take_set_report(report);
             cli.layers_only |= !files;
-            cli.worth.extend(worth);
             let tags_matching = tags_matching
                 .map(|g| {
                     globset::Glob::new(&g)

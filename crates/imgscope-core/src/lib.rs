@@ -21,3 +21,6 @@ pub mod project_file;
 pub mod report;
 pub mod source;
 pub mod text;
+
+#[cfg(test)]
+mod test_rng;

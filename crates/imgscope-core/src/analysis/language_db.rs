@@ -1148,20 +1148,7 @@ requests-2.28.1.dist-info/RECORD,,\r
 
     // ---- hostile input ---------------------------------------------------------------------
 
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::test_rng::XorShift;
 
     const COMPONENTS: &[&str] = &[
         "node_modules",

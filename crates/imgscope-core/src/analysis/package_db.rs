@@ -1027,16 +1027,7 @@ V:0
 
     // ---- hostile input -------------------------------------------------------------------------
 
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::test_rng::XorShift;
 
     fn all_parsers(bytes: &[u8]) {
         for records in [parse_dpkg_status(bytes), parse_apk_installed(bytes)]

@@ -1105,21 +1105,7 @@ mod tests {
         assert!(conn.execute_batch("ATTACH ':memory:' AS other").is_err());
     }
 
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            let mut x = self.0;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            self.0 = x;
-            x
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-    }
+    use crate::test_rng::XorShift;
 
     /// 1 to 8 changed bytes (a third of them within the first `hot` bytes, or at the start of a
     /// `page`), and sometimes a cut.

@@ -1543,18 +1543,7 @@ mod tests {
 
     // ---- garbage ----
 
-    struct XorShift(u64);
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n.max(1)
-        }
-    }
+    use crate::test_rng::XorShift;
 
     #[test]
     fn random_buffers_do_not_panic() {
@@ -1564,33 +1553,33 @@ mod tests {
             let kind = round % 4;
             let mut data = if kind == 3 {
                 // A valid file with a few bytes changed.
-                let mut d = bases[rng.below(bases.len() as u64) as usize].clone();
-                for _ in 0..=rng.below(8) {
-                    let at = rng.below(d.len() as u64) as usize;
+                let mut d = bases[rng.below_u64(bases.len() as u64) as usize].clone();
+                for _ in 0..=rng.below_u64(8) {
+                    let at = rng.below_u64(d.len() as u64) as usize;
                     d[at] = rng.next() as u8;
                 }
                 d
             } else {
-                let len = rng.below(if round % 10 == 0 { 8192 } else { 1024 }) as usize;
+                let len = rng.below_u64(if round % 10 == 0 { 8192 } else { 1024 }) as usize;
                 (0..len).map(|_| rng.next() as u8).collect()
             };
             if kind >= 1 && data.len() >= 4 && kind < 3 {
                 data[..4].copy_from_slice(&elf::ELFMAG);
             }
             if kind == 2 && data.len() >= 7 {
-                data[4] = 1 + rng.below(2) as u8;
-                data[5] = 1 + rng.below(2) as u8;
+                data[4] = 1 + rng.below_u64(2) as u8;
+                data[5] = 1 + rng.below_u64(2) as u8;
                 data[6] = 1;
-                if data.len() >= 64 && rng.below(2) == 0 {
+                if data.len() >= 64 && rng.below_u64(2) == 0 {
                     // Small program header numbers, so they point somewhere inside.
                     let class64 = data[4] == 2;
                     let (phoff, phnum) = if class64 { (32, 56) } else { (28, 44) };
-                    data[phoff] = 52 + rng.below(64) as u8;
+                    data[phoff] = 52 + rng.below_u64(64) as u8;
                     data[phoff + 1..phoff + 4].fill(0);
                     if data[5] == 2 {
                         data[phoff..phoff + 4].reverse();
                     }
-                    let n = 1 + rng.below(8) as u8;
+                    let n = 1 + rng.below_u64(8) as u8;
                     data[phnum..phnum + 2].copy_from_slice(&[n, 0]);
                     if data[5] == 2 {
                         data[phnum..phnum + 2].reverse();
@@ -1603,18 +1592,18 @@ mod tests {
                 }
             }
             let len = data.len() as u64;
-            let size = match rng.below(4) {
-                0 => rng.below(len + 100),
-                1 => len + rng.below(1 << 20),
+            let size = match rng.below_u64(4) {
+                0 => rng.below_u64(len + 100),
+                1 => len + rng.below_u64(1 << 20),
                 _ => len,
             };
             let whole = stream(&data, size, usize::MAX);
-            let chunk = 1 + rng.below(97) as usize;
+            let chunk = 1 + rng.below_u64(97) as usize;
             assert_eq!(stream(&data, size, chunk), whole, "round {round}");
             if round % 10 == 0 {
                 assert_eq!(stream(&data, size, 1), whole, "round {round}");
             }
-            let by_offset = random(&data, size, 1 + rng.below(5000) as usize);
+            let by_offset = random(&data, size, 1 + rng.below_u64(5000) as usize);
             if let Some(info) = whole.as_ref().filter(|i| i.complete) {
                 // A complete streamed summary is what random access finds too.
                 assert_eq!(by_offset.as_ref(), Some(info), "round {round}");
@@ -1636,17 +1625,17 @@ mod tests {
         let mut rng = XorShift(0xD1B5_4A32_D192_ED03);
         for round in 0..300 {
             let mut data = original.clone();
-            for _ in 0..=rng.below(6) {
-                let at = if rng.below(2) == 0 {
-                    rng.below(1024)
+            for _ in 0..=rng.below_u64(6) {
+                let at = if rng.below_u64(2) == 0 {
+                    rng.below_u64(1024)
                 } else {
-                    rng.below(data.len() as u64)
+                    rng.below_u64(data.len() as u64)
                 };
                 data[at as usize] = rng.next() as u8;
             }
             let size = data.len() as u64;
             let whole = stream(&data, size, usize::MAX);
-            let chunk = 1 + rng.below(70_000) as usize;
+            let chunk = 1 + rng.below_u64(70_000) as usize;
             assert_eq!(stream(&data, size, chunk), whole, "round {round}");
             let by_offset = random(&data, size, usize::MAX);
             if let Some(info) = whole.as_ref().filter(|i| i.complete) {
