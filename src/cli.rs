@@ -139,7 +139,8 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = SourceChoice::Auto)]
     pub source: SourceChoice,
 
-    /// Read a Podman image through the engine's export even when its store can be read in place
+    /// Read an engine's image through its export even when its store can be read in place (Podman's;
+    /// Docker's with --layers-only; containerd's over its API)
     #[arg(long, global = true)]
     pub engine_export: bool,
 

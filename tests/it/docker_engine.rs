@@ -111,6 +111,11 @@ impl Dockerd {
     }
 
     fn imgscope(&self, args: &[&str]) -> std::process::Output {
+        self.imgscope_cached_in(&self.dir.path().join("cache"), args)
+    }
+
+    /// imgscope with its caches in `cache` (`XDG_CACHE_HOME`).
+    fn imgscope_cached_in(&self, cache: &Path, args: &[&str]) -> std::process::Output {
         Command::new(bin())
             .args(args)
             .env("DOCKER_HOST", self.host())
@@ -120,7 +125,7 @@ impl Dockerd {
                 format!("unix://{}/none.sock", self.dir.path().display()),
             )
             .env_remove("XDG_RUNTIME_DIR")
-            .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
+            .env("XDG_CACHE_HOME", cache)
             .stdin(Stdio::null())
             .output()
             .unwrap()
@@ -380,4 +385,202 @@ fn a_second_look_at_a_docker_image_needs_no_export() {
     assert!(!err.contains(route), "{err}");
     let expected = json_of(&run(&["--json", "--no-cache", archive.to_str().unwrap()]));
     assert_eq!(facts(&json_of(&third)), facts(&expected));
+}
+
+/// What a layers-only report states of an image — identity, config, every layer's digests, media
+/// type, size and history — which the export's full report must state alike (the rest of a
+/// layers-only report is null, or 0 where a sum of nothing is 0).
+fn layers_only_facts(image: &serde_json::Value) -> serde_json::Value {
+    let mut facts = serde_json::Map::new();
+    for key in [
+        "input",
+        "name",
+        "source",
+        "manifest_digest",
+        "config_digest",
+        "platform",
+        "created",
+        "config",
+        "compressed_size_bytes",
+        "layer_count",
+    ] {
+        facts.insert(key.into(), image[key].clone());
+    }
+    let layers: Vec<serde_json::Value> = image["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            serde_json::json!([
+                l["index"],
+                l["digest"],
+                l["diff_id"],
+                l["media_type"],
+                l["compressed_size_bytes"],
+                l["created_by"],
+                l["created"],
+                l["comment"],
+            ])
+        })
+        .collect();
+    facts.insert("layers".into(), layers.into());
+    facts.into()
+}
+
+/// The layer-level sharing of a node: what a layers-only node report states.
+fn layer_sharing(v: &serde_json::Value) -> serde_json::Value {
+    let s = &v["sharing"];
+    let images: Vec<serde_json::Value> = s["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            serde_json::json!([
+                i["name"],
+                i["total"]["compressed_bytes"],
+                i["shared"]["compressed_bytes"],
+                i["unique"]["compressed_bytes"],
+                i["amortized"]["compressed_bytes"],
+                i["base"],
+                i["base_layers"],
+            ])
+        })
+        .collect();
+    serde_json::json!({
+        "image_count": s["image_count"],
+        "sum_of_images": s["sum_of_images"]["compressed_bytes"],
+        "node_cost": s["node_cost"]["compressed_bytes"],
+        "sharing_ratio": s["sharing_ratio"],
+        "distinct_layers": s["distinct_layers"],
+        "distinct_blobs": s["distinct_blobs"],
+        "node_cost_by_blob_bytes": s["node_cost_by_blob_bytes"],
+        "images": images,
+    })
+}
+
+/// `--layers-only` reads a Docker image from the engine's store in place — config and tar-split
+/// records, no export — and states what the export states: the same digests, media types, sizes
+/// (each layer's tar length, as `docker save` exports it) and sharing. Every run starts with an
+/// empty imgscope cache, so no cache stands in for the export. A store record that does not verify
+/// sends the image through the export, saying why under `-v`.
+#[test]
+fn layers_only_reads_dockers_store_in_place_with_the_exports_numbers() {
+    let Some(docker) = Dockerd::start() else {
+        return;
+    };
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-images");
+    // The docker archives (busybox-app.oci.tar has no manifest.json: Docker 20.10 cannot load it;
+    // the Docker 25 archive is the same image as busybox-app.docker.tar).
+    docker.load(&samples.join("busybox-app.docker.tar"));
+    docker.load(&samples.join("busybox-app-docker25.tar"));
+    let mut names = vec!["imgscope-sample/busybox-app:1".to_string()];
+    for name in ["shared-base", "app-a", "app-b", "app-c", "db-one", "db-two"] {
+        docker.load(&samples.join(format!("sharing/{name}.tar")));
+        names.push(format!("imgscope-sample/{name}:1"));
+    }
+    let caches = tempfile::tempdir().unwrap();
+    let fresh = |label: &str| {
+        let dir = caches.path().join(label);
+        assert!(!dir.exists(), "{label}: an empty cache each time");
+        dir
+    };
+    let in_place_route = "read in place from the Docker store at ";
+    let mut in_place = std::collections::BTreeMap::new();
+    for (i, name) in names.iter().enumerate() {
+        let input = format!("docker-daemon:{name}");
+        let args = ["--layers-only", "--json", "-v", input.as_str()];
+        let out = docker.imgscope_cached_in(&fresh(&format!("in-place-{i}")), &args);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let report = json_of(&out);
+        assert!(
+            err.contains(in_place_route) && err.contains("(vfs, layers only)"),
+            "{name}: {err}"
+        );
+        assert!(
+            !err.contains("before its export"),
+            "{name}: exported: {err}"
+        );
+        let exported = docker.imgscope_cached_in(
+            &fresh(&format!("export-{i}")),
+            &[&args[..], &["--engine-export"]].concat(),
+        );
+        let export_err = String::from_utf8_lossy(&exported.stderr).into_owned();
+        assert!(export_err.contains("before its export"), "{export_err}");
+        assert!(!export_err.contains(in_place_route), "{export_err}");
+        let exported = json_of(&exported);
+        let (image, expected) = (&report["images"][0], &exported["images"][0]);
+        // The export is decoded whole even with --layers-only (it streams the layers anyway).
+        assert_eq!(image["analysis"], "layers-only", "{name}");
+        assert_eq!(expected["analysis"], "full", "{name}");
+        assert_eq!(
+            layers_only_facts(image),
+            layers_only_facts(expected),
+            "{name}"
+        );
+        // Docker's layers are exported uncompressed: named by their diff_id, no media type, the
+        // tar's length as their size.
+        for (layer, decoded) in image["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(expected["layers"].as_array().unwrap())
+        {
+            assert_eq!(layer["digest"], layer["diff_id"], "{name}");
+            assert!(layer["media_type"].is_null(), "{name}");
+            assert_eq!(
+                layer["compressed_size_bytes"], decoded["tar_size_bytes"],
+                "{name}"
+            );
+        }
+        in_place.insert(name.clone(), layers_only_facts(image));
+    }
+
+    // The node, read in place, has the same images and the same layer sharing as through the
+    // exports. (`node` takes no -v: that every image is layers-only says none was exported, as
+    // an export is decoded whole.)
+    let node = ["node", "--layers-only", "--json"];
+    let from_store = docker.imgscope_cached_in(&fresh("node"), &node);
+    let exported = docker.imgscope_cached_in(
+        &fresh("node-export"),
+        &[&node[..], &["--engine-export"]].concat(),
+    );
+    let (from_store, exported) = (json_of(&from_store), json_of(&exported));
+    assert_eq!(layer_sharing(&from_store), layer_sharing(&exported));
+    assert_eq!(from_store["sharing"]["image_count"], 7);
+    for image in from_store["images"].as_array().unwrap() {
+        let name = image["name"].as_str().unwrap();
+        assert_eq!(image["analysis"], "layers-only", "{name}: exported");
+        let mut facts = layers_only_facts(image);
+        // The node names each image as `docker-daemon:NAME` too.
+        assert_eq!(facts["input"], format!("docker-daemon:{name}"));
+        facts["input"] = in_place[name]["input"].clone();
+        assert_eq!(facts, in_place[name], "{name}");
+    }
+
+    // A layer record that does not verify (its diff_id is not the config's): through the export,
+    // with the same numbers, and -v says why.
+    let base = &in_place["imgscope-sample/busybox-app:1"]["layers"][0][2];
+    let chain_hex = base.as_str().unwrap().trim_start_matches("sha256:");
+    let record = docker
+        .dir
+        .path()
+        .join("data/image/vfs/layerdb/sha256")
+        .join(chain_hex);
+    std::fs::write(record.join("diff"), format!("sha256:{}", "0".repeat(64))).unwrap();
+    let input = "docker-daemon:imgscope-sample/busybox-app:1";
+    let out = docker.imgscope_cached_in(
+        &fresh("tampered"),
+        &["--layers-only", "--json", "-v", input],
+    );
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        err.contains("through its export: the engine's store was not read in place")
+            && err.contains("is not the config's"),
+        "{err}"
+    );
+    let v = json_of(&out);
+    assert_eq!(
+        layers_only_facts(&v["images"][0]),
+        in_place["imgscope-sample/busybox-app:1"]
+    );
 }

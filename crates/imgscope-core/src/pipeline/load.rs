@@ -29,7 +29,8 @@ pub struct LoadOptions {
     /// across images).
     pub hash_all_files: bool,
     /// Read manifests and configs only; decode no layer (`--layers-only`). Sources that stream
-    /// the whole image (stdin, engines) are decoded anyway.
+    /// the whole image (stdin, an engine's export) are decoded anyway; a Docker image whose
+    /// store can be read in place is read from its records instead.
     pub layers_only: bool,
     /// Decoded layers kept by key, to skip decoding them next time; `None` with `--no-cache`.
     pub layer_cache: Option<LayerCache>,
@@ -119,7 +120,7 @@ pub fn load(input: &str, options: &LoadOptions, progress: &Progress) -> Result<L
 
 /// [`load`] without looking for the image's base.
 fn load_image(input: &str, options: &LoadOptions, progress: &Progress) -> Result<Loaded> {
-    match source::plan(input, &options.source)? {
+    match source::plan(input, &options.source, options.layers_only)? {
         Plan::Files(resolved) if resolved.route.is_some() => {
             // Read in place from an engine's store: if the store holds something unexpected,
             // the engine's export is what the user gets, as without the store.

@@ -66,7 +66,7 @@ fn big_data_file_names(key: &str) -> [String; 2] {
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+    let bytes = super::files::read_capped(path, super::files::MAX_METADATA_BYTES)?;
     serde_json::from_slice(&bytes).with_context(|| format!("{}", path.display()))
 }
 
@@ -93,7 +93,13 @@ pub fn open_image(root: &Path, driver: &str, image_id: &str) -> Result<StoreFile
     let config_key = format!("sha256:{hex}");
     let config = big_data_file_names(&config_key)
         .iter()
-        .find_map(|name| std::fs::read(images_dir.join(&image.id).join(name)).ok())
+        .find_map(|name| {
+            super::files::read_capped(
+                &images_dir.join(&image.id).join(name),
+                super::files::MAX_METADATA_BYTES,
+            )
+            .ok()
+        })
         .ok_or_else(|| anyhow!("the store holds no config for image {hex}"))?;
     let diff_ids = super::image_config::parse(&config)
         .context("the stored image config")?
@@ -130,8 +136,7 @@ pub fn open_image(root: &Path, driver: &str, image_id: &str) -> Result<StoreFile
         bail!("image {hex}: the store's layers are not the config's diff_ids");
     }
 
-    let mut layers = HashMap::new();
-    let mut names = Vec::new();
+    let mut layers = Vec::new();
     for stored in chain {
         let diff_digest = stored.diff_digest.clone().unwrap_or_default();
         let size = stored
@@ -145,36 +150,52 @@ pub fn open_image(root: &Path, driver: &str, image_id: &str) -> Result<StoreFile
         if !dir.is_dir() {
             bail!("layer {} has no directory at {}", stored.id, dir.display());
         }
-        let name = format!(
-            "{}.tar",
-            diff_digest.strip_prefix("sha256:").unwrap_or(&diff_digest)
-        );
-        names.push(name.clone());
-        layers.insert(
-            name,
-            LayerInStore {
-                diff_digest,
-                split: SplitLayer {
-                    id: stored.id,
-                    size,
-                    tar_split,
-                    dir,
-                },
+        layers.push((
+            diff_digest,
+            SplitLayer {
+                id: stored.id,
+                size,
+                tar_split,
+                dir,
             },
-        );
+        ));
     }
-    let config_name = format!("{hex}.json");
-    let manifest = serde_json::to_vec(&serde_json::json!([{
-        "Config": config_name,
-        "RepoTags": image.names,
-        "Layers": names,
-    }]))?;
-    Ok(StoreFiles {
-        manifest,
-        config_name,
-        config,
-        layers,
-    })
+    StoreFiles::new(hex, config, image.names, layers)
+}
+
+impl StoreFiles {
+    /// The docker archive an engine would export of image `hex` (its config's digest, hex):
+    /// `manifest.json`, `<hex>.json` and one `<diff_id hex>.tar` per layer (diff_id, where the
+    /// store keeps it), base first.
+    pub fn new(
+        hex: &str,
+        config: Vec<u8>,
+        tags: Vec<String>,
+        chain: Vec<(String, SplitLayer)>,
+    ) -> Result<StoreFiles> {
+        let mut layers = HashMap::new();
+        let mut names = Vec::new();
+        for (diff_digest, split) in chain {
+            let name = format!(
+                "{}.tar",
+                diff_digest.strip_prefix("sha256:").unwrap_or(&diff_digest)
+            );
+            names.push(name.clone());
+            layers.insert(name, LayerInStore { diff_digest, split });
+        }
+        let config_name = format!("{hex}.json");
+        let manifest = serde_json::to_vec(&serde_json::json!([{
+            "Config": config_name,
+            "RepoTags": tags,
+            "Layers": names,
+        }]))?;
+        Ok(StoreFiles {
+            manifest,
+            config_name,
+            config,
+            layers,
+        })
+    }
 }
 
 impl ImageFiles for StoreFiles {
@@ -352,6 +373,12 @@ mod tests {
             let (id, tar) = store(root.path(), driver, ENTRIES);
             let files = open_image(root.path(), driver, &format!("sha256:{id}")).unwrap();
             assert_eq!(layer_bytes(&files).unwrap(), tar, "{driver}");
+            // The record alone gives the tar's length (what Docker's store is read for).
+            let split = &files.layers.values().next().unwrap().split;
+            assert_eq!(
+                super::super::tar_split::tar_length(&split.tar_split),
+                Ok(tar.len() as u64)
+            );
             let manifest: serde_json::Value =
                 serde_json::from_slice(&files.read_small("manifest.json").unwrap()).unwrap();
             assert_eq!(manifest[0]["Config"], format!("{id}.json"));

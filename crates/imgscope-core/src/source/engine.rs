@@ -6,7 +6,9 @@
 //! engine's inspect and history records come first, as an [`EnginePreview`] to show while the
 //! export arrives. A Podman image whose store this process can read is read there in place
 //! instead (see [`super::container_storage`]): Podman writes its whole export to a temporary file
-//! before sending a byte.
+//! before sending a byte. With `--layers-only`, a Docker image whose graphdriver store this
+//! process can read is described from the store's records instead of its export (see
+//! [`super::docker_store`]).
 
 use std::io::{self, Read};
 use std::path::PathBuf;
@@ -305,6 +307,7 @@ pub fn find(
     only: Option<EngineKind>,
     selection: &Selection,
     export_only: bool,
+    layers_only: bool,
 ) -> Result<Option<Found>> {
     let explicit = only.is_some();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -355,8 +358,22 @@ pub fn find(
             .and_then(|t| t.first().cloned())
             .unwrap_or_else(|| reference.to_string());
         let mut store_note = None;
-        if endpoint.kind == EngineKind::Podman && !export_only {
-            match from_store(&runtime, &docker, input, &id, &name, selection) {
+        // Podman's store gives every layer's bytes; Docker's is read for its layers' records
+        // alone (`--layers-only`).
+        let in_place = match endpoint.kind {
+            EngineKind::Podman => true,
+            EngineKind::Docker => layers_only,
+        };
+        if in_place && !export_only {
+            match from_store(
+                &runtime,
+                &docker,
+                endpoint.kind,
+                input,
+                &id,
+                &name,
+                selection,
+            ) {
                 Ok(resolved) => return Ok(Some(Found::Store(Box::new(resolved)))),
                 Err(e) => {
                     store_note = Some(format!(
@@ -421,11 +438,14 @@ pub fn find(
     Ok(None)
 }
 
-/// Podman's image `id`, read in place from the store the engine reports (`/info`: its root and
-/// storage driver), resolved as the docker archive its export would be.
+/// The engine's image `id`, read in place from the store the engine reports (`/info`: its root
+/// and storage driver), resolved as the docker archive its export would be: Podman's
+/// containers/storage, or Docker's graphdriver store (its records only: see
+/// [`super::docker_store`]).
 fn from_store(
     runtime: &tokio::runtime::Runtime,
     docker: &Docker,
+    kind: EngineKind,
     input: &str,
     id: &str,
     name: &str,
@@ -443,16 +463,26 @@ fn from_store(
         .filter(|d| !d.is_empty())
         .ok_or_else(|| anyhow!("the engine reports no storage driver"))?;
     let root = PathBuf::from(root);
-    let files = super::container_storage::open_image(&root, &driver, id)?;
+    let (files, how) = match kind {
+        EngineKind::Podman => (
+            super::container_storage::open_image(&root, &driver, id)?,
+            "",
+        ),
+        EngineKind::Docker => (
+            super::docker_store::open_image(&root, &driver, id)?,
+            ", layers only",
+        ),
+    };
     let selection = Selection {
         name: None,
         platform: selection.platform.clone(),
     };
     let mut resolved = super::describe(input, Box::new(files), None, &selection, None)?;
-    resolved.kind = EngineKind::Podman.source_kind();
+    resolved.kind = kind.source_kind();
     resolved.name = Some(name.to_string());
     resolved.route = Some(format!(
-        "read in place from the Podman store at {} ({driver})",
+        "read in place from the {} store at {} ({driver}{how})",
+        kind.label(),
         root.display()
     ));
     Ok(resolved)

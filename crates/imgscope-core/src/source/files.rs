@@ -28,6 +28,21 @@ pub const MAX_ARCHIVE_BYTES: u64 = 256 << 30;
 /// gigabytes.
 pub const MAX_ARCHIVE_NAMES_BYTES: u64 = 64 << 20;
 
+/// The file at `path`, read whole if it holds at most `cap` bytes (a store's records are
+/// untrusted input: a file larger than any real one is refused, not read).
+pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
+    let what = || path.display().to_string();
+    let file = File::open(path).with_context(what)?;
+    let mut out = Vec::new();
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut out)
+        .with_context(what)?;
+    if out.len() as u64 > cap {
+        bail!("{} is more than {cap} bytes", path.display());
+    }
+    Ok(out)
+}
+
 /// The bytes of an image archive's entry names kept so far, checked against
 /// [`MAX_ARCHIVE_NAMES_BYTES`].
 #[derive(Default)]

@@ -5,6 +5,7 @@
 pub mod container_storage;
 pub mod containerd;
 pub mod docker;
+pub mod docker_store;
 pub mod engine;
 pub mod files;
 pub mod image_config;
@@ -119,7 +120,9 @@ pub struct SourceOptions {
     pub registry: registry::RegistryOptions,
     /// Where a bare image reference is looked for.
     pub preference: SourcePreference,
-    /// Read Podman images through the engine's export, never from its store in place.
+    /// Read engine images through the engine's export, never from its store in place (Podman's,
+    /// or Docker's for `--layers-only`; containerd's content store, which has no export, over its
+    /// API).
     pub engine_export: bool,
 }
 
@@ -176,7 +179,9 @@ pub enum Plan {
 }
 
 /// Decide how to read what the user typed.
-pub fn plan(input: &str, options: &SourceOptions) -> Result<Plan> {
+/// `layers_only`: only manifests and configs will be read (`--layers-only`), which lets a Docker
+/// image be read from the engine's store in place.
+pub fn plan(input: &str, options: &SourceOptions, layers_only: bool) -> Result<Plan> {
     if input == "-" {
         let stdin = io::stdin();
         if stdin.is_terminal() {
@@ -200,7 +205,7 @@ pub fn plan(input: &str, options: &SourceOptions) -> Result<Plan> {
     }
     let reference = match reference::parse(input) {
         ImageRef::Engine { kind, reference } => {
-            return engine_stream(input, &reference, Some(kind), options);
+            return engine_stream(input, &reference, Some(kind), options, layers_only);
         }
         ImageRef::Containerd(reference) => {
             return containerd_required(input, &reference, options);
@@ -213,19 +218,26 @@ pub fn plan(input: &str, options: &SourceOptions) -> Result<Plan> {
         platform: options.platform.clone(),
     };
     match options.preference {
-        SourcePreference::Docker => {
-            engine_stream(input, &reference, Some(engine::EngineKind::Docker), options)
-        }
-        SourcePreference::Podman => {
-            engine_stream(input, &reference, Some(engine::EngineKind::Podman), options)
+        SourcePreference::Docker | SourcePreference::Podman => {
+            let kind = if options.preference == SourcePreference::Docker {
+                engine::EngineKind::Docker
+            } else {
+                engine::EngineKind::Podman
+            };
+            engine_stream(input, &reference, Some(kind), options, layers_only)
         }
         SourcePreference::Containerd => containerd_required(input, &reference, options),
         SourcePreference::Registry => resolve(input, options).map(|r| Plan::Files(Box::new(r))),
         SourcePreference::Archive => bail!("no such file or directory"),
         SourcePreference::Auto => {
-            if let Some(found) =
-                engine::find(input, &reference, None, &selection, options.engine_export)?
-            {
+            if let Some(found) = engine::find(
+                input,
+                &reference,
+                None,
+                &selection,
+                options.engine_export,
+                layers_only,
+            )? {
                 return Ok(found.into_plan());
             }
             match containerd_find(input, &reference, options, false)? {
@@ -270,12 +282,20 @@ fn engine_stream(
     reference: &str,
     kind: Option<engine::EngineKind>,
     options: &SourceOptions,
+    layers_only: bool,
 ) -> Result<Plan> {
     let selection = Selection {
         name: None,
         platform: options.platform.clone(),
     };
-    match engine::find(input, reference, kind, &selection, options.engine_export)? {
+    match engine::find(
+        input,
+        reference,
+        kind,
+        &selection,
+        options.engine_export,
+        layers_only,
+    )? {
         Some(found) => Ok(found.into_plan()),
         None => bail!("{reference} not found in the engine"),
     }

@@ -59,11 +59,85 @@ struct SplitEntry {
     payload: Option<String>,
 }
 
+/// The most bytes a tar-split record may inflate to. A real one holds about 1 KiB a file (its
+/// header, base64-encoded, and a line naming it): this is a layer of a million files; a larger
+/// record is refused (the engine's export is read instead).
+pub const MAX_RECORD_BYTES: u64 = 1 << 30;
+
+/// A tar-split record's lines, one [`SplitEntry`] at a time, each line and the whole record
+/// capped ([`MAX_LINE`], [`MAX_RECORD_BYTES`]).
+struct RecordLines {
+    lines: BufReader<flate2::read::MultiGzDecoder<File>>,
+    line: String,
+    read: u64,
+}
+
+impl RecordLines {
+    fn new(record: File) -> RecordLines {
+        RecordLines {
+            lines: BufReader::with_capacity(64 * 1024, flate2::read::MultiGzDecoder::new(record)),
+            line: String::new(),
+            read: 0,
+        }
+    }
+
+    /// The next entry; `None` at the end of the record. An error says what is wrong with the
+    /// record.
+    fn next(&mut self) -> Result<Option<SplitEntry>, String> {
+        self.line.clear();
+        let n = (&mut self.lines)
+            .take(MAX_LINE)
+            .read_line(&mut self.line)
+            .map_err(|e| format!("unreadable tar-split record: {e}"))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        if n as u64 == MAX_LINE && !self.line.ends_with('\n') {
+            return Err(format!("a tar-split line longer than {MAX_LINE} bytes"));
+        }
+        self.read += n as u64;
+        if self.read > MAX_RECORD_BYTES {
+            return Err(format!(
+                "a tar-split record of more than {MAX_RECORD_BYTES} bytes"
+            ));
+        }
+        serde_json::from_str(self.line.trim_end())
+            .map(Some)
+            .map_err(|e| format!("corrupt tar-split record: {e}"))
+    }
+}
+
+/// The length of the tar stream the record at `path` puts back together: its segments' bytes
+/// and its files' sizes. Reads the record alone, not the layer's files: what `docker save` would
+/// export as the layer's `layer.tar`, without exporting it.
+pub fn tar_length(path: &Path) -> Result<u64, String> {
+    let record = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut lines = RecordLines::new(record);
+    let mut total: u64 = 0;
+    while let Some(entry) = lines.next()? {
+        let n = match entry.kind {
+            2 => decoded_segment(entry.payload)?.len() as u64,
+            1 => entry.size,
+            other => return Err(format!("unknown tar-split entry type {other}")),
+        };
+        total = total
+            .checked_add(n)
+            .ok_or_else(|| "a tar-split record of more bytes than a u64 counts".to_string())?;
+    }
+    Ok(total)
+}
+
+/// A segment's raw tar bytes.
+fn decoded_segment(payload: Option<String>) -> Result<Vec<u8>, String> {
+    BASE64
+        .decode(payload.unwrap_or_default())
+        .map_err(|e| format!("corrupt tar-split segment: {e}"))
+}
+
 /// A layer's tar stream, put back together from its tar-split record and its directory.
 pub struct Reassembly {
     layer: SplitLayer,
-    lines: BufReader<flate2::read::MultiGzDecoder<File>>,
-    line: String,
+    lines: RecordLines,
     dir: File,
     /// Raw tar bytes of the current segment, and how many were handed out.
     segment: Vec<u8>,
@@ -91,8 +165,7 @@ impl Reassembly {
         let dir = open(&layer.dir)?;
         Ok(Reassembly {
             layer: layer.clone(),
-            lines: BufReader::with_capacity(64 * 1024, flate2::read::MultiGzDecoder::new(split)),
-            line: String::new(),
+            lines: RecordLines::new(split),
             dir,
             segment: Vec::new(),
             handed: 0,
@@ -107,25 +180,14 @@ impl Reassembly {
 
     /// Read the next record line; false at the end of the record.
     fn next_entry(&mut self) -> io::Result<bool> {
-        self.line.clear();
-        let n = (&mut self.lines)
-            .take(MAX_LINE)
-            .read_line(&mut self.line)
-            .map_err(|e| self.error(format!("unreadable tar-split record: {e}")))?;
-        if n == 0 {
-            return Ok(false);
-        }
-        if n as u64 == MAX_LINE && !self.line.ends_with('\n') {
-            return Err(self.error(format!("a tar-split line longer than {MAX_LINE} bytes")));
-        }
-        let entry: SplitEntry = serde_json::from_str(self.line.trim_end())
-            .map_err(|e| self.error(format!("corrupt tar-split record: {e}")))?;
+        let entry = match self.lines.next() {
+            Ok(Some(entry)) => entry,
+            Ok(None) => return Ok(false),
+            Err(what) => return Err(self.error(what)),
+        };
         match entry.kind {
             2 => {
-                let payload = entry.payload.unwrap_or_default();
-                self.segment = BASE64
-                    .decode(payload)
-                    .map_err(|e| self.error(format!("corrupt tar-split segment: {e}")))?;
+                self.segment = decoded_segment(entry.payload).map_err(|e| self.error(e))?;
                 self.handed = 0;
             }
             1 if entry.size > 0 => {
