@@ -11,7 +11,7 @@
 
 use regex::{Regex, RegexBuilder};
 
-use crate::model::{FileTree, NONE, NodeId, ROOT};
+use crate::model::{FileTree, NodeId, ROOT};
 
 /// A set of node ids.
 #[derive(Debug, Clone)]
@@ -26,14 +26,16 @@ impl Bitset {
         }
     }
 
-    pub fn get(&self, i: u32) -> bool {
+    pub fn get(&self, node: NodeId) -> bool {
+        let i = node.index();
         self.words
-            .get(i as usize / 64)
+            .get(i / 64)
             .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
-    pub fn set(&mut self, i: u32) {
-        if let Some(w) = self.words.get_mut(i as usize / 64) {
+    pub fn set(&mut self, node: NodeId) {
+        let i = node.index();
+        if let Some(w) = self.words.get_mut(i / 64) {
             *w |= 1 << (i % 64);
         }
     }
@@ -178,7 +180,7 @@ fn by_name(tree: &FileTree, candidates: Option<&[NodeId]>, pattern: &str) -> Vec
     let mut out = Vec::new();
     let mut test = |id: NodeId| {
         let node = tree.node(id);
-        let matches = (node.parent != ROOT && hit.get(node.parent)) || {
+        let matches = node.parent().is_some_and(|p| p != ROOT && hit.get(p)) || {
             let slot = &mut memo[node.name as usize];
             if *slot == UNTESTED {
                 let name = tree.names.get(node.name).as_bytes();
@@ -193,7 +195,7 @@ fn by_name(tree: &FileTree, candidates: Option<&[NodeId]>, pattern: &str) -> Vec
     };
     match candidates {
         Some(c) => c.iter().for_each(|&id| test(id)),
-        None => (1..tree.node_count() as NodeId).for_each(test),
+        None => tree.non_root_ids().for_each(test),
     }
     out
 }
@@ -249,18 +251,19 @@ fn narrow(tree: &FileTree, candidates: &[NodeId], pattern: &str) -> Vec<NodeId> 
     let mut out = Vec::new();
     // The tail of the last parent's path: siblings usually come together.
     let mut tail: Vec<u8> = Vec::new();
-    let mut tail_of = NONE;
+    let mut tail_of = None;
     let mut window: Vec<u8> = Vec::new();
     for &id in candidates {
-        let parent = tree.node(id).parent;
+        // (The root itself, were it a candidate, has as little above it as the root's children.)
+        let parent = tree.node(id).parent().unwrap_or(ROOT);
         let matches = if parent != ROOT && hit.get(parent) {
             true
         } else {
             // The parent's path lacks the pattern: test its tail, '/', and the name.
-            if tail_of != parent {
+            if tail_of != Some(parent) {
                 tail.clear();
                 tail_of_path(tree, parent, needle.len().saturating_sub(1), &mut tail);
-                tail_of = parent;
+                tail_of = Some(parent);
             }
             window.clear();
             window.extend_from_slice(&tail);
@@ -280,12 +283,13 @@ fn narrow(tree: &FileTree, candidates: &[NodeId], pattern: &str) -> Vec<NodeId> 
 fn tail_of_path(tree: &FileTree, node: NodeId, want: usize, out: &mut Vec<u8>) {
     let mut parts = Vec::new();
     let mut have = 0;
-    let mut cur = node;
-    while cur != ROOT && cur != NONE && have < want {
-        let name = tree.name(cur);
+    for n in tree.lineage(node) {
+        if have >= want {
+            break;
+        }
+        let name = tree.name(n);
         parts.push(name);
         have += name.len() + 1;
-        cur = tree.node(cur).parent;
     }
     for part in parts.iter().rev() {
         out.push(b'/');
@@ -300,10 +304,12 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 fn keep_set(tree: &FileTree, matched: &[NodeId]) -> Bitset {
     let mut keep = Bitset::new(tree.node_count());
     for &id in matched {
-        let mut cur = id;
-        while cur != NONE && !keep.get(cur) {
-            keep.set(cur);
-            cur = tree.node(cur).parent;
+        let mut cur = Some(id);
+        while let Some(n) = cur
+            && !keep.get(n)
+        {
+            keep.set(n);
+            cur = tree.node(n).parent();
         }
     }
     keep

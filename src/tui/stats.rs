@@ -58,51 +58,51 @@ impl LayerStats {
         let mut removed = vec![0u64; n];
         let mut mask = vec![0u8; n];
         let mut dirs = vec![0u64; n.div_ceil(64)];
-        for id in (1..n).rev() {
-            let Some((_, v)) = tree.version_at(id as NodeId, layer) else {
+        for (node, parent) in tree.parent_links().rev() {
+            let Some((_, v)) = tree.version_at(node, layer) else {
                 continue;
             };
+            let (i, p) = (node.index(), parent.index());
             if v.kind == EntryKind::Dir {
-                dirs[id / 64] |= 1 << (id % 64);
+                dirs[i / 64] |= 1 << (i % 64);
             }
             let here = v.layer as usize == layer;
             if !here && !v.is_live() {
                 continue; // removed by an earlier layer: not part of this view
             }
-            let parent = tree.node(id as NodeId).parent;
             if let Some(sizes) = sizes.as_mut()
                 && v.is_live()
             {
                 if v.kind == EntryKind::File {
-                    sizes[id] += v.size;
+                    sizes[i] += v.size;
                 }
-                sizes[parent as usize] += sizes[id];
+                sizes[p] += sizes[i];
             }
             let own = if here {
                 change_bit(v.change)
             } else {
                 UNCHANGED
             };
-            let below = mask[id] & ALL_KINDS;
+            let below = mask[i] & ALL_KINDS;
             let counts_self = here || v.kind != EntryKind::Dir || below == 0;
-            mask[id] = (own << 4) | below | if counts_self { own } else { 0 };
+            mask[i] = (own << 4) | below | if counts_self { own } else { 0 };
             if here && v.kind == EntryKind::File {
-                delta[id] += v.size;
+                delta[i] += v.size;
             }
-            mask[parent as usize] |= mask[id] & ALL_KINDS;
+            mask[p] |= mask[i] & ALL_KINDS;
             // Removed bytes count towards a parent only when the layer removed the parent too.
             let to_parent = v.is_live()
                 || tree
                     .version_at(parent, layer)
-                    .is_some_and(|(_, p)| !p.is_live() && p.layer as usize == layer);
+                    .is_some_and(|(_, pv)| !pv.is_live() && pv.layer as usize == layer);
             if to_parent {
-                delta[parent as usize] += delta[id];
+                delta[p] += delta[i];
             }
             if v.is_live() {
-                removed[parent as usize] += removed[id];
+                removed[p] += removed[i];
             } else if !to_parent {
                 // The top of what the layer removed here: its bytes go to the live directory.
-                removed[parent as usize] += delta[id];
+                removed[p] += delta[i];
             }
         }
         if n > 0 {
@@ -121,7 +121,7 @@ impl LayerStats {
     /// Whether the node's version as of the layer (live or removed) is a directory (the root,
     /// which has no version, is not).
     pub fn is_dir(&self, node: NodeId) -> bool {
-        let i = node as usize;
+        let i = node.index();
         self.dirs
             .get(i / 64)
             .is_some_and(|w| w & (1 << (i % 64)) != 0)
@@ -136,41 +136,41 @@ impl LayerStats {
                 (bits != 0).then(|| {
                     let bit = bits.trailing_zeros();
                     bits &= bits - 1;
-                    (w * 64) as NodeId + bit
+                    NodeId::from_index(w * 64 + bit as usize)
                 })
             })
         })
     }
 
     pub fn present(&self, node: NodeId) -> bool {
-        self.mask.get(node as usize).is_some_and(|m| *m != 0)
+        self.mask.get(node.index()).is_some_and(|m| *m != 0)
     }
 
     /// The node's own change bit at this layer ([`UNCHANGED`] if an earlier layer wrote it; 0 if
     /// absent).
     pub fn own(&self, node: NodeId) -> u8 {
-        self.mask.get(node as usize).map_or(0, |m| m >> 4)
+        self.mask.get(node.index()).map_or(0, |m| m >> 4)
     }
 
     /// The change kinds at or below the node.
     pub fn below(&self, node: NodeId) -> u8 {
-        self.mask.get(node as usize).map_or(0, |m| m & ALL_KINDS)
+        self.mask.get(node.index()).map_or(0, |m| m & ALL_KINDS)
     }
 
     /// Aggregated size as of the layer; `final_sizes` are the analysis's sizes of the last layer.
     pub fn size(&self, node: NodeId, final_sizes: &[u64]) -> u64 {
         let sizes = self.sizes.as_deref().unwrap_or(final_sizes);
-        sizes.get(node as usize).copied().unwrap_or(0)
+        sizes.get(node.index()).copied().unwrap_or(0)
     }
 
     /// Bytes the layer wrote at or below the node (or removed, for a node it removed).
     pub fn delta(&self, node: NodeId) -> u64 {
-        self.delta.get(node as usize).copied().unwrap_or(0)
+        self.delta.get(node.index()).copied().unwrap_or(0)
     }
 
     /// Bytes the layer removed below a live node (0 for a node it removed: see [`Self::delta`]).
     pub fn removed_below(&self, node: NodeId) -> u64 {
-        self.removed.get(node as usize).copied().unwrap_or(0)
+        self.removed.get(node.index()).copied().unwrap_or(0)
     }
 
     /// Heap bytes held, for cache accounting.

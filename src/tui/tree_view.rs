@@ -14,7 +14,7 @@ use hashbrown::{HashMap, HashSet};
 use super::diff_marks::DiffMarks;
 use super::filter::PathFilter;
 use super::stats::{ALL_KINDS, CHANGED, LayerStats, REMOVED};
-use crate::model::{FileTree, NONE, NodeId, ROOT, Version};
+use crate::model::{FileTree, NodeId, ROOT, Version};
 
 /// Which filesystem the tree shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,18 +85,15 @@ impl MatchTotals {
             }
             totals.count += 1;
             above.clear();
-            let mut cur = lens.tree.node(m).parent;
+            let mut cur = lens.tree.node(m).parent();
             let mut inside_a_match = false;
-            while cur != NONE {
-                if is_match.get(cur) {
+            while let Some(dir) = cur {
+                if is_match.get(dir) {
                     inside_a_match = true;
                     break;
                 }
-                above.push(cur);
-                if cur == ROOT {
-                    break;
-                }
-                cur = lens.tree.node(cur).parent;
+                above.push(dir);
+                cur = lens.tree.node(dir).parent();
             }
             if inside_a_match {
                 continue;
@@ -188,8 +185,8 @@ impl TreeView {
 
     /// Whether the node is the last shown child of its parent.
     pub fn is_last(&self, tree: &FileTree, node: NodeId) -> bool {
-        let parent = tree.node(node).parent;
-        self.last_child.get(&parent) == Some(&node)
+        let parent = tree.node(node).parent();
+        parent.and_then(|p| self.last_child.get(&p)) == Some(&node)
     }
 
     /// Forget cached size orders if the sizes they were sorted by are gone.
@@ -264,15 +261,10 @@ impl TreeView {
         self.last_child.clear();
         self.rows = self.subtree_rows(lens, ROOT, 0, expand_all);
         self.cursor = 0;
-        if let Some(node) = selected {
-            let mut cur = node;
-            while cur != ROOT && cur != NONE {
-                if let Some(i) = self.find_row(cur) {
-                    self.cursor = i;
-                    break;
-                }
-                cur = lens.tree.node(cur).parent;
-            }
+        if let Some(i) =
+            selected.and_then(|node| lens.tree.lineage(node).find_map(|n| self.find_row(n)))
+        {
+            self.cursor = i;
         }
     }
 
@@ -407,12 +399,7 @@ impl TreeView {
         if node == ROOT || !lens.shows(node) {
             return false;
         }
-        let mut chain = Vec::new();
-        let mut cur = lens.tree.node(node).parent;
-        while cur != ROOT && cur != NONE {
-            chain.push(cur);
-            cur = lens.tree.node(cur).parent;
-        }
+        let chain: Vec<NodeId> = lens.tree.ancestors(node).collect();
         // Walk down from the top: find each ancestor's row below the previous one, open it.
         let mut from = 0;
         let mut end = self.rows.len();
@@ -635,14 +622,7 @@ pub fn visible_rows<T>(
 }
 
 fn top_ancestor(tree: &FileTree, node: NodeId) -> NodeId {
-    let mut cur = node;
-    loop {
-        let parent = tree.node(cur).parent;
-        if parent == ROOT || parent == NONE {
-            return cur;
-        }
-        cur = parent;
-    }
+    tree.lineage(node).last().unwrap_or(node)
 }
 
 /// Substring test ignoring ASCII case, without allocating.
@@ -686,12 +666,13 @@ mod tests {
         ];
         for sizes in cases {
             // Children ids in name order (not id order), as the arena hands them.
-            let children: Vec<NodeId> = (0..sizes.len() as NodeId).rev().collect();
-            let size = |n: NodeId| sizes[n as usize];
+            let children: Vec<NodeId> = (0..sizes.len()).rev().map(NodeId::from_index).collect();
+            let size = |n: NodeId| sizes[n.index()];
             let mut orders = SizeOrders::default();
-            orders.nodes.push(NodeId::MAX); // an earlier directory's span stays as it was
+            let earlier = NodeId::from_index(u32::MAX as usize - 1);
+            orders.nodes.push(earlier); // an earlier directory's span stays as it was
             orders.sort_into_nodes(size, &children);
-            assert_eq!(orders.nodes[0], NodeId::MAX);
+            assert_eq!(orders.nodes[0], earlier);
             assert_eq!(orders.nodes[1..], reference(&children, &size), "{sizes:?}");
         }
     }

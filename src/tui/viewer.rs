@@ -19,7 +19,7 @@ use super::tree_view::{
 };
 use super::waste_list::{Target, WasteList};
 use crate::analysis::{Analysis, DuplicateGroup, ReclaimablePath};
-use crate::model::{FileTree, Image, NONE, NodeId, ROOT, Version};
+use crate::model::{FileTree, Image, NodeId, ROOT, Version};
 use crate::pipeline::load::Loaded;
 use crate::source::ImageBlobs;
 use crate::text::{escape_control, human_size};
@@ -392,7 +392,8 @@ impl Viewer {
         }
         let tree = &self.image.tree;
         if showing {
-            let rest: Vec<NodeId> = (1..tree.node_count() as NodeId)
+            let rest: Vec<NodeId> = tree
+                .non_root_ids()
                 .filter(|n| !in_closure.contains(n))
                 .filter(|&n| {
                     tree.live_final(n)
@@ -423,11 +424,11 @@ impl Viewer {
         let tree = &self.image.tree;
         let mut open = Vec::new();
         for &m in matched {
-            let mut cur = tree.node(m).parent;
-            while cur != NONE && cur != ROOT && !self.tree.is_expanded(cur) && !open.contains(&cur)
-            {
-                open.push(cur);
-                cur = tree.node(cur).parent;
+            for dir in tree.ancestors(m) {
+                if self.tree.is_expanded(dir) || open.contains(&dir) {
+                    break;
+                }
+                open.push(dir);
             }
         }
         let first: hashbrown::HashSet<NodeId> = matched.iter().copied().collect();
@@ -532,7 +533,7 @@ impl Viewer {
         self.biggest = Some(pos);
         let node = files[pos];
         let note = self.reveal(Target { node, layer: None });
-        let size = human_size(self.analysis.sizes[node as usize]);
+        let size = human_size(self.analysis.sizes[node.index()]);
         let path = escape_control(&self.file_tree().path(node)).into_owned();
         match note {
             Some(n) => format!("biggest file {}/{count}: {size} {path} ({n})", pos + 1),
@@ -623,14 +624,11 @@ impl Viewer {
         let hits = &self.search_cache.as_ref().expect("just set").hits;
         let (node, total) = (hits.nodes[index], hits.nodes.len());
         let (view, lens) = self.parts();
-        let mut closed = Vec::new();
-        let mut cur = lens.tree.node(node).parent;
-        while cur != ROOT && cur != NONE {
-            if !view.is_expanded(cur) {
-                closed.push(cur);
-            }
-            cur = lens.tree.node(cur).parent;
-        }
+        let closed: Vec<NodeId> = lens
+            .tree
+            .ancestors(node)
+            .filter(|&dir| !view.is_expanded(dir))
+            .collect();
         if !view.reveal(&lens, node) {
             return false;
         }
@@ -733,14 +731,8 @@ impl Viewer {
     pub fn shadowed_by(&self, node: NodeId) -> Option<&Version> {
         let tree = self.file_tree();
         let (vid, _) = tree.version_at(node, self.layer)?;
-        let mut cur = tree.node(node).last;
-        while cur != NONE {
-            let v = tree.version(cur);
-            if v.prev == vid {
-                return Some(v);
-            }
-            cur = v.prev;
-        }
-        None
+        tree.version_chain(node)
+            .find(|(_, v)| v.prev() == Some(vid))
+            .map(|(_, v)| v)
     }
 }

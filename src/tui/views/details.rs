@@ -90,7 +90,7 @@ fn file_facts(out: &mut Lines, v: &Viewer) {
     };
     // The analysis (duplicates, reclaimable copies) describes the final filesystem: its facts
     // hold for this version only when it is the final one.
-    let final_version = version_id == tree.node(node).last && ver.is_live();
+    let final_version = tree.node(node).last() == Some(version_id) && ver.is_live();
     let change = if ver.layer as usize == v.layer {
         format!("{} by this layer", ver.change.label())
     } else {

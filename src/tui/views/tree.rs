@@ -10,7 +10,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 
 use super::pane;
-use crate::model::{EntryKind, NONE, NodeId, ROOT};
+use crate::model::{EntryKind, NodeId};
 use crate::text::clip;
 use crate::text::signed_size;
 use crate::text::{escape_control, human_size};
@@ -217,11 +217,7 @@ fn guides(v: &Viewer, node: NodeId, depth: u16, room: usize) -> String {
     let depth = depth as usize;
     let levels = (room / 3).max(1);
     let mut ancestors = Vec::with_capacity(depth.min(levels));
-    let mut cur = tree.node(node).parent;
-    while cur != ROOT && cur != NONE && ancestors.len() < levels.saturating_sub(1) {
-        ancestors.push(cur);
-        cur = tree.node(cur).parent;
-    }
+    ancestors.extend(tree.ancestors(node).take(levels.saturating_sub(1)));
     let mut s = String::new();
     if ancestors.len() < depth {
         s.push_str("⋯ ");

@@ -58,7 +58,7 @@ fn a_diff_marks_every_node_of_the_new_tree_with_its_change_and_delta() {
     }
     let expected = imgscope::diff::diff(side(&old), side(&new)).by_new_node();
     let marks = v.diff().unwrap();
-    for n in 0..v.file_tree().node_count() as NodeId {
+    for n in (0..v.file_tree().node_count()).map(NodeId::from_index) {
         assert_eq!(
             marks.node(n).map(|m| m.change),
             expected.get(&n).copied(),

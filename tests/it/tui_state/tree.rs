@@ -23,7 +23,7 @@ fn opens_on_the_last_layer_with_the_analysis_sizes() {
     );
     let lens = v.lens();
     for r in v.tree.rows() {
-        assert_eq!(lens.size(r.node), v.analysis().sizes[r.node as usize]);
+        assert_eq!(lens.size(r.node), v.analysis().sizes[r.node.index()]);
     }
     assert_eq!(
         lens.size(ROOT),
@@ -261,10 +261,10 @@ fn layer_sizes_equal_the_models_subtree_sizes_at_every_layer() {
             let last = layer + 1 == layers;
             let stats = LayerStats::compute(tree, layer, last);
             let expected = tree.subtree_sizes(Some(layer));
-            for id in 0..tree.node_count() as NodeId {
+            for id in (0..tree.node_count()).map(NodeId::from_index) {
                 assert_eq!(
                     stats.size(id, &loaded.analysis.sizes),
-                    expected[id as usize],
+                    expected[id.index()],
                     "layer {layer}, {}",
                     tree.path(id)
                 );

@@ -43,10 +43,12 @@ pub fn find(tree: &FileTree, ignored: &[bool]) -> Duplicates {
         }
         tree.hash(v).map(|hash| (hash, v.size, node))
     };
-    let nodes = 1..tree.node_count() as NodeId;
-    let count = nodes.clone().filter(|&n| hashed_file(n).is_some()).count();
+    let count = tree
+        .non_root_ids()
+        .filter(|&n| hashed_file(n).is_some())
+        .count();
     let mut files: Vec<(ContentHash, u64, NodeId)> = Vec::with_capacity(count);
-    files.extend(nodes.filter_map(hashed_file));
+    files.extend(tree.non_root_ids().filter_map(hashed_file));
     files.sort_unstable();
     let mut groups: Vec<DuplicateGroup> = files
         .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))

@@ -49,7 +49,7 @@ impl DiveLedger {
     fn record_leaves(&mut self, slot: usize, leaves: &[(NodeId, u64)]) {
         let mark = (slot as u32 + 1) << 2;
         for &(node, size) in leaves.iter().rev() {
-            let i = node as usize;
+            let i = node.index();
             if self.tag.len() <= i {
                 let n = i + 1 - self.tag.len();
                 crate::model::growth::reserve(&mut self.tag, n);
@@ -99,12 +99,18 @@ impl DiveLedger {
 mod tests {
     use super::*;
 
+    /// Leaves given as (node index, size).
+    fn leaves(pairs: &[(usize, u64)]) -> Vec<(NodeId, u64)> {
+        let leaf = |&(i, size): &(usize, u64)| (NodeId::from_index(i), size);
+        pairs.iter().map(leaf).collect()
+    }
+
     #[test]
     fn score_is_min_over_sum() {
         let mut l = DiveLedger::default();
-        l.record_layer(0, &[], &[(1, 100), (2, 50)]); // base files
-        l.record_layer(1, &[], &[(1, 100)]); // rewritten (chmod)
-        l.record_layer(2, &[(2, 0)], &[]); // whiteout of a file
+        l.record_layer(0, &[], &leaves(&[(1, 100), (2, 50)])); // base files
+        l.record_layer(1, &[], &leaves(&[(1, 100)])); // rewritten (chmod)
+        l.record_layer(2, &leaves(&[(2, 0)]), &[]); // whiteout of a file
         let r = l.result();
         // mins: 100 + 0 = 100; sums: 200 + 50 = 250
         assert!((r.score - 100.0 / 250.0).abs() < 1e-12);
@@ -114,9 +120,9 @@ mod tests {
     #[test]
     fn the_last_leaf_of_a_layer_wins() {
         let mut l = DiveLedger::default();
-        l.record_layer(0, &[], &[(1, 10), (1, 300)]);
-        l.record_layer(1, &[], &[(1, 40), (1, 70), (3, 5)]);
-        l.record_layer(2, &[], &[(1, 20)]);
+        l.record_layer(0, &[], &leaves(&[(1, 10), (1, 300)]));
+        l.record_layer(1, &[], &leaves(&[(1, 40), (1, 70), (3, 5)]));
+        l.record_layer(2, &[], &leaves(&[(1, 20)]));
         let r = l.result();
         // node 1: leaves 300, 70, 20 → min 20, sum 390; node 3: 5, 5.
         assert!((r.score - 25.0 / 395.0).abs() < 1e-12);
@@ -126,9 +132,9 @@ mod tests {
     #[test]
     fn a_whiteout_and_a_rewrite_in_one_layer_are_two_leaves() {
         let mut l = DiveLedger::default();
-        l.record_layer(0, &[], &[(1, 100), (2, 10)]);
+        l.record_layer(0, &[], &leaves(&[(1, 100), (2, 10)]));
         // `.wh.foo` and `foo` in one layer: dive's tree has both nodes.
-        l.record_layer(1, &[(1, 0)], &[(1, 40)]);
+        l.record_layer(1, &leaves(&[(1, 0)]), &leaves(&[(1, 40)]));
         let r = l.result();
         // foo: min 0, sum 140 (three leaves); bar: 10.
         assert!((r.score - 10.0 / 150.0).abs() < 1e-12);

@@ -62,8 +62,8 @@ impl Ignore {
         };
         let mut mask = vec![false; tree.node_count()];
         tree.walk_paths(|node, path| {
-            let parent = tree.node(node).parent as usize;
-            mask[node as usize] = mask.get(parent).copied().unwrap_or(false) || set.is_match(path);
+            let below_ignored = tree.node(node).parent().is_some_and(|p| mask[p.index()]);
+            mask[node.index()] = below_ignored || set.is_match(path);
         });
         mask
     }
@@ -71,5 +71,5 @@ impl Ignore {
 
 /// Whether `node` is set aside by `mask` (an empty mask sets nothing aside).
 pub fn ignored(mask: &[bool], node: NodeId) -> bool {
-    mask.get(node as usize).copied().unwrap_or(false)
+    mask.get(node.index()).copied().unwrap_or(false)
 }

@@ -14,8 +14,8 @@ use hashbrown::HashTable;
 
 use super::efficiency::DiveLedger;
 use crate::model::{
-    Change, ChangeCounts, EntryKind, FileTree, LayerEntries, NONE, NewVersion, NodeId, ROOT,
-    RawEntry, VersionId, growth,
+    Change, ChangeCounts, EntryKind, FileTree, LayerEntries, NewVersion, NodeId, ROOT, RawEntry,
+    VersionId, growth,
 };
 
 pub struct Merger {
@@ -105,14 +105,15 @@ impl Merger {
             nodes.push(node);
             // A marker lives inside its directory (`dir/.wh.name`, `dir/.wh..wh..opq`): its
             // directory, and the opaque directory itself, have a child in this layer.
-            let first_ancestor = match entry.kind {
-                EntryKind::Opaque => node,
-                _ => self.tree.node(node).parent,
+            let mut cur = match entry.kind {
+                EntryKind::Opaque => Some(node),
+                _ => self.tree.node(node).parent(),
             };
-            let mut cur = first_ancestor;
-            while cur != NONE && self.has_child_in[cur as usize] != mark {
-                self.has_child_in[cur as usize] = mark;
-                cur = self.tree.node(cur).parent;
+            while let Some(dir) = cur
+                && self.has_child_in[dir.index()] != mark
+            {
+                self.has_child_in[dir.index()] = mark;
+                cur = self.tree.node(dir).parent();
             }
         }
 
@@ -162,7 +163,7 @@ impl Merger {
             {
                 growth::push(&mut self.unread, unread);
             }
-            if self.has_child_in[node as usize] != mark {
+            if self.has_child_in[node.index()] != mark {
                 leaves.push((node, entry.size));
             }
         }
@@ -206,7 +207,7 @@ impl Merger {
             let tree = &self.tree;
             let found = self.child_index.find(hash, |&id| {
                 let node = tree.node(id);
-                node.parent == cur && node.name == name
+                node.is_child_of(cur) && node.name == name
             });
             cur = match found {
                 Some(&id) => id,
@@ -215,7 +216,8 @@ impl Merger {
                     let (tree, hasher) = (&self.tree, &self.hasher);
                     self.child_index.insert_unique(hash, id, |&id| {
                         let node = tree.node(id);
-                        hasher.hash_one((node.parent, node.name))
+                        // Every indexed node has a parent (the root is not indexed).
+                        hasher.hash_one((node.parent().unwrap_or(ROOT), node.name))
                     });
                     growth::push(&mut self.has_child_in, 0);
                     id
@@ -272,13 +274,11 @@ impl Merger {
     /// Make every ancestor of `node` a live directory, as the layer's entries imply.
     fn ensure_parent_dirs(&mut self, node: NodeId, layer: usize, counts: &mut ChangeCounts) {
         let mut chain = Vec::new();
-        let mut cur = self.tree.node(node).parent;
-        while cur != ROOT && cur != NONE {
-            match self.tree.live_final(cur) {
+        for dir in self.tree.ancestors(node) {
+            match self.tree.live_final(dir) {
                 Some(v) if v.kind == EntryKind::Dir => break,
-                _ => chain.push(cur),
+                _ => chain.push(dir),
             }
-            cur = self.tree.node(cur).parent;
         }
         for &dir in chain.iter().rev() {
             let before = self.tree.live_final(dir).cloned();

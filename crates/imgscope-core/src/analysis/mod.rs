@@ -103,16 +103,15 @@ pub fn analyze_keeping(
     let mut files = Vec::new();
     let mut dirs = Vec::new();
     let mut depth = vec![0u8; tree.node_count()];
-    for id in 1..tree.node_count() as NodeId {
-        let parent = tree.node(id).parent;
-        depth[id as usize] = depth[parent as usize].saturating_add(1);
+    for (id, parent) in tree.parent_links() {
+        depth[id.index()] = depth[parent.index()].saturating_add(1);
         let Some(v) = tree.live_final(id) else {
             continue;
         };
         match v.kind {
             EntryKind::Dir => {
                 dir_count += 1;
-                if depth[id as usize] <= 3 {
+                if depth[id.index()] <= 3 {
                     dirs.push(id);
                 }
             }
@@ -125,7 +124,7 @@ pub fn analyze_keeping(
         }
     }
     let by_size_desc =
-        |a: &NodeId, b: &NodeId| sizes[*b as usize].cmp(&sizes[*a as usize]).then(a.cmp(b));
+        |a: &NodeId, b: &NodeId| sizes[b.index()].cmp(&sizes[a.index()]).then(a.cmp(b));
     top_n(&mut files, by_size_desc);
     top_n(&mut dirs, by_size_desc);
     let packages = packages::analyze(image);
@@ -141,7 +140,7 @@ pub fn analyze_keeping(
             duplicate_savings_bytes: all.savings_bytes.saturating_sub(duplicates.savings_bytes),
             ..IgnoredSummary::default()
         };
-        for id in 1..tree.node_count() as NodeId {
+        for id in tree.non_root_ids() {
             if let Some(v) = tree.live_final(id)
                 && v.kind == EntryKind::File
                 && ignore::ignored(&ignored, id)

@@ -20,7 +20,7 @@ use super::language_db::{self, RecordKind};
 use super::package_db::{self, PackageRecord};
 use super::trim;
 use crate::model::resolve::{resolve, resolve_entry};
-use crate::model::{EntryKind, FileTree, Image, NONE, NodeId};
+use crate::model::{EntryKind, FileTree, Image, NodeId};
 
 /// The final layer, for resolving paths in the final filesystem.
 const FINAL: usize = usize::MAX;
@@ -346,7 +346,7 @@ pub fn analyze(image: &Image) -> Packages {
         p.changed_in = layers.into_iter().skip(1).collect();
         packages.push(p);
     }
-    for node in 1..tree.node_count() as NodeId {
+    for node in tree.non_root_ids() {
         if let Some(v) = tree.live_final(node)
             && v.kind == EntryKind::File
             && !owner.contains_key(&node)
@@ -398,16 +398,12 @@ fn files_below(tree: &FileTree, dir: NodeId) -> Vec<(NodeId, u64)> {
 /// The layers that wrote regular-file versions of `node`, and the bytes of those the final
 /// filesystem does not show.
 fn history(tree: &FileTree, node: NodeId, layers: &mut Vec<usize>, hidden: &mut u64) {
-    let last = tree.node(node).last;
-    let mut cur = last;
-    while cur != NONE {
-        let v = tree.version(cur);
+    for (i, (_, v)) in tree.version_chain(node).enumerate() {
         if v.is_live() && v.kind == EntryKind::File {
             layers.push(v.layer as usize);
-            if cur != last {
+            if i > 0 {
                 *hidden += v.size;
             }
         }
-        cur = v.prev;
     }
 }

@@ -30,7 +30,7 @@ use hashbrown::{HashMap, HashSet};
 use super::Analysis;
 use super::sharing::Sharing;
 use super::trim::{self, Category};
-use crate::model::{ContentHash, EntryKind, FileTree, Image, NONE, NodeId};
+use crate::model::{ContentHash, EntryKind, FileTree, Image, NodeId};
 
 /// A layer copies another when at least this share of its bytes is content the other holds...
 pub const REBASE_MIN_SHARE: f64 = 0.8;
@@ -317,12 +317,10 @@ fn collect_files(
         if super::ignore::ignored(ignored, node) {
             return;
         }
-        let last = tree.node(node).last;
-        let mut cur = last;
         let mut seen_layer = u32::MAX;
         let mut category = None;
-        while cur != NONE {
-            let v = tree.version(cur);
+        // Newest first: all but the first are hidden by a later version.
+        for (i, (_, v)) in tree.version_chain(node).enumerate() {
             if u32::from(v.layer) != seen_layer {
                 seen_layer = u32::from(v.layer);
                 if let Some(Some(d)) = slot.get(v.layer as usize)
@@ -335,12 +333,11 @@ fn collect_files(
                         node,
                         size: v.size,
                         hash: tree.hash(v),
-                        hidden_everywhere: cur != last,
+                        hidden_everywhere: i > 0,
                         category,
                     });
                 }
             }
-            cur = v.prev;
         }
     });
 }
@@ -350,12 +347,8 @@ fn visible_from(tree: &FileTree, path: &str, layer: usize) -> bool {
     let Some(node) = tree.lookup(path) else {
         return false;
     };
-    let last = tree.node(node).last;
-    if last == NONE {
-        return false;
-    }
-    let v = tree.version(last);
-    v.is_live() && v.layer as usize == layer
+    tree.last_version(node)
+        .is_some_and(|v| v.is_live() && v.layer as usize == layer)
 }
 
 fn layers<'a>(images: &[(&'a Image, Option<&'a Analysis>)], sharing: &Sharing) -> Layers<'a> {

@@ -7,7 +7,7 @@ use super::Analysis;
 use super::plan::{self, Plan, Worth};
 use super::sharing::{self, ContentSharing, ImageFacts, LayerFacts, Sharing};
 use super::trim::{self, CategoryTotal};
-use crate::model::{EntryKind, Image, NodeId};
+use crate::model::{EntryKind, Image};
 
 /// One image's trim candidates in the set: per category, the bytes in layers other images also
 /// use (saved once per node) and in its own layers (saved per image).
@@ -124,7 +124,7 @@ pub fn facts(image: &Image, analysis: Option<&Analysis>) -> ImageFacts {
 /// Visible regular files as (content hash, size, layer that wrote them).
 pub fn visible_files(image: &Image) -> Vec<(crate::model::ContentHash, u64, usize)> {
     let tree = &image.tree;
-    (1..tree.node_count() as NodeId)
+    tree.non_root_ids()
         .filter_map(|n| {
             let v = tree.live_final(n)?;
             (v.kind == EntryKind::File && v.size > 0)
@@ -228,7 +228,7 @@ pub fn assume_base(set: &SetAnalysis, images: &[&Image], base: &Image) -> Assume
         .iter()
         .map(|image| {
             let tree = &image.tree;
-            (1..tree.node_count() as NodeId)
+            tree.non_root_ids()
                 .filter_map(|n| tree.live_final(n))
                 .filter(|v| v.kind == EntryKind::File && v.size > 0)
                 .filter(|v| tree.hash(v).is_none_or(|h| !in_base.contains(&(h, v.size))))

@@ -8,7 +8,7 @@
 
 use hashbrown::HashSet;
 
-use crate::model::{Change, EntryKind, FileTree, NONE, NodeId, VersionId};
+use crate::model::{Change, EntryKind, FileTree, NodeId, VersionId};
 
 /// One hidden copy of a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,22 +80,19 @@ pub fn reclaimable(tree: &FileTree, layer_count: usize, ignored: &[bool]) -> Was
         per_layer: vec![0; layer_count],
         ..Default::default()
     };
-    for node in 1..tree.node_count() as NodeId {
+    for node in tree.non_root_ids() {
         // Walk the chain newest first; the newest version is the visible one.
         let mut copies = Vec::new();
-        let mut next = tree.node(node).last;
-        if next == NONE {
+        let mut chain = tree.version_chain(node);
+        let Some((_, mut hider)) = chain.next() else {
             continue;
-        }
-        let mut cur = tree.version(next).prev;
-        while cur != NONE {
-            let v = tree.version(cur);
+        };
+        for (vid, v) in chain {
             if v.kind == EntryKind::File
                 && v.change != Change::Removed
                 && v.size > 0
-                && !kept_by_links.contains(&cur)
+                && !kept_by_links.contains(&vid)
             {
-                let hider = tree.version(next);
                 copies.push(HiddenCopy {
                     layer: v.layer as usize,
                     change: v.change,
@@ -104,8 +101,7 @@ pub fn reclaimable(tree: &FileTree, layer_count: usize, ignored: &[bool]) -> Was
                     removed: hider.change == Change::Removed,
                 });
             }
-            next = cur;
-            cur = v.prev;
+            hider = v;
         }
         if copies.is_empty() {
             continue;
@@ -137,7 +133,7 @@ pub fn reclaimable(tree: &FileTree, layer_count: usize, ignored: &[bool]) -> Was
 /// Hidden file versions that a visible hardlink written in the same layer still reaches.
 fn versions_kept_by_hardlinks(tree: &FileTree) -> HashSet<VersionId> {
     let mut kept = HashSet::new();
-    for node in 1..tree.node_count() as NodeId {
+    for node in tree.non_root_ids() {
         let Some(link) = tree.live_final(node) else {
             continue;
         };
@@ -150,7 +146,7 @@ fn versions_kept_by_hardlinks(tree: &FileTree) -> HashSet<VersionId> {
         if let Some((vid, v)) = tree.version_at(target, link.layer as usize)
             && v.kind == EntryKind::File
             && v.layer == link.layer
-            && tree.node(target).last != vid
+            && tree.node(target).last() != Some(vid)
         {
             kept.insert(vid);
         }
@@ -172,7 +168,7 @@ mod tests {
             removed: false,
         };
         let p = ReclaimablePath {
-            node: 1,
+            node: NodeId::from_index(1),
             bytes: 4_096,
             copies: (0..4_096).map(copy).collect(),
         };

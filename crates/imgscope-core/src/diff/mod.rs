@@ -521,8 +521,8 @@ fn walk(old: Side<'_>, new: Side<'_>) -> (Vec<FileDiff>, Vec<DirDiff>) {
     let mut out = Vec::new();
     for d in dirs.iter().skip(1) {
         let size = Delta::new(
-            d.old.map_or(0, |o| old.analysis.sizes[o as usize]),
-            d.new.map_or(0, |n| new.analysis.sizes[n as usize]),
+            d.old.map_or(0, |o| old.analysis.sizes[o.index()]),
+            d.new.map_or(0, |n| new.analysis.sizes[n.index()]),
         );
         let below = d.added + d.removed + d.changed;
         let change = match (d.old, d.new) {

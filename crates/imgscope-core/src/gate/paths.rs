@@ -40,7 +40,7 @@ pub fn measure(image: &Image, analysis: &Analysis, glob: &GlobMatcher) -> Measur
     let mut out = Measured::default();
     if glob.is_match("/") {
         return Measured {
-            bytes: analysis.sizes[ROOT as usize],
+            bytes: analysis.sizes[ROOT.index()],
             paths: 1,
         };
     }
@@ -52,7 +52,7 @@ pub fn measure(image: &Image, analysis: &Analysis, glob: &GlobMatcher) -> Measur
             };
             let child_path = format!("{path}/{}", tree.name(child));
             if glob.is_match(&child_path) {
-                out.bytes += analysis.sizes[child as usize];
+                out.bytes += analysis.sizes[child.index()];
                 out.paths += 1;
             } else if v.kind == EntryKind::Dir {
                 stack.push((child, child_path));

@@ -174,8 +174,8 @@ impl Image {
 
     /// What was kept of the version of `node` the final filesystem shows, if anything.
     pub fn final_capture(&self, node: super::NodeId) -> Option<&super::Captured> {
-        let last = self.tree.node(node).last;
-        if last == super::NONE || !self.tree.version(last).is_live() {
+        let last = self.tree.node(node).last()?;
+        if !self.tree.version(last).is_live() {
             return None;
         }
         self.captured(last)

@@ -18,7 +18,7 @@ pub use image::{
     history_for_layers,
 };
 pub use preview::{EnginePreview, PreviewStep};
-pub use tree::{Change, FileTree, NONE, NewVersion, NodeId, ROOT, Version, VersionId};
+pub use tree::{Change, FileTree, NewVersion, NodeId, ROOT, Version, VersionId};
 
 /// Lower-case hexadecimal of `bytes` (digests, content hashes).
 pub fn hex(bytes: &[u8]) -> String {

@@ -34,9 +34,7 @@ pub fn resolve(tree: &FileTree, path: &str, layer: usize, follow_last: bool) -> 
     let mut hops = 0;
     while let Some(part) = queue.pop_front() {
         if part == ".." {
-            if cur != ROOT {
-                cur = tree.node(cur).parent;
-            }
+            cur = tree.node(cur).parent().unwrap_or(ROOT); // `..` of the root is the root
             continue;
         }
         if cur != ROOT && tree.live_at(cur, layer)?.kind != EntryKind::Dir {

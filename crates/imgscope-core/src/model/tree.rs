@@ -2,17 +2,66 @@
 //! of versions the layers wrote (added, modified, removed). The filesystem "as of layer L" is every
 //! node's newest version at or below L, so one arena serves every layer without per-layer copies.
 //!
-//! Node ids are `u32`, names are interned, and a parent's id is always smaller than its children's
-//! (nodes are created top-down), which lets sizes be summed bottom-up in one reverse pass.
+//! Node ids are 4-byte [`NodeId`]s, names are interned, and a parent's id is always smaller than
+//! its children's (nodes are created top-down), which lets sizes be summed bottom-up in one reverse
+//! pass.
 
 use super::entry::{ContentHash, EntryKind};
 use super::growth;
 use super::names::{NameId, Names};
 
-pub type NodeId = u32;
-pub type VersionId = u32;
-pub const ROOT: NodeId = 0;
-pub const NONE: u32 = u32::MAX;
+/// A node of a [`FileTree`]: an index into its arena, which a version id or a count cannot be
+/// mistaken for. Ids count up from [`ROOT`] in creation order (a parent before its children).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct NodeId(u32);
+
+/// A version in a [`FileTree`]'s arena of versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct VersionId(u32);
+
+pub const ROOT: NodeId = NodeId(0);
+
+/// "No index" in the arena's own fields (no parent, no version yet, no next sibling, no link or
+/// hash), which keeps `Node` at 20 bytes and `Version` at 40; the accessors turn it into `None`.
+const NONE: u32 = u32::MAX;
+
+const _: () = assert!(std::mem::size_of::<Node>() == 20);
+const _: () = assert!(std::mem::size_of::<Version>() == 40);
+
+impl NodeId {
+    const NONE: NodeId = NodeId(NONE);
+
+    /// The node at `index` in the arena (node `i` is the `i`-th created; the root is 0).
+    #[inline]
+    pub fn from_index(index: usize) -> NodeId {
+        debug_assert!(index < NONE as usize, "node index {index} out of range");
+        NodeId(index as u32)
+    }
+
+    /// The position of the node in the arena, for side tables with one slot per node.
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl VersionId {
+    const NONE: VersionId = VersionId(NONE);
+
+    #[inline]
+    fn from_index(index: usize) -> VersionId {
+        debug_assert!(index < NONE as usize, "version index {index} out of range");
+        VersionId(index as u32)
+    }
+
+    /// The position of the version in the arena.
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 
 /// How a layer changed a path relative to the filesystem below it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -40,7 +89,8 @@ impl Change {
 /// [`FileTree::hash`]), since most versions share an owner and few have a link or a hash.
 #[derive(Debug, Clone)]
 pub struct Version {
-    pub prev: VersionId,
+    /// The version this one replaced at the node (the next older), or `VersionId::NONE`.
+    prev: VersionId,
     pub layer: u16,
     pub change: Change,
     pub kind: EntryKind,
@@ -57,6 +107,12 @@ pub struct Version {
 }
 
 impl Version {
+    /// The next older version of the same node, if any.
+    #[inline]
+    pub fn prev(&self) -> Option<VersionId> {
+        (self.prev != VersionId::NONE).then_some(self.prev)
+    }
+
     pub fn is_live(&self) -> bool {
         self.change != Change::Removed
     }
@@ -85,13 +141,36 @@ pub struct NewVersion<'a> {
 #[derive(Debug, Clone)]
 pub struct Node {
     pub name: NameId,
-    pub parent: NodeId,
-    pub last: VersionId,
-    /// Before sealing: the first child (children are linked through `next`). After: where the
-    /// node's children start in [`FileTree::children`].
+    /// `NodeId::NONE` for the root.
+    parent: NodeId,
+    /// The newest version, or `VersionId::NONE` before the node has one.
+    last: VersionId,
+    /// Before sealing: the first child (children are linked through `child_count`), or `NONE`.
+    /// After: where the node's children start in [`FileTree::children`].
     child_start: u32,
-    /// Before sealing: the next sibling. After: how many children the node has.
+    /// Before sealing: the next sibling, or `NONE`. After: how many children the node has.
     child_count: u32,
+}
+
+impl Node {
+    /// The directory holding the node; `None` for the root.
+    #[inline]
+    pub fn parent(&self) -> Option<NodeId> {
+        (self.parent != NodeId::NONE).then_some(self.parent)
+    }
+
+    /// Whether the node lies directly in `dir` (never true of the root). One comparison, for
+    /// the merge's lookup of a child by name.
+    #[inline]
+    pub fn is_child_of(&self, dir: NodeId) -> bool {
+        self.parent == dir
+    }
+
+    /// The node's newest version (in any layer), if it has one.
+    #[inline]
+    pub fn last(&self) -> Option<VersionId> {
+        (self.last != VersionId::NONE).then_some(self.last)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -115,8 +194,8 @@ impl FileTree {
         let root_name = tree.names.intern("");
         tree.nodes.push(Node {
             name: root_name,
-            parent: NONE,
-            last: NONE,
+            parent: NodeId::NONE,
+            last: VersionId::NONE,
             child_start: NONE,
             child_count: NONE,
         });
@@ -127,24 +206,42 @@ impl FileTree {
         self.nodes.len()
     }
 
+    /// Every node but the root, in id order (a parent before its children).
+    #[inline]
+    pub fn non_root_ids(&self) -> impl DoubleEndedIterator<Item = NodeId> + ExactSizeIterator {
+        (1..self.nodes.len()).map(NodeId::from_index)
+    }
+
+    /// Every node but the root with its parent, in id order (a parent before its children).
+    #[inline]
+    pub fn parent_links(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = (NodeId, NodeId)> + ExactSizeIterator + '_ {
+        // A plain index range: `iter().enumerate().skip(1).rev()` recomputes lengths each step.
+        (1..self.nodes.len()).map(|i| (NodeId::from_index(i), self.nodes[i].parent))
+    }
+
     pub fn version_count(&self) -> usize {
         self.versions.len()
     }
 
+    #[inline]
     pub fn node(&self, id: NodeId) -> &Node {
-        &self.nodes[id as usize]
+        &self.nodes[id.index()]
     }
 
+    #[inline]
     pub fn version(&self, id: VersionId) -> &Version {
-        &self.versions[id as usize]
+        &self.versions[id.index()]
     }
 
     pub fn versions(&self) -> &[Version] {
         &self.versions
     }
 
+    #[inline]
     pub fn name(&self, id: NodeId) -> &str {
-        self.names.get(self.nodes[id as usize].name)
+        self.names.get(self.nodes[id.index()].name)
     }
 
     pub fn link_target(&self, version: &Version) -> Option<&str> {
@@ -161,14 +258,37 @@ impl FileTree {
         self.owners[version.owner as usize]
     }
 
+    /// `id` and the directories above it, nearest first, up to but not including the root
+    /// (nothing for the root itself): the nodes whose names make up `id`'s path.
+    #[inline]
+    pub fn lineage(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.up_from(id)
+    }
+
+    /// The directories above `id`, nearest first, not including the root.
+    #[inline]
+    pub fn ancestors(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.up_from(self.nodes[id.index()].parent)
+    }
+
+    /// `first` and the nodes above it until the root (or the root's missing parent). Reads no node
+    /// the caller is not handed: a walk that stops early costs what the loop it replaces did.
+    #[inline]
+    fn up_from(&self, first: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        let mut next = first;
+        std::iter::from_fn(move || {
+            if next == ROOT || next == NodeId::NONE {
+                return None;
+            }
+            let n = next;
+            next = self.nodes[n.index()].parent;
+            Some(n)
+        })
+    }
+
     /// The absolute path of a node (`/` for the root).
     pub fn path(&self, id: NodeId) -> String {
-        let mut parts = Vec::new();
-        let mut cur = id;
-        while cur != ROOT && cur != NONE {
-            parts.push(self.name(cur));
-            cur = self.nodes[cur as usize].parent;
-        }
+        let parts: Vec<&str> = self.lineage(id).map(|n| self.name(n)).collect();
         if parts.is_empty() {
             return "/".to_string();
         }
@@ -198,16 +318,35 @@ impl FileTree {
     }
 
     /// The node's newest version (in any layer), if it has one.
+    #[inline]
     pub fn last_version(&self, id: NodeId) -> Option<&Version> {
-        let last = self.nodes[id as usize].last;
-        (last != NONE).then(|| &self.versions[last as usize])
+        self.nodes[id.index()]
+            .last()
+            .map(|last| &self.versions[last.index()])
+    }
+
+    /// The node's versions, newest first.
+    #[inline]
+    pub fn version_chain(&self, id: NodeId) -> impl Iterator<Item = (VersionId, &Version)> + '_ {
+        let mut cur = self.nodes[id.index()].last;
+        std::iter::from_fn(move || {
+            if cur == VersionId::NONE {
+                return None;
+            }
+            let (id, v) = (cur, &self.versions[cur.index()]);
+            cur = v.prev;
+            Some((id, v))
+        })
     }
 
     /// The node's newest version written at or below `layer`.
+    #[inline]
     pub fn version_at(&self, id: NodeId, layer: usize) -> Option<(VersionId, &Version)> {
-        let mut cur = self.nodes[id as usize].last;
-        while cur != NONE {
-            let v = &self.versions[cur as usize];
+        // `version_chain(id).find(..)` by hand: the walk every layer's sizes and stats repeat for
+        // each node, which the iterator makes a few instructions a step longer.
+        let mut cur = self.nodes[id.index()].last;
+        while cur != VersionId::NONE {
+            let v = &self.versions[cur.index()];
             if (v.layer as usize) <= layer {
                 return Some((cur, v));
             }
@@ -217,6 +356,7 @@ impl FileTree {
     }
 
     /// The node's live version as of `layer` (None if absent or removed by then).
+    #[inline]
     pub fn live_at(&self, id: NodeId, layer: usize) -> Option<&Version> {
         self.version_at(id, layer)
             .map(|(_, v)| v)
@@ -224,26 +364,23 @@ impl FileTree {
     }
 
     /// The node's live version in the final filesystem.
+    #[inline]
     pub fn live_final(&self, id: NodeId) -> Option<&Version> {
         self.last_version(id).filter(|v| v.is_live())
     }
 
     /// All versions of a node, oldest first.
     pub fn history(&self, id: NodeId) -> Vec<VersionId> {
-        let mut out = Vec::new();
-        let mut cur = self.nodes[id as usize].last;
-        while cur != NONE {
-            out.push(cur);
-            cur = self.versions[cur as usize].prev;
-        }
+        let mut out: Vec<VersionId> = self.version_chain(id).map(|(vid, _)| vid).collect();
         out.reverse();
         out
     }
 
     /// Children sorted by name (the tree must be sealed).
+    #[inline]
     pub fn children(&self, id: NodeId) -> &[NodeId] {
         debug_assert!(self.sealed, "children() on an unsealed tree");
-        let n = &self.nodes[id as usize];
+        let n = &self.nodes[id.index()];
         &self.children[n.child_start as usize..(n.child_start + n.child_count) as usize]
     }
 
@@ -265,17 +402,16 @@ impl FileTree {
     /// `i`'s own size for files and the total of its live descendants for directories.
     pub fn subtree_sizes(&self, layer: Option<usize>) -> Vec<u64> {
         let mut sizes = vec![0u64; self.nodes.len()];
-        for id in (1..self.nodes.len()).rev() {
+        for (id, parent) in self.parent_links().rev() {
             let live = match layer {
-                Some(l) => self.live_at(id as NodeId, l),
-                None => self.live_final(id as NodeId),
+                Some(l) => self.live_at(id, l),
+                None => self.live_final(id),
             };
             let Some(v) = live else { continue };
             if v.kind == EntryKind::File {
-                sizes[id] += v.size;
+                sizes[id.index()] += v.size;
             }
-            let parent = self.nodes[id].parent as usize;
-            sizes[parent] += sizes[id];
+            sizes[parent.index()] += sizes[id.index()];
         }
         sizes
     }
@@ -285,7 +421,7 @@ impl FileTree {
         self.names.heap_bytes()
             + self.nodes.capacity() * std::mem::size_of::<Node>()
             + self.versions.capacity() * std::mem::size_of::<Version>()
-            + self.children.capacity() * 4
+            + self.children.capacity() * std::mem::size_of::<NodeId>()
             + self.hashes.capacity() * std::mem::size_of::<ContentHash>()
             + self.owners.capacity() * 8
             + self.links.iter().map(|l| l.len() + 16).sum::<usize>()
@@ -296,14 +432,14 @@ impl FileTree {
     /// A new child of `parent` (linked first among its children until the tree is sealed).
     pub(crate) fn add_node(&mut self, parent: NodeId, name: NameId) -> NodeId {
         debug_assert!(!self.sealed);
-        let id = self.nodes.len() as NodeId;
-        let next = std::mem::replace(&mut self.nodes[parent as usize].child_start, id);
+        let id = NodeId::from_index(self.nodes.len());
+        let next = std::mem::replace(&mut self.nodes[parent.index()].child_start, id.0);
         growth::push(
             &mut self.nodes,
             Node {
                 name,
                 parent,
-                last: NONE,
+                last: VersionId::NONE,
                 child_start: NONE,
                 child_count: next,
             },
@@ -314,16 +450,16 @@ impl FileTree {
     /// The children of `id` in no particular order, before the tree is sealed.
     pub(crate) fn unsealed_children(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
         debug_assert!(!self.sealed);
-        let first = self.nodes[id as usize].child_start;
-        std::iter::successors((first != NONE).then_some(first), move |&c| {
-            let next = self.nodes[c as usize].child_count;
-            (next != NONE).then_some(next)
+        let first = self.nodes[id.index()].child_start;
+        std::iter::successors((first != NONE).then_some(NodeId(first)), move |&c| {
+            let next = self.nodes[c.index()].child_count;
+            (next != NONE).then_some(NodeId(next))
         })
     }
 
     /// Record a content hash computed after the fact (for contents first skipped over).
     pub(crate) fn set_hash(&mut self, version: VersionId, hash: ContentHash) {
-        let v = &self.versions[version as usize];
+        let v = &self.versions[version.index()];
         debug_assert!(!v.is_link(), "links have no content to hash");
         if v.is_link() {
             return;
@@ -331,7 +467,7 @@ impl FileTree {
         // Always a new slot: a removal record may share the old one (see `push_version_record`).
         let index = self.hashes.len() as u32;
         growth::push(&mut self.hashes, hash);
-        self.versions[version as usize].extra = index;
+        self.versions[version.index()].extra = index;
     }
 
     /// Append a version of `node` to its chain.
@@ -352,7 +488,7 @@ impl FileTree {
         self.push_version_record(
             node,
             Version {
-                prev: NONE,
+                prev: VersionId::NONE,
                 layer: new.layer,
                 change: new.change,
                 kind: new.kind,
@@ -368,9 +504,10 @@ impl FileTree {
 
     /// Append a copy of an existing version (its owner, link and hash shared), e.g. the record
     /// of its removal; `prev` is set from the node.
+    #[inline]
     pub(crate) fn push_version_record(&mut self, node: NodeId, mut version: Version) -> VersionId {
-        let id = self.versions.len() as VersionId;
-        let node = &mut self.nodes[node as usize];
+        let id = VersionId::from_index(self.versions.len());
+        let node = &mut self.nodes[node.index()];
         version.prev = node.last;
         node.last = id;
         growth::push(&mut self.versions, version);
@@ -396,8 +533,8 @@ impl FileTree {
     pub(crate) fn seal(&mut self) {
         let n = self.nodes.len();
         let mut counts = vec![0u32; n];
-        for node in &self.nodes[1..] {
-            counts[node.parent as usize] += 1;
+        for (_, parent) in self.parent_links() {
+            counts[parent.index()] += 1;
         }
         let mut start = 0u32;
         for (i, c) in counts.iter().enumerate() {
@@ -405,11 +542,15 @@ impl FileTree {
             self.nodes[i].child_count = 0;
             start += c;
         }
-        let mut children = vec![0u32; n.saturating_sub(1)];
+        // Zeroed memory mapped in place (`vec![ROOT; _]` would allocate and then fill it).
+        let mut children: Vec<NodeId> = vec![0u32; n.saturating_sub(1)]
+            .into_iter()
+            .map(NodeId)
+            .collect();
         for id in 1..n {
-            let p = self.nodes[id].parent as usize;
+            let p = self.nodes[id].parent.index();
             let slot = self.nodes[p].child_start + self.nodes[p].child_count;
-            children[slot as usize] = id as NodeId;
+            children[slot as usize] = NodeId::from_index(id);
             self.nodes[p].child_count += 1;
         }
         for i in 0..n {
@@ -421,13 +562,78 @@ impl FileTree {
             let nodes = &self.nodes;
             children[s..s + c].sort_unstable_by(|a, b| {
                 names
-                    .get(nodes[*a as usize].name)
-                    .cmp(names.get(nodes[*b as usize].name))
+                    .get(nodes[a.index()].name)
+                    .cmp(names.get(nodes[b.index()].name))
             });
         }
         self.children = children;
         self.versions.shrink_to_fit();
         self.nodes.shrink_to_fit();
         self.sealed = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(layer: u16, change: Change) -> NewVersion<'static> {
+        NewVersion {
+            layer,
+            change,
+            kind: EntryKind::File,
+            implicit: false,
+            size: u64::from(layer) + 1,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+            hash: None,
+            link: None,
+        }
+    }
+
+    #[test]
+    fn no_parent_and_no_version_are_none_and_walks_stop_below_the_root() {
+        let mut tree = FileTree::new();
+        let (usr, lib, x) = (
+            tree.names.intern("usr"),
+            tree.names.intern("lib"),
+            tree.names.intern("x"),
+        );
+        let usr = tree.add_node(ROOT, usr);
+        let lib = tree.add_node(usr, lib);
+        let x = tree.add_node(lib, x);
+        let v0 = tree.push_version(x, file(0, Change::Added));
+        let v1 = tree.push_version(x, file(1, Change::Modified));
+        let v2 = tree.push_version(x, file(2, Change::Removed));
+        tree.seal();
+
+        assert_eq!(tree.node(ROOT).parent(), None);
+        assert_eq!(tree.node(usr).parent(), Some(ROOT));
+        assert!(tree.node(usr).is_child_of(ROOT) && !tree.node(ROOT).is_child_of(ROOT));
+        assert_eq!(tree.node(ROOT).last(), None);
+        assert_eq!(tree.node(lib).last(), None);
+        assert_eq!(tree.node(x).last(), Some(v2));
+
+        assert_eq!(tree.lineage(x).collect::<Vec<_>>(), [x, lib, usr]);
+        assert_eq!(tree.ancestors(x).collect::<Vec<_>>(), [lib, usr]);
+        assert_eq!(tree.ancestors(usr).count() + tree.lineage(ROOT).count(), 0);
+        assert_eq!(
+            (tree.path(x).as_str(), tree.path(ROOT).as_str()),
+            ("/usr/lib/x", "/")
+        );
+        let links: Vec<_> = tree.parent_links().collect();
+        assert_eq!(links, [(usr, ROOT), (lib, usr), (x, lib)]);
+        assert_eq!(tree.non_root_ids().rev().collect::<Vec<_>>(), [x, lib, usr]);
+
+        let chain: Vec<_> = tree.version_chain(x).map(|(id, _)| id).collect();
+        assert_eq!(chain, [v2, v1, v0]);
+        assert_eq!(tree.history(x), [v0, v1, v2]);
+        assert_eq!(tree.version(v1).prev(), Some(v0));
+        assert_eq!(tree.version(v0).prev(), None);
+        assert_eq!(tree.version_at(x, 1).map(|(id, _)| id), Some(v1));
+        assert!(tree.live_at(x, 2).is_none() && tree.live_final(x).is_none());
+        assert_eq!(tree.version_chain(lib).count(), 0);
     }
 }

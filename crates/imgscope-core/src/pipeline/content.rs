@@ -8,7 +8,7 @@ use anyhow::{Result, anyhow, bail};
 
 use crate::decode::compression::decompress;
 use crate::decode::paths::normalize;
-use crate::model::{EntryKind, FileTree, NodeId};
+use crate::model::{EntryKind, FileTree, NodeId, VersionId};
 use crate::source::ImageBlobs;
 
 /// Where a file's bytes live: the layer, the path inside that layer's tar, which occurrence of
@@ -23,7 +23,7 @@ pub struct FileLocation {
 }
 
 /// Which occurrence of its path, in its layer's tar, version `vid` of `node` is (1-based).
-fn occurrence(tree: &FileTree, node: NodeId, vid: u32) -> usize {
+fn occurrence(tree: &FileTree, node: NodeId, vid: VersionId) -> usize {
     let layer = tree.version(vid).layer;
     tree.history(node)
         .into_iter()

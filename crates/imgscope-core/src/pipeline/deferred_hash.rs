@@ -14,7 +14,7 @@ use hashbrown::HashMap;
 use rayon::prelude::*;
 
 use crate::analysis::merge::UnreadContent;
-use crate::model::{ContentHash, EntryKind, FileTree, NodeId};
+use crate::model::{ContentHash, EntryKind, FileTree};
 
 /// Hash the unread contents that need it (all of them when `all`, hidden versions included, e.g.
 /// to compare across images). `layer_files[i]` is the file holding layer `i`.
@@ -28,7 +28,7 @@ pub fn hash_unread(
         return Ok(());
     }
     let mut sizes: HashMap<u64, u32> = HashMap::new();
-    for node in 1..tree.node_count() as NodeId {
+    for node in tree.non_root_ids() {
         if let Some(v) = tree.live_final(node)
             && v.kind == EntryKind::File
             && v.size > 0
@@ -43,7 +43,7 @@ pub fn hash_unread(
             let v = tree.version(u.version);
             // Comparing across images (`all`) also compares what layers hold but later layers
             // hide: the trim plan matches whole layers by content.
-            let visible = tree.node(u.node).last == u.version;
+            let visible = tree.node(u.node).last() == Some(u.version);
             let needed = all || sizes.get(&v.size).copied().unwrap_or(0) >= 2;
             (visible || all) && needed && tree.hash(v).is_none()
         })
@@ -55,7 +55,7 @@ pub fn hash_unread(
         // and BLAKE3 only the files whose first bytes another file shares. Sizes that a file
         // hashed while decoding also has are compared by full hash directly.
         let mut hashed_sizes: hashbrown::HashSet<u64> = hashbrown::HashSet::new();
-        for node in 1..tree.node_count() as NodeId {
+        for node in tree.non_root_ids() {
             if let Some(v) = tree.live_final(node)
                 && v.kind == EntryKind::File
                 && tree.hash(v).is_some()

@@ -176,7 +176,7 @@ fn tree(out: &mut String, image: &Image, analysis: &Analysis) {
     let _ = writeln!(
         out,
         "<details open><summary><span class=\"size\">{}</span>/</summary>",
-        hs(analysis.sizes[ROOT as usize])
+        hs(analysis.sizes[ROOT.index()])
     );
     children(out, &mut st, ROOT, 0);
     let _ = writeln!(out, "</details>\n</div>");
@@ -194,7 +194,7 @@ fn children(out: &mut String, st: &mut TreeState<'_>, dir: NodeId, depth: usize)
     if kids.is_empty() {
         return;
     }
-    kids.sort_by(|a, b| sizes[*b as usize].cmp(&sizes[*a as usize]).then(a.cmp(b)));
+    kids.sort_by(|a, b| sizes[b.index()].cmp(&sizes[a.index()]).then(a.cmp(b)));
     out.push_str("<ul>\n");
     let mut shown = 0;
     for &kid in &kids {
@@ -206,7 +206,7 @@ fn children(out: &mut String, st: &mut TreeState<'_>, dir: NodeId, depth: usize)
         let Some(v) = tree.live_final(kid) else {
             continue;
         };
-        let size = hs(sizes[kid as usize]);
+        let size = hs(sizes[kid.index()]);
         let name = h(tree.name(kid));
         match v.kind {
             EntryKind::Dir if depth + 1 < MAX_DEPTH => {
@@ -240,7 +240,7 @@ fn children(out: &mut String, st: &mut TreeState<'_>, dir: NodeId, depth: usize)
         }
     }
     if shown < kids.len() {
-        let rest: u64 = kids[shown..].iter().map(|k| sizes[*k as usize]).sum();
+        let rest: u64 = kids[shown..].iter().map(|k| sizes[k.index()]).sum();
         let _ = writeln!(
             out,
             "<li class=\"more\"><span class=\"size\">{}</span>… {} more entries</li>",
@@ -273,7 +273,7 @@ fn tables(out: &mut String, image: &Image, analysis: &Analysis) {
         |&n| {
             format!(
                 "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>",
-                hs(analysis.sizes[n as usize]),
+                hs(analysis.sizes[n.index()]),
                 tree.live_final(n).map_or(0, |v| v.layer),
                 h(&tree.path(n))
             )

@@ -448,7 +448,7 @@ pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a
             .iter()
             .map(|&n| FileReport {
                 path: tree.path(n),
-                size_bytes: analysis.sizes[n as usize],
+                size_bytes: analysis.sizes[n.index()],
                 layer: tree.live_final(n).map_or(0, |v| v.layer as usize),
             })
             .collect(),
@@ -457,7 +457,7 @@ pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a
             .iter()
             .map(|&n| DirReport {
                 path: tree.path(n),
-                size_bytes: analysis.sizes[n as usize],
+                size_bytes: analysis.sizes[n.index()],
             })
             .collect(),
         packages: known.then(|| super::packages::packages(analysis)),

@@ -479,7 +479,7 @@ pub fn image_report(image: &Image, analysis: &Analysis) -> String {
         |&n| {
             format!(
                 "| {} | {} |",
-                hs(analysis.sizes[n as usize]),
+                hs(analysis.sizes[n.index()]),
                 code(&tree.path(n))
             )
         },

@@ -134,7 +134,7 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
         |&dir| {
             format!(
                 "  {:>10}  {}",
-                hs(analysis.sizes[dir as usize]),
+                hs(analysis.sizes[dir.index()]),
                 esc(&tree.path(dir))
             )
         },
