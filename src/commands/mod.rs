@@ -63,8 +63,7 @@ fn load_with_progress(input: &str, options: &LoadOptions, progress: &Progress) -
 
 /// Load the image a flag names (`--baseline`, `--assume-base`); an error names the flag too.
 fn load_flagged(flag: &str, input: &str, options: &LoadOptions) -> Result<Loaded> {
-    load::load(input, options, &Progress::default())
-        .map_err(|e| anyhow!("{flag} {}: {e:#}", crate::text::escape_control(input)))
+    load_named(input, options).map_err(|e| anyhow!("{flag} {e:#}"))
 }
 
 /// Write a report to stdout, flushed (a closed pipe comes back as an error `main` stays quiet on).

@@ -133,12 +133,7 @@ fn the_base_flag_marks_inherited_layers_and_measures_the_own_part() {
 fn a_base_the_image_is_not_built_on_is_said_and_marks_nothing() {
     let b = built();
     let dir = tempfile::tempdir().unwrap();
-    let other = docker_archive(
-        dir.path(),
-        "other.tar",
-        "lib/other:1",
-        &[layer(&[file("x", 10, 1)], Comp::Gzip, "ADD x /")],
-    );
+    let other = unrelated_base(dir.path());
     let v = json_of(&run(&["--json", "--base", other.to_str().unwrap(), &b.app]));
     let base = &v["images"][0]["base"];
     assert_eq!(base["inherited_layer_count"], 0);
@@ -229,12 +224,7 @@ fn own_only_gates_measure_the_image_above_its_base() {
 
     // Nor with a base the image is not built on: its own part would be the whole image.
     let dir = tempfile::tempdir().unwrap();
-    let other = docker_archive(
-        dir.path(),
-        "other.tar",
-        "lib/other:1",
-        &[layer(&[file("x", 10, 1)], Comp::Gzip, "ADD x /")],
-    );
+    let other = unrelated_base(dir.path());
     let (code, out) = gate(&[
         "--own-only",
         "--base",
@@ -317,4 +307,14 @@ fn the_declared_base_is_read_from_a_registry_by_name_and_digest() {
         "{line}"
     );
     assert_eq!(text.matches("[base] ").count(), 0, "{text}");
+}
+
+/// An image no built image shares a layer with, as `--base`.
+fn unrelated_base(dir: &std::path::Path) -> std::path::PathBuf {
+    docker_archive(
+        dir,
+        "other.tar",
+        "lib/other:1",
+        &[layer(&[file("x", 10, 1)], Comp::Gzip, "ADD x /")],
+    )
 }
