@@ -81,6 +81,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub keep: Vec<String>,
 
+    /// What IMAGE is for, instead of what its command suggests: service, interpreted or shell (a
+    /// base, toolbox or builder: no slim, no toolchain trim). IMAGE is the input as given, the
+    /// image's name, or * for all (repeatable)
+    #[arg(long, global = true, value_name = "IMAGE=ROLE")]
+    pub role: Vec<String>,
+
     /// Set aside paths matching GLOB (an absolute-path glob: '/var/cache/**', '**/*.pyc'): not
     /// counted as reclaimable, as duplicates or in the trim plan, and reported as ignored
     /// (repeatable)
@@ -415,6 +421,11 @@ pub struct GateFlags {
     #[arg(long, value_name = "SIZE|PCT%")]
     pub max_plan_saving: Option<String>,
 
+    /// With --max-plan-saving: count only the actions a team is willing to take — safe ones,
+    /// safe and rebuild ones, or all (risky)
+    #[arg(long, value_name = "RISK", value_parser = ["safe", "rebuild", "risky"])]
+    pub plan_risk: Option<String>,
+
     /// The image to measure growth against (any form IMAGE takes), or `history`: the last image
     /// recorded under the image's name (`imgscope record`) on the default branch
     #[arg(long, value_name = "IMAGE|history")]
@@ -482,6 +493,7 @@ impl GateFlags {
             max_growth_since: self.max_growth_since.clone(),
             max_path_size: self.max_path_size.clone(),
             own_only: self.own_only,
+            plan_risk: self.plan_risk.clone(),
             summary: self.summary.clone(),
         }
     }

@@ -59,7 +59,13 @@ pub fn run(
             let planned = Subject {
                 image: &l.image,
                 analysis: &l.analysis,
-                plan_saving: Some((set.plan.saving_for_image(i), set.plan.for_image(i).count())),
+                plan_saving: Some(match plan.plan_risk {
+                    None => (set.plan.saving_for_image(i), set.plan.for_image(i).count()),
+                    Some(risk) => (
+                        set.plan.saving_for_image_up_to(i, risk),
+                        set.plan.for_image(i).filter(|a| a.risk <= risk).count(),
+                    ),
+                }),
                 own,
             };
             // `--baseline history`: each image against its own recorded series.

@@ -69,10 +69,34 @@ pub fn from_flags(cli: &Cli) -> Result<LoadOptions> {
         },
         keep: cli.keep.clone(),
         ignore: ignored_paths(cli)?,
+        roles: roles(&cli.role)?,
         base: crate::pipeline::base_lookup::BaseLookup::new(cli.base.as_deref())
             .map(std::sync::Arc::new),
         without_bytes: false,
     })
+}
+
+/// `--role IMAGE=ROLE` flags, checked: one error line naming the flag for a bad one.
+fn roles(flags: &[String]) -> Result<Vec<(String, imgscope_core::analysis::role::Role)>> {
+    flags
+        .iter()
+        .map(|flag| {
+            let (image, role) = flag.rsplit_once('=').ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--role {flag:?}: expected IMAGE=ROLE (service, interpreted or shell)"
+                )
+            })?;
+            let role = imgscope_core::analysis::role::Role::parse(role).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--role {flag:?}: unknown role {role:?} (service, interpreted or shell)"
+                )
+            })?;
+            if image.is_empty() {
+                anyhow::bail!("--role {flag:?}: no image before '='");
+            }
+            Ok((image.to_string(), role))
+        })
+        .collect()
 }
 
 /// Where imgscope keeps its cache and temporary files: `$XDG_CACHE_HOME/imgscope`, else

@@ -12,9 +12,11 @@ pub mod merge;
 pub mod package_db;
 pub mod packages;
 pub mod plan;
+pub mod role;
 pub mod rpm_db;
 pub mod set;
 pub mod sharing;
+pub mod slim;
 pub mod trim;
 pub mod waste;
 
@@ -50,6 +52,11 @@ pub struct Analysis {
     pub packages: packages::Packages,
     /// What the entrypoint needs (`None` when the image has no command).
     pub closure: Option<closure::Closure>,
+    /// What the image is for (service, interpreted, shell), and why.
+    pub role: role::RoleOf,
+    /// What a slim image that still runs would keep (`None` for a `shell` image, or when the
+    /// closure is not understood).
+    pub slim: Option<slim::SlimSet>,
     /// `--ignore-path`: which nodes are set aside (empty: none), and what that took out.
     pub ignored: Vec<bool>,
     pub ignored_summary: IgnoredSummary,
@@ -83,7 +90,7 @@ impl Analysis {
 }
 
 pub fn analyze(image: &Image, efficiency: DiveEfficiency) -> Analysis {
-    analyze_keeping(image, efficiency, &[], &ignore::Ignore::default())
+    analyze_keeping(image, efficiency, &[], &ignore::Ignore::default(), None)
 }
 
 /// [`analyze`], with paths the user knows the entrypoint needs (`--keep`) added to its closure,
@@ -93,6 +100,7 @@ pub fn analyze_keeping(
     efficiency: DiveEfficiency,
     keep: &[String],
     ignore: &ignore::Ignore,
+    role: Option<role::Role>,
 ) -> Analysis {
     let tree = &image.tree;
     let ignored = ignore.mask(tree);
@@ -129,6 +137,8 @@ pub fn analyze_keeping(
     top_n(&mut dirs, by_size_desc);
     let packages = packages::analyze(image);
     let closure = closure::analyze(image, &packages, keep);
+    let role = role::of(image, role);
+    let slim = slim_set(image, &packages, closure.as_ref(), role.role, keep);
     let waste = waste::reclaimable(tree, image.layers.len(), &ignored);
     let duplicates = duplicates::find(tree, &ignored);
     let mut ignored_summary = IgnoredSummary::default();
@@ -153,6 +163,8 @@ pub fn analyze_keeping(
     Analysis {
         packages,
         closure,
+        role,
+        slim,
         efficiency,
         waste,
         duplicates,
@@ -175,8 +187,30 @@ impl Analysis {
         let mut a = analyze(image, DiveEfficiency::default());
         a.layers_only = true;
         a.closure = None;
+        a.slim = None;
         a
     }
+}
+
+/// The conservative slim set, from a closure that also holds `/bin/sh` (what `system()` and
+/// `popen()` run); only for an image whose static closure is understood and complete.
+fn slim_set(
+    image: &Image,
+    packages: &packages::Packages,
+    closure: Option<&closure::Closure>,
+    role: role::Role,
+    keep: &[String],
+) -> Option<slim::SlimSet> {
+    let closure = closure.filter(|c| c.understood && c.unresolved.is_empty())?;
+    if role == role::Role::Shell {
+        return None;
+    }
+    let mut roots: Vec<String> = keep.to_vec();
+    if crate::model::resolve::resolve_file(&image.tree, "/bin/sh", usize::MAX).is_some() {
+        roots.push("/bin/sh".into());
+    }
+    let wide = closure::analyze(image, packages, &roots);
+    slim::conservative(image, packages, wide.as_ref().unwrap_or(closure), role)
 }
 
 fn top_n(items: &mut Vec<NodeId>, cmp: impl Fn(&NodeId, &NodeId) -> std::cmp::Ordering) {

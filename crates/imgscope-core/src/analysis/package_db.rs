@@ -63,6 +63,83 @@ pub struct PackageRecord {
     /// from the package's `.list` file ([`parse_dpkg_list`]) or, in `status.d` images, its
     /// `.md5sums` file ([`parse_md5sums_paths`]).
     pub files: Vec<String>,
+    /// What it needs and what it stands in for (dpkg `Depends`/`Pre-Depends`/`Provides`, apk
+    /// `D:`/`p:`), for the packages a slim image must keep.
+    pub relations: Relations,
+}
+
+/// A package's dependencies, as names: each group is a list of alternatives (dpkg `a | b`; apk
+/// has one name a group), any one of which satisfies it; version constraints and architecture
+/// qualifiers are dropped. apk's `so:` and `cmd:` names are kept with their prefix, as its `p:`
+/// provides them. At most [`MAX_RELATIONS`] groups and [`MAX_ALTERNATIVES`] names a group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Relations {
+    pub depends: Vec<Vec<String>>,
+    pub provides: Vec<String>,
+}
+
+/// Most dependency groups (and provided names) kept per package (1,024; Debian's largest
+/// metapackages have a few hundred).
+pub const MAX_RELATIONS: usize = 1024;
+
+/// Most alternatives kept per dependency group (16).
+pub const MAX_ALTERNATIVES: usize = 16;
+
+/// A dependency name as a package database writes it, without its version constraint
+/// (`libc6 (>= 2.36)`, `so:libc.musl-x86_64.so.1>=1`), architecture qualifier (`python3:any`) or
+/// apk's conflict mark (`!name` is skipped: `None`).
+fn relation_name(word: &[u8]) -> Option<String> {
+    let word = word.trim_ascii();
+    if word.is_empty() || word[0] == b'!' {
+        return None;
+    }
+    let end = word
+        .iter()
+        .position(|&b| matches!(b, b' ' | b'\t' | b'(' | b'<' | b'>' | b'=' | b'~' | b'['))
+        .unwrap_or(word.len());
+    let mut name = &word[..end];
+    // dpkg's `:any` / `:amd64`; apk's `so:` and `cmd:` keep their colon.
+    if !name.starts_with(b"so:") && !name.starts_with(b"cmd:") && !name.starts_with(b"pc:") {
+        if let Some(colon) = name.iter().position(|&b| b == b':') {
+            name = &name[..colon];
+        }
+    }
+    (!name.is_empty()).then(|| text(name))
+}
+
+/// dpkg's `Depends: a (>= 1), b | c` → `[[a], [b, c]]`, appended to `out` within the caps.
+fn dpkg_relations(value: &[u8], out: &mut Vec<Vec<String>>) {
+    for group in value.split(|&b| b == b',') {
+        if out.len() == MAX_RELATIONS {
+            return;
+        }
+        let alternatives: Vec<String> = group
+            .split(|&b| b == b'|')
+            .filter_map(relation_name)
+            .take(MAX_ALTERNATIVES)
+            .collect();
+        if !alternatives.is_empty() {
+            out.push(alternatives);
+        }
+    }
+}
+
+/// dpkg's `Provides: awk, mail-transport-agent (= 1)` → the names.
+fn dpkg_provides(value: &[u8]) -> Vec<String> {
+    value
+        .split(|&b| b == b',')
+        .filter_map(relation_name)
+        .take(MAX_RELATIONS)
+        .collect()
+}
+
+/// apk's space-separated `D:` or `p:` list → names (conflicts `!x` dropped).
+fn apk_names(value: &[u8]) -> Vec<String> {
+    value
+        .split(|&b| b == b' ' || b == b'\t')
+        .filter_map(relation_name)
+        .take(MAX_RELATIONS)
+        .collect()
 }
 
 /// A database that cannot be read: one line saying what is wrong and where (`line 12: …`), or
@@ -286,6 +363,8 @@ pub fn parse_apk_installed(bytes: &[u8]) -> Result<Vec<PackageRecord>, ParseErro
             b'A' => paragraph.architecture = Some(value.trim_ascii()),
             b'o' => paragraph.origin = Some(value.trim_ascii()),
             b'I' => paragraph.size = Some(value.trim_ascii()),
+            b'D' => paragraph.depends = Some(value.trim_ascii()),
+            b'p' => paragraph.provides = Some(value.trim_ascii()),
             b'F' => paragraph.dir = trim_slashes(value),
             b'R' if trim_leading_slashes(value).is_empty() => {}
             b'R' => {
@@ -323,6 +402,9 @@ struct DpkgParagraph<'a> {
     priority: Option<&'a [u8]>,
     installed_size: Option<&'a [u8]>,
     status: Option<&'a [u8]>,
+    depends: Option<&'a [u8]>,
+    pre_depends: Option<&'a [u8]>,
+    provides: Option<&'a [u8]>,
 }
 
 impl<'a> DpkgParagraph<'a> {
@@ -334,6 +416,9 @@ impl<'a> DpkgParagraph<'a> {
             7 if name.eq_ignore_ascii_case(b"package") => &mut self.package,
             7 if name.eq_ignore_ascii_case(b"version") => &mut self.version,
             8 if name.eq_ignore_ascii_case(b"priority") => &mut self.priority,
+            7 if name.eq_ignore_ascii_case(b"depends") => &mut self.depends,
+            8 if name.eq_ignore_ascii_case(b"provides") => &mut self.provides,
+            11 if name.eq_ignore_ascii_case(b"pre-depends") => &mut self.pre_depends,
             9 if name.eq_ignore_ascii_case(b"essential") => &mut self.essential,
             12 if name.eq_ignore_ascii_case(b"architecture") => &mut self.architecture,
             14 if name.eq_ignore_ascii_case(b"installed-size") => &mut self.installed_size,
@@ -374,6 +459,19 @@ impl<'a> DpkgParagraph<'a> {
                 .and_then(parse_u64)
                 .and_then(|kib| kib.checked_mul(1024)),
             files: Vec::new(),
+            relations: {
+                let mut depends = Vec::new();
+                for field in [paragraph.pre_depends, paragraph.depends]
+                    .into_iter()
+                    .flatten()
+                {
+                    dpkg_relations(field, &mut depends);
+                }
+                Relations {
+                    depends,
+                    provides: paragraph.provides.map(dpkg_provides).unwrap_or_default(),
+                }
+            },
         });
         Ok(())
     }
@@ -408,6 +506,8 @@ struct ApkParagraph<'a> {
     architecture: Option<&'a [u8]>,
     origin: Option<&'a [u8]>,
     size: Option<&'a [u8]>,
+    depends: Option<&'a [u8]>,
+    provides: Option<&'a [u8]>,
     /// The last `F:` directory, without leading or trailing slashes.
     dir: &'a [u8],
     files: Vec<String>,
@@ -432,6 +532,16 @@ impl ApkParagraph<'_> {
             priority: None,
             installed_size: paragraph.size.and_then(parse_u64),
             files: paragraph.files,
+            relations: Relations {
+                depends: paragraph
+                    .depends
+                    .map(apk_names)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|n| vec![n])
+                    .collect(),
+                provides: paragraph.provides.map(apk_names).unwrap_or_default(),
+            },
         });
         Ok(())
     }
@@ -590,6 +700,7 @@ mod tests {
             priority: None,
             installed_size: None,
             files: Vec::new(),
+            relations: Default::default(),
         }
     }
 

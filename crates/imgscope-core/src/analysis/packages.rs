@@ -46,6 +46,8 @@ pub struct Package {
     pub reclaimable_bytes: u64,
     /// Its visible files that are trim candidates (docs, locales, headers, …).
     pub trim_bytes: u64,
+    /// What it depends on and provides, as its database declares.
+    pub relations: package_db::Relations,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -212,6 +214,7 @@ fn rpm(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
                         priority: None,
                         installed_size: p.installed_size,
                         files: Vec::new(),
+                        relations: Default::default(),
                     },
                     paths: p.files,
                 })
@@ -256,6 +259,7 @@ fn language(image: &Image, problems: &mut Vec<String>) -> (Vec<Listed>, Vec<List
                         priority: None,
                         installed_size: None,
                         files: Vec::new(),
+                        relations: Default::default(),
                     },
                     paths: p.files,
                 };
@@ -314,6 +318,7 @@ pub fn analyze(image: &Image) -> Packages {
             changed_in: Vec::new(),
             reclaimable_bytes: 0,
             trim_bytes: 0,
+            relations: item.record.relations,
         };
         let mut layers: Vec<usize> = Vec::new();
         let files: Vec<(NodeId, u64)> = if k >= first_npm {

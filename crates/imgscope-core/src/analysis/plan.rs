@@ -23,11 +23,22 @@
 //!
 //! Each action claims the files it would remove, as (distinct layer, path). Actions may overlap (a
 //! trim inside a layer a rebase removes, a duplicate that is also a cache file); the plan's totals
-//! count each claimed file once. Nothing here does I/O.
+//! count each claimed file once.
+//!
+//! Every action has a [`Risk`]: `safe` (nothing that runs can need it: package-manager caches and
+//! indexes, temp files, files hidden by later layers, extra copies of identical files), `rebuild`
+//! (a Dockerfile change that keeps what runs: a rebase; docs, man pages, locales, debug symbols,
+//! VCS directories) or `risky` (may remove something the program needs: a slim image; toolchains,
+//! headers, tests, bytecode caches). A trim of one layer is split into one action per risk. The
+//! ranking weighs each saving by its risk ([`Risk::weight`]): a safe action is never ranked below a
+//! risky one that saves less than four times as much. What an image is for
+//! ([`super::role`]) decides what is offered: a `shell` image (a base, a toolbox, a builder) gets no
+//! slim and no toolchain or header trim — its toolchain is its purpose. Nothing here does I/O.
 
 use hashbrown::{HashMap, HashSet};
 
 use super::Analysis;
+use super::role::Role;
 use super::sharing::Sharing;
 use super::trim::{self, Category};
 use crate::model::{ContentHash, EntryKind, FileTree, Image, NodeId};
@@ -94,6 +105,67 @@ pub enum ActionKind {
     Dedup,
 }
 
+/// How sure the plan is that following an action keeps the image doing its job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Risk {
+    /// Nothing that runs can need what it removes.
+    Safe,
+    /// A Dockerfile change that keeps what runs.
+    Rebuild,
+    /// May remove something the program needs: test the result.
+    Risky,
+}
+
+impl Risk {
+    pub const ALL: [Risk; 3] = [Risk::Safe, Risk::Rebuild, Risk::Risky];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Risk::Safe => "safe",
+            Risk::Rebuild => "rebuild",
+            Risk::Risky => "risky",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Risk> {
+        Risk::ALL.into_iter().find(|r| r.key() == word)
+    }
+
+    /// What a byte this action saves counts for in the ranking: a safe byte 1, a rebuild byte ½,
+    /// a risky byte ¼.
+    pub fn weight(self) -> f64 {
+        match self {
+            Risk::Safe => 1.0,
+            Risk::Rebuild => 0.5,
+            Risk::Risky => 0.25,
+        }
+    }
+
+    /// The risk of removing files of a trim category.
+    pub fn of_category(category: Category) -> Risk {
+        match category {
+            Category::PackageCache | Category::Temp => Risk::Safe,
+            Category::Docs | Category::DebugSymbols | Category::Vcs => Risk::Rebuild,
+            Category::Headers
+            | Category::Toolchain
+            | Category::PythonBytecode
+            | Category::Tests => Risk::Risky,
+        }
+    }
+}
+
+/// What the actions of one risk save together, each file counted once, and what all the actions
+/// up to that risk save (safe; safe and rebuild; all).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RiskTotals {
+    pub risk: Risk,
+    pub actions: usize,
+    pub node_saving: u64,
+    pub pull_saving: u64,
+    pub cumulative_node_saving: u64,
+    pub cumulative_pull_saving: u64,
+}
+
 impl ActionKind {
     pub fn key(self) -> &'static str {
         match self {
@@ -135,10 +207,18 @@ pub enum Detail {
         copies: u64,
     },
     Slim {
-        /// The executable the image runs, and what its static closure holds.
+        /// The executable the image runs, and what its static closure holds (the optimistic
+        /// bound).
         executable: String,
         closure_bytes: u64,
         closure_files: u64,
+        /// What an image that still runs keeps ([`super::slim`]): the conservative bound, on
+        /// which the saving rests.
+        kept_bytes: u64,
+        kept_files: u64,
+        kept_packages: u64,
+        /// The node saving the static closure alone would give.
+        static_saving: u64,
         /// Closure bytes that live in layers other images share: a slim image carries its own
         /// copy, so they are subtracted from the saving.
         readd_bytes: u64,
@@ -151,6 +231,7 @@ pub enum Detail {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Action {
     pub kind: ActionKind,
+    pub risk: Risk,
     /// Images that use the layers it changes, ascending.
     pub images: Vec<usize>,
     /// The layers it changes (indexes into [`Sharing::layers`]), in image order.
@@ -173,8 +254,8 @@ pub struct Action {
     pub detail: Detail,
     /// Every file it removes, with its bytes: what the totals count once.
     pub claims: Vec<(Claim, u64)>,
-    /// Bytes of it that higher-ranked actions already remove, and those actions (indexes into
-    /// [`Plan::actions`]).
+    /// Bytes of its saving that higher-ranked actions already remove (at most its saving), and
+    /// those actions (indexes into [`Plan::actions`]).
     pub overlap_bytes: u64,
     pub overlaps: Vec<usize>,
 }
@@ -193,6 +274,11 @@ pub struct Plan {
     /// Whether some image was read without its layers (its layers are left out of the plan).
     pub partial: bool,
     pub worth: Option<Worth>,
+    /// Savings per risk, safe first (always three entries once built).
+    pub by_risk: Vec<RiskTotals>,
+    /// Sentences about images the plan offers less for, by image: a `shell` image's bytes are
+    /// paid once per node by every image built on it.
+    pub notes: Vec<(usize, String)>,
 }
 
 impl Plan {
@@ -203,6 +289,40 @@ impl Plan {
 
     pub fn worth_it(&self) -> impl Iterator<Item = &Action> {
         self.actions.iter().filter(|a| a.worth_it)
+    }
+
+    /// The totals of one risk.
+    pub fn risk_totals(&self, risk: Risk) -> Option<&RiskTotals> {
+        self.by_risk.iter().find(|t| t.risk == risk)
+    }
+
+    /// The headline, safe first: "safe: 187.0 MiB per node (51 %); with rebuilds: …; with risky
+    /// actions: …".
+    pub fn risk_headline(&self) -> String {
+        let share = |b: u64| {
+            if self.node_cost == 0 {
+                0.0
+            } else {
+                b as f64 / self.node_cost as f64
+            }
+        };
+        let part = |label: &str, b: u64| {
+            format!(
+                "{label} {} per node ({})",
+                crate::text::human_size(b),
+                crate::text::rough_percent(share(b))
+            )
+        };
+        let mut parts = Vec::new();
+        for t in &self.by_risk {
+            let label = match t.risk {
+                Risk::Safe => "safe:",
+                Risk::Rebuild => "with rebuilds:",
+                Risk::Risky => "with risky actions:",
+            };
+            parts.push(part(label, t.cumulative_node_saving));
+        }
+        parts.join("; ")
     }
 
     /// All actions together as a share of the node cost (0 for an empty node).
@@ -224,6 +344,18 @@ impl Plan {
             .sum()
     }
 
+    /// Bytes the actions touching image `i` of risk `risk` or lower save together, each file
+    /// counted once.
+    pub fn saving_for_image_up_to(&self, i: usize, risk: Risk) -> u64 {
+        let mut seen: HashSet<Claim> = HashSet::new();
+        self.for_image(i)
+            .filter(|a| a.risk <= risk)
+            .flat_map(|a| a.claims.iter())
+            .filter(|(c, _)| seen.insert(*c))
+            .map(|(_, b)| b)
+            .sum()
+    }
+
     /// What the plan says about image `i`, in one line.
     pub fn verdict(&self, i: usize) -> String {
         let actions: Vec<&Action> = self.for_image(i).collect();
@@ -238,8 +370,9 @@ impl Plan {
         let worth = self.worth.unwrap_or_default();
         match actions.iter().find(|a| a.worth_it) {
             Some(best) => format!(
-                "worth it: {} saves {} per node ({}){more}",
+                "worth it: {} ({}) saves {} per node ({}){more}",
                 best.kind.key(),
+                best.risk.key(),
                 crate::text::human_size(best.node_saving),
                 crate::text::rough_percent(best.share_of_node_cost)
             ),
@@ -411,6 +544,7 @@ pub type Claim = (u32, NodeId);
 
 struct Draft {
     kind: ActionKind,
+    risk: Risk,
     layers: Vec<usize>,
     focus: (usize, usize),
     claims: Vec<(Claim, u64)>,
@@ -435,8 +569,9 @@ pub fn build(images: &[(&Image, Option<&Analysis>)], sharing: &Sharing, worth: W
         .map(|(i, _)| i.display_name().to_string())
         .collect();
     let layers = layers(images, sharing);
+    let roles: Vec<Option<Role>> = images.iter().map(|(_, a)| a.map(|a| a.role.role)).collect();
     let mut drafts = rebase_drafts(&layers, sharing, &names);
-    drafts.extend(trim_drafts(&layers, sharing, &names));
+    drafts.extend(trim_drafts(&layers, sharing, &names, &roles));
     drafts.extend(dedup_drafts(images, &layers, sharing, &names));
     drafts.extend(slim_drafts(images, &layers, sharing, &names));
 
@@ -515,6 +650,7 @@ pub fn build(images: &[(&Image, Option<&Analysis>)], sharing: &Sharing, worth: W
             };
             Action {
                 kind: draft.kind,
+                risk: draft.risk,
                 images: users,
                 layers: draft.layers,
                 focus: draft.focus,
@@ -532,9 +668,13 @@ pub fn build(images: &[(&Image, Option<&Analysis>)], sharing: &Sharing, worth: W
             }
         })
         .collect();
+    // Ranked by saving weighed by risk (see [`Risk::weight`]), then by saving.
     actions.sort_by(|a, b| {
-        b.node_saving
-            .cmp(&a.node_saving)
+        let weighed = |x: &Action| x.node_saving as f64 * x.risk.weight();
+        weighed(b)
+            .total_cmp(&weighed(a))
+            .then(b.node_saving.cmp(&a.node_saving))
+            .then(a.risk.cmp(&b.risk))
             .then(a.kind.cmp(&b.kind))
             .then(a.layers.cmp(&b.layers))
     });
@@ -555,24 +695,26 @@ pub fn build(images: &[(&Image, Option<&Analysis>)], sharing: &Sharing, worth: W
             }
         }
         action.overlaps.sort_unstable();
+        // A slim image's saving is its claims less what it copies back: what others already
+        // remove is at most all of it.
+        action.overlap_bytes = action.overlap_bytes.min(action.node_saving);
     }
-    // A slim image carries its own copy of closure files that shared layers hold.
-    let readd: u64 = actions
-        .iter()
-        .map(|a| match &a.detail {
-            Detail::Slim { readd_bytes, .. } => *readd_bytes,
-            _ => 0,
-        })
-        .sum();
-    let node_saving = all_claims.values().sum::<u64>().saturating_sub(readd);
-    // What slim images copy back comes off the pull as off the disk.
-    let union: u64 = all_claims.values().sum();
-    let pull_saving = (all_claims
-        .iter()
-        .map(|((d, _), b)| *b as f64 * ratio(*d as usize))
-        .sum::<f64>()
-        * (node_saving as f64 / union.max(1) as f64))
-        .round() as u64;
+    drop(all_claims);
+    let (node_saving, pull_saving) = union_saving(actions.iter(), &ratio);
+    let mut by_risk = Vec::new();
+    for risk in Risk::ALL {
+        let (node, pull) = union_saving(actions.iter().filter(|a| a.risk == risk), &ratio);
+        let (cumulative_node, cumulative_pull) =
+            union_saving(actions.iter().filter(|a| a.risk <= risk), &ratio);
+        by_risk.push(RiskTotals {
+            risk,
+            actions: actions.iter().filter(|a| a.risk == risk).count(),
+            node_saving: node,
+            pull_saving: pull,
+            cumulative_node_saving: cumulative_node,
+            cumulative_pull_saving: cumulative_pull,
+        });
+    }
     Plan {
         actions,
         node_cost,
@@ -581,7 +723,77 @@ pub fn build(images: &[(&Image, Option<&Analysis>)], sharing: &Sharing, worth: W
         pull_saving,
         partial,
         worth: Some(worth),
+        by_risk,
+        notes: shell_notes(images, sharing, &names, &roles),
     }
+}
+
+/// What `actions` save together: each claimed file once, less what slim images copy back (from
+/// the pull as from the disk).
+fn union_saving<'a>(
+    actions: impl Iterator<Item = &'a Action>,
+    ratio: &dyn Fn(usize) -> f64,
+) -> (u64, u64) {
+    let mut claims: HashMap<Claim, u64> = HashMap::new();
+    let mut readd = 0u64;
+    for a in actions {
+        if let Detail::Slim { readd_bytes, .. } = &a.detail {
+            readd += readd_bytes;
+        }
+        for &(c, b) in &a.claims {
+            claims.insert(c, b);
+        }
+    }
+    let union: u64 = claims.values().sum();
+    let node = union.saturating_sub(readd);
+    let pull = (claims
+        .iter()
+        .map(|((d, _), b)| *b as f64 * ratio(*d as usize))
+        .sum::<f64>()
+        * (node as f64 / union.max(1) as f64))
+        .round() as u64;
+    (node, pull)
+}
+
+/// One sentence per `shell` image: what others build on it, and why a trim of it is priced per
+/// node.
+fn shell_notes(
+    images: &[(&Image, Option<&Analysis>)],
+    sharing: &Sharing,
+    names: &[String],
+    roles: &[Option<Role>],
+) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (i, role) in roles.iter().enumerate() {
+        if *role != Some(Role::Shell) {
+            continue;
+        }
+        let mine = &sharing.image_layers[i];
+        let on_it: Vec<&str> = (0..images.len())
+            .filter(|&j| {
+                j != i
+                    && mine.len() < sharing.image_layers[j].len()
+                    && !mine.is_empty()
+                    && sharing.image_layers[j].starts_with(mine)
+            })
+            .map(|j| names[j].as_str())
+            .collect();
+        let name = &names[i];
+        let text = if on_it.is_empty() {
+            format!(
+                "{name} is a shell image (a base, a toolbox or a builder): it gets no slim and no toolchain or header trim, since what it holds is what it is for; if other images build on it, a node pays its bytes once for all of them, so whether a trim is worth it depends on what else the node stores: give the set (imgscope {name} IMAGE…) or run imgscope node"
+            )
+        } else {
+            format!(
+                "{name} is a shell image that {} of the set build{} on ({}): a node pays its bytes once for all of them, so a trim of its layers saves once per node; it gets no slim and no toolchain or header trim, since what it holds is what it is for",
+                on_it.len(),
+                if on_it.len() == 1 { "s" } else { "" },
+                on_it.join(", ")
+            )
+        };
+        out.push((i, text));
+    }
+    out
 }
 
 /// How a layer is named in the plan's sentences: "layer 2 of redis".
@@ -785,6 +997,7 @@ fn rebase_drafts(layers: &Layers, sharing: &Sharing, names: &[String]) -> Vec<Dr
             );
             out.push(Draft {
                 kind: ActionKind::Rebase,
+                risk: Risk::Rebuild,
                 layers: run,
                 focus: (i, li),
                 claims,
@@ -810,66 +1023,92 @@ fn holder_of_all(sharing: &Sharing, targets: &[usize]) -> Option<usize> {
     (0..sharing.images.len()).find(|&j| targets.iter().all(|t| sharing.image_layers[j].contains(t)))
 }
 
-fn trim_drafts(layers: &Layers, sharing: &Sharing, names: &[String]) -> Vec<Draft> {
+fn trim_drafts(
+    layers: &Layers,
+    sharing: &Sharing,
+    names: &[String],
+    roles: &[Option<Role>],
+) -> Vec<Draft> {
     let mut out = Vec::new();
     for (d, files) in layers.files.iter().enumerate() {
         let Some((rep, li)) = layers.rep[d] else {
             continue;
         };
-        let mut hidden_bytes = 0;
-        let mut by_category: HashMap<Category, u64> = HashMap::new();
-        let mut claims = Vec::new();
-        for f in files {
-            let category = f.category;
-            if category.is_none() && !f.hidden_everywhere {
+        // A layer a shell image uses keeps its toolchain and headers: they are what it is for.
+        let for_shell = sharing.layers[d]
+            .users
+            .iter()
+            .any(|&i| roles.get(i).copied().flatten() == Some(Role::Shell));
+        let offered =
+            |c: Category| !(for_shell && matches!(c, Category::Toolchain | Category::Headers));
+        for risk in Risk::ALL {
+            let mut hidden_bytes = 0;
+            let mut by_category: HashMap<Category, u64> = HashMap::new();
+            let mut claims = Vec::new();
+            for f in files {
+                // A hidden file is safe to drop whatever its path says.
+                let (file_risk, category) = match (f.category, f.hidden_everywhere) {
+                    (Some(c), false) if offered(c) => (Risk::of_category(c), Some(c)),
+                    (Some(c), true) if c == Category::PackageCache => (Risk::Safe, Some(c)),
+                    (_, true) => (Risk::Safe, None),
+                    _ => continue,
+                };
+                if file_risk != risk {
+                    continue;
+                }
+                match category {
+                    Some(c) => *by_category.entry(c).or_default() += f.size,
+                    None => hidden_bytes += f.size,
+                }
+                claims.push(((d as u32, f.node), f.size));
+            }
+            if claims.is_empty() {
                 continue;
             }
-            match category {
-                Some(c) => *by_category.entry(c).or_default() += f.size,
-                None => hidden_bytes += f.size,
+            let mut categories: Vec<(Category, u64)> = by_category.into_iter().collect();
+            categories.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            let mut parts: Vec<String> = categories
+                .iter()
+                .map(|(c, b)| format!("{} of {}", crate::text::human_size(*b), c.label()))
+                .collect();
+            if hidden_bytes > 0 {
+                parts.push(format!(
+                    "{} hidden by later layers",
+                    crate::text::human_size(hidden_bytes)
+                ));
             }
-            claims.push(((d as u32, f.node), f.size));
+            let users = sharing.layers[d].users.len();
+            let saving: u64 = claims.iter().map(|(_, b)| b).sum();
+            let once = if users > 1 {
+                format!(
+                    "; saved once per node, not {users} times (the per-image sum would say {})",
+                    crate::text::human_size(saving.saturating_mul(users as u64))
+                )
+            } else {
+                String::new()
+            };
+            let how = match risk {
+                Risk::Safe => "nothing that runs needs them",
+                Risk::Rebuild => "a rebuild that leaves them out keeps what runs",
+                Risk::Risky => "a program may need some of them: test the image without them",
+            };
+            out.push(Draft {
+                kind: ActionKind::Trim,
+                risk,
+                layers: vec![d],
+                focus: (rep, li),
+                claims,
+                detail: Detail::Trim {
+                    hidden_bytes,
+                    categories,
+                },
+                what: format!(
+                    "{} holds {} ({how}){once}",
+                    layer_name(sharing, names, d),
+                    parts.join(", ")
+                ),
+            });
         }
-        if claims.is_empty() {
-            continue;
-        }
-        let mut categories: Vec<(Category, u64)> = by_category.into_iter().collect();
-        categories.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut parts: Vec<String> = categories
-            .iter()
-            .map(|(c, b)| format!("{} of {}", crate::text::human_size(*b), c.label()))
-            .collect();
-        if hidden_bytes > 0 {
-            parts.push(format!(
-                "{} hidden by later layers",
-                crate::text::human_size(hidden_bytes)
-            ));
-        }
-        let users = sharing.layers[d].users.len();
-        let saving: u64 = claims.iter().map(|(_, b)| b).sum();
-        let once = if users > 1 {
-            format!(
-                "; saved once per node, not {users} times (the per-image sum would say {})",
-                crate::text::human_size(saving.saturating_mul(users as u64))
-            )
-        } else {
-            String::new()
-        };
-        out.push(Draft {
-            kind: ActionKind::Trim,
-            layers: vec![d],
-            focus: (rep, li),
-            claims,
-            detail: Detail::Trim {
-                hidden_bytes,
-                categories,
-            },
-            what: format!(
-                "{} holds {}{once}",
-                layer_name(sharing, names, d),
-                parts.join(", ")
-            ),
-        });
     }
     out
 }
@@ -934,6 +1173,7 @@ fn dedup_drafts(
             let bytes: u64 = claims.iter().map(|(_, b)| b).sum();
             Draft {
                 kind: ActionKind::Dedup,
+                risk: Risk::Safe,
                 layers: vec![d],
                 focus: (rep, li),
                 detail: Detail::Dedup { groups, copies },
@@ -951,9 +1191,10 @@ fn dedup_drafts(
     out
 }
 
-/// For each decoded image with a resolved entrypoint: rebuilding it as its runtime closure alone
-/// (FROM scratch, the closure copied in) drops everything else its own layers hold; the layers it
-/// shares stay on the node for the other images.
+/// For each decoded image with a resolved entrypoint that is not a `shell` image: rebuilding it as
+/// what it needs to run ([`super::slim`], the conservative bound) drops everything else its own
+/// layers hold; the layers it shares stay on the node for the other images. The static closure's
+/// saving is given beside it as the optimistic bound.
 fn slim_drafts(
     images: &[(&Image, Option<&Analysis>)],
     layers: &Layers,
@@ -962,11 +1203,16 @@ fn slim_drafts(
 ) -> Vec<Draft> {
     let mut out = Vec::new();
     for (i, (image, analysis)) in images.iter().enumerate() {
+        let Some(analysis) = analysis else { continue };
         // Only a closure we understand, with nothing it needs missing, prices a slim image.
         let Some(closure) = analysis
-            .and_then(|a| a.closure.as_ref())
+            .closure
+            .as_ref()
             .filter(|c| c.understood && c.unresolved.is_empty())
         else {
+            continue;
+        };
+        let Some(set) = analysis.slim.as_ref() else {
             continue;
         };
         let Some(executable) = closure.executable.clone() else {
@@ -976,31 +1222,44 @@ fn slim_drafts(
         let keys = &sharing.image_layers[i];
         let own = |d: usize| sharing.layers[d].users == [i];
         let mut claims = Vec::new();
+        let mut static_claimed = 0u64;
         for (li, &d) in keys.iter().enumerate() {
             if !own(d) || layers.rep[d] != Some((i, li)) {
                 continue;
             }
             for f in &layers.files[d] {
-                if !in_closure.contains(&f.node) {
+                if f.hidden_everywhere || !set.contains(f.node) {
                     claims.push(((d as u32, f.node), f.size));
+                }
+                if f.hidden_everywhere || !in_closure.contains(&f.node) {
+                    static_claimed += f.size;
                 }
             }
         }
         let tree = &image.tree;
-        let readd: u64 = closure
+        let in_shared = |n: NodeId| {
+            tree.live_final(n)
+                .filter(|v| v.kind == EntryKind::File)
+                .and_then(|v| keys.get(v.layer as usize))
+                .is_some_and(|&d| !own(d))
+        };
+        let readd: u64 = set
+            .keep
+            .iter()
+            .filter(|&&n| in_shared(n))
+            .filter_map(|&n| tree.live_final(n).map(|v| v.size))
+            .sum();
+        let static_readd: u64 = closure
             .files
             .iter()
-            .filter(|(n, _)| {
-                tree.live_final(*n)
-                    .and_then(|v| keys.get(v.layer as usize))
-                    .is_some_and(|&d| !own(d))
-            })
+            .filter(|(n, _)| in_shared(*n))
             .map(|(_, b)| b)
             .sum();
         let dropped: u64 = claims.iter().map(|(_, b)| b).sum();
         if claims.is_empty() || dropped <= readd {
             continue;
         }
+        let static_saving = static_claimed.saturating_sub(static_readd);
         let image_size = image.size();
         let shared_note = if readd > 0 {
             format!(
@@ -1012,20 +1271,28 @@ fn slim_drafts(
         };
         let name = names.get(i).map(String::as_str).unwrap_or("?");
         let focus_layer = keys.iter().rposition(|&d| own(d)).unwrap_or(0);
+        let packages = if set.packages.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "the {} package{} owning its static closure and their dependencies (docs left out), ",
+                set.packages.len(),
+                if set.packages.len() == 1 { "" } else { "s" }
+            )
+        };
         let what = format!(
-            "{name} runs {executable}, whose static closure is {} in {} files ({} of the image): an image of just that (FROM scratch, COPY the closure) drops the other {} of its own layers{shared_note}; a static view — dlopen, interpreted imports and files read at run time are not seen (--keep PATH adds them){}",
+            "{name} runs {executable}: an image of what it needs to run — {packages}identity, CA and time-zone files, the application's tree — is {} in {} files ({} of the image) and drops the other {} of its own layers{shared_note} (`imgscope slim` writes it); the static closure alone is {} in {} files (it would save {}: a lower bound on what is needed, which misses data files, dlopen and run-time reads)",
+            crate::text::human_size(set.bytes),
+            set.files,
+            crate::text::rough_percent(set.bytes as f64 / image_size.max(1) as f64),
+            crate::text::human_size(dropped),
             crate::text::human_size(closure.bytes),
             closure.files.len(),
-            crate::text::rough_percent(closure.bytes as f64 / image_size.max(1) as f64),
-            crate::text::human_size(dropped),
-            if closure.unresolved.is_empty() {
-                String::new()
-            } else {
-                format!("; not found: {}", closure.unresolved.join(", "))
-            },
+            crate::text::human_size(static_saving),
         );
         out.push(Draft {
             kind: ActionKind::Slim,
+            risk: Risk::Risky,
             layers: keys.iter().copied().filter(|&d| own(d)).collect(),
             focus: (i, focus_layer),
             claims,
@@ -1033,6 +1300,10 @@ fn slim_drafts(
                 executable,
                 closure_bytes: closure.bytes,
                 closure_files: closure.files.len() as u64,
+                kept_bytes: set.bytes,
+                kept_files: set.files,
+                kept_packages: set.packages.len() as u64,
+                static_saving,
                 readd_bytes: readd,
                 unresolved: closure.unresolved.clone(),
                 unseen: closure.unseen.clone(),

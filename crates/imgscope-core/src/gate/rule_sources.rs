@@ -43,6 +43,8 @@ pub struct GateArgs {
     pub max_growth_since: Option<String>,
     pub max_path_size: Vec<String>,
     pub own_only: bool,
+    /// `--plan-risk`: `--max-plan-saving` counts only actions of this risk or a lower one.
+    pub plan_risk: Option<String>,
     pub summary: Option<PathBuf>,
 }
 
@@ -107,6 +109,8 @@ pub struct GatePlan {
     pub files: Vec<String>,
     /// `--own-only`: rules measure the image above its base.
     pub own_only: bool,
+    /// `--plan-risk`: the plan-saving rule counts actions up to this risk (all when `None`).
+    pub plan_risk: Option<crate::analysis::plan::Risk>,
     /// An image to load as the baseline (`None` with `--baseline history`).
     pub baseline: Option<String>,
     /// `--baseline history`.
@@ -162,8 +166,16 @@ pub fn plan(args: &GateArgs, github: bool, env: &GateEnv) -> Result<Option<GateP
         name: args.history_name.clone(),
         branch: args.baseline_branch.clone(),
     });
+    let plan_risk = match args.plan_risk.as_deref() {
+        None => None,
+        Some(word) => Some(
+            crate::analysis::plan::Risk::parse(word)
+                .ok_or_else(|| anyhow!("--plan-risk {word:?}: expected safe, rebuild or risky"))?,
+        ),
+    };
     Ok(Some(GatePlan {
         own_only: args.own_only,
+        plan_risk,
         rules,
         files,
         baseline: args.baseline.clone().filter(|_| history.is_none()),

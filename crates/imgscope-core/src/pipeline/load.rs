@@ -38,6 +38,9 @@ pub struct LoadOptions {
     pub keep: Vec<String>,
     /// Paths set aside (`--ignore-path`): not reclaimable, not duplicates, not in the plan.
     pub ignore: crate::analysis::ignore::Ignore,
+    /// Roles the user gives (`--role IMAGE=ROLE`): an image whose input, name or displayed name
+    /// is IMAGE (or any image, for `*`) takes ROLE instead of the one its command suggests.
+    pub roles: Vec<(String, crate::analysis::role::Role)>,
     /// The image may be put together from caches that keep no layer bytes (an engine's image
     /// seen before, see [`crate::pipeline::engine_cache`]): reports and gates need none; `cat`, `export`
     /// and the viewer's content view do.
@@ -59,6 +62,7 @@ impl Default for LoadOptions {
             layer_cache: None,
             keep: Vec::new(),
             ignore: Default::default(),
+            roles: Vec::new(),
             without_bytes: false,
             base: None,
         }
@@ -582,14 +586,37 @@ impl Assembly {
                 .context("hashing file contents")?;
         }
         let (image, blobs) = into_image(resolved, self.layers, tree, self.captured);
-        let analysis =
-            analysis::analyze_keeping(&image, ledger.result(), &options.keep, &options.ignore);
+        let role = role_for(&image, &options.roles);
+        let analysis = analysis::analyze_keeping(
+            &image,
+            ledger.result(),
+            &options.keep,
+            &options.ignore,
+            role,
+        );
         Ok(Loaded {
             image,
             analysis,
             blobs,
         })
     }
+}
+
+/// The role the user gave `image`, if any: the first `--role` whose IMAGE is its input, its name,
+/// its displayed name, or `*`.
+pub fn role_for(
+    image: &Image,
+    roles: &[(String, crate::analysis::role::Role)],
+) -> Option<crate::analysis::role::Role> {
+    roles
+        .iter()
+        .find(|(key, _)| {
+            key == "*"
+                || *key == image.input
+                || image.name.as_deref() == Some(key.as_str())
+                || image.display_name() == key
+        })
+        .map(|(_, r)| *r)
 }
 
 /// The loaded images analysed as one set (one image is a set of one): sharing and the trim plan.

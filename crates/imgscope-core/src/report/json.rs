@@ -12,7 +12,7 @@ use crate::analysis::set::SetAnalysis;
 use crate::analysis::{Analysis, TOP_N};
 use crate::model::{Change, Image, hex};
 
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Serialize)]
 pub struct Report<'a> {
@@ -63,6 +63,9 @@ pub struct ImageReport<'a> {
     pub package_summary: Option<super::packages::PackageSummaryReport>,
     /// What the entrypoint needs (null without a command, or when layers were not read).
     pub closure: Option<super::packages::ClosureReport>,
+    /// What the image is for: `service`, `interpreted` or `shell` (decides what the plan offers).
+    pub role: &'static str,
+    pub role_why: String,
     /// The gate evaluation, when gating was on (`--ci`, rule flags, or CI=true with rules).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gates: Option<GatesReport>,
@@ -465,6 +468,8 @@ pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a
         closure: known
             .then(|| super::packages::closure(image, analysis))
             .flatten(),
+        role: analysis.role.role.key(),
+        role_why: analysis.role.why.clone(),
         gates: None,
         files: None,
         base: analysis
@@ -491,7 +496,7 @@ pub fn report<'a>(images: &[Analyzed<'a>], set: &SetAnalysis) -> Report<'a> {
             .map(|(image, analysis)| image_report(image, analysis))
             .collect(),
         plan: super::plan::actions(&set.plan, &set.sharing, &set.names),
-        plan_totals: super::plan::totals(&set.plan),
+        plan_totals: super::plan::totals(&set.plan, &set.names),
         sharing: None,
     }
 }

@@ -15,6 +15,9 @@ use crate::text::{escape_control as esc, human_size as hs};
 pub struct PlanActionReport {
     /// `rebase`, `slim`, `trim` or `dedup`.
     pub action: &'static str,
+    /// `safe` (nothing that runs needs what it removes), `rebuild` (a Dockerfile change that
+    /// keeps what runs) or `risky` (may remove something the program needs).
+    pub risk: &'static str,
     /// Names of the images whose layers it changes.
     pub images: Vec<String>,
     /// The layers it changes, by diff_id (blob digest when no diff_id is known).
@@ -68,9 +71,16 @@ pub enum PlanDetailReport {
     },
     Slim {
         executable: String,
+        /// The static closure: the optimistic bound.
         closure_bytes: u64,
         closure_files: u64,
-        /// Closure bytes in shared layers: the slim image carries its own copy.
+        /// What an image that still runs keeps (the conservative bound the saving rests on).
+        kept_bytes: u64,
+        kept_files: u64,
+        kept_packages: u64,
+        /// The node saving of an image of the static closure alone.
+        static_node_saving_bytes: u64,
+        /// Kept bytes in shared layers: the slim image carries its own copy.
         readd_bytes: u64,
         unresolved: Vec<String>,
         unseen: Vec<String>,
@@ -100,6 +110,27 @@ pub struct PlanTotalsReport {
     pub worth_min_share: f64,
     /// True when some image was read without its layers: its layers are not in the plan.
     pub partial: bool,
+    /// Per risk (`safe`, `rebuild`, `risky`): what its actions save together, each file counted
+    /// once, and what every action up to it saves (`cumulative_…`: safe; safe and rebuild; all).
+    pub by_risk: std::collections::BTreeMap<&'static str, RiskTotalsReport>,
+    /// Sentences about images the plan offers less for (shell images), by image name.
+    pub notes: Vec<PlanNoteReport>,
+}
+
+#[derive(Serialize)]
+pub struct RiskTotalsReport {
+    pub actions: usize,
+    pub node_saving_bytes: u64,
+    pub pull_saving_bytes: u64,
+    pub share_of_node_cost: f64,
+    pub cumulative_node_saving_bytes: u64,
+    pub cumulative_pull_saving_bytes: u64,
+}
+
+#[derive(Serialize)]
+pub struct PlanNoteReport {
+    pub image: String,
+    pub note: String,
 }
 
 fn layer_id(sharing: &Sharing, d: usize) -> String {
@@ -116,6 +147,7 @@ pub fn actions(plan: &Plan, sharing: &Sharing, names: &[String]) -> Vec<PlanActi
         .iter()
         .map(|a| PlanActionReport {
             action: a.kind.key(),
+            risk: a.risk.key(),
             images: a.images.iter().map(|&i| name(i)).collect(),
             layers: a.layers.iter().map(|&d| layer_id(sharing, d)).collect(),
             node_saving_bytes: a.node_saving,
@@ -182,6 +214,10 @@ fn detail(a: &Action, sharing: &Sharing, names: &[String]) -> PlanDetailReport {
             executable,
             closure_bytes,
             closure_files,
+            kept_bytes,
+            kept_files,
+            kept_packages,
+            static_saving,
             readd_bytes,
             unresolved,
             unseen,
@@ -189,6 +225,10 @@ fn detail(a: &Action, sharing: &Sharing, names: &[String]) -> PlanDetailReport {
             executable: executable.clone(),
             closure_bytes: *closure_bytes,
             closure_files: *closure_files,
+            kept_bytes: *kept_bytes,
+            kept_files: *kept_files,
+            kept_packages: *kept_packages,
+            static_node_saving_bytes: *static_saving,
             readd_bytes: *readd_bytes,
             unresolved: unresolved.clone(),
             unseen: unseen.clone(),
@@ -196,8 +236,15 @@ fn detail(a: &Action, sharing: &Sharing, names: &[String]) -> PlanDetailReport {
     }
 }
 
-pub fn totals(plan: &Plan) -> PlanTotalsReport {
+pub fn totals(plan: &Plan, names: &[String]) -> PlanTotalsReport {
     let worth = plan.worth.unwrap_or_default();
+    let share = |b: u64| {
+        if plan.node_cost == 0 {
+            0.0
+        } else {
+            b as f64 / plan.node_cost as f64
+        }
+    };
     PlanTotalsReport {
         node_cost_bytes: plan.node_cost,
         pull_cost_bytes: plan.pull_cost,
@@ -209,6 +256,31 @@ pub fn totals(plan: &Plan) -> PlanTotalsReport {
         worth_min_bytes: worth.min_bytes,
         worth_min_share: worth.min_share,
         partial: plan.partial,
+        by_risk: plan
+            .by_risk
+            .iter()
+            .map(|t| {
+                (
+                    t.risk.key(),
+                    RiskTotalsReport {
+                        actions: t.actions,
+                        node_saving_bytes: t.node_saving,
+                        pull_saving_bytes: t.pull_saving,
+                        share_of_node_cost: share(t.node_saving),
+                        cumulative_node_saving_bytes: t.cumulative_node_saving,
+                        cumulative_pull_saving_bytes: t.cumulative_pull_saving,
+                    },
+                )
+            })
+            .collect(),
+        notes: plan
+            .notes
+            .iter()
+            .map(|(i, note)| PlanNoteReport {
+                image: names.get(*i).cloned().unwrap_or_default(),
+                note: note.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -245,6 +317,7 @@ pub fn text(plan: &Plan) -> String {
         );
         return out;
     }
+    let _ = writeln!(out, "  Saving {}", plan.risk_headline());
     let _ = writeln!(
         out,
         "  All actions together save {} per node ({} of the node cost), {} per pull — each file counted once where actions overlap",
@@ -252,12 +325,16 @@ pub fn text(plan: &Plan) -> String {
         percent(plan.saving_share()),
         hs(plan.pull_saving)
     );
+    for (_, note) in &plan.notes {
+        let _ = writeln!(out, "  Note: {}", esc(note));
+    }
     for (k, a) in plan.actions.iter().take(TEXT_ACTIONS).enumerate() {
         let _ = writeln!(
             out,
-            "  {:>2}. {:<6} {:>10} per node, {:>10} per pull  {}  {}",
+            "  {:>2}. {:<6} {:<7} {:>10} per node, {:>10} per pull  {}  {}",
             k + 1,
             a.kind.key(),
+            a.risk.key(),
             hs(a.node_saving),
             hs(a.pull_saving),
             if a.worth_it { "WORTH IT" } else { "not worth" },

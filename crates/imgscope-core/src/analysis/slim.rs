@@ -1,0 +1,464 @@
+//! The conservative slim image: what an image must keep to still do its job when rebuilt as one
+//! layer, as opposed to the static closure ([`super::closure`]), which is only what the loader
+//! provably maps and is the optimistic bound.
+//!
+//! Starting from the static closure of the command (and of `/bin/sh`, which `system()` and
+//! `popen()` run), it keeps:
+//! - every package that owns a closure file, and what those packages depend on (dpkg
+//!   `Depends`/`Pre-Depends`, apk `D:`; the first installed alternative, a virtual name through
+//!   `Provides`/`p:`), all their files but docs, man pages and locales — a service reads its own
+//!   data files (postgres' `/usr/share/postgresql`), which no static view sees;
+//! - the identity and name-service files (`/etc/passwd`, `/etc/group`, `/etc/nsswitch.conf`…), the
+//!   loader's configuration, CA certificates and time-zone data, where the image has them;
+//! - the application: the working directory's tree and the tree a command's own files sit in
+//!   (`/app` for `python3 /app/main.py`, `/opt/NAME` for `/opt/NAME/bin/x`), and the directories
+//!   the environment names as homes and search paths (`JAVA_HOME`, `PYTHONPATH`, `NODE_PATH`…);
+//!   for an interpreter installed outside any package (`/usr/local/bin/python3`), its library
+//!   trees under `/usr/local/lib`;
+//! - every symbolic link that leads to a kept file or to a directory above one (`/lib` →
+//!   `usr/lib`, `libssl.so.3` → `libssl.so.3.0.x`), and every directory holding no file at all
+//!   (`/tmp`, `/var/run/postgresql`: free, and a service may expect them).
+//!
+//! Pure: reads the merged tree, the packages and the closure.
+
+use hashbrown::{HashMap, HashSet};
+
+use super::closure::Closure;
+use super::packages::Packages;
+use super::role::Role;
+use super::trim::{self, Category};
+use crate::model::resolve::resolve;
+use crate::model::{EntryKind, Image, NodeId};
+
+const FINAL: usize = usize::MAX;
+
+/// Identity, name-service and loader files kept when the image has them.
+const SYSTEM_FILES: &[&str] = &[
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/shadow",
+    "/etc/gshadow",
+    "/etc/nsswitch.conf",
+    "/etc/hosts",
+    "/etc/host.conf",
+    "/etc/services",
+    "/etc/protocols",
+    "/etc/localtime",
+    "/etc/timezone",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.cache",
+    "/etc/os-release",
+    "/etc/mime.types",
+];
+
+/// Trees kept whole when the image has them: the loader's drop-ins, CA certificates, time zones.
+const SYSTEM_TREES: &[&str] = &[
+    "/etc/ld.so.conf.d",
+    "/etc/ssl",
+    "/etc/pki",
+    "/etc/ca-certificates",
+    "/usr/share/ca-certificates",
+    "/usr/share/zoneinfo",
+];
+
+/// Top-level directories of the filesystem hierarchy: a command under any other (`/app`) is an
+/// application's, and its tree is kept.
+const SYSTEM_TOP: &[&str] = &[
+    "bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "libx32", "media", "mnt", "proc", "root",
+    "run", "sbin", "sys", "tmp", "usr", "var",
+];
+
+/// Environment variables naming directories a program reads its code from.
+const ENV_DIRS: &[&str] = &[
+    "JAVA_HOME",
+    "JRE_HOME",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "VIRTUAL_ENV",
+    "NODE_PATH",
+    "GEM_HOME",
+    "GEM_PATH",
+    "BUNDLE_PATH",
+    "RUBYLIB",
+    "PERL5LIB",
+    "CATALINA_HOME",
+    "APP_HOME",
+];
+
+/// What the conservative slim image holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SlimSet {
+    /// Every kept entry of the final filesystem (regular files, links, directories), by id.
+    pub keep: Vec<NodeId>,
+    /// Regular files kept, and their bytes.
+    pub files: u64,
+    pub bytes: u64,
+    /// The packages kept (names, in the order found: closure owners first, then dependencies).
+    pub packages: Vec<String>,
+    /// Dependencies named but not installed in the image (nothing to keep for them).
+    pub missing_dependencies: Vec<String>,
+    /// What was kept besides packages, in words, for reports and `slim --list`.
+    pub kept_because: Vec<String>,
+}
+
+impl SlimSet {
+    /// Whether `node` is kept.
+    pub fn contains(&self, node: NodeId) -> bool {
+        self.keep.binary_search(&node).is_ok()
+    }
+}
+
+/// The conservative set for `image` (`closure` computed with `/bin/sh` among its roots), or `None`
+/// for a `shell` image (it runs whatever the user runs: nothing to slim to).
+pub fn conservative(
+    image: &Image,
+    packages: &Packages,
+    closure: &Closure,
+    role: Role,
+) -> Option<SlimSet> {
+    if role == Role::Shell {
+        return None;
+    }
+    let tree = &image.tree;
+    let n = tree.node_count();
+    let mut kept = vec![false; n];
+    let mut because: Vec<String> = Vec::new();
+    for &(node, _) in &closure.files {
+        kept[node.index()] = true;
+    }
+
+    // Packages: the closure's owners and their dependencies, all files but docs.
+    let (names, missing) = package_closure(packages, closure);
+    let chosen: HashSet<u32> = names.iter().map(|&(k, _)| k).collect();
+    for &(node, k) in &packages.owner {
+        if chosen.contains(&k) && !kept[node.index()] {
+            let path = tree.path(node);
+            if trim::categorize(&path) != Some(Category::Docs) {
+                kept[node.index()] = true;
+            }
+        }
+    }
+
+    // System files and trees.
+    let mut system = 0usize;
+    for path in SYSTEM_FILES {
+        if let Some(node) = resolve(tree, path, FINAL, true)
+            && tree
+                .live_final(node)
+                .is_some_and(|v| v.kind != EntryKind::Dir)
+            && !kept[node.index()]
+        {
+            kept[node.index()] = true;
+            system += 1;
+        }
+    }
+    for path in SYSTEM_TREES {
+        system += keep_tree(image, path, &mut kept);
+    }
+    if system > 0 {
+        because.push(format!(
+            "{system} identity, name-service, loader, CA-certificate and time-zone files"
+        ));
+    }
+
+    // The application.
+    for dir in application_dirs(image, closure, role) {
+        let added = keep_tree(image, &dir, &mut kept);
+        if added > 0 {
+            because.push(format!("{dir}: {added} files of the application"));
+        }
+    }
+
+    // Links to what is kept, and the directories a service may expect.
+    let mut above: Vec<bool> = vec![false; n];
+    for id in tree.non_root_ids() {
+        if kept[id.index()] {
+            for a in tree.ancestors(id) {
+                if above[a.index()] {
+                    break;
+                }
+                above[a.index()] = true;
+            }
+        }
+    }
+    let mut links = 0usize;
+    for id in tree.non_root_ids() {
+        let Some(v) = tree.live_final(id) else {
+            continue;
+        };
+        if v.kind != EntryKind::Symlink || kept[id.index()] {
+            continue;
+        }
+        let path = tree.path(id);
+        if let Some(target) = resolve(tree, &path, FINAL, true)
+            && (kept[target.index()] || above[target.index()])
+        {
+            kept[id.index()] = true;
+            links += 1;
+        }
+    }
+    // A kept link's own directories are kept too (the link may sit in a directory nothing else
+    // uses).
+    for id in tree.non_root_ids() {
+        if kept[id.index()] {
+            for a in tree.ancestors(id) {
+                if above[a.index()] {
+                    break;
+                }
+                above[a.index()] = true;
+            }
+        }
+    }
+    let empty = empty_dirs(image);
+    let mut keep: Vec<NodeId> = Vec::new();
+    let (mut files, mut bytes) = (0u64, 0u64);
+    for id in tree.non_root_ids() {
+        let i = id.index();
+        let Some(v) = tree.live_final(id) else {
+            continue;
+        };
+        if kept[i] || above[i] || (v.kind == EntryKind::Dir && empty[i]) {
+            keep.push(id);
+            if v.kind == EntryKind::File && kept[i] {
+                files += 1;
+                bytes += v.size;
+            }
+        }
+    }
+    if links > 0 {
+        because.push(format!(
+            "{links} symbolic links to kept files and directories"
+        ));
+    }
+    Some(SlimSet {
+        keep,
+        files,
+        bytes,
+        packages: names
+            .iter()
+            .map(|&(k, _)| packages.packages[k as usize].name.clone())
+            .collect(),
+        missing_dependencies: missing,
+        kept_because: because,
+    })
+}
+
+/// The packages to keep, as (index into `packages.packages`, depth), and the dependency names no
+/// installed package satisfies.
+fn package_closure(packages: &Packages, closure: &Closure) -> (Vec<(u32, usize)>, Vec<String>) {
+    let mut by_name: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (k, p) in packages.packages.iter().enumerate() {
+        // Language packages (pip, npm) are kept through their trees, not by name.
+        if !matches!(p.manager, "dpkg" | "apk" | "rpm") {
+            continue;
+        }
+        by_name.entry(p.name.as_str()).or_default().push(k as u32);
+        for provided in &p.relations.provides {
+            by_name.entry(provided.as_str()).or_default().push(k as u32);
+        }
+    }
+    let mut order: Vec<(u32, usize)> = Vec::new();
+    let mut seen: HashSet<u32> = HashSet::new();
+    let mut missing: Vec<String> = Vec::new();
+    for &(node, _) in &closure.files {
+        if let Ok(i) = packages.owner.binary_search_by_key(&node, |(n, _)| *n) {
+            let k = packages.owner[i].1;
+            if seen.insert(k) {
+                order.push((k, 0));
+            }
+        }
+    }
+    let mut next = 0;
+    while next < order.len() {
+        let (k, depth) = order[next];
+        next += 1;
+        for group in &packages.packages[k as usize].relations.depends {
+            // The first alternative installed; already kept ones first, to add nothing new.
+            let candidates: Vec<u32> = group
+                .iter()
+                .filter_map(|name| by_name.get(name.as_str()))
+                .flatten()
+                .copied()
+                .collect();
+            if candidates.is_empty() {
+                let shown = group.join(" | ");
+                if !missing.contains(&shown) {
+                    missing.push(shown);
+                }
+                continue;
+            }
+            if candidates.iter().any(|c| seen.contains(c)) {
+                continue;
+            }
+            let pick = candidates[0];
+            seen.insert(pick);
+            order.push((pick, depth + 1));
+        }
+    }
+    (order, missing)
+}
+
+/// Mark the visible entries below `path` (a directory, through its links) kept; the count of
+/// regular files newly kept.
+fn keep_tree(image: &Image, path: &str, kept: &mut [bool]) -> usize {
+    let tree = &image.tree;
+    let Some(root) = resolve(tree, path, FINAL, true) else {
+        return 0;
+    };
+    if tree
+        .live_final(root)
+        .is_none_or(|v| v.kind != EntryKind::Dir)
+    {
+        return 0;
+    }
+    let mut added = 0;
+    let mut stack = vec![root];
+    while let Some(id) = stack.pop() {
+        let Some(v) = tree.live_final(id) else {
+            continue;
+        };
+        if v.kind == EntryKind::Dir {
+            stack.extend_from_slice(tree.children(id));
+            continue;
+        }
+        if !kept[id.index()] {
+            kept[id.index()] = true;
+            if v.kind == EntryKind::File {
+                added += 1;
+            }
+        }
+    }
+    added
+}
+
+/// The application's directories: the working directory, the trees a command's own files sit in,
+/// the environment's code directories, and (for an interpreter outside any package) its library
+/// trees.
+fn application_dirs(image: &Image, closure: &Closure, role: Role) -> Vec<String> {
+    let config = &image.config;
+    let mut dirs: Vec<String> = Vec::new();
+    let mut add = |d: String| {
+        if !d.is_empty() && d != "/" && !dirs.contains(&d) {
+            dirs.push(d);
+        }
+    };
+    if let Some(w) = config.working_dir.as_deref()
+        && let Some(root) = application_root(w)
+    {
+        add(root);
+    }
+    let workdir = config
+        .working_dir
+        .as_deref()
+        .filter(|w| !w.is_empty())
+        .unwrap_or("/");
+    for word in config.entrypoint.iter().chain(config.cmd.iter()) {
+        if word.starts_with('-') || word.contains('=') {
+            continue;
+        }
+        let path = if word.starts_with('/') {
+            word.clone()
+        } else if word.contains('/') || role == Role::Interpreted {
+            format!("{}/{word}", workdir.trim_end_matches('/'))
+        } else {
+            continue;
+        };
+        if resolve(&image.tree, &path, FINAL, true).is_some()
+            && let Some(root) = application_root(&path)
+        {
+            add(root);
+        }
+    }
+    for e in &config.env {
+        let Some((key, value)) = e.split_once('=') else {
+            continue;
+        };
+        if ENV_DIRS.contains(&key) {
+            for d in value.split(':').filter(|d| d.starts_with('/')) {
+                add(d.trim_end_matches('/').to_string());
+            }
+        }
+    }
+    if role == Role::Interpreted
+        && let Some(exe) = closure.executable.as_deref()
+        && exe.starts_with("/usr/local/")
+    {
+        let name = exe.rsplit('/').next().unwrap_or(exe);
+        let family = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+        let family = if family == "nodejs" { "node" } else { family };
+        if let Some(lib) = resolve(&image.tree, "/usr/local/lib", FINAL, true) {
+            for &c in image.tree.children(lib) {
+                let child = image.tree.name(c);
+                if !family.is_empty() && child.starts_with(family) {
+                    add(format!("/usr/local/lib/{child}"));
+                }
+            }
+        }
+    }
+    dirs
+}
+
+/// The tree an application's path belongs to: `/app/x/main.py` → `/app`, `/opt/NAME/bin/x` →
+/// `/opt/NAME`, `/srv/NAME/…` → `/srv/NAME`, `/home/USER/…` → `/home/USER`, `/usr/src/app/…` →
+/// `/usr/src/app`; a system path → `None`.
+fn application_root(path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    match parts.as_slice() {
+        [] => None,
+        ["opt" | "srv" | "home", name, _, ..] => Some(format!("/{}/{name}", parts[0])),
+        ["usr", "src", name, _, ..] => Some(format!("/usr/src/{name}")),
+        [top, ..] if !SYSTEM_TOP.contains(top) && !matches!(*top, "opt" | "srv" | "home") => {
+            // A file at the top (`/main.py`) is kept alone: the whole root is not an app.
+            (parts.len() > 1 || !path.contains('.')).then(|| format!("/{top}"))
+        }
+        _ => None,
+    }
+}
+
+/// Directories that hold no file, link or device at any depth.
+fn empty_dirs(image: &Image) -> Vec<bool> {
+    let tree = &image.tree;
+    let n = tree.node_count();
+    let mut has_entry = vec![false; n];
+    // Children have larger ids than their parents: walk backwards to propagate upwards.
+    for (id, parent) in tree.parent_links().rev() {
+        let Some(v) = tree.live_final(id) else {
+            continue;
+        };
+        if v.kind != EntryKind::Dir || has_entry[id.index()] {
+            has_entry[parent.index()] = true;
+        }
+    }
+    (0..n)
+        .map(|i| {
+            !has_entry[i]
+                && i != 0
+                && tree
+                    .live_final(NodeId::from_index(i))
+                    .is_some_and(|v| v.kind == EntryKind::Dir)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn application_roots() {
+        assert_eq!(application_root("/app/main.py").as_deref(), Some("/app"));
+        assert_eq!(application_root("/app").as_deref(), Some("/app"));
+        assert_eq!(
+            application_root("/opt/tool/bin/tool").as_deref(),
+            Some("/opt/tool")
+        );
+        assert_eq!(application_root("/opt/tool"), None);
+        assert_eq!(application_root("/usr/bin/redis-server"), None);
+        assert_eq!(application_root("/main.py"), None);
+        assert_eq!(
+            application_root("/usr/src/app/index.js").as_deref(),
+            Some("/usr/src/app")
+        );
+        assert_eq!(application_root("/"), None);
+    }
+}
