@@ -360,12 +360,14 @@ def load_plan_images(archives):
     """Read every image; each distinct layer blob is parsed once (keyed by the sha256 of its
     stored bytes). Returns (names, image_layers, layers, trees): image_layers[i] lists the
     distinct layer indices of image i, trees[i] is its final merged tree (path -> Rec)."""
-    names, image_layers, layers, trees = [], [], [], []
+    names, image_layers, layers, trees, shells = [], [], [], [], []
     by_blob, by_diff = {}, {}
     for archive in archives:
         with tarfile.open(archive) as t:
             for m in json.load(t.extractfile("manifest.json")):
                 names.append((m.get("RepoTags") or [None])[0] or os.path.basename(archive))
+                cfg = (json.load(t.extractfile(m["Config"])).get("config") or {})
+                shells.append(is_shell_command((cfg.get("Entrypoint") or []) + (cfg.get("Cmd") or [])))
                 tree, mine = {}, []
                 for pos, lpath in enumerate(m["Layers"]):
                     f = t.extractfile(lpath)
@@ -388,11 +390,27 @@ def load_plan_images(archives):
                     mine.append(layer.index)
                 image_layers.append(mine)
                 trees.append(tree)
-    return names, image_layers, layers, trees
+    return names, image_layers, layers, trees, shells
+
+
+SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "fish", "busybox", "csh", "tcsh"}
+
+
+def is_shell_command(words):
+    """A `shell` image by its command alone: none, or a shell with no script or program."""
+    if not words:
+        return True
+    return words[0].rsplit("/", 1)[-1] in SHELLS and len(words) == 1
+
+
+# The risk of removing a file of each category (hidden files are always "safe").
+RISK = {"package-cache": "safe", "temp": "safe", "docs": "rebuild", "debug-symbols": "rebuild",
+        "vcs": "rebuild", "headers": "risky", "toolchain": "risky", "python-bytecode": "risky",
+        "tests": "risky"}
 
 
 def plan(archives):
-    names, image_layers, layers, trees = load_plan_images(archives)
+    names, image_layers, layers, trees, shells = load_plan_images(archives)
 
     # Hidden everywhere: no user's final tree holds the very entry the layer wrote.
     for L in layers:
@@ -400,21 +418,39 @@ def plan(archives):
                     if not any(trees[i].get(p) is r for i in L.users)}
     claims = {}  # (distinct layer, path) -> size
 
-    # trim
+    # trim, one per (layer, risk): a hidden file is safe whatever its path (a hidden cache file
+    # keeps its category); a layer some shell image uses offers no toolchain or header trim.
     trim = []
+    risk_claims = {"safe": {}, "rebuild": {}, "risky": {}}
     for L in layers:
-        cats, hidden_bytes = {}, 0
+        for_shell = any(shells[i] for i in L.users)
+        per = {r: {"cats": {}, "hidden_bytes": 0} for r in ("safe", "rebuild", "risky")}
         for p, r in L.files.items():
             c = L.category[p]
-            if c is not None:
-                cats[c] = cats.get(c, 0) + r.size
-            elif p in L.hidden:
-                hidden_bytes += r.size
+            if p in L.hidden:
+                risk, cat = "safe", (c if c == "package-cache" else None)
+            elif c is not None and not (for_shell and c in ("toolchain", "headers")):
+                risk, cat = RISK[c], c
             else:
                 continue
+            if cat is None:
+                per[risk]["hidden_bytes"] += r.size
+            else:
+                per[risk]["cats"][cat] = per[risk]["cats"].get(cat, 0) + r.size
             claims[(L.index, p)] = r.size
-        trim.append({"total": sum(cats.values()) + hidden_bytes, "hidden_bytes": hidden_bytes,
-                     "categories": {c: cats[c] for c in PLAN_CATEGORIES if c in cats}})
+            risk_claims[risk][(L.index, p)] = r.size
+        entry = {}
+        for risk, t in per.items():
+            entry[risk] = {"total": sum(t["cats"].values()) + t["hidden_bytes"],
+                           "hidden_bytes": t["hidden_bytes"],
+                           "categories": {c: t["cats"][c] for c in PLAN_CATEGORIES if c in t["cats"]}}
+        entry["total"] = sum(entry[r]["total"] for r in ("safe", "rebuild", "risky"))
+        entry["hidden_bytes"] = sum(entry[r]["hidden_bytes"] for r in ("safe", "rebuild", "risky"))
+        entry["categories"] = {}
+        for r in ("safe", "rebuild", "risky"):
+            for c, b in entry[r]["categories"].items():
+                entry["categories"][c] = entry["categories"].get(c, 0) + b
+        trim.append(entry)
 
     # dedup
     owner = {}  # id(Rec) -> distinct layer index (Recs are shared by all users of a layer)
@@ -439,6 +475,7 @@ def plan(archives):
                     dedup[key[0]]["copies"] += 1
                     dedup[key[0]]["bytes"] += r.size
                     claims[key] = r.size
+                    risk_claims["safe"][key] = r.size
 
     # rebase
     rebase = [None] * len(layers)
@@ -476,6 +513,7 @@ def plan(archives):
             for p, r in L.files.items():
                 if p not in kept:
                     claims[(L.index, p)] = r.size
+                    risk_claims["rebuild"][(L.index, p)] = r.size
                     claimed += r.size
             rebase[L.index] = {"essential_bytes": E, "matched_essential_bytes": ME,
                                "matched_essential_files": n_matched, "claimed_bytes": claimed,
@@ -490,7 +528,12 @@ def plan(archives):
             "node_cost": sum(L.bytes for L in layers), "layers": out_layers,
             "totals": {"trim": sum(t["total"] for t in trim),
                        "dedup": sum(d["bytes"] for d in dedup), "rebase": rebase_claimed},
-            "rebase_claimed": rebase_claimed, "total_claimed": sum(claims.values())}
+            "rebase_claimed": rebase_claimed, "total_claimed": sum(claims.values()),
+            "shell_images": [n for n, sh in zip(names, shells) if sh],
+            "by_risk": {"safe": sum(risk_claims["safe"].values()),
+                        "rebuild": sum(risk_claims["rebuild"].values()),
+                        "cumulative_rebuild": sum({**risk_claims["safe"],
+                                                   **risk_claims["rebuild"]}.values())}}
 
 
 def plan_summary(res, f):
@@ -544,12 +587,28 @@ def compare(res, report_path):
             continue
         layers = [by_id[d] for d in a["layers"]]
         if a["action"] == "trim":
-            want = layers[0]["trim"]["total"]
+            want = layers[0]["trim"][a["risk"]]["total"]
         elif a["action"] == "dedup":
             want = layers[0]["dedup"]["bytes"]
         else:
             want = sum((l["rebase"] or {}).get("claimed_bytes", 0) for l in layers)
-        check(f"action {k} {a['action']} {a['layers'][0][7:19]}", a["node_saving_bytes"], want)
+        check(f"action {k} {a['action']} {a.get('risk', '')} {a['layers'][0][7:19]}",
+              a["node_saving_bytes"], want)
+    # Per risk: slim actions are risky, so the safe and rebuild classes hold no slim and are
+    # checked exactly, each file once (and safe and rebuild together).
+    by_risk = totals["by_risk"]
+    check("by_risk safe", by_risk["safe"]["node_saving_bytes"], res["by_risk"]["safe"])
+    check("by_risk rebuild", by_risk["rebuild"]["node_saving_bytes"], res["by_risk"]["rebuild"])
+    check("by_risk safe+rebuild (cumulative)", by_risk["rebuild"]["cumulative_node_saving_bytes"],
+          res["by_risk"]["cumulative_rebuild"])
+    # Shell images: no slim, no toolchain or header trim.
+    roles = {im["name"]: im["role"] for im in report["images"]}
+    for name in res["shell_images"]:
+        check(f"role of {name}", roles.get(name), "shell")
+        offered = [a for a in report["plan"] if name in a["images"] and (
+            a["action"] == "slim" or any(c["category"] in ("toolchain", "headers")
+                                         for c in a["detail"].get("categories", [])))]
+        check(f"no slim or toolchain trim for shell image {name}", len(offered), 0)
     return bad
 
 

@@ -258,6 +258,29 @@ pub enum Command {
         #[arg(long)]
         layer: Option<usize>,
     },
+    /// Write the slim image the trim plan prices: one layer holding what the image needs to run
+    /// (the packages owning its command's static closure and their dependencies, less docs;
+    /// identity, CA and time-zone files; the application), with the original's entrypoint, cmd,
+    /// env, user, workdir, ports and labels, as an OCI layout; or --list its paths
+    Slim {
+        /// The image (any form IMAGE takes above)
+        image: String,
+        /// Where to write it: oci:DIR[:TAG] (an OCI layout directory; TAG defaults to `slim`)
+        #[arg(
+            short = 'o',
+            long,
+            value_name = "oci:DIR[:TAG]",
+            required_unless_present = "list"
+        )]
+        output: Option<String>,
+        /// Print the kept paths (files and links: what to COPY in a Dockerfile), one a line
+        #[arg(long)]
+        list: bool,
+        /// Keep only the command's static closure (what the loader maps): the optimistic bound,
+        /// to see what it lacks — it rarely runs a real service
+        #[arg(long)]
+        static_closure: bool,
+    },
     /// Compare two images: layers, directories and files added, removed, grown and shrunk, by
     /// impact, and the reclaimable bytes the new image introduced. On a terminal it opens the
     /// viewer on the new image, marked with what changed; otherwise it prints the text diff

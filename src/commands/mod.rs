@@ -11,6 +11,7 @@ pub mod image_sets;
 pub mod images;
 pub mod loading;
 pub mod report;
+pub mod slim;
 
 use std::io::Write;
 
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Mode::Cache(action) => cache::run(action),
         Mode::File(request) => file::run(&request),
         Mode::Diff(request) => diff::run(request),
+        Mode::Slim(request) => slim::run(&request),
         Mode::Report(request) => report::run(&request),
         Mode::Record(request) => history::record(&request),
         Mode::History(request) => history::show(&request),

@@ -42,6 +42,8 @@ pub enum Mode {
     File(FileRequest),
     /// `diff OLD NEW`.
     Diff(DiffRequest),
+    /// `slim IMAGE -o oci:DIR[:TAG]` and `slim IMAGE --list`.
+    Slim(SlimRequest),
     /// `report IMAGE`.
     Report(ReportRequest),
     /// `record IMAGE`.
@@ -62,6 +64,34 @@ pub struct FileRequest {
     pub dest: Option<PathBuf>,
     /// Contents are not hashed: the file is read, not compared.
     pub load: LoadOptions,
+}
+
+/// `slim IMAGE`.
+#[derive(Debug)]
+pub struct SlimRequest {
+    pub image: String,
+    /// The OCI layout directory and tag to write, checked (`oci:DIR[:TAG]`).
+    pub output: Option<(PathBuf, String)>,
+    pub list: bool,
+    /// `--static-closure`: the optimistic bound instead of the conservative set.
+    pub static_closure: bool,
+    pub load: LoadOptions,
+}
+
+/// `-o oci:DIR[:TAG]` → (DIR, TAG); TAG defaults to `slim`. A colon followed by a `/` belongs
+/// to DIR.
+fn slim_output(value: &str) -> Result<(PathBuf, String)> {
+    let rest = value.strip_prefix("oci:").ok_or_else(|| {
+        anyhow::anyhow!("-o {value:?}: expected oci:DIR[:TAG] (an OCI layout directory)")
+    })?;
+    let (dir, tag) = match rest.rsplit_once(':') {
+        Some((dir, tag)) if !tag.contains('/') && !dir.is_empty() => (dir, tag),
+        _ => (rest, "slim"),
+    };
+    if dir.is_empty() {
+        bail!("-o {value:?}: no directory after oci:");
+    }
+    Ok((PathBuf::from(dir), tag.to_string()))
 }
 
 /// `diff OLD NEW`.
@@ -156,6 +186,18 @@ pub fn resolve(mut cli: Cli) -> Result<Run> {
             path,
             layer,
             dest: Some(dest),
+        }),
+        Some(Command::Slim {
+            image,
+            output,
+            list,
+            static_closure,
+        }) => Mode::Slim(SlimRequest {
+            load: unhashed_load_options(&cli)?,
+            image,
+            output: output.as_deref().map(slim_output).transpose()?,
+            list,
+            static_closure,
         }),
         Some(Command::Diff {
             old,

@@ -124,16 +124,66 @@ pub struct Input {
 }
 
 /// The trim plan's word on the current image, as the pinned summary shows it.
-#[derive(Debug, Clone, Copy)]
-pub enum PlanHeadline<'a> {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PlanHeadline {
     /// The plan waits for every image to load.
     Pending,
     /// The image's layers were not read: no plan for it.
     LayersOnly,
     /// No action touches the image.
     Nothing,
-    /// The action that saves a node the most, among those touching the image.
-    Top(&'a crate::analysis::plan::Action),
+    /// What the actions touching the image save a node: the safe ones first, so that a risky
+    /// action does not headline.
+    Saving(ImageSaving),
+}
+
+/// What the plan's actions touching one image save a node, each file counted once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImageSaving {
+    /// The safe actions together.
+    pub safe: u64,
+    /// Every action together (a slim image's copied-back bytes taken off).
+    pub all: u64,
+    /// Shares of the node cost.
+    pub safe_share: f64,
+    pub all_share: f64,
+    /// Whether a safe action, and whether any action, touching the image is worth it.
+    pub safe_worth_it: bool,
+    pub worth_it: bool,
+}
+
+impl ImageSaving {
+    /// Image `i`'s savings in `plan`; `None` when no action touches it.
+    pub fn of(plan: &crate::analysis::plan::Plan, i: usize) -> Option<ImageSaving> {
+        use crate::analysis::plan::{Detail, Risk};
+        let mut actions = plan.for_image(i).peekable();
+        actions.peek()?;
+        let (mut readd, mut safe_worth_it, mut worth_it) = (0u64, false, false);
+        for a in actions {
+            if let Detail::Slim { readd_bytes, .. } = &a.detail {
+                readd += readd_bytes;
+            }
+            worth_it |= a.worth_it;
+            safe_worth_it |= a.worth_it && a.risk == Risk::Safe;
+        }
+        let safe = plan.saving_for_image_up_to(i, Risk::Safe);
+        let all = plan.saving_for_image(i).saturating_sub(readd).max(safe);
+        let share = |b: u64| {
+            if plan.node_cost == 0 {
+                0.0
+            } else {
+                b as f64 / plan.node_cost as f64
+            }
+        };
+        Some(ImageSaving {
+            safe,
+            all,
+            safe_share: share(safe),
+            all_share: share(all),
+            safe_worth_it,
+            worth_it,
+        })
+    }
 }
 
 pub struct App {
@@ -384,7 +434,7 @@ impl App {
     }
 
     /// What the trim plan says first about the current image, for the pinned summary.
-    pub fn plan_headline(&self) -> PlanHeadline<'_> {
+    pub fn plan_headline(&self) -> PlanHeadline {
         let Some(v) = self.viewer() else {
             return PlanHeadline::Pending;
         };
@@ -397,9 +447,8 @@ impl App {
         let Some(index) = s.slots.iter().position(|&slot| slot == self.current) else {
             return PlanHeadline::Pending;
         };
-        // Actions are ranked by node saving: the first that touches the image is its top saving.
-        match s.set.plan.for_image(index).next() {
-            Some(action) => PlanHeadline::Top(action),
+        match ImageSaving::of(&s.set.plan, index) {
+            Some(saving) => PlanHeadline::Saving(saving),
             None => PlanHeadline::Nothing,
         }
     }

@@ -1,10 +1,12 @@
 //! The plan-and-sharing view's state: the [`SetAnalysis`] of the loaded images (computed once,
 //! when every image has loaded; one image is a set of one), flattened into one list of rows — the
-//! trim plan first (it is the answer), then, with two images or more, totals, the per-image table,
-//! the layer × image matrix, bases and content sharing, and last each image's trim candidates —
-//! with every image-derived string escaped and every cell formatted once. Drawing reads only the
-//! rows on screen.
+//! trim plan first (it is the answer: what its safe actions save, then with rebuilds, then with
+//! risky ones; each action with its risk; the plan's notes on shell images), then, with two images
+//! or more, totals, the per-image table (with each image's role), the layer × image matrix, bases
+//! and content sharing, and last each image's trim candidates — with every image-derived string
+//! escaped and every cell formatted once. Drawing reads only the rows on screen.
 
+use crate::analysis::plan::Risk;
 use crate::analysis::set::SetAnalysis;
 use crate::analysis::sharing::Bytes2;
 use crate::model::Image;
@@ -96,12 +98,19 @@ pub struct ImageCells {
     pub amortized: String,
     /// Escaped.
     pub verdict: String,
+    /// What the image is for (`service`, `interpreted`, `shell`); empty when its layers were not
+    /// read.
+    pub role: &'static str,
+    /// Why, escaped ("runs /usr/bin/redis-server, an ELF program").
+    pub role_why: String,
 }
 
 /// One plan action's cells, formatted once.
 #[derive(Debug, Clone)]
 pub struct PlanCells {
     pub kind: &'static str,
+    /// How sure the plan is that the image still does its job after it.
+    pub risk: Risk,
     pub node_saving: String,
     pub share: String,
     pub worth_it: bool,
@@ -127,6 +136,12 @@ pub struct PackageCells {
     /// Escaped name, for the tree filter's label.
     pub name: String,
 }
+
+/// Width the plan's headline and notes are wrapped at: what an 80-column terminal shows of a note
+/// row (the list's border and the row's indent aside).
+pub const NOTE_WIDTH: usize = 76;
+/// Most rows one note takes (a set of a thousand images built on one base is named in part).
+const NOTE_ROWS: usize = 8;
 
 /// Images whose packages the view lists, and packages listed per image (biggest first).
 const PACKAGE_IMAGES: usize = 8;
@@ -199,6 +214,12 @@ impl SharingView {
         let set = crate::analysis::set::analyze(&pairs, worth);
         let slots = images.iter().map(|(s, _, _)| *s).collect();
         let mut view = SharingView::from_set(set, slots, left_out);
+        for (cells, (_, _, analysis)) in view.images.iter_mut().zip(images) {
+            if let Some(a) = analysis {
+                cells.role = a.role.role.key();
+                cells.role_why = esc(&a.role.why).into_owned();
+            }
+        }
         view.add_packages(images);
         view
     }
@@ -218,6 +239,8 @@ impl SharingView {
                 unique: disk(&img.unique),
                 amortized: disk(&img.amortized),
                 verdict: esc(&img.verdict).into_owned(),
+                role: "",
+                role_why: String::new(),
             })
             .collect();
         let layer_size = |l: &crate::analysis::sharing::SharedLayer| {
@@ -248,6 +271,7 @@ impl SharingView {
             .iter()
             .map(|a| PlanCells {
                 kind: a.kind.key(),
+                risk: a.risk,
                 node_saving: hs(a.node_saving),
                 share: crate::text::rough_percent(a.share_of_node_cost),
                 worth_it: a.worth_it,
@@ -302,6 +326,22 @@ impl SharingView {
         self.notes.push(text);
     }
 
+    /// A long note on as many rows as it takes at [`NOTE_WIDTH`] columns (at most
+    /// [`NOTE_ROWS`], the last then ending in `…`), the rows after the first indented.
+    fn wrapped_note(&mut self, text: &str) {
+        let mut lines =
+            crate::tui::format::wrap_at_most(text, NOTE_WIDTH, NOTE_WIDTH - 2, NOTE_ROWS + 1);
+        if lines.len() > NOTE_ROWS {
+            lines.truncate(NOTE_ROWS);
+            if let Some(last) = lines.last_mut() {
+                *last = format!("{} …", clip(last, NOTE_WIDTH - 4));
+            }
+        }
+        for (k, line) in lines.into_iter().enumerate() {
+            self.note(if k == 0 { line } else { format!("  {line}") });
+        }
+    }
+
     fn build_rows(&mut self, left_out: usize) {
         let n = self.set.sharing.images.len();
         self.plan_rows(left_out);
@@ -312,9 +352,16 @@ impl SharingView {
         self.candidate_rows();
     }
 
-    /// The plan: what to do, ranked by what a node saves.
+    /// The plan: what to do, ranked by what a node saves weighed by risk; the savings per risk
+    /// first, and after the actions what the plan says about shell images.
     fn plan_rows(&mut self, left_out: usize) {
         let plan = &self.set.plan;
+        let headline = format!("Saving {}", plan.risk_headline());
+        let shell_notes: Vec<String> = plan
+            .notes
+            .iter()
+            .map(|(_, note)| format!("Note: {}", esc(note)))
+            .collect();
         let worth = plan.worth.unwrap_or_default();
         let count = plan.actions.len();
         let heading = format!(
@@ -336,9 +383,15 @@ impl SharingView {
                 "nothing to do: no hidden, cache, doc, duplicate or copied-base bytes".into(),
             );
         } else {
+            if !self.set.plan.by_risk.is_empty() {
+                self.wrapped_note(&headline);
+            }
             self.note(totals);
             self.note(rule);
             self.rows.extend((0..count as u32).map(Row::Plan));
+        }
+        for note in &shell_notes {
+            self.wrapped_note(note);
         }
         if partial {
             self.note("some images were read layers-only: their layers are not in the plan".into());

@@ -7,6 +7,7 @@
 use ratatui::style::{Color, Modifier, Style};
 
 use super::stats::{ADDED, MODIFIED, REMOVED};
+use crate::analysis::plan::Risk;
 use crate::diff::ChangeKind;
 
 /// The colours of a theme, by what they mean.
@@ -207,5 +208,15 @@ impl Theme {
 
     pub fn key(&self) -> Style {
         self.fg(self.palette.accent).add_modifier(Modifier::BOLD)
+    }
+
+    /// A plan action's risk word: safe in the added colour, rebuild in the modified one, risky in
+    /// the waste colour and bold (bold without colour too; the word itself says which).
+    pub fn risk(&self, risk: Risk) -> Style {
+        match risk {
+            Risk::Safe => self.fg(self.palette.added),
+            Risk::Rebuild => self.fg(self.palette.modified),
+            Risk::Risky => self.fg(self.palette.waste).add_modifier(Modifier::BOLD),
+        }
     }
 }

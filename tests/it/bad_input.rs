@@ -294,7 +294,7 @@ fn json_out_is_written_whole_or_not_at_all() {
     ]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out_path).unwrap()).unwrap();
-    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["schema_version"], 3);
     // A failing run leaves no file behind.
     let bad_out = dir.path().join("bad.json");
     let out = run(&["--json-out", bad_out.to_str().unwrap(), "/nonexistent.tar"]);

@@ -134,7 +134,7 @@ fn totals_and_files_have_exact_deltas() {
     let (o, n) = pair(dir.path());
     let v = diff_json(&o, &n);
     let d = &v["diff"];
-    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["schema_version"], 3);
     assert_eq!(d["old"]["name"], "review/app:1");
     assert_eq!(d["new"]["name"], "review/app:2");
     assert_eq!(d["size"]["old_bytes"], 9670);

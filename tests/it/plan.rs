@@ -94,10 +94,18 @@ const NODE_COST: u64 = 40_100 + 32_000 + 10_000 + 7_000 + 70_110 + 1_000;
 fn the_plan_ranks_rebase_trim_and_dedup_with_exact_savings() {
     let set = build_set();
     let v = report(&["--json", "--worth", "0"], &all_paths(&set));
-    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["schema_version"], 3);
     let plan = v["plan"].as_array().unwrap();
     let kinds: Vec<&str> = plan.iter().map(|a| a["action"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["rebase", "trim", "trim", "dedup"], "{plan:#?}");
+    assert_eq!(
+        kinds,
+        ["rebase", "trim", "trim", "dedup", "trim"],
+        "{plan:#?}"
+    );
+    let risks: Vec<&str> = plan.iter().map(|a| a["risk"].as_str().unwrap()).collect();
+    // Ranked by saving weighed by risk: the rebase (a rebuild, 70,100 B) counts for 35,050,
+    // ahead of the safe trims of 30,000; the docs (a rebuild of 2,000 B) come last.
+    assert_eq!(risks, ["rebuild", "safe", "safe", "safe", "rebuild"]);
 
     // The own image's base is the shared base's files under another digest: all of it goes but
     // the one file only it has (etc/hostname, 10 bytes).
@@ -131,26 +139,35 @@ fn the_plan_ranks_rebase_trim_and_dedup_with_exact_savings() {
         rebase["why"]
     );
 
-    // The shared base's index and docs: saved once per node, whatever the number of users.
+    // The shared base's index: saved once per node, whatever the number of users; its docs are
+    // a rebuild's, an action of their own.
     let trim = &plan[1];
     assert_eq!(
         trim["images"],
         serde_json::json!(["set/base:1", "set/app-a:1", "set/app-b:1"])
     );
     assert_eq!(trim["layers"], serde_json::json!([set.ids[1]]));
-    assert_eq!(trim["node_saving_bytes"], 32_000);
-    // Every file of the gzip layer goes: the whole blob is saved on a pull.
-    assert_eq!(trim["pull_saving_bytes"], set.base1_blob);
+    assert_eq!(trim["node_saving_bytes"], 30_000);
+    // 30,000 of the layer's 32,000 bytes: that share of its blob is saved on a pull.
+    let pull = trim["pull_saving_bytes"].as_u64().unwrap();
+    assert_eq!(
+        pull,
+        (set.base1_blob as f64 * 30_000.0 / 32_000.0).round() as u64
+    );
     assert_eq!(trim["detail"]["layer_users"], 3);
     assert_eq!(trim["detail"]["hidden_bytes"], 0);
     assert_eq!(
         trim["detail"]["categories"],
-        serde_json::json!([
-            {"category": "package-cache", "bytes": 30_000},
-            {"category": "docs", "bytes": 2_000}
-        ])
+        serde_json::json!([{"category": "package-cache", "bytes": 30_000}])
     );
     assert_eq!(trim["overlap_bytes"], 0);
+    let docs = &plan[4];
+    assert_eq!(docs["layers"], serde_json::json!([set.ids[1]]));
+    assert_eq!(docs["node_saving_bytes"], 2_000);
+    assert_eq!(
+        docs["detail"]["categories"],
+        serde_json::json!([{"category": "docs", "bytes": 2_000}])
+    );
 
     // The index in the own base: inside the rebase, so the total counts it once.
     let own_trim = &plan[2];
@@ -170,20 +187,39 @@ fn the_plan_ranks_rebase_trim_and_dedup_with_exact_savings() {
     let totals = &v["plan_totals"];
     assert_eq!(totals["node_cost_bytes"], NODE_COST);
     assert_eq!(totals["node_saving_bytes"], 70_100 + 32_000 + 5_000);
-    assert_eq!(totals["actions"], 4);
+    assert_eq!(totals["actions"], 5);
     assert_eq!(totals["worth_it_actions"], 3);
+    // Per risk, each file once: safe = the two indexes and the copy; rebuild = the rebase and
+    // the docs; with rebuilds = everything (the own index is inside the rebase); no risky action.
+    let by_risk = &totals["by_risk"];
+    assert_eq!(
+        by_risk["safe"]["node_saving_bytes"],
+        30_000 + 30_000 + 5_000
+    );
+    assert_eq!(by_risk["safe"]["cumulative_node_saving_bytes"], 65_000);
+    assert_eq!(by_risk["rebuild"]["node_saving_bytes"], 70_100 + 2_000);
+    assert_eq!(
+        by_risk["rebuild"]["cumulative_node_saving_bytes"],
+        70_100 + 32_000 + 5_000
+    );
+    assert_eq!(by_risk["risky"]["actions"], 0);
+    assert_eq!(by_risk["risky"]["node_saving_bytes"], 0);
+    assert_eq!(
+        by_risk["risky"]["cumulative_node_saving_bytes"],
+        totals["node_saving_bytes"]
+    );
     assert_eq!(totals["worth_min_bytes"], 0);
 
     // Verdicts come from the plan.
     let images = v["sharing"]["images"].as_array().unwrap();
     let verdict = |i: usize| images[i]["verdict"].as_str().unwrap().to_string();
     assert!(
-        verdict(3).starts_with("worth it: rebase saves 68.5 KiB"),
+        verdict(3).starts_with("worth it: rebase (rebuild) saves 68.5 KiB"),
         "{}",
         verdict(3)
     );
     assert!(
-        verdict(2).starts_with("worth it: trim saves 31.2 KiB"),
+        verdict(2).starts_with("worth it: trim (safe) saves 29.3 KiB"),
         "{}",
         verdict(2)
     );
@@ -227,7 +263,7 @@ fn worth_thresholds_decide_and_are_reported() {
         .map(|a| a["worth_it"].as_bool().unwrap())
         .collect();
     // 70,100 of 160,210 bytes is 44%: below 50%.
-    assert_eq!(worth, [false, false, false, false]);
+    assert_eq!(worth, [false, false, false, false, false]);
     assert_eq!(v["plan_totals"]["worth_min_share"], 0.5);
     assert_eq!(v["plan_totals"]["worth_min_bytes"], 1_000);
 
@@ -252,7 +288,10 @@ fn one_image_is_a_set_of_one() {
             )
         })
         .collect();
-    assert_eq!(savings, [("trim", 32_000), ("dedup", 5_000)]);
+    assert_eq!(
+        savings,
+        [("trim", 30_000), ("dedup", 5_000), ("trim", 2_000)]
+    );
     assert_eq!(plan[0]["detail"]["layer_users"], 1);
     assert_eq!(
         v["plan_totals"]["node_cost_bytes"],
@@ -268,7 +307,14 @@ fn the_text_report_leads_with_the_plan() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("Trim plan: "), "{text}");
-    let first_action = text.lines().nth(2).unwrap();
+    let first_action = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("1. "))
+        .unwrap();
+    assert!(
+        text.lines().nth(1).unwrap().starts_with("  Saving safe: "),
+        "{text}"
+    );
     assert!(
         first_action.contains("rebase") && first_action.contains("68.5 KiB per node"),
         "{text}"
@@ -299,11 +345,40 @@ fn a_gate_fails_an_image_that_could_shed_too_much() {
     assert_eq!(rule(3)["verdict"], "fail");
     let value = rule(3)["value"].as_f64().unwrap();
     assert!((value - 70_100.0 / 71_110.0).abs() < 1e-9, "{value}");
-    // app-b: the shared base's trim, 32,000 of its 79,100 bytes.
+    // app-b: the shared base's trims (index and docs), 32,000 of its 79,100 bytes.
     assert_eq!(rule(2)["verdict"], "pass");
     assert!(
-        rule(2)["note"].as_str().unwrap().contains("1 plan action"),
+        rule(2)["note"].as_str().unwrap().contains("2 plan actions"),
         "{}",
         rule(2)
     );
+    // --plan-risk safe: only what is safe counts — own keeps its index trim (30,000 B), not the
+    // rebase, and passes.
+    let mut args = vec!["--json", "--max-plan-saving", "50%", "--plan-risk", "safe"];
+    args.extend(all_paths(&set));
+    let out = run(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let own = &v["images"][3]["gates"]["rules"][0];
+    assert_eq!(own["verdict"], "pass", "{own}");
+    let value = own["value"].as_f64().unwrap();
+    assert!((value - 30_000.0 / 71_110.0).abs() < 1e-9, "{value}");
+    assert!(
+        own["note"].as_str().unwrap().contains("1 plan action"),
+        "{own}"
+    );
+    // A risk that is not one is refused before anything is read.
+    let out = run(&[
+        "--max-plan-saving",
+        "50%",
+        "--plan-risk",
+        "reckless",
+        &set.paths[0],
+    ]);
+    assert_eq!(out.status.code(), Some(2));
 }

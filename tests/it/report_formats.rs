@@ -107,6 +107,69 @@ fn html_report_is_self_contained_and_escaped() {
 }
 
 #[test]
+fn both_reports_give_the_images_role_and_why_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    // The default image's command is a shell: a shell image.
+    let md = report(&image(dir.path()), "markdown");
+    assert!(
+        md.contains(
+            "| Role | shell (its command is the shell /bin/sh: a base, a toolbox or a builder) |"
+        ),
+        "{md}"
+    );
+    let html = report(&image(dir.path()), "html");
+    assert!(
+        html.contains(
+            "<tr><th>Role</th><td>shell (its command is the shell /bin/sh: a base, a toolbox or \
+             a builder)</td></tr>"
+        ),
+        "{html}"
+    );
+    // A command the image does not hold: a service, and the reason names the command, which
+    // is the image's to choose.
+    let cmd = "/app/<img src=x onerror=alert(1)>|`x` *b* [l](y) @me\u{1b}]52;c;eA==\u{7}";
+    let layers = vec![layer(
+        &[file("app/server", 10, 1)],
+        Comp::None,
+        "COPY app /app",
+    )];
+    let path = dir.path().join("hostile.tar");
+    write_tar(
+        &path,
+        &docker_archive_files_cmd(&[("hostile/app:1", &layers, &[cmd])]),
+    );
+    let md = report(&path, "markdown");
+    let row = md.lines().find(|l| l.starts_with("| Role | ")).expect(&md);
+    assert!(
+        row.starts_with("| Role | service (runs /app/&lt;img src=x onerror=alert(1)&gt;\\|"),
+        "{row}"
+    );
+    assert!(row.ends_with(", not found in the image) |"), "{row}");
+    for raw in ["<", "`x`", "*b*", "[l]", "@me", "\u{1b}", "\u{7}"] {
+        assert!(!row.contains(raw), "{raw} in {row}");
+    }
+    // Three cell borders: the command's `|` is escaped.
+    let borders = row
+        .char_indices()
+        .filter(|&(i, c)| c == '|' && !row[..i].ends_with('\\'))
+        .count();
+    assert_eq!(borders, 3, "{row}");
+    let html = report(&path, "html");
+    let row = html
+        .lines()
+        .find(|l| l.starts_with("<tr><th>Role</th>"))
+        .expect(&html);
+    assert!(
+        row.starts_with(
+            "<tr><th>Role</th><td>service (runs /app/&lt;img src=x onerror=alert(1)&gt;|"
+        ),
+        "{row}"
+    );
+    assert!(row.contains("@me\\x1b]52;c;eA==\\x07"), "{row}");
+    assert!(!html.contains("<img") && !html.contains('\u{1b}'), "{row}");
+}
+
+#[test]
 fn html_tree_is_bounded_for_large_directories() {
     let dir = tempfile::tempdir().unwrap();
     let entries: Vec<E> = (0..450)

@@ -462,9 +462,26 @@ fn the_sharing_view_opens_images() {
             l.contains("S sharing") && !l.contains('%') && !l.contains("analyzing")
         })
     });
+    // The first image runs a program of its own: the summary says so.
+    let first = t.screen();
+    let summary = first.lines().nth(1).unwrap_or("");
+    assert!(summary.contains(" · service · "), "{first}");
     t.keys(&["S"]);
+    let s = t.wait_for("the plan", |s| s.contains("Trim plan · "));
+    // The plan leads with what its safe actions save, each action says its risk, and the shell
+    // image the apps build on has its note.
+    assert!(s.contains("Saving safe: "), "{s}");
+    assert!(s.contains(" rebase rebuild "), "{s}");
+    assert!(s.contains(" slim   risky "), "{s}");
+    assert!(s.contains(" trim   safe "), "{s}");
+    assert!(
+        s.contains("Note: imgscope-sample/shared-base:1 is a shell image"),
+        "{s}"
+    );
+    // A page down, the sharing totals and the image table below the plan.
+    t.keys(&["NPage"]);
     let s = t.wait_for("the sharing view", |s| {
-        s.contains("Sharing across 6 images")
+        s.contains("Sharing across 6 images") && s.contains("UNIQUE")
     });
     assert!(s.contains("sharing ratio 1.57×"), "{s}");
     t.keys(&["s"]);

@@ -903,6 +903,7 @@ fn summary_at(app: &mut App, width: u16) -> String {
 
 #[test]
 fn the_summary_pins_the_images_numbers_and_the_plans_top_saving() {
+    use imgscope::analysis::plan::Risk;
     let loaded = sample();
     let image = &loaded.image;
     let analysis = &loaded.analysis;
@@ -913,27 +914,35 @@ fn the_summary_pins_the_images_numbers_and_the_plans_top_saving() {
         format!("{:.1}%", analysis.reclaimable_ratio(image) * 100.0),
         format!("{:.2}%", analysis.efficiency.score * 100.0),
     );
+    let role = analysis.role.role.key();
     let mut app = app(loaded, false, 200, 30);
-    let top = app
+    let plan = &app
         .sharing
         .as_ref()
         .expect("the plan is ready once the image loaded")
         .set
-        .plan
-        .actions
-        .iter()
-        .find(|a| a.images.contains(&0))
-        .expect("the sample has something to trim")
-        .clone();
+        .plan;
+    assert!(
+        plan.for_image(0).next().is_some(),
+        "the sample has something to trim"
+    );
+    // The safe actions first, then all of them (the sample has no slim image to copy files back).
+    let safe = plan.saving_for_image_up_to(0, Risk::Safe);
+    let all = plan.saving_for_image(0);
+    let share = |b: u64| imgscope::text::rough_percent(b as f64 / plan.node_cost as f64);
+    let want_plan = format!(
+        "plan: safe {} ({}), all {} ({})",
+        human_size(safe),
+        share(safe),
+        human_size(all),
+        share(all)
+    );
     let (size, compressed, reclaimable, ratio, efficiency) = want_numbers;
     assert_eq!(
         summary_at(&mut app, 200),
         format!(
-            " example/app:1 · size {size} · {compressed} compressed · reclaimable {reclaimable} \
-             ({ratio}) · efficiency {efficiency} · plan: {} saves {} ({})",
-            top.kind.key(),
-            human_size(top.node_saving),
-            imgscope::text::rough_percent(top.share_of_node_cost)
+            " example/app:1 · role {role} · size {size} · {compressed} compressed · reclaimable \
+             {reclaimable} ({ratio}) · efficiency {efficiency} · {want_plan}"
         )
     );
     // It stays whatever has focus or fills the right pane.
@@ -951,12 +960,171 @@ fn the_summary_pins_the_images_numbers_and_the_plans_top_saving() {
         .collect();
     for line in &lines[..3] {
         assert!(line.contains(&reclaimable), "{line}");
+        assert!(line.contains(&format!(" · {role} · ")), "{line}");
         assert!(
-            line.contains(&format!("plan: {}", top.kind.key())),
+            line.contains(&format!("plan: safe −{}", human_size(safe))),
             "{line}"
         );
     }
+    for (line, &w) in lines.iter().zip(&widths) {
+        assert!(line.chars().count() <= usize::from(w) + 4, "{line}");
+    }
     insta::assert_snapshot!(lines.join("\n"));
+}
+
+/// An image whose plan has one action of each risk, the risky one saving the most: a package
+/// cache (safe), docs (a rebuild), Python bytecode (risky).
+fn risks() -> imgscope::pipeline::load::Loaded {
+    build(
+        "example/risks:1",
+        vec![
+            layer("/bin/sh -c #(nop) ADD file:base in / ").file("bin/busybox", 500_000, 1),
+            layer("RUN pip install app && apt-get install -y docs")
+                .file("var/cache/apt/archives/app.deb", 100_000, 2)
+                .file("usr/share/doc/app/manual.html", 200_000, 3)
+                .file(
+                    "usr/lib/python3/__pycache__/app.cpython-311.pyc",
+                    2_000_000,
+                    4,
+                ),
+        ],
+    )
+}
+
+#[test]
+fn the_summary_shows_the_role_and_leads_with_the_safe_saving_not_the_top_risky_action() {
+    use imgscope::analysis::plan::Risk;
+    let mut loaded = risks();
+    // The role the viewer shows is the analysis', whatever it is.
+    loaded.analysis.role = imgscope::analysis::role::RoleOf {
+        role: imgscope::analysis::role::Role::Service,
+        why: "runs /usr/bin/app".into(),
+    };
+    let mut app = app(loaded, true, 200, 30);
+    let plan = app.sharing.as_ref().unwrap().set.plan.clone();
+    let top = &plan.actions[0];
+    assert_eq!(top.risk, Risk::Risky, "the bytecode saves the most");
+    let safe = plan.saving_for_image_up_to(0, Risk::Safe);
+    assert!(0 < safe && safe < top.node_saving);
+    let wide = summary_at(&mut app, 200);
+    assert!(wide.contains(" · role service · "), "{wide}");
+    assert!(
+        wide.contains(&format!("plan: safe {} (", human_size(safe))),
+        "{wide}"
+    );
+    assert!(
+        !wide.contains(&format!("plan: safe {}", human_size(top.node_saving))),
+        "{wide}"
+    );
+    // At 80 columns, the role and the safe saving are still there.
+    let narrow = summary_at(&mut app, 80);
+    assert!(narrow.chars().count() <= 80, "{narrow}");
+    assert!(narrow.contains(" · service · "), "{narrow}");
+    assert!(
+        narrow.contains(&format!("plan: safe −{}", human_size(safe))),
+        "{narrow}"
+    );
+}
+
+#[test]
+fn the_plan_view_shows_each_actions_risk_the_headline_and_the_shell_notes() {
+    use imgscope::analysis::plan::Risk;
+    use ratatui::style::{Color, Modifier};
+    // In colour and without, with the cursor on the first action and on the last (the selected
+    // row is drawn in reverse video, its colours aside).
+    for (color, last) in [(true, false), (true, true), (false, false), (false, true)] {
+        let mut app = app(risks(), color, 100, 40);
+        app.update(Action::ToggleSharing);
+        if last {
+            app.update(Action::End);
+        }
+        let s = app.sharing.as_ref().unwrap();
+        let plan = s.set.plan.clone();
+        let selected = match s.selected() {
+            Some(imgscope::tui::sharing_view::Row::Plan(k)) => k as usize,
+            other => panic!("the cursor is on an action, not {other:?}"),
+        };
+        assert_eq!(selected, if last { plan.actions.len() - 1 } else { 0 });
+        let buf = render(&app);
+        let screen = text(&buf);
+        let lines: Vec<&str> = screen.lines().collect();
+        // The headline leads: what the safe actions save, then with rebuilds, then everything.
+        let safe = plan.risk_totals(Risk::Safe).unwrap().cumulative_node_saving;
+        let headline = lines
+            .iter()
+            .position(|l| l.contains("Saving safe: "))
+            .expect(&screen);
+        assert!(
+            lines[headline].contains(&format!("Saving safe: {} per node", human_size(safe))),
+            "{screen}"
+        );
+        let first_action = lines.iter().position(|l| l.contains("   1. ")).unwrap();
+        assert!(headline < first_action, "{screen}");
+        assert_shows(&screen, "with risky actions:");
+        // Every action's row has its risk after its kind, styled by it (bold for risky without
+        // colour too).
+        let mut seen = Vec::new();
+        for (k, a) in plan.actions.iter().enumerate() {
+            let cell = format!("{:>2}. {:<6} {:<7} ", k + 1, a.kind.key(), a.risk.key());
+            let y = lines.iter().position(|l| l.contains(&cell)).expect(&screen);
+            let x = lines[y].find(&cell).unwrap() + cell.find(a.risk.key()).unwrap();
+            let x = lines[y][..x].chars().count() as u16;
+            let style = buf[(x, y as u16)].style();
+            assert_eq!(
+                style.add_modifier.contains(Modifier::BOLD),
+                a.risk == Risk::Risky,
+                "{cell}"
+            );
+            seen.push(a.risk);
+            if k == selected {
+                continue;
+            }
+            let want = match (color, a.risk) {
+                (false, _) => Color::Reset,
+                (true, Risk::Safe) => Color::Green,
+                (true, Risk::Rebuild) => Color::Yellow,
+                (true, Risk::Risky) => Color::LightRed,
+            };
+            assert_eq!(style.fg.unwrap_or(Color::Reset), want, "{cell}");
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen, Risk::ALL, "one action of each risk");
+        // The image is a shell image (no command): the plan's note on it follows the actions.
+        let note = lines
+            .iter()
+            .position(|l| l.contains("Note: example/risks:1 is a shell image"))
+            .expect(&screen);
+        assert!(note > first_action, "{screen}");
+        // The selected action's detail names its risk.
+        let rule = lines.iter().rposition(|l| l.starts_with("│───")).unwrap();
+        let detail = format!(
+            "{} · {} · ",
+            plan.actions[selected].kind.key(),
+            plan.actions[selected].risk.key()
+        );
+        assert!(lines[rule + 1].contains(&detail), "{screen}");
+    }
+}
+
+#[test]
+fn the_plan_views_image_rows_and_details_name_each_images_role() {
+    let mut app = sharing(false, 160, 50);
+    let s = app.sharing.as_mut().unwrap();
+    s.home();
+    while s.selected() != Some(imgscope::tui::sharing_view::Row::Image(2)) {
+        s.move_by(1);
+    }
+    let screen = text(&render(&app));
+    let row = screen
+        .lines()
+        .find(|l| l.contains("c example/db:1"))
+        .expect(&screen);
+    assert!(row.contains("  shell · "), "{screen}");
+    assert_shows(
+        &screen,
+        "c example/db:1 · shell (no entrypoint and no command: a base for other images): ",
+    );
 }
 
 #[test]

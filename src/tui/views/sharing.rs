@@ -1,8 +1,9 @@
 //! The plan-and-sharing view, over the whole body: the rows on screen of the precomputed list —
-//! the trim plan's actions, then totals, the per-image table (each image with its column letter),
-//! the layer × image matrix (a bar proportional to the largest distinct layer, ● where the image
-//! uses the layer), bases, content sharing, trim candidates — and a footer with the selected row
-//! in full. Every string from an image was escaped when the rows were built.
+//! the trim plan's savings per risk and actions (each with its risk, in the theme's risk style),
+//! then totals, the per-image table (each image with its column letter, its role before its
+//! verdict), the layer × image matrix (a bar proportional to the largest distinct layer, ● where
+//! the image uses the layer), bases, content sharing, trim candidates — and a footer with the
+//! selected row in full. Every string from an image was escaped when the rows were built.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -22,6 +23,8 @@ use crate::tui::tree_view::{visible_offset, visible_rows};
 const SIZE_W: usize = 10;
 /// Width of the matrix's bars.
 const BAR_W: usize = 8;
+/// Width of a plan action's risk (`safe`, `rebuild`, `risky`).
+const RISK_W: usize = 7;
 
 pub fn draw(buf: &mut Buffer, areas: &Areas, app: &App, theme: &Theme) {
     let Some(s) = &app.sharing else {
@@ -173,8 +176,13 @@ fn line(s: &SharingView, row: Row, c: &Columns, theme: &Theme) -> Line<'static> 
                 )),
             ];
             if c.verdict > 0 {
+                let verdict = if cells.role.is_empty() {
+                    cells.verdict.clone()
+                } else {
+                    format!("{} · {}", cells.role, cells.verdict)
+                };
                 spans.push(Span::styled(
-                    format!("  {}", clip(&cells.verdict, c.verdict)),
+                    format!("  {}", clip(&verdict, c.verdict)),
                     theme.dim(),
                 ));
             }
@@ -253,6 +261,11 @@ fn line(s: &SharingView, row: Row, c: &Columns, theme: &Theme) -> Line<'static> 
             };
             Line::from(vec![
                 Span::raw(format!("  {:>2}. {:<6} ", k + 1, cells.kind)),
+                Span::styled(
+                    format!("{:<RISK_W$}", cells.risk.key()),
+                    theme.risk(cells.risk),
+                ),
+                Span::raw(" "),
                 Span::styled(format!("{:>SIZE_W$}", cells.node_saving), theme.waste()),
                 Span::raw(format!(" {:>5}  ", cells.share)),
                 verdict,
@@ -297,7 +310,17 @@ fn describe(s: &SharingView) -> String {
                 .and_then(|b| sh.bases.get(b))
                 .map(|b| format!(" · base: {}", esc(&b.name)))
                 .unwrap_or_default();
-            format!("{} {}: {}{base}", letter(i), cells.name, cells.verdict)
+            let role = if cells.role.is_empty() {
+                String::new()
+            } else {
+                format!(" · {} ({})", cells.role, cells.role_why)
+            };
+            format!(
+                "{} {}{role}: {}{base}",
+                letter(i),
+                cells.name,
+                cells.verdict
+            )
         }
         Some(Row::Layer(id)) => {
             let id = id as usize;
@@ -329,7 +352,12 @@ fn describe(s: &SharingView) -> String {
             } else {
                 format!(" · largest: {}", cells.paths.join(", "))
             };
-            format!("{} · {}{paths}", cells.kind, cells.why)
+            format!(
+                "{} · {} · {}{paths}",
+                cells.kind,
+                cells.risk.key(),
+                cells.why
+            )
         }),
         Some(Row::Package(k)) => s.packages.get(k as usize).map_or_else(String::new, |c| {
             format!("{} · Enter opens {} with the tree showing only its files", c.line.trim(), c.name)

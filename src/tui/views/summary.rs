@@ -1,7 +1,8 @@
-//! The pinned summary line: the current image's headline numbers — name, size, compressed (or blob)
-//! size, reclaimable bytes, dive's efficiency score and the trim plan's top saving — always on
-//! screen above the panes, as dive keeps its wasted bytes and score in view. Fitted to the width:
-//! long labels, then short ones, then the least telling numbers dropped; the name is cut with `…`.
+//! The pinned summary line: the current image's headline numbers — name, role (service,
+//! interpreted, shell), size, compressed (or blob) size, reclaimable bytes, dive's efficiency score
+//! and what the trim plan saves (safe first, then all of it) — always on screen above the panes, as
+//! dive keeps its wasted bytes and score in view. Fitted to the width: long labels, then short
+//! ones, then the shortest, then the least telling numbers dropped; the name is cut with `…`.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -12,7 +13,7 @@ use unicode_width::UnicodeWidthStr;
 use crate::text::clip;
 use crate::text::rough_percent as percent;
 use crate::text::{escape_control as esc, human_size as hs};
-use crate::tui::app::{App, PlanHeadline, Slot};
+use crate::tui::app::{App, ImageSaving, PlanHeadline, Slot};
 use crate::tui::format::blob_label;
 use crate::tui::theme::Theme;
 
@@ -45,12 +46,34 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
     buf.set_line(area.x, area.y, &line, area.width);
 }
 
-/// One number of the summary, in a long and a short form.
+/// One number of the summary, in a long and a short form (and, for some, a shortest one).
 struct Part {
     /// Which goes first when the line is short: the highest is dropped first.
     drop_order: u8,
     long: Vec<Span<'static>>,
     short: Vec<Span<'static>>,
+    /// The shortest form; the short one when there is none.
+    tiny: Option<Vec<Span<'static>>>,
+}
+
+impl Part {
+    fn new(drop_order: u8, long: Vec<Span<'static>>, short: Vec<Span<'static>>) -> Part {
+        Part {
+            drop_order,
+            long,
+            short,
+            tiny: None,
+        }
+    }
+
+    /// Form 0 is the long one, 1 the short, 2 the shortest.
+    fn form(&self, level: usize) -> &Vec<Span<'static>> {
+        match level {
+            0 => &self.long,
+            1 => &self.short,
+            _ => self.tiny.as_ref().unwrap_or(&self.short),
+        }
+    }
 }
 
 fn width(spans: &[Span]) -> usize {
@@ -70,24 +93,31 @@ fn parts(app: &App, theme: &Theme) -> (String, Vec<Part>) {
     let mut out = Vec::new();
     let blob = blob_label(image);
     if analysis.layers_only {
-        out.push(Part {
-            drop_order: 0,
-            long: vec![
+        out.push(Part::new(
+            0,
+            vec![
                 value(hs(image.compressed_size())),
                 label(&format!(" {blob} (layers not read)")),
             ],
-            short: vec![
+            vec![
                 value(hs(image.compressed_size())),
                 label(&format!(" {blob}")),
             ],
-        });
+        ));
         return (name, out);
     }
-    out.push(Part {
-        drop_order: 0,
-        long: vec![label("size "), value(hs(image.size()))],
-        short: vec![value(hs(image.size()))],
-    });
+    // What the image is for decides what the plan offers it: next to its name.
+    let role = analysis.role.role.key();
+    out.push(Part::new(
+        3,
+        vec![label("role "), value(role.to_string())],
+        vec![value(role.to_string())],
+    ));
+    out.push(Part::new(
+        0,
+        vec![label("size "), value(hs(image.size()))],
+        vec![value(hs(image.size()))],
+    ));
     let compressed = compressed_part(image, theme);
     let reclaimable = analysis.waste.reclaimable_bytes;
     let waste_style = if reclaimable > 0 {
@@ -97,85 +127,91 @@ fn parts(app: &App, theme: &Theme) -> (String, Vec<Part>) {
     };
     let ratio = format!(" ({:.1}%)", analysis.reclaimable_ratio(image) * 100.0);
     out.push(compressed);
-    out.push(Part {
-        drop_order: 1,
-        long: vec![
+    out.push(Part::new(
+        1,
+        vec![
             label("reclaimable "),
             Span::styled(hs(reclaimable), waste_style),
             label(&ratio),
         ],
-        short: vec![
+        vec![
             Span::styled(hs(reclaimable), waste_style),
             label(" reclaimable"),
         ],
-    });
+    ));
     let plan = match app.plan_headline() {
-        PlanHeadline::Top(action) => {
-            let style = if action.worth_it {
-                theme.key()
-            } else {
-                theme.plain()
-            };
-            Part {
-                drop_order: 2,
-                long: vec![
-                    label("plan: "),
-                    Span::styled(
-                        format!("{} saves {}", action.kind.key(), hs(action.node_saving)),
-                        style,
-                    ),
-                    label(&format!(" ({})", percent(action.share_of_node_cost))),
-                ],
-                short: vec![
-                    label("plan: "),
-                    Span::styled(
-                        format!("{} −{}", action.kind.key(), hs(action.node_saving)),
-                        style,
-                    ),
-                ],
-            }
-        }
-        PlanHeadline::Nothing => Part {
-            drop_order: 2,
-            long: vec![label("plan: nothing to trim")],
-            short: vec![label("plan: none")],
-        },
-        PlanHeadline::Pending => Part {
-            drop_order: 2,
-            long: vec![label("plan: waiting for the images")],
-            short: vec![label("plan: …")],
-        },
-        PlanHeadline::LayersOnly => Part {
-            drop_order: 2,
-            long: vec![label("plan: layers not read")],
-            short: vec![label("plan: –")],
-        },
+        PlanHeadline::Saving(saving) => plan_part(&saving, theme),
+        PlanHeadline::Nothing => Part::new(
+            2,
+            vec![label("plan: nothing to trim")],
+            vec![label("plan: none")],
+        ),
+        PlanHeadline::Pending => Part::new(
+            2,
+            vec![label("plan: waiting for the images")],
+            vec![label("plan: …")],
+        ),
+        PlanHeadline::LayersOnly => Part::new(
+            2,
+            vec![label("plan: layers not read")],
+            vec![label("plan: –")],
+        ),
     };
-    out.push(Part {
-        drop_order: 3,
-        long: vec![
+    out.push(Part::new(
+        4,
+        vec![
             label("efficiency "),
             value(format!("{:.2}%", analysis.efficiency.score * 100.0)),
         ],
-        short: vec![
+        vec![
             label("eff. "),
             value(format!("{:.1}%", analysis.efficiency.score * 100.0)),
         ],
-    });
+    ));
     out.push(plan);
     (name, out)
+}
+
+/// What the plan saves for the image, the safe actions first: `plan: safe 1.0 MiB (23%), all
+/// 1.3 MiB (30%)`, `plan: safe −1.0 MiB, all −1.3 MiB`, `plan: safe −1.0 MiB`. A figure is in the
+/// key style when an action it counts is worth it.
+fn plan_part(saving: &ImageSaving, theme: &Theme) -> Part {
+    let label = |s: &str| Span::styled(s.to_string(), theme.dim());
+    let style = |worth: bool| if worth { theme.key() } else { theme.plain() };
+    let safe = |text: String| Span::styled(text, style(saving.safe_worth_it));
+    let all = |text: String| Span::styled(text, style(saving.worth_it));
+    Part {
+        drop_order: 2,
+        long: vec![
+            label("plan: safe "),
+            safe(hs(saving.safe)),
+            label(&format!(" ({}), all ", percent(saving.safe_share))),
+            all(hs(saving.all)),
+            label(&format!(" ({})", percent(saving.all_share))),
+        ],
+        short: vec![
+            label("plan: safe "),
+            safe(format!("−{}", hs(saving.safe))),
+            label(", all "),
+            all(format!("−{}", hs(saving.all))),
+        ],
+        tiny: Some(vec![
+            label("plan: safe "),
+            safe(format!("−{}", hs(saving.safe))),
+        ]),
+    }
 }
 
 fn compressed_part(image: &crate::model::Image, theme: &Theme) -> Part {
     let blob = blob_label(image);
     let label = |s: &str| Span::styled(s.to_string(), theme.dim());
-    Part {
-        drop_order: 4,
-        long: vec![
+    Part::new(
+        5,
+        vec![
             Span::styled(hs(image.compressed_size()), theme.plain()),
             label(&format!(" {blob}")),
         ],
-        short: vec![
+        vec![
             Span::styled(hs(image.compressed_size()), theme.plain()),
             label(if blob == "compressed" {
                 " compr."
@@ -183,7 +219,7 @@ fn compressed_part(image: &crate::model::Image, theme: &Theme) -> Part {
                 " blob"
             }),
         ],
-    }
+    )
 }
 
 /// The summary fitted to `width` columns.
@@ -191,11 +227,11 @@ fn fitted(app: &App, theme: &Theme, width_cols: usize) -> Line<'static> {
     let (name, parts) = parts(app, theme);
     let room = width_cols.saturating_sub(1); // a leading space
     for keep in (0..=parts.len()).rev() {
-        for long in [true, false] {
+        for level in 0..3 {
             let chosen: Vec<&Vec<Span>> = parts
                 .iter()
                 .filter(|p| usize::from(p.drop_order) < keep)
-                .map(|p| if long { &p.long } else { &p.short })
+                .map(|p| p.form(level))
                 .collect();
             let numbers: usize = chosen.iter().map(|s| width(s) + SEPARATOR.width()).sum();
             let name_width = name.width();

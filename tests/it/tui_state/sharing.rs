@@ -265,11 +265,16 @@ fn the_sharing_tab_and_clicks() {
         row: 0,
     });
     assert_eq!(app.view, View::Sharing);
-    // A click selects a row, a second click opens it.
+    // A click selects a row, a second click opens it. The plan and its notes come first: go
+    // down to the last image, so that the one above it is on screen.
+    while app.sharing.as_ref().unwrap().selected() != Some(Row::Image(2)) {
+        app.update(Action::Down);
+    }
     let areas = app.areas();
     let rows = areas.sharing_rows();
     let s = app.sharing.as_ref().unwrap();
     let at = s.rows.iter().position(|r| *r == Row::Image(1)).unwrap() - s.offset;
+    assert!(at < usize::from(rows.height), "row {at} is on screen");
     let click = Action::Click {
         column: rows.x + 3,
         row: rows.y + at as u16,

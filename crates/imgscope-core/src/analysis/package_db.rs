@@ -99,10 +99,12 @@ fn relation_name(word: &[u8]) -> Option<String> {
         .unwrap_or(word.len());
     let mut name = &word[..end];
     // dpkg's `:any` / `:amd64`; apk's `so:` and `cmd:` keep their colon.
-    if !name.starts_with(b"so:") && !name.starts_with(b"cmd:") && !name.starts_with(b"pc:") {
-        if let Some(colon) = name.iter().position(|&b| b == b':') {
-            name = &name[..colon];
-        }
+    if !name.starts_with(b"so:")
+        && !name.starts_with(b"cmd:")
+        && !name.starts_with(b"pc:")
+        && let Some(colon) = name.iter().position(|&b| b == b':')
+    {
+        name = &name[..colon];
     }
     (!name.is_empty()).then(|| text(name))
 }
@@ -742,6 +744,41 @@ Pre-Depends: libc6 (>= 2.36), libtinfo6 (>= 6)
 ";
 
     #[test]
+    fn relations_keep_names_and_alternatives_and_drop_versions() {
+        let text = "Package: p\nStatus: install ok installed\nDepends: libc6 (>= 2.36), mawk | awk, python3:any (>= 3.11~), debconf (>= 0.5) | debconf-2.0\nPre-Depends: dpkg (>= 1.19)\nProvides: www-browser, x-y (= 1.0)\n";
+        let r = &parse_dpkg_status(text.as_bytes()).unwrap()[0].relations;
+        assert_eq!(
+            r.depends,
+            vec![
+                vec!["dpkg".to_string()],
+                vec!["libc6".into()],
+                vec!["mawk".into(), "awk".into()],
+                vec!["python3".into()],
+                vec!["debconf".into(), "debconf-2.0".into()],
+            ]
+        );
+        assert_eq!(r.provides, vec!["www-browser".to_string(), "x-y".into()]);
+        let apk = "P:q\nV:1\nD:so:libc.musl-x86_64.so.1 !conflict busybox>=1.36 cmd:sh\np:cmd:q=1 so:libq.so.1=1\n";
+        let r = &parse_apk_installed(apk.as_bytes()).unwrap()[0].relations;
+        assert_eq!(
+            r.depends,
+            vec![
+                vec!["so:libc.musl-x86_64.so.1".to_string()],
+                vec!["busybox".into()],
+                vec!["cmd:sh".into()],
+            ]
+        );
+        assert_eq!(r.provides, vec!["cmd:q".to_string(), "so:libq.so.1".into()]);
+        // Capped: a hostile paragraph of endless groups keeps MAX_RELATIONS.
+        let many = format!(
+            "Package: big\nDepends: {}\n",
+            vec!["x"; MAX_RELATIONS + 50].join(", ")
+        );
+        let r = &parse_dpkg_status(many.as_bytes()).unwrap()[0].relations;
+        assert_eq!(r.depends.len(), MAX_RELATIONS);
+    }
+
+    #[test]
     fn dpkg_status_paragraphs() {
         let records = parse_dpkg_status(STATUS.as_bytes()).unwrap();
         assert_eq!(
@@ -758,6 +795,10 @@ Pre-Depends: libc6 (>= 2.36), libtinfo6 (>= 6)
                     architecture: Some("amd64".into()),
                     source: Some("bash".into()),
                     installed_size: Some(7163 * 1024),
+                    relations: Relations {
+                        depends: vec![vec!["libc6".into()], vec!["libtinfo6".into()]],
+                        provides: Vec::new(),
+                    },
                     ..record("bash", "5.2.15-2+b7")
                 },
             ]
@@ -1079,6 +1120,10 @@ V:0
                         "/lib/ld-musl-x86_64.so.1".into(),
                         "/lib/libc.musl-x86_64.so.1".into()
                     ],
+                    relations: Relations {
+                        depends: Vec::new(),
+                        provides: vec!["so:libc.musl-x86_64.so.1".into()],
+                    },
                     ..record("musl", "1.2.5-r0")
                 },
                 PackageRecord {

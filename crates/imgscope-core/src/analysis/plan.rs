@@ -729,19 +729,41 @@ pub fn build(images: &[(&Image, Option<&Analysis>)], sharing: &Sharing, worth: W
 }
 
 /// What `actions` save together: each claimed file once, less what slim images copy back (from
-/// the pull as from the disk).
+/// the pull as from the disk). A slim image is counted only where it pays on top of the other
+/// actions: when the files it removes that they do not already remove outweigh what it copies
+/// back from shared layers (after the safe trims of a shared base, slimming an image built on it
+/// may save nothing more). So taking more actions never lowers the total.
 fn union_saving<'a>(
     actions: impl Iterator<Item = &'a Action>,
     ratio: &dyn Fn(usize) -> f64,
 ) -> (u64, u64) {
     let mut claims: HashMap<Claim, u64> = HashMap::new();
-    let mut readd = 0u64;
+    let mut slims: Vec<&Action> = Vec::new();
     for a in actions {
-        if let Detail::Slim { readd_bytes, .. } = &a.detail {
-            readd += readd_bytes;
+        if matches!(a.detail, Detail::Slim { .. }) {
+            slims.push(a);
+            continue;
         }
         for &(c, b) in &a.claims {
             claims.insert(c, b);
+        }
+    }
+    let mut readd = 0u64;
+    for a in slims {
+        let Detail::Slim { readd_bytes, .. } = &a.detail else {
+            continue;
+        };
+        let fresh: u64 = a
+            .claims
+            .iter()
+            .filter(|(c, _)| !claims.contains_key(c))
+            .map(|(_, b)| b)
+            .sum();
+        if fresh > *readd_bytes {
+            readd += readd_bytes;
+            for &(c, b) in &a.claims {
+                claims.insert(c, b);
+            }
         }
     }
     let union: u64 = claims.values().sum();

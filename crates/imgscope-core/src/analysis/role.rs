@@ -148,13 +148,13 @@ pub fn of(image: &Image, overridden: Option<Role>) -> RoleOf {
             why: "set with --role".into(),
         };
     }
-    if let Some((_, value)) = image.config.labels.iter().find(|(k, _)| k == ROLE_LABEL) {
-        if let Some(role) = Role::parse(value) {
-            return RoleOf {
-                role,
-                why: format!("the image's label {ROLE_LABEL}"),
-            };
-        }
+    if let Some((_, value)) = image.config.labels.iter().find(|(k, _)| k == ROLE_LABEL)
+        && let Some(role) = Role::parse(value)
+    {
+        return RoleOf {
+            role,
+            why: format!("the image's label {ROLE_LABEL}"),
+        };
     }
     from_command(image)
 }

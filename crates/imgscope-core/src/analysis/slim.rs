@@ -169,46 +169,72 @@ pub fn conservative(
         }
     }
 
-    // Links to what is kept, and the directories a service may expect.
+    let names: Vec<String> = names
+        .iter()
+        .map(|&(k, _)| packages.packages[k as usize].name.clone())
+        .collect();
+    Some(finish(image, kept, because, names, missing))
+}
+
+/// The static closure alone, with the links and directories that reach it: the optimistic bound,
+/// written by `imgscope slim --static-closure` to show what it lacks.
+pub fn static_only(image: &Image, closure: &Closure) -> SlimSet {
+    let mut kept = vec![false; image.tree.node_count()];
+    for &(node, _) in &closure.files {
+        kept[node.index()] = true;
+    }
+    finish(
+        image,
+        kept,
+        vec!["the static closure of the command only".into()],
+        Vec::new(),
+        Vec::new(),
+    )
+}
+
+/// Add the links that lead to kept entries and the directories a service may expect, then list
+/// what is kept.
+fn finish(
+    image: &Image,
+    mut kept: Vec<bool>,
+    mut because: Vec<String>,
+    packages: Vec<String>,
+    missing: Vec<String>,
+) -> SlimSet {
+    let tree = &image.tree;
+    let n = tree.node_count();
+    // Links to what is kept, or to a directory above it; a link may lead to another link's
+    // directory (`/lib64` → `usr/lib64`, which holds the loader's link), so until nothing changes.
+    let symlinks: Vec<(NodeId, Option<NodeId>)> = tree
+        .non_root_ids()
+        .filter(|&id| {
+            tree.live_final(id)
+                .is_some_and(|v| v.kind == EntryKind::Symlink)
+        })
+        .map(|id| (id, resolve(tree, &tree.path(id), FINAL, true)))
+        .collect();
     let mut above: Vec<bool> = vec![false; n];
-    for id in tree.non_root_ids() {
-        if kept[id.index()] {
-            for a in tree.ancestors(id) {
-                if above[a.index()] {
-                    break;
-                }
-                above[a.index()] = true;
-            }
-        }
-    }
     let mut links = 0usize;
-    for id in tree.non_root_ids() {
-        let Some(v) = tree.live_final(id) else {
-            continue;
-        };
-        if v.kind != EntryKind::Symlink || kept[id.index()] {
-            continue;
-        }
-        let path = tree.path(id);
-        if let Some(target) = resolve(tree, &path, FINAL, true)
-            && (kept[target.index()] || above[target.index()])
-        {
-            kept[id.index()] = true;
-            links += 1;
-        }
-    }
-    // A kept link's own directories are kept too (the link may sit in a directory nothing else
-    // uses).
-    for id in tree.non_root_ids() {
-        if kept[id.index()] {
-            for a in tree.ancestors(id) {
-                if above[a.index()] {
-                    break;
-                }
-                above[a.index()] = true;
+    for _round in 0..16 {
+        mark_above(tree, &kept, &mut above);
+        let mut added = 0;
+        for &(id, target) in &symlinks {
+            if kept[id.index()] {
+                continue;
+            }
+            if let Some(t) = target
+                && (kept[t.index()] || above[t.index()])
+            {
+                kept[id.index()] = true;
+                added += 1;
             }
         }
+        links += added;
+        if added == 0 {
+            break;
+        }
     }
+    mark_above(tree, &kept, &mut above);
     let empty = empty_dirs(image);
     let mut keep: Vec<NodeId> = Vec::new();
     let (mut files, mut bytes) = (0u64, 0u64);
@@ -230,17 +256,28 @@ pub fn conservative(
             "{links} symbolic links to kept files and directories"
         ));
     }
-    Some(SlimSet {
+    SlimSet {
         keep,
         files,
         bytes,
-        packages: names
-            .iter()
-            .map(|&(k, _)| packages.packages[k as usize].name.clone())
-            .collect(),
+        packages,
         missing_dependencies: missing,
         kept_because: because,
-    })
+    }
+}
+
+/// Mark the directories above every kept entry.
+fn mark_above(tree: &crate::model::FileTree, kept: &[bool], above: &mut [bool]) {
+    for id in tree.non_root_ids() {
+        if kept[id.index()] {
+            for a in tree.ancestors(id) {
+                if above[a.index()] {
+                    break;
+                }
+                above[a.index()] = true;
+            }
+        }
+    }
 }
 
 /// The packages to keep, as (index into `packages.packages`, depth), and the dependency names no

@@ -72,7 +72,7 @@ pub fn record(
     recorded_at: i64,
 ) -> Record {
     let report = crate::report::json::image_report(&loaded.image, &loaded.analysis);
-    let totals = crate::report::plan::totals(&set.plan, &set.names);
+    let totals = crate::report::plan::totals(&set.plan);
     let waste = report.waste.as_ref();
     Record {
         id: 0,

@@ -1,7 +1,8 @@
-//! The one-file HTML report: image facts, layer bars, the merged file tree (collapsible, largest
-//! first), reclaimable paths and duplicates. Self-contained: inline CSS, no scripts, no external
-//! assets, so it can be attached to a review and opened anywhere. Every string from the image is
-//! HTML-escaped after its control characters are made visible.
+//! The one-file HTML report: image facts (its role too — service, interpreted or shell — and why),
+//! layer bars, the merged file tree (collapsible, largest first), reclaimable paths and
+//! duplicates. Self-contained: inline CSS, no scripts, no external assets, so it can be attached to
+//! a review and opened anywhere. Every string from the image is HTML-escaped after its control
+//! characters are made visible.
 
 use std::fmt::Write;
 
@@ -99,6 +100,10 @@ fn facts(out: &mut String, image: &Image, analysis: &Analysis) {
     if let Some(c) = &image.created {
         row("Created", h(c));
     }
+    row(
+        "Role",
+        format!("{} ({})", analysis.role.role.key(), h(&analysis.role.why)),
+    );
     row("Size", rows::sizes(image.size(), image.compressed_size()));
     row(
         "Layers, files",

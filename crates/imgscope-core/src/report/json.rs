@@ -23,6 +23,9 @@ pub struct Report<'a> {
     pub plan: Vec<super::plan::PlanActionReport>,
     /// The plan's totals, each file counted once where actions overlap.
     pub plan_totals: super::plan::PlanTotalsReport,
+    /// Sentences about images the plan offers less for (a shell image: no slim, no toolchain
+    /// trim, and what a node pays for its bytes), by image name.
+    pub plan_notes: Vec<super::plan::PlanNoteReport>,
     /// With two or more images: what they share (see `report::sharing`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sharing: Option<super::sharing::SharingReport>,
@@ -496,7 +499,8 @@ pub fn report<'a>(images: &[Analyzed<'a>], set: &SetAnalysis) -> Report<'a> {
             .map(|(image, analysis)| image_report(image, analysis))
             .collect(),
         plan: super::plan::actions(&set.plan, &set.sharing, &set.names),
-        plan_totals: super::plan::totals(&set.plan, &set.names),
+        plan_totals: super::plan::totals(&set.plan),
+        plan_notes: super::plan::notes(&set.plan, &set.names),
         sharing: None,
     }
 }

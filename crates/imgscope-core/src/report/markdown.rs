@@ -1,7 +1,8 @@
 //! Markdown for reviews: the gate summary (`--summary`, `$GITHUB_STEP_SUMMARY`), the diff of two
 //! images as a pull-request comment (biggest changes first, the full lists collapsed), and the
-//! one-image report. Strings from images go into code spans (no mentions, links or HTML there),
-//! with control characters escaped and `|` escaped for tables.
+//! one-image report (with the image's role — service, interpreted or shell — and why). Strings
+//! from images go into code spans (no mentions, links or HTML there), or, in sentences, through
+//! [`text`]; with control characters escaped and `|` escaped for tables.
 
 use std::fmt::Write;
 
@@ -427,6 +428,13 @@ pub fn image_report(image: &Image, analysis: &Analysis) -> String {
     if let Some(c) = &image.created {
         let _ = writeln!(out, "| Created | {} |", text(c));
     }
+    // The reason names the image's command: plain text, escaped.
+    let _ = writeln!(
+        out,
+        "| Role | {} ({}) |",
+        analysis.role.role.key(),
+        text(&analysis.role.why)
+    );
     let _ = writeln!(
         out,
         "| Size | {} |",

@@ -113,8 +113,6 @@ pub struct PlanTotalsReport {
     /// Per risk (`safe`, `rebuild`, `risky`): what its actions save together, each file counted
     /// once, and what every action up to it saves (`cumulative_…`: safe; safe and rebuild; all).
     pub by_risk: std::collections::BTreeMap<&'static str, RiskTotalsReport>,
-    /// Sentences about images the plan offers less for (shell images), by image name.
-    pub notes: Vec<PlanNoteReport>,
 }
 
 #[derive(Serialize)]
@@ -236,7 +234,7 @@ fn detail(a: &Action, sharing: &Sharing, names: &[String]) -> PlanDetailReport {
     }
 }
 
-pub fn totals(plan: &Plan, names: &[String]) -> PlanTotalsReport {
+pub fn totals(plan: &Plan) -> PlanTotalsReport {
     let worth = plan.worth.unwrap_or_default();
     let share = |b: u64| {
         if plan.node_cost == 0 {
@@ -273,15 +271,18 @@ pub fn totals(plan: &Plan, names: &[String]) -> PlanTotalsReport {
                 )
             })
             .collect(),
-        notes: plan
-            .notes
-            .iter()
-            .map(|(i, note)| PlanNoteReport {
-                image: names.get(*i).cloned().unwrap_or_default(),
-                note: note.clone(),
-            })
-            .collect(),
     }
+}
+
+/// Sentences about images the plan offers less for (shell images), by image name.
+pub fn notes(plan: &Plan, names: &[String]) -> Vec<PlanNoteReport> {
+    plan.notes
+        .iter()
+        .map(|(i, note)| PlanNoteReport {
+            image: names.get(*i).cloned().unwrap_or_default(),
+            note: note.clone(),
+        })
+        .collect()
 }
 
 /// Actions listed in the text report; the rest are counted.
