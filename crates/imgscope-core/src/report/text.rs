@@ -88,6 +88,12 @@ pub fn summary(image: &Image, analysis: &Analysis) -> String {
         hs(analysis.duplicates.savings_bytes),
         analysis.duplicates.groups.len()
     );
+    let _ = writeln!(
+        out,
+        "Role        {}: {}",
+        analysis.role.role.key(),
+        esc(&analysis.role.why)
+    );
     if let Some(line) = base_line(image, analysis) {
         out.push_str(&line);
     }
