@@ -214,7 +214,10 @@ fn rpm(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
                         priority: None,
                         installed_size: p.installed_size,
                         files: Vec::new(),
-                        relations: Default::default(),
+                        relations: super::package_db::Relations {
+                            depends: p.requires.into_iter().map(|r| vec![r]).collect(),
+                            provides: p.provides,
+                        },
                     },
                     paths: p.files,
                 })

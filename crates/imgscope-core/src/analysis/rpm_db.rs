@@ -83,6 +83,11 @@ pub struct RpmPackage {
     /// `DIRNAMES[DIRINDEXES[i]] + BASENAMES[i]`, or `OLDFILENAMES` in old headers without them.
     /// Paths that are not absolute are left out.
     pub files: Vec<String>,
+    /// `REQUIRENAME` without rpm's own `rpmlib(…)` features and file paths, and `PROVIDENAME`:
+    /// capability names (`libc.so.6()(64bit)`, `config(bash)`, package names), at most
+    /// [`MAX_RELATIONS`](super::package_db::MAX_RELATIONS) each.
+    pub requires: Vec<String>,
+    pub provides: Vec<String>,
 }
 
 /// A database or header that cannot be read: one line saying what is wrong and where
@@ -277,7 +282,9 @@ const TAG_DIRINDEXES: u32 = 1116;
 const TAG_BASENAMES: u32 = 1117;
 const TAG_DIRNAMES: u32 = 1118;
 const TAG_LONGSIZE: u32 = 5009;
-const WANTED: [u32; 12] = [
+const TAG_PROVIDENAME: u32 = 1047;
+const TAG_REQUIRENAME: u32 = 1049;
+const WANTED: [u32; 14] = [
     TAG_NAME,
     TAG_VERSION,
     TAG_RELEASE,
@@ -290,6 +297,8 @@ const WANTED: [u32; 12] = [
     TAG_BASENAMES,
     TAG_DIRNAMES,
     TAG_LONGSIZE,
+    TAG_PROVIDENAME,
+    TAG_REQUIRENAME,
 ];
 
 const TYPE_NULL: u32 = 0;
@@ -356,6 +365,8 @@ pub fn parse_header_blob(blob: &[u8]) -> Result<RpmPackage, ParseError> {
         source_rpm: header.string(TAG_SOURCERPM)?,
         installed_size,
         files: header.files(blob.len())?,
+        requires: header.capabilities(TAG_REQUIRENAME)?,
+        provides: header.capabilities(TAG_PROVIDENAME)?,
     })
 }
 
@@ -486,6 +497,29 @@ impl<'a> Header<'a> {
             ));
         }
         self.strings(e).collect::<Result<Vec<_>, _>>().map(Some)
+    }
+
+    /// A capability list (`REQUIRENAME`, `PROVIDENAME`), deduplicated, without `rpmlib(…)`
+    /// features and file paths, at most [`MAX_RELATIONS`](super::package_db::MAX_RELATIONS)
+    /// names kept (a longer list is cut, not refused: the rest of the header stands).
+    fn capabilities(&self, tag: u32) -> Result<Vec<String>, ParseError> {
+        let Some(names) = self.string_array(tag, MAX_FILES_PER_PACKAGE)? else {
+            return Ok(Vec::new());
+        };
+        let mut out: Vec<String> = Vec::new();
+        let mut seen: hashbrown::HashSet<&[u8]> = hashbrown::HashSet::new();
+        for name in names {
+            if out.len() == super::package_db::MAX_RELATIONS {
+                break;
+            }
+            if name.is_empty() || name.starts_with(b"rpmlib(") || name.starts_with(b"/") {
+                continue;
+            }
+            if seen.insert(name) {
+                out.push(capped_string(name));
+            }
+        }
+        Ok(out)
     }
 
     /// The package's paths: `DIRNAMES[DIRINDEXES[i]] + BASENAMES[i]`, else `OLDFILENAMES`.
@@ -650,6 +684,9 @@ mod tests {
                     source_rpm: Some("tinylib-0.5.1-1.el9.src.rpm".into()),
                     installed_size: Some(10),
                     files: strings(&["/etc/tinylib/tinylib.conf"]),
+                    // rpmbuild's own: a %config file is a capability (rpmlib(…) left out).
+                    requires: strings(&["config(tinylib)"]),
+                    provides: strings(&["config(tinylib)", "tinylib"]),
                 },
                 RpmPackage {
                     name: "hello".into(),
@@ -663,6 +700,8 @@ mod tests {
                         "/usr/share/hello/data.txt",
                         "/usr/share/hello/sub/deep.txt",
                     ]),
+                    requires: Vec::new(),
+                    provides: strings(&["hello", "hello(x86-64)"]),
                 },
             ]
         );

@@ -5,8 +5,9 @@
 //! Starting from the static closure of the command (and of `/bin/sh`, which `system()` and
 //! `popen()` run), it keeps:
 //! - every package that owns a closure file, and what those packages depend on (dpkg
-//!   `Depends`/`Pre-Depends`, apk `D:`; the first installed alternative, a virtual name through
-//!   `Provides`/`p:`), all their files but docs, man pages and locales — a service reads its own
+//!   `Depends`/`Pre-Depends`, apk `D:`, rpm `REQUIRENAME`; the first installed alternative, a
+//!   virtual name or capability through `Provides`/`p:`/`PROVIDENAME`), all their files but docs,
+//!   man pages and locales — a service reads its own
 //!   data files (postgres' `/usr/share/postgresql`), which no static view sees;
 //! - the identity and name-service files (`/etc/passwd`, `/etc/group`, `/etc/nsswitch.conf`…), the
 //!   loader's configuration, CA certificates and time-zone data, where the image has them;
@@ -310,26 +311,27 @@ fn package_closure(packages: &Packages, closure: &Closure) -> (Vec<(u32, usize)>
         let (k, depth) = order[next];
         next += 1;
         for group in &packages.packages[k as usize].relations.depends {
-            // The first alternative installed; already kept ones first, to add nothing new.
-            let candidates: Vec<u32> = group
+            // The first installed alternative, its first provider: linear in the group, however
+            // many packages provide a name (a hostile database may have them all provide it).
+            let pick = group
                 .iter()
-                .filter_map(|name| by_name.get(name.as_str()))
-                .flatten()
-                .copied()
-                .collect();
-            if candidates.is_empty() {
-                let shown = group.join(" | ");
-                if !missing.contains(&shown) {
-                    missing.push(shown);
+                .find_map(|name| by_name.get(name.as_str()).and_then(|l| l.first()))
+                .copied();
+            match pick {
+                None => {
+                    if missing.len() < 100 {
+                        let shown = group.join(" | ");
+                        if !missing.contains(&shown) {
+                            missing.push(shown);
+                        }
+                    }
                 }
-                continue;
+                Some(pick) => {
+                    if seen.insert(pick) {
+                        order.push((pick, depth + 1));
+                    }
+                }
             }
-            if candidates.iter().any(|c| seen.contains(c)) {
-                continue;
-            }
-            let pick = candidates[0];
-            seen.insert(pick);
-            order.push((pick, depth + 1));
         }
     }
     (order, missing)
@@ -480,6 +482,89 @@ fn empty_dirs(image: &Image) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::package_db::Relations;
+    use crate::analysis::packages::Package;
+
+    fn package(name: &str, depends: &[&[&str]], provides: &[&str]) -> Package {
+        Package {
+            manager: "dpkg",
+            name: name.into(),
+            version: "1".into(),
+            architecture: None,
+            source: None,
+            essential: false,
+            installed_size: None,
+            files: 1,
+            bytes: 1,
+            layer: Some(0),
+            changed_in: Vec::new(),
+            reclaimable_bytes: 0,
+            trim_bytes: 0,
+            relations: Relations {
+                depends: depends
+                    .iter()
+                    .map(|g| g.iter().map(|s| s.to_string()).collect())
+                    .collect(),
+                provides: provides.iter().map(|s| s.to_string()).collect(),
+            },
+        }
+    }
+
+    fn closure_of(nodes: &[usize]) -> Closure {
+        Closure {
+            command: vec!["/usr/bin/app".into()],
+            executable: Some("/usr/bin/app".into()),
+            files: nodes.iter().map(|&n| (NodeId::from_index(n), 1)).collect(),
+            bytes: nodes.len() as u64,
+            packages: Vec::new(),
+            unresolved: Vec::new(),
+            unseen: Vec::new(),
+            understood: true,
+        }
+    }
+
+    #[test]
+    fn dependencies_follow_alternatives_provides_and_stop_at_what_is_missing() {
+        let packages = Packages {
+            packages: vec![
+                package(
+                    "app",
+                    &[&["libc6"], &["mawk", "awk"], &["not-installed"]],
+                    &[],
+                ),
+                package("libc6", &[&["libgcc-s1"]], &[]),
+                package("libgcc-s1", &[&["libc6"]], &[]),
+                package("gawk", &[], &["awk"]),
+                package("unrelated", &[], &[]),
+            ],
+            owner: vec![(NodeId::from_index(1), 0)],
+            ..Packages::default()
+        };
+        let (kept, missing) = package_closure(&packages, &closure_of(&[1]));
+        let names: Vec<&str> = kept
+            .iter()
+            .map(|&(k, _)| packages.packages[k as usize].name.as_str())
+            .collect();
+        // mawk is not installed: awk, which gawk provides, stands in; the cycle ends.
+        assert_eq!(names, ["app", "libc6", "gawk", "libgcc-s1"]);
+        assert_eq!(missing, ["not-installed"]);
+    }
+
+    #[test]
+    fn a_name_every_package_provides_costs_one_lookup_a_group() {
+        // A hostile database: 100,000 packages that all provide and need "x". Each group takes its
+        // first provider, so the walk keeps two packages, not a scan of every provider a package.
+        let mut all = vec![package("root", &[&["x"]], &[])];
+        all.extend((0..100_000).map(|i| package(&format!("p{i}"), &[&["x"]], &["x"])));
+        let packages = Packages {
+            packages: all,
+            owner: vec![(NodeId::from_index(1), 0)],
+            ..Packages::default()
+        };
+        let (kept, missing) = package_closure(&packages, &closure_of(&[1]));
+        assert_eq!(kept, [(0, 0), (1, 1)]);
+        assert!(missing.is_empty());
+    }
 
     #[test]
     fn application_roots() {
