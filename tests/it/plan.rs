@@ -219,7 +219,8 @@ fn the_plan_ranks_rebase_trim_and_dedup_with_exact_savings() {
         verdict(3)
     );
     assert!(
-        verdict(2).starts_with("worth it: trim (safe) saves 29.3 KiB"),
+        verdict(2)
+            == "own: nothing to trim: no hidden, cache, doc, duplicate or copied-base bytes in its layers; its base set/base:1: trim (safe) 29.3 KiB, saved once per node for all 3 images (2 actions there)",
         "{}",
         verdict(2)
     );
@@ -381,4 +382,151 @@ fn a_gate_fails_an_image_that_could_shed_too_much() {
         &set.paths[0],
     ]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// A builder on a base, two apps on the builder, and an image that shares only the base: the
+/// builder's layer is named after the builder and the base's after the base, in whatever order the
+/// set is given; an app's verdict keeps its own savings apart from its bases'.
+#[test]
+fn shared_layers_are_named_by_their_base_in_any_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let base0 = layer(
+        &[
+            file("bin/sh", 20_000, 1),
+            file("var/lib/apt/lists/base-index", 30_000, 2),
+        ],
+        Comp::None,
+        "ADD rootfs /",
+    );
+    let builder1 = layer(
+        &[
+            file("usr/bin/gcc", 50_000, 3),
+            file("var/cache/apt/archives/gcc.deb", 60_000, 4),
+        ],
+        Comp::None,
+        "RUN apt-get install gcc",
+    );
+    let node = layer(
+        &[
+            file("app/node.js", 5_000, 5),
+            file("root/.npm/_cacache/blob", 8_000, 6),
+        ],
+        Comp::None,
+        "COPY . /app",
+    );
+    let python = layer(&[file("app/main.py", 3_000, 7)], Comp::None, "COPY . /app");
+    let other = layer(
+        &[file("srv/other", 4_000, 8)],
+        Comp::None,
+        "COPY other /srv",
+    );
+    let images: Vec<(&str, Vec<&BuiltLayer>)> = vec![
+        ("fleet/base:1", vec![&base0]),
+        ("fleet/builder:1", vec![&base0, &builder1]),
+        ("fleet/app-node:1", vec![&base0, &builder1, &node]),
+        ("fleet/app-python:1", vec![&base0, &builder1, &python]),
+        ("fleet/other:1", vec![&base0, &other]),
+    ];
+    let paths = write_image_archives(dir.path(), &images);
+    let mut figures: Option<Vec<(String, u64, String)>> = None;
+    for order in [
+        [0, 1, 2, 3, 4],
+        [2, 3, 1, 0, 4],
+        [3, 2, 4, 1, 0],
+        [4, 2, 0, 3, 1],
+    ] {
+        let given: Vec<&str> = order.iter().map(|&k| paths[k].as_str()).collect();
+        let v = report(&["--json", "--worth", "0"], &given);
+        let plan = v["plan"].as_array().unwrap();
+        let trim_of = |diff_id: &str| {
+            plan.iter()
+                .find(|a| a["action"] == "trim" && a["layers"][0] == diff_id)
+                .unwrap_or_else(|| panic!("no trim of {diff_id}: {plan:#?}"))
+        };
+        let b = trim_of(&builder1.diff_id);
+        assert_eq!(
+            b["layer_owners"],
+            serde_json::json!(["fleet/builder:1"]),
+            "{order:?}"
+        );
+        assert!(
+            b["why"]
+                .as_str()
+                .unwrap()
+                .starts_with("layer 1 of fleet/builder:1 (shared by 3 images)"),
+            "{order:?}: {}",
+            b["why"]
+        );
+        let base = trim_of(&base0.diff_id);
+        assert_eq!(
+            base["layer_owners"],
+            serde_json::json!(["fleet/base:1"]),
+            "{order:?}"
+        );
+        assert!(
+            base["why"]
+                .as_str()
+                .unwrap()
+                .starts_with("layer 0 of fleet/base:1 (shared by 5 images)"),
+            "{order:?}: {}",
+            base["why"]
+        );
+        // The app's verdict: its own npm cache first, then each base's part, saved once per node.
+        let verdicts: Vec<(String, String)> = v["sharing"]["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["name"].as_str().unwrap().to_string(),
+                    i["verdict"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let verdict = |name: &str| {
+            verdicts
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
+        let app = verdict("fleet/app-node:1");
+        assert!(
+            app.starts_with("own: not worth it: at most 7.8 KiB per node (4.4%"),
+            "{order:?}: {app}"
+        );
+        assert!(
+            app.contains("its base fleet/builder:1: trim (safe) 58.6 KiB, saved once per node for all 3 images"),
+            "{order:?}: {app}"
+        );
+        assert!(
+            app.contains(
+                "its base fleet/base:1: trim (safe) 29.3 KiB, saved once per node for all 5 images"
+            ),
+            "{order:?}: {app}"
+        );
+        // The base's own verdict names no other base.
+        let base_verdict = verdict("fleet/base:1");
+        assert!(
+            base_verdict.starts_with("worth it: trim (safe)"),
+            "{base_verdict}"
+        );
+        assert!(!base_verdict.contains("its base"), "{base_verdict}");
+        // The figures are the plan's, whatever the order.
+        let mut now: Vec<(String, u64, String)> = plan
+            .iter()
+            .map(|a| {
+                (
+                    a["action"].as_str().unwrap().to_string(),
+                    a["node_saving_bytes"].as_u64().unwrap(),
+                    a["layers"][0].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        now.sort();
+        match &figures {
+            None => figures = Some(now),
+            Some(first) => assert_eq!(&now, first, "{order:?}"),
+        }
+    }
 }

@@ -234,6 +234,10 @@ pub struct Action {
     pub risk: Risk,
     /// Images that use the layers it changes, ascending.
     pub images: Vec<usize>,
+    /// The image its layers belong to ([`layer_owner`] of its first layer): the image itself for
+    /// its own layers, its base for layers it inherits; `None` for a layer shared by images none
+    /// of which is the others' base.
+    pub owner: Option<usize>,
     /// The layers it changes (indexes into [`Sharing::layers`]), in image order.
     pub layers: Vec<usize>,
     /// Where to look: an image and the index of the layer within it.
@@ -356,13 +360,90 @@ impl Plan {
             .sum()
     }
 
-    /// What the plan says about image `i`, in one line.
+    /// What the plan says about image `i`, in one line. Its own layers' actions lead; the
+    /// actions on layers it shares with the images built on the same base are named after that
+    /// base, saved once per node for all of them ("its base fleet/builder: trim (safe) 571.5 MiB,
+    /// saved once per node for all 3 images"), so no image on a base is read as holding the
+    /// base's bytes itself. An image with only its own actions reads as before.
     pub fn verdict(&self, i: usize) -> String {
+        self.verdict_named(i, &[])
+    }
+
+    /// [`Plan::verdict`], naming other images with `names` (the set's names, by index).
+    pub fn verdict_named(&self, i: usize, names: &[String]) -> String {
         let actions: Vec<&Action> = self.for_image(i).collect();
+        let own: Vec<&Action> = actions
+            .iter()
+            .copied()
+            .filter(|a| a.owner == Some(i))
+            .collect();
+        let inherited: Vec<&Action> = actions
+            .iter()
+            .copied()
+            .filter(|a| a.owner != Some(i))
+            .collect();
+        if inherited.is_empty() {
+            return self.verdict_of(&own);
+        }
+        let mut parts = vec![format!("own: {}", self.verdict_of(&own))];
+        // One part per owner (a base, or a group sharing a layer), its top action, in rank order.
+        let mut seen: Vec<Option<usize>> = Vec::new();
+        for a in &inherited {
+            if seen.contains(&a.owner) {
+                continue;
+            }
+            seen.push(a.owner);
+            let whose = match a.owner {
+                Some(o) => format!(
+                    "its base {}",
+                    names.get(o).map(String::as_str).unwrap_or("?")
+                ),
+                None => {
+                    let users: Vec<&str> = a
+                        .images
+                        .iter()
+                        .map(|&j| names.get(j).map(String::as_str).unwrap_or("?"))
+                        .collect();
+                    match users.split_last() {
+                        Some((last, rest)) if !rest.is_empty() => {
+                            format!("layers shared by {} and {last}", rest.join(", "))
+                        }
+                        _ => "layers it shares".to_string(),
+                    }
+                }
+            };
+            let more = inherited.iter().filter(|b| b.owner == a.owner).count();
+            parts.push(format!(
+                "{whose}: {} ({}) {}, saved once per node for {}{}",
+                a.kind.key(),
+                a.risk.key(),
+                crate::text::human_size(a.node_saving),
+                match a.images.len() {
+                    2 => "both images".to_string(),
+                    n => format!("all {n} images"),
+                },
+                if more > 1 {
+                    format!(" ({more} actions there)")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        parts.join("; ")
+    }
+
+    /// The verdict over `actions` (an image's own).
+    fn verdict_of(&self, actions: &[&Action]) -> String {
         let Some(top) = actions.first() else {
             return "nothing to trim: no hidden, cache, doc, duplicate or copied-base bytes in its layers".into();
         };
-        let all = self.saving_for_image(i);
+        let mut seen: HashSet<Claim> = HashSet::new();
+        let all: u64 = actions
+            .iter()
+            .flat_map(|a| a.claims.iter())
+            .filter(|(c, _)| seen.insert(*c))
+            .map(|(_, b)| b)
+            .sum();
         let more = match actions.len() {
             1 => String::new(),
             n => format!("; {n} actions, {} in all", crate::text::human_size(all)),
@@ -651,6 +732,7 @@ pub fn build(images: &[(&Image, Option<&Analysis>)], sharing: &Sharing, worth: W
             Action {
                 kind: draft.kind,
                 risk: draft.risk,
+                owner: draft.layers.first().and_then(|&d| layer_owner(sharing, d)),
                 images: users,
                 layers: draft.layers,
                 focus: draft.focus,
@@ -818,18 +900,62 @@ fn shell_notes(
     out
 }
 
-/// How a layer is named in the plan's sentences: "layer 2 of redis".
+/// The image a distinct layer belongs to: of the images using it, the one whose layers are a
+/// prefix of every other user's (the base they are built on; a layer only one image uses is that
+/// image's). `None` when no user is: the layer is shared by images none of which is the others'
+/// base. The same in whatever order the images are given.
+pub fn layer_owner(sharing: &Sharing, d: usize) -> Option<usize> {
+    let users = &sharing.layers[d].users;
+    users.iter().copied().find(|&o| {
+        let mine = &sharing.image_layers[o];
+        users
+            .iter()
+            .all(|&j| j == o || sharing.image_layers[j].starts_with(mine))
+    })
+}
+
+/// Who a layer belongs to, in words: the owner's name, or "A, B and C" when no user is the others'
+/// base.
+pub fn layer_owner_name(sharing: &Sharing, names: &[String], d: usize) -> String {
+    let name = |i: usize| names.get(i).map(String::as_str).unwrap_or("?").to_string();
+    match layer_owner(sharing, d) {
+        Some(o) => name(o),
+        None => {
+            let users: Vec<String> = sharing.layers[d].users.iter().map(|&i| name(i)).collect();
+            match users.split_last() {
+                Some((last, rest)) if !rest.is_empty() => {
+                    format!("{} and {last}", rest.join(", "))
+                }
+                _ => users.join(""),
+            }
+        }
+    }
+}
+
+/// How a layer is named in the plan's sentences: "layer 2 of redis", by the image it belongs to
+/// ([`layer_owner`]); "layer 1 shared by app-a and app-b" when none of its users is the others'
+/// base.
 fn layer_name(sharing: &Sharing, names: &[String], d: usize) -> String {
     let users = &sharing.layers[d].users;
-    let first = users[0];
-    let li = sharing.image_layers[first]
-        .iter()
-        .position(|&x| x == d)
-        .unwrap_or(0);
-    let name = names.get(first).map(String::as_str).unwrap_or("?");
-    match users.len() {
-        1 => format!("layer {li} of {name}"),
-        n => format!("layer {li} of {name} (shared by {n} images)"),
+    let position = |i: usize| {
+        sharing.image_layers[i]
+            .iter()
+            .position(|&x| x == d)
+            .unwrap_or(0)
+    };
+    match layer_owner(sharing, d) {
+        Some(o) => {
+            let name = names.get(o).map(String::as_str).unwrap_or("?");
+            match users.len() {
+                1 => format!("layer {} of {name}", position(o)),
+                n => format!("layer {} of {name} (shared by {n} images)", position(o)),
+            }
+        }
+        None => format!(
+            "layer {} shared by {}",
+            position(users[0]),
+            layer_owner_name(sharing, names, d)
+        ),
     }
 }
 
@@ -837,7 +963,7 @@ fn layer_run_name(sharing: &Sharing, names: &[String], run: &[usize]) -> String 
     if run.len() == 1 {
         return layer_name(sharing, names, run[0]);
     }
-    let first = sharing.layers[run[0]].users[0];
+    let first = layer_owner(sharing, run[0]).unwrap_or(sharing.layers[run[0]].users[0]);
     let pos = |d: usize| {
         sharing.image_layers[first]
             .iter()

@@ -139,9 +139,10 @@ pub fn analyze(images: &[(&Image, Option<&Analysis>)], worth: Worth) -> SetAnaly
     let facts: Vec<ImageFacts> = images.iter().map(|(i, a)| facts(i, *a)).collect();
     let mut sharing = sharing::analyze(&facts);
     let plan = plan::build(images, &sharing, worth);
+    let names: Vec<String> = facts.iter().map(|f| f.name.clone()).collect();
     for (i, image) in sharing.images.iter_mut().enumerate() {
         if images[i].1.is_some() {
-            image.verdict = plan.verdict(i);
+            image.verdict = plan.verdict_named(i, &names);
         }
     }
     // Content shared between images needs two of them.

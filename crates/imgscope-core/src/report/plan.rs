@@ -22,6 +22,10 @@ pub struct PlanActionReport {
     pub images: Vec<String>,
     /// The layers it changes, by diff_id (blob digest when no diff_id is known).
     pub layers: Vec<String>,
+    /// Whose each of those layers is: the image whose layers are a prefix of every other user's
+    /// (the base it belongs to, or the image itself for its own layers), else "A, B and C" (the
+    /// images sharing it). The same in whatever order the images are given.
+    pub layer_owners: Vec<String>,
     pub node_saving_bytes: u64,
     pub pull_saving_bytes: u64,
     pub share_of_node_cost: f64,
@@ -148,6 +152,11 @@ pub fn actions(plan: &Plan, sharing: &Sharing, names: &[String]) -> Vec<PlanActi
             risk: a.risk.key(),
             images: a.images.iter().map(|&i| name(i)).collect(),
             layers: a.layers.iter().map(|&d| layer_id(sharing, d)).collect(),
+            layer_owners: a
+                .layers
+                .iter()
+                .map(|&d| crate::analysis::plan::layer_owner_name(sharing, names, d))
+                .collect(),
             node_saving_bytes: a.node_saving,
             pull_saving_bytes: a.pull_saving,
             share_of_node_cost: a.share_of_node_cost,
