@@ -124,7 +124,7 @@ pub struct Input {
 }
 
 /// The trim plan's word on the current image, as the pinned summary shows it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum PlanHeadline {
     /// The plan waits for every image to load.
     Pending,
@@ -132,42 +132,83 @@ pub enum PlanHeadline {
     LayersOnly,
     /// No action touches the image.
     Nothing,
-    /// What the actions touching the image save a node: the safe ones first, so that a risky
-    /// action does not headline.
+    /// What the actions touching the image save a node: its own layers' first, the safe ones
+    /// leading so that a risky action does not headline; then what the actions on the layers it
+    /// inherits save once per node for every image using them.
     Saving(ImageSaving),
 }
 
-/// What the plan's actions touching one image save a node, each file counted once.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What the plan's actions touching one image save a node, each file counted once: those on its
+/// own layers (an action's `owner` is the image), apart from those on layers it inherits from a
+/// base or shares with other images, so that an image on a fat base is not read as holding the
+/// base's savings itself.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImageSaving {
-    /// The safe actions together.
+    /// The safe actions on its own layers together.
     pub safe: u64,
-    /// Every action together (a slim image's copied-back bytes taken off).
+    /// Every action on its own layers together (a slim image's copied-back bytes taken off).
     pub all: u64,
     /// Shares of the node cost.
     pub safe_share: f64,
     pub all_share: f64,
-    /// Whether a safe action, and whether any action, touching the image is worth it.
+    /// Whether a safe action, and whether any action, on its own layers is worth it.
     pub safe_worth_it: bool,
     pub worth_it: bool,
+    /// The actions on the layers it inherits, when there are any.
+    pub inherited: Option<InheritedSaving>,
+}
+
+/// What the actions on the layers an image inherits save, once per node for every image using
+/// those layers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InheritedSaving {
+    /// Every such action together, each file counted once.
+    pub bytes: u64,
+    /// Share of the node cost.
+    pub share: f64,
+    /// Whether any of them is worth it.
+    pub worth_it: bool,
+    /// The name of the image all of them belong to (the base), escaped; `None` when they belong
+    /// to more than one image, or to layers shared by images none of which is the others' base.
+    pub base: Option<String>,
 }
 
 impl ImageSaving {
-    /// Image `i`'s savings in `plan`; `None` when no action touches it.
-    pub fn of(plan: &crate::analysis::plan::Plan, i: usize) -> Option<ImageSaving> {
-        use crate::analysis::plan::{Detail, Risk};
-        let mut actions = plan.for_image(i).peekable();
-        actions.peek()?;
-        let (mut readd, mut safe_worth_it, mut worth_it) = (0u64, false, false);
-        for a in actions {
-            if let Detail::Slim { readd_bytes, .. } = &a.detail {
-                readd += readd_bytes;
-            }
-            worth_it |= a.worth_it;
-            safe_worth_it |= a.worth_it && a.risk == Risk::Safe;
+    /// Image `i`'s savings in `plan`, the set's images named by `names` (by index, as the plan
+    /// counts them); `None` when no action touches it.
+    pub fn of(
+        plan: &crate::analysis::plan::Plan,
+        i: usize,
+        names: &[String],
+    ) -> Option<ImageSaving> {
+        use crate::analysis::plan::{Action, Claim, Detail, Risk};
+        use std::collections::HashSet;
+        let (own, inherited): (Vec<&Action>, Vec<&Action>) =
+            plan.for_image(i).partition(|a| a.owner == Some(i));
+        if own.is_empty() && inherited.is_empty() {
+            return None;
         }
-        let safe = plan.saving_for_image_up_to(i, Risk::Safe);
-        let all = plan.saving_for_image(i).saturating_sub(readd).max(safe);
+        // What `actions` up to `risk` save together, each file once.
+        let once = |actions: &[&Action], risk: Risk| -> u64 {
+            let mut seen: HashSet<Claim> = HashSet::new();
+            actions
+                .iter()
+                .filter(|a| a.risk <= risk)
+                .flat_map(|a| a.claims.iter())
+                .filter(|(c, _)| seen.insert(*c))
+                .map(|(_, b)| b)
+                .sum()
+        };
+        // What slim images copy back from shared layers.
+        let readd = |actions: &[&Action]| -> u64 {
+            actions
+                .iter()
+                .map(|a| match &a.detail {
+                    Detail::Slim { readd_bytes, .. } => *readd_bytes,
+                    _ => 0,
+                })
+                .sum()
+        };
         let share = |b: u64| {
             if plan.node_cost == 0 {
                 0.0
@@ -175,13 +216,34 @@ impl ImageSaving {
                 b as f64 / plan.node_cost as f64
             }
         };
+        let safe = once(&own, Risk::Safe);
+        let all = once(&own, Risk::Risky)
+            .saturating_sub(readd(&own))
+            .max(safe);
+        let inherited = (!inherited.is_empty()).then(|| {
+            let bytes = once(&inherited, Risk::Risky).saturating_sub(readd(&inherited));
+            let owner = inherited[0].owner;
+            let base = owner
+                .filter(|_| inherited.iter().all(|a| a.owner == owner))
+                .map(|o| {
+                    crate::text::escape_control(names.get(o).map_or("?", String::as_str))
+                        .into_owned()
+                });
+            InheritedSaving {
+                bytes,
+                share: share(bytes),
+                worth_it: inherited.iter().any(|a| a.worth_it),
+                base,
+            }
+        });
         Some(ImageSaving {
             safe,
             all,
             safe_share: share(safe),
             all_share: share(all),
-            safe_worth_it,
-            worth_it,
+            safe_worth_it: own.iter().any(|a| a.worth_it && a.risk == Risk::Safe),
+            worth_it: own.iter().any(|a| a.worth_it),
+            inherited,
         })
     }
 }
@@ -447,7 +509,7 @@ impl App {
         let Some(index) = s.slots.iter().position(|&slot| slot == self.current) else {
             return PlanHeadline::Pending;
         };
-        match ImageSaving::of(&s.set.plan, index) {
+        match ImageSaving::of(&s.set.plan, index, &s.set.names) {
             Some(saving) => PlanHeadline::Saving(saving),
             None => PlanHeadline::Nothing,
         }

@@ -1026,6 +1026,138 @@ fn the_summary_shows_the_role_and_leads_with_the_safe_saving_not_the_top_risky_a
     );
 }
 
+/// A builder image and two apps built on it, the base in the middle of the inputs: the base's
+/// layers hold an apt cache (390.6 KiB), the api's own layer another (97.7 KiB), the worker's
+/// nothing. The base's name has a control character in it.
+fn fleet() -> Vec<(String, imgscope::pipeline::load::Loaded)> {
+    let base = || {
+        vec![
+            layer("ADD rootfs /")
+                .id("fb0")
+                .file("bin/busybox", 900_000, 1)
+                .file("etc/passwd", 1200, 2),
+            layer("RUN apt-get install -y build-essential")
+                .id("fb1")
+                .file("usr/bin/gcc", 500_000, 3)
+                .file("var/cache/apt/archives/gcc.deb", 400_000, 4),
+        ]
+    };
+    let mut api = base();
+    api.push(
+        layer("COPY api /app")
+            .id("api0")
+            .file("app/api", 200_000, 10)
+            .file("var/cache/apt/archives/api.deb", 100_000, 11),
+    );
+    let mut worker = base();
+    worker.push(
+        layer("COPY worker /app")
+            .id("wk0")
+            .file("app/worker", 150_000, 20),
+    );
+    vec![
+        ("api.tar".into(), build("fleet/api:1", api)),
+        (
+            "builder.tar".into(),
+            build("fleet/builder:1\x1b[2J", base()),
+        ),
+        ("worker.tar".into(), build("fleet/worker:1", worker)),
+    ]
+}
+
+/// The summary of image `index` (the row under the tab bar) at `width` columns.
+fn tab_summary_at(app: &mut App, index: usize, width: u16) -> String {
+    while app.current != index {
+        app.update(Action::NextImage);
+    }
+    resize(app, width, 30);
+    let buf = render(app);
+    assert_no_controls(&buf);
+    text(&buf)
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .trim_end()
+        .to_string()
+}
+
+/// Issue #32: an app's summary leads with what the plan saves on its own layers and names the
+/// base for what it saves on the layers the app inherits, once per node; the base's own summary
+/// has its savings as its own, with no base part.
+#[test]
+fn the_summary_keeps_an_apps_own_saving_apart_from_its_bases() {
+    let mut app = App::with_results(
+        fleet().into_iter().map(|(n, l)| (n, Ok(l))).collect(),
+        false,
+    );
+    resize(&mut app, 200, 30);
+    let plan = &app.sharing.as_ref().expect("every image loaded").set.plan;
+    // The plan gives the caches to their owners, whatever the order of the inputs.
+    let owned = |image: usize| {
+        plan.actions
+            .iter()
+            .filter(|a| a.owner == Some(image))
+            .map(|a| a.node_saving)
+            .sum::<u64>()
+    };
+    assert_eq!((owned(0), owned(1), owned(2)), (100_000, 400_000, 0));
+    let share = |b: u64| imgscope::text::rough_percent(b as f64 / plan.node_cost as f64);
+    let (api_share, base_share) = (share(100_000), share(400_000));
+    let base = r"fleet/builder:1\x1b[2J";
+    let api = tab_summary_at(&mut app, 0, 240);
+    assert!(
+        api.ends_with(&format!(
+             " · plan: safe 97.7 KiB ({api_share}), all 97.7 KiB ({api_share}) · base {base} −390.6 KiB \
+             once per node"
+        )),
+        "{api}"
+    );
+    // Narrower, the forms shorten (the base's name cut in the middle); the own figure still
+    // leads, then the base's. At 80 columns the base's part goes first: the safe figure stays.
+    let narrow = tab_summary_at(&mut app, 0, 120);
+    assert!(narrow.chars().count() <= 120, "{narrow}");
+    let own = narrow.find(" · plan: safe −97.7 KiB").expect(&narrow);
+    let based = narrow.find(" · base fleet").expect(&narrow);
+    assert!(own < based, "{narrow}");
+    assert!(narrow.ends_with(r":1\x1b[2J −390.6 KiB"), "{narrow}");
+    let at_80 = tab_summary_at(&mut app, 0, 80);
+    assert!(at_80.chars().count() <= 80, "{at_80}");
+    assert!(at_80.ends_with(" · plan: safe −97.7 KiB"), "{at_80}");
+    // The worker has nothing of its own to trim: its whole saving is the base's.
+    let worker = tab_summary_at(&mut app, 2, 240);
+    assert!(
+        worker.ends_with(&format!(
+            " · plan: safe 0 B (0%), all 0 B (0%) · base {base} −390.6 KiB once per node"
+        )),
+        "{worker}"
+    );
+    // The base's savings are its own: no base part, as for an image alone.
+    let builder = tab_summary_at(&mut app, 1, 240);
+    assert!(
+        builder.ends_with(&format!(
+            " · plan: safe 390.6 KiB ({base_share}), all 390.6 KiB ({base_share})"
+        )),
+        "{builder}"
+    );
+    assert!(
+        !builder.contains(" base ") && !builder.contains("shared"),
+        "{builder}"
+    );
+    let lines: Vec<String> = [
+        (0, 200),
+        (0, 120),
+        (0, 100),
+        (0, 80),
+        (2, 120),
+        (1, 120),
+        (1, 80),
+    ]
+    .iter()
+    .map(|&(i, w)| format!("{i} {w:>3}|{}", tab_summary_at(&mut app, i, w)))
+    .collect();
+    insta::assert_snapshot!(lines.join("\n"));
+}
+
 #[test]
 fn the_plan_view_shows_each_actions_risk_the_headline_and_the_shell_notes() {
     use imgscope::analysis::plan::Risk;

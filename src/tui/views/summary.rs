@@ -1,8 +1,10 @@
 //! The pinned summary line: the current image's headline numbers — name, role (service,
 //! interpreted, shell), size, compressed (or blob) size, reclaimable bytes, dive's efficiency score
-//! and what the trim plan saves (safe first, then all of it) — always on screen above the panes, as
-//! dive keeps its wasted bytes and score in view. Fitted to the width: long labels, then short
-//! ones, then the shortest, then the least telling numbers dropped; the name is cut with `…`.
+//! and what the trim plan saves on the image's own layers (safe first, then all of it), then what
+//! it saves on the layers the image inherits, once per node, named by the base they belong to —
+//! always on screen above the panes, as dive keeps its wasted bytes and score in view. Fitted to
+//! the width: long labels, then short ones, then the shortest, then the least telling numbers
+//! dropped (the base's figure before the image's own); the name is cut with `…`.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -10,15 +12,17 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
-use crate::text::clip;
 use crate::text::rough_percent as percent;
+use crate::text::{clip, shorten_middle};
 use crate::text::{escape_control as esc, human_size as hs};
-use crate::tui::app::{App, ImageSaving, PlanHeadline, Slot};
+use crate::tui::app::{App, ImageSaving, InheritedSaving, PlanHeadline, Slot};
 use crate::tui::format::blob_label;
 use crate::tui::theme::Theme;
 
 /// The fewest columns the name keeps before numbers are dropped.
 const NAME_MIN: usize = 16;
+/// The most columns the base's name takes in the long form, the short one and the shortest.
+const BASE_NAME: [usize; 3] = [40, 24, 16];
 const SEPARATOR: &str = " · ";
 
 pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
@@ -139,8 +143,12 @@ fn parts(app: &App, theme: &Theme) -> (String, Vec<Part>) {
             label(" reclaimable"),
         ],
     ));
+    let mut base = None;
     let plan = match app.plan_headline() {
-        PlanHeadline::Saving(saving) => plan_part(&saving, theme),
+        PlanHeadline::Saving(saving) => {
+            base = saving.inherited.as_ref().map(|i| base_part(i, theme));
+            plan_part(&saving, theme)
+        }
         PlanHeadline::Nothing => Part::new(
             2,
             vec![label("plan: nothing to trim")],
@@ -158,7 +166,7 @@ fn parts(app: &App, theme: &Theme) -> (String, Vec<Part>) {
         ),
     };
     out.push(Part::new(
-        4,
+        5,
         vec![
             label("efficiency "),
             value(format!("{:.2}%", analysis.efficiency.score * 100.0)),
@@ -169,12 +177,13 @@ fn parts(app: &App, theme: &Theme) -> (String, Vec<Part>) {
         ],
     ));
     out.push(plan);
+    out.extend(base);
     (name, out)
 }
 
-/// What the plan saves for the image, the safe actions first: `plan: safe 1.0 MiB (23%), all
-/// 1.3 MiB (30%)`, `plan: safe −1.0 MiB, all −1.3 MiB`, `plan: safe −1.0 MiB`. A figure is in the
-/// key style when an action it counts is worth it.
+/// What the plan saves on the image's own layers, the safe actions first: `plan: safe 1.0 MiB
+/// (23%), all 1.3 MiB (30%)`, `plan: safe −1.0 MiB, all −1.3 MiB`, `plan: safe −1.0 MiB`. A figure
+/// is in the key style when an action it counts is worth it.
 fn plan_part(saving: &ImageSaving, theme: &Theme) -> Part {
     let label = |s: &str| Span::styled(s.to_string(), theme.dim());
     let style = |worth: bool| if worth { theme.key() } else { theme.plain() };
@@ -202,11 +211,46 @@ fn plan_part(saving: &ImageSaving, theme: &Theme) -> Part {
     }
 }
 
+/// What the plan saves on the layers the image inherits, once per node for every image using
+/// them, named by the base they belong to: `base fleet/builder −571.5 MiB once per node`, the
+/// name shorter in the shorter forms; `shared −1.0 MiB once per node` when they belong to no one
+/// image. Dropped after the compressed size and the efficiency score, before the role and the
+/// plan's own figures.
+fn base_part(inherited: &InheritedSaving, theme: &Theme) -> Part {
+    let label = |s: &str| Span::styled(s.to_string(), theme.dim());
+    let style = if inherited.worth_it {
+        theme.key()
+    } else {
+        theme.plain()
+    };
+    let form = |level: usize, tail: bool| {
+        let mut spans = match &inherited.base {
+            Some(name) => vec![
+                label("base "),
+                Span::styled(shorten_middle(name, BASE_NAME[level]), theme.plain()),
+                label(" "),
+            ],
+            None => vec![label("shared ")],
+        };
+        spans.push(Span::styled(format!("−{}", hs(inherited.bytes)), style));
+        if tail {
+            spans.push(label(" once per node"));
+        }
+        spans
+    };
+    Part {
+        drop_order: 4,
+        long: form(0, true),
+        short: form(1, true),
+        tiny: Some(form(2, false)),
+    }
+}
+
 fn compressed_part(image: &crate::model::Image, theme: &Theme) -> Part {
     let blob = blob_label(image);
     let label = |s: &str| Span::styled(s.to_string(), theme.dim());
     Part::new(
-        5,
+        6,
         vec![
             Span::styled(hs(image.compressed_size()), theme.plain()),
             label(&format!(" {blob}")),
@@ -226,7 +270,9 @@ fn compressed_part(image: &crate::model::Image, theme: &Theme) -> Part {
 fn fitted(app: &App, theme: &Theme, width_cols: usize) -> Line<'static> {
     let (name, parts) = parts(app, theme);
     let room = width_cols.saturating_sub(1); // a leading space
-    for keep in (0..=parts.len()).rev() {
+    // Drop orders need not be contiguous (the base's part is there only for an image on a base).
+    let orders = parts.iter().map(|p| usize::from(p.drop_order) + 1).max();
+    for keep in (0..=orders.unwrap_or(0)).rev() {
         for level in 0..3 {
             let chosen: Vec<&Vec<Span>> = parts
                 .iter()

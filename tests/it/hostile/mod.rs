@@ -8,6 +8,7 @@
 //! malformed, tar streams and the archives holding them, and the checks of an outcome.
 
 mod bombs;
+mod closure;
 mod entries;
 mod headers;
 mod image_limits;

@@ -29,6 +29,30 @@ const FINAL: usize = usize::MAX;
 /// Files followed at most (a hostile image could chain libraries without end).
 pub const MAX_FILES: usize = 10_000;
 
+/// Path lookups one closure may make (candidates tried on `PATH`, library search directories,
+/// `ld.so.conf` files): a hostile `LD_LIBRARY_PATH`, `RPATH` or `sh -c` script could otherwise
+/// multiply into billions. Past it the closure stops and says so in `unseen`; the report stands.
+pub const MAX_LOOKUPS: usize = 200_000;
+
+/// Directories kept in one search list (`PATH`, `LD_LIBRARY_PATH`, an `RPATH`, `ld.so.conf`), once
+/// each; and the longest path an expansion may make (Linux's `PATH_MAX`).
+pub const MAX_SEARCH_DIRS: usize = 1024;
+pub const PATH_MAX: usize = 4096;
+
+/// Commands of a `sh -c` script followed at most.
+pub const MAX_SCRIPT_COMMANDS: usize = 256;
+
+/// `ld.so.conf` files read at most (each once).
+pub const MAX_CONF_FILES: usize = 256;
+
+/// A search list: at most [`MAX_SEARCH_DIRS`] distinct entries, none longer than [`PATH_MAX`].
+fn search_list<'a>(dirs: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    dirs.filter(|d| !d.is_empty() && d.len() <= PATH_MAX && seen.insert(d))
+        .take(MAX_SEARCH_DIRS)
+        .collect()
+}
+
 /// `PATH` when the image's environment sets none (Docker's default).
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -71,6 +95,12 @@ pub struct Closure {
     /// Whether the executable is understood: an ELF file or a `#!` script. Anything else (a
     /// static or foreign binary without headers we read, a data file) needs what we cannot know.
     pub understood: bool,
+    /// Whether the lookup budget ([`MAX_LOOKUPS`]) ran out: the files are then partial, and no
+    /// slim image is priced on them.
+    pub exhausted: bool,
+    /// Path lookups made (the work the closure cost: files taken, candidates tried, `ld.so.conf`
+    /// files read), at most [`MAX_LOOKUPS`].
+    pub lookups: usize,
 }
 
 /// The closure of `image`'s command, with `keep` paths added; `None` when the image has no
@@ -91,13 +121,8 @@ pub fn analyze(image: &Image, packages: &Packages, keep: &[String]) -> Option<Cl
         .iter()
         .filter_map(|e| e.split_once('='))
         .collect();
-    let path_dirs: Vec<&str> = env
-        .get("PATH")
-        .copied()
-        .unwrap_or(DEFAULT_PATH)
-        .split(':')
-        .filter(|d| !d.is_empty())
-        .collect();
+    let path_dirs: Vec<&str> =
+        search_list(env.get("PATH").copied().unwrap_or(DEFAULT_PATH).split(':'));
     let workdir = config
         .working_dir
         .as_deref()
@@ -113,17 +138,19 @@ pub fn analyze(image: &Image, packages: &Packages, keep: &[String]) -> Option<Cl
         ld_library_path: env
             .get("LD_LIBRARY_PATH")
             .map(|p| {
-                p.split(':')
-                    .filter(|d| !d.is_empty())
+                search_list(p.split(':'))
+                    .into_iter()
                     .map(str::to_string)
                     .collect()
             })
             .unwrap_or_default(),
-        conf_dirs: ld_so_conf(image),
+        conf_dirs: Vec::new(),
+        lookups: 0,
     };
+    walk.conf_dirs = ld_so_conf(image, &mut walk.lookups);
     let mut executable = None;
     for (k, word) in commands(&command).into_iter().enumerate() {
-        match find_program(image, &word, &path_dirs, workdir) {
+        match find_program(image, &word, &path_dirs, workdir, &mut walk.lookups) {
             Some(path) => {
                 if k == 0 {
                     executable = Some(path.clone());
@@ -190,6 +217,12 @@ pub fn analyze(image: &Image, packages: &Packages, keep: &[String]) -> Option<Cl
     if walk.out.len() >= MAX_FILES {
         unseen.push(format!("stopped after {MAX_FILES} files"));
     }
+    let exhausted = walk.lookups >= MAX_LOOKUPS;
+    if exhausted {
+        unseen.push(format!(
+            "stopped after {MAX_LOOKUPS} path lookups (MAX_LOOKUPS): its search lists are too long to follow, so what it needs may be partial"
+        ));
+    }
     let understood = executable.as_deref().is_some_and(|exe| {
         resolve_file(&image.tree, exe, FINAL).is_some_and(|(node, _)| {
             matches!(
@@ -212,13 +245,17 @@ pub fn analyze(image: &Image, packages: &Packages, keep: &[String]) -> Option<Cl
         unresolved: walk.unresolved,
         unseen,
         understood,
+        exhausted,
+        lookups: walk.lookups,
     })
 }
 
 /// The command words to resolve: the first word; for `SHELL -c SCRIPT`, also the first word of
-/// each command of the script (after `exec`, `&&`, `||`, `;`, `|`).
+/// each command of the script (after `exec`, `&&`, `||`, `;`, `|`), once each, at most
+/// [`MAX_SCRIPT_COMMANDS`].
 fn commands(command: &[String]) -> Vec<String> {
     let mut out: Vec<String> = command.first().cloned().into_iter().collect();
+    let mut seen: HashSet<String> = out.iter().cloned().collect();
     let shell = command
         .first()
         .and_then(|c| c.rsplit('/').next())
@@ -229,6 +266,9 @@ fn commands(command: &[String]) -> Vec<String> {
     {
         let mut at_start = true;
         for word in script.split(|c: char| c.is_whitespace()) {
+            if out.len() > MAX_SCRIPT_COMMANDS {
+                break;
+            }
             match word {
                 "" => {}
                 "&&" | "||" | ";" | "|" | "exec" => at_start = true,
@@ -237,7 +277,7 @@ fn commands(command: &[String]) -> Vec<String> {
                 w if at_start => {
                     at_start = w.ends_with(';');
                     let w = w.trim_end_matches(';');
-                    if !w.is_empty() && !out.iter().any(|o| o == w) {
+                    if !w.is_empty() && w.len() <= PATH_MAX && seen.insert(w.to_string()) {
                         out.push(w.to_string());
                     }
                 }
@@ -248,8 +288,15 @@ fn commands(command: &[String]) -> Vec<String> {
     out
 }
 
-/// Where the image's `PATH` and working directory find `word`, as an absolute path.
-fn find_program(image: &Image, word: &str, path: &[&str], workdir: &str) -> Option<String> {
+/// Where the image's `PATH` and working directory find `word`, as an absolute path; each
+/// candidate tried counts against `lookups`.
+fn find_program(
+    image: &Image,
+    word: &str,
+    path: &[&str],
+    workdir: &str,
+    lookups: &mut usize,
+) -> Option<String> {
     let candidates: Vec<String> = if word.starts_with('/') {
         vec![word.to_string()]
     } else if word.contains('/') {
@@ -259,30 +306,49 @@ fn find_program(image: &Image, word: &str, path: &[&str], workdir: &str) -> Opti
             .map(|d| format!("{}/{word}", d.trim_end_matches('/')))
             .collect()
     };
-    candidates
-        .into_iter()
-        .find(|c| resolve_file(&image.tree, c, FINAL).is_some())
+    candidates.into_iter().find(|c| {
+        if *lookups >= MAX_LOOKUPS {
+            return false;
+        }
+        *lookups += 1;
+        resolve_file(&image.tree, c, FINAL).is_some()
+    })
 }
 
-/// The directories `/etc/ld.so.conf` names, following its `include` globs (`*` only, in one
-/// directory, as Debian's `include /etc/ld.so.conf.d/*.conf`).
-fn ld_so_conf(image: &Image) -> Vec<String> {
-    let mut dirs = Vec::new();
+/// The directories `/etc/ld.so.conf` names, following its `include` globs (in one directory, as
+/// Debian's `include /etc/ld.so.conf.d/*.conf`): each file read once however often it is included
+/// (a file may include itself), at most [`MAX_CONF_FILES`] files and [`MAX_SEARCH_DIRS`] distinct
+/// directories; globs match in linear time.
+fn ld_so_conf(image: &Image, lookups: &mut usize) -> Vec<String> {
+    let mut dirs: Vec<String> = Vec::new();
+    let mut dir_seen: HashSet<String> = HashSet::new();
     let mut files = vec!["/etc/ld.so.conf".to_string()];
-    let mut read = 0;
+    let mut read: HashSet<NodeId> = HashSet::new();
     while let Some(file) = files.pop() {
-        read += 1;
-        if read > 256 {
+        if read.len() >= MAX_CONF_FILES || *lookups >= MAX_LOOKUPS {
             break;
         }
-        let Some(text) = text_at(image, &file) else {
+        *lookups += 1;
+        let Some((node, _)) = resolve_file(&image.tree, &file, FINAL) else {
+            continue;
+        };
+        if !read.insert(node) {
+            continue;
+        }
+        let Some(text) = image.final_capture(node).and_then(|c| c.text()) else {
             continue;
         };
         for line in String::from_utf8_lossy(text).lines() {
             let line = line.split('#').next().unwrap_or("").trim();
             if let Some(pattern) = line.strip_prefix("include") {
                 let pattern = pattern.trim();
+                if pattern.len() > PATH_MAX {
+                    continue;
+                }
                 let (dir, glob) = pattern.rsplit_once('/').unwrap_or(("/etc", pattern));
+                let Some(matcher) = glob_matcher(glob) else {
+                    continue;
+                };
                 let Some(node) = resolve(&image.tree, dir, FINAL, true) else {
                     continue;
                 };
@@ -299,12 +365,18 @@ fn ld_so_conf(image: &Image) -> Vec<String> {
                     .iter()
                     .filter(|&&c| image.tree.live_final(c).is_some())
                     .map(|&c| image.tree.name(c).to_string())
-                    .filter(|n| glob_match(glob, n))
+                    .filter(|n| matcher.is_match(n))
+                    .take(MAX_CONF_FILES)
                     .collect();
                 names.sort();
                 // Popped from the end: push in reverse to read them in order.
                 files.extend(names.into_iter().rev().map(|n| format!("{dir}/{n}")));
-            } else if line.starts_with('/') {
+                files.truncate(MAX_CONF_FILES * 4);
+            } else if line.starts_with('/')
+                && line.len() <= PATH_MAX
+                && dirs.len() < MAX_SEARCH_DIRS
+                && dir_seen.insert(line.to_string())
+            {
                 dirs.push(line.to_string());
             }
         }
@@ -312,29 +384,20 @@ fn ld_so_conf(image: &Image) -> Vec<String> {
     dirs
 }
 
-/// `*` matches any run of characters; everything else itself.
-fn glob_match(glob: &str, name: &str) -> bool {
-    match glob.split_once('*') {
-        None => glob == name,
-        Some((head, tail)) => {
-            name.len() >= head.len() + tail.len() && name.starts_with(head) && {
-                let rest = &name[head.len()..];
-                // Only the first `*` is free; the rest of the pattern must match the end.
-                if tail.contains('*') {
-                    (0..=rest.len())
-                        .filter(|&i| rest.is_char_boundary(i))
-                        .any(|i| glob_match(tail, &rest[i..]))
-                } else {
-                    rest.ends_with(tail)
-                }
-            }
-        }
-    }
+/// An `include` glob of one directory's names (`*`, `?`, `[…]`), matched in linear time; `None`
+/// for one that does not parse.
+fn glob_matcher(glob: &str) -> Option<globset::GlobMatcher> {
+    globset::GlobBuilder::new(glob)
+        .literal_separator(true)
+        .build()
+        .ok()
+        .map(|g| g.compile_matcher())
 }
 
-fn text_at<'a>(image: &'a Image, path: &str) -> Option<&'a [u8]> {
-    let (node, _) = resolve_file(&image.tree, path, FINAL)?;
-    image.final_capture(node)?.text()
+/// `*` matches any run of characters; everything else itself (kept for the tests' cases).
+#[cfg(test)]
+fn glob_match(glob: &str, name: &str) -> bool {
+    glob_matcher(glob).is_some_and(|m| m.is_match(name))
 }
 
 struct Walk<'a> {
@@ -347,6 +410,8 @@ struct Walk<'a> {
     incomplete_elf: bool,
     ld_library_path: Vec<String>,
     conf_dirs: Vec<String>,
+    /// Path lookups made so far (see [`MAX_LOOKUPS`]).
+    lookups: usize,
 }
 
 impl Walk<'_> {
@@ -356,9 +421,10 @@ impl Walk<'_> {
 
     fn run(&mut self) {
         while let Some(path) = self.queue.pop_front() {
-            if self.out.len() >= MAX_FILES {
+            if self.out.len() >= MAX_FILES || self.lookups >= MAX_LOOKUPS {
                 return;
             }
+            self.lookups += 1;
             let tree = &self.image.tree;
             let Some((node, v)) = resolve_file(tree, &path, FINAL) else {
                 continue;
@@ -379,7 +445,9 @@ impl Walk<'_> {
                             && !prog.starts_with('-')
                         {
                             let path_dirs: Vec<&str> = DEFAULT_PATH.split(':').collect();
-                            if let Some(p) = find_program(self.image, prog, &path_dirs, "/") {
+                            if let Some(p) =
+                                find_program(self.image, prog, &path_dirs, "/", &mut self.lookups)
+                            {
                                 self.push(&p);
                             }
                         }
@@ -406,33 +474,47 @@ impl Walk<'_> {
         } else {
             origin
         };
+        // An expansion longer than PATH_MAX names nothing a loader could open.
         let expand = |dir: &str| {
-            dir.replace("${ORIGIN}", &origin)
-                .replace("$ORIGIN", &origin)
+            let e = dir
+                .replace("${ORIGIN}", &origin)
+                .replace("$ORIGIN", &origin);
+            (e.len() <= PATH_MAX).then_some(e)
         };
         for name in &elf.needed {
+            if self.lookups >= MAX_LOOKUPS {
+                return;
+            }
             if name.contains('/') {
-                let p = expand(name);
-                if resolve_file(&self.image.tree, &p, FINAL).is_some() {
-                    self.push(&p);
-                } else {
-                    self.note_unresolved(name);
+                self.lookups += 1;
+                match expand(name) {
+                    Some(p) if resolve_file(&self.image.tree, &p, FINAL).is_some() => self.push(&p),
+                    _ => self.note_unresolved(name),
                 }
                 continue;
             }
             let mut dirs: Vec<String> = Vec::new();
             if elf.runpath.is_empty() {
-                dirs.extend(elf.rpath.iter().map(|d| expand(d)));
+                dirs.extend(elf.rpath.iter().filter_map(|d| expand(d)));
             }
             dirs.extend(self.ld_library_path.iter().cloned());
-            dirs.extend(elf.runpath.iter().map(|d| expand(d)));
+            dirs.extend(elf.runpath.iter().filter_map(|d| expand(d)));
             dirs.extend(self.conf_dirs.iter().cloned());
             if let Some(triplet) = multiarch(elf.machine) {
                 dirs.push(format!("/lib/{triplet}"));
                 dirs.push(format!("/usr/lib/{triplet}"));
             }
             dirs.extend(DEFAULT_LIB_DIRS.iter().map(|d| d.to_string()));
+            let dirs: Vec<String> = search_list(dirs.iter().map(String::as_str))
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            let lookups = &mut self.lookups;
             let found = dirs.iter().find_map(|dir| {
+                if *lookups >= MAX_LOOKUPS {
+                    return None;
+                }
+                *lookups += 1;
                 let candidate = format!("{}/{name}", dir.trim_end_matches('/'));
                 let (node, _) = resolve_file(&self.image.tree, &candidate, FINAL)?;
                 match self.image.final_capture(node) {

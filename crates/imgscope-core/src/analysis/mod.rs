@@ -201,7 +201,7 @@ fn slim_set(
     role: role::Role,
     keep: &[String],
 ) -> Option<slim::SlimSet> {
-    let closure = closure.filter(|c| c.understood && c.unresolved.is_empty())?;
+    let closure = closure.filter(|c| c.understood && c.unresolved.is_empty() && !c.exhausted)?;
     if role == role::Role::Shell {
         return None;
     }

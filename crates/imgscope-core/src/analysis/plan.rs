@@ -1356,7 +1356,7 @@ fn slim_drafts(
         let Some(closure) = analysis
             .closure
             .as_ref()
-            .filter(|c| c.understood && c.unresolved.is_empty())
+            .filter(|c| c.understood && c.unresolved.is_empty() && !c.exhausted)
         else {
             continue;
         };

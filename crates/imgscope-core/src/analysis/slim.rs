@@ -520,6 +520,8 @@ mod tests {
             unresolved: Vec::new(),
             unseen: Vec::new(),
             understood: true,
+            exhausted: false,
+            lookups: 0,
         }
     }
 

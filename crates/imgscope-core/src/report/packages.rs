@@ -65,6 +65,8 @@ pub struct ClosureReport {
     /// Whether the executable is an ELF file or a `#!` script (else what it needs is unknown, and
     /// the plan makes no slim action of it).
     pub understood: bool,
+    /// Path lookups it took (bounded: past the budget it stops, and `unseen` says so).
+    pub lookups: usize,
     /// Its share of the image's uncompressed size.
     pub share_of_image: f64,
 }
@@ -127,6 +129,7 @@ pub fn closure(image: &Image, analysis: &Analysis) -> Option<ClosureReport> {
             })
             .collect(),
         packages: c.packages.clone(),
+        lookups: c.lookups,
         unresolved: c.unresolved.clone(),
         unseen: c.unseen.clone(),
         understood: c.understood,
