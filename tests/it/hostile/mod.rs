@@ -14,6 +14,7 @@ mod headers;
 mod image_limits;
 mod links;
 mod manifests;
+mod package_dbs;
 mod streams;
 mod terminal;
 

@@ -137,6 +137,21 @@ fn dpkg(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
             }
         })
         .unwrap_or_default();
+    // One record per (name, architecture): a status file that repeats a package would otherwise
+    // read (and keep) its file list once a paragraph.
+    let mut kept: hashbrown::HashSet<(String, Option<String>)> = hashbrown::HashSet::new();
+    records.retain(|r| kept.insert((r.name.clone(), r.architecture.clone())));
+    // Diverted paths by their original name: one lookup a listed path.
+    let mut diverted: HashMap<&str, Vec<(&str, Option<&str>)>> = HashMap::new();
+    for (from, to, by) in &diversions {
+        diverted
+            .entry(from.as_str())
+            .or_default()
+            .push((to.as_str(), by.as_deref()));
+    }
+    // The paths of every package together are capped as one database's are.
+    let mut total_paths = 0usize;
+    let mut capped = false;
     let listed = records
         .into_iter()
         .map(|record| {
@@ -145,20 +160,30 @@ fn dpkg(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
                 .as_deref()
                 .map(|a| format!("/var/lib/dpkg/info/{}:{a}.list", record.name));
             let plain = format!("/var/lib/dpkg/info/{}.list", record.name);
-            let mut paths = qualified
-                .as_deref()
-                .and_then(|p| final_text(image, p))
-                .or_else(|| final_text(image, &plain))
-                .map(package_db::parse_dpkg_list)
-                .or_else(|| md5sums.get(&record.name).cloned())
-                .unwrap_or_default();
+            let mut paths = if capped {
+                Vec::new()
+            } else {
+                qualified
+                    .as_deref()
+                    .and_then(|p| final_text(image, p))
+                    .or_else(|| final_text(image, &plain))
+                    .map(package_db::parse_dpkg_list)
+                    .or_else(|| md5sums.remove(&record.name))
+                    .unwrap_or_default()
+            };
+            if total_paths + paths.len() > package_db::MAX_PATHS {
+                paths.truncate(package_db::MAX_PATHS - total_paths);
+                capped = true;
+            }
+            total_paths += paths.len();
             for path in &mut paths {
                 // Diverted by another package: this package's copy lives at the new name.
-                if let Some((_, to, _)) = diversions
-                    .iter()
-                    .find(|(from, _, by)| from == path && by.as_deref() != Some(&record.name))
-                {
-                    *path = to.clone();
+                if let Some(to) = diverted.get(path.as_str()).and_then(|list| {
+                    list.iter()
+                        .find(|(_, by)| *by != Some(record.name.as_str()))
+                        .map(|(to, _)| *to)
+                }) {
+                    *path = to.to_string();
                 }
             }
             Listed {
@@ -168,6 +193,12 @@ fn dpkg(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
             }
         })
         .collect();
+    if capped {
+        problems.push(format!(
+            "/var/lib/dpkg/info: the packages list more than {} paths together (MAX_PATHS): the rest are not attributed",
+            package_db::MAX_PATHS
+        ));
+    }
     Some(listed)
 }
 
