@@ -870,3 +870,153 @@ fn report_trend_in_markdown_and_html() {
     let out = s.run(&["report", s.image(2), "--from", db], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// Run `args` in `s`'s directory, killed after 20 s: the output, and whether it ended by itself.
+fn run_bounded(s: &Series, args: &[&str]) -> (Output, bool) {
+    let mut child = command(s.path(), args, &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut ended = true;
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            child.kill().unwrap();
+            ended = false;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    (child.wait_with_output().unwrap(), ended)
+}
+
+/// The bytes of `db` and of whatever SQLite keeps beside it.
+fn db_state(db: &Path) -> Vec<Option<Vec<u8>>> {
+    ["", "-wal", "-journal"]
+        .iter()
+        .map(|suffix| {
+            let mut p = db.as_os_str().to_os_string();
+            p.push(suffix);
+            std::fs::read(PathBuf::from(p)).ok()
+        })
+        .collect()
+}
+
+/// A real history, tampered with: `sql` run on a copy of it named `name`.
+fn tampered(s: &Series, name: &str, sql: &str) -> PathBuf {
+    let db = s.path().join(name);
+    std::fs::copy(s.db(), &db).unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(sql).unwrap();
+    drop(conn);
+    db
+}
+
+#[test]
+fn schema_objects_imgscope_did_not_create_are_refused_and_never_run() {
+    let s = Series::new();
+    s.record(0, "c1", "main");
+    // An INSERT trigger that writes without end.
+    let trigger = tampered(
+        &s,
+        "trigger.db",
+        "CREATE TRIGGER grow AFTER INSERT ON records BEGIN
+           INSERT INTO directories (record_id, rank, path, size_bytes)
+             WITH RECURSIVE n(i) AS (SELECT 1000 UNION ALL SELECT i + 1 FROM n)
+             SELECT new.id, i, hex(zeroblob(10000)), 0 FROM n;
+         END;",
+    );
+    // `records` as a view over an endless recursive CTE.
+    let view = tampered(
+        &s,
+        "view.db",
+        "DROP TABLE records;
+         CREATE VIEW records (id, name, recorded_at, input, image_name, tag, manifest_digest,
+           config_digest, created, platform, size_bytes, compressed_size_bytes, file_count,
+           layer_count, reclaimable_bytes, efficiency, plan_node_cost_bytes, plan_pull_cost_bytes,
+           plan_node_saving_bytes, plan_pull_saving_bytes, plan_share_of_node_cost, plan_actions,
+           plan_worth_it_actions, git_commit, git_branch, tool_version)
+         AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n)
+           SELECT i, 'hist/app', -i, 'x', NULL, NULL, NULL, NULL, NULL, 'linux/amd64', 1, 1, 1,
+             1, 1, 0.5, 1, 1, 1, 1, 0.5, 1, 1, NULL, NULL, 't' FROM n;",
+    );
+    // The table redefined with the same name.
+    let redefined = tampered(
+        &s,
+        "redefined.db",
+        "DROP TABLE directories;
+         CREATE TABLE directories (record_id INTEGER, rank INTEGER, path TEXT,
+           size_bytes INTEGER, big AS (zeroblob(100000000)));",
+    );
+    for (db, cause) in [
+        (
+            &trigger,
+            "not an imgscope history: it holds trigger grow that imgscope does not create",
+        ),
+        (
+            &view,
+            "not an imgscope history: it holds view records that imgscope does not create",
+        ),
+        (
+            &redefined,
+            "not an imgscope history: it holds a table directories unlike the one imgscope creates",
+        ),
+    ] {
+        let before = db_state(db);
+        let path = db.to_str().unwrap();
+        for args in [
+            vec!["record", s.image(1), "--into", path],
+            vec!["history", "hist/app", "--from", path, "--text"],
+            vec!["history", "hist/app", "--from", path, "--json"],
+        ] {
+            let started = std::time::Instant::now();
+            let (out, ended) = run_bounded(&s, &args);
+            assert!(ended, "{args:?} did not end in 20 s");
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "{args:?}: {:?}",
+                started.elapsed()
+            );
+            refused(&out, db, cause);
+            assert!(out.stdout.is_empty(), "{args:?}: {}", stdout(&out));
+        }
+        assert!(db_state(db) == before, "{} was written to", db.display());
+    }
+}
+
+#[test]
+fn a_symlinked_database_path_is_not_followed() {
+    let s = Series::new();
+    s.record(0, "c1", "main");
+    let db = s.db();
+    // A link to some other file: not overwritten, not read.
+    let precious = s.path().join("precious.txt");
+    std::fs::write(&precious, "keep me\n").unwrap();
+    let to_file = s.path().join("to-file.db");
+    std::os::unix::fs::symlink(&precious, &to_file).unwrap();
+    // A link to nothing: its target is not created.
+    let absent = s.path().join("absent.db");
+    let dangling = s.path().join("dangling.db");
+    std::os::unix::fs::symlink(&absent, &dangling).unwrap();
+    // A link to a real history: refused too, while the history named itself works.
+    let to_history = s.path().join("to-history.db");
+    std::os::unix::fs::symlink(&db, &to_history).unwrap();
+    let history_before = db_state(&db);
+    for link in [&to_file, &dangling, &to_history] {
+        let path = link.to_str().unwrap();
+        let out = s.run(&["record", s.image(1), "--into", path], &[]);
+        refused(&out, link, "is a symbolic link");
+        let out = s.run(&["history", "hist/app", "--from", path, "--text"], &[]);
+        refused(&out, link, "is a symbolic link");
+        assert!(std::fs::symlink_metadata(link).unwrap().is_symlink());
+    }
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me\n");
+    assert!(!absent.exists(), "the link's target was created");
+    assert!(
+        db_state(&db) == history_before,
+        "the history was written to"
+    );
+    s.record(1, "c2", "main");
+    assert_eq!(s.history_json()["records"].as_array().unwrap().len(), 2);
+}

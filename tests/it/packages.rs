@@ -706,3 +706,36 @@ fn the_closure_takes_the_programs_own_configuration() {
     assert_eq!(closure["understood"], true);
     assert_eq!(closure["packages"], serde_json::json!(["server"]));
 }
+
+#[test]
+fn many_unreadable_package_json_files_are_summarized_after_a_few() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut entries = vec![
+        file("usr/bin/app", 1_000, 1),
+        text(
+            "app/node_modules/good/package.json",
+            r#"{"name": "good", "version": "1.0.0"}"#,
+        ),
+    ];
+    for i in 0..200 {
+        entries.push(text(
+            &format!("app/node_modules/p{i}/package.json"),
+            "{ not json",
+        ));
+    }
+    let base = layer(&entries, Comp::Gzip, "COPY . /");
+    let path = archive(dir.path(), "npmbad/x:1", &[&base], &["/usr/bin/app"]);
+    let img = image_json(&path);
+    // The readable one is still there.
+    assert_eq!(package(&img, "good")["manager"], "npm");
+    let problems = img["package_summary"]["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 6, "{problems:?}");
+    for p in &problems[..5] {
+        assert!(p.as_str().unwrap().contains("package.json"), "{problems:?}");
+    }
+    assert_eq!(
+        problems[5].as_str().unwrap(),
+        "… and 195 more unreadable Python/npm records",
+        "{problems:?}"
+    );
+}

@@ -264,7 +264,10 @@ fn rpm(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
 /// Python's and npm's own records, found anywhere in the final filesystem. An npm package lists
 /// its directory: it owns what is below that no deeper package owns.
 fn language(image: &Image, problems: &mut Vec<String>) -> (Vec<Listed>, Vec<Listed>) {
+    /// Unreadable Python/npm records reported one line each; the rest are counted.
+    const SHOWN_UNREADABLE: usize = 5;
     let (mut python, mut npm) = (Vec::new(), Vec::new());
+    let mut unreadable = 0usize;
     image.tree.walk_paths(|node, path| {
         let rel = path.trim_start_matches('/');
         let Some(kind) = language_db::record_kind(rel) else {
@@ -303,9 +306,20 @@ fn language(image: &Image, problems: &mut Vec<String>) -> (Vec<Listed>, Vec<List
                     python.push(listed);
                 }
             }
-            Err(e) => problems.push(e.to_string()),
+            Err(e) => {
+                unreadable += 1;
+                if unreadable <= SHOWN_UNREADABLE {
+                    problems.push(e.to_string());
+                }
+            }
         }
     });
+    if unreadable > SHOWN_UNREADABLE {
+        problems.push(format!(
+            "… and {} more unreadable Python/npm records",
+            unreadable - SHOWN_UNREADABLE
+        ));
+    }
     (python, npm)
 }
 

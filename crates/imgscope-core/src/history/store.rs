@@ -6,14 +6,23 @@
 //! The file is input like an image: anything that is not an imgscope history (another program's
 //! SQLite database, a corrupt or non-SQLite file, a newer schema) is refused with one error naming
 //! the file and the cause, never a panic.
+//!
+//! The file may be hostile, so it is opened the way the rpm reader opens an rpmdb: defensive
+//! mode, an untrusted schema, views and triggers disabled, tight limits and a budget of SQL steps;
+//! and every schema object in it must be one imgscope's migrations create, word for word (besides
+//! SQLite's statistics tables): a view or trigger someone added, or a table redefined, is refused
+//! before anything is read or written. A symbolic link at the path itself is not followed.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
+use rusqlite::config::DbConfig;
+use rusqlite::limits::Limit;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 
 use super::{DirRow, LayerRow, PlanTotals, Record};
+use crate::text::escape_control;
 
 /// `imgs` in ASCII: marks the file as an imgscope history.
 pub const APPLICATION_ID: i32 = 0x696d_6773;
@@ -93,12 +102,117 @@ pub struct Store {
 /// The first 16 bytes of every SQLite database file.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
+/// VDBE steps between two calls of the progress handler.
+const PROGRESS_INTERVAL: i32 = 1000;
+
+/// The SQL steps one connection may run: this many, plus [`STEPS_PER_BYTE`] for each byte of the
+/// file (and its WAL) when opened; past the budget the running statement fails. What imgscope
+/// runs is about linear in the file's size: a history of 50,000 records of one name (10 layers and
+/// 20 directories each, 183 MB) is checked and its series read in about 36 million steps (0.2 a
+/// byte), so real histories stay far inside the budget while a small file cannot buy much work.
+const BASE_STEPS: u64 = 50_000_000;
+const STEPS_PER_BYTE: u64 = 4;
+
+/// Tables SQLite itself creates (`ANALYZE`), allowed beside the migrations' objects: the query
+/// planner reads them, nothing runs from them.
+const SQLITE_STAT_TABLES: [&str; 4] = [
+    "sqlite_stat1",
+    "sqlite_stat2",
+    "sqlite_stat3",
+    "sqlite_stat4",
+];
+
 fn sqlite_cause(e: &rusqlite::Error) -> String {
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::NotADatabase) => format!("not an SQLite database ({e})"),
         Some(rusqlite::ErrorCode::DatabaseCorrupt) => format!("corrupt database ({e})"),
+        Some(rusqlite::ErrorCode::OperationInterrupted) => {
+            "too much work for a database of this size (SQL step budget spent), so not an imgscope history".to_string()
+        }
+        Some(rusqlite::ErrorCode::CannotOpen) if is_symlink_refusal(e) => {
+            "a symbolic link, not followed: name the database file itself".to_string()
+        }
         _ => e.to_string(),
     }
+}
+
+/// SQLITE_CANTOPEN_SYMLINK: SQLITE_OPEN_NOFOLLOW met a symbolic link.
+fn is_symlink_refusal(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == 1550)
+}
+
+/// One schema object: type, name, table, SQL.
+type SchemaObject = (String, String, String, Option<String>);
+
+fn read_schema(conn: &Connection) -> rusqlite::Result<Vec<SchemaObject>> {
+    let mut stmt =
+        conn.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    rows.collect()
+}
+
+/// The schema objects the migrations up to `version` create, built in memory from the same SQL.
+fn expected_schema(version: i64) -> rusqlite::Result<Vec<SchemaObject>> {
+    let conn = Connection::open_in_memory()?;
+    for sql in MIGRATIONS
+        .iter()
+        .take(usize::try_from(version).unwrap_or(0))
+    {
+        conn.execute_batch(sql)?;
+    }
+    read_schema(&conn)
+}
+
+/// Defensive mode, an untrusted schema, no views or triggers, tight limits, and a budget of
+/// `steps` SQL steps for everything run on `conn`.
+fn harden(conn: &mut Connection, steps: u64) -> rusqlite::Result<()> {
+    for (config, on) in [
+        (DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true),
+        (DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false),
+        (DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false),
+        (DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false),
+    ] {
+        conn.set_db_config(config, on)?;
+    }
+    for (limit, value) in [
+        (Limit::SQLITE_LIMIT_SQL_LENGTH, 1_000_000),
+        (Limit::SQLITE_LIMIT_COLUMN, 1000),
+        (Limit::SQLITE_LIMIT_EXPR_DEPTH, 100),
+        (Limit::SQLITE_LIMIT_COMPOUND_SELECT, 10),
+        (Limit::SQLITE_LIMIT_VDBE_OP, 100_000),
+        (Limit::SQLITE_LIMIT_ATTACHED, 0),
+        (Limit::SQLITE_LIMIT_TRIGGER_DEPTH, 1),
+        (Limit::SQLITE_LIMIT_WORKER_THREADS, 0),
+    ] {
+        conn.set_limit(limit, value)?;
+    }
+    let mut calls: u64 = 0;
+    let max_calls = steps / PROGRESS_INTERVAL as u64;
+    conn.progress_handler(
+        PROGRESS_INTERVAL,
+        Some(move || {
+            calls += 1;
+            calls > max_calls
+        }),
+    )
+}
+
+/// The size of `path` and its WAL, in bytes (what the step budget grows with).
+fn size_on_disk(path: &Path) -> u64 {
+    let wal = sidecar(path, "-wal");
+    [path, wal.as_path()]
+        .iter()
+        .filter_map(|p| std::fs::symlink_metadata(p).ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// `path` with `suffix` appended to its file name, as SQLite names its WAL and journal.
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(suffix);
+    PathBuf::from(s)
 }
 
 fn is_busy(e: &rusqlite::Error) -> bool {
@@ -149,7 +263,7 @@ impl Store {
 
     /// Open an existing database to read it.
     pub fn open_for_reading(path: &Path) -> Result<Store> {
-        if !path.exists() {
+        if std::fs::symlink_metadata(path).is_err() {
             bail!(
                 "history database {}: no such file (record an image first: imgscope record IMAGE --into {})",
                 path.display(),
@@ -181,12 +295,57 @@ impl Store {
 
     fn open(path: &Path, create: bool) -> Result<Store> {
         let named = || format!("history database {}", path.display());
-        if path.is_dir() {
-            bail!("{}: a directory, not a database file", named());
+        // A symbolic link is not followed (it could point a recording at any file the user can
+        // write): the user names the file itself. Nor one in place of the WAL or the journal.
+        for (p, what) in [
+            (path.to_path_buf(), "the database"),
+            (sidecar(path, "-wal"), "its WAL"),
+            (sidecar(path, "-shm"), "its shared-memory file"),
+            (sidecar(path, "-journal"), "its journal"),
+        ] {
+            if let Ok(m) = std::fs::symlink_metadata(&p) {
+                if m.file_type().is_symlink() {
+                    let target = std::fs::read_link(&p)
+                        .map(|t| format!(" (to {})", escape_control(&t.display().to_string())))
+                        .unwrap_or_default();
+                    bail!(
+                        "{}: {what} is a symbolic link{target}, not followed: name the database file itself",
+                        named()
+                    );
+                }
+                if m.is_dir() && p == path {
+                    bail!("{}: a directory, not a database file", named());
+                }
+                if !m.is_file() {
+                    bail!("{}: {what} is not a regular file", named());
+                }
+            }
         }
+        // The directories on the way may be links; the file itself is opened by its real
+        // directory, so that SQLite's no-follow check concerns the file alone.
+        let real = match (path.parent(), path.file_name()) {
+            (Some(dir), Some(file)) => {
+                let dir = if dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    dir
+                };
+                std::fs::canonicalize(dir)
+                    .map_err(|e| anyhow!(e).context(named()))?
+                    .join(file)
+            }
+            _ => path.to_path_buf(),
+        };
         // SQLite says "file is not a database" only at the first query, and nothing for an empty
         // file; the header says at once whether this is SQLite at all.
-        if let Ok(mut f) = std::fs::File::open(path) {
+        let header_file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+                .open(&real)
+        };
+        if let Ok(mut f) = header_file {
             use std::io::Read;
             let mut header = [0u8; 16];
             let mut read = 0;
@@ -204,13 +363,19 @@ impl Store {
                 );
             }
         }
-        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         if create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|e| anyhow!("{}: {}", named(), sqlite_cause(&e)))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
+        let steps = BASE_STEPS.saturating_add(STEPS_PER_BYTE.saturating_mul(size_on_disk(&real)));
+        let conn = Connection::open_with_flags(&real, flags)
+            .and_then(|mut conn| {
+                harden(&mut conn, steps)?;
+                conn.busy_timeout(BUSY_TIMEOUT)?;
+                Ok(conn)
+            })
             .map_err(|e| anyhow!("{}: {}", named(), sqlite_cause(&e)))?;
         let store = Store {
             conn,
@@ -282,6 +447,7 @@ impl Store {
                 self.context()
             );
         }
+        self.check_schema(version)?;
         if !tables.is_empty() {
             // SQLite notices damage only on the pages a query touches: check them all once (a
             // history of thousands of records is a few MB, checked in milliseconds).
@@ -295,6 +461,32 @@ impl Store {
                     self.context()
                 );
             }
+        }
+        Ok(())
+    }
+
+    /// Every schema object must be one the migrations up to `version` create, with the same SQL
+    /// (SQLite's statistics tables aside); one missing is left to the queries that need it.
+    fn check_schema(&self, version: i64) -> Result<()> {
+        let found = read_schema(&self.conn).map_err(|e| self.err(e))?;
+        let expected = expected_schema(version).map_err(|e| self.err(e))?;
+        for object in &found {
+            let (kind, name, _, _) = object;
+            if expected.contains(object)
+                || (kind == "table" && SQLITE_STAT_TABLES.contains(&name.as_str()))
+            {
+                continue;
+            }
+            let shown = escape_control(name);
+            let what = if expected.iter().any(|(k, n, _, _)| k == kind && n == name) {
+                format!("a {kind} {shown} unlike the one imgscope creates")
+            } else {
+                format!("{kind} {shown} that imgscope does not create")
+            };
+            bail!(
+                "{}: not an imgscope history: it holds {what}",
+                self.context()
+            );
         }
         Ok(())
     }

@@ -22,7 +22,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use sha2::Digest;
 
 use super::container_storage::StoreFiles;
-use super::files::{MAX_METADATA_BYTES, read_capped};
+use super::files::MAX_METADATA_BYTES;
 use super::tar_split::SplitLayer;
 
 /// A layer record's small files (`diff`, `cache-id`) are a digest or an id: never longer.
@@ -53,9 +53,45 @@ fn sha256_hex(digest: &str) -> Option<&str> {
         .filter(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
+/// Refuse anything but a regular file at `path` (following symlinks): a FIFO, a device or a
+/// socket in place of a store file would block a read, or never end one.
+fn must_be_regular(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).with_context(|| path.display().to_string())?;
+    if !meta.is_file() {
+        bail!("{} is not a regular file", path.display());
+    }
+    Ok(())
+}
+
+/// A store file's bytes, at most `cap` of them: checked to be a regular file first, opened
+/// non-blocking (a FIFO swapped in after the check does not block the open), and checked again
+/// on the open file before a byte is read.
+fn read_store_file(path: &Path, cap: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let what = || path.display().to_string();
+    must_be_regular(path)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .with_context(what)?;
+    if !file.metadata().with_context(what)?.is_file() {
+        bail!("{} is not a regular file", path.display());
+    }
+    let mut out = Vec::new();
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut out)
+        .with_context(what)?;
+    if out.len() as u64 > cap {
+        bail!("{} is more than {cap} bytes", path.display());
+    }
+    Ok(out)
+}
+
 /// A layer record's one-line field (`diff`, `cache-id`).
 fn read_field(path: &Path) -> Result<String> {
-    let bytes = read_capped(path, MAX_RECORD_FIELD)?;
+    let bytes = read_store_file(path, MAX_RECORD_FIELD)?;
     let text = String::from_utf8(bytes).map_err(|_| anyhow!("{} is not text", path.display()))?;
     Ok(text.trim().to_string())
 }
@@ -81,7 +117,7 @@ pub fn open_image(root: &Path, driver: &str, image_id: &str) -> Result<StoreFile
             store.display()
         );
     }
-    let config = read_capped(
+    let config = read_store_file(
         &store.join("imagedb/content/sha256").join(hex),
         MAX_METADATA_BYTES,
     )
@@ -107,6 +143,7 @@ pub fn open_image(root: &Path, driver: &str, image_id: &str) -> Result<StoreFile
             bail!("layer {chain_id}: its cache-id {cache_id:?} is not a directory name");
         }
         let tar_split = record.join("tar-split.json.gz");
+        must_be_regular(&tar_split).map_err(|e| anyhow!("layer {chain_id}: {e:#}"))?;
         let size = super::tar_split::tar_length(&tar_split)
             .map_err(|e| anyhow!("layer {chain_id}: {e}"))?;
         layers.push((
@@ -268,6 +305,46 @@ mod tests {
         let path = config_path(root.path(), &id);
         std::fs::write(&path, vec![b' '; MAX_METADATA_BYTES as usize + 1]).unwrap();
         assert!(open("vfs", &id).contains("more than"));
+    }
+
+    /// A FIFO in place of a store file (the config, a record's `diff`, its tar-split record) is
+    /// refused at once, before any read could block on it.
+    #[test]
+    fn a_fifo_in_place_of_a_store_file_is_refused_without_blocking() {
+        #[allow(unsafe_code)] // mkfifo(3): std has no way to make a FIFO.
+        fn mkfifo(path: &Path) {
+            std::fs::remove_file(path).unwrap();
+            let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+            // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        }
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut errors = Vec::new();
+            for which in ["config", "diff", "tar-split.json.gz"] {
+                let root = tempfile::tempdir().unwrap();
+                let id = store(root.path());
+                let record = std::fs::read_dir(root.path().join("image/vfs/layerdb/sha256"))
+                    .unwrap()
+                    .next()
+                    .unwrap()
+                    .unwrap()
+                    .path();
+                let path = match which {
+                    "config" => config_path(root.path(), &id),
+                    file => record.join(file),
+                };
+                mkfifo(&path);
+                errors.push(refusal(root.path(), "vfs", &id));
+            }
+            done.send(errors).unwrap();
+        });
+        let errors = finished
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("opening a store with a FIFO in it hung");
+        for err in errors {
+            assert!(err.contains("is not a regular file"), "{err}");
+        }
     }
 
     #[test]
