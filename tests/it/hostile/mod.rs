@@ -8,6 +8,7 @@
 //! malformed, tar streams and the archives holding them, and the checks of an outcome.
 
 mod bombs;
+mod captures;
 mod closure;
 mod entries;
 mod headers;

@@ -30,7 +30,7 @@ pub struct Merger {
     layers: usize,
     unread: Vec<UnreadContent>,
     /// For the layer applied last: (entry index, version) of its captured entries.
-    captured_versions: Vec<(u32, VersionId)>,
+    captured_versions: Vec<(u32, VersionId, NodeId)>,
 }
 
 /// Where the unread content of a file version lies: at `offset` in the file holding `layer`.
@@ -154,7 +154,7 @@ impl Merger {
             let vid = self.write_entry(layer, entry, node, index, &mut counts);
             while captured.next_if(|&c| c < i).is_some() {}
             if captured.next_if_eq(&i).is_some() {
-                self.captured_versions.push((i as u32, vid));
+                self.captured_versions.push((i as u32, vid, node));
             }
             if entry.kind == EntryKind::File
                 && entry.size > 0
@@ -182,8 +182,8 @@ impl Merger {
     }
 
     /// For the layer applied last: the version each of its captured entries became, as (entry
-    /// index, version), in entry order (see [`LayerEntries::captured`]).
-    pub fn captured_versions(&self) -> &[(u32, VersionId)] {
+    /// index, version, node), in entry order (see [`LayerEntries::captured`]).
+    pub fn captured_versions(&self) -> &[(u32, VersionId, NodeId)] {
         &self.captured_versions
     }
 

@@ -480,9 +480,22 @@ struct Assembly {
     limits: Limits,
     /// Decompressed tar bytes of the layers merged so far.
     tar_bytes: u64,
-    /// What decoding kept of file contents, by tree version.
+    /// What decoding kept of file contents, by tree version: only the newest capture of each
+    /// node (a later layer's version hides the earlier one, whose capture is dropped at once),
+    /// within [`MAX_IMAGE_CAPTURE_TEXT_BYTES`] of text for the whole image.
     captured: Vec<(crate::model::VersionId, crate::model::Captured)>,
+    /// Where each node's capture is in `captured`, and which entries a later one replaced.
+    captured_at: hashbrown::HashMap<crate::model::NodeId, usize>,
+    captured_dead: Vec<bool>,
+    /// Text bytes held in `captured`.
+    captured_text_bytes: u64,
 }
+
+/// Most text one image's captures may hold together (512 MiB): each layer has its own budget
+/// ([`crate::decode::capture::MAX_LAYER_TEXT_BYTES`]), and without this sixteen layers of
+/// package lists would hold sixteen budgets. A capture past it is not kept, as a file over a
+/// layer's budget is not.
+pub const MAX_IMAGE_CAPTURE_TEXT_BYTES: u64 = 512 << 20;
 
 impl Assembly {
     fn new(resolved: &ResolvedImage, limits: &Limits) -> Assembly {
@@ -494,7 +507,37 @@ impl Assembly {
             limits: *limits,
             tar_bytes: 0,
             captured: Vec::new(),
+            captured_at: hashbrown::HashMap::new(),
+            captured_dead: Vec::new(),
+            captured_text_bytes: 0,
         }
+    }
+
+    /// Keep `captured`, the capture of `node`'s new `version`: the node's earlier capture is
+    /// hidden by it and dropped; a text past the image's budget is not kept.
+    fn keep_capture(
+        &mut self,
+        node: crate::model::NodeId,
+        version: crate::model::VersionId,
+        captured: crate::model::Captured,
+    ) {
+        let text_len = |c: &crate::model::Captured| c.text().map_or(0, |t| t.len() as u64);
+        if let Some(&k) = self.captured_at.get(&node)
+            && !self.captured_dead[k]
+        {
+            self.captured_text_bytes -= text_len(&self.captured[k].1);
+            self.captured[k].1 = crate::model::Captured::Shebang(String::new());
+            self.captured_dead[k] = true;
+            self.captured_at.remove(&node);
+        }
+        let len = text_len(&captured);
+        if self.captured_text_bytes + len > MAX_IMAGE_CAPTURE_TEXT_BYTES {
+            return;
+        }
+        self.captured_text_bytes += len;
+        self.captured_at.insert(node, self.captured.len());
+        self.captured.push((version, captured));
+        self.captured_dead.push(false);
     }
 
     /// The image-wide limits: each layer within its own limits must not add up to more.
@@ -535,10 +578,11 @@ impl Assembly {
         let changes = self.merger.apply(&entries);
         self.check_image_limits(0).with_context(context)?;
         let mut kept = std::mem::take(&mut entries.captured).into_iter().peekable();
-        for &(entry, version) in self.merger.captured_versions() {
+        let versions: Vec<_> = self.merger.captured_versions().to_vec();
+        for (entry, version, node) in versions {
             while kept.next_if(|(e, _)| *e < entry).is_some() {}
             if let Some((_, captured)) = kept.next_if(|(e, _)| *e == entry) {
-                self.captured.push((version, captured));
+                self.keep_capture(node, version, captured);
             }
         }
         let diff_id = resolved.config.diff_ids.get(i).cloned();
@@ -585,7 +629,16 @@ impl Assembly {
             deferred_hash::hash_unread(&mut tree, &unread, layer_files, options.hash_all_files)
                 .context("hashing file contents")?;
         }
-        let (image, blobs) = into_image(resolved, self.layers, tree, self.captured);
+        // Only the captures still standing (a node's newest), in version order as decoded.
+        let dead = self.captured_dead;
+        let captured: Vec<_> = self
+            .captured
+            .into_iter()
+            .zip(dead)
+            .filter(|(_, dead)| !dead)
+            .map(|(c, _)| c)
+            .collect();
+        let (image, blobs) = into_image(resolved, self.layers, tree, captured);
         let role = role_for(&image, &options.roles);
         let analysis = analysis::analyze_keeping(
             &image,
