@@ -1256,9 +1256,16 @@ requests-2.28.1.dist-info/RECORD,,\r
 
     #[test]
     fn linear_on_pathological_input() {
-        // Megabytes of quotes, of `..`, of commas: each parser's work is linear (this test is
-        // fast or hangs).
+        // Megabytes of quotes, of `..`, of commas: each parser's output stays within a fixed
+        // multiple of its input (paths no more than lines, path bytes at most 16 per input byte),
+        // the bound that amplification would break; the work is linear alongside.
         let big = 8 << 20;
+        let bounded = |p: &LanguagePackage, input: usize| {
+            let lines = input + 1;
+            let path_bytes: usize = p.files.iter().map(String::len).sum();
+            assert!(p.files.len() <= lines, "{} paths", p.files.len());
+            assert!(path_bytes <= 16 * input + 4096, "{path_bytes} path bytes");
+        };
         for bytes in [
             b"\"".repeat(big),
             b"\"\"".repeat(big / 2),
@@ -1266,11 +1273,21 @@ requests-2.28.1.dist-info/RECORD,,\r
             b",".repeat(big),
             b"\r".repeat(big),
             [b"a/".repeat(big / 4), b"../".repeat(big / 6)].concat(),
+            b"a,b,c\n".repeat(big / 6),
         ] {
-            let _ = parse_python_record("s/x-1.dist-info/RECORD", &bytes).map(|p| check(&p));
-            let _ = parse_python_installed_files("s/x.egg-info/installed-files.txt", &bytes)
-                .map(|p| check(&p));
-            let _ = parse_npm_package_json("node_modules/x/package.json", &bytes[..big / 2]);
+            if let Ok(p) = parse_python_record("s/x-1.dist-info/RECORD", &bytes) {
+                check(&p);
+                bounded(&p, bytes.len());
+            }
+            if let Ok(p) = parse_python_installed_files("s/x.egg-info/installed-files.txt", &bytes)
+            {
+                check(&p);
+                bounded(&p, bytes.len());
+            }
+            if let Ok(p) = parse_npm_package_json("node_modules/x/package.json", &bytes[..big / 2])
+            {
+                bounded(&p, big / 2);
+            }
         }
     }
 
