@@ -1127,7 +1127,7 @@ fn the_summary_keeps_an_apps_own_saving_apart_from_its_bases() {
     let worker = tab_summary_at(&mut app, 2, 240);
     assert!(
         worker.ends_with(&format!(
-            " · plan: safe 0 B (0%), all 0 B (0%) · base {base} −390.6 KiB once per node"
+            " · plan: nothing of its own to trim · base {base} −390.6 KiB once per node"
         )),
         "{worker}"
     );

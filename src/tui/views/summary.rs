@@ -189,6 +189,16 @@ fn plan_part(saving: &ImageSaving, theme: &Theme) -> Part {
     let style = |worth: bool| if worth { theme.key() } else { theme.plain() };
     let safe = |text: String| Span::styled(text, style(saving.safe_worth_it));
     let all = |text: String| Span::styled(text, style(saving.worth_it));
+    // Only its base's layers have something to trim (the base part follows): say so rather than
+    // show a saving of zero.
+    if saving.all == 0 && saving.inherited.is_some() {
+        return Part {
+            drop_order: 2,
+            long: vec![label("plan: nothing of its own to trim")],
+            short: vec![label("plan: own none")],
+            tiny: Some(vec![label("plan: own none")]),
+        };
+    }
     Part {
         drop_order: 2,
         long: vec![
