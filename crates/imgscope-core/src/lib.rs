@@ -21,6 +21,7 @@ pub mod project_file;
 pub mod report;
 pub mod source;
 pub mod text;
+pub mod untrusted_sqlite;
 
 #[cfg(test)]
 mod test_rng;

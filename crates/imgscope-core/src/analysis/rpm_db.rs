@@ -24,7 +24,7 @@ use std::io::Read;
 
 use rusqlite::limits::Limit;
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, MAIN_DB, config::DbConfig};
+use rusqlite::{Connection, MAIN_DB};
 
 /// Largest database file accepted, in bytes (512 MiB); real ones are far smaller (this module's
 /// fixture of two packages: 65 KiB).
@@ -60,10 +60,7 @@ pub const MAX_PATH_BYTES_TOTAL: usize = 1 << 30;
 
 /// Most SQLite virtual-machine steps all statements on one database may take together (about
 /// 50,000,000: under a second; reading a database takes a few steps per package).
-pub const MAX_SQL_STEPS: u64 = 50_000 * PROGRESS_INTERVAL as u64;
-
-/// Steps between two calls of the progress handler.
-const PROGRESS_INTERVAL: i32 = 1000;
+pub const MAX_SQL_STEPS: u64 = 50_000 * crate::untrusted_sqlite::PROGRESS_INTERVAL as u64;
 
 /// One installed package, from its rpm header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,44 +176,16 @@ pub fn parse_rpmdb_sqlite(bytes: &[u8]) -> Result<Vec<RpmPackage>, ParseError> {
 /// An in-memory, read-only, locked-down connection holding a copy of `bytes`.
 fn open(bytes: &[u8]) -> rusqlite::Result<Connection> {
     let mut conn = Connection::open_in_memory()?;
-    for (config, on) in [
-        (DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true),
-        (DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false),
-        (DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false),
-        (DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false),
-    ] {
-        conn.set_db_config(config, on)?;
-    }
+    crate::untrusted_sqlite::harden(&mut conn, MAX_SQL_STEPS, 100_000)?;
     // No value may be longer than the file (nor than the largest header), so that a computed
     // value cannot allocate more than the input.
     let header_max = 8 + 16 * MAX_INDEX_ENTRIES as usize + MAX_DATA_BYTES as usize;
     let length = bytes.len().clamp(1 << 20, header_max);
-    for (limit, value) in [
-        (
-            Limit::SQLITE_LIMIT_LENGTH,
-            i32::try_from(length).unwrap_or(i32::MAX),
-        ),
-        (Limit::SQLITE_LIMIT_SQL_LENGTH, 100_000),
-        (Limit::SQLITE_LIMIT_COLUMN, 1000),
-        (Limit::SQLITE_LIMIT_EXPR_DEPTH, 100),
-        (Limit::SQLITE_LIMIT_COMPOUND_SELECT, 10),
-        (Limit::SQLITE_LIMIT_VDBE_OP, 100_000),
-        (Limit::SQLITE_LIMIT_ATTACHED, 0),
-        (Limit::SQLITE_LIMIT_TRIGGER_DEPTH, 1),
-        (Limit::SQLITE_LIMIT_WORKER_THREADS, 0),
-        (Limit::SQLITE_LIMIT_SCHEMA, 10_000),
-    ] {
-        conn.set_limit(limit, value)?;
-    }
-    // One budget for everything run on this connection: past it, the running statement fails.
-    let mut calls: u64 = 0;
-    conn.progress_handler(
-        PROGRESS_INTERVAL,
-        Some(move || {
-            calls += 1;
-            calls > MAX_SQL_STEPS / PROGRESS_INTERVAL as u64
-        }),
+    conn.set_limit(
+        Limit::SQLITE_LIMIT_LENGTH,
+        i32::try_from(length).unwrap_or(i32::MAX),
     )?;
+    conn.set_limit(Limit::SQLITE_LIMIT_SCHEMA, 10_000)?;
     // SQLite cannot open a WAL-mode database from memory; bytes 18 and 19 (read and write
     // version, 2 = WAL) are read as 1 (rollback journal) in the copy SQLite gets.
     let patch: &[u8] = if bytes[18..20] == [2, 2] {

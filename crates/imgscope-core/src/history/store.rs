@@ -17,8 +17,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use rusqlite::config::DbConfig;
-use rusqlite::limits::Limit;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 
 use super::{DirRow, LayerRow, PlanTotals, Record};
@@ -102,9 +100,6 @@ pub struct Store {
 /// The first 16 bytes of every SQLite database file.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
-/// VDBE steps between two calls of the progress handler.
-const PROGRESS_INTERVAL: i32 = 1000;
-
 /// The SQL steps one connection may run: this many, plus [`STEPS_PER_BYTE`] for each byte of the
 /// file (and its WAL) when opened; past the budget the running statement fails. What imgscope
 /// runs is about linear in the file's size: a history of 50,000 records of one name (10 layers and
@@ -161,40 +156,6 @@ fn expected_schema(version: i64) -> rusqlite::Result<Vec<SchemaObject>> {
         conn.execute_batch(sql)?;
     }
     read_schema(&conn)
-}
-
-/// Defensive mode, an untrusted schema, no views or triggers, tight limits, and a budget of
-/// `steps` SQL steps for everything run on `conn`.
-fn harden(conn: &mut Connection, steps: u64) -> rusqlite::Result<()> {
-    for (config, on) in [
-        (DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true),
-        (DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false),
-        (DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false),
-        (DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false),
-    ] {
-        conn.set_db_config(config, on)?;
-    }
-    for (limit, value) in [
-        (Limit::SQLITE_LIMIT_SQL_LENGTH, 1_000_000),
-        (Limit::SQLITE_LIMIT_COLUMN, 1000),
-        (Limit::SQLITE_LIMIT_EXPR_DEPTH, 100),
-        (Limit::SQLITE_LIMIT_COMPOUND_SELECT, 10),
-        (Limit::SQLITE_LIMIT_VDBE_OP, 100_000),
-        (Limit::SQLITE_LIMIT_ATTACHED, 0),
-        (Limit::SQLITE_LIMIT_TRIGGER_DEPTH, 1),
-        (Limit::SQLITE_LIMIT_WORKER_THREADS, 0),
-    ] {
-        conn.set_limit(limit, value)?;
-    }
-    let mut calls: u64 = 0;
-    let max_calls = steps / PROGRESS_INTERVAL as u64;
-    conn.progress_handler(
-        PROGRESS_INTERVAL,
-        Some(move || {
-            calls += 1;
-            calls > max_calls
-        }),
-    )
 }
 
 /// The size of `path` and its WAL, in bytes (what the step budget grows with).
@@ -372,7 +333,7 @@ impl Store {
         let steps = BASE_STEPS.saturating_add(STEPS_PER_BYTE.saturating_mul(size_on_disk(&real)));
         let conn = Connection::open_with_flags(&real, flags)
             .and_then(|mut conn| {
-                harden(&mut conn, steps)?;
+                crate::untrusted_sqlite::harden(&mut conn, steps, 1_000_000)?;
                 conn.busy_timeout(BUSY_TIMEOUT)?;
                 Ok(conn)
             })
