@@ -23,6 +23,7 @@ use sha2::Digest;
 
 use super::container_storage::StoreFiles;
 use super::files::MAX_METADATA_BYTES;
+use super::files::{must_be_regular, read_capped as read_store_file};
 use super::tar_split::SplitLayer;
 
 /// A layer record's small files (`diff`, `cache-id`) are a digest or an id: never longer.
@@ -51,42 +52,6 @@ fn sha256_hex(digest: &str) -> Option<&str> {
     digest
         .strip_prefix("sha256:")
         .filter(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-}
-
-/// Refuse anything but a regular file at `path` (following symlinks): a FIFO, a device or a
-/// socket in place of a store file would block a read, or never end one.
-fn must_be_regular(path: &Path) -> Result<()> {
-    let meta = std::fs::metadata(path).with_context(|| path.display().to_string())?;
-    if !meta.is_file() {
-        bail!("{} is not a regular file", path.display());
-    }
-    Ok(())
-}
-
-/// A store file's bytes, at most `cap` of them: checked to be a regular file first, opened
-/// non-blocking (a FIFO swapped in after the check does not block the open), and checked again
-/// on the open file before a byte is read.
-fn read_store_file(path: &Path, cap: u64) -> Result<Vec<u8>> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let what = || path.display().to_string();
-    must_be_regular(path)?;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .with_context(what)?;
-    if !file.metadata().with_context(what)?.is_file() {
-        bail!("{} is not a regular file", path.display());
-    }
-    let mut out = Vec::new();
-    file.take(cap.saturating_add(1))
-        .read_to_end(&mut out)
-        .with_context(what)?;
-    if out.len() as u64 > cap {
-        bail!("{} is more than {cap} bytes", path.display());
-    }
-    Ok(out)
 }
 
 /// A layer record's one-line field (`diff`, `cache-id`).

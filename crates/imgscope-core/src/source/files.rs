@@ -29,10 +29,22 @@ pub const MAX_ARCHIVE_BYTES: u64 = 256 << 30;
 pub const MAX_ARCHIVE_NAMES_BYTES: u64 = 64 << 20;
 
 /// The file at `path`, read whole if it holds at most `cap` bytes (a store's records are
-/// untrusted input: a file larger than any real one is refused, not read).
+/// untrusted input: a file larger than any real one is refused, not read). Only a regular file is
+/// read: it is checked before the open, opened non-blocking (a FIFO swapped in after the check does
+/// not block the open), and checked again on the open file, so a FIFO, a device or a socket in
+/// place of a record fails at once instead of blocking a read or never ending one.
 pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
+    use std::os::unix::fs::OpenOptionsExt;
     let what = || path.display().to_string();
-    let file = File::open(path).with_context(what)?;
+    must_be_regular(path)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .with_context(what)?;
+    if !file.metadata().with_context(what)?.is_file() {
+        bail!("{} is not a regular file", path.display());
+    }
     let mut out = Vec::new();
     file.take(cap.saturating_add(1))
         .read_to_end(&mut out)
@@ -41,6 +53,15 @@ pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
         bail!("{} is more than {cap} bytes", path.display());
     }
     Ok(out)
+}
+
+/// Refuse anything but a regular file at `path` (following symlinks).
+pub fn must_be_regular(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).with_context(|| path.display().to_string())?;
+    if !meta.is_file() {
+        bail!("{} is not a regular file", path.display());
+    }
+    Ok(())
 }
 
 /// The bytes of an image archive's entry names kept so far, checked against
