@@ -288,6 +288,23 @@ fn commands(command: &[String]) -> Vec<String> {
     out
 }
 
+/// Where the image's own `PATH` (Docker's default without one) and working directory find
+/// `word`, as an absolute path, within the closure's bounds (what the role of an image reads).
+pub(crate) fn program_path(image: &Image, word: &str) -> Option<String> {
+    let config = &image.config;
+    let path = config
+        .env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or(DEFAULT_PATH);
+    let workdir = config
+        .working_dir
+        .as_deref()
+        .filter(|w| !w.is_empty())
+        .unwrap_or("/");
+    find_program(image, word, &search_list(path.split(':')), workdir, &mut 0)
+}
+
 /// Where the image's `PATH` and working directory find `word`, as an absolute path; each
 /// candidate tried counts against `lookups`.
 fn find_program(

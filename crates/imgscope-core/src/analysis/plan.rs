@@ -360,16 +360,12 @@ impl Plan {
             .sum()
     }
 
-    /// What the plan says about image `i`, in one line. Its own layers' actions lead; the
-    /// actions on layers it shares with the images built on the same base are named after that
-    /// base, saved once per node for all of them ("its base fleet/builder: trim (safe) 571.5 MiB,
-    /// saved once per node for all 3 images"), so no image on a base is read as holding the
-    /// base's bytes itself. An image with only its own actions reads as before.
-    pub fn verdict(&self, i: usize) -> String {
-        self.verdict_named(i, &[])
-    }
-
-    /// [`Plan::verdict`], naming other images with `names` (the set's names, by index).
+    /// What the plan says about image `i`, in one line, naming other images with `names` (the
+    /// set's names, by index). Its own layers' actions lead; the actions on layers it shares with
+    /// the images built on the same base are named after that base, saved once per node for all
+    /// of them ("its base fleet/builder: trim (safe) 571.5 MiB, saved once per node for all 3
+    /// images"), so no image on a base is read as holding the base's bytes itself. An image with
+    /// only its own actions reads as before.
     pub fn verdict_named(&self, i: usize, names: &[String]) -> String {
         let actions: Vec<&Action> = self.for_image(i).collect();
         let own: Vec<&Action> = actions

@@ -67,9 +67,14 @@ const WRAPPERS: &[&str] = &[
     "chpst",
 ];
 
+/// A program's name without its version (`python3.11` → `python`).
+fn unversioned(name: &str) -> &str {
+    name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.')
+}
+
 /// Interpreters: running one with a program makes the image `interpreted`.
 fn is_interpreter(name: &str) -> bool {
-    let base = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    let base = unversioned(name);
     matches!(
         base,
         "python"
@@ -111,7 +116,7 @@ fn is_interpreter(name: &str) -> bool {
 
 /// Interpreters whose run with no program is a prompt (a language's base image).
 fn is_prompt_interpreter(name: &str) -> bool {
-    let base = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    let base = unversioned(name);
     matches!(
         base,
         "python"
@@ -131,8 +136,7 @@ fn is_prompt_interpreter(name: &str) -> bool {
             | "bun"
             | "deno"
             | "groovysh"
-    ) || base == "irb"
-        || base == "jshell"
+    )
 }
 
 fn file_name(word: &str) -> &str {
@@ -206,7 +210,7 @@ fn is_script_wrapper(image: &Image, entrypoint: &[String]) -> bool {
     if entrypoint.len() != 1 {
         return false;
     }
-    let Some(path) = find(image, &entrypoint[0]) else {
+    let Some(path) = super::closure::program_path(image, &entrypoint[0]) else {
         return false;
     };
     match shebang(image, &path) {
@@ -285,7 +289,7 @@ fn script_role(image: &Image, script: &str, shell: &str) -> Option<RoleOf> {
 }
 
 fn program_role(image: &Image, word: &str, args: &[&str]) -> RoleOf {
-    let path = find(image, word);
+    let path = super::closure::program_path(image, word);
     let shown = path.as_deref().unwrap_or(word);
     // The real file's name tells an interpreter behind a link (/usr/bin/python3 → python3.11).
     let real = path
@@ -345,35 +349,6 @@ fn program_role(image: &Image, word: &str, args: &[&str]) -> RoleOf {
         role: Role::Service,
         why: format!("runs {shown}{kind}"),
     }
-}
-
-/// Where the image's `PATH` (or the working directory, for a relative path) finds `word`.
-fn find(image: &Image, word: &str) -> Option<String> {
-    let path = image
-        .config
-        .env
-        .iter()
-        .find_map(|e| e.strip_prefix("PATH="))
-        .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    let workdir = image
-        .config
-        .working_dir
-        .as_deref()
-        .filter(|w| !w.is_empty())
-        .unwrap_or("/");
-    let candidates: Vec<String> = if word.starts_with('/') {
-        vec![word.to_string()]
-    } else if word.contains('/') {
-        vec![format!("{}/{word}", workdir.trim_end_matches('/'))]
-    } else {
-        path.split(':')
-            .filter(|d| !d.is_empty())
-            .map(|d| format!("{}/{word}", d.trim_end_matches('/')))
-            .collect()
-    };
-    candidates
-        .into_iter()
-        .find(|c| resolve_file(&image.tree, c, usize::MAX).is_some())
 }
 
 /// A `#!` script's interpreter (`/usr/bin/env python3` → `python3`).
