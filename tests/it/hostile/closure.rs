@@ -118,3 +118,33 @@ fn a_script_of_thousands_of_commands_over_a_long_path_stops_at_the_budget() {
         "a slim image priced on a partial closure"
     );
 }
+
+#[test]
+fn an_ld_so_conf_including_a_big_directory_on_every_line_stops_at_the_budget() {
+    // 100,000 lines each including a directory of 2,000 names that the glob never matches (so no
+    // file is ever queued): 2×10^8 glob matches unless every include line and every name it tries
+    // is charged to the closure's budget.
+    let dir = tempfile::tempdir().unwrap();
+    let conf = "include /etc/many/*.conf\n".repeat(100_000);
+    let mut files = vec![
+        E::FileMode("bin/sh".into(), vec![1; 100], 0o755),
+        script("bin/app"),
+        E::File("etc/ld.so.conf".into(), conf.into_bytes()),
+    ];
+    for i in 0..2_000 {
+        let name: &'static str = Box::leak(format!("etc/many/{i}").into_boxed_str());
+        files.push(E::File(name.into(), b"/lib/x\n".to_vec()));
+    }
+    let image = image_with(dir.path(), files, serde_json::json!({"Cmd": ["/bin/app"]}));
+    let c = closure_of(&image);
+    let lookups = c["lookups"].as_u64().unwrap();
+    assert!((200_000..=202_001).contains(&lookups), "{lookups}");
+    assert!(
+        c["unseen"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u.as_str().unwrap().contains("MAX_LOOKUPS")),
+        "{c:#}"
+    );
+}

@@ -19,6 +19,7 @@ use std::collections::VecDeque;
 
 use hashbrown::{HashMap, HashSet};
 
+use super::ld_so_conf;
 use super::packages::Packages;
 use crate::model::resolve::{resolve, resolve_file};
 use crate::model::{Captured, ElfInfo, EntryKind, Image, NodeId};
@@ -41,9 +42,6 @@ pub const PATH_MAX: usize = 4096;
 
 /// Commands of a `sh -c` script followed at most.
 pub const MAX_SCRIPT_COMMANDS: usize = 256;
-
-/// `ld.so.conf` files read at most (each once).
-pub const MAX_CONF_FILES: usize = 256;
 
 /// A search list: at most [`MAX_SEARCH_DIRS`] distinct entries, none longer than [`PATH_MAX`].
 fn search_list<'a>(dirs: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
@@ -147,7 +145,7 @@ pub fn analyze(image: &Image, packages: &Packages, keep: &[String]) -> Option<Cl
         conf_dirs: Vec::new(),
         lookups: 0,
     };
-    walk.conf_dirs = ld_so_conf(image, &mut walk.lookups);
+    walk.conf_dirs = ld_so_conf::directories(&ImageConf(image), &mut walk.lookups, MAX_LOOKUPS);
     let mut executable = None;
     for (k, word) in commands(&command).into_iter().enumerate() {
         match find_program(image, &word, &path_dirs, workdir, &mut walk.lookups) {
@@ -332,89 +330,34 @@ fn find_program(
     })
 }
 
-/// The directories `/etc/ld.so.conf` names, following its `include` globs (in one directory, as
-/// Debian's `include /etc/ld.so.conf.d/*.conf`): each file read once however often it is included
-/// (a file may include itself), at most [`MAX_CONF_FILES`] files and [`MAX_SEARCH_DIRS`] distinct
-/// directories; globs match in linear time.
-fn ld_so_conf(image: &Image, lookups: &mut usize) -> Vec<String> {
-    let mut dirs: Vec<String> = Vec::new();
-    let mut dir_seen: HashSet<String> = HashSet::new();
-    let mut files = vec!["/etc/ld.so.conf".to_string()];
-    let mut read: HashSet<NodeId> = HashSet::new();
-    while let Some(file) = files.pop() {
-        if read.len() >= MAX_CONF_FILES || *lookups >= MAX_LOOKUPS {
-            break;
-        }
-        *lookups += 1;
-        let Some((node, _)) = resolve_file(&image.tree, &file, FINAL) else {
-            continue;
-        };
-        if !read.insert(node) {
-            continue;
-        }
-        let Some(text) = image.final_capture(node).and_then(|c| c.text()) else {
-            continue;
-        };
-        for line in String::from_utf8_lossy(text).lines() {
-            let line = line.split('#').next().unwrap_or("").trim();
-            if let Some(pattern) = line.strip_prefix("include") {
-                let pattern = pattern.trim();
-                if pattern.len() > PATH_MAX {
-                    continue;
-                }
-                let (dir, glob) = pattern.rsplit_once('/').unwrap_or(("/etc", pattern));
-                let Some(matcher) = glob_matcher(glob) else {
-                    continue;
-                };
-                let Some(node) = resolve(&image.tree, dir, FINAL, true) else {
-                    continue;
-                };
-                if image
-                    .tree
-                    .live_final(node)
-                    .is_none_or(|v| v.kind != EntryKind::Dir)
-                {
-                    continue;
-                }
-                let mut names: Vec<String> = image
-                    .tree
-                    .children(node)
-                    .iter()
-                    .filter(|&&c| image.tree.live_final(c).is_some())
-                    .map(|&c| image.tree.name(c).to_string())
-                    .filter(|n| matcher.is_match(n))
-                    .take(MAX_CONF_FILES)
-                    .collect();
-                names.sort();
-                // Popped from the end: push in reverse to read them in order.
-                files.extend(names.into_iter().rev().map(|n| format!("{dir}/{n}")));
-                files.truncate(MAX_CONF_FILES * 4);
-            } else if line.starts_with('/')
-                && line.len() <= PATH_MAX
-                && dirs.len() < MAX_SEARCH_DIRS
-                && dir_seen.insert(line.to_string())
-            {
-                dirs.push(line.to_string());
-            }
-        }
+/// The image's files as `ld.so.conf` reading sees them: the final layer, links followed, a file's
+/// identity its node.
+struct ImageConf<'a>(&'a Image);
+
+impl ld_so_conf::ConfFiles for ImageConf<'_> {
+    fn file(&self, path: &str) -> Option<(u64, &[u8])> {
+        let (node, _) = resolve_file(&self.0.tree, path, FINAL)?;
+        let text = self.0.final_capture(node).and_then(|c| c.text())?;
+        Some((node.index() as u64, text))
     }
-    dirs
-}
 
-/// An `include` glob of one directory's names (`*`, `?`, `[…]`), matched in linear time; `None`
-/// for one that does not parse.
-fn glob_matcher(glob: &str) -> Option<globset::GlobMatcher> {
-    globset::GlobBuilder::new(glob)
-        .literal_separator(true)
-        .build()
-        .ok()
-        .map(|g| g.compile_matcher())
-}
-
-/// `*` matches any run of characters; everything else itself (kept for the tests' cases).
-#[cfg(test)]
-fn glob_match(glob: &str, name: &str) -> bool {
-    glob_matcher(glob).is_some_and(|m| m.is_match(name))
+    fn names(&self, dir: &str) -> Option<Vec<&str>> {
+        let tree = &self.0.tree;
+        let node = resolve(tree, dir, FINAL, true)?;
+        if tree
+            .live_final(node)
+            .is_none_or(|v| v.kind != EntryKind::Dir)
+        {
+            return None;
+        }
+        Some(
+            tree.children(node)
+                .iter()
+                .filter(|&&c| tree.live_final(c).is_some())
+                .map(|&c| tree.name(c))
+                .collect(),
+        )
+    }
 }
 
 struct Walk<'a> {
@@ -574,14 +517,5 @@ mod tests {
             ["sh", "setup", "app", "log", "tee"]
         );
         assert_eq!(c(&[]), Vec::<String>::new());
-    }
-
-    #[test]
-    fn globs() {
-        assert!(glob_match("*.conf", "x86_64-linux-gnu.conf"));
-        assert!(!glob_match("*.conf", "x.conf.bak"));
-        assert!(glob_match("lib*.so*", "libc.so.6"));
-        assert!(glob_match("exact", "exact"));
-        assert!(!glob_match("*.conf", ".con"));
     }
 }

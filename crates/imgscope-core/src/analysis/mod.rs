@@ -8,6 +8,7 @@ pub mod duplicates;
 pub mod efficiency;
 pub mod ignore;
 pub mod language_db;
+pub mod ld_so_conf;
 pub mod merge;
 pub mod package_db;
 pub mod packages;

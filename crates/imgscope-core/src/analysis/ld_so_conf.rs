@@ -1,0 +1,182 @@
+//! The loader's configuration: the directories `/etc/ld.so.conf` names, following its `include`
+//! globs. Apart from the closure so that it can be read over any file system — the image's merged
+//! tree in the closure, a map of files in the fuzz target — and bounded the same way in both: the
+//! file is an image's, so hostile (it may include itself, hold a million lines, or include a
+//! directory of a million names on every line).
+
+use hashbrown::HashSet;
+
+/// `ld.so.conf` files read at most (each once).
+pub const MAX_CONF_FILES: usize = 256;
+
+/// Distinct directories kept, and the longest path a line or an `include` may name (Linux's
+/// `PATH_MAX`).
+pub const MAX_DIRS: usize = 1024;
+pub const PATH_MAX: usize = 4096;
+
+/// What reading `ld.so.conf` needs of a file system.
+pub trait ConfFiles {
+    /// The text of the regular file at `path` (links followed), with an identity that is the same
+    /// for every path to that file; `None` when there is none or its text was not kept.
+    fn file(&self, path: &str) -> Option<(u64, &[u8])>;
+    /// The names in the directory at `dir` (links followed); `None` when it is not a directory.
+    fn names(&self, dir: &str) -> Option<Vec<&str>>;
+}
+
+/// The directories `/etc/ld.so.conf` names, in order, following its `include` globs (in one
+/// directory, as Debian's `include /etc/ld.so.conf.d/*.conf`): each file read once however often
+/// it is included, at most [`MAX_CONF_FILES`] files and [`MAX_DIRS`] distinct directories; globs
+/// match in linear time. Every file looked up, `include` line and name matched costs one of
+/// `lookups`, and reading stops where they reach `budget`.
+pub fn directories(files: &impl ConfFiles, lookups: &mut usize, budget: usize) -> Vec<String> {
+    let mut dirs: Vec<String> = Vec::new();
+    let mut dir_seen: HashSet<String> = HashSet::new();
+    let mut pending = vec!["/etc/ld.so.conf".to_string()];
+    let mut read: HashSet<u64> = HashSet::new();
+    while let Some(file) = pending.pop() {
+        if read.len() >= MAX_CONF_FILES || *lookups >= budget {
+            break;
+        }
+        *lookups += 1;
+        let Some((id, text)) = files.file(&file) else {
+            continue;
+        };
+        if !read.insert(id) {
+            continue;
+        }
+        for line in String::from_utf8_lossy(text).lines() {
+            if *lookups >= budget {
+                break;
+            }
+            let line = line.split('#').next().unwrap_or("").trim();
+            if let Some(pattern) = line.strip_prefix("include") {
+                *lookups += 1;
+                let pattern = pattern.trim();
+                if pattern.len() > PATH_MAX || pending.len() >= MAX_CONF_FILES * 4 {
+                    continue;
+                }
+                let (dir, glob) = pattern.rsplit_once('/').unwrap_or(("/etc", pattern));
+                let Some(matcher) = glob_matcher(glob) else {
+                    continue;
+                };
+                let Some(all) = files.names(dir) else {
+                    continue;
+                };
+                *lookups += all.len();
+                let mut names: Vec<&str> = all
+                    .into_iter()
+                    .filter(|n| matcher.is_match(n))
+                    .take(MAX_CONF_FILES)
+                    .collect();
+                names.sort_unstable();
+                // Popped from the end: push in reverse to read them in order.
+                pending.extend(names.into_iter().rev().map(|n| format!("{dir}/{n}")));
+                pending.truncate(MAX_CONF_FILES * 4);
+            } else if line.starts_with('/')
+                && line.len() <= PATH_MAX
+                && dirs.len() < MAX_DIRS
+                && dir_seen.insert(line.to_string())
+            {
+                dirs.push(line.to_string());
+            }
+        }
+    }
+    dirs
+}
+
+/// An `include` glob of one directory's names (`*`, `?`, `[…]`), matched in linear time; `None`
+/// for one that does not parse.
+fn glob_matcher(glob: &str) -> Option<globset::GlobMatcher> {
+    globset::GlobBuilder::new(glob)
+        .literal_separator(true)
+        .build()
+        .ok()
+        .map(|g| g.compile_matcher())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// Files by path (an identity each: its index) and directories by their names.
+    #[derive(Default)]
+    struct Map {
+        files: BTreeMap<String, Vec<u8>>,
+    }
+
+    impl ConfFiles for Map {
+        fn file(&self, path: &str) -> Option<(u64, &[u8])> {
+            let i = self.files.keys().position(|k| k == path)?;
+            Some((i as u64, &self.files[path]))
+        }
+        fn names(&self, dir: &str) -> Option<Vec<&str>> {
+            let prefix = format!("{dir}/");
+            let names: Vec<&str> = self
+                .files
+                .keys()
+                .filter_map(|k| k.strip_prefix(&prefix))
+                .filter(|n| !n.contains('/'))
+                .collect();
+            (!names.is_empty()).then_some(names)
+        }
+    }
+
+    fn map(files: &[(&str, &str)]) -> Map {
+        Map {
+            files: files
+                .iter()
+                .map(|(p, t)| (p.to_string(), t.as_bytes().to_vec()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn globs_match_one_directory_s_names() {
+        let m = |g: &str, n: &str| glob_matcher(g).is_some_and(|m| m.is_match(n));
+        assert!(m("*.conf", "x86_64-linux-gnu.conf"));
+        assert!(!m("*.conf", "x.conf.bak"));
+        assert!(m("lib*.so*", "libc.so.6"));
+        assert!(m("exact", "exact"));
+        assert!(!m("*.conf", ".con"));
+    }
+
+    #[test]
+    fn includes_are_read_in_name_order_and_directories_once() {
+        let files = map(&[
+            (
+                "/etc/ld.so.conf",
+                "include /etc/ld.so.conf.d/*.conf\n/opt/lib # end\n",
+            ),
+            ("/etc/ld.so.conf.d/b.conf", "/usr/local/lib\n/opt/lib\n"),
+            ("/etc/ld.so.conf.d/a.conf", "/usr/lib/x86_64-linux-gnu\n"),
+            ("/etc/ld.so.conf.d/c.txt", "/nope\n"),
+        ]);
+        let mut lookups = 0;
+        let dirs = directories(&files, &mut lookups, usize::MAX);
+        assert_eq!(
+            dirs,
+            ["/opt/lib", "/usr/lib/x86_64-linux-gnu", "/usr/local/lib"]
+        );
+    }
+
+    #[test]
+    fn every_include_line_and_name_it_matches_is_charged_to_the_budget() {
+        // One file of 100,000 lines, each including a directory of 1,000 names: without a charge
+        // per line and per name, 10^8 glob matches.
+        let mut conf = String::new();
+        for _ in 0..100_000 {
+            conf.push_str("include /big/*\n");
+        }
+        let mut files = map(&[("/etc/ld.so.conf", &conf)]);
+        for i in 0..1000 {
+            files
+                .files
+                .insert(format!("/big/{i}"), b"/lib/x\n".to_vec());
+        }
+        let mut lookups = 0;
+        let dirs = directories(&files, &mut lookups, 200_000);
+        assert!((200_000..=201_001).contains(&lookups), "{lookups}");
+        assert_eq!(dirs, ["/lib/x"]);
+    }
+}
