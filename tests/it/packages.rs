@@ -603,7 +603,7 @@ fn the_viewer_shows_a_package_and_the_closure_as_filters() {
 
 #[test]
 fn an_rpm_sqlite_database_is_read() {
-    // A real rpmdb.sqlite made by Debian's rpm 4.18 (see src/analysis/rpm_db.rs's tests).
+    // A real rpmdb.sqlite made by Debian's rpm 4.18 (see crates/imgscope-core/src/packages/rpm.rs's tests).
     let db = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rpmdb.sqlite"),
     )

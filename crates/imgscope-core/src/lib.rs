@@ -11,11 +11,13 @@
 pub mod allocator;
 pub mod analysis;
 pub mod atomic_write;
+pub mod cache_dir;
 pub mod decode;
 pub mod diff;
 pub mod gate;
 pub mod history;
 pub mod model;
+pub mod packages;
 pub mod pipeline;
 pub mod project_file;
 pub mod report;

@@ -20,9 +20,9 @@ use std::collections::VecDeque;
 use hashbrown::{HashMap, HashSet};
 
 use super::ld_so_conf;
-use super::packages::Packages;
 use crate::model::resolve::{resolve, resolve_file};
 use crate::model::{Captured, ElfInfo, EntryKind, Image, NodeId};
+use crate::packages::Packages;
 
 /// The final layer.
 const FINAL: usize = usize::MAX;

@@ -162,12 +162,10 @@ mod tests {
 
     #[test]
     fn every_include_line_and_name_it_matches_is_charged_to_the_budget() {
-        // One file of 100,000 lines, each including a directory of 1,000 names: without a charge
-        // per line and per name, 10^8 glob matches.
-        let mut conf = String::new();
-        for _ in 0..100_000 {
-            conf.push_str("include /big/*\n");
-        }
+        // One file of 100,000 lines, each including a directory of 1,000 names the glob never
+        // matches (so nothing is queued): without a charge per line and per name, 10^8 glob
+        // matches for one lookup.
+        let conf = "include /big/*.conf\n".repeat(100_000);
         let mut files = map(&[("/etc/ld.so.conf", &conf)]);
         for i in 0..1000 {
             files
@@ -177,6 +175,6 @@ mod tests {
         let mut lookups = 0;
         let dirs = directories(&files, &mut lookups, 200_000);
         assert!((200_000..=201_001).contains(&lookups), "{lookups}");
-        assert_eq!(dirs, ["/lib/x"]);
+        assert!(dirs.is_empty());
     }
 }

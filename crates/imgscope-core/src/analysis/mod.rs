@@ -7,14 +7,10 @@ pub mod closure;
 pub mod duplicates;
 pub mod efficiency;
 pub mod ignore;
-pub mod language_db;
 pub mod ld_so_conf;
 pub mod merge;
-pub mod package_db;
-pub mod packages;
 pub mod plan;
 pub mod role;
-pub mod rpm_db;
 pub mod set;
 pub mod sharing;
 pub mod slim;
@@ -50,7 +46,7 @@ pub struct Analysis {
     /// the layer list is empty, and reports say so rather than print zeros.
     pub layers_only: bool,
     /// Who owns the bytes: packages from the image's own databases.
-    pub packages: packages::Packages,
+    pub packages: crate::packages::Packages,
     /// What the entrypoint needs (`None` when the image has no command).
     pub closure: Option<closure::Closure>,
     /// What the image is for (service, interpreted, shell), and why.
@@ -136,7 +132,7 @@ pub fn analyze_keeping(
         |a: &NodeId, b: &NodeId| sizes[b.index()].cmp(&sizes[a.index()]).then(a.cmp(b));
     top_n(&mut files, by_size_desc);
     top_n(&mut dirs, by_size_desc);
-    let packages = packages::analyze(image);
+    let packages = crate::packages::analyze(image);
     let closure = closure::analyze(image, &packages, keep);
     let role = role::of(image, role);
     let slim = slim_set(image, &packages, closure.as_ref(), role.role, keep);
@@ -197,7 +193,7 @@ impl Analysis {
 /// `popen()` run); only for an image whose static closure is understood and complete.
 fn slim_set(
     image: &Image,
-    packages: &packages::Packages,
+    packages: &crate::packages::Packages,
     closure: Option<&closure::Closure>,
     role: role::Role,
     keep: &[String],

@@ -25,11 +25,11 @@
 use hashbrown::{HashMap, HashSet};
 
 use super::closure::Closure;
-use super::packages::Packages;
 use super::role::Role;
 use super::trim::{self, Category};
 use crate::model::resolve::resolve;
 use crate::model::{EntryKind, Image, NodeId};
+use crate::packages::Packages;
 
 const FINAL: usize = usize::MAX;
 
@@ -482,8 +482,8 @@ fn empty_dirs(image: &Image) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::package_db::Relations;
-    use crate::analysis::packages::Package;
+    use crate::packages::Package;
+    use crate::packages::Relations;
 
     fn package(name: &str, depends: &[&[&str]], provides: &[&str]) -> Package {
         Package {

@@ -2,7 +2,7 @@
 //! itself: the package databases and the loader's configuration, whole (dpkg's status,
 //! `status.d/`, `info/*.list` and diversions; apk's installed database; rpm's `rpmdb.sqlite`; Python's `RECORD` and
 //! `installed-files.txt`, npm's `node_modules/*/package.json`, as
-//! [`crate::analysis::language_db::record_kind`] names them; `/etc/ld.so.conf` and the files it
+//! [`crate::packages::language::record_kind`] names them; `/etc/ld.so.conf` and the files it
 //! includes); of every executable or shared-object-named file that is ELF, its dynamic
 //! linking facts ([`super::elf`]); of every executable script, its `#!` line. Everything else
 //! streams past. Bounded: a kept text file is at most [`MAX_TEXT_BYTES`], a layer keeps at most
@@ -20,31 +20,16 @@ pub const MAX_TEXT_BYTES: u64 = 64 << 20;
 /// All package-database files of one layer together.
 pub const MAX_LAYER_TEXT_BYTES: u64 = 256 << 20;
 
-/// Whether the file at `path` (normalized: relative to `/`) is a package-database file to keep.
+/// Whether the file at `path` (normalized: relative to `/`) is a text file to keep: a package
+/// database's ([`crate::packages::is_database_file`]), or the loader's configuration.
 pub fn wants_text(path: &str) -> bool {
-    if path == "var/lib/dpkg/status"
-        || path == "var/lib/dpkg/diversions"
-        || path == "lib/apk/db/installed"
-        || path == "var/lib/rpm/rpmdb.sqlite"
-        || path == "usr/lib/sysimage/rpm/rpmdb.sqlite"
-        || path == "etc/ld.so.conf"
-    {
+    if path == "etc/ld.so.conf" {
         return true;
     }
     if let Some(name) = path.strip_prefix("etc/ld.so.conf.d/") {
         return !name.contains('/') && name.ends_with(".conf");
     }
-    // Python's RECORD and installed-files.txt, npm's package.json under node_modules.
-    if crate::analysis::language_db::record_kind(path).is_some() {
-        return true;
-    }
-    if let Some(name) = path.strip_prefix("var/lib/dpkg/info/") {
-        return !name.contains('/') && name.ends_with(".list");
-    }
-    if let Some(name) = path.strip_prefix("var/lib/dpkg/status.d/") {
-        return !name.contains('/') && !name.is_empty();
-    }
-    false
+    crate::packages::is_database_file(path)
 }
 
 /// The capture budget of one layer.

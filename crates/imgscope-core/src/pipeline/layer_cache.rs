@@ -50,21 +50,6 @@ pub struct LayerCache {
     max_bytes: u64,
 }
 
-/// Remove every file in `dir` (a missing directory holds nothing). Returns (files, bytes).
-pub fn remove_files_in(dir: &Path) -> std::io::Result<(u64, u64)> {
-    let (mut files, mut bytes) = (0, 0);
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok((0, 0));
-    };
-    for entry in entries {
-        let entry = entry?;
-        bytes += entry.metadata()?.len();
-        std::fs::remove_file(entry.path())?;
-        files += 1;
-    }
-    Ok((files, bytes))
-}
-
 fn file_name(key: &str, options: &DecodeOptions) -> String {
     let mut h = Sha256::new();
     h.update(MAGIC);
@@ -94,7 +79,7 @@ impl LayerCache {
 
     /// Remove every cached layer. Returns (files, bytes) removed.
     pub fn prune(&self) -> Result<(u64, u64)> {
-        Ok(remove_files_in(&self.dir)?)
+        Ok(crate::cache_dir::remove_files_in(&self.dir)?)
     }
 
     /// (files, bytes) held.

@@ -14,7 +14,7 @@ use crate::model::{Compression, FileTree, Image, Layer, LayerEntries, history_fo
 use crate::pipeline::deferred_hash;
 use crate::pipeline::layer_cache::LayerCache;
 use crate::source::{
-    self, ImageBlobs, Plan, ResolvedImage, SourceOptions, StreamSource, stream_archive,
+    self, Access, ImageBlobs, ResolvedImage, SourceOptions, StreamSource, stream_archive,
 };
 use std::path::PathBuf;
 
@@ -124,8 +124,8 @@ pub fn load(input: &str, options: &LoadOptions, progress: &Progress) -> Result<L
 
 /// [`load`] without looking for the image's base.
 fn load_image(input: &str, options: &LoadOptions, progress: &Progress) -> Result<Loaded> {
-    match source::plan(input, &options.source, options.layers_only)? {
-        Plan::Files(resolved) if resolved.route.is_some() => {
+    match source::access(input, &options.source, options.layers_only)? {
+        Access::Files(resolved) if resolved.route.is_some() => {
             // Read in place from an engine's store: if the store holds something unexpected,
             // the engine's export is what the user gets, as without the store.
             match load_resolved(*resolved, options, progress) {
@@ -144,8 +144,8 @@ fn load_image(input: &str, options: &LoadOptions, progress: &Progress) -> Result
                 other => other,
             }
         }
-        Plan::Files(resolved) => load_resolved(*resolved, options, progress),
-        Plan::Stream(stream) => load_stream(*stream, options, progress),
+        Access::Files(resolved) => load_resolved(*resolved, options, progress),
+        Access::Stream(stream) => load_stream(*stream, options, progress),
     }
 }
 

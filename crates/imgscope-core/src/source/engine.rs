@@ -19,7 +19,7 @@ use bollard::{ClientVersion, Docker};
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-use super::{Plan, ResolvedImage, Selection, StreamSource};
+use super::{Access, ResolvedImage, Selection, StreamSource};
 use crate::decode::BlobReadError;
 use crate::model::{EnginePreview, PreviewStep, SourceKind};
 
@@ -179,10 +179,10 @@ pub enum Found {
 }
 
 impl Found {
-    pub fn into_plan(self) -> Plan {
+    pub fn into_access(self) -> Access {
         match self {
-            Found::Store(resolved) => Plan::Files(resolved),
-            Found::Export(stream) => Plan::Stream(stream),
+            Found::Store(resolved) => Access::Files(resolved),
+            Found::Export(stream) => Access::Stream(stream),
         }
     }
 }

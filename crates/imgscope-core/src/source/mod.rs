@@ -173,7 +173,7 @@ pub struct EngineIdentity {
 }
 
 /// How an input will be read: from files that can be opened at will, or as one stream.
-pub enum Plan {
+pub enum Access {
     Files(Box<ResolvedImage>),
     Stream(Box<StreamSource>),
 }
@@ -181,13 +181,13 @@ pub enum Plan {
 /// Decide how to read what the user typed.
 /// `layers_only`: only manifests and configs will be read (`--layers-only`), which lets a Docker
 /// image be read from the engine's store in place.
-pub fn plan(input: &str, options: &SourceOptions, layers_only: bool) -> Result<Plan> {
+pub fn access(input: &str, options: &SourceOptions, layers_only: bool) -> Result<Access> {
     if input == "-" {
         let stdin = io::stdin();
         if stdin.is_terminal() {
             bail!("stdin is a terminal; pipe an image into it, e.g. docker save app | imgscope -");
         }
-        return Ok(Plan::Stream(Box::new(StreamSource {
+        return Ok(Access::Stream(Box::new(StreamSource {
             input: input.to_string(),
             reader: Box::new(stdin),
             kind: None,
@@ -211,7 +211,7 @@ pub fn plan(input: &str, options: &SourceOptions, layers_only: bool) -> Result<P
             return containerd_required(input, &reference, options);
         }
         ImageRef::Remote(name) if !reference::looks_like_path(&name) => name,
-        _ => return resolve(input, options).map(|r| Plan::Files(Box::new(r))),
+        _ => return resolve(input, options).map(|r| Access::Files(Box::new(r))),
     };
     let selection = Selection {
         name: None,
@@ -227,7 +227,7 @@ pub fn plan(input: &str, options: &SourceOptions, layers_only: bool) -> Result<P
             engine_stream(input, &reference, Some(kind), options, layers_only)
         }
         SourcePreference::Containerd => containerd_required(input, &reference, options),
-        SourcePreference::Registry => resolve(input, options).map(|r| Plan::Files(Box::new(r))),
+        SourcePreference::Registry => resolve(input, options).map(|r| Access::Files(Box::new(r))),
         SourcePreference::Archive => bail!("no such file or directory"),
         SourcePreference::Auto => {
             if let Some(found) = engine::find(
@@ -238,20 +238,20 @@ pub fn plan(input: &str, options: &SourceOptions, layers_only: bool) -> Result<P
                 options.engine_export,
                 layers_only,
             )? {
-                return Ok(found.into_plan());
+                return Ok(found.into_access());
             }
             match containerd_find(input, &reference, options, false)? {
-                Some(found) => Ok(Plan::Files(Box::new(found))),
-                None => resolve(input, options).map(|r| Plan::Files(Box::new(r))),
+                Some(found) => Ok(Access::Files(Box::new(found))),
+                None => resolve(input, options).map(|r| Access::Files(Box::new(r))),
             }
         }
     }
 }
 
 /// `reference` in containerd, asked for by name: not finding it is an error.
-fn containerd_required(input: &str, reference: &str, options: &SourceOptions) -> Result<Plan> {
+fn containerd_required(input: &str, reference: &str, options: &SourceOptions) -> Result<Access> {
     containerd_find(input, reference, options, true)?
-        .map(|r| Plan::Files(Box::new(r)))
+        .map(|r| Access::Files(Box::new(r)))
         .ok_or_else(|| anyhow!("{reference} not found in containerd"))
 }
 
@@ -283,7 +283,7 @@ fn engine_stream(
     kind: Option<engine::EngineKind>,
     options: &SourceOptions,
     layers_only: bool,
-) -> Result<Plan> {
+) -> Result<Access> {
     let selection = Selection {
         name: None,
         platform: options.platform.clone(),
@@ -296,7 +296,7 @@ fn engine_stream(
         options.engine_export,
         layers_only,
     )? {
-        Some(found) => Ok(found.into_plan()),
+        Some(found) => Ok(found.into_access()),
         None => bail!("{reference} not found in the engine"),
     }
 }

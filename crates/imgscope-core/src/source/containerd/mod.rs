@@ -233,7 +233,7 @@ fn split_namespace(conn: &Connection, reference: &str) -> Result<(Option<String>
 /// store them (`redis` → `docker.io/library/redis:latest`).
 fn candidate_names(reference: &str) -> Vec<String> {
     let mut out = vec![reference.to_string()];
-    if let Ok(parsed) = oci_client::Reference::try_from(reference) {
+    if let Ok(parsed) = oci_spec::distribution::Reference::try_from(reference) {
         let whole = parsed.whole();
         if !out.contains(&whole) {
             out.push(whole);

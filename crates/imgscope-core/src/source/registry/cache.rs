@@ -135,9 +135,7 @@ impl BlobCache {
 
     /// Remove every cached blob (and leftover partial files). Returns (files, bytes) removed.
     pub fn prune(&self) -> Result<(u64, u64)> {
-        Ok(crate::pipeline::layer_cache::remove_files_in(
-            &self.blobs_dir(),
-        )?)
+        Ok(crate::cache_dir::remove_files_in(&self.blobs_dir())?)
     }
 }
 

@@ -26,7 +26,7 @@ const NAME_WARNINGS_SHOWN: usize = 5;
 /// repository and tag (`tag` `None`: the repository alone).
 fn valid_reference(registry: &str, repository: &str, tag: Option<&str>) -> bool {
     let text = format!("{registry}/{repository}:{}", tag.unwrap_or("latest"));
-    match text.parse::<oci_client::Reference>() {
+    match text.parse::<oci_spec::distribution::Reference>() {
         Ok(r) => {
             r.repository() == repository
                 && r.digest().is_none()

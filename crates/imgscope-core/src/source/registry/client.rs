@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow, bail};
 use bytes::Bytes;
-use oci_client::Reference;
+use oci_spec::distribution::Reference;
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 use serde::Deserialize;

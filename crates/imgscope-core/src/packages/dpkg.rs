@@ -1,113 +1,22 @@
-//! Package databases found inside an image → package records, so that every file of the image can
-//! be attributed to the package that owns it.
-//!
-//! Debian-family images keep their database in `/var/lib/dpkg/status` (distroless images: one
-//! small file per package in `/var/lib/dpkg/status.d/`, with a `NAME.md5sums` companion), the
-//! files of each package in `/var/lib/dpkg/info/NAME[:ARCH].list` and the diverted paths in
-//! `/var/lib/dpkg/diversions`. Alpine keeps everything, files included, in `/lib/apk/db/installed`.
-//! The layer decoder captures those files' bytes; the functions here turn the bytes into
+//! dpkg's database → package records and path lists: Debian-family images keep it in
+//! `/var/lib/dpkg/status` (distroless images: one small file per package in
+//! `/var/lib/dpkg/status.d/`, with a `NAME.md5sums` companion), the files of each package in
+//! `/var/lib/dpkg/info/NAME[:ARCH].list` and the diverted paths in `/var/lib/dpkg/diversions`.
+//! The layer decoder captures those files' bytes; the functions here turn them into
 //! [`PackageRecord`]s and path lists.
 //!
 //! Everything here reads bytes that come from an image, so it is written for hostile input: pure
 //! functions over byte slices (no I/O), no panics, work linear in the input, and output bounded by
-//! the caps below ([`MAX_INPUT_BYTES`], [`MAX_PACKAGES`], [`MAX_PATHS`], [`MAX_PATH_BYTES_RATIO`],
-//! [`MAX_STRING_BYTES`]). Invalid UTF-8 is replaced (lossily, field by field) rather than
+//! the caps of [`super::limits`]. Invalid UTF-8 is replaced (lossily, field by field) rather than
 //! rejected: a package with a Latin-1 description still owns its files.
 
-/// Largest database file accepted, in bytes (256 MiB): the parsers returning a `Result` reject a
-/// larger input with a [`ParseError`]; those returning a plain list return an empty one. Real
-/// databases are far smaller (a Debian 12 development machine: 0.6 MiB of `status`, 724
-/// packages).
-pub const MAX_INPUT_BYTES: usize = 256 << 20;
-
-/// Most packages one database may hold (200,000); more is a [`ParseError`]. A whole Debian
-/// release has some 65,000 binary packages per architecture.
-pub const MAX_PACKAGES: usize = 200_000;
-
-/// Most paths one database or path list may produce (2,000,000): an apk database's `R:` files in
-/// total, the entries of a diversions file, the paths of one `.list` or `.md5sums` file. Over the
-/// cap, [`parse_apk_installed`] and [`parse_dpkg_diversions`] fail with a [`ParseError`];
-/// [`parse_dpkg_list`] and [`parse_md5sums_paths`] stop at the cap.
-pub const MAX_PATHS: usize = 2_000_000;
-
-/// Longest string kept, in bytes (4 KiB, Linux's `PATH_MAX`): longer names, versions and paths are
-/// truncated on a char boundary.
-pub const MAX_STRING_BYTES: usize = 4096;
-
-/// Most path bytes an apk database may produce per byte of input (16). An apk path is the last
-/// `F:` directory joined with an `R:` name, so a long directory followed by many short `R:` lines
-/// could otherwise turn a few MiB of input into gigabytes of paths; real databases stay near 1 (a
-/// `Z:` checksum line follows most `R:` lines). Over the ratio, [`parse_apk_installed`] fails with a [`ParseError`].
-pub const MAX_PATH_BYTES_RATIO: usize = 16;
-
-/// One installed package: what it is, and (apk) the absolute paths it owns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackageRecord {
-    /// Package name (dpkg `Package:`, apk `P:`).
-    pub name: String,
-    /// Version (dpkg `Version:`, apk `V:`); empty when the database has none.
-    pub version: String,
-    /// Architecture (dpkg `Architecture:`, apk `A:`), e.g. `amd64`, `all`, `x86_64`.
-    pub architecture: Option<String>,
-    /// Source package: dpkg `Source:` without its `(version)` suffix, apk `o:` (origin).
-    pub source: Option<String>,
-    /// dpkg `Essential: yes` (apk: always false).
-    pub essential: bool,
-    /// dpkg `Priority:` (`required`, `important`, `optional`…; apk: none).
-    pub priority: Option<String>,
-    /// Installed size in bytes: dpkg `Installed-Size:` is in KiB and is multiplied by 1024, apk
-    /// `I:` is already in bytes. `None` when absent, unparsable or overflowing.
-    pub installed_size: Option<u64>,
-    /// Absolute paths the package owns. apk: one per `R:` line, joined to the last `F:`
-    /// directory (directories themselves are not listed). dpkg: empty here; the caller fills it
-    /// from the package's `.list` file ([`parse_dpkg_list`]) or, in `status.d` images, its
-    /// `.md5sums` file ([`parse_md5sums_paths`]).
-    pub files: Vec<String>,
-    /// What it needs and what it stands in for (dpkg `Depends`/`Pre-Depends`/`Provides`, apk
-    /// `D:`/`p:`), for the packages a slim image must keep.
-    pub relations: Relations,
-}
-
-/// A package's dependencies, as names: each group is a list of alternatives (dpkg `a | b`; apk
-/// has one name a group), any one of which satisfies it; version constraints and architecture
-/// qualifiers are dropped. apk's `so:` and `cmd:` names are kept with their prefix, as its `p:`
-/// provides them. At most [`MAX_RELATIONS`] groups and [`MAX_ALTERNATIVES`] names a group.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Relations {
-    pub depends: Vec<Vec<String>>,
-    pub provides: Vec<String>,
-}
-
-/// Most dependency groups (and provided names) kept per package (1,024; Debian's largest
-/// metapackages have a few hundred).
-pub const MAX_RELATIONS: usize = 1024;
-
-/// Most alternatives kept per dependency group (16).
-pub const MAX_ALTERNATIVES: usize = 16;
-
-/// A dependency name as a package database writes it, without its version constraint
-/// (`libc6 (>= 2.36)`, `so:libc.musl-x86_64.so.1>=1`), architecture qualifier (`python3:any`) or
-/// apk's conflict mark (`!name` is skipped: `None`).
-fn relation_name(word: &[u8]) -> Option<String> {
-    let word = word.trim_ascii();
-    if word.is_empty() || word[0] == b'!' {
-        return None;
-    }
-    let end = word
-        .iter()
-        .position(|&b| matches!(b, b' ' | b'\t' | b'(' | b'<' | b'>' | b'=' | b'~' | b'['))
-        .unwrap_or(word.len());
-    let mut name = &word[..end];
-    // dpkg's `:any` / `:amd64`; apk's `so:` and `cmd:` keep their colon.
-    if !name.starts_with(b"so:")
-        && !name.starts_with(b"cmd:")
-        && !name.starts_with(b"pc:")
-        && let Some(colon) = name.iter().position(|&b| b == b':')
-    {
-        name = &name[..colon];
-    }
-    (!name.is_empty()).then(|| text(name))
-}
+use super::ParseError;
+use super::limits::*;
+use super::record::{PackageRecord, Relations, relation_name};
+use super::text::{
+    Lines, cap_error, check_input_size, is_blank, join_path, line_error, optional_text, parse_u64,
+    text,
+};
 
 /// dpkg's `Depends: a (>= 1), b | c` → `[[a], [b, c]]`, appended to `out` within the caps.
 fn dpkg_relations(value: &[u8], out: &mut Vec<Vec<String>>) {
@@ -134,21 +43,6 @@ fn dpkg_provides(value: &[u8]) -> Vec<String> {
         .take(MAX_RELATIONS)
         .collect()
 }
-
-/// apk's space-separated `D:` or `p:` list → names (conflicts `!x` dropped).
-fn apk_names(value: &[u8]) -> Vec<String> {
-    value
-        .split(|&b| b == b' ' || b == b'\t')
-        .filter_map(relation_name)
-        .take(MAX_RELATIONS)
-        .collect()
-}
-
-/// A database that cannot be read: one line saying what is wrong and where (`line 12: …`), or
-/// which cap was exceeded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ParseError(pub String);
 
 /// `/var/lib/dpkg/status`, or one file of `/var/lib/dpkg/status.d/` (distroless images: the same
 /// paragraph format, often one package per file) → the installed packages, in file order.
@@ -325,72 +219,6 @@ pub fn parse_md5sums_paths(bytes: &[u8]) -> Vec<String> {
     paths
 }
 
-/// Alpine's `/lib/apk/db/installed` → the installed packages with their files, in file order.
-///
-/// Paragraphs are separated by blank lines; lines are `K:value` with a one-letter key: `P:` name,
-/// `V:` version, `A:` architecture, `o:` origin (→ [`PackageRecord::source`]), `I:` installed
-/// size in bytes, `F:` a directory (relative), `R:` a file in the last `F:` directory (path
-/// `"/" + F + "/" + R`, or `"/" + R` before any `F:`). Other keys (checksums `Z:`, owners `a:`,
-/// dependencies…) and longer keys are ignored; a repeated scalar key: the last one wins. Scalar
-/// values are trimmed, `F:`/`R:` names are kept as they are (bar stray slashes). A paragraph
-/// without a non-empty `P:` is skipped.
-///
-/// CRLF line ends are accepted.
-///
-/// # Errors
-///
-/// A non-blank line without `:` (the message gives its line number), more than
-/// [`MAX_PACKAGES`] packages, [`MAX_PATHS`] paths or [`MAX_PATH_BYTES_RATIO`] path bytes per input
-/// byte, input over [`MAX_INPUT_BYTES`].
-pub fn parse_apk_installed(bytes: &[u8]) -> Result<Vec<PackageRecord>, ParseError> {
-    check_input_size(bytes)?;
-    let max_path_bytes = bytes.len().saturating_mul(MAX_PATH_BYTES_RATIO);
-    let mut records = Vec::new();
-    let mut paragraph = ApkParagraph::default();
-    let mut path_count = 0usize;
-    let mut path_bytes = 0usize;
-    for (number, line) in Lines::new(bytes) {
-        if is_blank(line) {
-            paragraph.finish(&mut records)?;
-            continue;
-        }
-        let (key, value) = match line {
-            [key, b':', value @ ..] => (*key, value),
-            _ if line.contains(&b':') => continue, // A longer key: not apk's, ignored.
-            _ => return Err(line_error(number, "expected \"K:value\", found no ':'")),
-        };
-        match key {
-            b'P' => paragraph.name = Some(value.trim_ascii()),
-            b'V' => paragraph.version = Some(value.trim_ascii()),
-            b'A' => paragraph.architecture = Some(value.trim_ascii()),
-            b'o' => paragraph.origin = Some(value.trim_ascii()),
-            b'I' => paragraph.size = Some(value.trim_ascii()),
-            b'D' => paragraph.depends = Some(value.trim_ascii()),
-            b'p' => paragraph.provides = Some(value.trim_ascii()),
-            b'F' => paragraph.dir = trim_slashes(value),
-            b'R' if trim_leading_slashes(value).is_empty() => {}
-            b'R' => {
-                if path_count == MAX_PATHS {
-                    return Err(cap_error("paths", MAX_PATHS, "MAX_PATHS"));
-                }
-                let path = join_path(paragraph.dir, value);
-                path_count += 1;
-                path_bytes += path.len();
-                if path_bytes > max_path_bytes {
-                    return Err(ParseError(format!(
-                        "line {number}: paths total more than {MAX_PATH_BYTES_RATIO} bytes per \
-                         input byte (MAX_PATH_BYTES_RATIO)"
-                    )));
-                }
-                paragraph.files.push(path);
-            }
-            _ => {}
-        }
-    }
-    paragraph.finish(&mut records)?;
-    Ok(records)
-}
-
 /// The fields of the dpkg paragraph being read, as slices of the input (strings are only built
 /// for kept paragraphs).
 #[derive(Default)]
@@ -500,213 +328,14 @@ fn source_name(value: &[u8]) -> &[u8] {
     &value[..end]
 }
 
-/// The apk paragraph being read.
-#[derive(Default)]
-struct ApkParagraph<'a> {
-    name: Option<&'a [u8]>,
-    version: Option<&'a [u8]>,
-    architecture: Option<&'a [u8]>,
-    origin: Option<&'a [u8]>,
-    size: Option<&'a [u8]>,
-    depends: Option<&'a [u8]>,
-    provides: Option<&'a [u8]>,
-    /// The last `F:` directory, without leading or trailing slashes.
-    dir: &'a [u8],
-    files: Vec<String>,
-}
-
-impl ApkParagraph<'_> {
-    /// Ends the paragraph: keeps it if named, and starts a new one.
-    fn finish(&mut self, records: &mut Vec<PackageRecord>) -> Result<(), ParseError> {
-        let paragraph = std::mem::take(self);
-        let Some(name) = paragraph.name.filter(|n| !n.is_empty()) else {
-            return Ok(());
-        };
-        if records.len() == MAX_PACKAGES {
-            return Err(cap_error("packages", MAX_PACKAGES, "MAX_PACKAGES"));
-        }
-        records.push(PackageRecord {
-            name: text(name),
-            version: text(paragraph.version.unwrap_or_default()),
-            architecture: optional_text(paragraph.architecture),
-            source: optional_text(paragraph.origin),
-            essential: false,
-            priority: None,
-            installed_size: paragraph.size.and_then(parse_u64),
-            files: paragraph.files,
-            relations: Relations {
-                depends: paragraph
-                    .depends
-                    .map(apk_names)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|n| vec![n])
-                    .collect(),
-                provides: paragraph.provides.map(apk_names).unwrap_or_default(),
-            },
-        });
-        Ok(())
-    }
-}
-
-/// `"/" + dir + "/" + name` (or `"/" + name` when `dir` is empty), at most [`MAX_STRING_BYTES`]
-/// long. `dir` has no leading or trailing slash; leading slashes of `name` are dropped.
-fn join_path(dir: &[u8], name: &[u8]) -> String {
-    let name = trim_leading_slashes(name);
-    let dir = &dir[..dir.len().min(MAX_STRING_BYTES)];
-    let name = &name[..name.len().min(MAX_STRING_BYTES)];
-    let mut path = String::with_capacity((dir.len() + name.len() + 2).min(MAX_STRING_BYTES + 8));
-    path.push('/');
-    if !dir.is_empty() {
-        path.push_str(&String::from_utf8_lossy(dir));
-        path.push('/');
-    }
-    path.push_str(&String::from_utf8_lossy(name));
-    truncate(&mut path);
-    path
-}
-
-fn trim_leading_slashes(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|&b| b != b'/').unwrap_or(bytes.len());
-    &bytes[start..]
-}
-
-fn trim_slashes(bytes: &[u8]) -> &[u8] {
-    let bytes = trim_leading_slashes(bytes);
-    let end = bytes.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1);
-    &bytes[..end]
-}
-
-/// Bytes → a string of at most [`MAX_STRING_BYTES`] (invalid UTF-8 replaced). Only the first
-/// few bytes past the cap are looked at, so a huge field costs no more than a short one.
-fn text(bytes: &[u8]) -> String {
-    // Lossy conversion never shrinks, so a char split by this cut lands past the cap.
-    let head = &bytes[..bytes.len().min(MAX_STRING_BYTES + 4)];
-    let mut s = String::from_utf8_lossy(head).into_owned();
-    truncate(&mut s);
-    s
-}
-
-fn truncate(s: &mut String) {
-    if s.len() > MAX_STRING_BYTES {
-        let mut end = MAX_STRING_BYTES;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-    }
-}
-
-/// An optional field: absent or empty → `None`.
-fn optional_text(bytes: Option<&[u8]>) -> Option<String> {
-    bytes.filter(|b| !b.is_empty()).map(text)
-}
-
-fn parse_u64(bytes: &[u8]) -> Option<u64> {
-    if bytes.is_empty() || bytes.len() > 20 || !bytes.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(bytes).ok()?.parse().ok()
-}
-
-fn is_blank(line: &[u8]) -> bool {
-    line.iter().all(|&b| matches!(b, b' ' | b'\t' | b'\r'))
-}
-
-fn check_input_size(bytes: &[u8]) -> Result<(), ParseError> {
-    if bytes.len() > MAX_INPUT_BYTES {
-        return Err(ParseError(format!(
-            "input is {} bytes, more than {MAX_INPUT_BYTES} (MAX_INPUT_BYTES)",
-            bytes.len()
-        )));
-    }
-    Ok(())
-}
-
-fn line_error(number: usize, what: &str) -> ParseError {
-    ParseError(format!("line {number}: {what}"))
-}
-
-fn cap_error(what: &str, cap: usize, name: &str) -> ParseError {
-    ParseError(format!("more than {cap} {what} ({name})"))
-}
-
-/// The lines of a file, numbered from 1, without their `\n` or `\r\n`. A final line without a
-/// newline is a line; a final newline does not start one.
-struct Lines<'a> {
-    rest: &'a [u8],
-    number: usize,
-}
-
-impl<'a> Lines<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        Lines {
-            rest: bytes,
-            number: 0,
-        }
-    }
-}
-
-impl<'a> Iterator for Lines<'a> {
-    type Item = (usize, &'a [u8]);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.rest.is_empty() {
-            return None;
-        }
-        let (line, rest) = match find_newline(self.rest) {
-            Some(at) => (&self.rest[..at], &self.rest[at + 1..]),
-            None => (self.rest, &[][..]),
-        };
-        self.rest = rest;
-        self.number += 1;
-        Some((self.number, line.strip_suffix(b"\r").unwrap_or(line)))
-    }
-}
-
-/// The first `\n`: blocks of 32 bytes are tested without an early exit (which the compiler turns
-/// into vector compares), then the matching block is searched byte by byte.
-fn find_newline(haystack: &[u8]) -> Option<usize> {
-    const BLOCK: usize = 32;
-    if haystack.first() == Some(&b'\n') {
-        return Some(0); // Runs of blank lines.
-    }
-    let mut blocks = haystack.chunks_exact(BLOCK);
-    let mut start = 0;
-    for block in &mut blocks {
-        if block.iter().fold(false, |found, &b| found | (b == b'\n')) {
-            return block.iter().position(|&b| b == b'\n').map(|i| start + i);
-        }
-        start += BLOCK;
-    }
-    blocks
-        .remainder()
-        .iter()
-        .position(|&b| b == b'\n')
-        .map(|i| start + i)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::packages::apk::parse_apk_installed;
+    use crate::packages::limits::MAX_STRING_BYTES;
+    use crate::packages::record::tests::record;
     use std::path::Path;
     use std::process::Command;
-
-    fn record(name: &str, version: &str) -> PackageRecord {
-        PackageRecord {
-            name: name.into(),
-            version: version.into(),
-            architecture: None,
-            source: None,
-            essential: false,
-            priority: None,
-            installed_size: None,
-            files: Vec::new(),
-            relations: Default::default(),
-        }
-    }
-
-    // ---- dpkg status -------------------------------------------------------------------------
 
     const STATUS: &str = "\
 Package: base-files
@@ -742,41 +371,6 @@ Architecture: amd64
 Installed-Size: 7163
 Pre-Depends: libc6 (>= 2.36), libtinfo6 (>= 6)
 ";
-
-    #[test]
-    fn relations_keep_names_and_alternatives_and_drop_versions() {
-        let text = "Package: p\nStatus: install ok installed\nDepends: libc6 (>= 2.36), mawk | awk, python3:any (>= 3.11~), debconf (>= 0.5) | debconf-2.0\nPre-Depends: dpkg (>= 1.19)\nProvides: www-browser, x-y (= 1.0)\n";
-        let r = &parse_dpkg_status(text.as_bytes()).unwrap()[0].relations;
-        assert_eq!(
-            r.depends,
-            vec![
-                vec!["dpkg".to_string()],
-                vec!["libc6".into()],
-                vec!["mawk".into(), "awk".into()],
-                vec!["python3".into()],
-                vec!["debconf".into(), "debconf-2.0".into()],
-            ]
-        );
-        assert_eq!(r.provides, vec!["www-browser".to_string(), "x-y".into()]);
-        let apk = "P:q\nV:1\nD:so:libc.musl-x86_64.so.1 !conflict busybox>=1.36 cmd:sh\np:cmd:q=1 so:libq.so.1=1\n";
-        let r = &parse_apk_installed(apk.as_bytes()).unwrap()[0].relations;
-        assert_eq!(
-            r.depends,
-            vec![
-                vec!["so:libc.musl-x86_64.so.1".to_string()],
-                vec!["busybox".into()],
-                vec!["cmd:sh".into()],
-            ]
-        );
-        assert_eq!(r.provides, vec!["cmd:q".to_string(), "so:libq.so.1".into()]);
-        // Capped: a hostile paragraph of endless groups keeps MAX_RELATIONS.
-        let many = format!(
-            "Package: big\nDepends: {}\n",
-            vec!["x"; MAX_RELATIONS + 50].join(", ")
-        );
-        let r = &parse_dpkg_status(many.as_bytes()).unwrap()[0].relations;
-        assert_eq!(r.depends.len(), MAX_RELATIONS);
-    }
 
     #[test]
     fn dpkg_status_paragraphs() {
@@ -1062,176 +656,6 @@ Pre-Depends: libc6 (>= 2.36), libtinfo6 (>= 6)
     }
 
     // ---- apk -----------------------------------------------------------------------------------
-
-    const APK: &str = "\
-C:Q1abcdefabcdefabcdefabcdefabcdefabc=
-P:musl
-V:1.2.5-r0
-A:x86_64
-S:407920
-I:636928
-T:the musl c library (libc) implementation
-U:https://musl.libc.org/
-L:MIT
-o:musl
-m:Natanael Copa <ncopa@alpinelinux.org>
-t:1711122131
-c:36a8d40ab0a45bc4e0e2a4c1fbb5d0de8b0d1f8a
-p:so:libc.musl-x86_64.so.1=1
-F:lib
-R:ld-musl-x86_64.so.1
-a:0:0:755
-Z:Q1rNC7F3Lrq0jY2AxdlLbLl3Ur8Fw=
-R:libc.musl-x86_64.so.1
-Z:Q17yJ3JFNypA4mxhJJr0ou6CzsJVI=
-
-P:busybox
-V:1.36.1-r29
-A:x86_64
-I:946176
-o:busybox
-R:.dockerenv-like-root-file
-F:bin
-R:
-R:busybox
-F:etc/
-R:securetty
-F:/usr/share/udhcpc/
-R:default.script
-
-V:9
-R:orphan
-
-P:no-files
-V:0
-";
-
-    #[test]
-    fn apk_packages_and_files() {
-        let records = parse_apk_installed(APK.as_bytes()).unwrap();
-        assert_eq!(
-            records,
-            vec![
-                PackageRecord {
-                    architecture: Some("x86_64".into()),
-                    source: Some("musl".into()),
-                    installed_size: Some(636928),
-                    files: vec![
-                        "/lib/ld-musl-x86_64.so.1".into(),
-                        "/lib/libc.musl-x86_64.so.1".into()
-                    ],
-                    relations: Relations {
-                        depends: Vec::new(),
-                        provides: vec!["so:libc.musl-x86_64.so.1".into()],
-                    },
-                    ..record("musl", "1.2.5-r0")
-                },
-                PackageRecord {
-                    architecture: Some("x86_64".into()),
-                    source: Some("busybox".into()),
-                    installed_size: Some(946176),
-                    files: vec![
-                        "/.dockerenv-like-root-file".into(),
-                        "/bin/busybox".into(),
-                        "/etc/securetty".into(),
-                        "/usr/share/udhcpc/default.script".into()
-                    ],
-                    ..record("busybox", "1.36.1-r29")
-                },
-                record("no-files", "0"),
-            ]
-        );
-        let crlf = APK.replace('\n', "\r\n");
-        assert_eq!(parse_apk_installed(crlf.as_bytes()).unwrap(), records);
-    }
-
-    #[test]
-    fn apk_errors_and_caps() {
-        let err = parse_apk_installed(b"P:a\nV:1\n\nP:b\nnonsense\n").unwrap_err();
-        assert_eq!(err.0, "line 5: expected \"K:value\", found no ':'");
-        // Longer keys are someone else's: ignored.
-        assert_eq!(
-            parse_apk_installed(b"P:a\nXY:z\nI:x\n").unwrap(),
-            vec![record("a", "")]
-        );
-        let mut bytes = b"P:a\nF:d\n".to_vec();
-        bytes.extend(b"R:f\n".repeat(MAX_PATHS));
-        assert_eq!(
-            parse_apk_installed(&bytes).unwrap()[0].files.len(),
-            MAX_PATHS
-        );
-        bytes.extend(b"R:f\n");
-        assert!(
-            parse_apk_installed(&bytes)
-                .unwrap_err()
-                .0
-                .contains("MAX_PATHS")
-        );
-        // A long directory and many short files: refused, not gigabytes of paths.
-        let mut bytes = format!("P:a\nF:{}\n", "d".repeat(MAX_STRING_BYTES)).into_bytes();
-        bytes.extend(b"R:f\n".repeat(10_000));
-        let err = parse_apk_installed(&bytes).unwrap_err();
-        assert!(err.0.contains("MAX_PATH_BYTES_RATIO"), "{err}");
-        let bytes = b"P:a\n\n".repeat(MAX_PACKAGES + 1);
-        assert!(
-            parse_apk_installed(&bytes)
-                .unwrap_err()
-                .0
-                .contains("MAX_PACKAGES")
-        );
-    }
-
-    // ---- hostile input -------------------------------------------------------------------------
-
-    use crate::test_rng::XorShift;
-
-    fn all_parsers(bytes: &[u8]) {
-        for records in [parse_dpkg_status(bytes), parse_apk_installed(bytes)]
-            .into_iter()
-            .flatten()
-        {
-            for r in &records {
-                assert!(!r.name.is_empty() && r.name.len() <= MAX_STRING_BYTES);
-                assert!(r.files.iter().all(|f| f.starts_with('/')));
-            }
-        }
-        let _ = parse_dpkg_diversions(bytes);
-        assert!(parse_dpkg_list(bytes).len() <= bytes.len());
-        assert!(
-            parse_md5sums_paths(bytes)
-                .iter()
-                .all(|p| p.starts_with('/'))
-        );
-        let name = String::from_utf8_lossy(bytes);
-        let _ = dpkg_list_owner(&name);
-    }
-
-    #[test]
-    fn random_bytes_do_not_panic() {
-        const ALPHABET: &[u8] =
-            b"\n\n\n\r: \t/PVAoIFRZ.x(1)Package:Status:install ok installed\xff\xe9";
-        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
-        for round in 0..20_000 {
-            let len = (rng.next() % 600) as usize;
-            let mut buf = Vec::with_capacity(len);
-            for _ in 0..len {
-                let r = rng.next();
-                buf.push(if round % 3 == 0 {
-                    r as u8
-                } else {
-                    ALPHABET[(r % ALPHABET.len() as u64) as usize]
-                });
-            }
-            // Splice in whole valid-looking lines too.
-            if round % 5 == 0 {
-                buf.extend(b"Package: p\nStatus: install ok installed\nP:q\nF:d\nR:r\n");
-                buf.extend(b"d41d8cd98f00b204e9800998ecf8427e  a/b\n/x.list");
-            }
-            all_parsers(&buf);
-        }
-    }
-
-    // ---- this machine's database -------------------------------------------------------------
 
     fn command_output(program: &str, args: &[&str]) -> Option<String> {
         let output = Command::new(program).args(args).output().ok()?;

@@ -16,9 +16,11 @@
 
 use hashbrown::HashMap;
 
-use super::language_db::{self, RecordKind};
-use super::package_db::{self, PackageRecord};
-use super::trim;
+use super::language::{self, RecordKind};
+use super::limits::MAX_PATHS;
+use super::record::{PackageRecord, Relations};
+use super::{apk, dpkg, npm, python, rpm};
+use crate::analysis::trim;
 use crate::model::resolve::{resolve, resolve_entry};
 use crate::model::{EntryKind, FileTree, Image, NodeId};
 
@@ -47,7 +49,7 @@ pub struct Package {
     /// Its visible files that are trim candidates (docs, locales, headers, …).
     pub trim_bytes: u64,
     /// What it depends on and provides, as its database declares.
-    pub relations: package_db::Relations,
+    pub relations: Relations,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -96,7 +98,7 @@ fn dpkg(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
     let mut found = false;
     if let Some(text) = final_text(image, "/var/lib/dpkg/status") {
         found = true;
-        match package_db::parse_dpkg_status(text) {
+        match dpkg::parse_dpkg_status(text) {
             Ok(r) => records.extend(r),
             Err(e) => problems.push(format!("/var/lib/dpkg/status: {e}")),
         }
@@ -116,10 +118,10 @@ fn dpkg(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
             };
             found = true;
             if let Some(pkg) = name.strip_suffix(".md5sums") {
-                md5sums.insert(pkg.to_string(), package_db::parse_md5sums_paths(text));
+                md5sums.insert(pkg.to_string(), dpkg::parse_md5sums_paths(text));
                 continue;
             }
-            match package_db::parse_dpkg_status(text) {
+            match dpkg::parse_dpkg_status(text) {
                 Ok(r) => records.extend(r),
                 Err(e) => problems.push(format!("/var/lib/dpkg/status.d/{name}: {e}")),
             }
@@ -129,7 +131,7 @@ fn dpkg(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
         return None;
     }
     let diversions = final_text(image, "/var/lib/dpkg/diversions")
-        .map(|text| match package_db::parse_dpkg_diversions(text) {
+        .map(|text| match dpkg::parse_dpkg_diversions(text) {
             Ok(d) => d,
             Err(e) => {
                 problems.push(format!("/var/lib/dpkg/diversions: {e}"));
@@ -167,12 +169,12 @@ fn dpkg(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
                     .as_deref()
                     .and_then(|p| final_text(image, p))
                     .or_else(|| final_text(image, &plain))
-                    .map(package_db::parse_dpkg_list)
+                    .map(dpkg::parse_dpkg_list)
                     .or_else(|| md5sums.remove(&record.name))
                     .unwrap_or_default()
             };
-            if total_paths + paths.len() > package_db::MAX_PATHS {
-                paths.truncate(package_db::MAX_PATHS - total_paths);
+            if total_paths + paths.len() > MAX_PATHS {
+                paths.truncate(MAX_PATHS - total_paths);
                 capped = true;
             }
             total_paths += paths.len();
@@ -196,7 +198,7 @@ fn dpkg(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
     if capped {
         problems.push(format!(
             "/var/lib/dpkg/info: the packages list more than {} paths together (MAX_PATHS): the rest are not attributed",
-            package_db::MAX_PATHS
+            MAX_PATHS
         ));
     }
     Some(listed)
@@ -204,7 +206,7 @@ fn dpkg(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
 
 fn apk(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
     let text = final_text(image, "/lib/apk/db/installed")?;
-    match package_db::parse_apk_installed(text) {
+    match apk::parse_apk_installed(text) {
         Ok(records) => Some(
             records
                 .into_iter()
@@ -230,7 +232,7 @@ fn rpm(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
     ]
     .into_iter()
     .find_map(|p| final_text(image, p).map(|t| (p, t)))?;
-    match super::rpm_db::parse_rpmdb_sqlite(text) {
+    match rpm::parse_rpmdb_sqlite(text) {
         Ok(packages) => Some(
             packages
                 .into_iter()
@@ -245,7 +247,7 @@ fn rpm(image: &Image, problems: &mut Vec<String>) -> Option<Vec<Listed>> {
                         priority: None,
                         installed_size: p.installed_size,
                         files: Vec::new(),
-                        relations: super::package_db::Relations {
+                        relations: Relations {
                             depends: p.requires.into_iter().map(|r| vec![r]).collect(),
                             provides: p.provides,
                         },
@@ -270,18 +272,16 @@ fn language(image: &Image, problems: &mut Vec<String>) -> (Vec<Listed>, Vec<List
     let mut unreadable = 0usize;
     image.tree.walk_paths(|node, path| {
         let rel = path.trim_start_matches('/');
-        let Some(kind) = language_db::record_kind(rel) else {
+        let Some(kind) = language::record_kind(rel) else {
             return;
         };
         let Some(text) = text_of(image, node) else {
             return;
         };
         let parsed = match kind {
-            RecordKind::PythonRecord => language_db::parse_python_record(rel, text),
-            RecordKind::PythonInstalledFiles => {
-                language_db::parse_python_installed_files(rel, text)
-            }
-            RecordKind::NpmPackageJson => language_db::parse_npm_package_json(rel, text),
+            RecordKind::PythonRecord => python::parse_python_record(rel, text),
+            RecordKind::PythonInstalledFiles => python::parse_python_installed_files(rel, text),
+            RecordKind::NpmPackageJson => npm::parse_npm_package_json(rel, text),
         };
         match parsed {
             Ok(p) => {

@@ -26,41 +26,9 @@ use rusqlite::limits::Limit;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, MAIN_DB};
 
-/// Largest database file accepted, in bytes (512 MiB); real ones are far smaller (this module's
-/// fixture of two packages: 65 KiB).
-pub const MAX_DB_BYTES: usize = 512 << 20;
-
-/// Most index entries one header may have (100,000; rpm itself allows 65,535).
-pub const MAX_INDEX_ENTRIES: u32 = 100_000;
-
-/// Most data bytes one header may have (256 MiB, rpm's own limit).
-pub const MAX_DATA_BYTES: u32 = 256 << 20;
-
-/// Most files (and most directory names) one package may list (2,000,000).
-pub const MAX_FILES_PER_PACKAGE: usize = 2_000_000;
-
-/// Most files one database may list in all its packages (10,000,000).
-pub const MAX_FILES_TOTAL: usize = 10_000_000;
-
-/// Most packages one database may hold (200,000).
-pub const MAX_PACKAGES: usize = 200_000;
-
-/// Longest string kept, in bytes (4 KiB, Linux's `PATH_MAX`): longer names, versions and paths
-/// are truncated on a char boundary.
-pub const MAX_STRING_BYTES: usize = 4096;
-
-/// Most path bytes one header may produce per byte of header (16). Paths are directory names
-/// joined with base names, so a long directory name shared by many empty base names could
-/// otherwise turn a few MiB into gigabytes; real headers stay well under 1 (every file also has a
-/// digest, a size, a mode, a user and a group in the header).
-pub const MAX_PATH_BYTES_RATIO: usize = 16;
-
-/// Most path bytes one database may produce in all its packages (1 GiB).
-pub const MAX_PATH_BYTES_TOTAL: usize = 1 << 30;
-
-/// Most SQLite virtual-machine steps all statements on one database may take together (about
-/// 50,000,000: under a second; reading a database takes a few steps per package).
-pub const MAX_SQL_STEPS: u64 = 50_000 * crate::untrusted_sqlite::PROGRESS_INTERVAL as u64;
+use super::ParseError;
+use super::limits::*;
+use super::text::{text, truncate};
 
 /// One installed package, from its rpm header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,17 +50,10 @@ pub struct RpmPackage {
     pub files: Vec<String>,
     /// `REQUIRENAME` without rpm's own `rpmlib(…)` features and file paths, and `PROVIDENAME`:
     /// capability names (`libc.so.6()(64bit)`, `config(bash)`, package names), at most
-    /// [`MAX_RELATIONS`](super::package_db::MAX_RELATIONS) each.
+    /// [`MAX_RELATIONS`](super::limits::MAX_RELATIONS) each.
     pub requires: Vec<String>,
     pub provides: Vec<String>,
 }
-
-/// A database or header that cannot be read: one line saying what is wrong and where
-/// (`Packages row hnum=12: header tag 1117: string not NUL-terminated within the data`), or which
-/// cap was exceeded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ParseError(pub String);
 
 fn err<T>(message: impl Into<String>) -> Result<T, ParseError> {
     Err(ParseError(message.into()))
@@ -327,9 +288,10 @@ pub fn parse_header_blob(blob: &[u8]) -> Result<RpmPackage, ParseError> {
         Some(size) => Some(size),
         None => header.number(TAG_SIZE)?,
     };
+    truncate(&mut full);
     Ok(RpmPackage {
         name,
-        version: truncate(full),
+        version: full,
         architecture: header.string(TAG_ARCH)?,
         source_rpm: header.string(TAG_SOURCERPM)?,
         installed_size,
@@ -422,7 +384,7 @@ impl<'a> Header<'a> {
         }
         let mut strings = self.strings(e);
         let first = strings.next().transpose()?.unwrap_or_default();
-        Ok(Some(capped_string(first)))
+        Ok(Some(text(first)))
     }
 
     /// A number tag: the first element of a `CHAR`, `INT8`, `INT16`, `INT32` or `INT64` entry.
@@ -469,7 +431,7 @@ impl<'a> Header<'a> {
     }
 
     /// A capability list (`REQUIRENAME`, `PROVIDENAME`), deduplicated, without `rpmlib(…)`
-    /// features and file paths, at most [`MAX_RELATIONS`](super::package_db::MAX_RELATIONS)
+    /// features and file paths, at most [`MAX_RELATIONS`](super::limits::MAX_RELATIONS)
     /// names kept (a longer list is cut, not refused: the rest of the header stands).
     fn capabilities(&self, tag: u32) -> Result<Vec<String>, ParseError> {
         let Some(names) = self.string_array(tag, MAX_FILES_PER_PACKAGE)? else {
@@ -478,14 +440,14 @@ impl<'a> Header<'a> {
         let mut out: Vec<String> = Vec::new();
         let mut seen: hashbrown::HashSet<&[u8]> = hashbrown::HashSet::new();
         for name in names {
-            if out.len() == super::package_db::MAX_RELATIONS {
+            if out.len() == super::limits::MAX_RELATIONS {
                 break;
             }
             if name.is_empty() || name.starts_with(b"rpmlib(") || name.starts_with(b"/") {
                 continue;
             }
             if seen.insert(name) {
-                out.push(capped_string(name));
+                out.push(text(name));
             }
         }
         Ok(out)
@@ -550,7 +512,7 @@ impl<'a> Header<'a> {
                 buf.extend_from_slice(&dir[..dir.len().min(MAX_STRING_BYTES + 4)]);
                 let room = (MAX_STRING_BYTES + 4).saturating_sub(buf.len());
                 buf.extend_from_slice(&base[..base.len().min(room)]);
-                capped_string(&buf)
+                text(&buf)
             })
             .collect())
     }
@@ -599,28 +561,10 @@ fn be32(b: &[u8]) -> u32 {
     u32::from_be_bytes([b[0], b[1], b[2], b[3]])
 }
 
-/// Lossy UTF-8 of at most [`MAX_STRING_BYTES`] bytes. Only a prefix is converted: a char that
-/// starts within the first `MAX_STRING_BYTES` bytes of the output ends within the first
-/// `MAX_STRING_BYTES + 4` bytes of the input.
-fn capped_string(bytes: &[u8]) -> String {
-    let prefix = &bytes[..bytes.len().min(MAX_STRING_BYTES + 4)];
-    truncate(String::from_utf8_lossy(prefix).into_owned())
-}
-
-fn truncate(mut s: String) -> String {
-    if s.len() > MAX_STRING_BYTES {
-        let mut end = MAX_STRING_BYTES;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rng::XorShift;
     use std::time::{Duration, Instant};
 
     /// A real rpmdb.sqlite, made by rpm 4.18 (Debian's `rpm` package): two packages built with
@@ -1112,8 +1056,6 @@ mod tests {
         assert!(conn.execute("DELETE FROM Packages", []).is_err());
         assert!(conn.execute_batch("ATTACH ':memory:' AS other").is_err());
     }
-
-    use crate::test_rng::XorShift;
 
     /// 1 to 8 changed bytes (a third of them within the first `hot` bytes, or at the start of a
     /// `page`), and sometimes a cut.
