@@ -362,9 +362,24 @@ pub fn test_cache_home() -> std::path::PathBuf {
     dir
 }
 
-/// The binary with `args`, its caches under `cache`.
+/// The binary with `args`, its caches under `cache`. With `IMGSCOPE_TEST_MEASURE=FILE` (and GNU
+/// `time` installed), each run appends its wall time, peak RSS and test name to FILE: how the
+/// hostile inputs' costs in the notes are measured.
 pub fn command_in(cache: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(bin());
+    let mut c = match std::env::var_os("IMGSCOPE_TEST_MEASURE") {
+        Some(file) if Path::new("/usr/bin/time").exists() => {
+            let test = std::thread::current().name().unwrap_or("?").replace('%', "%%");
+            let mut c = Command::new("/usr/bin/time");
+            c.arg("-a")
+                .arg("-o")
+                .arg(file)
+                .arg("-f")
+                .arg(format!("%e s %M KiB exit %x {test}"))
+                .arg(bin());
+            c
+        }
+        _ => Command::new(bin()),
+    };
     c.args(args).env("XDG_CACHE_HOME", cache);
     c
 }
