@@ -315,9 +315,7 @@ pub fn json(name: &str, database: &str, records: &[Record]) -> serde_json::Resul
             })
             .collect(),
     };
-    let mut s = serde_json::to_string_pretty(&doc)?;
-    s.push('\n');
-    Ok(crate::text::json_terminal_safe(s))
+    crate::report::json::to_printable_string(&doc)
 }
 
 #[cfg(test)]

@@ -519,10 +519,14 @@ pub fn report_with_set<'a>(
 /// The JSON document of `images` analysed as `set`: pretty, one line feed at the end, safe to
 /// print on a terminal.
 pub fn to_string(images: &[Analyzed<'_>], set: &SetAnalysis) -> serde_json::Result<String> {
-    document(&report_with_set(images, set, None))
+    to_printable_string(&report_with_set(images, set, None))
 }
 
-fn document(doc: &Report<'_>) -> serde_json::Result<String> {
+/// `doc` as pretty JSON with one line feed at the end, safe to print on a terminal or into a CI
+/// log: serde_json leaves DEL and the C1 controls (U+009B is a one-character CSI) raw, which
+/// `crate::text::json_terminal_safe` escapes. Every JSON document imgscope prints (the report with
+/// or without gates, the diff, the history series) is written by this one function.
+pub fn to_printable_string<T: Serialize + ?Sized>(doc: &T) -> serde_json::Result<String> {
     let mut s = serde_json::to_string_pretty(doc)?;
     s.push('\n');
     Ok(crate::text::json_terminal_safe(s))
@@ -652,7 +656,7 @@ pub fn to_string_with_gates(
     for (image, e) in doc.images.iter_mut().zip(gates) {
         image.gates = Some(gates_report(e));
     }
-    document(&doc)
+    to_printable_string(&doc)
 }
 
 // ----- `imgscope diff --json` -----
@@ -950,7 +954,5 @@ pub fn diff_to_string(
         },
         diff: diff_report(old, new, d),
     };
-    let mut s = serde_json::to_string_pretty(&doc)?;
-    s.push('\n');
-    Ok(crate::text::json_terminal_safe(s))
+    to_printable_string(&doc)
 }
