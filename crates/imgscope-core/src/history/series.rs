@@ -250,10 +250,7 @@ struct DirReport<'a> {
 pub fn json(name: &str, database: &str, records: &[Record]) -> serde_json::Result<String> {
     let doc = Document {
         schema_version: JSON_SCHEMA_VERSION,
-        tool: crate::report::json::Tool {
-            name: "imgscope",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: crate::report::json::Tool::imgscope(),
         name,
         database,
         record_count: records.len(),
