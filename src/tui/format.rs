@@ -1,6 +1,8 @@
-//! Small text helpers for the views: clipping, one-line commands, permission strings, UTC times,
-//! size bars, load percentages. Sizes themselves go through `crate::text::human_size`, and every
-//! image-derived string through `escape_control`, so the viewer prints what the reports print.
+//! Small text helpers only the views use: the name of a layer blob (`compressed` or `blob`), where
+//! a layer stands (`layer 3 of 0–6`), permission strings, UTC times, size bars, how far a load has
+//! got, and wrapping that never breaks a number from its unit. The words the viewer shares with
+//! the reports — sizes, clipping, one-line commands, escaping every image-derived string — are
+//! `crate::text`'s, so the viewer prints what the reports print.
 
 use std::sync::atomic::Ordering;
 

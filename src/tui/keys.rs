@@ -808,7 +808,7 @@ impl KeyTable {
 /// The key table of docs/viewer.md: every binding of the panes, the content view, the plan and
 /// sharing view and the input line, one row each, under a row naming where they apply. docs/viewer.md
 /// holds this text between two markers; a test keeps it equal (and writes it with
-/// `IMGSCOPE_WRITE_README=1`).
+/// `IMGSCOPE_WRITE_VIEWER_DOC=1`).
 pub fn markdown_table() -> String {
     let sections = [
         (Main, "the panes"),

@@ -8,7 +8,7 @@
 
 use crate::analysis::plan::Risk;
 use crate::analysis::set::SetAnalysis;
-use crate::analysis::sharing::Bytes2;
+use crate::analysis::sharing::PullAndDisk;
 use crate::model::Image;
 use crate::text::{clip, one_line_command};
 use crate::text::{escape_control as esc, human_size as hs};
@@ -185,11 +185,11 @@ pub struct SharingView {
 }
 
 /// Uncompressed when known, else compressed.
-fn disk(b: &Bytes2) -> String {
+fn disk(b: &PullAndDisk) -> String {
     b.size.map_or_else(|| hs(b.compressed), hs)
 }
 
-fn both(b: &Bytes2) -> String {
+fn both(b: &PullAndDisk) -> String {
     match b.size {
         Some(s) => format!("{} ({} compressed)", hs(s), hs(b.compressed)),
         None => format!("{} compressed", hs(b.compressed)),

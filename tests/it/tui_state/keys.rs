@@ -213,31 +213,26 @@ fn y_copies_the_selected_path_escaped_and_shift_y_the_layer_digest() {
 
 /// The key table of docs/viewer.md (the README's, before the reference moved to docs/) is the
 /// viewer's key table: generated from it, and checked here, so the two cannot drift.
-/// `IMGSCOPE_WRITE_README=1` writes the table into docs/viewer.md.
+/// `IMGSCOPE_WRITE_VIEWER_DOC=1` writes the table into docs/viewer.md.
 #[test]
-fn the_readme_key_table_is_generated_from_the_key_table() {
+fn the_viewer_doc_key_table_is_generated_from_the_key_table() {
     const BEGIN: &str = "<!-- key table: generated from src/tui/keys.rs";
     const END: &str = "<!-- end of key table -->";
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/viewer.md");
-    let readme = std::fs::read_to_string(&path).unwrap();
-    let start = readme
-        .find(BEGIN)
-        .expect("docs/viewer.md marks its key table");
-    let start = start + readme[start..].find('\n').expect("a line after the marker") + 1;
-    let end = readme[start..]
-        .find(END)
-        .expect("the key table's end marker")
-        + start;
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let start = doc.find(BEGIN).expect("docs/viewer.md marks its key table");
+    let start = start + doc[start..].find('\n').expect("a line after the marker") + 1;
+    let end = doc[start..].find(END).expect("the key table's end marker") + start;
     let table = imgscope::tui::keys::markdown_table();
-    if std::env::var_os("IMGSCOPE_WRITE_README").is_some() {
-        let written = format!("{}{table}{}", &readme[..start], &readme[end..]);
+    if std::env::var_os("IMGSCOPE_WRITE_VIEWER_DOC").is_some() {
+        let written = format!("{}{table}{}", &doc[..start], &doc[end..]);
         std::fs::write(&path, written).unwrap();
         return;
     }
     assert_eq!(
-        readme[start..end],
+        doc[start..end],
         table,
-        "the key table of docs/viewer.md is not the key table's: IMGSCOPE_WRITE_README=1 cargo test --test it readme_key_table"
+        "the key table of docs/viewer.md is not the key table's: IMGSCOPE_WRITE_VIEWER_DOC=1 cargo test --test it viewer_doc_key_table"
     );
     // Every key of the panes is in it, as the help writes it.
     for b in imgscope::tui::keys::BINDINGS {

@@ -43,14 +43,17 @@ pub struct ImageFacts {
     pub layers: Vec<LayerFacts>,
 }
 
-/// Bytes counted two ways: compressed (pulls) and uncompressed (disk; `None` when unknown).
+/// Bytes counted two ways: what a pull moves (the compressed blobs) and what a disk holds
+/// (uncompressed).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Bytes2 {
+pub struct PullAndDisk {
+    /// Compressed: what a pull downloads.
     pub compressed: u64,
+    /// Uncompressed: what the disk holds (`None` when a layer counted was not decoded).
     pub size: Option<u64>,
 }
 
-impl Bytes2 {
+impl PullAndDisk {
     /// Sizes from manifests are declared, not measured: sums saturate.
     fn add(&mut self, l: &LayerFacts) {
         self.compressed = self.compressed.saturating_add(l.compressed);
@@ -60,8 +63,8 @@ impl Bytes2 {
         };
     }
 
-    fn zero(known: bool) -> Bytes2 {
-        Bytes2 {
+    fn zero(known: bool) -> PullAndDisk {
+        PullAndDisk {
             compressed: 0,
             size: known.then_some(0),
         }
@@ -79,11 +82,11 @@ pub struct SharedLayer {
 
 #[derive(Debug, Clone)]
 pub struct ImageSharing {
-    pub total: Bytes2,
-    pub shared: Bytes2,
-    pub unique: Bytes2,
+    pub total: PullAndDisk,
+    pub shared: PullAndDisk,
+    pub unique: PullAndDisk,
     /// Σ layer size / users (rounded down per layer).
-    pub amortized: Bytes2,
+    pub amortized: PullAndDisk,
     /// Layers of the longest layer prefix this image shares with another image.
     pub base_layers: usize,
     /// Which base group (index into [`Sharing::bases`]) it belongs to, if it shares a base.
@@ -98,7 +101,7 @@ pub struct ImageSharing {
 pub struct BaseGroup {
     pub name: String,
     pub layers: usize,
-    pub bytes: Bytes2,
+    pub bytes: PullAndDisk,
     pub images: Vec<usize>,
 }
 
@@ -121,9 +124,9 @@ pub struct Sharing {
     pub images: Vec<ImageSharing>,
     pub bases: Vec<BaseGroup>,
     /// Σ image sizes.
-    pub sum_of_images: Bytes2,
+    pub sum_of_images: PullAndDisk,
     /// Every distinct layer once.
-    pub node_cost: Bytes2,
+    pub node_cost: PullAndDisk,
     /// Distinct blobs by compressed digest (what a registry and pulls dedupe on).
     pub distinct_blobs: usize,
     pub node_cost_by_blob: u64,
@@ -154,7 +157,7 @@ pub fn analyze(images: &[ImageFacts]) -> Sharing {
     let (bases, base_len, base_of) = common_bases(images, &layers, &image_keys, known);
     let out_images = image_sharing(images, &layers, &image_keys, &base_len, &base_of, known);
     let trim = trim_values(&layers);
-    let mut sum_of_images = Bytes2::zero(known);
+    let mut sum_of_images = PullAndDisk::zero(known);
     for image in &out_images {
         sum_of_images.compressed += image.total.compressed;
         sum_of_images.size = match (sum_of_images.size, image.total.size) {
@@ -206,8 +209,12 @@ fn distinct_layers(images: &[ImageFacts]) -> (Vec<SharedLayer>, Vec<Vec<usize>>)
 
 /// What a node stores: the distinct layers' bytes, and the distinct blobs (count and compressed
 /// bytes) as a registry or a node's content store counts them.
-fn node_costs(images: &[ImageFacts], layers: &[SharedLayer], known: bool) -> (Bytes2, usize, u64) {
-    let mut node_cost = Bytes2::zero(known);
+fn node_costs(
+    images: &[ImageFacts],
+    layers: &[SharedLayer],
+    known: bool,
+) -> (PullAndDisk, usize, u64) {
+    let mut node_cost = PullAndDisk::zero(known);
     for l in layers {
         node_cost.add(&l.facts);
     }
@@ -263,7 +270,7 @@ fn common_bases(
             base_of[i] = Some(g);
             continue;
         }
-        let mut bytes = Bytes2::zero(known);
+        let mut bytes = PullAndDisk::zero(known);
         for &id in key {
             bytes.add(&layers[id].facts);
         }
@@ -300,10 +307,10 @@ fn image_sharing(
             let mut seen = HashSet::new();
             keys.iter().copied().filter(|k| seen.insert(*k)).collect()
         };
-        let mut total = Bytes2::zero(known);
-        let mut shared = Bytes2::zero(known);
-        let mut unique = Bytes2::zero(known);
-        let mut amortized = Bytes2::zero(known);
+        let mut total = PullAndDisk::zero(known);
+        let mut shared = PullAndDisk::zero(known);
+        let mut unique = PullAndDisk::zero(known);
+        let mut amortized = PullAndDisk::zero(known);
         let mut rec_shared = Some(0u64);
         let mut rec_unique = Some(0u64);
         for &id in &distinct {
@@ -496,7 +503,7 @@ fn verdict(
     distinct: &[usize],
     rec_shared: Option<u64>,
     rec_unique: Option<u64>,
-    unique: Bytes2,
+    unique: PullAndDisk,
     set_size: usize,
 ) -> String {
     let (Some(shared), Some(own)) = (rec_shared, rec_unique) else {
@@ -600,28 +607,28 @@ mod tests {
         let base = &s.images[0];
         assert_eq!(
             base.total,
-            Bytes2 {
+            PullAndDisk {
                 compressed: 700,
                 size: Some(1000)
             }
         );
         assert_eq!(
             base.shared,
-            Bytes2 {
+            PullAndDisk {
                 compressed: 700,
                 size: Some(1000)
             }
         );
         assert_eq!(
             base.unique,
-            Bytes2 {
+            PullAndDisk {
                 compressed: 0,
                 size: Some(0)
             }
         );
         assert_eq!(
             base.amortized,
-            Bytes2 {
+            PullAndDisk {
                 compressed: 400 / 4 + 300 / 4,
                 size: Some(600 / 4 + 400 / 4)
             }
@@ -629,14 +636,14 @@ mod tests {
         let app_b = &s.images[2];
         assert_eq!(
             app_b.total,
-            Bytes2 {
+            PullAndDisk {
                 compressed: 720,
                 size: Some(1040)
             }
         );
         assert_eq!(
             app_b.unique,
-            Bytes2 {
+            PullAndDisk {
                 compressed: 20,
                 size: Some(40)
             }
@@ -645,14 +652,14 @@ mod tests {
         let db = &s.images[4];
         assert_eq!(
             db.shared,
-            Bytes2 {
+            PullAndDisk {
                 compressed: 0,
                 size: Some(0)
             }
         );
         assert_eq!(
             db.unique,
-            Bytes2 {
+            PullAndDisk {
                 compressed: 600,
                 size: Some(1000)
             }

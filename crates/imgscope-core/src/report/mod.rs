@@ -1,6 +1,9 @@
-//! Reports read from the analysis: the versioned JSON document, the plain-text summary and diff,
-//! Markdown and HTML, the gate output, plus the escaping every printed image string goes through
-//! and the rows and cells the human-readable formats share.
+//! Reports read from the analysis: the versioned JSON documents ([`json`]: the report, its gates
+//! section, the diff), the plain-text summary and diff, Markdown and HTML, the gate output, the
+//! plan, package and sharing sections every format prints, and the rows and cells the
+//! human-readable formats share. The words are `crate::text`'s — the escaping every printed image
+//! string goes through, sizes, clipping, commands — shared with the gates and the viewer; Markdown
+//! and HTML add their own markup escaping on top of it (`markdown::code`, `html::h`).
 
 pub mod diff_text;
 pub mod gate_output;

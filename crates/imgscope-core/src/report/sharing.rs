@@ -7,7 +7,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::analysis::set::{AssumedBase, SetAnalysis};
-use crate::analysis::sharing::Bytes2;
+use crate::analysis::sharing::PullAndDisk;
 use crate::text::{escape_control as esc, human_size as hs};
 
 #[derive(Serialize)]
@@ -64,8 +64,8 @@ pub struct BytesReport {
     pub size_bytes: Option<u64>,
 }
 
-impl From<Bytes2> for BytesReport {
-    fn from(b: Bytes2) -> Self {
+impl From<PullAndDisk> for BytesReport {
+    fn from(b: PullAndDisk) -> Self {
         BytesReport {
             compressed_bytes: b.compressed,
             size_bytes: b.size,
@@ -269,7 +269,7 @@ pub fn sharing_report(set: &SetAnalysis, assumed: Option<&AssumedBase>) -> Shari
     }
 }
 
-fn both(b: &Bytes2) -> String {
+fn both(b: &PullAndDisk) -> String {
     match b.size {
         Some(s) => format!("{} ({} compressed)", hs(s), hs(b.compressed)),
         None => format!("{} compressed", hs(b.compressed)),
@@ -277,7 +277,7 @@ fn both(b: &Bytes2) -> String {
 }
 
 /// Uncompressed when known for the whole set, else compressed (the table's header says which).
-fn disk(b: &Bytes2) -> String {
+fn disk(b: &PullAndDisk) -> String {
     b.size.map_or_else(|| hs(b.compressed), hs)
 }
 
