@@ -45,6 +45,7 @@ pub fn from_flags(cli: &Cli) -> Result<LoadOptions> {
                 plain_http: cli.plain_http,
                 cache: cache.as_deref().map(BlobCache::new),
                 request_budget: registry_budget()?,
+                stall: registry_stall()?,
                 verbose: cli.verbose > 0,
             },
             preference: match cli.source {
@@ -166,6 +167,21 @@ pub fn layer_cache(cache_root: &std::path::Path) -> Result<LayerCache> {
 
 /// The environment variable that caps the layer cache.
 pub const LAYER_CACHE_MAX_VAR: &str = "IMGSCOPE_LAYER_CACHE_MAX";
+
+/// `IMGSCOPE_REGISTRY_STALL_SECS=SECONDS`: how long a blob download may receive nothing before
+/// it fails; unset for the default.
+fn registry_stall() -> Result<Option<std::time::Duration>> {
+    let Some(v) = std::env::var_os("IMGSCOPE_REGISTRY_STALL_SECS").filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let text = v.to_string_lossy();
+    match text.trim().parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(Some(std::time::Duration::from_secs_f64(s))),
+        _ => bail!(
+            "IMGSCOPE_REGISTRY_STALL_SECS: {text:?} is not a number of seconds (0 < s <= 86400)"
+        ),
+    }
+}
 
 /// `IMGSCOPE_REGISTRY_TIMEOUT=SECONDS`: the time budget of one registry metadata request
 /// (manifest, config, tag page, token), retries included; unset for the default.
