@@ -43,7 +43,10 @@ pub fn from_flags(cli: &Cli) -> Result<LoadOptions> {
                 username: cli.username.clone(),
                 password,
                 plain_http: cli.plain_http,
-                cache: cache.as_deref().map(BlobCache::new),
+                cache: match cache.as_deref() {
+                    Some(dir) => Some(blob_cache(dir)?),
+                    None => None,
+                },
                 request_budget: registry_budget()?,
                 stall: registry_stall()?,
                 verbose: cli.verbose > 0,
@@ -164,6 +167,21 @@ pub fn layer_cache(cache_root: &std::path::Path) -> Result<LayerCache> {
         .map_err(|e| anyhow::anyhow!("{LAYER_CACHE_MAX_VAR}: {e}"))?;
     Ok(cache.with_max_bytes(max))
 }
+
+/// The blob cache under `cache_root`, capped at `IMGSCOPE_BLOB_CACHE_MAX` (a size) or
+/// [`crate::source::registry::cache::DEFAULT_MAX_BYTES`].
+pub fn blob_cache(cache_root: &std::path::Path) -> Result<BlobCache> {
+    let cache = BlobCache::new(cache_root);
+    let Some(v) = std::env::var_os(BLOB_CACHE_MAX_VAR).filter(|v| !v.is_empty()) else {
+        return Ok(cache);
+    };
+    let max = crate::gate::parse::parse_size(&v.to_string_lossy())
+        .map_err(|e| anyhow::anyhow!("{BLOB_CACHE_MAX_VAR}: {e}"))?;
+    Ok(cache.with_max_bytes(max))
+}
+
+/// The environment variable that caps the blob cache.
+pub const BLOB_CACHE_MAX_VAR: &str = "IMGSCOPE_BLOB_CACHE_MAX";
 
 /// The environment variable that caps the layer cache.
 pub const LAYER_CACHE_MAX_VAR: &str = "IMGSCOPE_LAYER_CACHE_MAX";

@@ -445,3 +445,224 @@ fn bit_flips_in_any_cache_file_never_change_the_report() {
     assert_eq!(damage_said, 2 * 21, "{runs} runs");
     eprintln!("{runs} runs with one flipped bit in a cache file: every report the clean one");
 }
+
+/// The partial files under the cache (blobs and analyzed layers).
+fn partial_files(cache: &Path) -> Vec<std::path::PathBuf> {
+    ["imgscope/blobs/sha256", "imgscope/layers"]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(cache.join(d)).ok())
+        .flat_map(|d| d.flatten().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".partial-")
+        })
+        .collect()
+}
+
+/// Start a pull of the big blob through a proxy that drips it after its first 500 kB, and wait
+/// until its partial file is in the cache.
+fn pull_under_way(proxy: &FaultProxy, cache: &Path) -> std::process::Child {
+    let reference = format!("127.0.0.1:{}/faults/app:1", proxy.port);
+    let child = command_in(cache, &["--json", &reference])
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .env("IMGSCOPE_REGISTRY_STALL_SECS", "60")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while partial_files(cache).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no partial file appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Some bytes in it, the download stalled in the drip.
+    std::thread::sleep(Duration::from_millis(300));
+    child
+}
+
+fn dripping_proxy(reg: &Registry, big: &str) -> FaultProxy {
+    let blob = format!("/blobs/{big}");
+    FaultProxy::start(reg.port, move |s, _| {
+        if s.path.ends_with(&blob) {
+            Fault::Drip {
+                after: 500_000,
+                every: Duration::from_secs(20),
+            }
+        } else {
+            Fault::Pass
+        }
+    })
+}
+
+/// `cache show`'s or `cache prune`'s line about partial files.
+fn partials_line(cache: &Path, action: &str) -> String {
+    let out = command_in(cache, &["cache", action]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .find(|l| l.contains("partial files"))
+        .unwrap_or_else(|| panic!("no partial files line in cache {action}"))
+        .to_string()
+}
+
+#[test]
+fn no_partial_file_survives_sigterm_or_a_later_run_after_kill_9() {
+    use std::os::unix::process::ExitStatusExt;
+    let Some((reg, big)) = registry_with_image() else {
+        return;
+    };
+    let proxy = dripping_proxy(&reg, &big);
+    // SIGTERM (and SIGINT): the process removes its own partial files, then dies of the signal.
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let cache = tempfile::tempdir().unwrap();
+        let mut child = pull_under_way(&proxy, cache.path());
+        assert!(send_signal(child.id() as i32, signal));
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(signal), "{status:?}");
+        assert_eq!(
+            partial_files(cache.path()),
+            Vec::<std::path::PathBuf>::new()
+        );
+    }
+    // kill -9 leaves one; `cache show` counts it, `cache prune` removes it saying the same.
+    let cache = tempfile::tempdir().unwrap();
+    let mut child = pull_under_way(&proxy, cache.path());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = partial_files(cache.path());
+    assert_eq!(left.len(), 1, "{left:?}");
+    let size = std::fs::metadata(&left[0]).unwrap().len();
+    assert!(size >= 100_000, "{size}");
+    let shown = partials_line(cache.path(), "show");
+    assert!(shown.starts_with("1 partial files, "), "{shown}");
+    assert!(shown.contains("0 being written now"), "{shown}");
+    let pruned = partials_line(cache.path(), "prune");
+    assert_eq!(pruned, format!("removed {shown}"));
+    assert!(partial_files(cache.path()).is_empty());
+    assert!(partials_line(cache.path(), "show").starts_with("0 partial files, "));
+    // While a pull is under way, its partial file is live: show counts it so, prune leaves it.
+    let mut child = pull_under_way(&proxy, cache.path());
+    let shown = partials_line(cache.path(), "show");
+    assert!(
+        shown.starts_with("0 partial files, ") && shown.contains("; 1 being written now"),
+        "{shown}"
+    );
+    assert_eq!(
+        partials_line(cache.path(), "prune"),
+        format!("removed {shown}")
+    );
+    assert_eq!(partial_files(cache.path()).len(), 1);
+    // Killed -9: the next run (straight to the registry) removes the dead writer's file.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(partial_files(cache.path()).len(), 1);
+    let out = imgscope(
+        cache.path(),
+        &["--json", &format!("{}/faults/app:1", reg.addr())],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        partial_files(cache.path()),
+        Vec::<std::path::PathBuf>::new()
+    );
+}
+
+/// A tmpfs of `size` mounted at a new temporary directory, unmounted when dropped; None after a
+/// loud skip where it cannot be had (not root, no mount), a failure under CI=true.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> Option<Tmpfs> {
+        let dir = tempfile::tempdir().unwrap();
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+        // SAFETY: geteuid has no preconditions.
+        #[allow(unsafe_code)]
+        let root = unsafe { libc::geteuid() } == 0;
+        let mounted = root
+            && std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+                .arg(dir.path())
+                .status()
+                .is_ok_and(|s| s.success());
+        if !mounted {
+            let why = if root {
+                "mount -t tmpfs failed"
+            } else {
+                "not root"
+            };
+            if ci {
+                panic!("{why}, and CI=true: the full-disk test must run");
+            }
+            eprintln!("SKIPPED: {why}: a full tmpfs cannot be mounted for the cache");
+            return None;
+        }
+        Some(Tmpfs { dir })
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+#[test]
+fn a_cache_on_a_full_small_tmpfs_still_gives_the_right_report() {
+    let Some((reg, _)) = registry_with_image() else {
+        return;
+    };
+    let clean = clean_report(&reg);
+    let reference = format!("{}/faults/app:1", reg.addr());
+    let Some(fs) = Tmpfs::mount("1m") else {
+        return;
+    };
+    let cache = fs.dir.path();
+    // The report is right; a run that could not keep something says so in one warning line.
+    let check = |when: &str, warned: usize| {
+        let out = imgscope(cache, &["--json", &reference]);
+        assert_eq!(report(&out, 0, &reg), clean, "{when}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let warnings: Vec<&str> = err.lines().filter(|l| l.contains("warning")).collect();
+        assert_eq!(warnings.len(), warned, "{when}: {err}");
+        assert!(
+            warnings
+                .iter()
+                .all(|w| w.contains("--no-cache") && w.contains("imgscope cache prune")),
+            "{when}: {err}"
+        );
+        assert!(partial_files(cache).is_empty(), "{when}");
+    };
+    // Room for less than the big blob: it is not kept, the report is right.
+    check("a 1 MiB cache", 1);
+    // The analyzed layers were kept: the next run needs no blob, and writes nothing.
+    check("the next run", 0);
+    // Not a byte free, nothing cached: nothing can be kept at all, run after run.
+    std::fs::remove_dir_all(cache.join("imgscope")).unwrap();
+    let filler = cache.join("filler");
+    let mut f = std::fs::File::create(&filler).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    while std::io::Write::write_all(&mut f, &chunk).is_ok() {}
+    drop(f);
+    check("a full cache", 1);
+    check("the next run on a full cache", 1);
+}

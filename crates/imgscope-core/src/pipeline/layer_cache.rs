@@ -47,9 +47,6 @@ const KINDS: [EntryKind; 9] = [
 /// The cap on the layer cache's total size when none is configured.
 pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
 
-/// Partial files older than this are leftovers of an interrupted run, removed by eviction.
-const STALE_PARTIAL: std::time::Duration = std::time::Duration::from_secs(3600);
-
 /// What the cache holds for a key.
 #[derive(Debug)]
 pub enum Lookup {
@@ -93,18 +90,33 @@ impl LayerCache {
         self.max_bytes
     }
 
-    /// Remove every cached layer. Returns (files, bytes) removed.
-    pub fn prune(&self) -> Result<(u64, u64)> {
-        Ok(crate::cache_dir::remove_files_in(&self.dir)?)
+    /// Where the analyzed layers are.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
-    /// (files, bytes) held.
+    /// Remove every cached layer and every partial file no live writer holds. Returns (files,
+    /// bytes) of layers removed, and the partial files found (the dead ones removed).
+    pub fn prune(&self) -> Result<((u64, u64), crate::cache_dir::Partials)> {
+        let partials = crate::cache_dir::remove_dead_partials(&self.dir);
+        Ok((crate::cache_dir::remove_files_in(&self.dir)?, partials))
+    }
+
+    /// (files, bytes) held, partial files aside.
     pub fn usage(&self) -> (u64, u64) {
         let Ok(dir) = std::fs::read_dir(&self.dir) else {
             return (0, 0);
         };
-        dir.filter_map(|e| e.ok()?.metadata().ok())
+        dir.filter_map(|e| e.ok())
+            .filter(|e| !crate::cache_dir::is_partial(&e.file_name()))
+            .filter_map(|e| e.metadata().ok())
+            .filter(|m| m.is_file())
             .fold((0, 0), |(n, b), m| (n + 1, b + m.len()))
+    }
+
+    /// Partial files (layers being written, or left by a writer that died).
+    pub fn partials(&self) -> crate::cache_dir::Partials {
+        crate::cache_dir::partials_in(&self.dir)
     }
 
     /// The cached entries for `key`, with data offsets moved to `base` (the layer's offset in its
@@ -172,19 +184,19 @@ impl LayerCache {
             return Ok(());
         }
         std::fs::create_dir_all(&self.dir)?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".partial-")
-            .tempfile_in(&self.dir)?;
-        tmp.write_all(&bytes)?;
+        let mut tmp = crate::cache_dir::Partial::new_in(&self.dir)?;
+        if let Some(f) = tmp.file() {
+            f.write_all(&bytes)?;
+        }
         let path = self.dir.join(file_name(key, options));
-        tmp.persist(&path).map_err(|e| e.error)?;
+        tmp.persist(&path)?;
         self.evict(&path)
     }
 
     /// Remove the least recently used files until the cache is within its cap, never `keep`
-    /// (the file just written); also partial files an interrupted run left behind.
+    /// (the file just written); also partial files a dead writer left behind.
     fn evict(&self, keep: &Path) -> Result<()> {
-        let now = std::time::SystemTime::now();
+        crate::cache_dir::remove_dead_partials(&self.dir);
         let mut files = Vec::new();
         let mut total = 0u64;
         for entry in std::fs::read_dir(&self.dir)? {
@@ -195,9 +207,6 @@ impl LayerCache {
             }
             let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
             if entry.file_name().to_string_lossy().starts_with('.') {
-                if now.duration_since(modified).unwrap_or_default() > STALE_PARTIAL {
-                    let _ = std::fs::remove_file(entry.path());
-                }
                 continue;
             }
             total = total.saturating_add(meta.len());

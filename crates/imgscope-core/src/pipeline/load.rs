@@ -383,7 +383,9 @@ pub fn load_resolved(
         .with_context(|| format!("layer {i} ({name})"))?;
         if let (Some(cache), Some(key)) = (&options.layer_cache, &cache_key) {
             // A cache that cannot be written only costs the next run its speed.
-            let _ = cache.put(key, &options.decode, &entries, base);
+            if let Err(e) = cache.put(key, &options.decode, &entries, base) {
+                crate::cache_dir::warn_unwritable(cache.dir(), &e);
+            }
         }
         progress.layers_done.fetch_add(1, Ordering::Relaxed);
         Ok(entries)

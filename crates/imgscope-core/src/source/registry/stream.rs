@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Result, anyhow};
 use bytes::Bytes;
 
-use super::cache::BlobWriter;
+use super::cache::{BlobWriter, NotKept};
 use super::client::{ATTEMPTS, RegistryClient, Tries};
 use super::digest::Verifier;
 use crate::decode::BlobReadError;
@@ -112,9 +112,10 @@ impl ImageFiles for RegistryFiles {
             }
             // Downloaded whole into the cache, which keeps it only once it matches its digest.
             read_whole(&mut io::sink())?;
-            return cache
-                .open(digest, size)
-                .ok_or_else(|| anyhow!("blob {digest} could not be kept in the cache"));
+            if let Some(reader) = cache.open(digest, size) {
+                return Ok(reader);
+            }
+            // Not kept (the cache cannot be written): verified whole into a temporary file.
         }
         let mut verified = self.verified.lock().expect("not poisoned");
         let file = match verified.get(digest) {
@@ -139,7 +140,13 @@ impl ImageFiles for RegistryFiles {
             return Ok(reader);
         }
         let writer = match &self.client.cache {
-            Some(cache) => Some(cache.writer(digest)?),
+            Some(cache) => match cache.writer(digest) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    crate::cache_dir::warn_unwritable(&cache.dir(), &format!("{e:#}"));
+                    None
+                }
+            },
             None => None,
         };
         // The cache writer verifies what it keeps; without it, the reader verifies.
@@ -267,8 +274,16 @@ impl DownloadRead<'_> {
             ));
         }
         if let Some(w) = self.writer.take() {
-            w.commit()
-                .map_err(|e| BlobReadError::io(format!("{e:#}"), false))?;
+            match w.commit() {
+                Ok(()) => {}
+                // The blob is right; only the cache missed it.
+                Err(e) if e.downcast_ref::<NotKept>().is_some() => {
+                    if let Some(n) = e.downcast_ref::<NotKept>() {
+                        crate::cache_dir::warn_unwritable(&n.dir, &n.source);
+                    }
+                }
+                Err(e) => return Err(BlobReadError::io(format!("{e:#}"), false)),
+            }
         }
         if let Some(v) = self.verifier.take() {
             let got = v.finish();
@@ -310,9 +325,17 @@ impl Read for DownloadRead<'_> {
                         ));
                     }
                     if let Some(w) = &mut self.writer {
-                        w.write(&chunk)?;
-                    }
-                    if let Some(v) = &mut self.verifier {
+                        if let Err(e) = w.write(&chunk) {
+                            // A cache that cannot be written (a full disk): go on verifying
+                            // without it, from the hash of what was written (this chunk in it).
+                            if let Some(cache) = &self.client.cache {
+                                crate::cache_dir::warn_unwritable(&cache.dir(), &e);
+                            }
+                            if let Some(w) = self.writer.take() {
+                                self.verifier = Some(Verifier::Sha256(w.abandon()));
+                            }
+                        }
+                    } else if let Some(v) = &mut self.verifier {
                         v.update(&chunk);
                     }
                     self.current = chunk;
