@@ -376,6 +376,9 @@ pub fn load_resolved(
                 if LayerError::of(&e).is_some_and(|k| k.is_corrupt_cache())
                     || resolved.blobs.files.discard_if_corrupt(&layer.path) =>
             {
+                progress.note(format!(
+                    "layer {i} ({name}): its cached blob was damaged ({e:#}): removed, read again"
+                ));
                 decode()
             }
             other => other,
