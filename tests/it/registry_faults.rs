@@ -542,7 +542,24 @@ fn no_partial_file_survives_sigterm_or_a_later_run_after_kill_9() {
         format!("removed {shown}")
     );
     assert_eq!(partial_files(cache.path()).len(), 1);
-    // Killed -9: the next run (straight to the registry) removes the dead writer's file.
+    // Killed -9: the next run removes the dead writer's file, even one that writes no blob (a
+    // local archive)…
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(partial_files(cache.path()).len(), 1);
+    let archive = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-images/busybox-app.oci.tar");
+    let out = imgscope(cache.path(), &["--json", archive.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        partial_files(cache.path()),
+        Vec::<std::path::PathBuf>::new()
+    );
+    // … and one that pulls.
+    let mut child = pull_under_way(&proxy, cache.path());
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(partial_files(cache.path()).len(), 1);

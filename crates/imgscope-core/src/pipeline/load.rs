@@ -129,11 +129,26 @@ pub struct Loaded {
 
 /// Load and analyze one image.
 pub fn load(input: &str, options: &LoadOptions, progress: &Progress) -> Result<Loaded> {
+    remove_dead_partials(options);
     let mut loaded = load_image(input, options, progress)?;
     if let Some(lookup) = &options.base {
         loaded.analysis.base = lookup.find(&loaded.image, options)?;
     }
     Ok(loaded)
+}
+
+/// Once a process: remove the partial files writers that died left in the caches (a run that
+/// writes nothing to a cache would otherwise leave them there).
+fn remove_dead_partials(options: &LoadOptions) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Some(blobs) = &options.source.registry.cache {
+            crate::cache_dir::remove_dead_partials(&blobs.dir());
+        }
+        if let Some(layers) = &options.layer_cache {
+            crate::cache_dir::remove_dead_partials(layers.dir());
+        }
+    });
 }
 
 /// [`load`] without looking for the image's base.
