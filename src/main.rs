@@ -9,6 +9,7 @@ use imgscope::commands::{EXIT_ERROR, run};
 fn main() -> ExitCode {
     imgscope::allocator::tune_for_large_arrays();
     let cli = Cli::parse();
+    remove_partials_on_signals();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         // The reader went away (`imgscope --json big.tar | head`): nothing more to say to it.
@@ -29,4 +30,22 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// On SIGTERM, SIGINT or SIGHUP, remove the partial cache files this process is writing (a later
+/// run would remove them too, as a dead writer's, but nothing else would), then die of the signal
+/// as without a handler — unless the viewer, which restores the terminal first, handles it.
+fn remove_partials_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        for sig in signals.forever() {
+            imgscope::cache_dir::remove_own_partials();
+            if !imgscope::tui::terminal::HANDLES_SIGNALS.load(std::sync::atomic::Ordering::SeqCst) {
+                let _ = signal_hook::low_level::emulate_default_handler(sig);
+            }
+        }
+    });
 }

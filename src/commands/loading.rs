@@ -106,6 +106,10 @@ pub fn load_all(settings: &Settings) -> Result<Vec<Loaded>> {
                 let line = format!("{input}: {route}");
                 eprintln!("imgscope: {}", crate::text::escape_control(&line));
             }
+            for note in progress.notes() {
+                let line = format!("{input}: {note}");
+                eprintln!("imgscope: {}", crate::text::escape_control(&line));
+            }
             eprintln!(
                 "imgscope: {input}: loaded {} layers, {} files in {:.2?}",
                 loaded.image.layers.len(),

@@ -43,8 +43,12 @@ pub fn from_flags(cli: &Cli) -> Result<LoadOptions> {
                 username: cli.username.clone(),
                 password,
                 plain_http: cli.plain_http,
-                cache: cache.as_deref().map(BlobCache::new),
+                cache: match cache.as_deref() {
+                    Some(dir) => Some(blob_cache(dir)?),
+                    None => None,
+                },
                 request_budget: registry_budget()?,
+                stall: registry_stall()?,
                 verbose: cli.verbose > 0,
             },
             preference: match cli.source {
@@ -164,8 +168,38 @@ pub fn layer_cache(cache_root: &std::path::Path) -> Result<LayerCache> {
     Ok(cache.with_max_bytes(max))
 }
 
+/// The blob cache under `cache_root`, capped at `IMGSCOPE_BLOB_CACHE_MAX` (a size) or
+/// [`crate::source::registry::cache::DEFAULT_MAX_BYTES`].
+pub fn blob_cache(cache_root: &std::path::Path) -> Result<BlobCache> {
+    let cache = BlobCache::new(cache_root);
+    let Some(v) = std::env::var_os(BLOB_CACHE_MAX_VAR).filter(|v| !v.is_empty()) else {
+        return Ok(cache);
+    };
+    let max = crate::gate::parse::parse_size(&v.to_string_lossy())
+        .map_err(|e| anyhow::anyhow!("{BLOB_CACHE_MAX_VAR}: {e}"))?;
+    Ok(cache.with_max_bytes(max))
+}
+
+/// The environment variable that caps the blob cache.
+pub const BLOB_CACHE_MAX_VAR: &str = "IMGSCOPE_BLOB_CACHE_MAX";
+
 /// The environment variable that caps the layer cache.
 pub const LAYER_CACHE_MAX_VAR: &str = "IMGSCOPE_LAYER_CACHE_MAX";
+
+/// `IMGSCOPE_REGISTRY_STALL_SECS=SECONDS`: how long a blob download may receive nothing before
+/// it fails; unset for the default.
+fn registry_stall() -> Result<Option<std::time::Duration>> {
+    let Some(v) = std::env::var_os("IMGSCOPE_REGISTRY_STALL_SECS").filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let text = v.to_string_lossy();
+    match text.trim().parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(Some(std::time::Duration::from_secs_f64(s))),
+        _ => bail!(
+            "IMGSCOPE_REGISTRY_STALL_SECS: {text:?} is not a number of seconds (0 < s <= 86400)"
+        ),
+    }
+}
 
 /// `IMGSCOPE_REGISTRY_TIMEOUT=SECONDS`: the time budget of one registry metadata request
 /// (manifest, config, tag page, token), retries included; unset for the default.

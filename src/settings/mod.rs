@@ -19,7 +19,9 @@ use crate::cli::{CacheAction, Cli, ColorChoice, Command, DiffFormat, ReportForma
 use crate::pipeline::load::LoadOptions;
 
 pub use images::{ImageSet, NodeEngine, Output, Settings, color_wanted};
-pub use load_options::{LAYER_CACHE_MAX_VAR, cache_dir, layer_cache};
+pub use load_options::{
+    BLOB_CACHE_MAX_VAR, LAYER_CACHE_MAX_VAR, blob_cache, cache_dir, layer_cache,
+};
 
 /// One run of the command line, resolved.
 #[derive(Debug)]

@@ -97,10 +97,16 @@ pub struct Signals {
     ids: Vec<SigId>,
 }
 
+/// Whether the viewer's handlers are in place (it dies of a signal itself, once the terminal is
+/// restored).
+pub static HANDLES_SIGNALS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 impl Signals {
     pub fn register() -> io::Result<Signals> {
         let caught = Arc::new(AtomicUsize::new(0));
         let mut ids = Vec::new();
+        HANDLES_SIGNALS.store(true, Ordering::SeqCst);
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             ids.push(signal_hook::flag::register_usize(
                 sig,
@@ -122,6 +128,7 @@ impl Signals {
     /// Remove the handlers and, if a signal arrived, die of it as if no handler had been there
     /// (the terminal must be restored first).
     pub fn finish(self) {
+        HANDLES_SIGNALS.store(false, Ordering::SeqCst);
         let caught = self.caught();
         for id in self.ids {
             signal_hook::low_level::unregister(id);

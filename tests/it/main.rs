@@ -30,6 +30,7 @@ mod plan;
 mod podman_engine;
 mod realistic;
 mod registry;
+mod registry_faults;
 mod report_formats;
 mod roles;
 mod sharing;

@@ -19,7 +19,7 @@ fn sample(name: &str) -> String {
         .to_string()
 }
 
-fn imgscope(cache: &Path, args: &[&str]) -> Output {
+pub(crate) fn imgscope(cache: &Path, args: &[&str]) -> Output {
     command_in(cache, args)
         .env_remove("DOCKER_CONFIG")
         .env_remove("REGISTRY_AUTH_FILE")
@@ -40,14 +40,14 @@ fn summary(v: &serde_json::Value) -> (u64, u64, u64, String, usize) {
 }
 
 /// Exit status 2; the stderr.
-fn failed(out: &Output) -> String {
+pub(crate) fn failed(out: &Output) -> String {
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(2), "{err}");
     err
 }
 
 /// Write an OCI layout `name` of `images` under `dir` and push it to `reg` as `repo`.
-fn push_layout(
+pub(crate) fn push_layout(
     reg: &Registry,
     dir: &Path,
     name: &str,
@@ -381,7 +381,8 @@ fn connection_cut_mid_blob_is_a_clean_error_with_no_partial_cache_entry() {
     if !push_layout(&reg, dir.path(), "big", &[("amd64", &l)], "cut/app:1") {
         return;
     }
-    let proxy = CuttingProxy::start(reg.port, 500_000);
+    // Every connection is cut: resuming gets nowhere in the bounded attempts.
+    let proxy = CuttingProxy::start(reg.port, 200_000);
     let cache = tempfile::tempdir().unwrap();
     let out = imgscope(
         cache.path(),

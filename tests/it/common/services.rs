@@ -209,3 +209,220 @@ pub fn stop_gracefully(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// What [`FaultProxy`] does with one request.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Forward it and its whole answer.
+    Pass,
+    /// Forward it, and cut the connection after this many bytes of the answer's body.
+    CutAfter(usize),
+    /// Forward it, and send the answer's first `after` bytes of body, then one byte every `every`.
+    Drip { after: usize, every: Duration },
+    /// Answer it without asking the registry: this status, these headers, an empty body.
+    Answer(u16, Vec<(String, String)>),
+    /// Forward it without its `Range` header (a registry that ignores ranges).
+    NoRange,
+}
+
+/// One request as the proxy saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    /// The request's `Range` header, if it had one.
+    pub range: Option<String>,
+    pub at: Instant,
+}
+
+/// An HTTP proxy to a registry on loopback that decides, request by request, what fault to inject
+/// (`rule` sees the request and every request seen before it). One request per connection: it
+/// asks the registry to close after answering, so each request is a connection of its own.
+pub struct FaultProxy {
+    pub port: u16,
+    pub seen: Arc<std::sync::Mutex<Vec<Seen>>>,
+    stop: Arc<AtomicBool>,
+}
+
+type Rule = dyn Fn(&Seen, &[Seen]) -> Fault + Send + Sync;
+
+impl FaultProxy {
+    pub fn start(
+        upstream: u16,
+        rule: impl Fn(&Seen, &[Seen]) -> Fault + Send + Sync + 'static,
+    ) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let rule: Arc<Rule> = Arc::new(rule);
+        let (stop2, seen2) = (stop.clone(), seen.clone());
+        std::thread::spawn(move || {
+            while !stop2.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        client.set_nonblocking(false).unwrap();
+                        let (rule, seen, stop) = (rule.clone(), seen2.clone(), stop2.clone());
+                        std::thread::spawn(move || {
+                            fault_one(client, upstream, &*rule, &seen, &stop)
+                        });
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        FaultProxy { port, seen, stop }
+    }
+
+    /// The requests seen so far whose path contains `part`.
+    pub fn requests_to(&self, part: &str) -> Vec<Seen> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.path.contains(part))
+            .cloned()
+            .collect()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn fault_one(
+    mut client: TcpStream,
+    upstream: u16,
+    rule: &Rule,
+    seen: &std::sync::Mutex<Vec<Seen>>,
+    stop: &AtomicBool,
+) {
+    // The request head (GETs only: no body).
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match client.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+        if head.len() > 64 * 1024 {
+            return;
+        }
+    }
+    let text = String::from_utf8_lossy(&head).into_owned();
+    let mut lines = text.split("\r\n");
+    let mut first = lines.next().unwrap_or("").split(' ');
+    let method = first.next().unwrap_or("").to_string();
+    let path = first.next().unwrap_or("").to_string();
+    let headers: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+    let range = headers.iter().find_map(|h| {
+        h.to_ascii_lowercase()
+            .strip_prefix("range:")
+            .map(|v| v.trim().to_string())
+    });
+    let this = Seen {
+        method,
+        path,
+        range,
+        at: Instant::now(),
+    };
+    let fault = {
+        let mut seen = seen.lock().unwrap();
+        let fault = rule(&this, &seen);
+        seen.push(this.clone());
+        fault
+    };
+    if let Fault::Answer(status, extra) = &fault {
+        let mut answer =
+            format!("HTTP/1.1 {status} Injected\r\nContent-Length: 0\r\nConnection: close\r\n");
+        for (k, v) in extra {
+            answer.push_str(&format!("{k}: {v}\r\n"));
+        }
+        answer.push_str("\r\n");
+        let _ = client.write_all(answer.as_bytes());
+        let _ = client.shutdown(std::net::Shutdown::Both);
+        return;
+    }
+    let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+        return;
+    };
+    let mut forwarded = format!("{} {} HTTP/1.1\r\n", this.method, this.path);
+    for h in &headers {
+        let lower = h.to_ascii_lowercase();
+        if lower.starts_with("connection:")
+            || (matches!(fault, Fault::NoRange) && lower.starts_with("range:"))
+        {
+            continue;
+        }
+        forwarded.push_str(h);
+        forwarded.push_str("\r\n");
+    }
+    forwarded.push_str("Connection: close\r\n\r\n");
+    if server.write_all(forwarded.as_bytes()).is_err() {
+        return;
+    }
+    let (cut_after, drip) = match fault {
+        Fault::CutAfter(n) => (n, None),
+        Fault::Drip { after, every } => (usize::MAX, Some((after, every))),
+        _ => (usize::MAX, None),
+    };
+    // Bytes counted from the start of the body: the answer's head is passed first.
+    let mut head: Option<Vec<u8>> = Some(Vec::new());
+    let mut sent = 0usize;
+    let mut buf = [0u8; 8192];
+    'copy: while let Ok(n) = server.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        let mut start = 0;
+        if let Some(h) = &mut head {
+            h.extend_from_slice(&buf[..n]);
+            let Some(end) = h.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            if client.write_all(&h[..end + 4]).is_err() {
+                break;
+            }
+            // What came after the head is the body's first bytes, still in `buf`.
+            start = n - (h.len() - end - 4);
+            head = None;
+        }
+        let buf = &buf[start..n];
+        if buf.is_empty() {
+            continue;
+        }
+        let n = buf.len().min(cut_after.saturating_sub(sent));
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        let fast = match drip {
+            Some((after, _)) => after.saturating_sub(sent).min(n),
+            None => n,
+        };
+        if client.write_all(&chunk[..fast]).is_err() {
+            break;
+        }
+        sent += fast;
+        for b in &chunk[fast..] {
+            let every = drip.map_or(Duration::ZERO, |(_, every)| every);
+            // One byte, then a wait — ended early when the test is over.
+            let until = Instant::now() + every;
+            while Instant::now() < until {
+                if stop.load(Ordering::Relaxed) {
+                    break 'copy;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if client.write_all(std::slice::from_ref(b)).is_err() {
+                break 'copy;
+            }
+            sent += 1;
+        }
+    }
+    let _ = client.shutdown(std::net::Shutdown::Both);
+    let _ = server.shutdown(std::net::Shutdown::Both);
+}

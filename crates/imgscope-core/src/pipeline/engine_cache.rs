@@ -37,7 +37,7 @@ pub fn from_caches(
     if !identity
         .diff_ids
         .iter()
-        .all(|d| layers.has(&layer_key(d), decode))
+        .all(|d| layers.holds_intact(&layer_key(d), decode))
     {
         return None;
     }

@@ -8,6 +8,10 @@
 //! modification time, offset) — never a digest an archive merely claims, so a hostile archive
 //! cannot plant entries for another image. The key also covers the decode options.
 //!
+//! Every file ends with a BLAKE3 hash of all the bytes before it, checked on every read: a file
+//! damaged on disk (one flipped bit would otherwise parse into a wrong report) is removed, said
+//! so ([`Lookup::Damaged`], which `-v` prints), and the layer is decoded again.
+//!
 //! The cache is bounded: after each write, the least recently used files (by modification time,
 //! which a read renews) are removed until the total is under the cap ([`DEFAULT_MAX_BYTES`], or
 //! `IMGSCOPE_LAYER_CACHE_MAX`, read by the CLI's settings) — a crafted image with gigabytes of names per
@@ -24,7 +28,9 @@ use crate::model::{Captured, Compression, ElfInfo, EntryKind, LayerEntries, RawE
 
 /// The format, and what decoding keeps (`decode::capture`): a change to either bumps it, so no
 /// entry written by another version is ever read.
-const MAGIC: &[u8; 8] = b"IMGSLC04";
+const MAGIC: &[u8; 8] = b"IMGSLC05";
+/// The BLAKE3 hash that ends every file.
+const CHECKSUM_BYTES: usize = 32;
 const NO_LINK: u32 = u32::MAX;
 const KINDS: [EntryKind; 9] = [
     EntryKind::File,
@@ -41,8 +47,15 @@ const KINDS: [EntryKind; 9] = [
 /// The cap on the layer cache's total size when none is configured.
 pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
 
-/// Partial files older than this are leftovers of an interrupted run, removed by eviction.
-const STALE_PARTIAL: std::time::Duration = std::time::Duration::from_secs(3600);
+/// What the cache holds for a key.
+#[derive(Debug)]
+pub enum Lookup {
+    Hit(LayerEntries),
+    /// Nothing (or nothing this version can read).
+    Miss,
+    /// A file whose checksum or structure did not verify: it has been removed.
+    Damaged(String),
+}
 
 #[derive(Debug, Clone)]
 pub struct LayerCache {
@@ -77,26 +90,60 @@ impl LayerCache {
         self.max_bytes
     }
 
-    /// Remove every cached layer. Returns (files, bytes) removed.
-    pub fn prune(&self) -> Result<(u64, u64)> {
-        Ok(crate::cache_dir::remove_files_in(&self.dir)?)
+    /// Where the analyzed layers are.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
-    /// (files, bytes) held.
+    /// Remove every cached layer and every partial file no live writer holds. Returns (files,
+    /// bytes) of layers removed, and the partial files found (the dead ones removed).
+    pub fn prune(&self) -> Result<((u64, u64), crate::cache_dir::Partials)> {
+        let partials = crate::cache_dir::remove_dead_partials(&self.dir);
+        Ok((crate::cache_dir::remove_files_in(&self.dir)?, partials))
+    }
+
+    /// (files, bytes) held, partial files aside.
     pub fn usage(&self) -> (u64, u64) {
         let Ok(dir) = std::fs::read_dir(&self.dir) else {
             return (0, 0);
         };
-        dir.filter_map(|e| e.ok()?.metadata().ok())
+        dir.filter_map(|e| e.ok())
+            .filter(|e| !crate::cache_dir::is_partial(&e.file_name()))
+            .filter_map(|e| e.metadata().ok())
+            .filter(|m| m.is_file())
             .fold((0, 0), |(n, b), m| (n + 1, b + m.len()))
     }
 
+    /// Partial files (layers being written, or left by a writer that died).
+    pub fn partials(&self) -> crate::cache_dir::Partials {
+        crate::cache_dir::partials_in(&self.dir)
+    }
+
     /// The cached entries for `key`, with data offsets moved to `base` (the layer's offset in its
-    /// file now).
+    /// file now); `None` for a miss or a damaged file (removed).
     pub fn get(&self, key: &str, options: &DecodeOptions, base: u64) -> Option<LayerEntries> {
+        match self.lookup(key, options, base) {
+            Lookup::Hit(layer) => Some(layer),
+            Lookup::Miss | Lookup::Damaged(_) => None,
+        }
+    }
+
+    /// As [`Self::get`], saying whether a file was there but damaged (and is now removed).
+    pub fn lookup(&self, key: &str, options: &DecodeOptions, base: u64) -> Lookup {
         let path = self.dir.join(file_name(key, options));
-        let bytes = std::fs::read(&path).ok()?;
-        let mut layer = decode(&bytes).ok()?;
+        let Ok(bytes) = std::fs::read(&path) else {
+            return Lookup::Miss;
+        };
+        let mut layer = match checked(&bytes).and_then(decode) {
+            Ok(layer) => layer,
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                return Lookup::Damaged(format!(
+                    "layer cache file {} was damaged ({e}): removed, the layer is decoded again",
+                    path.display()
+                ));
+            }
+        };
         // Used now: the last to be evicted.
         let _ = std::fs::File::options()
             .write(true)
@@ -106,12 +153,20 @@ impl LayerCache {
         for o in layer.data_offsets.iter_mut().filter(|o| **o != u64::MAX) {
             *o = o.saturating_add(base);
         }
-        Some(layer)
+        Lookup::Hit(layer)
     }
 
-    /// Whether an entry for `key` is held (it may still turn out unreadable: `get` says).
-    pub fn has(&self, key: &str, options: &DecodeOptions) -> bool {
-        self.dir.join(file_name(key, options)).is_file()
+    /// Whether an entry for `key` is held and its checksum verifies (a damaged one is removed).
+    pub fn holds_intact(&self, key: &str, options: &DecodeOptions) -> bool {
+        let path = self.dir.join(file_name(key, options));
+        let Ok(bytes) = std::fs::read(&path) else {
+            return false;
+        };
+        if checked(&bytes).is_ok() {
+            return true;
+        }
+        let _ = std::fs::remove_file(&path);
+        false
     }
 
     /// Store `layer` (whose data offsets are relative to `base`) under `key`. Errors are not fatal
@@ -129,19 +184,19 @@ impl LayerCache {
             return Ok(());
         }
         std::fs::create_dir_all(&self.dir)?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".partial-")
-            .tempfile_in(&self.dir)?;
-        tmp.write_all(&bytes)?;
+        let mut tmp = crate::cache_dir::Partial::new_in(&self.dir)?;
+        if let Some(f) = tmp.file() {
+            f.write_all(&bytes)?;
+        }
         let path = self.dir.join(file_name(key, options));
-        tmp.persist(&path).map_err(|e| e.error)?;
+        tmp.persist(&path)?;
         self.evict(&path)
     }
 
     /// Remove the least recently used files until the cache is within its cap, never `keep`
-    /// (the file just written); also partial files an interrupted run left behind.
+    /// (the file just written); also partial files a dead writer left behind.
     fn evict(&self, keep: &Path) -> Result<()> {
-        let now = std::time::SystemTime::now();
+        crate::cache_dir::remove_dead_partials(&self.dir);
         let mut files = Vec::new();
         let mut total = 0u64;
         for entry in std::fs::read_dir(&self.dir)? {
@@ -152,9 +207,6 @@ impl LayerCache {
             }
             let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
             if entry.file_name().to_string_lossy().starts_with('.') {
-                if now.duration_since(modified).unwrap_or_default() > STALE_PARTIAL {
-                    let _ = std::fs::remove_file(entry.path());
-                }
                 continue;
             }
             total = total.saturating_add(meta.len());
@@ -278,7 +330,21 @@ fn encode(layer: &LayerEntries, base: u64) -> Vec<u8> {
             }
         }
     }
+    let sum = blake3::hash(&out);
+    out.extend_from_slice(sum.as_bytes());
     out
+}
+
+/// The bytes of a file before its checksum, if the checksum matches them.
+fn checked(bytes: &[u8]) -> Result<&[u8]> {
+    let Some(split) = bytes.len().checked_sub(CHECKSUM_BYTES) else {
+        bail!("shorter than its checksum");
+    };
+    let (body, sum) = bytes.split_at(split);
+    if blake3::hash(body).as_bytes()[..] != sum[..] {
+        bail!("checksum mismatch");
+    }
+    Ok(body)
 }
 
 struct Reader<'a> {

@@ -12,7 +12,7 @@ use crate::decode::layer::decode_plain_layer_within;
 use crate::decode::{DecodeOptions, LayerError, Limits, NamesBudget, decode_layer_within};
 use crate::model::{Compression, FileTree, Image, Layer, LayerEntries, history_for_layers};
 use crate::pipeline::deferred_hash;
-use crate::pipeline::layer_cache::LayerCache;
+use crate::pipeline::layer_cache::{LayerCache, Lookup};
 use crate::source::{
     self, Access, ImageBlobs, ResolvedImage, SourceOptions, StreamSource, stream_archive,
 };
@@ -85,6 +85,9 @@ pub struct Progress {
     /// How the image was reached, when it is worth saying (read in place from an engine's store,
     /// or why not).
     pub route: std::sync::Mutex<Option<String>>,
+    /// What went wrong on the way but was mended (a damaged cache entry removed and rebuilt),
+    /// for `-v`.
+    pub notes: std::sync::Mutex<Vec<String>>,
 }
 
 impl Progress {
@@ -96,6 +99,17 @@ impl Progress {
 
     pub fn route(&self) -> Option<String> {
         self.route.lock().ok().and_then(|r| r.clone())
+    }
+
+    fn note(&self, note: String) {
+        if let Ok(mut n) = self.notes.lock() {
+            n.push(note);
+        }
+    }
+
+    /// The notes so far (see [`Progress::notes`]).
+    pub fn notes(&self) -> Vec<String> {
+        self.notes.lock().map(|n| n.clone()).unwrap_or_default()
     }
 
     /// Back to nothing read, for reading the image again another way.
@@ -115,11 +129,26 @@ pub struct Loaded {
 
 /// Load and analyze one image.
 pub fn load(input: &str, options: &LoadOptions, progress: &Progress) -> Result<Loaded> {
+    remove_dead_partials(options);
     let mut loaded = load_image(input, options, progress)?;
     if let Some(lookup) = &options.base {
         loaded.analysis.base = lookup.find(&loaded.image, options)?;
     }
     Ok(loaded)
+}
+
+/// Once a process: remove the partial files writers that died left in the caches (a run that
+/// writes nothing to a cache would otherwise leave them there).
+fn remove_dead_partials(options: &LoadOptions) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Some(blobs) = &options.source.registry.cache {
+            crate::cache_dir::remove_dead_partials(&blobs.dir());
+        }
+        if let Some(layers) = &options.layer_cache {
+            crate::cache_dir::remove_dead_partials(layers.dir());
+        }
+    });
 }
 
 /// [`load`] without looking for the image's base.
@@ -169,6 +198,22 @@ fn check_layer_count(resolved: &ResolvedImage) -> Result<usize> {
 /// another way to the same image may not meet it.
 fn from_where_bytes_come(e: &anyhow::Error) -> bool {
     LayerError::of(e).is_some_and(|k| k.is_source())
+}
+
+/// After a layer failed to decode from a reader that checks a digest at its end: read the rest,
+/// and if the bytes do not match their digest, that is the error (the decoder's comes second) —
+/// a flipped byte is a damaged blob, not a "corrupt tar entry".
+fn damaged_first(blob: &mut dyn std::io::Read, decoding: anyhow::Error) -> anyhow::Error {
+    match std::io::copy(blob, &mut std::io::sink()) {
+        Err(io) => match crate::decode::BlobReadError::from_io(&io) {
+            Some(b) => anyhow::Error::new(crate::decode::BlobReadError {
+                message: format!("{} (decoding it had failed: {decoding:#})", b.message),
+                corrupt_cache: b.corrupt_cache,
+            }),
+            None => decoding,
+        },
+        Ok(_) => decoding,
+    }
 }
 
 /// Load an image whose archive arrives as a stream: layers are decoded while it flows.
@@ -289,8 +334,18 @@ pub fn load_resolved(
             .layer_cache
             .as_ref()
             .and_then(|_| files.cache_key(&layer.path));
-        if let (Some(cache), Some(key)) = (&options.layer_cache, &cache_key)
-                && let Some(entries) = cache.get(key, &options.decode, base)
+        let cached = match (&options.layer_cache, &cache_key) {
+            (Some(cache), Some(key)) => match cache.lookup(key, &options.decode, base) {
+                Lookup::Hit(entries) => Some(entries),
+                Lookup::Miss => None,
+                Lookup::Damaged(why) => {
+                    progress.note(format!("layer {i} ({name}): {why}"));
+                    None
+                }
+            },
+            _ => None,
+        };
+        if let Some(entries) = cached
                 // Unread contents can be hashed later only from a file we can read.
                 && (entries.data_offsets.is_empty() || located.is_some())
         {
@@ -317,8 +372,18 @@ pub fn load_resolved(
             {
                 return Ok(entries);
             }
-            let blob = files.open(&layer.path)?;
-            decode_layer_within(blob, &options.decode, Some(&progress.bytes_read), &names)
+            let mut blob = files.open(&layer.path)?;
+            match decode_layer_within(
+                &mut blob,
+                &options.decode,
+                Some(&progress.bytes_read),
+                &names,
+            ) {
+                Err(e) if files.verifies_at_end() && !from_where_bytes_come(&e) => {
+                    Err(damaged_first(&mut blob, e))
+                }
+                other => other,
+            }
         };
         // A cached blob found corrupt is removed: the second read fetches it anew.
         let entries = match decode() {
@@ -326,6 +391,9 @@ pub fn load_resolved(
                 if LayerError::of(&e).is_some_and(|k| k.is_corrupt_cache())
                     || resolved.blobs.files.discard_if_corrupt(&layer.path) =>
             {
+                progress.note(format!(
+                    "layer {i} ({name}): its cached blob was damaged ({e:#}): removed, read again"
+                ));
                 decode()
             }
             other => other,
@@ -333,7 +401,9 @@ pub fn load_resolved(
         .with_context(|| format!("layer {i} ({name})"))?;
         if let (Some(cache), Some(key)) = (&options.layer_cache, &cache_key) {
             // A cache that cannot be written only costs the next run its speed.
-            let _ = cache.put(key, &options.decode, &entries, base);
+            if let Err(e) = cache.put(key, &options.decode, &entries, base) {
+                crate::cache_dir::warn_unwritable(cache.dir(), &e);
+            }
         }
         progress.layers_done.fetch_add(1, Ordering::Relaxed);
         Ok(entries)

@@ -206,6 +206,13 @@ pub trait ImageFiles: Send + Sync {
         None
     }
 
+    /// Whether the reader [`ImageFiles::open`] gives checks the bytes against their digest once
+    /// read to the end (a registry download, a cached blob): after a decoding error, reading the
+    /// rest tells whether the bytes were damaged, which is then the error to report.
+    fn verifies_at_end(&self) -> bool {
+        false
+    }
+
     /// After a failed read: whether `path` came from a local copy that turned out corrupt and has
     /// been removed, so reading it again is worth a try.
     fn discard_if_corrupt(&self, _path: &str) -> bool {

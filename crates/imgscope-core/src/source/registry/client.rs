@@ -25,7 +25,14 @@ use super::auth;
 use super::digest::Verifier;
 use super::{MAX_TAGS, RegistryOptions};
 
-const ATTEMPTS: u32 = 4;
+/// Attempts at one request (or one blob download, its resumptions included).
+pub(super) const ATTEMPTS: u32 = 4;
+/// The first wait before a retry; each next one doubles it.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+/// The longest wait a registry's `Retry-After` is honoured for.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+/// The default bound on a blob download receiving nothing.
+pub const DEFAULT_STALL: Duration = Duration::from_secs(30);
 
 /// The most bytes of a manifest or index read (the distribution spec suggests registries accept
 /// at least 4 MiB, so none larger is expected).
@@ -73,6 +80,8 @@ enum Fault {
     Status {
         code: u16,
         error: Option<(String, String)>,
+        /// The wait the registry asked for (`Retry-After`), as it said it.
+        retry_after: Option<Duration>,
     },
     TooLarge {
         what: String,
@@ -83,20 +92,66 @@ enum Fault {
     },
     /// Already one full line.
     Message(String),
+    /// The last fault of a request tried more than once.
+    Retried {
+        last: Box<Fault>,
+        attempts: u32,
+        over: Duration,
+    },
+}
+
+/// The attempts made at one request (or one blob download) so far.
+#[derive(Debug)]
+pub(super) struct Tries {
+    pub(super) attempts: u32,
+    pub(super) started: Instant,
+}
+
+impl Tries {
+    pub(super) fn new() -> Tries {
+        Tries {
+            attempts: 0,
+            started: Instant::now(),
+        }
+    }
+
+    /// `N attempts over T s`, for messages.
+    pub(super) fn text(&self) -> String {
+        format!(
+            "{} attempts over {:.1} s",
+            self.attempts,
+            self.started.elapsed().as_secs_f64()
+        )
+    }
+
+    /// The wait before the next attempt: the backoff, or longer if the registry asked for it
+    /// (up to [`MAX_RETRY_AFTER`]).
+    pub(super) fn delay(&self, asked: Option<Duration>) -> Duration {
+        let backoff = FIRST_BACKOFF * 2u32.pow(self.attempts.saturating_sub(1).min(10));
+        asked.map_or(backoff, |a| a.min(MAX_RETRY_AFTER).max(backoff))
+    }
 }
 
 impl Fault {
     fn transient(&self) -> bool {
         match self {
+            // A body cut short is `is_body` (or `is_decode` as reqwest reads it).
             Fault::Transport(e) | Fault::TokenTransport(e, _) => {
-                e.is_timeout() || e.is_connect() || e.is_request()
+                e.is_timeout() || e.is_connect() || e.is_request() || e.is_body() || e.is_decode()
             }
-            Fault::Status { code, error } => {
+            Fault::Status { code, error, .. } => {
                 *code == 429
                     || *code >= 500
                     || error.as_ref().is_some_and(|(c, _)| c == "TOOMANYREQUESTS")
             }
             _ => false,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Fault::Status { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 }
@@ -114,7 +169,9 @@ pub struct RegistryClient {
     credentials: Option<auth::Credentials>,
     authorization: Mutex<Authorization>,
     budget: Duration,
-    verbose: bool,
+    /// How long a blob download may receive nothing.
+    pub(super) stall: Duration,
+    pub(super) verbose: bool,
     /// The token scope asked for: this repository's pull, or the registry's catalog.
     scope: String,
 }
@@ -152,7 +209,14 @@ impl RegistryClient {
             .build()?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(15))
-            .read_timeout(Duration::from_secs(60))
+            // Past the stall bound, so that a stalled blob is named as such.
+            .read_timeout(
+                options
+                    .stall
+                    .unwrap_or(DEFAULT_STALL)
+                    .max(Duration::from_secs(60))
+                    + Duration::from_secs(5),
+            )
             .user_agent(concat!("imgscope/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| anyhow!("setting up HTTP for {registry}: {e}"))?;
@@ -169,6 +233,7 @@ impl RegistryClient {
             credentials,
             authorization: Mutex::new(Authorization::Anonymous),
             budget: options.request_budget.unwrap_or(DEFAULT_REQUEST_BUDGET),
+            stall: options.stall.unwrap_or(DEFAULT_STALL),
             verbose: options.verbose,
             scope,
         })
@@ -371,17 +436,41 @@ impl RegistryClient {
         Ok(names)
     }
 
-    /// Open a blob's response (retrying the request, not a body already under way). The answer's
-    /// headers come within the time budget; its body is read by the caller, each read bounded by
-    /// the read timeout.
-    pub fn blob_response(&self, digest: &str) -> Result<reqwest::Response> {
+    /// Open a blob's response from byte `offset` on (asking for a `Range` past 0), retrying the
+    /// request within the attempts `tries` has left. The answer's headers come within the time
+    /// budget; its body is read by the caller. Returns the response and how many of its first
+    /// bytes are before `offset` (0 when the registry honoured the range, `offset` when it sent
+    /// the whole blob again).
+    pub(super) fn blob_response(
+        &self,
+        digest: &str,
+        offset: u64,
+        tries: &mut Tries,
+    ) -> Result<(reqwest::Response, u64)> {
         let url = format!("{}/blobs/{digest}", self.base);
         let what = format!("blob {digest} of {}", self.short_name(None));
         let deadline = Instant::now() + self.budget;
-        self.with_retries(&what, deadline, || async {
-            let resp = self.send(&url, None).await?;
-            if resp.status().is_success() {
-                Ok(resp)
+        self.with_retries(&what, deadline, tries, || async {
+            let range = (offset > 0).then_some(offset);
+            let resp = self.send_range(&url, None, range).await?;
+            let status = resp.status();
+            if status == StatusCode::PARTIAL_CONTENT && offset > 0 {
+                let from = resp
+                    .headers()
+                    .get(header::CONTENT_RANGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("bytes "))
+                    .and_then(|v| v.split('-').next())
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                if from != Some(offset) {
+                    return Err(Fault::Message(format!(
+                        "{}: {what}: asked for the bytes from {offset} on, the registry sent another range",
+                        self.registry
+                    )));
+                }
+                Ok((resp, 0))
+            } else if status.is_success() {
+                Ok((resp, offset))
             } else {
                 Err(error_of(resp).await)
             }
@@ -398,7 +487,7 @@ impl RegistryClient {
         cap: u64,
     ) -> Result<(HeaderMap, Bytes)> {
         let deadline = Instant::now() + self.budget;
-        self.with_retries(what, deadline, || async {
+        self.with_retries(what, deadline, &mut Tries::new(), || async {
             let resp = self.send(url, accept).await?;
             if !resp.status().is_success() {
                 return Err(error_of(resp).await);
@@ -410,49 +499,80 @@ impl RegistryClient {
         .map_err(|f| self.explain(f, what))
     }
 
-    /// Run `call` until it succeeds, fails for good, or the deadline passes.
+    /// Run `call` until it succeeds, fails for good, the deadline passes, or `tries` has made
+    /// [`ATTEMPTS`] attempts. Waits between attempts double from [`FIRST_BACKOFF`], or last as
+    /// long as the registry's `Retry-After` asks (up to [`MAX_RETRY_AFTER`]), never past the
+    /// deadline. A fault after more than one attempt says how many were made, over how long.
     fn with_retries<T, F, Fut>(
         &self,
         what: &str,
         deadline: Instant,
+        tries: &mut Tries,
         mut call: F,
     ) -> Result<T, Fault>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, Fault>>,
     {
-        let mut delay = Duration::from_millis(250);
         let over = || Fault::Budget {
             what: what.to_string(),
         };
-        for attempt in 1..=ATTEMPTS {
+        let retried = |f: Fault, tries: &Tries| {
+            if tries.attempts > 1 {
+                Fault::Retried {
+                    last: Box::new(f),
+                    attempts: tries.attempts,
+                    over: tries.started.elapsed(),
+                }
+            } else {
+                f
+            }
+        };
+        loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(over());
+                return Err(retried(over(), tries));
             }
+            tries.attempts += 1;
             let result = self
                 .runtime
                 .block_on(async { tokio::time::timeout(left, call()).await });
             match result {
-                Err(_) => return Err(over()),
+                Err(_) => return Err(retried(over(), tries)),
                 Ok(Ok(v)) => return Ok(v),
-                Ok(Err(f)) if attempt < ATTEMPTS && f.transient() => {
+                Ok(Err(f)) if tries.attempts < ATTEMPTS && f.transient() => {
+                    let delay = tries.delay(f.retry_after());
                     if Instant::now() + delay >= deadline {
-                        return Err(f);
+                        return Err(retried(f, tries));
+                    }
+                    if self.verbose {
+                        eprintln!(
+                            "imgscope: {}: {what}: {}; attempt {} of {ATTEMPTS} in {:.2} s",
+                            self.registry,
+                            self.explain(f, what),
+                            tries.attempts + 1,
+                            delay.as_secs_f64()
+                        );
                     }
                     std::thread::sleep(delay);
-                    delay *= 2;
                 }
-                Ok(Err(f)) => return Err(f),
+                Ok(Err(f)) => return Err(retried(f, tries)),
             }
         }
-        unreachable!("the last attempt returns")
     }
 
-    fn request(&self, url: &str, accept: Option<&str>) -> reqwest::RequestBuilder {
+    fn request(
+        &self,
+        url: &str,
+        accept: Option<&str>,
+        range: Option<u64>,
+    ) -> reqwest::RequestBuilder {
         let mut req = self.http.get(url);
         if let Some(a) = accept {
             req = req.header(header::ACCEPT, a);
+        }
+        if let Some(from) = range {
+            req = req.header(header::RANGE, format!("bytes={from}-"));
         }
         let authorization = self.authorization.lock().expect("not poisoned").clone();
         match (authorization, &self.credentials) {
@@ -464,8 +584,18 @@ impl RegistryClient {
 
     /// Send a GET; on a 401 with a challenge, authorize as it asks and send it once more.
     async fn send(&self, url: &str, accept: Option<&str>) -> Result<reqwest::Response, Fault> {
+        self.send_range(url, accept, None).await
+    }
+
+    /// [`Self::send`], asking for the bytes from `range` on.
+    async fn send_range(
+        &self,
+        url: &str,
+        accept: Option<&str>,
+        range: Option<u64>,
+    ) -> Result<reqwest::Response, Fault> {
         let resp = self
-            .request(url, accept)
+            .request(url, accept, range)
             .send()
             .await
             .map_err(Fault::Transport)?;
@@ -491,7 +621,7 @@ impl RegistryClient {
             Challenge::Other => return Ok(resp),
         };
         *self.authorization.lock().expect("not poisoned") = authorization;
-        self.request(url, accept)
+        self.request(url, accept, range)
             .send()
             .await
             .map_err(Fault::Transport)
@@ -572,6 +702,17 @@ impl RegistryClient {
             self.reference.registry()
         );
         match fault {
+            Fault::Retried {
+                last,
+                attempts,
+                over,
+            } => {
+                let e = self.explain(*last, what);
+                anyhow!(
+                    "{e} (retried: {attempts} attempts over {:.1} s)",
+                    over.as_secs_f64()
+                )
+            }
             Fault::Message(m) => anyhow!(m),
             Fault::TooLarge { what, cap } => anyhow!(
                 "{reg}: {what} is larger than {} (the limit): refusing it",
@@ -581,7 +722,7 @@ impl RegistryClient {
                 "{reg}: {what} took longer than {} s (the time limit per request)",
                 self.budget.as_secs_f64()
             ),
-            Fault::Status { code, error } => {
+            Fault::Status { code, error, .. } => {
                 let code_text = error.as_ref().map(|(c, _)| c.as_str()).unwrap_or("");
                 match (code, code_text) {
                     (_, "UNAUTHORIZED") | (401, _) => {
@@ -591,7 +732,7 @@ impl RegistryClient {
                     (_, "MANIFEST_UNKNOWN" | "NAME_UNKNOWN" | "NOT_FOUND" | "BLOB_UNKNOWN")
                     | (404, _) => anyhow!("{name} not found on {reg} ({what})"),
                     (_, "TOOMANYREQUESTS") | (429, _) => {
-                        anyhow!("{reg} refused: too many requests (429), retried {ATTEMPTS} times")
+                        anyhow!("{reg} refused: too many requests (429)")
                     }
                     (c, _) => match error {
                         Some((_, m)) if !m.is_empty() => {
@@ -784,18 +925,70 @@ async fn error_of(resp: reqwest::Response) -> Fault {
         message: String,
     }
     let code = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| retry_after(v, std::time::SystemTime::now()));
     let error = read_capped(resp, MAX_ERROR_BYTES, "error body")
         .await
         .ok()
         .and_then(|b| serde_json::from_slice::<Envelope>(&b).ok())
         .and_then(|e| e.errors.into_iter().next())
         .map(|e| (e.code, e.message));
-    Fault::Status { code, error }
+    Fault::Status {
+        code,
+        error,
+        retry_after,
+    }
+}
+
+/// A `Retry-After` value — delay-seconds, or an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`) —
+/// as a wait from `now` (a date past is no wait).
+fn retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::NaiveDateTime::parse_from_str(value, "%a, %d %b %Y %H:%M:%S GMT")
+        .ok()?
+        .and_utc();
+    let at = std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(at.timestamp()).ok()?);
+    Some(at.duration_since(now).unwrap_or_default())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_a_date_within_the_ceiling() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(784_111_770); // 06 Nov 1994 08:49:30
+        assert_eq!(retry_after("2", now), Some(Duration::from_secs(2)));
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon", now), None);
+        let mut tries = Tries::new();
+        tries.attempts = 1;
+        assert_eq!(tries.delay(None), Duration::from_millis(250));
+        assert_eq!(
+            tries.delay(Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            tries.delay(Some(Duration::from_secs(3600))),
+            MAX_RETRY_AFTER
+        );
+        tries.attempts = 3;
+        assert_eq!(tries.delay(None), Duration::from_secs(1));
+        assert_eq!(tries.delay(Some(Duration::ZERO)), Duration::from_secs(1));
+    }
 
     #[test]
     fn loopback_registries() {

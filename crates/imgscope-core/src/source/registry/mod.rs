@@ -33,6 +33,9 @@ pub struct RegistryOptions {
     /// The time budget of one metadata request (manifest, config, tag page, token), retries
     /// included; `None` for the default ([`client::DEFAULT_REQUEST_BUDGET`]).
     pub request_budget: Option<std::time::Duration>,
+    /// How long a blob download may go without receiving a byte before it fails ("no data for
+    /// N s"); `None` for the default ([`client::DEFAULT_STALL`]).
+    pub stall: Option<std::time::Duration>,
     /// Say where credentials are sent (`-v`).
     pub verbose: bool,
 }

@@ -4,6 +4,11 @@
 //! analysis overlap, memory stays bounded by the channel, and the cache entry appears only once
 //! the whole blob has matched its digest.
 //!
+//! A download cut short is resumed where it stopped — with a `Range` request, or, from a registry
+//! that sends the whole blob again, by skipping what was already passed on — within the client's
+//! bounded attempts (the first request's retries included); a download that receives nothing for
+//! the stall bound (`IMGSCOPE_REGISTRY_STALL_SECS`) fails, saying so.
+//!
 //! Bytes released as they are (`cat`, `export`, the viewer) must not come from a download whose
 //! digest has not been checked yet: [`ImageFiles::open_verified`] reads the blob whole — into the
 //! cache, or without one into an anonymous temporary file kept for the rest of the run — and only
@@ -17,8 +22,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Result, anyhow};
 use bytes::Bytes;
 
-use super::cache::BlobWriter;
-use super::client::RegistryClient;
+use super::cache::{BlobWriter, NotKept};
+use super::client::{ATTEMPTS, RegistryClient, Tries};
 use super::digest::Verifier;
 use crate::decode::BlobReadError;
 use crate::source::files::ImageFiles;
@@ -82,6 +87,10 @@ impl ImageFiles for RegistryFiles {
         Some(DOWNLOADS_AT_ONCE.max(rayon::current_num_threads()))
     }
 
+    fn verifies_at_end(&self) -> bool {
+        true
+    }
+
     fn discard_if_corrupt(&self, digest: &str) -> bool {
         self.client
             .cache
@@ -103,9 +112,10 @@ impl ImageFiles for RegistryFiles {
             }
             // Downloaded whole into the cache, which keeps it only once it matches its digest.
             read_whole(&mut io::sink())?;
-            return cache
-                .open(digest, size)
-                .ok_or_else(|| anyhow!("blob {digest} could not be kept in the cache"));
+            if let Some(reader) = cache.open(digest, size) {
+                return Ok(reader);
+            }
+            // Not kept (the cache cannot be written): verified whole into a temporary file.
         }
         let mut verified = self.verified.lock().expect("not poisoned");
         let file = match verified.get(digest) {
@@ -130,7 +140,13 @@ impl ImageFiles for RegistryFiles {
             return Ok(reader);
         }
         let writer = match &self.client.cache {
-            Some(cache) => Some(cache.writer(digest)?),
+            Some(cache) => match cache.writer(digest) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    crate::cache_dir::warn_unwritable(&cache.dir(), &format!("{e:#}"));
+                    None
+                }
+            },
             None => None,
         };
         // The cache writer verifies what it keeps; without it, the reader verifies.
@@ -138,23 +154,14 @@ impl ImageFiles for RegistryFiles {
             Some(_) => None,
             None => Some(Verifier::new(digest)?),
         };
-        let mut response = self.client.blob_response(digest)?;
-        let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(CHANNEL_CHUNKS);
-        self.client.runtime.spawn(async move {
-            loop {
-                let chunk = match response.chunk().await {
-                    Ok(Some(chunk)) => Ok(chunk),
-                    Ok(None) => break,
-                    Err(e) => Err(io::Error::other(e.without_url())),
-                };
-                let failed = chunk.is_err();
-                if tx.send(chunk).await.is_err() || failed {
-                    break; // the reader is gone, or the download failed
-                }
-            }
-        });
+        let mut tries = Tries::new();
+        let (response, skip) = self.client.blob_response(digest, 0, &mut tries)?;
+        let rx = pump(&self.client, response);
         Ok(Box::new(DownloadRead {
+            client: &self.client,
+            tries,
             rx,
+            skip,
             current: Bytes::new(),
             writer,
             verifier,
@@ -166,8 +173,46 @@ impl ImageFiles for RegistryFiles {
     }
 }
 
-struct DownloadRead {
-    rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
+/// Why a download's body stopped before its end.
+enum Broken {
+    /// The connection failed (cut, reset): worth resuming.
+    Cut(String),
+    /// Nothing arrived for the stall bound.
+    Stalled,
+}
+
+/// Read `response`'s body on the client's runtime, passing chunks over a bounded channel; a
+/// chunk that does not come within the stall bound ends it with [`Broken::Stalled`].
+fn pump(
+    client: &RegistryClient,
+    mut response: reqwest::Response,
+) -> tokio::sync::mpsc::Receiver<Result<Bytes, Broken>> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, Broken>>(CHANNEL_CHUNKS);
+    let stall = client.stall;
+    client.runtime.spawn(async move {
+        loop {
+            let chunk = match tokio::time::timeout(stall, response.chunk()).await {
+                Ok(Ok(Some(chunk))) => Ok(chunk),
+                Ok(Ok(None)) => break,
+                Ok(Err(e)) => Err(Broken::Cut(e.without_url().to_string())),
+                Err(_) => Err(Broken::Stalled),
+            };
+            let failed = chunk.is_err();
+            if tx.send(chunk).await.is_err() || failed {
+                break; // the reader is gone, or the download failed
+            }
+        }
+    });
+    rx
+}
+
+struct DownloadRead<'a> {
+    client: &'a RegistryClient,
+    /// Attempts at this blob so far (the first request's retries, then each resumption).
+    tries: Tries,
+    rx: tokio::sync::mpsc::Receiver<Result<Bytes, Broken>>,
+    /// Bytes of the current response to drop: already passed on before a cut.
+    skip: u64,
     current: Bytes,
     writer: Option<BlobWriter>,
     verifier: Option<Verifier>,
@@ -177,7 +222,46 @@ struct DownloadRead {
     finished: bool,
 }
 
-impl DownloadRead {
+impl DownloadRead<'_> {
+    /// After a cut: wait, and ask for the rest of the blob (a fault after the last attempt is
+    /// the error).
+    fn resume(&mut self, cause: &str) -> io::Result<()> {
+        let fail = |message: String| BlobReadError::io(message, false);
+        if self.tries.attempts >= ATTEMPTS {
+            return Err(fail(format!(
+                "downloading blob {}: the connection failed after {} of {} bytes ({cause}); retried: {}",
+                self.digest,
+                self.received,
+                self.expected,
+                self.tries.text()
+            )));
+        }
+        let delay = self.tries.delay(None);
+        if self.client.verbose {
+            eprintln!(
+                "imgscope: blob {}: the connection failed after {} of {} bytes ({cause}); resuming in {:.2} s (attempt {} of {ATTEMPTS})",
+                self.digest,
+                self.received,
+                self.expected,
+                delay.as_secs_f64(),
+                self.tries.attempts + 1
+            );
+        }
+        std::thread::sleep(delay);
+        let (response, skip) = self
+            .client
+            .blob_response(&self.digest, self.received, &mut self.tries)
+            .map_err(|e| {
+                fail(format!(
+                    "downloading blob {}: the connection failed after {} of {} bytes ({cause}), and resuming failed: {e:#}",
+                    self.digest, self.received, self.expected
+                ))
+            })?;
+        self.skip = skip;
+        self.rx = pump(self.client, response);
+        Ok(())
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         self.finished = true;
         if self.received != self.expected {
@@ -190,8 +274,16 @@ impl DownloadRead {
             ));
         }
         if let Some(w) = self.writer.take() {
-            w.commit()
-                .map_err(|e| BlobReadError::io(format!("{e:#}"), false))?;
+            match w.commit() {
+                Ok(()) => {}
+                // The blob is right; only the cache missed it.
+                Err(e) if e.downcast_ref::<NotKept>().is_some() => {
+                    if let Some(n) = e.downcast_ref::<NotKept>() {
+                        crate::cache_dir::warn_unwritable(&n.dir, &n.source);
+                    }
+                }
+                Err(e) => return Err(BlobReadError::io(format!("{e:#}"), false)),
+            }
         }
         if let Some(v) = self.verifier.take() {
             let got = v.finish();
@@ -206,14 +298,22 @@ impl DownloadRead {
     }
 }
 
-impl Read for DownloadRead {
+impl Read for DownloadRead<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.current.is_empty() {
             if self.finished {
                 return Ok(0);
             }
             match self.rx.blocking_recv() {
-                Some(Ok(chunk)) => {
+                Some(Ok(mut chunk)) => {
+                    if self.skip > 0 {
+                        let n = (self.skip.min(chunk.len() as u64)) as usize;
+                        let _ = chunk.split_to(n);
+                        self.skip -= n as u64;
+                        if chunk.is_empty() {
+                            continue;
+                        }
+                    }
                     self.received += chunk.len() as u64;
                     if self.received > self.expected {
                         return Err(BlobReadError::io(
@@ -225,18 +325,39 @@ impl Read for DownloadRead {
                         ));
                     }
                     if let Some(w) = &mut self.writer {
-                        w.write(&chunk)?;
-                    }
-                    if let Some(v) = &mut self.verifier {
+                        if let Err(e) = w.write(&chunk) {
+                            // A cache that cannot be written (a full disk): go on verifying
+                            // without it, from the hash of what was written (this chunk in it).
+                            if let Some(cache) = &self.client.cache {
+                                crate::cache_dir::warn_unwritable(&cache.dir(), &e);
+                            }
+                            if let Some(w) = self.writer.take() {
+                                self.verifier = Some(Verifier::Sha256(w.abandon()));
+                            }
+                        }
+                    } else if let Some(v) = &mut self.verifier {
                         v.update(&chunk);
                     }
                     self.current = chunk;
                 }
-                Some(Err(e)) => {
+                Some(Err(Broken::Cut(cause))) => {
+                    if let Err(e) = self.resume(&cause) {
+                        self.finished = true;
+                        self.writer = None;
+                        return Err(e);
+                    }
+                }
+                Some(Err(Broken::Stalled)) => {
                     self.finished = true;
                     self.writer = None;
                     return Err(BlobReadError::io(
-                        format!("downloading blob {}: {e}", self.digest),
+                        format!(
+                            "downloading blob {}: no data for {} s after {} of {} bytes (IMGSCOPE_REGISTRY_STALL_SECS sets this bound)",
+                            self.digest,
+                            self.client.stall.as_secs_f64(),
+                            self.received,
+                            self.expected
+                        ),
                         false,
                     ));
                 }
