@@ -6,8 +6,8 @@
 //! [`progress_bar`].
 
 pub use imgscope_core::{
-    allocator, analysis, atomic_write, cache_dir, decode, diff, gate, history, model, pipeline,
-    project_file, report, source, text,
+    allocator, analysis, atomic_write, cache_dir, decode, diff, gate, history, model, packages,
+    pipeline, project_file, report, source, text,
 };
 
 pub mod cli;
