@@ -1,4 +1,4 @@
-//! Bytes → every parser of `imgscope::analysis::language_db`: a wheel's `.dist-info/RECORD`, an
+//! Bytes → every language-record parser of `imgscope::packages` (python, npm, language): a wheel's `.dist-info/RECORD`, an
 //! egg's `installed-files.txt` and a `node_modules` package's `package.json`, each under a few
 //! record paths (deep, at `/`, scoped), and the bytes as a path through `record_kind`. The bytes
 //! are an image's, so hostile: no parser may panic, and what they return stays within the
@@ -6,17 +6,17 @@
 
 #![no_main]
 
-use imgscope::analysis::language_db::{
-    LanguagePackage, MAX_PATHS, MAX_STRING_BYTES, RecordKind, parse_npm_package_json,
-    parse_python_installed_files, parse_python_record, record_kind,
-};
+use imgscope::packages::language::{LanguagePackage, RecordKind, record_kind};
+use imgscope::packages::limits::{MAX_RECORD_PATHS, MAX_STRING_BYTES};
+use imgscope::packages::npm::parse_npm_package_json;
+use imgscope::packages::python::{parse_python_installed_files, parse_python_record};
 use libfuzzer_sys::fuzz_target;
 
 fn check(p: &LanguagePackage) {
     assert!(p.manager == "python" || p.manager == "npm");
     assert!(!p.name.is_empty() && p.name.len() <= MAX_STRING_BYTES);
     assert!(p.version.len() <= MAX_STRING_BYTES);
-    assert!(p.files.len() <= MAX_PATHS);
+    assert!(p.files.len() <= MAX_RECORD_PATHS);
     for f in &p.files {
         assert!(
             f.len() > 1 && f.len() <= MAX_STRING_BYTES && f.starts_with('/'),

@@ -35,8 +35,8 @@ fuzz_target!(|data: &[u8]| {
         merger.apply(layer);
         merger.apply(layer);
         let (tree, _) = merger.finish();
-        for node in 0..tree.node_count() as u32 {
-            let _ = tree.path(node);
+        for node in 0..tree.node_count() {
+            let _ = tree.path(imgscope::model::NodeId::from_index(node));
         }
     }
     // A plain tar is also walked by seeking, contents unread: it must agree with the stream.

@@ -1,14 +1,16 @@
-//! Bytes → every package-database parser of `imgscope::analysis::package_db`: dpkg `status` and
+//! Bytes → every system package-database parser of `imgscope::packages` (dpkg, apk): dpkg `status` and
 //! `status.d` files, `.list` files and their names, `diversions`, `.md5sums`, and Alpine's
 //! `installed`. The bytes are an image's, so hostile: no parser may panic, and what they return
 //! stays within the module's caps.
 
 #![no_main]
 
-use imgscope::analysis::package_db::{
-    MAX_PACKAGES, MAX_PATHS, MAX_STRING_BYTES, PackageRecord, dpkg_list_owner, parse_apk_installed,
-    parse_dpkg_diversions, parse_dpkg_list, parse_dpkg_status, parse_md5sums_paths,
+use imgscope::packages::PackageRecord;
+use imgscope::packages::apk::parse_apk_installed;
+use imgscope::packages::dpkg::{
+    dpkg_list_owner, parse_dpkg_diversions, parse_dpkg_list, parse_dpkg_status, parse_md5sums_paths,
 };
+use imgscope::packages::limits::{MAX_PACKAGES, MAX_PATHS, MAX_STRING_BYTES};
 use libfuzzer_sys::fuzz_target;
 
 fn check(records: &[PackageRecord]) {

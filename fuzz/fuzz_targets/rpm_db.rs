@@ -1,4 +1,4 @@
-//! Bytes → `imgscope::analysis::rpm_db`: the bytes as a whole rpmdb.sqlite file
+//! Bytes → `imgscope::packages::rpm`: the bytes as a whole rpmdb.sqlite file
 //! (`parse_rpmdb_sqlite`: SQLite opened from memory, then every header of `Packages`) and as one
 //! rpm header blob (`parse_header_blob`). The bytes are an image's, so hostile: neither may
 //! panic, and what they return stays within the module's caps. Seed the corpus with
@@ -7,10 +7,10 @@
 
 #![no_main]
 
-use imgscope::analysis::rpm_db::{
+use imgscope::packages::limits::{
     MAX_FILES_PER_PACKAGE, MAX_FILES_TOTAL, MAX_PACKAGES, MAX_PATH_BYTES_RATIO, MAX_STRING_BYTES,
-    RpmPackage, parse_header_blob, parse_rpmdb_sqlite,
 };
+use imgscope::packages::rpm::{RpmPackage, parse_header_blob, parse_rpmdb_sqlite};
 use libfuzzer_sys::fuzz_target;
 
 fn check(p: &RpmPackage) {
