@@ -73,7 +73,7 @@ fn print_report(
     assumed: Option<&crate::analysis::set::AssumedBase>,
 ) -> Result<u8> {
     let json = || -> Result<String> {
-        let mut doc = report::json::report_with_set(&load::analyzed(loaded), set, assumed);
+        let mut doc = report::json::report_with_set(&super::analyzed(loaded), set, assumed);
         if settings.all_files {
             for (image, l) in doc.images.iter_mut().zip(loaded) {
                 image.files = Some(report::json::all_files(&l.image, &l.analysis));
