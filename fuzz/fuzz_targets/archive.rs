@@ -10,7 +10,8 @@ use std::io::Write;
 use std::sync::atomic::AtomicU64;
 
 use imgscope::decode::{DecodeOptions, Limits};
-use imgscope::pipeline::load::{LoadOptions, Progress, load};
+use imgscope::analysis::plan::Worth;
+use imgscope::pipeline::load::{LoadOptions, Progress, load, set_analysis};
 use imgscope::source::stream_archive;
 use imgscope::source::{Selection, StreamSource, describe_stream};
 use libfuzzer_sys::fuzz_target;
@@ -39,7 +40,8 @@ fuzz_target!(|data: &[u8]| {
         .unwrap();
     let options = options(dir.path());
     if let Ok(loaded) = load(path.to_str().unwrap(), &options, &Progress::default()) {
-        let _ = imgscope::pipeline::load::json_report(std::slice::from_ref(&loaded));
+        let set = set_analysis(std::slice::from_ref(&loaded), Worth::default());
+        let _ = imgscope::report::json::to_string(&[(&loaded.image, &loaded.analysis)], &set);
         let _ = imgscope::report::text::summary(&loaded.image, &loaded.analysis);
     }
     // As a stream.

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use anyhow::{Context, Result, bail};
 
-use crate::pipeline::load::{self, Loaded};
+use crate::pipeline::load::Loaded;
 use crate::report;
 use crate::settings::{Output, Settings};
 
@@ -85,7 +85,7 @@ pub fn run(
         })
         .collect::<Result<Vec<_>>>()?;
     if let Some(path) = &settings.json_out {
-        let json = report::json::to_string_with_gates(&load::analyzed(loaded), set, &evaluations)?;
+        let json = report::json::to_string_with_gates(&super::analyzed(loaded), set, &evaluations)?;
         crate::atomic_write::write(path, json.as_bytes())
             .with_context(|| format!("{}", path.display()))?;
     }
@@ -93,7 +93,7 @@ pub fn run(
     match settings.output {
         Output::Json => {
             let json =
-                report::json::to_string_with_gates(&load::analyzed(loaded), set, &evaluations)?;
+                report::json::to_string_with_gates(&super::analyzed(loaded), set, &evaluations)?;
             stdout.write_all(json.as_bytes())?;
         }
         Output::Text | Output::Interactive => {

@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 
 use crate::gate::{BaselineFacts, Baselines, HistoryBaseline, Rule, RuleKind};
 use crate::history::store::{BranchFilter, Store};
-use crate::history::{Record, capture, default_db_path, repository_of, series};
+use crate::history::{Record, capture, default_db_path, points, repository_of, series};
 use crate::model::Image;
 use crate::pipeline::load::{self, Progress};
 use crate::settings::{HistoryOutput, HistoryRequest, RecordRequest};
@@ -147,7 +147,7 @@ fn describe(r: &Record) -> String {
         "{} #{} ({}{})",
         r.name,
         r.id,
-        series::utc(r.recorded_at),
+        points::utc(r.recorded_at),
         git_suffix(r)
     )
 }

@@ -73,16 +73,13 @@ fn print_report(
     assumed: Option<&crate::analysis::set::AssumedBase>,
 ) -> Result<u8> {
     let json = || -> Result<String> {
-        let mut doc = report::json::report_with_set(&load::analyzed(loaded), set, assumed);
+        let mut doc = report::json::report_with_set(&super::analyzed(loaded), set, assumed);
         if settings.all_files {
             for (image, l) in doc.images.iter_mut().zip(loaded) {
                 image.files = Some(report::json::all_files(&l.image, &l.analysis));
             }
         }
-        let mut s = serde_json::to_string_pretty(&doc)?;
-        s.push('\n');
-        // serde_json leaves DEL and C1 controls (U+009B is a one-character CSI) raw.
-        Ok(crate::text::json_terminal_safe(s))
+        Ok(report::json::to_printable_string(&doc)?)
     };
     if let Some(path) = &settings.json_out {
         crate::atomic_write::write(path, json()?.as_bytes())

@@ -68,6 +68,11 @@ fn load_flagged(flag: &str, input: &str, options: &LoadOptions) -> Result<Loaded
     load_named(input, options).map_err(|e| anyhow!("{flag} {e:#}"))
 }
 
+/// Each loaded image with its analysis, as the reports take them.
+fn analyzed(loaded: &[Loaded]) -> Vec<crate::report::json::Analyzed<'_>> {
+    loaded.iter().map(|l| (&l.image, &l.analysis)).collect()
+}
+
 /// Write a report to stdout, flushed (a closed pipe comes back as an error `main` stays quiet on).
 fn print(text: &str) -> Result<u8> {
     let mut stdout = std::io::stdout().lock();

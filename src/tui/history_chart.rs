@@ -1,7 +1,7 @@
 //! `imgscope history NAME` in a terminal: the recorded size of an image over time as a chart
 //! (size solid, compressed dim; the points where a layer appeared or grew marked), above the list
 //! of points with what moved at each. ↑/↓ pick a point, which the chart highlights; q quits. It
-//! reads the same points as the text table and the reports' trend ([`crate::history::trend`]), and
+//! reads the same points as the text table and the reports' trend ([`crate::history::points`]), and
 //! takes its colours from the viewer's theme (config.toml's `[theme]`).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -16,7 +16,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Widget};
 
 use crate::history::Record;
-use crate::history::trend::{Point, points};
+use crate::history::points::{Point, points};
 use crate::text::{escape_control, human_size, short};
 
 /// The chart's state: the series, the point picked, and whether to quit.
@@ -130,7 +130,7 @@ impl HistoryChart {
             .points
             .iter()
             .enumerate()
-            .filter(|(_, p)| p.moved.is_some())
+            .filter(|(_, p)| p.moved().is_some())
             .map(|(i, p)| (i as f64, p.size as f64))
             .collect();
         let picked: Vec<(f64, f64)> = size.get(self.selected).copied().into_iter().collect();
@@ -210,7 +210,7 @@ impl HistoryChart {
             .take(rows)
             .enumerate()
         {
-            let mark = if p.moved.is_some() { "●" } else { " " };
+            let mark = if p.moved().is_some() { "●" } else { " " };
             let line = Line::from(vec![
                 Span::styled(mark, self.style(self.palette.removed)),
                 Span::raw(format!(

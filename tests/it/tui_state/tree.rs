@@ -34,7 +34,7 @@ fn opens_on_the_last_layer_with_the_analysis_sizes() {
 #[test]
 fn tree_sizes_agree_with_the_json_report() {
     let loaded = sample();
-    let json = imgscope::pipeline::load::json_report(std::slice::from_ref(&loaded)).unwrap();
+    let json = json_report(std::slice::from_ref(&loaded));
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     let app = app_with(loaded);
     let v = viewer(&app);

@@ -1,8 +1,8 @@
 //! Support for the viewer's tests, screenshots and benchmark: images built in memory through
 //! `analysis::Merger` from synthetic layer entries (no files, exact control) — optionally with real
 //! layer tars behind them, so file contents can be read — the dive fixture when it is there, and a
-//! buffer dump that shows styles as well as text, for snapshots; and waiting out the viewer's
-//! background jobs.
+//! buffer dump that shows styles as well as text, for snapshots; the JSON report of an image, to
+//! check the viewer against; and waiting out the viewer's background jobs.
 
 use std::path::PathBuf;
 
@@ -464,6 +464,14 @@ pub fn dive_fixture() -> Option<Loaded> {
     )
     .expect("the dive fixture loads");
     Some(loaded)
+}
+
+/// The JSON report of `loaded`, analysed as one set with the default plan thresholds: the
+/// document `imgscope --json` prints, which the viewer must never contradict.
+pub fn json_report(loaded: &[Loaded]) -> String {
+    let set = load::set_analysis(loaded, analysis::plan::Worth::default());
+    let images: Vec<_> = loaded.iter().map(|l| (&l.image, &l.analysis)).collect();
+    imgscope::report::json::to_string(&images, &set).expect("the report serializes")
 }
 
 pub fn fixture_path(name: &str) -> PathBuf {

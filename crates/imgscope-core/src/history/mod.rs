@@ -4,10 +4,14 @@
 //! recorded image instead of a second image to load.
 //!
 //! The record types here are plain data; [`capture`] builds one from a loaded image, [`store`]
-//! reads and writes the database, [`series`] computes the deltas between points and renders them,
-//! and the CLI's `commands::history` wires these to the command line and the gates.
+//! reads and writes the database, [`points`] turns records into the points of a series (each
+//! with its change from the one before and the layer that moved most), which [`series`] renders
+//! as the text table and the JSON document and [`trend`] as the reports' Markdown and SVG/HTML
+//! (the viewer's chart reads them too); the CLI's `commands::history` wires these to the command
+//! line and the gates.
 
 pub mod capture;
+pub mod points;
 pub mod series;
 pub mod store;
 pub mod trend;

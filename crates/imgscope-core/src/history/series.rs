@@ -1,116 +1,17 @@
 //! A name's series as `imgscope history` shows it: each point with its change from the previous
-//! one and the layer that moved most (by command: the layer that appeared, or the one whose size
-//! grew most under the same command), as a text table or a versioned JSON document. Pure: the
-//! records come in, text goes out.
+//! one and the layer that moved most (the points of [`super::points`]), as a text table or a
+//! versioned JSON document. Pure: the records come in, text goes out.
 
-use std::collections::HashSet;
 use std::fmt::Write;
 
 use serde::Serialize;
 
 use super::Record;
+use super::points::{Delta, points};
 use crate::text::{escape_control, human_size};
 
 /// Version of the `history --json` document; bump on any breaking change.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
-
-/// How a layer moved between two points.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LayerMove {
-    /// No layer with its command was in the previous point.
-    Appeared,
-    /// A layer with the same command was there, smaller.
-    Grew,
-}
-
-/// The layer that moved most from one point to the next.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MovedLayer {
-    pub index: usize,
-    pub command: String,
-    pub change: LayerMove,
-    pub delta_bytes: i64,
-}
-
-/// One point's change from the previous one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Delta {
-    pub size_bytes: i64,
-    pub compressed_size_bytes: i64,
-    pub reclaimable_bytes: i64,
-    /// The layer that appeared or grew the most (null when none did).
-    pub layer: Option<MovedLayer>,
-}
-
-fn signed(new: u64, old: u64) -> i64 {
-    let d = i128::from(new) - i128::from(old);
-    d.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
-}
-
-/// What changed from `old` to `new`. Layers are matched by diff_id first (the same layer did not
-/// move); a new layer is then paired with an unmatched old one of the same command (it grew or
-/// shrank), else it appeared.
-pub fn delta(old: &Record, new: &Record) -> Delta {
-    let old_ids: HashSet<&str> = old
-        .layers
-        .iter()
-        .filter_map(|l| l.diff_id.as_deref())
-        .collect();
-    let new_ids: HashSet<&str> = new
-        .layers
-        .iter()
-        .filter_map(|l| l.diff_id.as_deref())
-        .collect();
-    // Old layers that are not in the new image, still to pair by command.
-    let mut unmatched: Vec<&super::LayerRow> = old
-        .layers
-        .iter()
-        .filter(|l| l.diff_id.as_deref().is_none_or(|d| !new_ids.contains(d)))
-        .collect();
-    let mut best: Option<MovedLayer> = None;
-    for l in &new.layers {
-        if l.diff_id.as_deref().is_some_and(|d| old_ids.contains(d)) {
-            continue;
-        }
-        let paired = unmatched.iter().position(|o| o.command == l.command);
-        let moved = match paired {
-            Some(i) => {
-                let o = unmatched.remove(i);
-                MovedLayer {
-                    index: l.index,
-                    command: l.command.clone(),
-                    change: LayerMove::Grew,
-                    delta_bytes: signed(l.size_bytes, o.size_bytes),
-                }
-            }
-            None => MovedLayer {
-                index: l.index,
-                command: l.command.clone(),
-                change: LayerMove::Appeared,
-                delta_bytes: signed(l.size_bytes, 0),
-            },
-        };
-        if moved.delta_bytes > 0
-            && best
-                .as_ref()
-                .is_none_or(|b| moved.delta_bytes > b.delta_bytes)
-        {
-            best = Some(moved);
-        }
-    }
-    Delta {
-        size_bytes: signed(new.size_bytes, old.size_bytes),
-        compressed_size_bytes: signed(new.compressed_size_bytes, old.compressed_size_bytes),
-        reclaimable_bytes: signed(new.reclaimable_bytes, old.reclaimable_bytes),
-        layer: best,
-    }
-}
-
-/// `2026-12-03 09:40:05Z` for seconds since the epoch (UTC).
-pub fn utc(seconds: i64) -> String {
-    format!("{}Z", crate::text::time::utc(seconds))
-}
 
 /// The text table: one line per point, oldest first.
 pub fn text(name: &str, database: &str, records: &[Record]) -> String {
@@ -133,7 +34,7 @@ pub fn text(name: &str, database: &str, records: &[Record]) -> String {
         "CHANGE",
     ];
     let mut rows: Vec<[String; 7]> = Vec::new();
-    for p in super::trend::points(records) {
+    for p in points(records) {
         rows.push([
             p.when.clone(),
             escape_control(&p.short_commit()).into_owned(),
@@ -250,20 +151,17 @@ struct DirReport<'a> {
 pub fn json(name: &str, database: &str, records: &[Record]) -> serde_json::Result<String> {
     let doc = Document {
         schema_version: JSON_SCHEMA_VERSION,
-        tool: crate::report::json::Tool {
-            name: "imgscope",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: crate::report::json::Tool::imgscope(),
         name,
         database,
         record_count: records.len(),
         records: records
             .iter()
-            .enumerate()
-            .map(|(i, r)| PointReport {
+            .zip(points(records))
+            .map(|(r, p)| PointReport {
                 id: r.id,
                 // RFC 3339 in JSON.
-                recorded_at: utc(r.recorded_at).replacen(' ', "T", 1),
+                recorded_at: p.when.replacen(' ', "T", 1),
                 recorded_at_unix: r.recorded_at,
                 input: &r.input,
                 image_name: r.image_name.as_deref(),
@@ -311,76 +209,20 @@ pub fn json(name: &str, database: &str, records: &[Record]) -> serde_json::Resul
                         size_bytes: d.size_bytes,
                     })
                     .collect(),
-                delta: i.checked_sub(1).map(|p| delta(&records[p], r)),
+                delta: p.delta,
             })
             .collect(),
     };
-    let mut s = serde_json::to_string_pretty(&doc)?;
-    s.push('\n');
-    Ok(crate::text::json_terminal_safe(s))
+    crate::report::json::to_printable_string(&doc)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::LayerRow;
+    use super::super::points::tests::{layer, rec};
     use super::*;
 
-    fn layer(index: usize, id: &str, size: u64, command: &str) -> LayerRow {
-        LayerRow {
-            index,
-            diff_id: Some(id.into()),
-            size_bytes: size,
-            command: command.into(),
-            ..LayerRow::default()
-        }
-    }
-
-    fn rec(layers: Vec<LayerRow>) -> Record {
-        Record {
-            size_bytes: layers.iter().map(|l| l.size_bytes).sum(),
-            layers,
-            ..Record::default()
-        }
-    }
-
     #[test]
-    fn the_layer_that_moved_most() {
-        let a = rec(vec![
-            layer(0, "a", 100, "ADD /"),
-            layer(1, "b", 50, "RUN x"),
-        ]);
-        // Same base; RUN x grew by 30; a new layer of 20.
-        let b = rec(vec![
-            layer(0, "a", 100, "ADD /"),
-            layer(1, "c", 80, "RUN x"),
-            layer(2, "d", 20, "COPY y"),
-        ]);
-        let d = delta(&a, &b);
-        assert_eq!(d.size_bytes, 50);
-        let l = d.layer.unwrap();
-        assert_eq!((l.index, l.change, l.delta_bytes), (1, LayerMove::Grew, 30));
-        // A new layer bigger than any growth wins.
-        let c = rec(vec![
-            layer(0, "a", 100, "ADD /"),
-            layer(1, "c", 80, "RUN x"),
-            layer(2, "e", 500, "COPY z"),
-        ]);
-        let l = delta(&b, &c).layer.unwrap();
-        assert_eq!(
-            (l.index, l.change, l.delta_bytes),
-            (2, LayerMove::Appeared, 500)
-        );
-        // Nothing grew: no layer named.
-        assert_eq!(delta(&c, &a).layer, None);
-        assert_eq!(delta(&a, &a).size_bytes, 0);
-    }
-
-    #[test]
-    fn utc_dates() {
-        assert_eq!(utc(0), "1970-01-01 00:00:00Z");
-        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00Z");
-        assert_eq!(utc(1_764_754_805), "2025-12-03 09:40:05Z");
-        assert_eq!(utc(-1), "1969-12-31 23:59:59Z");
+    fn json_dates_are_rfc3339() {
         let r = Record {
             recorded_at: 1_764_754_805,
             ..Record::default()

@@ -1,5 +1,5 @@
 //! A name's size over time, drawn for people: the points of a recorded series with what moved at
-//! each, as a Markdown section (a table and a sparkline) and an HTML section (an inline SVG chart,
+//! each ([`super::points`]), as a Markdown section (a table and a sparkline) and an HTML section (an inline SVG chart,
 //! no external assets, and the table) for `imgscope report --trend`; the viewer's chart
 //! (`imgscope history` in a terminal) reads the same points. Pure: records in, text out. Every
 //! string from a record (commands, branches, names) is escaped for the format it goes into.
@@ -7,85 +7,11 @@
 use std::fmt::Write;
 
 use super::Record;
-use super::series::{LayerMove, delta, utc};
+use super::points::{Point, points};
 use crate::text::{human_size, short};
 
 /// Points a report draws: the most recent ones.
 pub const MAX_POINTS: usize = 60;
-
-/// One recorded image, as a trend shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Point {
-    pub id: i64,
-    pub when: String,
-    pub commit: Option<String>,
-    pub branch: Option<String>,
-    pub size: u64,
-    pub compressed: u64,
-    pub reclaimable: u64,
-    /// Change in size from the previous point (`None` for the first).
-    pub size_delta: Option<i64>,
-    /// The layer that appeared or grew most: `(index, appeared, delta, command)`.
-    pub moved: Option<(usize, bool, i64, String)>,
-}
-
-/// The points of `records` (oldest first), each with its change from the one before.
-pub fn points(records: &[Record]) -> Vec<Point> {
-    records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let d = i.checked_sub(1).map(|p| delta(&records[p], r));
-            Point {
-                id: r.id,
-                when: utc(r.recorded_at),
-                commit: r.git_commit.clone(),
-                branch: r.git_branch.clone(),
-                size: r.size_bytes,
-                compressed: r.compressed_size_bytes,
-                reclaimable: r.reclaimable_bytes,
-                size_delta: d.as_ref().map(|d| d.size_bytes),
-                moved: d.and_then(|d| d.layer).map(|l| {
-                    (
-                        l.index,
-                        l.change == LayerMove::Appeared,
-                        l.delta_bytes,
-                        l.command,
-                    )
-                }),
-            }
-        })
-        .collect()
-}
-
-impl Point {
-    /// `+1.2 MiB; layer 3 new +1.2 MiB: RUN …`, the command cleaned as every report cleans it
-    /// (no `/bin/sh -c #(nop)`), then passed through `command` (which escapes and cuts it for the
-    /// output); `first record` for the first point.
-    pub fn change(&self, command: impl Fn(&str) -> String) -> String {
-        let Some(d) = self.size_delta else {
-            return "first record".to_string();
-        };
-        let mut s = crate::text::signed_size(d);
-        if let Some((index, appeared, delta, cmd)) = &self.moved {
-            let how = if *appeared { "new" } else { "grew" };
-            let _ = write!(
-                s,
-                "; layer {index} {how} {}: {}",
-                crate::text::signed_size(*delta),
-                command(&crate::text::clean_command(cmd))
-            );
-        }
-        s
-    }
-
-    /// The commit as tables show it: its first 12 characters.
-    pub fn short_commit(&self) -> String {
-        self.commit
-            .as_deref()
-            .map_or_else(|| "-".to_string(), |c| c.chars().take(12).collect())
-    }
-}
 
 /// `▁▂▅█`: each value's height among the others (all equal: a flat line).
 pub fn sparkline(values: &[u64]) -> String {
@@ -237,7 +163,7 @@ pub fn svg(name: &str, points: &[Point]) -> String {
         line(|p| p.size)
     );
     for (i, p) in points.iter().enumerate() {
-        let fill = if p.moved.is_some() {
+        let fill = if p.moved().is_some() {
             "#cf222e"
         } else {
             "#ffffff"

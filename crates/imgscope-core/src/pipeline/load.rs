@@ -674,17 +674,6 @@ pub fn role_for(
 
 /// The loaded images analysed as one set (one image is a set of one): sharing and the trim plan.
 /// Layers-only images take part by their manifests.
-/// Each loaded image with its analysis, as reports take them.
-pub fn analyzed(loaded: &[Loaded]) -> Vec<crate::report::json::Analyzed<'_>> {
-    loaded.iter().map(|l| (&l.image, &l.analysis)).collect()
-}
-
-/// The JSON document of `loaded`, analysed as one set with the default plan thresholds.
-pub fn json_report(loaded: &[Loaded]) -> serde_json::Result<String> {
-    let set = set_analysis(loaded, crate::analysis::plan::Worth::default());
-    crate::report::json::to_string(&analyzed(loaded), &set)
-}
-
 pub fn set_analysis(
     loaded: &[Loaded],
     worth: crate::analysis::plan::Worth,

@@ -1,40 +1,35 @@
-//! The `--json` report: versioned wire types, serialize-only, built from the same [`Analysis`] the
-//! viewer shows. Field names are part of the contract; bump [`SCHEMA_VERSION`] on any breaking
-//! change. Sizes are raw bytes (`*_bytes`); digests are `algo:hex` strings.
-//!
-//! docs/json.md documents the schema; the snapshot test shows a whole document.
+//! The `--json` report of one image or a set: each image (its config, layers, waste, duplicates,
+//! largest files and directories, packages, closure, role, base, `--all-files`), the trim plan
+//! and, with two images or more, what they share. It has its own file because it is the document
+//! most of the schema describes; the gates section it may carry is in [`super::gates`].
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::gates::GatesReport;
+use super::{SCHEMA_VERSION, Tool};
 use crate::analysis::set::SetAnalysis;
 use crate::analysis::{Analysis, TOP_N};
 use crate::model::{Change, Image, hex};
+use crate::report::{packages, plan, sharing};
 
-pub const SCHEMA_VERSION: u32 = 3;
-
+/// The document `--json` prints.
 #[derive(Serialize)]
 pub struct Report<'a> {
     pub schema_version: u32,
     pub tool: Tool,
     pub images: Vec<ImageReport<'a>>,
     /// The trim plan (for one image or many): ranked actions, what each saves per node.
-    pub plan: Vec<super::plan::PlanActionReport>,
+    pub plan: Vec<plan::PlanActionReport>,
     /// The plan's totals, each file counted once where actions overlap.
-    pub plan_totals: super::plan::PlanTotalsReport,
+    pub plan_totals: plan::PlanTotalsReport,
     /// Sentences about images the plan offers less for (a shell image: no slim, no toolchain
     /// trim, and what a node pays for its bytes), by image name.
-    pub plan_notes: Vec<super::plan::PlanNoteReport>,
+    pub plan_notes: Vec<plan::PlanNoteReport>,
     /// With two or more images: what they share (see `report::sharing`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sharing: Option<super::sharing::SharingReport>,
-}
-
-#[derive(Serialize)]
-pub struct Tool {
-    pub name: &'static str,
-    pub version: &'static str,
+    pub sharing: Option<sharing::SharingReport>,
 }
 
 #[derive(Serialize)]
@@ -62,10 +57,10 @@ pub struct ImageReport<'a> {
     pub largest_files: Vec<FileReport>,
     pub largest_directories: Vec<DirReport>,
     /// Packages from the image's own databases, biggest first (null when layers were not read).
-    pub packages: Option<Vec<super::packages::PackageReport>>,
-    pub package_summary: Option<super::packages::PackageSummaryReport>,
+    pub packages: Option<Vec<packages::PackageReport>>,
+    pub package_summary: Option<packages::PackageSummaryReport>,
     /// What the entrypoint needs (null without a command, or when layers were not read).
-    pub closure: Option<super::packages::ClosureReport>,
+    pub closure: Option<packages::ClosureReport>,
     /// What the image is for: `service`, `interpreted` or `shell` (decides what the plan offers).
     pub role: &'static str,
     pub role_why: String,
@@ -466,11 +461,9 @@ pub fn image_report<'a>(image: &'a Image, analysis: &Analysis) -> ImageReport<'a
                 size_bytes: analysis.sizes[n.index()],
             })
             .collect(),
-        packages: known.then(|| super::packages::packages(analysis)),
-        package_summary: known.then(|| super::packages::summary(analysis)),
-        closure: known
-            .then(|| super::packages::closure(image, analysis))
-            .flatten(),
+        packages: known.then(|| packages::packages(analysis)),
+        package_summary: known.then(|| packages::summary(analysis)),
+        closure: known.then(|| packages::closure(image, analysis)).flatten(),
         role: analysis.role.role.key(),
         role_why: analysis.role.why.clone(),
         gates: None,
@@ -490,17 +483,14 @@ pub type Analyzed<'a> = (&'a Image, &'a Analysis);
 pub fn report<'a>(images: &[Analyzed<'a>], set: &SetAnalysis) -> Report<'a> {
     Report {
         schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: "imgscope",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: Tool::imgscope(),
         images: images
             .iter()
             .map(|(image, analysis)| image_report(image, analysis))
             .collect(),
-        plan: super::plan::actions(&set.plan, &set.sharing, &set.names),
-        plan_totals: super::plan::totals(&set.plan),
-        plan_notes: super::plan::notes(&set.plan, &set.names),
+        plan: plan::actions(&set.plan, &set.sharing, &set.names),
+        plan_totals: plan::totals(&set.plan),
+        plan_notes: plan::notes(&set.plan, &set.names),
         sharing: None,
     }
 }
@@ -512,445 +502,12 @@ pub fn report_with_set<'a>(
     assumed: Option<&crate::analysis::set::AssumedBase>,
 ) -> Report<'a> {
     let mut doc = report(images, set);
-    doc.sharing = (images.len() >= 2).then(|| super::sharing::sharing_report(set, assumed));
+    doc.sharing = (images.len() >= 2).then(|| sharing::sharing_report(set, assumed));
     doc
 }
 
 /// The JSON document of `images` analysed as `set`: pretty, one line feed at the end, safe to
 /// print on a terminal.
 pub fn to_string(images: &[Analyzed<'_>], set: &SetAnalysis) -> serde_json::Result<String> {
-    document(&report_with_set(images, set, None))
-}
-
-fn document(doc: &Report<'_>) -> serde_json::Result<String> {
-    let mut s = serde_json::to_string_pretty(doc)?;
-    s.push('\n');
-    Ok(crate::text::json_terminal_safe(s))
-}
-
-// ----- gates (`--ci`): the same evaluation the text and Markdown outputs print -----
-
-/// The gate evaluation of one image.
-#[derive(Serialize)]
-pub struct GatesReport {
-    /// `pass` or `fail` (skipped rules do not fail a gate).
-    pub verdict: &'static str,
-    pub passed: usize,
-    pub failed: usize,
-    pub skipped: usize,
-    /// Config files and flags the rules came from.
-    pub sources: Vec<String>,
-    pub baseline: Option<BaselineReport>,
-    pub rules: Vec<RuleReport>,
-}
-
-#[derive(Serialize)]
-pub struct BaselineReport {
-    pub input: String,
-    pub name: Option<String>,
-    pub size_bytes: u64,
-    pub compressed_size_bytes: u64,
-}
-
-/// One rule: `value` and `threshold` are in `unit` (`bytes`, `ratio` from 0 to 1, or `count`);
-/// the rule passes when `value comparison threshold` holds. `value` is null when the rule was
-/// skipped, or when a ratio is undefined (dive's 0/0).
-#[derive(Serialize)]
-pub struct RuleReport {
-    pub rule: &'static str,
-    /// The glob of a `max-path-size` budget.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub glob: Option<String>,
-    pub verdict: &'static str,
-    pub value: Option<Number>,
-    pub threshold: Option<Number>,
-    pub unit: &'static str,
-    pub comparison: &'static str,
-    /// The threshold as written (`150MB`, `5%`, `disabled`).
-    pub threshold_text: String,
-    pub source: String,
-    pub note: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-pub enum Number {
-    Unsigned(u64),
-    Signed(i64),
-    Float(f64),
-}
-
-fn rule_unit(rule: &crate::gate::Rule) -> &'static str {
-    use crate::gate::{RuleKind, Threshold};
-    match rule.threshold {
-        Some(Threshold::Bytes(_)) => "bytes",
-        Some(Threshold::Percent(_) | Threshold::Ratio(_)) => "ratio",
-        Some(Threshold::Count(_)) => "count",
-        None => match rule.kind {
-            RuleKind::MaxLayers => "count",
-            RuleKind::MinEfficiency | RuleKind::MaxDiveUserWastedRatio => "ratio",
-            _ => "bytes",
-        },
-    }
-}
-
-pub fn gates_report(e: &crate::gate::Evaluation) -> GatesReport {
-    use crate::gate::{Threshold, Value};
-    let rules = e
-        .results
-        .iter()
-        .map(|r| RuleReport {
-            rule: r.rule.kind.name(),
-            glob: r.rule.kind.glob().map(str::to_string),
-            verdict: r.verdict.key(),
-            value: r.value.map(|v| match v {
-                Value::Bytes(b) | Value::Count(b) => Number::Unsigned(b),
-                Value::SignedBytes(d) => Number::Signed(d),
-                Value::Ratio(x) => Number::Float(x),
-            }),
-            threshold: r.rule.threshold.map(|t| match t {
-                Threshold::Bytes(b) | Threshold::Count(b) => Number::Unsigned(b),
-                Threshold::Ratio(x) => Number::Float(x),
-                Threshold::Percent(p) => Number::Float(
-                    crate::gate::parse::Decimal {
-                        mantissa: p.mantissa,
-                        scale: p.scale + 2,
-                    }
-                    .to_f64(),
-                ),
-            }),
-            unit: rule_unit(&r.rule),
-            comparison: if r.rule.kind.is_minimum() { ">=" } else { "<=" },
-            threshold_text: r.rule.text.clone(),
-            source: r.rule.source.to_string(),
-            note: r.note.clone(),
-        })
-        .collect();
-    GatesReport {
-        verdict: e.verdict().key(),
-        passed: e.passed(),
-        failed: e.failed(),
-        skipped: e.skipped(),
-        sources: e.sources(),
-        baseline: e.baseline.as_ref().map(|b| BaselineReport {
-            input: b.input.clone(),
-            name: b.name.clone(),
-            size_bytes: b.size,
-            compressed_size_bytes: b.compressed_size,
-        }),
-        rules,
-    }
-}
-
-/// The report with each image's gate evaluation (`gates[i]` belongs to `loaded[i]`).
-pub fn to_string_with_gates(
-    images: &[Analyzed<'_>],
-    set: &SetAnalysis,
-    gates: &[crate::gate::Evaluation],
-) -> serde_json::Result<String> {
-    let mut doc = report_with_set(images, set, None);
-    for (image, e) in doc.images.iter_mut().zip(gates) {
-        image.gates = Some(gates_report(e));
-    }
-    document(&doc)
-}
-
-// ----- `imgscope diff --json` -----
-
-/// The diff document: versioned like the report.
-#[derive(Serialize)]
-pub struct DiffDocument<'a> {
-    pub schema_version: u32,
-    pub tool: Tool,
-    pub diff: DiffReport<'a>,
-}
-
-#[derive(Serialize)]
-pub struct DiffReport<'a> {
-    pub old: DiffImageReport<'a>,
-    pub new: DiffImageReport<'a>,
-    pub size: BytesDelta,
-    pub compressed_size: BytesDelta,
-    pub layer_count: CountDelta,
-    pub file_count: CountDelta,
-    pub efficiency: RatioDelta,
-    /// Whether both images' contents were hashed (else same-size edits are not seen).
-    pub hashed: bool,
-    pub file_changes: ChangeTally,
-    pub reclaimable: ReclaimableDiffReport,
-    /// Every layer of both images, by impact.
-    pub layers: Vec<LayerDiffReport<'a>>,
-    pub directory_change_count: usize,
-    /// The top 100 directory changes by impact.
-    pub directories: Vec<DirDiffReport>,
-    pub file_change_count: usize,
-    /// The top 100 file changes by impact.
-    pub files: Vec<FileDiffReport>,
-    pub package_change_count: usize,
-    /// The top 100 package changes (added, removed, upgraded, changed) by byte impact.
-    pub packages: Vec<PackageDiffReport>,
-}
-
-#[derive(Serialize)]
-pub struct PackageDiffReport {
-    pub manager: &'static str,
-    pub name: String,
-    /// `added`, `removed`, `upgraded` (another version) or `changed` (same version, other bytes).
-    pub change: &'static str,
-    pub old_version: Option<String>,
-    pub new_version: Option<String>,
-    pub bytes: BytesDelta,
-}
-
-#[derive(Serialize)]
-pub struct DiffImageReport<'a> {
-    pub input: &'a str,
-    pub name: Option<&'a str>,
-    pub manifest_digest: Option<&'a str>,
-    pub config_digest: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-pub struct BytesDelta {
-    pub old_bytes: u64,
-    pub new_bytes: u64,
-    pub delta_bytes: i64,
-}
-
-#[derive(Serialize)]
-pub struct CountDelta {
-    pub old: u64,
-    pub new: u64,
-    pub delta: i64,
-}
-
-#[derive(Serialize)]
-pub struct RatioDelta {
-    pub old: f64,
-    pub new: f64,
-}
-
-#[derive(Serialize)]
-pub struct ChangeTally {
-    pub added: usize,
-    pub removed: usize,
-    pub grown: usize,
-    pub shrunk: usize,
-    pub modified: usize,
-}
-
-#[derive(Serialize)]
-pub struct LayerDiffReport<'a> {
-    pub change: &'static str,
-    pub old_index: Option<usize>,
-    pub new_index: Option<usize>,
-    /// `diff_id`, `position+command`, `command` or `position`; null for added and removed.
-    pub matched_by: Option<&'static str>,
-    pub old_created_by: Option<&'a str>,
-    pub new_created_by: Option<&'a str>,
-    pub size: BytesDelta,
-    pub compressed_size: BytesDelta,
-    pub reclaimable: BytesDelta,
-}
-
-#[derive(Serialize)]
-pub struct DirDiffReport {
-    pub path: String,
-    pub change: &'static str,
-    pub size: BytesDelta,
-    /// Non-directory entries below it added, removed and changed.
-    pub added: u64,
-    pub removed: u64,
-    pub changed: u64,
-}
-
-#[derive(Serialize)]
-pub struct FileDiffReport {
-    pub path: String,
-    pub change: &'static str,
-    pub old_kind: Option<&'static str>,
-    pub new_kind: Option<&'static str>,
-    pub size: BytesDelta,
-    /// The layer that wrote it (in the new image; in the old one for a removal).
-    pub layer: Option<usize>,
-}
-
-#[derive(Serialize)]
-pub struct ReclaimableDiffReport {
-    pub old_bytes: u64,
-    pub new_bytes: u64,
-    pub delta_bytes: i64,
-    /// Reclaimable bytes the new image has beyond the old one's, path by path.
-    pub introduced_bytes: u64,
-    /// Reclaimable bytes the old image had beyond the new one's, path by path.
-    pub resolved_bytes: u64,
-    pub introduced_path_count: usize,
-    pub introduced_paths: Vec<ReclaimablePathDelta>,
-    pub resolved_path_count: usize,
-    pub resolved_paths: Vec<ReclaimablePathDelta>,
-}
-
-#[derive(Serialize)]
-pub struct ReclaimablePathDelta {
-    pub path: String,
-    pub old_bytes: u64,
-    pub new_bytes: u64,
-    pub delta_bytes: i64,
-}
-
-fn bytes_delta(d: crate::diff::Delta) -> BytesDelta {
-    BytesDelta {
-        old_bytes: d.old,
-        new_bytes: d.new,
-        delta_bytes: d.delta(),
-    }
-}
-
-fn diff_image(image: &Image) -> DiffImageReport<'_> {
-    DiffImageReport {
-        input: &image.input,
-        name: image.name.as_deref(),
-        manifest_digest: image.manifest_digest.as_deref(),
-        config_digest: image.config_digest.as_deref(),
-    }
-}
-
-pub fn diff_report<'a>(
-    old: &'a Image,
-    new: &'a Image,
-    d: &crate::diff::ImageDiff,
-) -> DiffReport<'a> {
-    use crate::diff::ChangeKind;
-    let path_deltas = |list: &[crate::diff::ReclaimableChange]| {
-        list.iter()
-            .take(TOP_N)
-            .map(|c| ReclaimablePathDelta {
-                path: c.path.clone(),
-                old_bytes: c.bytes.old,
-                new_bytes: c.bytes.new,
-                delta_bytes: c.bytes.delta(),
-            })
-            .collect()
-    };
-    let r = &d.reclaimable;
-    DiffReport {
-        old: diff_image(old),
-        new: diff_image(new),
-        size: bytes_delta(d.size),
-        compressed_size: bytes_delta(d.compressed),
-        layer_count: CountDelta {
-            old: d.layer_count.old,
-            new: d.layer_count.new,
-            delta: d.layer_count.delta(),
-        },
-        file_count: CountDelta {
-            old: d.file_count.old,
-            new: d.file_count.new,
-            delta: d.file_count.delta(),
-        },
-        efficiency: RatioDelta {
-            old: d.efficiency.0,
-            new: d.efficiency.1,
-        },
-        hashed: d.hashed,
-        file_changes: ChangeTally {
-            added: d.file_count_of(ChangeKind::Added),
-            removed: d.file_count_of(ChangeKind::Removed),
-            grown: d.file_count_of(ChangeKind::Grown),
-            shrunk: d.file_count_of(ChangeKind::Shrunk),
-            modified: d.file_count_of(ChangeKind::Modified),
-        },
-        reclaimable: ReclaimableDiffReport {
-            old_bytes: r.total.old,
-            new_bytes: r.total.new,
-            delta_bytes: r.total.delta(),
-            introduced_bytes: r.introduced_bytes,
-            resolved_bytes: r.resolved_bytes,
-            introduced_path_count: r.introduced.len(),
-            introduced_paths: path_deltas(&r.introduced),
-            resolved_path_count: r.resolved.len(),
-            resolved_paths: path_deltas(&r.resolved),
-        },
-        layers: d
-            .layers
-            .iter()
-            .map(|l| LayerDiffReport {
-                change: l.change.label(),
-                old_index: l.old,
-                new_index: l.new,
-                matched_by: l.matched_by.map(|m| m.label()),
-                old_created_by: l
-                    .old
-                    .and_then(|i| old.layers[i].history.as_ref())
-                    .and_then(|h| h.created_by.as_deref()),
-                new_created_by: l
-                    .new
-                    .and_then(|i| new.layers[i].history.as_ref())
-                    .and_then(|h| h.created_by.as_deref()),
-                size: bytes_delta(l.size),
-                compressed_size: bytes_delta(l.compressed),
-                reclaimable: bytes_delta(l.reclaimable),
-            })
-            .collect(),
-        directory_change_count: d.dirs.len(),
-        directories: d
-            .dirs
-            .iter()
-            .take(TOP_N)
-            .map(|x| DirDiffReport {
-                path: x.path.clone(),
-                change: x.change.label(),
-                size: bytes_delta(x.size),
-                added: x.added,
-                removed: x.removed,
-                changed: x.changed,
-            })
-            .collect(),
-        file_change_count: d.files.len(),
-        files: d
-            .files
-            .iter()
-            .take(TOP_N)
-            .map(|f| FileDiffReport {
-                path: f.path.clone(),
-                change: f.change.label(),
-                old_kind: f.old_kind.map(|k| k.label()),
-                new_kind: f.new_kind.map(|k| k.label()),
-                size: bytes_delta(f.size),
-                layer: f.layer,
-            })
-            .collect(),
-        package_change_count: d.packages.len(),
-        packages: d
-            .packages
-            .iter()
-            .take(TOP_N)
-            .map(|p| PackageDiffReport {
-                manager: p.manager,
-                name: p.name.clone(),
-                change: p.change.label(),
-                old_version: p.old_version.clone(),
-                new_version: p.new_version.clone(),
-                bytes: bytes_delta(p.bytes),
-            })
-            .collect(),
-    }
-}
-
-pub fn diff_to_string(
-    old: &Image,
-    new: &Image,
-    d: &crate::diff::ImageDiff,
-) -> serde_json::Result<String> {
-    let doc = DiffDocument {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: "imgscope",
-            version: env!("CARGO_PKG_VERSION"),
-        },
-        diff: diff_report(old, new, d),
-    };
-    let mut s = serde_json::to_string_pretty(&doc)?;
-    s.push('\n');
-    Ok(crate::text::json_terminal_safe(s))
+    super::to_printable_string(&report_with_set(images, set, None))
 }
