@@ -147,6 +147,7 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
     );
     diff_headline(&mut out, d);
     diff_reclaimable(&mut out, d);
+    diff_plan(&mut out, d);
     diff_biggest(&mut out, d);
     diff_layers(&mut out, old, new, d);
     diff_everything(&mut out, d);
@@ -229,6 +230,28 @@ fn diff_reclaimable(out: &mut String, d: &ImageDiff) {
         );
     } else {
         let _ = writeln!(out, "No new reclaimable bytes.\n");
+    }
+}
+
+/// What the change does to the trim plan, and what a node running OLD pulls to run NEW. At most
+/// [`SHOWN`] changes, each sentence clipped, so the comment's visible part stays small.
+fn diff_plan(out: &mut String, d: &ImageDiff) {
+    let _ = writeln!(out, "### Trim plan\n");
+    let _ = writeln!(out, "**Pull**: {}.\n", rows::pull_line(d));
+    let _ = writeln!(out, "The plan {}.\n", rows::plan_line(d));
+    let changes = &d.plan.changes;
+    for c in changes.iter().take(SHOWN) {
+        let _ = writeln!(out, "- {}", c.sentence(|s| text(&short(s, 300))));
+    }
+    if changes.len() > SHOWN {
+        let _ = writeln!(
+            out,
+            "- … {} more (`imgscope diff --json` lists them)",
+            changes.len() - SHOWN
+        );
+    }
+    if !changes.is_empty() {
+        out.push('\n');
     }
 }
 
