@@ -432,3 +432,76 @@ fn slim_refuses_a_shell_image_in_one_line() {
     assert!(err.contains("shell image"), "{err}");
     assert!(!target.exists(), "a refused slim left {}", target.display());
 }
+
+/// The review reports of the realistic redis image lead with the plan `--json` gives: every
+/// listed action with the same saving per node and per pull, share, verdict and risk; then the
+/// packages that own the bytes and the closure.
+#[test]
+fn the_review_reports_of_redis_lead_with_the_plan_of_json() {
+    use imgscope::text::{human_size as hs, rough_percent};
+    let Some(dir) = realistic_set(false) else {
+        return;
+    };
+    let redis = dir.join("redis.tar").display().to_string();
+    let json = json_of(&run(&["--json", &redis]));
+    let plan = json["plan"].as_array().unwrap();
+    assert!(!plan.is_empty());
+    let out = |format: &str| {
+        let out = run(&["report", "--format", format, &redis]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (md, html) = (out("markdown"), out("html"));
+    for (k, a) in plan.iter().take(10).enumerate() {
+        let figures = |sep: &str| {
+            [
+                a["action"].as_str().unwrap().to_string(),
+                a["risk"].as_str().unwrap().to_string(),
+                hs(a["node_saving_bytes"].as_u64().unwrap()),
+                hs(a["pull_saving_bytes"].as_u64().unwrap()),
+                rough_percent(a["share_of_node_cost"].as_f64().unwrap()),
+            ]
+            .join(sep)
+        };
+        let worth = a["worth_it"].as_bool().unwrap();
+        let md_row = format!(
+            "| {} | {} | {} |",
+            k + 1,
+            figures(" | "),
+            if worth {
+                "**worth it**"
+            } else {
+                "not worth it"
+            }
+        );
+        assert!(md.contains(&md_row), "{md_row}\n{md}");
+        let row = html
+            .lines()
+            .find(|l| l.starts_with(&format!("<tr class=\"action\" id=\"action-{}\">", k + 1)))
+            .unwrap();
+        let cells: Vec<&str> = row
+            .split("<td")
+            .skip(2)
+            .take(5)
+            .map(|c| c[c.find('>').unwrap() + 1..c.find("</td>").unwrap()].trim())
+            .collect();
+        assert_eq!(cells.join("|"), figures("|"), "{row}");
+        assert!(row.contains(if worth {
+            ">worth it<"
+        } else {
+            ">not worth it<"
+        }));
+        assert!(row.contains("(service)"), "{row}");
+    }
+    for doc in [&md, &html] {
+        let plan_at = doc.find("Trim plan").unwrap();
+        assert!(plan_at < doc.find("Packages").unwrap());
+        assert!(doc.find("Packages").unwrap() < doc.find("Layers").unwrap());
+        assert!(doc.contains("Closure"));
+        assert!(doc.contains("redis-server"));
+    }
+}
