@@ -739,3 +739,53 @@ fn the_plans_changes_and_the_pull_old_to_new_are_exact() {
     );
     assert!(md.contains("a safe trim that was not there before"), "{md}");
 }
+
+/// A change that adds 40 layers each leaving apt caches (40 trims that appeared) and 3,000
+/// identical files with long names (a dedup that appeared), under a long tag: the Markdown comment lists 10 of the plan's changes, cuts the
+/// folded lists, and stays within GitHub's 65,536 characters.
+#[test]
+fn the_markdown_comment_stays_within_githubs_limit_with_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = || layer(&[file("bin/tool", 1_000, 1)], Comp::None, "ADD rootfs /");
+    let old = vec![base()];
+    let mut new = vec![base()];
+    for k in 0..40 {
+        new.push(layer(
+            &[file(
+                &format!("var/cache/apt/archives/p{k}.deb"),
+                2_000 + k,
+                2,
+            )],
+            Comp::None,
+            &format!("RUN apt-get install p{k}"),
+        ));
+    }
+    let many: Vec<E> = (0..3_000)
+        .map(|k| {
+            file(
+                &format!("app/{}/{k}", "long-directory-name".repeat(5)),
+                10,
+                3,
+            )
+        })
+        .collect();
+    new.push(layer(&many, Comp::None, "COPY app /app"));
+    let repo = format!("review/{}", "x".repeat(200));
+    let (o, n) = write_pair(dir.path(), &repo, &old, &new);
+    let out = diff_as("markdown", &o, &n);
+    assert!(out.status.success());
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.len() <= 65_536, "{} characters", md.len());
+    assert!(md.contains("41 appeared, 0 grew"), "{md}");
+    assert_eq!(
+        md.matches("\n- appeared in NEW's layer ").count(),
+        10,
+        "{md}"
+    );
+    assert!(md.contains("- … 31 more (`imgscope diff --json` lists them)"));
+    assert!(md.contains("more not shown (the comment would be too long"));
+    // The JSON has every change.
+    let v = diff_json(&o, &n);
+    assert_eq!(v["diff"]["plan"]["changes"].as_array().unwrap().len(), 41);
+    assert_eq!(v["diff"]["pull"]["layers"].as_array().unwrap().len(), 41);
+}
