@@ -270,16 +270,60 @@ impl PlanChange {
                 hs(self.pull_saving.new)
             ),
         };
-        let worth = match self.worth_it {
-            (false, true) => "; now worth it",
-            (true, false) if self.change != PlanChangeKind::WentAway => "; no longer worth it",
-            (true, true) => "; worth it",
-            _ => "",
+        let worth = match (self.change, self.worth_it) {
+            (PlanChangeKind::WentAway, _) => "",
+            (PlanChangeKind::Appeared, (_, true)) | (_, (true, true)) => "; worth it",
+            (_, (false, true)) => "; now worth it",
+            (_, (true, false)) => "; no longer worth it",
+            (_, (false, false)) => "",
         };
         format!(
             "{}{place}: {figures}{worth} — {}",
             self.change.label(),
             escape(&self.what)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(change: PlanChangeKind, worth_it: (bool, bool)) -> PlanChange {
+        PlanChange {
+            change,
+            action: ActionKind::Trim,
+            risk: Risk::Safe,
+            old_layer: (change != PlanChangeKind::Appeared).then_some(2),
+            new_layer: (change != PlanChangeKind::WentAway).then_some(3),
+            node_saving: Delta::new(0, 2048),
+            pull_saving: Delta::new(0, 1024),
+            worth_it,
+            what: "layer 3 holds <apt> caches".into(),
+        }
+    }
+
+    #[test]
+    fn sentences_say_where_how_much_and_the_verdict() {
+        let s = change(PlanChangeKind::Appeared, (false, true)).sentence(str::to_string);
+        assert_eq!(
+            s,
+            "appeared in NEW's layer 3: 2.0 KiB per node (1.0 KiB per pull), a safe trim that was \
+             not there before; worth it — layer 3 holds <apt> caches"
+        );
+        let s = change(PlanChangeKind::Grew, (false, true)).sentence(|w| w.replace('<', "&lt;"));
+        assert!(s.starts_with("grew in layer 2 → 3: the safe trim saves 0 B → 2.0 KiB per node"));
+        assert!(
+            s.contains("; now worth it — layer 3 holds &lt;apt> caches"),
+            "{s}"
+        );
+        let s = change(PlanChangeKind::Shrank, (true, false)).sentence(str::to_string);
+        assert!(s.contains("; no longer worth it — "), "{s}");
+        let s = change(PlanChangeKind::WentAway, (true, false)).sentence(str::to_string);
+        assert!(
+            s.starts_with("went away in OLD's layer 2: the safe trim that saved 0 B per node"),
+            "{s}"
+        );
+        assert!(!s.contains("worth"), "{s}");
     }
 }
