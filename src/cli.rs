@@ -335,11 +335,13 @@ pub enum Command {
         #[arg(long)]
         files: bool,
     },
-    /// Print a one-file report of an image to attach to a review: Markdown, or HTML with the
-    /// layer bars and the file tree
+    /// Print a one-file report of one or more images to attach to a review: the trim plan first,
+    /// the packages that own the bytes, the closure, then the layers and files (Markdown, or HTML
+    /// with the layer bars and the file tree); with several images, their sharing and node cost
     Report {
-        /// The image (any form IMAGE takes above)
-        image: String,
+        /// The images (any form IMAGE takes above), analysed as one set
+        #[arg(required = true, num_args = 1..)]
+        images: Vec<String>,
         #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
         format: ReportFormat,
         /// Do not hash file contents (faster; no duplicate-content detection)
@@ -355,6 +357,9 @@ pub enum Command {
         /// With --trend: the name the image is recorded under (default: its repository)
         #[arg(long, value_name = "NAME", requires = "trend")]
         name: Option<String>,
+        /// When a trim-plan action is worth it, as for `imgscope IMAGE…` (default 1MiB and 5%)
+        #[arg(long, value_name = "SIZE|PCT%")]
+        worth: Vec<String>,
     },
     /// Record the image's analysis (sizes, layers, reclaimable bytes, top directories, the trim
     /// plan's totals, the git commit and branch) in the history database, for `history` and

@@ -1,25 +1,33 @@
-//! `imgscope report IMAGE`: a one-file report to attach to a review (Markdown, or HTML), with the
-//! image's size over time when `--trend` asks for it.
+//! `imgscope report IMAGE…`: a one-file report to attach to a review (Markdown, or HTML) that
+//! leads with the trim plan of the images analysed as one set, with one image's size over time
+//! when `--trend` asks for it.
 
 use anyhow::Result;
 
 use crate::cli::ReportFormat;
+use crate::pipeline::load::{self, Loaded};
 use crate::report;
 use crate::settings::ReportRequest;
 
 pub fn run(request: &ReportRequest) -> Result<u8> {
-    let loaded = super::load_named(&request.image, &request.load)?;
-    let series = match &request.trend {
-        Some(trend) => Some(super::history::trend_of(
-            &loaded.image,
+    let loaded: Vec<Loaded> = request
+        .images
+        .iter()
+        .map(|input| super::load_named(input, &request.load))
+        .collect::<Result<_>>()?;
+    let set = load::set_analysis(&loaded, request.worth);
+    let images = super::analyzed(&loaded);
+    let series = match (&request.trend, loaded.first()) {
+        (Some(trend), Some(first)) => Some(super::history::trend_of(
+            &first.image,
             trend.from.as_deref(),
             trend.name.as_deref(),
         )?),
-        None => None,
+        _ => None,
     };
     let text = match request.format {
         ReportFormat::Markdown => {
-            let mut out = report::markdown::image_report(&loaded.image, &loaded.analysis);
+            let mut out = report::markdown::report(&images, &set);
             if let Some((name, db, records)) = &series {
                 out.push('\n');
                 out.push_str(&crate::history::trend::markdown(name, db, records));
@@ -30,7 +38,7 @@ pub fn run(request: &ReportRequest) -> Result<u8> {
             let section = series
                 .as_ref()
                 .map(|(name, db, records)| crate::history::trend::html(name, db, records));
-            report::html::report(&loaded.image, &loaded.analysis, section.as_deref())
+            report::html::report(&images, &set, section.as_deref())
         }
     };
     super::print(&text)

@@ -115,10 +115,12 @@ pub enum DiffOutput {
     Printed(DiffFormat),
 }
 
-/// `report IMAGE --format markdown|html [--trend]`.
+/// `report IMAGE… --format markdown|html [--trend] [--worth …]`.
 #[derive(Debug)]
 pub struct ReportRequest {
-    pub image: String,
+    /// One or more images, analysed as one set (the plan, and their sharing when several).
+    pub images: Vec<String>,
+    pub worth: crate::analysis::plan::Worth,
     pub format: ReportFormat,
     pub load: LoadOptions,
     /// `--trend [--from DB] [--name NAME]`.
@@ -228,15 +230,21 @@ pub fn resolve(mut cli: Cli) -> Result<Run> {
             })
         }
         Some(Command::Report {
-            image,
+            images,
             format,
             no_hash,
             trend,
             from,
             name,
+            worth,
         }) => Mode::Report(ReportRequest {
             load: hashed_load_options(&cli, no_hash)?,
-            image,
+            worth: self::images::worth(&worth)?,
+            images: if trend && images.len() > 1 {
+                return Err(anyhow!("report --trend takes one image"));
+            } else {
+                images
+            },
             format,
             trend: trend.then_some(Trend { from, name }),
         }),

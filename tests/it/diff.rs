@@ -596,3 +596,196 @@ fn a_claimed_diff_id_is_never_trusted() {
         assert_eq!(v["diff"]["layers"][0]["matched_by"], "diff_id", "{comp:?}");
     }
 }
+
+/// OLD: layer 0 "ADD rootfs /" (bin/tool 40,000); layer 1 "COPY app /app": app/a.bin 5,000 and
+/// an identical app/copy.bin (a 5,000-byte dedup); layer 2 "RUN apt-get update": the apt lists,
+/// 10,000 (a safe trim). NEW: the same layer 0; layer 1 without the copy; layer 2 with 30,000
+/// bytes of lists (the trim grows by 20,000); layer 3 "RUN apt-get install x" leaving a 20,000
+/// byte .deb in the apt cache (a safe trim that was not there before).
+fn plan_pair(dir: &Path) -> (PathBuf, PathBuf, Vec<BuiltLayer>) {
+    let base = || layer(&[file("bin/tool", 40_000, 1)], Comp::Gzip, "ADD rootfs /");
+    let old = vec![
+        base(),
+        layer(
+            &[file("app/a.bin", 5_000, 5), file("app/copy.bin", 5_000, 5)],
+            Comp::None,
+            "COPY app /app",
+        ),
+        layer(
+            &[file("var/lib/apt/lists/index", 10_000, 3)],
+            Comp::Gzip,
+            "RUN apt-get update",
+        ),
+    ];
+    let new = vec![
+        base(),
+        layer(&[file("app/a.bin", 5_000, 5)], Comp::None, "COPY app /app"),
+        layer(
+            &[file("var/lib/apt/lists/index", 30_000, 3)],
+            Comp::Gzip,
+            "RUN apt-get update",
+        ),
+        layer(
+            &[file("var/cache/apt/archives/x.deb", 20_000, 9)],
+            Comp::Gzip,
+            "RUN apt-get install x",
+        ),
+    ];
+    let (o, n) = write_pair(dir, "review/plan", &old, &new);
+    (o, n, new)
+}
+
+/// change, action, risk, old layer, new layer, old and new node saving.
+type PlanChangeRow<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<u64>,
+    Option<u64>,
+    u64,
+    u64,
+);
+
+#[test]
+fn the_plans_changes_and_the_pull_old_to_new_are_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, n, new) = plan_pair(dir.path());
+    let v = diff_json(&o, &n);
+    let p = &v["diff"]["plan"];
+    let changes: Vec<PlanChangeRow<'_>> = p["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["change"].as_str().unwrap(),
+                c["action"].as_str().unwrap(),
+                c["risk"].as_str().unwrap(),
+                c["old_layer"].as_u64(),
+                c["new_layer"].as_u64(),
+                c["node_saving"]["old_bytes"].as_u64().unwrap(),
+                c["node_saving"]["new_bytes"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("appeared", "trim", "safe", None, Some(3), 0, 20_000),
+            ("grew", "trim", "safe", Some(2), Some(2), 10_000, 30_000),
+            ("went_away", "dedup", "safe", Some(1), None, 5_000, 0),
+        ],
+        "{p:#}"
+    );
+    assert_eq!(p["unchanged_actions"], 0);
+    assert_eq!(p["actions"]["old"], 2);
+    assert_eq!(p["actions"]["new"], 2);
+    // The totals are each image's own plan totals.
+    for (path, side) in [(&o, "old_bytes"), (&n, "new_bytes")] {
+        let own = json_of(&run(&["--json", path.to_str().unwrap()]));
+        assert_eq!(
+            p["node_saving"][side], own["plan_totals"]["node_saving_bytes"],
+            "{side}"
+        );
+        assert_eq!(
+            p["pull_saving"][side], own["plan_totals"]["pull_saving_bytes"],
+            "{side}"
+        );
+    }
+    assert_eq!(p["node_saving"]["old_bytes"], 15_000);
+    assert_eq!(p["node_saving"]["new_bytes"], 50_000);
+    let appeared = &p["changes"][0];
+    assert!(
+        appeared["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("appeared in NEW's layer 3: 19.5 KiB per node"),
+        "{appeared:#}"
+    );
+    // A node running OLD pulls NEW's layers 1, 2 and 3 (layer 0 it has): their blobs, and
+    // 5,000 + 30,000 + 20,000 bytes once unpacked.
+    let pull = &v["diff"]["pull"];
+    assert_eq!(pull["layers"], serde_json::json!([1, 2, 3]));
+    let blobs: u64 = new[1..].iter().map(|l| l.blob.len() as u64).sum();
+    assert_eq!(pull["compressed_bytes"], blobs);
+    assert_eq!(pull["size_bytes"], 55_000);
+
+    // The text and the Markdown comment say the same.
+    let text = String::from_utf8(diff_as("text", &o, &n).stdout).unwrap();
+    let pull_line = format!(
+        "Pull        {} compressed (53.7 KiB uncompressed) for a node running OLD: 3 layers NEW has and OLD lacks (1, 2, 3)",
+        imgscope::text::human_size(blobs)
+    );
+    assert!(text.contains(&pull_line), "{text}");
+    assert!(
+        text.contains("Trim plan   saves 14.6 KiB → 48.8 KiB per node"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 appeared, 1 grew, 0 shrank, 1 went away, 0 unchanged"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  went away in OLD's layer 1: the safe dedup that saved 4.9 KiB per node"),
+        "{text}"
+    );
+    let md = String::from_utf8(diff_as("markdown", &o, &n).stdout).unwrap();
+    assert!(md.contains("### Trim plan\n\n**Pull**: "), "{md}");
+    assert!(
+        md.contains(
+            "- grew in layer 2: the safe trim saves 9.8 KiB → 29.3 KiB per node (+19.5 KiB)"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("a safe trim that was not there before"), "{md}");
+}
+
+/// A change that adds 40 layers each leaving apt caches (40 trims that appeared) and 3,000
+/// identical files with long names (a dedup that appeared), under a long tag: the Markdown comment lists 10 of the plan's changes, cuts the
+/// folded lists, and stays within GitHub's 65,536 characters.
+#[test]
+fn the_markdown_comment_stays_within_githubs_limit_with_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = || layer(&[file("bin/tool", 1_000, 1)], Comp::None, "ADD rootfs /");
+    let old = vec![base()];
+    let mut new = vec![base()];
+    for k in 0..40 {
+        new.push(layer(
+            &[file(
+                &format!("var/cache/apt/archives/p{k}.deb"),
+                2_000 + k,
+                2,
+            )],
+            Comp::None,
+            &format!("RUN apt-get install p{k}"),
+        ));
+    }
+    let many: Vec<E> = (0..3_000)
+        .map(|k| {
+            file(
+                &format!("app/{}/{k}", "long-directory-name".repeat(5)),
+                10,
+                3,
+            )
+        })
+        .collect();
+    new.push(layer(&many, Comp::None, "COPY app /app"));
+    let repo = format!("review/{}", "x".repeat(200));
+    let (o, n) = write_pair(dir.path(), &repo, &old, &new);
+    let out = diff_as("markdown", &o, &n);
+    assert!(out.status.success());
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.len() <= 65_536, "{} characters", md.len());
+    assert!(md.contains("41 appeared, 0 grew"), "{md}");
+    assert_eq!(
+        md.matches("\n- appeared in NEW's layer ").count(),
+        10,
+        "{md}"
+    );
+    assert!(md.contains("- … 31 more (`imgscope diff --json` lists them)"));
+    assert!(md.contains("more not shown (the comment would be too long"));
+    // The JSON has every change.
+    let v = diff_json(&o, &n);
+    assert_eq!(v["diff"]["plan"]["changes"].as_array().unwrap().len(), 41);
+    assert_eq!(v["diff"]["pull"]["layers"].as_array().unwrap().len(), 41);
+}

@@ -21,6 +21,7 @@ mod duplicates;
 mod gates;
 mod history;
 mod hostile;
+mod html_browser;
 mod ignore_paths;
 mod json_report;
 mod layer_cache;

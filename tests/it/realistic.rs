@@ -432,3 +432,114 @@ fn slim_refuses_a_shell_image_in_one_line() {
     assert!(err.contains("shell image"), "{err}");
     assert!(!target.exists(), "a refused slim left {}", target.display());
 }
+
+/// The review reports of the realistic redis image, and of the whole set, lead with the plan
+/// `--json` gives: every listed action with the same saving per node and per pull, share, verdict
+/// and risk, and its images' roles; then (for the set) the sharing, and the packages that own the
+/// bytes and the closure.
+#[test]
+fn the_review_reports_lead_with_the_plan_of_json() {
+    let Some(dir) = realistic_set(false) else {
+        return;
+    };
+    reports_match_json(&dir, &["redis"], Some("service"));
+    reports_match_json(
+        &dir,
+        &["base", "redis", "postgres", "app-python", "builder"],
+        None,
+    );
+}
+
+fn reports_match_json(dir: &Path, names: &[&str], role: Option<&str>) {
+    use imgscope::text::{human_size as hs, rough_percent};
+    let paths: Vec<String> = names
+        .iter()
+        .map(|n| dir.join(format!("{n}.tar")).display().to_string())
+        .collect();
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let mut args = vec!["--json"];
+    args.extend(&paths);
+    let json = json_of(&run(&args));
+    let plan = json["plan"].as_array().unwrap();
+    assert!(!plan.is_empty());
+    let out = |format: &str| {
+        let mut args = vec!["report", "--format", format];
+        args.extend(&paths);
+        let out = run(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (md, html) = (out("markdown"), out("html"));
+    for (k, a) in plan.iter().take(10).enumerate() {
+        // "<0.1%" is escaped in both formats.
+        let figures = |sep: &str| {
+            [
+                a["action"].as_str().unwrap().to_string(),
+                a["risk"].as_str().unwrap().to_string(),
+                hs(a["node_saving_bytes"].as_u64().unwrap()),
+                hs(a["pull_saving_bytes"].as_u64().unwrap()),
+                rough_percent(a["share_of_node_cost"].as_f64().unwrap()).replace('<', "&lt;"),
+            ]
+            .join(sep)
+        };
+        let worth = a["worth_it"].as_bool().unwrap();
+        let md_row = format!(
+            "| {} | {} | {} |",
+            k + 1,
+            figures(" | "),
+            if worth {
+                "**worth it**"
+            } else {
+                "not worth it"
+            }
+        );
+        assert!(md.contains(&md_row), "{md_row}\n{md}");
+        let row = html
+            .lines()
+            .find(|l| l.starts_with(&format!("<tr class=\"action\" id=\"action-{}\">", k + 1)))
+            .unwrap();
+        let cells: Vec<&str> = row
+            .split("<td")
+            .skip(2)
+            .take(5)
+            .map(|c| c[c.find('>').unwrap() + 1..c.find("</td>").unwrap()].trim())
+            .collect();
+        assert_eq!(cells.join("|"), figures("|"), "{row}");
+        assert!(row.contains(if worth {
+            ">worth it<"
+        } else {
+            ">not worth it<"
+        }));
+        for image in a["images"].as_array().unwrap() {
+            let name = image.as_str().unwrap();
+            let i = json["images"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .position(|m| m["name"] == name || m["input"] == name)
+                .unwrap_or_else(|| panic!("{name}"));
+            let role = role.unwrap_or_else(|| json["images"][i]["role"].as_str().unwrap());
+            assert!(
+                row.contains(&format!("<code>{name}</code> ({role})")),
+                "{row}"
+            );
+        }
+    }
+    for (doc, heading) in [(&md, "### {}\n"), (&html, "<h2>{}</h2>")] {
+        let at = |title: &str| {
+            doc.find(&heading.replace("{}", title))
+                .unwrap_or_else(|| panic!("no {title} heading"))
+        };
+        let plan_at = at("Trim plan");
+        if names.len() > 1 {
+            assert!(plan_at < at("Sharing") && at("Sharing") < at("Packages"));
+        }
+        assert!(plan_at < at("Packages") && at("Packages") < at("Layers"));
+        assert!(doc.contains("Closure"));
+        assert!(doc.contains("redis-server"));
+    }
+}

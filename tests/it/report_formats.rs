@@ -78,7 +78,13 @@ fn html_report_is_self_contained_and_escaped() {
         assert!(!html.contains(forbidden), "found {forbidden}");
     }
     assert!(!html.contains('\u{1b}') && !html.contains('\u{7}'));
-    // The hostile names are shown, escaped.
+    // On paper: a print stylesheet that leaves the tree out and keeps the plan and the tables.
+    let print = &html[html.find("@media print{").expect("a print stylesheet")..];
+    let print = &print[..print.find("</style>").unwrap_or(print.len())];
+    assert!(print.contains(".tree{display:none}"), "{print}");
+    for kept in ["plan", "table", "tr", "section"] {
+        assert!(!print.contains(&format!("{kept}{{display:none")), "{print}");
+    }
     assert!(
         html.contains("&lt;img src=x onerror=alert(1)&gt;"),
         "{html}"
@@ -201,4 +207,147 @@ fn report_errors_are_one_line() {
     assert!(out.stdout.is_empty());
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(err.starts_with("imgscope: /nonexistent/x.tar: "), "{err}");
+}
+
+/// An image whose plan has exact actions: apt lists (30,000 bytes) and an apt archive (20,000)
+/// left in their layers, and a duplicate (5,000).
+fn apt_image(dir: &Path, name: &str, tag: &str) -> PathBuf {
+    let layers = vec![
+        layer(
+            &[file("bin/tool", 40_000, 1), file("etc/os-release", 100, 2)],
+            Comp::Gzip,
+            "ADD rootfs /",
+        ),
+        layer(
+            &[file("app/a.bin", 5_000, 5), file("app/copy.bin", 5_000, 5)],
+            Comp::None,
+            "COPY app /app",
+        ),
+        layer(
+            &[
+                file("var/lib/apt/lists/index", 30_000, 3),
+                file("var/cache/apt/archives/x.deb", 20_000, 9),
+            ],
+            Comp::Gzip,
+            "RUN apt-get update && apt-get install x",
+        ),
+    ];
+    let path = dir.join(name);
+    write_tar(&path, &docker_archive_files(&[(tag, &layers)]));
+    path
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// rank, action, risk, per node, per pull, share, worth it.
+type PlanRow = (usize, String, String, String, String, String, bool);
+
+/// The plan's rows of `--json`, as the reports print them: rank, action, risk, per node, per
+/// pull, share, worth it.
+fn json_plan_rows(paths: &[&str], worth: &str) -> Vec<PlanRow> {
+    use imgscope::text::{human_size as hs, rough_percent};
+    let mut args = vec!["--json", "--worth", worth];
+    args.extend(paths);
+    let v: serde_json::Value = serde_json::from_str(&run_ok(&args)).unwrap();
+    v["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(k, a)| {
+            (
+                k + 1,
+                a["action"].as_str().unwrap().to_string(),
+                a["risk"].as_str().unwrap().to_string(),
+                hs(a["node_saving_bytes"].as_u64().unwrap()),
+                hs(a["pull_saving_bytes"].as_u64().unwrap()),
+                rough_percent(a["share_of_node_cost"].as_f64().unwrap()),
+                a["worth_it"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn both_reports_lead_with_the_plan_and_the_figures_of_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = apt_image(dir.path(), "apt.tar", "report/apt:1");
+    let path = path.to_str().unwrap();
+    for worth in ["0", "1MiB"] {
+        let rows = json_plan_rows(&[path], worth);
+        // trim (lists and archive together, one layer, safe), then the dedup.
+        assert_eq!(
+            rows.iter()
+                .map(|r| (r.1.as_str(), r.2.as_str()))
+                .collect::<Vec<_>>(),
+            [("trim", "safe"), ("dedup", "safe")],
+            "{rows:?}"
+        );
+        assert_eq!(rows[0].3, imgscope::text::human_size(50_000));
+        let md = run_ok(&["report", "--worth", worth, "--format", "markdown", path]);
+        let html = run_ok(&["report", "--worth", worth, "--format", "html", path]);
+        for (rank, action, risk, node, pull, share, worth_it) in &rows {
+            let verdict = if *worth_it {
+                "**worth it**"
+            } else {
+                "not worth it"
+            };
+            let md_row = format!(
+                "| {rank} | {action} | {risk} | {node} | {pull} | {share} | {verdict} | `report/apt:1` (shell) |"
+            );
+            assert!(md.contains(&md_row), "{md_row}\n{md}");
+            let html_row = format!(
+                "<tr class=\"action\" id=\"action-{rank}\"><td class=\"num\">{rank}</td><td>{action}</td>\
+                 <td class=\"risk-{risk}\">{risk}</td><td class=\"num\">{node}</td><td class=\"num\">{pull}</td>\
+                 <td class=\"num\">{share}</td><td><span class=\"{}\">{}</span></td>",
+                if *worth_it { "worth" } else { "notworth" },
+                if *worth_it {
+                    "worth it"
+                } else {
+                    "not worth it"
+                },
+            );
+            assert!(html.contains(&html_row), "{html_row}\n{html}");
+        }
+        // The answer first: the plan before the image's facts and layers.
+        let plan = md.find("### Trim plan").unwrap();
+        assert!(plan < md.find("### Image").unwrap() && plan < md.find("### Layers").unwrap());
+        assert!(md.contains(&format!(
+            "**{} of 2 actions worth it (",
+            rows.iter().filter(|r| r.6).count()
+        )));
+        let plan = html.find("<section class=\"plan\" id=\"plan\">").unwrap();
+        assert!(plan < html.find("<h2>Image</h2>").unwrap());
+        assert!(plan < html.find("<h2>Layers</h2>").unwrap());
+    }
+}
+
+#[test]
+fn a_report_of_several_images_shows_their_sharing_and_node_cost() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = apt_image(dir.path(), "a.tar", "report/a:1");
+    let b = image(dir.path());
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let md = run_ok(&["report", a, b]);
+    assert!(md.starts_with("## imgscope report: 2 images\n"), "{md}");
+    assert!(md.contains("### Sharing\n\nSum of image sizes "), "{md}");
+    assert!(md.contains("node cost "), "{md}");
+    assert!(md.contains("| `report/a:1` | "), "{md}");
+    assert!(md.contains("## `report/app:1`"), "{md}");
+    let html = run_ok(&["report", "--format", "html", a, b]);
+    assert!(html.contains("<section class=\"sharing\" id=\"sharing\">"));
+    assert!(!html.contains("<script"), "{html}");
+    assert_eq!(html.matches("<section class=\"image\"").count(), 2);
+    // --trend reads one image's series.
+    let out = run(&["report", "--trend", a, b]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--trend takes one image"));
 }

@@ -368,7 +368,10 @@ pub fn test_cache_home() -> std::path::PathBuf {
 pub fn command_in(cache: &Path, args: &[&str]) -> Command {
     let mut c = match std::env::var_os("IMGSCOPE_TEST_MEASURE") {
         Some(file) if Path::new("/usr/bin/time").exists() => {
-            let test = std::thread::current().name().unwrap_or("?").replace('%', "%%");
+            let test = std::thread::current()
+                .name()
+                .unwrap_or("?")
+                .replace('%', "%%");
             let mut c = Command::new("/usr/bin/time");
             c.arg("-a")
                 .arg("-o")

@@ -4,6 +4,8 @@
 //! text, JSON and Markdown reports print an [`ImageDiff`]; a viewer can mark its tree with
 //! [`ImageDiff::by_new_node`] and list removals through `old_node`.
 
+pub mod plan;
+
 use std::cmp::Reverse;
 
 use hashbrown::HashMap;
@@ -188,6 +190,10 @@ pub struct ImageDiff {
     pub packages: Vec<PackageDiff>,
     /// Whether both images were hashed: without hashes a same-size content change goes unseen.
     pub hashed: bool,
+    /// What the change does to the trim plan (each image's plan built alone).
+    pub plan: plan::PlanDiff,
+    /// What a node holding OLD pulls to run NEW.
+    pub pull: plan::PullDiff,
 }
 
 /// How a package differs between the two images.
@@ -250,18 +256,27 @@ impl ImageDiff {
 /// Compare two analyzed images.
 pub fn diff(old: Side<'_>, new: Side<'_>) -> ImageDiff {
     let (files, dirs) = walk(old, new);
+    let layers = layers(old, new);
+    let worth = crate::analysis::plan::Worth::default();
+    let plan = plan::compare(
+        &plan::plan_of(old, worth),
+        &plan::plan_of(new, worth),
+        &layers,
+    );
     ImageDiff {
         size: Delta::new(old.image.size(), new.image.size()),
         compressed: Delta::new(old.image.compressed_size(), new.image.compressed_size()),
         layer_count: Delta::new(old.image.layers.len() as u64, new.image.layers.len() as u64),
         file_count: Delta::new(old.analysis.file_count, new.analysis.file_count),
         efficiency: (old.analysis.efficiency.score, new.analysis.efficiency.score),
-        layers: layers(old, new),
+        layers,
         dirs,
         files,
         reclaimable: reclaimable(old, new),
         packages: packages(old, new),
         hashed: old.analysis.duplicates.hashed && new.analysis.duplicates.hashed,
+        plan,
+        pull: plan::pull(old.image, new.image),
     }
 }
 

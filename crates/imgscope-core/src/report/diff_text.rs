@@ -88,6 +88,12 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
         d.efficiency.0 * 100.0,
         d.efficiency.1 * 100.0
     );
+    let _ = writeln!(out, "Pull        {}", rows::pull_line(d));
+    let _ = writeln!(out, "\nTrim plan   {}", rows::plan_line(d));
+    for c in d.plan.changes.iter().take(SHOWN) {
+        let _ = writeln!(out, "  {}", c.sentence(|s| esc(s).into_owned()));
+    }
+    out.push_str(&more(d.plan.changes.len()));
 
     let _ = writeln!(out, "\nLayers by impact");
     let _ = writeln!(

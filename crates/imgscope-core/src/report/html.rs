@@ -6,8 +6,10 @@
 
 use std::fmt::Write;
 
+use super::review;
 use super::rows::{self, section};
 use crate::analysis::Analysis;
+use crate::analysis::set::SetAnalysis;
 use crate::model::{EntryKind, Image, NodeId, ROOT};
 use crate::text::{escape_control, human_size as hs};
 
@@ -34,7 +36,16 @@ tr:nth-child(even){background:#f6f8fa}td.num,th.num{text-align:right;white-space
 .tree li{margin:0;white-space:nowrap}.tree summary{cursor:pointer}
 .size{display:inline-block;width:6.5em;text-align:right;color:#57606a;margin-right:.6em;font-family:ui-monospace,monospace}
 .kind{color:#8c959f}.more{color:#8c959f;font-style:italic}
-@media (prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}tr:nth-child(even){background:#161b22}.facts th,.size{color:#8d96a0}}
+.plan td.why{max-width:560px;overflow-wrap:anywhere}.worth{font-weight:bold;color:#1a7f37}.notworth{color:#57606a}
+.risk-safe{color:#1a7f37}.risk-rebuild{color:#9a6700}.risk-risky{color:#cf222e}
+.lead{font-size:1.05em}
+@media (prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}tr:nth-child(even){background:#161b22}.facts th,.size,.notworth{color:#8d96a0}.worth,.risk-safe{color:#3fb950}.risk-rebuild{color:#d29922}.risk-risky{color:#f85149}}
+@media print{body{margin:0;max-width:none;font-size:10pt;background:#fff;color:#000}
+.tree{display:none}.tree-note::after{content:\" (not printed: open the file to browse it)\"}
+table{width:100%;page-break-inside:auto}tr{break-inside:avoid;page-break-inside:avoid}thead{display:table-header-group}
+h1,h2{break-after:avoid;page-break-after:avoid}tr:nth-child(even){background:#f0f0f0;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.bar div{-webkit-print-color-adjust:exact;print-color-adjust:exact}.cmd,.plan td.why{max-width:none}
+.worth,.risk-safe,.risk-rebuild,.risk-risky,.facts th,.size,.notworth{color:#000}}
 ";
 
 /// HTML-escape an image string (control characters shown as `\x1b` first).
@@ -61,21 +72,59 @@ fn pct(value: u64, max: u64) -> f64 {
     }
 }
 
-/// The HTML report; `extra` is a section (already HTML, e.g. the size trend) put before the footer.
-pub fn report(image: &Image, analysis: &Analysis, extra: Option<&str>) -> String {
+/// The HTML report of one or more images (analysed as one set): the trim plan first, then (with
+/// several images) their sharing and node cost, then each image — the closure, the packages that
+/// own the bytes, its facts, layers, file tree and tables. `extra` is a section (already HTML,
+/// e.g. the size trend) put before the footer.
+pub fn report(
+    images: &[super::json::Analyzed<'_>],
+    set: &SetAnalysis,
+    extra: Option<&str>,
+) -> String {
     let mut out = String::new();
-    let name = h(image.display_name());
+    let title = match images {
+        [(image, _)] => format!("<code>{}</code>", h(image.display_name())),
+        _ => format!("{} images", images.len()),
+    };
+    let plain = match images {
+        [(image, _)] => h(image.display_name()),
+        _ => format!("{} images", images.len()),
+    };
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>imgscope report: {name}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n\
-         <h1>imgscope report: <code>{name}</code></h1>\n"
+         <title>imgscope report: {plain}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n\
+         <h1>imgscope report: {title}</h1>\n"
     );
-    facts(&mut out, image, analysis);
-    layers(&mut out, image, analysis);
-    tree(&mut out, image, analysis);
-    tables(&mut out, image, analysis);
+    if images.len() >= 2 {
+        let names: Vec<String> = images
+            .iter()
+            .map(|(i, _)| format!("<code>{}</code>", h(i.display_name())))
+            .collect();
+        let _ = writeln!(out, "<p>{}</p>", names.join(", "));
+    }
+    let analyses: Vec<&Analysis> = images.iter().map(|(_, a)| *a).collect();
+    plan(&mut out, set, &analyses);
+    if images.len() >= 2 {
+        sharing(&mut out, set);
+    }
+    for (k, (image, analysis)) in images.iter().enumerate() {
+        let _ = writeln!(out, "<section class=\"image\" id=\"image-{}\">", k + 1);
+        if images.len() >= 2 {
+            let _ = writeln!(
+                out,
+                "<h2 class=\"image-name\"><code>{}</code></h2>",
+                h(image.display_name())
+            );
+        }
+        packages(&mut out, image, analysis);
+        facts(&mut out, image, analysis);
+        layers(&mut out, image, analysis);
+        tree(&mut out, image, analysis);
+        tables(&mut out, image, analysis);
+        let _ = writeln!(out, "</section>");
+    }
     if let Some(section) = extra {
         out.push_str(section);
     }
@@ -87,8 +136,164 @@ pub fn report(image: &Image, analysis: &Analysis, extra: Option<&str>) -> String
     out
 }
 
+/// The trim plan: its headline and one row per action (`id="action-N"`), as `--json` has them.
+fn plan(out: &mut String, set: &SetAnalysis, analyses: &[&Analysis]) {
+    let head = review::plan_head(set);
+    let _ = writeln!(
+        out,
+        "<section class=\"plan\" id=\"plan\">\n<h2>Trim plan</h2>\n<p class=\"lead\"><strong>{}</strong>; {}.</p>",
+        h(&head.verdict),
+        h(&head.cost)
+    );
+    for line in [&head.nothing, &head.saving, &head.together]
+        .into_iter()
+        .flatten()
+    {
+        let _ = writeln!(out, "<p>{}</p>", h(line));
+    }
+    for (i, note) in &set.plan.notes {
+        let name = set.names.get(*i).map(String::as_str).unwrap_or_default();
+        let _ = writeln!(out, "<p>Note on <code>{}</code>: {}</p>", h(name), h(note));
+    }
+    let rows = review::action_rows(set, analyses);
+    if !rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "<table class=\"plan\">\n<thead><tr><th class=\"num\">#</th><th>Action</th><th>Risk</th>\
+             <th class=\"num\">Per node</th><th class=\"num\">Per pull</th><th class=\"num\">Share</th>\
+             <th>Verdict</th><th>Image (role)</th><th>Why</th></tr></thead>"
+        );
+        for r in &rows {
+            let images: Vec<String> = r
+                .images
+                .iter()
+                .map(|(name, role)| format!("<code>{}</code> ({role})", h(name)))
+                .collect();
+            let mut why = h(&r.why);
+            if let Some((path, bytes)) = &r.largest {
+                let _ = write!(why, "<br>largest: <code>{}</code> ({bytes})", h(path));
+            }
+            if let Some(overlap) = &r.overlap {
+                let _ = write!(why, "<br>{}", h(overlap));
+            }
+            let _ = writeln!(
+                out,
+                "<tr class=\"action\" id=\"action-{rank}\"><td class=\"num\">{rank}</td><td>{}</td>\
+                 <td class=\"risk-{risk}\">{risk}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td>{}</td><td>{}</td><td class=\"why\">{why}</td></tr>",
+                r.action,
+                r.node_saving,
+                r.pull_saving,
+                h(&r.share),
+                if r.worth_it {
+                    "<span class=\"worth\">worth it</span>"
+                } else {
+                    "<span class=\"notworth\">not worth it</span>"
+                },
+                images.join(", "),
+                rank = r.rank,
+                risk = r.risk,
+            );
+        }
+        let _ = writeln!(out, "</table>");
+        if let Some(more) = review::more_actions(set) {
+            let _ = writeln!(out, "<p class=\"more\">{}</p>", h(&more));
+        }
+    }
+    let _ = writeln!(out, "</section>");
+}
+
+/// What each image of a set shares, and what a node holding them all stores.
+fn sharing(out: &mut String, set: &SetAnalysis) {
+    let (head, rows) = review::sharing(set);
+    let _ = writeln!(
+        out,
+        "<section class=\"sharing\" id=\"sharing\">\n<h2>Sharing</h2>\n<p>{}</p>\n<table>\n\
+         <thead><tr><th>Image</th><th class=\"num\">Size</th><th class=\"num\">Shared</th>\
+         <th class=\"num\">Unique</th><th class=\"num\">Amortized</th><th>Verdict</th></tr></thead>",
+        h(&head)
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            h(&r.name),
+            r.size,
+            r.shared,
+            r.unique,
+            r.amortized,
+            h(&r.verdict)
+        );
+    }
+    let _ = writeln!(out, "</table>\n</section>");
+}
+
+/// The closure line and the packages that own the most bytes.
+fn packages(out: &mut String, image: &Image, analysis: &Analysis) {
+    match review::closure(image, analysis) {
+        Some(review::ClosureLine::Found(exe, rest, unresolved)) => {
+            let _ = write!(
+                out,
+                "<p class=\"closure\"><strong>Closure</strong>: entrypoint <code>{}</code> {}",
+                h(&exe),
+                h(&rest)
+            );
+            if !unresolved.is_empty() {
+                let names: Vec<String> = unresolved
+                    .iter()
+                    .map(|u| format!("<code>{}</code>", h(u)))
+                    .collect();
+                let _ = write!(out, "; not found: {}", names.join(", "));
+            }
+            out.push_str(".</p>\n");
+        }
+        Some(review::ClosureLine::Missing(first)) => {
+            let _ = writeln!(
+                out,
+                "<p class=\"closure\"><strong>Closure</strong>: entrypoint <code>{}</code> not found in the image.</p>",
+                h(&first)
+            );
+        }
+        None => {}
+    }
+    for problem in review::package_problems(analysis) {
+        let _ = writeln!(out, "<p>Unreadable package database: {}</p>", h(problem));
+    }
+    if let Some((head, rows, more)) = review::packages(analysis) {
+        let _ = writeln!(
+            out,
+            "<h2>Packages</h2>\n<p>{}.</p>\n<table class=\"packages\">\n<thead><tr><th class=\"num\">Bytes</th>\
+             <th class=\"num\">Files</th><th class=\"num\">Layer</th><th class=\"num\">Reclaimable</th>\
+             <th class=\"num\">Trim</th><th>Package</th></tr></thead>",
+            h(&head)
+        );
+        for r in rows {
+            let _ = writeln!(
+                out,
+                "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td><code>{}</code> <code>{}</code></td></tr>",
+                r.bytes,
+                r.files,
+                r.layer,
+                r.reclaimable,
+                r.trim,
+                h(&r.name),
+                h(&r.version)
+            );
+        }
+        let _ = writeln!(out, "</table>");
+        if more > 0 {
+            let _ = writeln!(
+                out,
+                "<p class=\"more\">… {more} more packages (--json lists them).</p>"
+            );
+        }
+    }
+}
+
 fn facts(out: &mut String, image: &Image, analysis: &Analysis) {
-    let _ = writeln!(out, "<table class=\"facts\">");
+    let _ = writeln!(out, "<h2>Image</h2>\n<table class=\"facts\">");
     let mut row = |k: &str, v: String| {
         let _ = writeln!(out, "<tr><th>{k}</th><td>{v}</td></tr>");
     };
@@ -170,7 +375,7 @@ struct TreeState<'a> {
 fn tree(out: &mut String, image: &Image, analysis: &Analysis) {
     let _ = writeln!(
         out,
-        "<h2>File tree</h2>\n<p class=\"more\">The final filesystem, largest first; directory sizes \
+        "<h2>File tree</h2>\n<p class=\"more tree-note\">The final filesystem, largest first; directory sizes \
          are the bytes of the regular files below them.</p>\n<div class=\"tree mono\">"
     );
     let mut st = TreeState {

@@ -7,8 +7,10 @@
 use std::fmt::Write;
 
 use super::gate_output::{tally, value_text};
+use super::review;
 use super::rows::{self, section, size_change};
 use crate::analysis::Analysis;
+use crate::analysis::set::SetAnalysis;
 use crate::diff::{ChangeKind, Delta, ImageDiff};
 use crate::gate::{Evaluation, Verdict};
 use crate::model::Image;
@@ -147,6 +149,7 @@ pub fn diff(old: &Image, new: &Image, d: &ImageDiff) -> String {
     );
     diff_headline(&mut out, d);
     diff_reclaimable(&mut out, d);
+    diff_plan(&mut out, d);
     diff_biggest(&mut out, d);
     diff_layers(&mut out, old, new, d);
     diff_everything(&mut out, d);
@@ -229,6 +232,28 @@ fn diff_reclaimable(out: &mut String, d: &ImageDiff) {
         );
     } else {
         let _ = writeln!(out, "No new reclaimable bytes.\n");
+    }
+}
+
+/// What the change does to the trim plan, and what a node running OLD pulls to run NEW. At most
+/// [`SHOWN`] changes, each sentence clipped, so the comment's visible part stays small.
+fn diff_plan(out: &mut String, d: &ImageDiff) {
+    let _ = writeln!(out, "### Trim plan\n");
+    let _ = writeln!(out, "**Pull**: {}.\n", rows::pull_line(d));
+    let _ = writeln!(out, "The plan {}.\n", rows::plan_line(d));
+    let changes = &d.plan.changes;
+    for c in changes.iter().take(SHOWN) {
+        let _ = writeln!(out, "- {}", c.sentence(|s| text(&short(s, 300))));
+    }
+    if changes.len() > SHOWN {
+        let _ = writeln!(
+            out,
+            "- … {} more (`imgscope diff --json` lists them)",
+            changes.len() - SHOWN
+        );
+    }
+    if !changes.is_empty() {
+        out.push('\n');
     }
 }
 
@@ -414,11 +439,177 @@ pub fn bar(value: u64, max: u64, width: usize) -> String {
     s
 }
 
-/// The one-image report.
-pub fn image_report(image: &Image, analysis: &Analysis) -> String {
+/// The review report of one or more images (analysed as one set): the trim plan first, then
+/// (with several images) their sharing and node cost, then each image — the closure, the packages
+/// that own the bytes, its facts, layers, largest directories, reclaimable paths and duplicates.
+pub fn report(images: &[super::json::Analyzed<'_>], set: &SetAnalysis) -> String {
     let mut out = String::new();
+    match images {
+        [(image, _)] => {
+            let _ = writeln!(out, "## imgscope report: {}\n", code(image.display_name()));
+        }
+        _ => {
+            let names: Vec<String> = images.iter().map(|(i, _)| code(i.display_name())).collect();
+            let _ = writeln!(
+                out,
+                "## imgscope report: {} images\n\n{}\n",
+                images.len(),
+                names.join(", ")
+            );
+        }
+    }
+    let analyses: Vec<&Analysis> = images.iter().map(|(_, a)| *a).collect();
+    plan_section(&mut out, set, &analyses);
+    if images.len() >= 2 {
+        sharing_section(&mut out, set);
+    }
+    for (image, analysis) in images {
+        if images.len() >= 2 {
+            let _ = writeln!(out, "## {}\n", code(image.display_name()));
+        }
+        image_sections(&mut out, image, analysis);
+    }
+    out
+}
+
+/// The trim plan: its headline and one row per action, as `--json` has them.
+fn plan_section(out: &mut String, set: &SetAnalysis, analyses: &[&Analysis]) {
+    let head = review::plan_head(set);
+    let _ = writeln!(out, "### Trim plan\n");
+    let _ = writeln!(out, "**{}**; {}.\n", head.verdict, head.cost);
+    for line in [&head.nothing, &head.saving, &head.together]
+        .into_iter()
+        .flatten()
+    {
+        let _ = writeln!(out, "{line}\n");
+    }
+    for (i, note) in &set.plan.notes {
+        let name = set.names.get(*i).map(String::as_str).unwrap_or_default();
+        let _ = writeln!(out, "Note on {}: {}\n", code(name), text(note));
+    }
+    let rows = review::action_rows(set, analyses);
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "| # | Action | Risk | Per node | Per pull | Share | Verdict | Image (role) | Why |"
+    );
+    let _ = writeln!(out, "|--:|---|---|--:|--:|--:|---|---|---|");
+    for r in &rows {
+        let images: Vec<String> = r
+            .images
+            .iter()
+            .map(|(name, role)| format!("{} ({role})", code(name)))
+            .collect();
+        let mut why = text(&r.why);
+        if let Some((path, bytes)) = &r.largest {
+            let _ = write!(why, "<br>largest: {} ({bytes})", code(path));
+        }
+        if let Some(overlap) = &r.overlap {
+            let _ = write!(why, "<br>{overlap}");
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {why} |",
+            r.rank,
+            r.action,
+            r.risk,
+            r.node_saving,
+            r.pull_saving,
+            text(&r.share),
+            if r.worth_it {
+                "**worth it**"
+            } else {
+                "not worth it"
+            },
+            images.join(", ")
+        );
+    }
+    if let Some(more) = review::more_actions(set) {
+        let _ = writeln!(out, "\n{more}");
+    }
+    out.push('\n');
+}
+
+/// What each image of a set shares, and what a node holding them all stores.
+fn sharing_section(out: &mut String, set: &SetAnalysis) {
+    let (head, rows) = review::sharing(set);
+    let _ = writeln!(out, "### Sharing\n\n{head}\n");
+    let _ = writeln!(
+        out,
+        "| Image | Size | Shared | Unique | Amortized | Verdict |\n|---|--:|--:|--:|--:|---|"
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            code(&r.name),
+            r.size,
+            r.shared,
+            r.unique,
+            r.amortized,
+            text(&r.verdict)
+        );
+    }
+    out.push('\n');
+}
+
+/// The closure line and the packages that own the most bytes.
+fn packages_section(out: &mut String, image: &Image, analysis: &Analysis) {
+    match review::closure(image, analysis) {
+        Some(review::ClosureLine::Found(exe, rest, unresolved)) => {
+            let _ = write!(out, "**Closure**: entrypoint {} {rest}", code(&exe));
+            if !unresolved.is_empty() {
+                let names: Vec<String> = unresolved.iter().map(|u| code(u)).collect();
+                let _ = write!(out, "; not found: {}", names.join(", "));
+            }
+            out.push_str(".\n\n");
+        }
+        Some(review::ClosureLine::Missing(first)) => {
+            let _ = writeln!(
+                out,
+                "**Closure**: entrypoint {} not found in the image.\n",
+                code(&first)
+            );
+        }
+        None => {}
+    }
+    for problem in review::package_problems(analysis) {
+        let _ = writeln!(out, "Unreadable package database: {}\n", text(problem));
+    }
+    if let Some((head, rows, more)) = review::packages(analysis) {
+        let _ = writeln!(out, "### Packages\n\n{head}.\n");
+        let _ = writeln!(
+            out,
+            "| Bytes | Files | Layer | Reclaimable | Trim | Package |\n|--:|--:|--:|--:|--:|---|"
+        );
+        for r in rows {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} {} |",
+                r.bytes,
+                r.files,
+                r.layer,
+                r.reclaimable,
+                r.trim,
+                code(&r.name),
+                code(&r.version)
+            );
+        }
+        if more > 0 {
+            let _ = writeln!(out, "\n… {more} more packages (`--json` lists them).");
+        }
+        out.push('\n');
+    }
+}
+
+/// One image: its closure and packages, facts, layers, largest directories, reclaimable paths and
+/// duplicates.
+fn image_sections(out: &mut String, image: &Image, analysis: &Analysis) {
     let tree = &image.tree;
-    let _ = writeln!(out, "## imgscope report: {}\n", code(image.display_name()));
+    packages_section(out, image, analysis);
+    let _ = writeln!(out, "### Image\n");
     let _ = writeln!(out, "| | |\n|---|---|");
     let _ = writeln!(out, "| Source | {} |", image.source.label());
     if let Some(d) = &image.manifest_digest {
@@ -480,7 +671,7 @@ pub fn image_report(image: &Image, analysis: &Analysis) -> String {
     out.push('\n');
 
     section(
-        &mut out,
+        out,
         &analysis.largest_dirs,
         SHOWN,
         "### Largest directories\n\n| Size | Path |\n|--:|---|\n",
@@ -494,7 +685,7 @@ pub fn image_report(image: &Image, analysis: &Analysis) -> String {
         "\n",
     );
     section(
-        &mut out,
+        out,
         &analysis.waste.paths,
         SHOWN,
         &format!(
@@ -512,7 +703,7 @@ pub fn image_report(image: &Image, analysis: &Analysis) -> String {
         "\n",
     );
     section(
-        &mut out,
+        out,
         &analysis.duplicates.groups,
         SHOWN,
         &format!(
@@ -529,7 +720,6 @@ pub fn image_report(image: &Image, analysis: &Analysis) -> String {
         },
         "\n",
     );
-    out
 }
 
 #[cfg(test)]

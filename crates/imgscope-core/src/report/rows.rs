@@ -29,6 +29,55 @@ pub(crate) fn section<T>(
     out.push_str(tail);
 }
 
+/// What a node holding OLD pulls to run NEW: "2 layers NEW has and OLD lacks: 3.0 MiB compressed
+/// (10.0 MiB uncompressed) for a node running OLD", or that it pulls nothing.
+pub(crate) fn pull_line(d: &ImageDiff) -> String {
+    let p = &d.pull;
+    if p.layers.is_empty() {
+        return "nothing for a node running OLD: NEW has no layer OLD lacks".to_string();
+    }
+    // A list, not a wall: at most 20 indexes.
+    let mut list: Vec<String> = p.layers.iter().take(20).map(|l| l.to_string()).collect();
+    if p.layers.len() > 20 {
+        list.push(format!("… {} more", p.layers.len() - 20));
+    }
+    format!(
+        "{} compressed ({} uncompressed) for a node running OLD: {} NEW has and OLD lacks ({})",
+        hs(p.compressed),
+        hs(p.size),
+        if p.layers.len() == 1 {
+            "1 layer".to_string()
+        } else {
+            format!("{} layers", p.layers.len())
+        },
+        list.join(", ")
+    )
+}
+
+/// The plans' totals old → new: "saves 1.0 MiB → 38.0 MiB per node, 300 KiB → 12.0 MiB per
+/// pull; 1 → 2 actions (0 → 1 worth it); 1 appeared, 0 grew, …".
+pub(crate) fn plan_line(d: &ImageDiff) -> String {
+    use crate::diff::plan::PlanChangeKind as K;
+    let p = &d.plan;
+    let count = |k: K| p.changes.iter().filter(|c| c.change == k).count();
+    format!(
+        "saves {} → {} per node, {} → {} per pull; {} → {} actions ({} → {} worth it); {} appeared, {} grew, {} shrank, {} went away, {} unchanged",
+        hs(p.node_saving.old),
+        hs(p.node_saving.new),
+        hs(p.pull_saving.old),
+        hs(p.pull_saving.new),
+        p.actions.old,
+        p.actions.new,
+        p.worth_it_actions.old,
+        p.worth_it_actions.new,
+        count(K::Appeared),
+        count(K::Grew),
+        count(K::Shrank),
+        count(K::WentAway),
+        p.unchanged
+    )
+}
+
 /// `1.0 KiB uncompressed, 800 B compressed`.
 pub(crate) fn sizes(uncompressed: u64, compressed: u64) -> String {
     format!(

@@ -41,6 +41,52 @@ pub struct DiffReport<'a> {
     pub package_change_count: usize,
     /// The top 100 package changes (added, removed, upgraded, changed) by byte impact.
     pub packages: Vec<PackageDiffReport>,
+    /// What the change does to the trim plan (each image's plan built alone, as `imgscope IMAGE
+    /// --json` builds it).
+    pub plan: PlanDiffReport,
+    /// What a node holding OLD pulls to run NEW: the layers NEW has whose content OLD lacks.
+    pub pull: PullReport,
+}
+
+#[derive(Serialize)]
+pub struct PlanDiffReport {
+    /// All actions together, each file counted once (`plan_totals` of each image's report).
+    pub node_saving: BytesDelta,
+    pub pull_saving: BytesDelta,
+    pub actions: CountDelta,
+    pub worth_it_actions: CountDelta,
+    /// Actions in both plans with the same node saving.
+    pub unchanged_actions: usize,
+    /// Every action that appeared, grew, shrank or went away, the largest change first.
+    pub changes: Vec<PlanChangeReport>,
+}
+
+#[derive(Serialize)]
+pub struct PlanChangeReport {
+    /// `appeared`, `grew`, `shrank` or `went_away`.
+    pub change: &'static str,
+    /// `rebase`, `slim`, `trim` or `dedup`, and `safe`, `rebuild` or `risky`, as in `plan[]`.
+    pub action: &'static str,
+    pub risk: &'static str,
+    /// The layer it acts on (index in each image; null where absent, and for a slim).
+    pub old_layer: Option<usize>,
+    pub new_layer: Option<usize>,
+    pub node_saving: BytesDelta,
+    pub pull_saving: BytesDelta,
+    pub old_worth_it: bool,
+    pub new_worth_it: bool,
+    /// What it finds and what to do (NEW's sentence; OLD's for one that went away).
+    pub what: String,
+    /// The whole change in one sentence, as the text and Markdown diffs print it.
+    pub summary: String,
+}
+
+#[derive(Serialize)]
+pub struct PullReport {
+    /// Indexes in NEW of the layers to pull.
+    pub layers: Vec<usize>,
+    pub compressed_bytes: u64,
+    pub size_bytes: u64,
 }
 
 #[derive(Serialize)]
@@ -284,6 +330,47 @@ pub fn diff_report<'a>(
                 old_version: p.old_version.clone(),
                 new_version: p.new_version.clone(),
                 bytes: bytes_delta(p.bytes),
+            })
+            .collect(),
+        plan: plan_diff(&d.plan),
+        pull: PullReport {
+            layers: d.pull.layers.clone(),
+            compressed_bytes: d.pull.compressed,
+            size_bytes: d.pull.size,
+        },
+    }
+}
+
+fn count_delta(d: crate::diff::Delta) -> CountDelta {
+    CountDelta {
+        old: d.old,
+        new: d.new,
+        delta: d.delta(),
+    }
+}
+
+fn plan_diff(p: &crate::diff::plan::PlanDiff) -> PlanDiffReport {
+    PlanDiffReport {
+        node_saving: bytes_delta(p.node_saving),
+        pull_saving: bytes_delta(p.pull_saving),
+        actions: count_delta(p.actions),
+        worth_it_actions: count_delta(p.worth_it_actions),
+        unchanged_actions: p.unchanged,
+        changes: p
+            .changes
+            .iter()
+            .map(|c| PlanChangeReport {
+                change: c.change.key(),
+                action: c.action.key(),
+                risk: c.risk.key(),
+                old_layer: c.old_layer,
+                new_layer: c.new_layer,
+                node_saving: bytes_delta(c.node_saving),
+                pull_saving: bytes_delta(c.pull_saving),
+                old_worth_it: c.worth_it.0,
+                new_worth_it: c.worth_it.1,
+                what: c.what.clone(),
+                summary: c.sentence(str::to_string),
             })
             .collect(),
     }
