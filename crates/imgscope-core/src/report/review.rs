@@ -160,11 +160,7 @@ pub struct SharingRow {
 /// The node cost line and one row per image, for a set of two or more.
 pub fn sharing(set: &SetAnalysis) -> (String, Vec<SharingRow>) {
     let s = &set.sharing;
-    let both = |b: &crate::analysis::sharing::Bytes2| match b.size {
-        Some(size) => format!("{} ({} compressed)", hs(size), hs(b.compressed)),
-        None => format!("{} compressed", hs(b.compressed)),
-    };
-    let disk = |b: &crate::analysis::sharing::Bytes2| hs(b.size.unwrap_or(b.compressed));
+    let (both, disk) = (super::sharing::both, super::sharing::disk);
     let head = format!(
         "Sum of image sizes {}; node cost {}; sharing ratio {:.2}× (a node holding all of them stores each layer once).",
         both(&s.sum_of_images),

@@ -269,7 +269,7 @@ pub fn sharing_report(set: &SetAnalysis, assumed: Option<&AssumedBase>) -> Shari
     }
 }
 
-fn both(b: &PullAndDisk) -> String {
+pub(crate) fn both(b: &PullAndDisk) -> String {
     match b.size {
         Some(s) => format!("{} ({} compressed)", hs(s), hs(b.compressed)),
         None => format!("{} compressed", hs(b.compressed)),
@@ -277,7 +277,7 @@ fn both(b: &PullAndDisk) -> String {
 }
 
 /// Uncompressed when known for the whole set, else compressed (the table's header says which).
-fn disk(b: &PullAndDisk) -> String {
+pub(crate) fn disk(b: &PullAndDisk) -> String {
     b.size.map_or_else(|| hs(b.compressed), hs)
 }
 
