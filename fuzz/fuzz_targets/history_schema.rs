@@ -21,11 +21,7 @@ const MAX_SERIES: usize = 4;
 fn base_dir() -> &'static Path {
     // In memory when the machine has it: a file written and opened every run.
     let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        shm
-    } else {
-        Path::new("/tmp")
-    }
+    if shm.is_dir() { shm } else { Path::new("/tmp") }
 }
 
 fuzz_target!(|data: &[u8]| {

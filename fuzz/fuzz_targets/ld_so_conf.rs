@@ -57,7 +57,9 @@ impl Map {
 
 impl ConfFiles for Map {
     fn file(&self, path: &str) -> Option<(u64, &[u8])> {
-        self.files.get(path).map(|(id, text)| (*id, text.as_slice()))
+        self.files
+            .get(path)
+            .map(|(id, text)| (*id, text.as_slice()))
     }
     fn names(&self, dir: &str) -> Option<Vec<&str>> {
         self.dirs
