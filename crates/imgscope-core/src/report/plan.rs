@@ -294,6 +294,27 @@ pub fn notes(plan: &Plan, names: &[String]) -> Vec<PlanNoteReport> {
         .collect()
 }
 
+/// The node cost in words: its size, or that it is not known when no layer was read.
+pub fn node_cost_words(plan: &Plan) -> String {
+    if plan.partial && plan.node_cost == 0 {
+        "not known (layers not read)".to_string()
+    } else {
+        hs(plan.node_cost)
+    }
+}
+
+/// Why a plan has no action, in words the text and review reports share.
+pub fn nothing_to_do(plan: &Plan) -> String {
+    format!(
+        "no hidden, cache, doc, duplicate or copied-base bytes{}",
+        if plan.partial {
+            " in the decoded layers (some images were read layers-only)"
+        } else {
+            ""
+        }
+    )
+}
+
 /// Actions listed in the text report; the rest are counted.
 pub const TEXT_ACTIONS: usize = 10;
 
@@ -302,11 +323,7 @@ pub fn text(plan: &Plan) -> String {
     let mut out = String::new();
     let worth = plan.worth.unwrap_or_default();
     let worth_count = plan.worth_it().count();
-    let node_cost = if plan.partial && plan.node_cost == 0 {
-        "not known (layers not read)".to_string()
-    } else {
-        hs(plan.node_cost)
-    };
+    let node_cost = node_cost_words(plan);
     let _ = writeln!(
         out,
         "Trim plan: {} of {} actions worth it (worth it = saves {}); node cost {node_cost} ({} to pull)",
@@ -316,15 +333,7 @@ pub fn text(plan: &Plan) -> String {
         hs(plan.pull_cost),
     );
     if plan.actions.is_empty() {
-        let _ = writeln!(
-            out,
-            "  nothing to do: no hidden, cache, doc, duplicate or copied-base bytes{}",
-            if plan.partial {
-                " in the decoded layers (some images were read layers-only)"
-            } else {
-                ""
-            }
-        );
+        let _ = writeln!(out, "  nothing to do: {}", nothing_to_do(plan));
         return out;
     }
     let _ = writeln!(out, "  Saving {}", plan.risk_headline());

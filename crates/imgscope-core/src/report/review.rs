@@ -51,22 +51,14 @@ pub struct ActionRow {
 pub fn plan_head(set: &SetAnalysis) -> PlanHead {
     let plan = &set.plan;
     let worth = plan.worth.unwrap_or_default();
-    let node_cost = if plan.partial && plan.node_cost == 0 {
-        "not known (layers not read)".to_string()
-    } else {
-        hs(plan.node_cost)
-    };
+    let node_cost = super::plan::node_cost_words(plan);
     let (saving, together, nothing) = if plan.actions.is_empty() {
         (
             None,
             None,
             Some(format!(
-                "Nothing to do: no hidden, cache, doc, duplicate or copied-base bytes{}.",
-                if plan.partial {
-                    " in the decoded layers (some images were read layers-only)"
-                } else {
-                    ""
-                }
+                "Nothing to do: {}.",
+                super::plan::nothing_to_do(plan)
             )),
         )
     } else {
@@ -241,12 +233,7 @@ pub fn closure(image: &Image, analysis: &Analysis) -> Option<ClosureLine> {
     Some(match &c.executable {
         Some(exe) => ClosureLine::Found(
             exe.clone(),
-            format!(
-                "needs {} in {} files ({} of the image; a static view: dlopen and files read at run time are not seen)",
-                hs(c.bytes),
-                c.files.len(),
-                percent(c.bytes as f64 / image.size().max(1) as f64)
-            ),
+            super::packages::closure_needs(image, c),
             c.unresolved.clone(),
         ),
         None => ClosureLine::Missing(c.command.first().cloned().unwrap_or_default()),
