@@ -4,7 +4,7 @@
 //! file is an image's, so hostile (it may include itself, hold a million lines, or include a
 //! directory of a million names on every line).
 
-use hashbrown::HashSet;
+use hashbrown::{HashMap, HashSet};
 
 /// `ld.so.conf` files read at most (each once).
 pub const MAX_CONF_FILES: usize = 256;
@@ -33,6 +33,7 @@ pub fn directories(files: &impl ConfFiles, lookups: &mut usize, budget: usize) -
     let mut dir_seen: HashSet<String> = HashSet::new();
     let mut pending = vec!["/etc/ld.so.conf".to_string()];
     let mut read: HashSet<u64> = HashSet::new();
+    let mut matchers = MatcherCache::default();
     while let Some(file) = pending.pop() {
         if read.len() >= MAX_CONF_FILES || *lookups >= budget {
             break;
@@ -56,7 +57,7 @@ pub fn directories(files: &impl ConfFiles, lookups: &mut usize, budget: usize) -
                     continue;
                 }
                 let (dir, glob) = pattern.rsplit_once('/').unwrap_or(("/etc", pattern));
-                let Some(matcher) = glob_matcher(glob) else {
+                let Some(matcher) = matchers.get(glob) else {
                     continue;
                 };
                 let Some(all) = files.names(dir) else {
@@ -86,12 +87,54 @@ pub fn directories(files: &impl ConfFiles, lookups: &mut usize, budget: usize) -
 
 /// An `include` glob of one directory's names (`*`, `?`, `[…]`), matched in linear time; `None`
 /// for one that does not parse.
-fn glob_matcher(glob: &str) -> Option<globset::GlobMatcher> {
+fn glob_matcher(glob: &str) -> Option<NameMatcher> {
+    if !glob.contains(['*', '?', '[', '{', '\\']) {
+        return Some(NameMatcher::Literal(glob.to_string()));
+    }
     globset::GlobBuilder::new(glob)
         .literal_separator(true)
         .build()
         .ok()
-        .map(|g| g.compile_matcher())
+        .map(|g| NameMatcher::Glob(g.compile_matcher()))
+}
+
+/// A compiled `include` pattern: a plain name compares as a string, anything else is a glob.
+#[derive(Clone)]
+enum NameMatcher {
+    Literal(String),
+    Glob(globset::GlobMatcher),
+}
+
+impl NameMatcher {
+    fn is_match(&self, name: &str) -> bool {
+        match self {
+            NameMatcher::Literal(literal) => literal == name,
+            NameMatcher::Glob(glob) => glob.is_match(name),
+        }
+    }
+}
+
+/// Patterns kept compiled, at most: a file that repeats one `include` line compiles it once.
+const MAX_CACHED_MATCHERS: usize = 256;
+
+/// Compiled `include` patterns by their text, so that a repeated line costs a lookup rather than
+/// a glob compilation; past [`MAX_CACHED_MATCHERS`] new patterns are compiled and not kept.
+#[derive(Default)]
+struct MatcherCache {
+    by_glob: HashMap<String, Option<NameMatcher>>,
+}
+
+impl MatcherCache {
+    fn get(&mut self, glob: &str) -> Option<NameMatcher> {
+        if let Some(found) = self.by_glob.get(glob) {
+            return found.clone();
+        }
+        let matcher = glob_matcher(glob);
+        if self.by_glob.len() < MAX_CACHED_MATCHERS {
+            self.by_glob.insert(glob.to_string(), matcher.clone());
+        }
+        matcher
+    }
 }
 
 #[cfg(test)]
@@ -138,7 +181,16 @@ mod tests {
         assert!(!m("*.conf", "x.conf.bak"));
         assert!(m("lib*.so*", "libc.so.6"));
         assert!(m("exact", "exact"));
+        assert!(!m("exact", "exactly"));
+        assert!(!m("exact", "Exact"));
         assert!(!m("*.conf", ".con"));
+        // A cached pattern answers as a fresh one, a bad one stays refused.
+        let mut cache = MatcherCache::default();
+        for _ in 0..2 {
+            assert!(cache.get("*.conf").is_some_and(|m| m.is_match("a.conf")));
+            assert!(cache.get("[").is_none());
+        }
+        assert_eq!(cache.by_glob.len(), 2);
     }
 
     #[test]
