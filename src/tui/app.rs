@@ -11,6 +11,7 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::Instant;
 
 use super::content::{ContentView, Jobs};
+use super::screen::Screen;
 use super::sharing_view::SharingView;
 use super::viewer::Viewer;
 use crate::pipeline::content::FileLocation;
@@ -291,6 +292,8 @@ pub struct App {
     pub now: Instant,
     inbox: Option<Receiver<(usize, Outcome)>>,
     pub(super) quit: bool,
+    /// Quit by Ctrl-C: the program exits with status 130, as other terminal programs do.
+    pub(super) interrupted: bool,
 }
 
 impl App {
@@ -340,6 +343,7 @@ impl App {
             now,
             inbox: Some(inbox),
             quit: false,
+            interrupted: false,
         }
     }
 
@@ -407,6 +411,24 @@ impl App {
 
     pub fn should_quit(&self) -> bool {
         self.quit
+    }
+
+    /// Whether the user quit with Ctrl-C (exit status 130).
+    pub fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+
+    /// The screen on top, which takes the keys: the help over anything, then the overwrite
+    /// question or the input line, then the content view, then the plan or the panes.
+    pub fn screen(&self) -> Screen {
+        match (&self.help, &self.input, &self.content, self.view) {
+            (Some(_), ..) => Screen::Help,
+            (None, Some(input), ..) if input.kind == InputKind::Overwrite => Screen::Confirm,
+            (None, Some(_), ..) => Screen::Input,
+            (None, None, Some(_), _) => Screen::Content,
+            (None, None, None, View::Sharing) => Screen::Plan,
+            (None, None, None, View::Image) => Screen::Panes,
+        }
     }
 
     /// Whether some image is still loading (the UI then ticks to show progress).

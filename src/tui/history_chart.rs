@@ -4,12 +4,14 @@
 //! reads the same points as the text table and the reports' trend ([`crate::history::points`]), and
 //! takes its colours from the viewer's theme (config.toml's `[theme]`).
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 
+use super::action::Action;
 use super::config_file::ViewerConfig;
+use super::keys::{KeyTable, Screen};
 use super::theme::Palette;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
@@ -28,7 +30,13 @@ pub struct HistoryChart {
     pub selected: usize,
     color: bool,
     palette: Palette,
+    /// The keys in effect: the one key table's `History` bindings, with the user's `[keys]`.
+    keys: KeyTable,
+    /// The help is open over the chart.
+    pub help: bool,
     pub quit: bool,
+    /// Quit by Ctrl-C: exit status 130.
+    pub interrupted: bool,
 }
 
 impl HistoryChart {
@@ -41,32 +49,64 @@ impl HistoryChart {
             points,
             color,
             palette: Palette::DEFAULT,
+            keys: KeyTable::default(),
+            help: false,
             quit: false,
+            interrupted: false,
         }
     }
 
     /// The user's `[theme]`, as the viewer takes it: its palette, and `no-color` turns colour off.
     pub fn configure(&mut self, config: &ViewerConfig) {
         self.palette = config.palette;
+        self.keys = KeyTable::with_keys(&config.keys);
         if config.no_color {
             self.color = false;
         }
     }
 
-    /// Move or quit: ↑/k, ↓/j, PgUp/PgDn, g/Home, G/End; q, Esc, Ctrl-C.
+    /// A key, as the key table's `History` bindings map it (the user's `[keys]` included): pick
+    /// a point, open or close the help, quit; Ctrl-C quits with status 130.
     pub fn key(&mut self, key: KeyEvent) {
+        let Some(action) = self.keys.map_key(&key, Screen::History) else {
+            return;
+        };
+        self.update(action);
+    }
+
+    /// Apply an action: with the help open, anything but Ctrl-C closes it.
+    pub fn update(&mut self, action: Action) {
         let last = self.points.len().saturating_sub(1);
-        match key.code {
-            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => self.quit = true,
-            KeyCode::Char('q') | KeyCode::Esc => self.quit = true,
-            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => self.selected = (self.selected + 1).min(last),
-            KeyCode::PageUp => self.selected = self.selected.saturating_sub(10),
-            KeyCode::PageDown => self.selected = (self.selected + 10).min(last),
-            KeyCode::Home | KeyCode::Char('g') => self.selected = 0,
-            KeyCode::End | KeyCode::Char('G') => self.selected = last,
+        if action == Action::Interrupt {
+            self.quit = true;
+            self.interrupted = true;
+            return;
+        }
+        if self.help {
+            self.help = false;
+            return;
+        }
+        match action {
+            Action::Quit | Action::Escape => self.quit = true,
+            Action::ToggleHelp => self.help = true,
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(last),
+            Action::PageUp => self.selected = self.selected.saturating_sub(10),
+            Action::PageDown => self.selected = (self.selected + 10).min(last),
+            Action::Home => self.selected = 0,
+            Action::End => self.selected = last,
             _ => {}
         }
+    }
+
+    /// The hint line: the table's `History` hints with their keys (the user's, when remapped).
+    fn hint_line(&self) -> String {
+        let mut line = String::new();
+        for (key, word) in self.keys.hints(Screen::History) {
+            line.push_str(&format!(" {key} {word} "));
+        }
+        line.push_str("  ● a layer appeared or grew");
+        line
     }
 
     fn style(&self, color: Color) -> Style {
@@ -105,11 +145,14 @@ impl HistoryChart {
         );
         self.draw_chart(chart, buf);
         self.draw_list(list, buf);
+        if self.help {
+            self.draw_help(area, buf);
+        }
         buf.set_line(
             hints.x,
             hints.y,
             &Line::styled(
-                " ↑↓ pick a point  g/G first/last  q quit   ● a layer appeared or grew",
+                self.hint_line(),
                 Style::default().add_modifier(Modifier::DIM),
             ),
             hints.width,
@@ -190,6 +233,42 @@ impl HistoryChart {
                 human_size(max),
             ]))
             .render(area, buf);
+    }
+
+    /// The help over the chart: every `History` binding with its keys, from the key table.
+    fn draw_help(&self, area: Rect, buf: &mut Buffer) {
+        let entries: Vec<(String, &str)> = self
+            .keys
+            .entries()
+            .iter()
+            .filter(|e| e.screen == Screen::History)
+            .map(|e| {
+                let keys: Vec<String> = e.keys.iter().map(super::keys::label).collect();
+                (keys.join(" "), e.help)
+            })
+            .collect();
+        let mut lines: Vec<Line> = vec![
+            Line::from(" The chart: size solid, compressed dim; ● a layer appeared or grew."),
+            Line::from(" Any key closes this help; Ctrl-C quits."),
+            Line::from(""),
+        ];
+        lines.extend(
+            entries
+                .iter()
+                .map(|(keys, help)| Line::from(format!(" {keys:<14} {help}"))),
+        );
+        let width = area.width.min(72);
+        let height = (lines.len() as u16 + 2).min(area.height);
+        let x = area.x + (area.width - width) / 2;
+        let y = area.y + (area.height - height) / 2;
+        let spot = Rect::new(x, y, width, height);
+        ratatui::widgets::Clear.render(spot, buf);
+        let block = Block::default().borders(Borders::ALL).title(" Help ");
+        let inner = block.inner(spot);
+        block.render(spot, buf);
+        for (i, line) in lines.iter().take(inner.height as usize).enumerate() {
+            buf.set_line(inner.x, inner.y + i as u16, line, inner.width);
+        }
     }
 
     fn draw_list(&self, area: Rect, buf: &mut Buffer) {

@@ -8,26 +8,8 @@ use crossterm::event::{
 };
 
 use super::action::Action;
-use super::app::App;
 use super::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};
 use super::tree_view::Mode;
-
-/// Where a binding applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Context {
-    /// The panes, with no overlay or input line open.
-    Main,
-    /// The filter, search or export line being edited (any other character is typed into it).
-    Input,
-    /// The content view over a file.
-    Content,
-    /// The trim plan and, with several images, what they share.
-    Sharing,
-    /// The help overlay.
-    Help,
-    /// The question whether an export may overwrite an existing file.
-    Confirm,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {
@@ -54,7 +36,7 @@ const fn code(code: KeyCode) -> Key {
 }
 
 pub struct Binding {
-    pub context: Context,
+    pub screen: Screen,
     pub keys: &'static [Key],
     pub action: Action,
     pub help: &'static str,
@@ -72,14 +54,9 @@ impl Binding {
     }
 }
 
-const fn bind(
-    context: Context,
-    keys: &'static [Key],
-    action: Action,
-    help: &'static str,
-) -> Binding {
+const fn bind(screen: Screen, keys: &'static [Key], action: Action, help: &'static str) -> Binding {
     Binding {
-        context,
+        screen,
         keys,
         action,
         help,
@@ -87,7 +64,8 @@ const fn bind(
     }
 }
 
-use Context::{Confirm, Content, Help, Input, Main, Sharing};
+pub use super::screen::Screen;
+use Screen::{Confirm, Content, Help, History, Input, Panes, Plan};
 
 /// The digit keys, which go to the image the tab bar numbers so.
 const DIGITS: &[Key] = &[
@@ -103,243 +81,249 @@ const DIGITS: &[Key] = &[
 ];
 
 pub const BINDINGS: &[Binding] = &[
-    bind(Main, &[ch('q'), ctrl('c')], Action::Quit, "quit").hint("quit"),
+    bind(Panes, &[ch('q')], Action::Quit, "quit").hint("quit"),
     bind(
-        Main,
+        Panes,
+        &[ctrl('c')],
+        Action::Interrupt,
+        "quit at once, from any screen (exit status 130)",
+    ),
+    bind(
+        Panes,
         &[code(KeyCode::Esc)],
         Action::Escape,
         "cancel: clear the filter (never quits)",
     ),
     bind(
-        Main,
+        Panes,
         &[ch('?'), code(KeyCode::F(1))],
         Action::ToggleHelp,
         "this help",
     ).hint("help"),
     bind(
-        Main,
+        Panes,
         &[code(KeyCode::Tab)],
         Action::FocusNext,
         "next pane: layers, files, details",
     ).hint("pane"),
     bind(
-        Main,
+        Panes,
         &[code(KeyCode::BackTab)],
         Action::FocusPrev,
         "previous pane",
     ),
     bind(
-        Main,
+        Panes,
         &[code(KeyCode::Up), ch('k')],
         Action::Up,
         "previous layer / row; scroll details up",
     ),
     bind(
-        Main,
+        Panes,
         &[code(KeyCode::Down), ch('j')],
         Action::Down,
         "next layer / row; scroll details down",
     ),
-    bind(Main, &[code(KeyCode::PageUp)], Action::PageUp, "page up"),
+    bind(Panes, &[code(KeyCode::PageUp)], Action::PageUp, "page up"),
     bind(
-        Main,
+        Panes,
         &[code(KeyCode::PageDown)],
         Action::PageDown,
         "page down",
     ),
     bind(
-        Main,
+        Panes,
         &[code(KeyCode::Home), ch('g')],
         Action::Home,
         "first layer / row",
     ),
     bind(
-        Main,
+        Panes,
         &[code(KeyCode::End), ch('G')],
         Action::End,
         "last layer / row",
     ),
     bind(
-        Main,
+        Panes,
         &[code(KeyCode::Enter)],
         Action::Activate,
         "open or close a directory; show a file; jump to a waste entry; layers: go to files",
     ),
     bind(
-        Main,
+        Panes,
         &[ch(' ')],
         Action::Toggle,
         "expand or collapse the directory",
     ).hint("open"),
     bind(
-        Main,
+        Panes,
         &[code(KeyCode::Right), ch('l')],
         Action::Right,
         "expand the directory, or step into it",
     ),
     bind(
-        Main,
+        Panes,
         &[code(KeyCode::Left), ch('h')],
         Action::Left,
         "collapse the directory, or go to its parent",
     ),
     bind(
-        Main,
+        Panes,
         &[ch('e')],
         Action::ExpandAll,
         "expand all directories",
     ),
     bind(
-        Main,
+        Panes,
         &[ch('c'), ctrl(' ')],
         Action::CollapseAll,
         "collapse all directories",
     ),
     bind(
-        Main,
+        Panes,
         &[ch('m')],
         Action::ToggleMode,
         "files: aggregated up to the layer, or this layer's changes only",
     ).hint("layer changes"),
     bind(
-        Main,
+        Panes,
         &[ctrl('l')],
         Action::SetMode(Mode::Changes),
         "files: this layer's changes only (as dive)",
     ),
     bind(
-        Main,
+        Panes,
         &[ch('s'), ctrl('o')],
         Action::ToggleSort,
         "sort by size (largest first) or by name",
     ),
     bind(
-        Main,
+        Panes,
         &[ch('U'), ctrl('u')],
         Action::ToggleHidden(UNCHANGED),
         "hide or show unchanged entries",
     ),
     bind(
-        Main,
+        Panes,
         &[ch('A')],
         Action::ToggleHidden(ADDED),
         "hide or show added entries",
     ),
     bind(
-        Main,
+        Panes,
         &[ctrl('a')],
         Action::AddedOrAggregated,
         "as dive: in the layers pane, files aggregated up to the layer; elsewhere, hide or show added entries",
     ),
     bind(
-        Main,
+        Panes,
         // Most terminals send Ctrl-M as Enter: it works only where the terminal tells them apart.
         &[ch('M'), ctrl('m')],
         Action::ToggleHidden(MODIFIED),
         "hide or show modified entries (Ctrl-M only where the terminal tells it from Enter)",
     ),
     bind(
-        Main,
+        Panes,
         &[ch('R'), ctrl('r')],
         Action::ToggleHidden(REMOVED),
         "hide or show removed entries",
     ),
     bind(
-        Main,
+        Panes,
         &[ctrl('b')],
         Action::ToggleAttributes,
         "show or hide the files' permissions and owners (as dive)",
     ),
     bind(
-        Main,
+        Panes,
         &[ch('f'), ctrl('f')],
         Action::OpenFilter,
         "filter paths (substring; Ctrl-R there for a regex)",
     ).hint("filter"),
     bind(
-        Main,
+        Panes,
         &[ch('/')],
         Action::OpenSearch,
         "search names in the whole tree (a match in a closed directory opens it)",
     ).hint("search"),
-    bind(Main, &[ch('n')], Action::SearchNext, "next search match"),
+    bind(Panes, &[ch('n')], Action::SearchNext, "next search match"),
     bind(
-        Main,
+        Panes,
         &[ch('N')],
         Action::SearchPrev,
         "previous search match",
     ),
     bind(
-        Main,
+        Panes,
         &[ch('b')],
         Action::NextBiggest,
         "jump to the next biggest file",
     ).hint("biggest"),
     bind(
-        Main,
+        Panes,
         &[ch('B')],
         Action::PrevBiggest,
         "jump back to the previous biggest file",
     ),
     bind(
-        Main,
+        Panes,
         &[ch('w')],
         Action::ToggleWaste,
         "waste view: reclaimable paths, duplicate content",
     ).hint("waste"),
     bind(
-        Main,
+        Panes,
         &[ch('d')],
         Action::ToggleChangedOnly,
         "diff: show only what changed against the old image, or everything",
     ),
     bind(
-        Main,
+        Panes,
         &[ch('o')],
         Action::ToggleRemoved,
         "diff: what only the old image has (Enter: the nearest path here)",
     ),
     bind(
-        Main,
+        Panes,
         &[ch('v')],
         Action::ViewFile,
         "show the selected file's contents as of the selected layer",
     ).hint("view"),
     bind(
-        Main,
+        Panes,
         &[ch('x')],
         Action::ExportFile,
         "export the selected file (asks where)",
     ).hint("export"),
     bind(
-        Main,
+        Panes,
         &[ch('y')],
         Action::CopyPath,
         "copy the selected path to the terminal's clipboard (OSC 52)",
     ),
     bind(
-        Main,
+        Panes,
         &[ch('Y')],
         Action::CopyDigest,
         "copy the selected layer's digest to the clipboard",
     ),
-    bind(Main, &[ch(']')], Action::NextImage, "next image"),
-    bind(Main, DIGITS, Action::GoToImage(0), "image 1 to 9, as the tabs number them"),
-    bind(Main, &[ch('[')], Action::PrevImage, "previous image"),
+    bind(Panes, &[ch(']')], Action::NextImage, "next image"),
+    bind(Panes, DIGITS, Action::GoToImage(0), "image 1 to 9, as the tabs number them"),
+    bind(Panes, &[ch('[')], Action::PrevImage, "previous image"),
     bind(
-        Main,
+        Panes,
         &[ch('E')],
         Action::CycleClosure,
         "the entrypoint's closure only, then everything else, then all files",
     ),
     bind(
-        Main,
+        Panes,
         &[ch('S')],
         Action::ToggleSharing,
         "trim plan, and sharing across the images",
     ).hint("plan"),
     bind(
-        Main,
+        Panes,
         &[ctrl('z')],
         Action::Suspend,
         "suspend to the shell (fg resumes)",
@@ -369,7 +353,6 @@ pub const BINDINGS: &[Binding] = &[
         Action::InputToggleRegex,
         "filter: substring or regex",
     ).hint("regex"),
-    bind(Input, &[ctrl('c')], Action::Quit, "quit"),
     bind(Input, &[ctrl('z')], Action::Suspend, "suspend to the shell"),
     bind(
         Confirm,
@@ -385,13 +368,13 @@ pub const BINDINGS: &[Binding] = &[
         "keep it, export nothing (any other key too)",
     )
     .hint("keep"),
-    bind(Confirm, &[ctrl('c')], Action::Quit, "quit"),
     bind(
         Content,
-        &[code(KeyCode::Esc), ch('q'), ch('v')],
+        &[code(KeyCode::Esc), ch('q')],
         Action::Escape,
         "close the file",
     ).hint("close"),
+    bind(Content, &[ch('v')], Action::ViewFile, "close the file (the key that opened it)"),
     bind(
         Content,
         &[code(KeyCode::Up), ch('k')],
@@ -454,7 +437,6 @@ pub const BINDINGS: &[Binding] = &[
         Action::ToggleHelp,
         "this help",
     ).hint("help"),
-    bind(Content, &[ctrl('c')], Action::Quit, "quit"),
     bind(
         Content,
         &[ctrl('z')],
@@ -462,87 +444,99 @@ pub const BINDINGS: &[Binding] = &[
         "suspend to the shell",
     ),
     bind(
-        Sharing,
-        &[code(KeyCode::Esc), ch('S')],
+        Plan,
+        &[code(KeyCode::Esc)],
         Action::Escape,
         "back to the image",
     ).hint("back"),
     bind(
-        Sharing,
+        Plan,
+        &[ch('S')],
+        Action::ToggleSharing,
+        "back to the image (the key that opened the plan)",
+    ),
+    bind(
+        Plan,
         &[code(KeyCode::Up), ch('k')],
         Action::Up,
         "previous row",
     ),
     bind(
-        Sharing,
+        Plan,
         &[code(KeyCode::Down), ch('j')],
         Action::Down,
         "next row",
     ),
-    bind(Sharing, &[code(KeyCode::PageUp)], Action::PageUp, "page up"),
+    bind(Plan, &[code(KeyCode::PageUp)], Action::PageUp, "page up"),
     bind(
-        Sharing,
+        Plan,
         &[code(KeyCode::PageDown)],
         Action::PageDown,
         "page down",
     ),
     bind(
-        Sharing,
+        Plan,
         &[code(KeyCode::Home), ch('g')],
         Action::Home,
         "first row",
     ),
     bind(
-        Sharing,
+        Plan,
         &[code(KeyCode::End), ch('G')],
         Action::End,
         "last row",
     ),
     bind(
-        Sharing,
+        Plan,
         &[code(KeyCode::Enter)],
         Action::Activate,
         "open the image (a layer row: that layer; a plan row: its largest file; a package row: its files)",
     ).hint("open"),
     bind(
-        Sharing,
+        Plan,
         &[ch('s')],
         Action::SharingSort,
         "sort the images: as given, unique (marginal cost), amortized, size",
     ).hint("sort images"),
     bind(
-        Sharing,
+        Plan,
         &[ch('p')],
         Action::PackageSort,
         "sort the packages: bytes, trim candidates, reclaimable, name",
     ).hint("sort packages"),
-    bind(Sharing, &[ch(']')], Action::NextImage, "next image's view"),
-    bind(Sharing, DIGITS, Action::GoToImage(0), "image 1 to 9, as the tabs number them"),
+    bind(Plan, &[ch(']')], Action::NextImage, "next image's view"),
+    bind(Plan, DIGITS, Action::GoToImage(0), "image 1 to 9, as the tabs number them"),
     bind(
-        Sharing,
+        Plan,
         &[ch('[')],
         Action::PrevImage,
         "previous image's view",
     ),
     bind(
-        Sharing,
+        Plan,
         &[ch('?'), code(KeyCode::F(1))],
         Action::ToggleHelp,
         "this help",
     ).hint("help"),
-    bind(Sharing, &[ch('q'), ctrl('c')], Action::Quit, "quit").hint("quit"),
+    bind(Plan, &[ch('q')], Action::Quit, "quit").hint("quit"),
     bind(
-        Sharing,
+        Plan,
         &[ctrl('z')],
         Action::Suspend,
         "suspend to the shell",
     ),
     bind(
         Help,
-        &[code(KeyCode::Esc), ch('q'), ch('?'), code(KeyCode::F(1))],
+        &[code(KeyCode::Esc), ch('q')],
         Action::Escape,
         "close the help",
     ).hint("close"),
+    bind(
+        Help,
+        &[ch('?'), code(KeyCode::F(1))],
+        Action::ToggleHelp,
+        "close the help (the key that opened it)",
+    ),
     bind(Help, &[code(KeyCode::Up), ch('k')], Action::Up, "scroll up"),
     bind(
         Help,
@@ -559,19 +553,57 @@ pub const BINDINGS: &[Binding] = &[
         Action::PageDown,
         "page down",
     ).hint("page"),
-    bind(Help, &[ctrl('c')], Action::Quit, "quit"),
     bind(Help, &[ctrl('z')], Action::Suspend, "suspend to the shell"),
+    bind(History, &[ch('q'), code(KeyCode::Esc)], Action::Quit, "quit").hint("quit"),
+    bind(
+        History,
+        &[code(KeyCode::Up), ch('k')],
+        Action::Up,
+        "the previous (older) point",
+    ).hint("pick"),
+    bind(
+        History,
+        &[code(KeyCode::Down), ch('j')],
+        Action::Down,
+        "the next (newer) point",
+    ),
+    bind(History, &[code(KeyCode::PageUp)], Action::PageUp, "ten points back"),
+    bind(
+        History,
+        &[code(KeyCode::PageDown)],
+        Action::PageDown,
+        "ten points on",
+    ),
+    bind(
+        History,
+        &[code(KeyCode::Home), ch('g')],
+        Action::Home,
+        "the first point",
+    ),
+    bind(
+        History,
+        &[code(KeyCode::End), ch('G')],
+        Action::End,
+        "the latest point",
+    ),
+    bind(
+        History,
+        &[ch('?'), code(KeyCode::F(1))],
+        Action::ToggleHelp,
+        "this help",
+    ).hint("help"),
 ];
 
-/// The key hint bar's entries for `context` with the default keys (see [`KeyTable::hints`]).
-pub fn hints(context: Context) -> Vec<(String, &'static str)> {
-    DEFAULT.hints(context)
+/// The key hint bar's entries for `screen` with the default keys (see [`KeyTable::hints`]).
+pub fn hints(screen: Screen) -> Vec<(String, &'static str)> {
+    DEFAULT.hints(screen)
 }
 
 /// Each action of the panes by the name a config file gives it (`[keys] quit = "Q"`). A test
 /// checks that every binding of the panes has one.
 pub const ACTION_NAMES: &[(&str, Action)] = &[
     ("quit", Action::Quit),
+    ("interrupt", Action::Interrupt),
     ("cancel", Action::Escape),
     ("help", Action::ToggleHelp),
     ("next_pane", Action::FocusNext),
@@ -624,6 +656,18 @@ pub fn action_named(name: &str) -> Option<Action> {
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, a)| *a)
+}
+
+/// The action name nearest to a misspelt `name` (`qiut`: `quit`), if one is near enough to be
+/// what was meant: at most a third of its letters apart.
+pub fn nearest_action_name(name: &str) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase().replace('-', "_");
+    ACTION_NAMES
+        .iter()
+        .map(|(n, _)| (strsim::damerau_levenshtein(&name, n), *n))
+        .filter(|(d, n)| *d <= n.len().max(name.len()).div_ceil(3))
+        .min()
+        .map(|(_, n)| n)
 }
 
 /// A key as a config file writes it: one character (`Q`, `/`), `Ctrl-X` (or `C-x`), or a name —
@@ -682,7 +726,7 @@ pub fn parse_key(text: &str) -> Result<Key, String> {
 /// One binding of the key table in effect.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    pub context: Context,
+    pub screen: Screen,
     pub keys: Vec<Key>,
     pub action: Action,
     pub help: &'static str,
@@ -705,7 +749,7 @@ impl Default for KeyTable {
             entries: BINDINGS
                 .iter()
                 .map(|b| Entry {
-                    context: b.context,
+                    screen: b.screen,
                     keys: b.keys.to_vec(),
                     action: b.action,
                     help: b.help,
@@ -717,11 +761,23 @@ impl Default for KeyTable {
 }
 
 impl KeyTable {
-    /// The default table with `keys` for these actions in the panes.
+    /// The default table with `keys` for these actions: in every view where an action is bound
+    /// (the panes, the plan, the content view, the help, the history chart), it has exactly those
+    /// keys, and no other binding of that view keeps them.
     pub fn with_keys(remap: &[(Action, Vec<Key>)]) -> KeyTable {
         let mut table = KeyTable::default();
         for (action, keys) in remap {
-            for e in table.entries.iter_mut().filter(|e| e.context == Main) {
+            let screens: Vec<Screen> = table
+                .entries
+                .iter()
+                .filter(|e| e.action == *action)
+                .map(|e| e.screen)
+                .collect();
+            for e in table
+                .entries
+                .iter_mut()
+                .filter(|e| screens.contains(&e.screen))
+            {
                 if e.action == *action {
                     e.keys = keys.clone();
                 } else {
@@ -732,24 +788,34 @@ impl KeyTable {
         table
     }
 
+    /// How the help writes the first key of `action` in `screen` (`q` for quit, or the user's
+    /// key), for hints written in prose; `?` when it has no key there.
+    pub fn key_for(&self, screen: Screen, action: Action) -> String {
+        self.entries
+            .iter()
+            .find(|e| e.screen == screen && e.action == action)
+            .and_then(|e| e.keys.first())
+            .map_or_else(|| "?".to_string(), label)
+    }
+
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
 
-    /// The key hint bar's entries for `context`, in the table's order: each binding's first key
+    /// The key hint bar's entries for `screen`, in the table's order: each binding's first key
     /// as the help writes it, and its hint word.
-    pub fn hints(&self, context: Context) -> Vec<(String, &'static str)> {
+    pub fn hints(&self, screen: Screen) -> Vec<(String, &'static str)> {
         self.entries
             .iter()
-            .filter(|e| e.context == context)
+            .filter(|e| e.screen == screen)
             .filter_map(|e| Some((label(e.keys.first()?), e.hint?)))
             .collect()
     }
 
     /// The action for a terminal event, if any.
-    pub fn map_event(&self, event: &Event, context: Context) -> Option<Action> {
+    pub fn map_event(&self, event: &Event, screen: Screen) -> Option<Action> {
         match event {
-            Event::Key(key) if key.kind != KeyEventKind::Release => self.map_key(key, context),
+            Event::Key(key) if key.kind != KeyEventKind::Release => self.map_key(key, screen),
             Event::Mouse(m) => match m.kind {
                 MouseEventKind::Down(MouseButton::Left) => Some(Action::Click {
                     column: m.column,
@@ -770,7 +836,7 @@ impl KeyTable {
         }
     }
 
-    pub fn map_key(&self, key: &KeyEvent, context: Context) -> Option<Action> {
+    pub fn map_key(&self, key: &KeyEvent, screen: Screen) -> Option<Action> {
         if key
             .modifiers
             .intersects(KeyModifiers::ALT | KeyModifiers::SUPER)
@@ -785,7 +851,7 @@ impl KeyTable {
         let bound = self
             .entries
             .iter()
-            .find(|e| e.context == context && e.keys.contains(&pressed))
+            .find(|e| e.screen == screen && e.keys.contains(&pressed))
             .map(|e| match (e.action, pressed.code) {
                 // A digit goes to the image it numbers.
                 (Action::GoToImage(_), KeyCode::Char(d @ '1'..='9')) => {
@@ -796,7 +862,9 @@ impl KeyTable {
         if bound.is_some() {
             return bound;
         }
-        match (context, key.code) {
+        match (screen, key.code) {
+            // Ctrl-C ends the program from any view, unless the user gave it to an action.
+            (_, KeyCode::Char('c')) if ctrl => Some(Action::Interrupt),
             (Input, KeyCode::Char(c)) if !ctrl => Some(Action::InputChar(c)),
             // Overwrite? Only y says yes.
             (Confirm, _) => Some(Action::Escape),
@@ -811,17 +879,18 @@ impl KeyTable {
 /// `IMGSCOPE_WRITE_VIEWER_DOC=1`).
 pub fn markdown_table() -> String {
     let sections = [
-        (Main, "the panes"),
+        (Panes, "the panes"),
         (Content, "the file contents (`v`)"),
-        (Sharing, "the plan and sharing view (`S`)"),
+        (Plan, "the plan and sharing view (`S`)"),
         (Input, "the filter, search and export line"),
         (Confirm, "the question whether an export overwrites a file"),
+        (History, "the history chart (`imgscope history NAME`)"),
     ];
     let cell = |s: &str| s.replace('|', "\\|");
     let mut out = String::from("| keys | what |\n|---|---|\n");
-    for (context, title) in sections {
+    for (screen, title) in sections {
         out.push_str(&format!("| **in {title}** | |\n"));
-        for b in BINDINGS.iter().filter(|b| b.context == context) {
+        for b in BINDINGS.iter().filter(|b| b.screen == screen) {
             let keys: Vec<String> = b
                 .keys
                 .iter()
@@ -833,35 +902,14 @@ pub fn markdown_table() -> String {
     out
 }
 
-/// What the app is doing, for choosing bindings.
-pub fn context(app: &App) -> Context {
-    if app.help.is_some() {
-        Help
-    } else if app
-        .input
-        .as_ref()
-        .is_some_and(|i| i.kind == super::app::InputKind::Overwrite)
-    {
-        Confirm
-    } else if app.input.is_some() {
-        Input
-    } else if app.content.is_some() {
-        Content
-    } else if app.view == super::app::View::Sharing {
-        Sharing
-    } else {
-        Main
-    }
-}
-
 /// The action for a terminal event with the default keys (see [`KeyTable::map_event`]).
-pub fn map_event(event: &Event, context: Context) -> Option<Action> {
-    DEFAULT.map_event(event, context)
+pub fn map_event(event: &Event, screen: Screen) -> Option<Action> {
+    DEFAULT.map_event(event, screen)
 }
 
 /// The action for a key with the default keys (see [`KeyTable::map_key`]).
-pub fn map_key(key: &KeyEvent, context: Context) -> Option<Action> {
-    DEFAULT.map_key(key, context)
+pub fn map_key(key: &KeyEvent, screen: Screen) -> Option<Action> {
+    DEFAULT.map_key(key, screen)
 }
 
 /// Terminals differ in how they report a few control keys; bring them to one form.

@@ -29,12 +29,14 @@ pub mod layout;
 mod loader;
 mod mouse;
 pub mod removed_list;
+pub mod screen;
 mod sharing_update;
 pub mod sharing_view;
 pub mod stats;
 pub mod terminal;
 pub mod theme;
 pub mod tree_view;
+mod update;
 pub mod viewer;
 pub mod views;
 pub mod waste_list;
@@ -80,9 +82,15 @@ pub fn run(
     Ok(report_failures(&app))
 }
 
+/// The exit status after Ctrl-C, as other terminal programs give (128 + SIGINT).
+const INTERRUPTED: u8 = 130;
+
 /// After the terminal is given back: each image that failed to load, one line on stderr; the exit
-/// status says whether one did (2) or not (0).
+/// status says whether one did (2) or not (0), or 130 when the user quit with Ctrl-C.
 fn report_failures(app: &App) -> u8 {
+    if app.interrupted() {
+        return INTERRUPTED;
+    }
     let failures = app.failures();
     for error in &failures {
         eprintln!("imgscope: {}", crate::text::escape_control(error));
@@ -169,7 +177,7 @@ pub fn run_history(chart: history_chart::HistoryChart) -> Result<u8> {
         }
         Ok(())
     })?;
-    Ok(0)
+    Ok(if chart.interrupted { INTERRUPTED } else { 0 })
 }
 
 fn event_loop(
@@ -206,7 +214,7 @@ fn event_loop(
             terminal::Waited::Ready => {
                 while !app.should_quit() && event::poll(Duration::ZERO)? {
                     let ev = event::read()?;
-                    match app.keys.map_event(&ev, keys::context(app)) {
+                    match app.keys.map_event(&ev, app.screen()) {
                         Some(Action::Suspend) => {
                             terminal::suspend()?;
                             term.clear()?;

@@ -4,6 +4,7 @@ use ratatui::layout::{Position, Rect};
 
 use super::action::*;
 use super::app::{App, Pane, RightPane, View};
+use super::update::activate_waste;
 
 impl App {
     pub(super) fn pane_at(&self, column: u16, row: u16) -> Option<Pane> {

@@ -216,7 +216,8 @@ fn ctrl_c_quits() {
     let t = Tmux::start("ctrlc");
     t.open_viewer(&image().display().to_string());
     t.keys(&["C-c"]);
-    t.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    // As other terminal programs: 128 + SIGINT.
+    t.wait_for("the exit status", |s| s.contains("EXITED=130"));
     t.assert_terminal_restored();
 }
 

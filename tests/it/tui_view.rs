@@ -607,15 +607,10 @@ fn content_and_sharing_draw_at_every_size() {
 
 #[test]
 fn pseudo_random_keys_in_the_new_views_never_panic() {
-    use imgscope::tui::keys::{BINDINGS, Context};
+    use imgscope::tui::keys::{BINDINGS, Screen};
     let all: Vec<Action> = BINDINGS
         .iter()
-        .filter(|b| {
-            matches!(
-                b.context,
-                Context::Content | Context::Sharing | Context::Main
-            )
-        })
+        .filter(|b| matches!(b.screen, Screen::Content | Screen::Plan | Screen::Panes))
         .map(|b| b.action)
         .filter(|a| !matches!(a, Action::Quit | Action::Suspend | Action::ExportFile))
         .chain([
@@ -820,10 +815,10 @@ fn a_failed_diff_names_both_images() {
 
 #[test]
 fn diffs_draw_at_every_size_after_every_key() {
-    use imgscope::tui::keys::{BINDINGS, Context};
+    use imgscope::tui::keys::{BINDINGS, Screen};
     let keys: Vec<Action> = BINDINGS
         .iter()
-        .filter(|b| b.context == Context::Main)
+        .filter(|b| b.screen == Screen::Panes)
         .map(|b| b.action)
         .filter(|a| {
             !matches!(
@@ -1287,19 +1282,19 @@ fn the_summary_says_blob_for_uncompressed_layers_and_waits_for_the_plan() {
 #[test]
 fn the_hint_bar_names_keys_from_the_key_table_that_do_what_it_says() {
     use crossterm::event::{KeyEvent, KeyModifiers};
-    use imgscope::tui::keys::{BINDINGS, Context, map_key};
+    use imgscope::tui::keys::{BINDINGS, Screen, map_key};
     let contexts = [
-        Context::Main,
-        Context::Content,
-        Context::Sharing,
-        Context::Input,
-        Context::Help,
-        Context::Confirm,
+        Screen::Panes,
+        Screen::Content,
+        Screen::Plan,
+        Screen::Input,
+        Screen::Help,
+        Screen::Confirm,
     ];
     for context in contexts {
         let hinted: Vec<_> = BINDINGS
             .iter()
-            .filter(|b| b.context == context && b.hint.is_some())
+            .filter(|b| b.screen == context && b.hint.is_some())
             .collect();
         assert!(!hinted.is_empty(), "{context:?} has no hints");
         for b in hinted {
@@ -1464,7 +1459,7 @@ fn the_diff_header_has_reclaimable_and_efficiency_and_tells_one_name_apart_by_di
 fn press(app: &mut App, code: crossterm::event::KeyCode) {
     use crossterm::event::{KeyEvent, KeyModifiers};
     let event = KeyEvent::new(code, KeyModifiers::NONE);
-    let context = imgscope::tui::keys::context(app);
+    let context = app.screen();
     if let Some(action) = imgscope::tui::keys::map_key(&event, context) {
         app.update(action);
     }

@@ -14,7 +14,7 @@ use crate::diff::ChangeKind;
 use crate::tui::action::Action;
 use crate::tui::diff_marks::symbol;
 use crate::tui::format::wrap;
-use crate::tui::keys::{Context, KeyTable, label};
+use crate::tui::keys::{KeyTable, Screen, label};
 use crate::tui::stats::{ADDED, MODIFIED, REMOVED};
 use crate::tui::theme::Theme;
 use unicode_width::UnicodeWidthStr;
@@ -118,7 +118,7 @@ fn split_point(lines: &[Line]) -> usize {
 
 /// Bindings that move or scroll; in a section they are one line. (In the panes the arrows left
 /// and right open and close directories: they are listed on their own.)
-fn moves(context: Context, action: Action) -> bool {
+fn moves(context: Screen, action: Action) -> bool {
     match action {
         Action::Up
         | Action::Down
@@ -126,18 +126,18 @@ fn moves(context: Context, action: Action) -> bool {
         | Action::PageDown
         | Action::Home
         | Action::End => true,
-        Action::Left | Action::Right => context != Context::Main,
+        Action::Left | Action::Right => context != Screen::Panes,
         _ => false,
     }
 }
 
 /// What a section's movement keys do, said once.
-fn moves_help(context: Context) -> &'static str {
+fn moves_help(context: Screen) -> &'static str {
     match context {
-        Context::Main => {
+        Screen::Panes => {
             "move: line, page, first, last (layers: selects the layer; details: scrolls)"
         }
-        Context::Content => "scroll: line, page, top, bottom, sideways",
+        Screen::Content => "scroll: line, page, top, bottom, sideways",
         _ => "move: line, page, first, last",
     }
 }
@@ -149,10 +149,10 @@ fn everywhere(action: Action) -> bool {
 
 /// A section's entries: each binding as (keys, what), its movement keys merged into one entry,
 /// and — outside the panes — the keys that work everywhere left out.
-fn entries(table: &KeyTable, context: Context) -> Vec<(String, &'static str)> {
+fn entries(table: &KeyTable, context: Screen) -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
     let mut moving: Vec<String> = Vec::new();
-    for b in table.entries().iter().filter(|b| b.context == context) {
+    for b in table.entries().iter().filter(|b| b.screen == context) {
         let keys: Vec<String> = b.keys.iter().map(label).collect();
         // A binding the user's keys left without a key.
         let keys = if keys.is_empty() {
@@ -168,7 +168,7 @@ fn entries(table: &KeyTable, context: Context) -> Vec<(String, &'static str)> {
             out.push((moving.join(" "), moves_help(context)));
             moving.clear();
         }
-        if context != Context::Main && everywhere(b.action) {
+        if (context != Screen::Panes && everywhere(b.action)) || b.action == Action::Interrupt {
             continue;
         }
         out.push((keys.join(" "), b.help));
@@ -202,27 +202,28 @@ fn lines(table: &KeyTable, theme: &Theme, width: usize) -> Vec<Line<'static>> {
             ]));
         }
     };
-    // Ctrl-C and Ctrl-Z work everywhere, as the input line's table has them.
+    // Ctrl-C and Ctrl-Z work everywhere: the panes' interrupt, the input line's suspend.
     out.push(Line::styled("Everywhere", theme.header()));
     for b in table.entries().iter().filter(|b| {
-        b.context == Context::Input && matches!(b.action, Action::Quit | Action::Suspend)
+        (b.screen == Screen::Panes && b.action == Action::Interrupt)
+            || (b.screen == Screen::Input && b.action == Action::Suspend)
     }) {
         let keys: Vec<String> = b.keys.iter().map(label).collect();
         push(&mut out, &keys.join(" "), b.help);
     }
     let sections = [
-        (Context::Main, "Panes"),
-        (Context::Content, "File contents (v, or Enter on a file)"),
-        (Context::Sharing, "Plan and sharing view (S)"),
+        (Screen::Panes, "Panes"),
+        (Screen::Content, "File contents (v, or Enter on a file)"),
+        (Screen::Plan, "Plan and sharing view (S)"),
         (
-            Context::Input,
+            Screen::Input,
             "Filter, search and export line (typing edits it)",
         ),
         (
-            Context::Confirm,
+            Screen::Confirm,
             "Export to an existing file: overwrite it? (y/N)",
         ),
-        (Context::Help, "This help"),
+        (Screen::Help, "This help"),
     ];
     for (context, title) in sections {
         out.push(Line::raw(""));

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
 use crate::tui::app::App;
-use crate::tui::keys::context;
+
 use crate::tui::theme::Theme;
 
 const GAP: &str = "  ";
@@ -20,7 +20,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
     let room = area.width as usize;
     let mut spans = vec![Span::raw(" ")];
     let mut used = 1;
-    for (key, word) in app.keys.hints(context(app)) {
+    for (key, word) in app.keys.hints(app.screen()) {
         let w = key.width() + 1 + word.width() + GAP.width();
         if used + w > room {
             break;

@@ -20,6 +20,13 @@ use crate::tui::app::DiffOrigin;
 use crate::tui::format::{bar, load_fraction};
 use crate::tui::theme::Theme;
 
+/// What every loading and failure pane shares: the colours, and the line of keys under it (the
+/// keys in effect, the user's when remapped).
+pub struct Chrome<'a> {
+    pub theme: &'a Theme,
+    pub keys_note: &'a str,
+}
+
 pub fn draw_progress(
     buf: &mut Buffer,
     area: Rect,
@@ -27,10 +34,10 @@ pub fn draw_progress(
     p: &Progress,
     started: Instant,
     now: Instant,
-    theme: &Theme,
+    chrome: &Chrome,
 ) {
     let title = format!(" Loading {} ", clip(&esc(input), 200));
-    progress_pane(buf, area, title, p, false, (started, now), theme);
+    progress_pane(buf, area, title, p, false, (started, now), chrome);
 }
 
 /// A diff's two loads, the old image's above the new one's (which starts once the old one is in).
@@ -41,7 +48,7 @@ pub fn draw_diff_progress(
     new: (&str, &Progress),
     started: Instant,
     now: Instant,
-    theme: &Theme,
+    chrome: &Chrome,
 ) {
     let top = Rect {
         height: area.height / 2,
@@ -55,10 +62,10 @@ pub fn draw_diff_progress(
     let title = |which: &str, input: &str| format!(" Loading {which} {} ", clip(&esc(input), 200));
     let clock = (started, now);
     let old_title = title("old", &origin.old);
-    progress_pane(buf, top, old_title, &origin.progress, false, clock, theme);
+    progress_pane(buf, top, old_title, &origin.progress, false, clock, chrome);
     let waiting = !origin.loaded.load(Ordering::Relaxed);
     let new_title = title("new", new.0);
-    progress_pane(buf, bottom, new_title, new.1, waiting, clock, theme);
+    progress_pane(buf, bottom, new_title, new.1, waiting, clock, chrome);
 }
 
 /// One load's pane; `waiting` says it has not started (a diff's new image waits for the old one).
@@ -70,8 +77,9 @@ fn progress_pane(
     p: &Progress,
     waiting: bool,
     (started, now): (Instant, Instant),
-    theme: &Theme,
+    chrome: &Chrome,
 ) {
+    let theme = chrome.theme;
     let inner = pane(buf, area, title, theme, true);
     if inner.height == 0 || inner.width < 4 {
         return;
@@ -118,10 +126,7 @@ fn progress_pane(
             elapsed
         )),
         Line::raw(""),
-        Line::styled(
-            "  q quits; with several images, [ and ] switch",
-            theme.dim(),
-        ),
+        Line::styled(format!("  {}", chrome.keys_note), theme.dim()),
     ];
     if let Some(preview) = p.preview.get() {
         lines.push(Line::raw(""));
@@ -174,7 +179,8 @@ fn preview_lines(p: &EnginePreview, width: usize, theme: &Theme) -> Vec<Line<'st
     lines
 }
 
-pub fn draw_failure(buf: &mut Buffer, area: Rect, input: &str, error: &str, theme: &Theme) {
+pub fn draw_failure(buf: &mut Buffer, area: Rect, input: &str, error: &str, chrome: &Chrome) {
+    let theme = chrome.theme;
     let title = format!(" Could not load {} ", clip(&esc(input), 200));
     let inner = pane(buf, area, title, theme, true);
     if inner.height == 0 || inner.width == 0 {
@@ -187,10 +193,7 @@ pub fn draw_failure(buf: &mut Buffer, area: Rect, input: &str, error: &str, them
             .map(|l| Line::styled(format!("  {}", esc(l)), theme.error())),
     );
     lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "  q quits; with several images, [ and ] switch",
-        theme.dim(),
-    ));
+    lines.push(Line::styled(format!("  {}", chrome.keys_note), theme.dim()));
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .render(inner, buf);

@@ -24,8 +24,10 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Widget};
 
+use super::action::Action;
 use super::app::{App, Pane, RightPane, Slot, View};
 use super::layout;
+use super::screen::Screen;
 use super::theme::Theme;
 
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -48,6 +50,16 @@ pub fn draw(frame: &mut Frame, app: &App) {
         sharing::draw(buf, &areas, app, &theme);
     } else if let Some(slot) = app.slot() {
         let body = areas.body();
+        let keys_note = format!(
+            "{} quits; with several images, {} and {} switch",
+            app.keys.key_for(Screen::Panes, Action::Quit),
+            app.keys.key_for(Screen::Panes, Action::PrevImage),
+            app.keys.key_for(Screen::Panes, Action::NextImage),
+        );
+        let chrome = loading::Chrome {
+            theme: &theme,
+            keys_note: &keys_note,
+        };
         match &slot.state {
             Slot::Loading { progress, started } => match &app.diff {
                 Some(origin) => loading::draw_diff_progress(
@@ -57,7 +69,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
                     (&slot.input, progress),
                     *started,
                     app.now,
-                    &theme,
+                    &chrome,
                 ),
                 None => loading::draw_progress(
                     buf,
@@ -66,7 +78,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
                     progress,
                     *started,
                     app.now,
-                    &theme,
+                    &chrome,
                 ),
             },
             Slot::Failed { error } => {
@@ -74,7 +86,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
                     Some(origin) => format!("{} → {}", origin.old, slot.input),
                     None => slot.input.clone(),
                 };
-                loading::draw_failure(buf, body, &what, error, &theme)
+                loading::draw_failure(buf, body, &what, error, &chrome)
             }
             Slot::Ready(_) if app.content.is_some() => {
                 if let Some(c) = &app.content {

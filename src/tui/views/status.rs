@@ -8,7 +8,9 @@ use ratatui::text::{Line, Span};
 
 use crate::text::escape_control as esc;
 use crate::text::{clip, shorten_middle};
+use crate::tui::action::Action;
 use crate::tui::app::{App, InputKind, Slot, View};
+use crate::tui::screen::Screen;
 use crate::tui::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};
 use crate::tui::theme::Theme;
 use crate::tui::tree_view::{Mode, Sort};
@@ -63,11 +65,15 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme, help_keys: b
         None => summary(app, theme, area.width as usize),
     };
     buf.set_line(area.x, area.y, &line, area.width);
-    let help = " ? help  q quit ";
+    let help = format!(
+        " {} help  {} quit ",
+        app.keys.key_for(Screen::Panes, Action::ToggleHelp),
+        app.keys.key_for(Screen::Panes, Action::Quit)
+    );
     let w = help.chars().count() as u16;
     let used = u16::try_from(line.width()).unwrap_or(u16::MAX);
     if help_keys && area.width > used.saturating_add(w) && app.input.is_none() {
-        buf.set_string(area.right() - w, area.y, help, theme.dim());
+        buf.set_string(area.right() - w, area.y, &help, theme.dim());
     }
 }
 

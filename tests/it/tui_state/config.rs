@@ -7,7 +7,7 @@ use super::*;
 fn a_config_gives_the_panes_actions_keys_and_picks_a_theme() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use imgscope::tui::config_file::parse;
-    use imgscope::tui::keys::Context;
+    use imgscope::tui::keys::Screen;
     use imgscope::tui::theme::Palette;
     let text = "# mine\n[keys]\nquit = \"Q\"\nsearch = [\"/\", \"Ctrl-S\"]\nwaste = \"F2\"\n\n\
                 [theme]\nname = \"light\"\ndir = \"#ff00ff\"\n";
@@ -15,7 +15,7 @@ fn a_config_gives_the_panes_actions_keys_and_picks_a_theme() {
     let mut app = app_with(sample());
     app.configure(&config);
     let key = |code, modifiers| KeyEvent::new(code, modifiers);
-    let main = |app: &App, k: KeyEvent| app.keys.map_key(&k, Context::Main);
+    let main = |app: &App, k: KeyEvent| app.keys.map_key(&k, Screen::Panes);
     assert_eq!(
         main(&app, key(KeyCode::Char('Q'), KeyModifiers::NONE)),
         Some(Action::Quit)
@@ -42,16 +42,43 @@ fn a_config_gives_the_panes_actions_keys_and_picks_a_theme() {
         main(&app, key(KeyCode::Char('b'), KeyModifiers::NONE)),
         Some(Action::NextBiggest)
     );
-    // Only the panes: the input line still quits on Ctrl-C.
-    assert_eq!(
-        app.keys.map_key(
-            &key(KeyCode::Char('c'), KeyModifiers::CONTROL),
-            Context::Input
-        ),
-        Some(Action::Quit)
-    );
+    // Ctrl-C ends the program from every screen, whatever quit's key is.
+    for screen in [
+        Screen::Panes,
+        Screen::Input,
+        Screen::Content,
+        Screen::Plan,
+        Screen::Help,
+        Screen::Confirm,
+        Screen::History,
+    ] {
+        assert_eq!(
+            app.keys
+                .map_key(&key(KeyCode::Char('c'), KeyModifiers::CONTROL), screen),
+            Some(Action::Interrupt),
+            "{screen:?}"
+        );
+    }
+    // Every screen that quits takes the user's quit key, and q no longer quits there.
+    for screen in [Screen::Plan, Screen::History] {
+        let q = app
+            .keys
+            .map_key(&key(KeyCode::Char('q'), KeyModifiers::NONE), screen);
+        assert_ne!(q, Some(Action::Quit), "{screen:?}");
+        assert_eq!(
+            app.keys
+                .map_key(&key(KeyCode::Char('Q'), KeyModifiers::NONE), screen),
+            Some(Action::Quit),
+            "{screen:?}"
+        );
+        assert!(
+            app.keys.hints(screen).contains(&("Q".to_string(), "quit")),
+            "{screen:?}: {:?}",
+            app.keys.hints(screen)
+        );
+    }
     // The hint bar names the user's keys.
-    let hints = app.keys.hints(Context::Main);
+    let hints = app.keys.hints(Screen::Panes);
     assert_eq!(hints[0], ("Q".to_string(), "quit"));
     assert!(hints.contains(&("F2".to_string(), "waste")), "{hints:?}");
     // The theme: light, with the user's directory colour.
@@ -122,8 +149,8 @@ fn a_bad_config_is_one_error_naming_the_file_and_line() {
 
 #[test]
 fn every_action_of_the_panes_has_a_config_name_and_every_key_parses_back() {
-    use imgscope::tui::keys::{ACTION_NAMES, BINDINGS, Context, label, parse_key};
-    for b in BINDINGS.iter().filter(|b| b.context == Context::Main) {
+    use imgscope::tui::keys::{ACTION_NAMES, BINDINGS, Screen, label, parse_key};
+    for b in BINDINGS.iter().filter(|b| b.screen == Screen::Panes) {
         assert!(
             ACTION_NAMES.iter().any(|(_, a)| *a == b.action),
             "{:?} ({}) has no name for config.toml",

@@ -240,22 +240,22 @@ fn c_max(app: &App) -> usize {
 #[test]
 fn the_content_view_takes_keys_for_itself() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use imgscope::tui::keys::{Context, context, map_key};
+    use imgscope::tui::keys::{Screen, map_key};
     let key = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
     let mut app = app_with(contents());
     view_file(&mut app, "/etc/passwd");
-    assert_eq!(context(&app), Context::Content);
+    assert_eq!(app.screen(), Screen::Content);
     // q closes the view (as in less), it does not quit.
-    assert_eq!(map_key(&key('q'), Context::Content), Some(Action::Escape));
+    assert_eq!(map_key(&key('q'), Screen::Content), Some(Action::Escape));
     assert_eq!(
-        map_key(&key('w'), Context::Content),
+        map_key(&key('w'), Screen::Content),
         Some(Action::ToggleWrap)
     );
     assert_eq!(
-        map_key(&key('x'), Context::Content),
+        map_key(&key('x'), Screen::Content),
         Some(Action::ExportFile)
     );
-    assert_eq!(map_key(&key('v'), Context::Main), Some(Action::ViewFile));
+    assert_eq!(map_key(&key('v'), Screen::Panes), Some(Action::ViewFile));
     // Keys of the panes do nothing here.
     for a in [Action::ToggleMode, Action::ToggleWaste, Action::NextBiggest] {
         app.update(a);

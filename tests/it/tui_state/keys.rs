@@ -96,7 +96,7 @@ fn focus_cycles_and_help_opens_and_closes() {
 fn press_ctrl(app: &mut App, c: char) {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let event = KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
-    if let Some(action) = imgscope::tui::keys::map_key(&event, imgscope::tui::keys::context(app)) {
+    if let Some(action) = app.keys.map_key(&event, app.screen()) {
         app.update(action);
     }
 }

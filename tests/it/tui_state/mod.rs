@@ -100,7 +100,7 @@ fn type_text(app: &mut App, text: &str) {
 fn press(app: &mut App, code: crossterm::event::KeyCode) {
     use crossterm::event::{KeyEvent, KeyModifiers};
     let event = KeyEvent::new(code, KeyModifiers::NONE);
-    if let Some(action) = imgscope::tui::keys::map_key(&event, imgscope::tui::keys::context(app)) {
+    if let Some(action) = app.keys.map_key(&event, app.screen()) {
         app.update(action);
     }
 }

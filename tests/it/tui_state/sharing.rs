@@ -91,10 +91,7 @@ fn s_opens_the_sharing_view_and_back() {
     assert_eq!(app.view, View::Image);
     app.update(Action::ToggleSharing);
     assert_eq!(app.view, View::Sharing);
-    assert_eq!(
-        imgscope::tui::keys::context(&app),
-        imgscope::tui::keys::Context::Sharing
-    );
+    assert_eq!(app.screen(), imgscope::tui::keys::Screen::Plan);
     // The cursor starts on the plan's first action: the answer first.
     let s = app.sharing.as_ref().unwrap();
     assert_eq!(s.selected(), Some(Row::Plan(0)));
