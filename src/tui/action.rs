@@ -84,6 +84,9 @@ pub enum Action {
     SharingSort,
     /// Sort the plan view's package rows by the next key.
     PackageSort,
+    /// The plan view's footer (the selected row in full): scroll it down or up a line.
+    DetailsDown,
+    DetailsUp,
     InputChar(char),
     InputBackspace,
     /// Clear the input line.

@@ -521,6 +521,30 @@ pub const BINDINGS: &[Binding] = &[
     bind(Plan, &[ch('q')], Action::Quit, "quit").hint("quit"),
     bind(
         Plan,
+        &[code(KeyCode::Tab)],
+        Action::FocusNext,
+        "next section: the plan, packages, images, layers, sharing",
+    ).hint("section"),
+    bind(
+        Plan,
+        &[code(KeyCode::BackTab)],
+        Action::FocusPrev,
+        "previous section",
+    ),
+    bind(
+        Plan,
+        &[ch('J')],
+        Action::DetailsDown,
+        "scroll the selected row's details (the footer) down",
+    ),
+    bind(
+        Plan,
+        &[ch('K')],
+        Action::DetailsUp,
+        "scroll the selected row's details up",
+    ),
+    bind(
+        Plan,
         &[ctrl('z')],
         Action::Suspend,
         "suspend to the shell",
@@ -647,6 +671,10 @@ pub const ACTION_NAMES: &[(&str, Action)] = &[
     ("go_to_image", Action::GoToImage(0)),
     ("closure", Action::CycleClosure),
     ("plan", Action::ToggleSharing),
+    ("sort_images", Action::SharingSort),
+    ("sort_packages", Action::PackageSort),
+    ("details_down", Action::DetailsDown),
+    ("details_up", Action::DetailsUp),
     ("suspend", Action::Suspend),
 ];
 

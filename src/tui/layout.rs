@@ -36,6 +36,9 @@ pub struct Areas {
     pub details: Rect,
     pub right: Rect,
     pub status: Rect,
+    /// Lines the plan view's footer would take to show the selected row in full (the footer
+    /// takes up to two fifths of the view, and scrolls beyond).
+    pub footer_lines: u16,
 }
 
 impl Areas {
@@ -82,11 +85,16 @@ impl Areas {
         }
     }
 
-    /// The footer under the sharing list: a rule and two lines about the selected row, when
-    /// there is room for it.
+    /// The footer under the sharing list: a rule and the selected row in full — at least two
+    /// lines, at most two fifths of the view (it scrolls beyond) — when there is room for it.
     pub fn sharing_footer(&self) -> Rect {
         let inner = self.body().inner(Margin::new(1, 1));
-        let h = if inner.height >= 10 { 3 } else { 0 };
+        let most = (inner.height * 2 / 5).max(2);
+        let h = if inner.height >= 10 {
+            1 + self.footer_lines.clamp(2, most)
+        } else {
+            0
+        };
         Rect {
             y: inner.bottom() - h,
             height: h,
@@ -125,6 +133,7 @@ pub fn compute(width: u16, height: u16, tabs: bool, layer_count: usize) -> Areas
         ),
         right: Rect::new(left_w, body_y, width.saturating_sub(left_w), body_h),
         status,
+        footer_lines: 2,
     }
 }
 

@@ -30,6 +30,7 @@ mod loader;
 mod mouse;
 pub mod removed_list;
 pub mod screen;
+mod sharing_details;
 mod sharing_update;
 pub mod sharing_view;
 pub mod stats;

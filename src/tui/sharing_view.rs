@@ -182,6 +182,8 @@ pub struct SharingView {
     pub name_width: usize,
     pub cursor: usize,
     pub offset: usize,
+    /// How many lines the footer's text of the selected row is scrolled.
+    pub details_scroll: u16,
 }
 
 /// Uncompressed when known, else compressed.
@@ -307,6 +309,7 @@ impl SharingView {
             uncompressed,
             cursor: 0,
             offset: 0,
+            details_scroll: 0,
         };
         view.build_rows(left_out);
         view.cursor = view.rows.iter().position(|r| r.selectable()).unwrap_or(0);
@@ -695,6 +698,7 @@ impl SharingView {
         };
         if let Some(i) = found {
             self.cursor = i;
+            self.details_scroll = 0;
         }
         if self.rows[..self.cursor].iter().all(|r| !r.selectable()) {
             // The first selectable row: show what is above it too.
@@ -705,10 +709,12 @@ impl SharingView {
     pub fn home(&mut self) {
         self.cursor = self.rows.iter().position(|r| r.selectable()).unwrap_or(0);
         self.offset = 0;
+        self.details_scroll = 0;
     }
 
     pub fn end(&mut self) {
         self.cursor = self.rows.iter().rposition(|r| r.selectable()).unwrap_or(0);
+        self.details_scroll = 0;
     }
 
     /// Where the selected row leads: (image of the set, the layer to select in it).

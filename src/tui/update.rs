@@ -65,7 +65,15 @@ impl App {
     /// The pane layout for the current size and image.
     pub fn areas(&self) -> Areas {
         let layers = self.viewer().map_or(0, |v| v.layer_count());
-        layout::compute(self.width, self.height, self.has_top_bar(), layers)
+        let mut areas = layout::compute(self.width, self.height, self.has_top_bar(), layers);
+        if self.view == View::Sharing
+            && let Some(s) = &self.sharing
+        {
+            let width = areas.sharing_rows().width as usize;
+            let lines = super::format::wrap(&s.details(), width, width).len();
+            areas.footer_lines = u16::try_from(lines).unwrap_or(u16::MAX);
+        }
+        areas
     }
 
     /// Keep every cursor inside its pane after a change or a resize.

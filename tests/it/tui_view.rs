@@ -1942,3 +1942,103 @@ fn the_history_chart_shows_the_series_and_follows_the_picked_point() {
     );
     assert!(colours("[theme]\nname = \"no-color\"\n").is_empty());
 }
+
+#[test]
+fn the_plan_footer_shows_the_selected_row_in_full_and_scrolls_where_it_must() {
+    use imgscope::tui::sharing_view::Row;
+    // Every plan action's whole text at 220×60: each wrapped line of it is on the screen.
+    let mut app = sharing(false, 220, 60);
+    let count = app.sharing.as_ref().unwrap().plan.len();
+    assert!(count > 0);
+    for k in 0..count {
+        let s = app.sharing.as_mut().unwrap();
+        let at = s
+            .rows
+            .iter()
+            .position(|r| *r == Row::Plan(k as u32))
+            .unwrap();
+        s.cursor = at;
+        let details = s.details();
+        let width = app.areas().sharing_rows().width as usize;
+        let screen = text(&render(&app));
+        for line in imgscope::tui::format::wrap(&details, width, width) {
+            assert!(
+                screen.contains(line.trim_end()),
+                "{line:?} missing:\n{screen}"
+            );
+        }
+        assert!(!screen.contains("more · J/K scroll"), "{screen}");
+    }
+    // At 80×24 the longest text does not fit: the rule says so, and J scrolls to its last line.
+    let mut app = sharing(false, 80, 24);
+    let s = app.sharing.as_mut().unwrap();
+    let longest = (0..count)
+        .max_by_key(|&k| {
+            s.cursor = s
+                .rows
+                .iter()
+                .position(|r| *r == Row::Plan(k as u32))
+                .unwrap();
+            s.details().len()
+        })
+        .unwrap();
+    s.cursor = s
+        .rows
+        .iter()
+        .position(|r| *r == Row::Plan(longest as u32))
+        .unwrap();
+    let width = app.areas().sharing_rows().width as usize;
+    let lines = imgscope::tui::format::wrap(&app.sharing.as_ref().unwrap().details(), width, width);
+    let screen = text(&render(&app));
+    assert!(screen.contains("more · J/K scroll"), "{screen}");
+    assert!(
+        !screen.contains(lines.last().unwrap().trim_end()),
+        "{screen}"
+    );
+    for _ in 0..lines.len() {
+        let key = crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('J'),
+            crossterm::event::KeyModifiers::NONE,
+        );
+        let action = app.keys.map_key(&key, app.screen()).unwrap();
+        app.update(action);
+    }
+    let screen = text(&render(&app));
+    assert!(
+        screen.contains(lines.last().unwrap().trim_end()),
+        "{screen}"
+    );
+    assert!(screen.contains("↑"), "{screen}");
+}
+
+#[test]
+fn tab_jumps_between_the_plan_view_s_sections() {
+    use imgscope::tui::sharing_view::Row;
+    let mut app = sharing(false, 120, 40);
+    let headings = |app: &App| {
+        let s = app.sharing.as_ref().unwrap();
+        s.rows
+            .iter()
+            .filter(|r| matches!(r, Row::Heading(_)))
+            .count()
+    };
+    assert!(headings(&app) >= 3);
+    let mut seen = vec![app.sharing.as_ref().unwrap().cursor];
+    for _ in 0..headings(&app) + 2 {
+        app.update(Action::FocusNext);
+        let s = app.sharing.as_ref().unwrap();
+        assert!(s.selected().unwrap().selectable());
+        seen.push(s.cursor);
+    }
+    seen.dedup();
+    // Each Tab went forward to a later section until the last one, then stayed.
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    assert!(seen.len() >= 3, "{seen:?}");
+    // Shift-Tab goes back the same way.
+    let last = *seen.last().unwrap();
+    app.update(Action::FocusPrev);
+    let back = app.sharing.as_ref().unwrap().cursor;
+    assert!(back < last && seen.contains(&back), "{back} {seen:?}");
+    // The view stays the plan.
+    assert_eq!(app.view, imgscope::tui::app::View::Sharing);
+}

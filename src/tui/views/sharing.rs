@@ -12,9 +12,11 @@ use ratatui::text::{Line, Span};
 use super::pane;
 use crate::text::clip;
 use crate::text::{escape_control as esc, human_size as hs};
+use crate::tui::action::Action;
 use crate::tui::app::{App, Slot};
-use crate::tui::format::{bar, wrap_at_most};
+use crate::tui::format::{bar, wrap};
 use crate::tui::layout::Areas;
+use crate::tui::screen::Screen;
 use crate::tui::sharing_view::{MAX_COLUMNS, Row, SharingSort, SharingView, letter};
 use crate::tui::theme::Theme;
 use crate::tui::tree_view::{visible_offset, visible_rows};
@@ -57,16 +59,38 @@ pub fn draw(buf: &mut Buffer, areas: &Areas, app: &App, theme: &Theme) {
     }
     let footer = areas.sharing_footer();
     if footer.height > 0 {
-        let rule = "─".repeat(footer.width as usize);
-        buf.set_stringn(footer.x, footer.y, rule, footer.width as usize, theme.dim());
-        let w = footer.width as usize;
-        let text = describe(s);
-        for (k, part) in wrap_at_most(&text, w, w, footer.height as usize - 1)
-            .into_iter()
-            .enumerate()
-        {
-            buf.set_stringn(footer.x, footer.y + 1 + k as u16, part, w, theme.plain());
+        draw_footer(buf, footer, s, app, theme);
+    }
+}
+
+/// The rule and the selected row in full, scrolled by `details_scroll`; the rule says how much is
+/// above and below, and the keys that scroll it.
+fn draw_footer(buf: &mut Buffer, footer: Rect, s: &SharingView, app: &App, theme: &Theme) {
+    let w = footer.width as usize;
+    let rows = footer.height as usize - 1;
+    let lines = wrap(&s.details(), w, w);
+    let top = usize::from(s.details_scroll).min(lines.len().saturating_sub(rows));
+    let rule = "─".repeat(w);
+    buf.set_stringn(footer.x, footer.y, rule, w, theme.dim());
+    let below = lines.len().saturating_sub(top + rows);
+    if top > 0 || below > 0 {
+        let keys = format!(
+            "{}/{}",
+            app.keys.key_for(Screen::Plan, Action::DetailsDown),
+            app.keys.key_for(Screen::Plan, Action::DetailsUp)
+        );
+        let note = match (top, below) {
+            (0, b) => format!(" ↓ {b} more · {keys} scroll "),
+            (t, 0) => format!(" ↑ {t} more · {keys} scroll "),
+            (t, b) => format!(" ↑ {t} ↓ {b} more · {keys} scroll "),
+        };
+        let nw = note.chars().count() as u16;
+        if nw + 2 <= footer.width {
+            buf.set_string(footer.right() - nw - 1, footer.y, note, theme.dim());
         }
+    }
+    for (k, part) in lines.into_iter().skip(top).take(rows).enumerate() {
+        buf.set_stringn(footer.x, footer.y + 1 + k as u16, part, w, theme.plain());
     }
 }
 
@@ -291,86 +315,5 @@ fn line(s: &SharingView, row: Row, c: &Columns, theme: &Theme) -> Line<'static> 
                 hs(pair.separate_bytes)
             ))
         }
-    }
-}
-
-/// The selected row in full, for the footer.
-fn describe(s: &SharingView) -> String {
-    let sh = &s.set.sharing;
-    match s.selected() {
-        Some(Row::Image(i)) => {
-            let i = i as usize;
-            let Some(cells) = s.images.get(i) else {
-                return String::new();
-            };
-            let base = sh
-                .images
-                .get(i)
-                .and_then(|img| img.base)
-                .and_then(|b| sh.bases.get(b))
-                .map(|b| format!(" · base: {}", esc(&b.name)))
-                .unwrap_or_default();
-            let role = if cells.role.is_empty() {
-                String::new()
-            } else {
-                format!(" · {} ({})", cells.role, cells.role_why)
-            };
-            format!(
-                "{} {}{role}: {}{base}",
-                letter(i),
-                cells.name,
-                cells.verdict
-            )
-        }
-        Some(Row::Layer(id)) => {
-            let id = id as usize;
-            let (Some(cells), Some(layer)) = (s.layers.get(id), sh.layers.get(id)) else {
-                return String::new();
-            };
-            format!(
-                "layer {id} · {} · used by {}: {}",
-                cells.size,
-                s.named(&layer.users),
-                if cells.command.is_empty() {
-                    "(no history entry)"
-                } else {
-                    &cells.command
-                }
-            )
-        }
-        Some(Row::Base(b)) => sh.bases.get(b as usize).map_or_else(String::new, |base| {
-            format!(
-                "base {}: {} layers, used by {}",
-                esc(&base.name),
-                base.layers,
-                s.named(&base.images)
-            )
-        }),
-        Some(Row::Plan(k)) => s.plan.get(k as usize).map_or_else(String::new, |cells| {
-            let paths = if cells.paths.is_empty() {
-                String::new()
-            } else {
-                format!(" · largest: {}", cells.paths.join(", "))
-            };
-            format!(
-                "{} · {} · {}{paths}",
-                cells.kind,
-                cells.risk.key(),
-                cells.why
-            )
-        }),
-        Some(Row::Package(k)) => s.packages.get(k as usize).map_or_else(String::new, |c| {
-            format!("{} · Enter opens {} with the tree showing only its files", c.line.trim(), c.name)
-        }),
-        Some(Row::Pair(p)) => s.set.content.pairs.get(p as usize).map_or_else(String::new, |pair| {
-            format!(
-                "{} and {} hold {} of identical files, {} of it in layers they do not share (stored twice on a node)",
-                s.named(&[pair.a]),
-                s.named(&[pair.b]),
-                hs(pair.common_bytes),
-                hs(pair.separate_bytes)
-            )
-        }),
-        _ => String::new(),
     }
 }

@@ -151,6 +151,69 @@ fn the_image_table_sorts_by_unique_amortized_and_size() {
 }
 
 #[test]
+fn enter_on_a_plan_action_shows_every_file_it_covers_in_the_tree() {
+    use imgscope::tui::app::{RightPane, Slot};
+    let mut app = set_app();
+    let plan = {
+        app.update(Action::ToggleSharing);
+        app.sharing.as_ref().unwrap().set.plan.clone()
+    };
+    assert!(!plan.actions.is_empty());
+    for (k, action) in plan.actions.iter().enumerate() {
+        // The waste view was open before the plan: Enter still lands in the tree.
+        app.update(Action::Escape);
+        app.update(Action::ToggleWaste);
+        assert_eq!(app.right, RightPane::Waste);
+        app.update(Action::ToggleSharing);
+        select_row(&mut app, Row::Plan(k as u32));
+        app.update(Action::Activate);
+        assert_eq!(app.right, RightPane::Tree, "{}", action.what);
+        assert_eq!(app.focus, Pane::Right);
+        // Every claimed file, found by its path in the image shown, is in the filtered tree.
+        let s = app.sharing.as_ref().unwrap();
+        let viewer_of = |i: usize| match &app.images[s.slots[i]].state {
+            Slot::Ready(v) => Some(v),
+            _ => None,
+        };
+        let mut paths: Vec<String> = action
+            .claims
+            .iter()
+            .map(|&((d, node), _)| {
+                let holder = s
+                    .set
+                    .sharing
+                    .image_layers
+                    .iter()
+                    .position(|keys| keys.contains(&(d as usize)))
+                    .unwrap();
+                viewer_of(holder).unwrap().file_tree().path(node)
+            })
+            .collect();
+        paths.sort();
+        paths.dedup();
+        let v = viewer(&app);
+        assert!(v.filter.is_node_set(), "{}", action.what);
+        for p in &paths {
+            let node = v.file_tree().lookup(p).expect(p);
+            assert!(v.lens().shows(node), "{p} hidden for {}", action.what);
+        }
+        // And nothing else: the tree's files are exactly those.
+        let shown_files = v
+            .file_tree()
+            .non_root_ids()
+            .filter(|&n| v.lens().shows(n) && !v.lens().is_dir(n))
+            .count();
+        assert_eq!(shown_files, paths.len(), "{}", action.what);
+        let bytes: u64 = action.claims.iter().map(|(_, b)| b).sum();
+        let note = app.message.clone().unwrap_or_default();
+        assert!(
+            note.contains(&format!("{} files, {}", paths.len(), human_size(bytes))),
+            "{note}"
+        );
+    }
+}
+
+#[test]
 fn enter_jumps_into_the_image_or_the_layer() {
     let mut app = set_app();
     app.update(Action::ToggleSharing);
