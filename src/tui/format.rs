@@ -25,13 +25,27 @@ pub fn blob_label(image: &crate::model::Image) -> &'static str {
     }
 }
 
-/// Where a layer stands, as the status line and the details pane both say it: `layer 3 of 0–6`
-/// (layers are numbered from 0, as in the layers pane and the reports).
+/// Where a layer stands, as the status line and the details pane both say it: `layer 3 (4th of
+/// 7)`, `layer 0 (the only one)` — its number as the layers pane and the reports give it (from
+/// 0), then its place counted from 1.
 pub fn layer_of(index: usize, count: usize) -> String {
     match count {
-        0 | 1 => format!("layer {index} of {count}"),
-        _ => format!("layer {index} of 0–{}", count - 1),
+        0 => "no layers".to_string(),
+        1 => format!("layer {index} (the only one)"),
+        _ => format!("layer {index} ({} of {count})", ordinal(index + 1)),
     }
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`, … `11th`, `12th`, `13th`, `21st`.
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 /// `drwxr-xr-x`-style permissions, with the type letter and setuid/setgid/sticky bits.
@@ -181,6 +195,17 @@ pub fn wrap_at_most(text: &str, first: usize, rest: usize, max_lines: usize) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_layer_is_its_number_then_its_place() {
+        assert_eq!(layer_of(0, 1), "layer 0 (the only one)");
+        assert_eq!(layer_of(0, 2), "layer 0 (1st of 2)");
+        assert_eq!(layer_of(1, 2), "layer 1 (2nd of 2)");
+        assert_eq!(layer_of(2, 30), "layer 2 (3rd of 30)");
+        assert_eq!(layer_of(10, 30), "layer 10 (11th of 30)");
+        assert_eq!(layer_of(20, 30), "layer 20 (21st of 30)");
+        assert_eq!(layer_of(0, 0), "no layers");
+    }
 
     #[test]
     fn modes_read_like_ls() {

@@ -739,3 +739,69 @@ fn many_unreadable_package_json_files_are_summarized_after_a_few() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn the_viewer_s_details_name_a_file_s_package_or_say_that_none_owns_it() {
+    use imgscope::tui::action::Action;
+    use imgscope::tui::app::App;
+    let dir = tempfile::tempdir().unwrap();
+    let with_dpkg = layer(
+        &[
+            E::FileMode("usr/bin/tool".into(), vec![7; 50], 0o755),
+            file("app/data", 400, 6),
+            E::File(
+                "var/lib/dpkg/status".into(),
+                status(&[("tool", "2.0", None)]),
+            ),
+            text("var/lib/dpkg/info/tool.list", "/usr/bin/tool\n"),
+        ],
+        Comp::Gzip,
+        "ADD rootfs /",
+    );
+    let bare = layer(&[file("app/data", 400, 6)], Comp::Gzip, "ADD rootfs /");
+    let details = |name: &str, built: &BuiltLayer, path: &str| -> String {
+        let archive = archive(dir.path(), name, &[built], &["/usr/bin/tool"]);
+        let loaded = imgscope::pipeline::load::load(
+            &archive,
+            &imgscope::pipeline::load::LoadOptions::default(),
+            &imgscope::pipeline::load::Progress::default(),
+        )
+        .unwrap();
+        let mut app = App::with_results(vec![(archive.clone(), Ok(loaded))], false);
+        app.update(Action::Resize {
+            width: 160,
+            height: 50,
+        });
+        let v = app.viewer_mut().unwrap();
+        let node = v.file_tree().lookup(path).unwrap();
+        assert_eq!(
+            v.reveal(imgscope::tui::waste_list::Target { node, layer: None }),
+            None
+        );
+        app.update(Action::FocusNext);
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 50)).unwrap();
+        term.draw(|f| imgscope::tui::views::draw(f, &app)).unwrap();
+        let buf = term.backend().buffer().clone();
+        (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+                    + "\n"
+            })
+            .collect()
+    };
+    let screen = details("tui/pkgs:1", &with_dpkg, "/usr/bin/tool");
+    assert!(screen.contains("package     tool 2.0 (dpkg"), "{screen}");
+    assert!(screen.contains("Layer 0 (the only one)"), "{screen}");
+    let screen = details("tui/pkgs:2", &with_dpkg, "/app/data");
+    assert!(
+        screen.contains("package     no package: no dpkg package owns it"),
+        "{screen}"
+    );
+    let screen = details("tui/bare:1", &bare, "/app/data");
+    assert!(
+        screen.contains("package     none (no package database)"),
+        "{screen}"
+    );
+}

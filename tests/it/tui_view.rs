@@ -1604,7 +1604,11 @@ fn a_long_status_note_keeps_its_cause() {
 fn the_status_line_and_details_number_layers_alike() {
     let mut app = app(sample(), false, 100, 40);
     app.focus = Pane::Layers;
-    for (layer, step) in [(3, None), (1, Some(Action::Up)), (0, Some(Action::Home))] {
+    for (layer, step, place) in [
+        (3, None, "4th"),
+        (1, Some(Action::Up), "2nd"),
+        (0, Some(Action::Home), "1st"),
+    ] {
         if let Some(step) = step {
             if layer == 1 {
                 app.update(step);
@@ -1612,9 +1616,9 @@ fn the_status_line_and_details_number_layers_alike() {
             app.update(step);
         }
         let screen = text(&render(&app));
-        let said = format!("layer {layer} of 0–3");
+        let said = format!("layer {layer} ({place} of 4)");
         assert!(screen.lines().last().unwrap().contains(&said), "{screen}");
-        assert_shows(&screen, &format!("│Layer {layer} of 0–3"));
+        assert_shows(&screen, &format!("│Layer {layer} ({place} of 4)"));
     }
 }
 
@@ -1739,7 +1743,7 @@ fn details_duplicates_describe_the_version_at_the_selected_layer() {
     app.update(Action::Home);
     app.update(Action::FocusNext);
     let screen = text(&render(&app));
-    assert_shows(&screen, "Layer 0 of 0–1");
+    assert_shows(&screen, "Layer 0 (1st of 2)");
     assert_shows(&screen, "File /a.txt");
     assert!(!screen.contains("same content at"), "{screen}");
     assert_shows(&screen, "duplicates  not known for this version");

@@ -174,6 +174,19 @@ fn file_facts(out: &mut Lines, v: &Viewer) {
                 plural(p.files as usize, "file", "files")
             ),
         );
+    } else if ver.kind != EntryKind::Dir && ver.is_live() {
+        let packages = &analysis.packages;
+        out.fact(
+            "package",
+            if packages.packages.is_empty() {
+                "none (no package database)".to_string()
+            } else {
+                format!(
+                    "no package: no {} package owns it",
+                    packages.managers.join(" or ")
+                )
+            },
+        );
     }
     if let Some(c) = &analysis.closure
         && c.files.iter().any(|(n, _)| *n == node)
