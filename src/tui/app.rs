@@ -513,6 +513,32 @@ impl App {
             self.inbox = None;
             if self.sharing.is_none() {
                 self.sharing = self.sharing_analysis();
+                self.note_plan_in_waste_lists();
+            }
+        }
+    }
+
+    /// Each image's waste list names what the plan's safe actions save on it.
+    fn note_plan_in_waste_lists(&mut self) {
+        let Some(s) = &self.sharing else { return };
+        let notes: Vec<(usize, (String, String))> = s
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &slot)| {
+                Some((
+                    slot,
+                    super::waste_list::plan_note(&s.set.plan, i, &s.set.names)?,
+                ))
+            })
+            .collect();
+        for (slot, note) in notes {
+            if let Some(ImageSlot {
+                state: Slot::Ready(v),
+                ..
+            }) = self.images.get_mut(slot)
+            {
+                v.waste.set_plan_note(note);
             }
         }
     }

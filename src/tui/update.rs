@@ -11,7 +11,7 @@ use super::layout::{self, Areas};
 use super::screen::Screen;
 use super::tree_view::visible_offset;
 use super::viewer::Viewer;
-use super::waste_list;
+use super::waste_list::{self, WasteRow};
 
 impl App {
     pub fn update(&mut self, action: Action) {
@@ -211,6 +211,12 @@ impl App {
                     Some(jumped) => note = Some(jumped),
                     None => return, // an empty list leads nowhere
                 }
+            }
+            Action::Toggle | Action::Activate
+                if focus == Pane::Right && v.waste.selected() == Some(WasteRow::Plan) =>
+            {
+                self.open_sharing();
+                return;
             }
             Action::Toggle | Action::Activate if focus == Pane::Right => {
                 match activate_waste(v) {

@@ -3,7 +3,9 @@
 //! Selecting a row names the node (and layer) to jump to in the tree.
 
 use crate::analysis::Analysis;
+use crate::analysis::plan::{Action as PlanAction, Plan, Risk};
 use crate::model::NodeId;
+use crate::text::{clip, escape_control, human_size};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WasteRow {
@@ -17,6 +19,9 @@ pub enum WasteRow {
     GroupPath(u32, u32),
     /// An explanatory line: nothing reclaimable, no duplicates, hashing off.
     Note(&'static str),
+    /// What the trim plan's safe actions save on the image, beyond what later layers hide
+    /// ([`WasteList::plan_note`]); Enter opens the plan.
+    Plan,
 }
 
 /// Where a row leads in the tree.
@@ -32,6 +37,9 @@ pub struct WasteList {
     pub rows: Vec<WasteRow>,
     pub cursor: usize,
     pub offset: usize,
+    /// The plan's word on this image, escaped, once every image has loaded: the first row's
+    /// short form and the details' whole text.
+    pub plan_note: Option<(String, String)>,
 }
 
 impl WasteList {
@@ -61,7 +69,18 @@ impl WasteList {
             rows,
             cursor,
             offset: 0,
+            plan_note: None,
         }
+    }
+
+    /// Put the plan's word on the image first (once; a second call replaces the text).
+    pub fn set_plan_note(&mut self, note: (String, String)) {
+        if self.plan_note.is_none() {
+            self.rows.insert(0, WasteRow::Plan);
+            self.cursor += 1;
+            self.offset = 0;
+        }
+        self.plan_note = Some(note);
     }
 
     pub fn selected(&self) -> Option<WasteRow> {
@@ -90,6 +109,42 @@ impl WasteRow {
             WasteRow::Reclaim(_) | WasteRow::Group(_) | WasteRow::GroupPath(..)
         )
     }
+}
+
+/// What the plan's safe actions on image `i` (of the set named by `names`) save that the waste
+/// view's reclaimable bytes do not count — package caches, temporary files: bytes the final image
+/// still holds — and how to get there; `None` when no safe action touches it. Escaped.
+pub fn plan_note(plan: &Plan, i: usize, names: &[String]) -> Option<(String, String)> {
+    let safe: Vec<&PlanAction> = plan.for_image(i).filter(|a| a.risk == Risk::Safe).collect();
+    let first = safe.first()?;
+    let mut seen = std::collections::HashSet::new();
+    let bytes: u64 = safe
+        .iter()
+        .flat_map(|a| a.claims.iter())
+        .filter(|(c, _)| seen.insert(*c))
+        .map(|(_, b)| b)
+        .sum();
+    let whose = match first.owner {
+        Some(o) if o == i => String::new(),
+        Some(o) => format!(
+            " (on its base {}, once per node)",
+            escape_control(names.get(o).map_or("?", String::as_str))
+        ),
+        None => " (on shared layers, once per node)".to_string(),
+    };
+    let actions = if safe.len() == 1 { "action" } else { "actions" };
+    let short = format!(
+        "Plan: {} safe {actions} save {}{whose} · Enter opens the plan",
+        safe.len(),
+        human_size(bytes),
+    );
+    let full = format!(
+        "{} safe {actions} of the plan save {}{whose}. They count the bytes later layers hide (the reclaimable paths below) and the bytes the final image still holds that nothing needs to run (package caches, temporary files), which the reclaimable count leaves out. The first: {}. Enter or S opens the plan.",
+        safe.len(),
+        human_size(bytes),
+        clip(&escape_control(&first.what), 2000)
+    );
+    Some((short, full))
 }
 
 /// A reclaimable path is shown at the first layer that stored a hidden copy; a duplicate in the

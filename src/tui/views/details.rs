@@ -261,6 +261,12 @@ fn waste_facts(out: &mut Lines, v: &Viewer) {
                 out.fact("", format!("… {} more", group.nodes.len() - 50));
             }
         }
+        Some(WasteRow::Plan) => {
+            out.heading("The plan's safe actions".into());
+            if let Some((_, full)) = &v.waste.plan_note {
+                out.fact("", full.clone());
+            }
+        }
         _ => out.heading("Waste".into()),
     }
 }

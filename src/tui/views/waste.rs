@@ -45,6 +45,13 @@ fn line(v: &Viewer, row: WasteRow, theme: &Theme) -> Line<'static> {
     let tree = v.file_tree();
     let path = |node| clip(&esc(&tree.path(node)), 1024).into_owned();
     match row {
+        WasteRow::Plan => Line::styled(
+            v.waste
+                .plan_note
+                .as_ref()
+                .map_or_else(String::new, |(short, _)| short.clone()),
+            theme.key(),
+        ),
         WasteRow::ReclaimHeader => Line::styled(
             format!(
                 "Reclaimable: {} ({:.1}%) in {}",

@@ -64,9 +64,11 @@ fn waste_view_lists_reclaimable_and_duplicates_and_jumps() {
     assert_eq!(app.right, RightPane::Waste);
     let v = viewer(&app);
     let w = v.analysis();
+    // The plan's line first, then the reclaimable paths.
     assert_eq!(
-        v.waste.rows[..1 + w.waste.paths.len()],
-        std::iter::once(WasteRow::ReclaimHeader)
+        v.waste.rows[..2 + w.waste.paths.len()],
+        [WasteRow::Plan, WasteRow::ReclaimHeader]
+            .into_iter()
             .chain((0..w.waste.paths.len() as u32).map(WasteRow::Reclaim))
             .collect::<Vec<_>>()
     );
@@ -105,4 +107,40 @@ fn waste_view_lists_reclaimable_and_duplicates_and_jumps() {
     app.update(Action::Home);
     app.update(Action::Activate);
     assert_eq!(app.right, RightPane::Waste);
+}
+
+#[test]
+fn the_waste_view_names_what_the_plan_s_safe_actions_save_and_enter_opens_the_plan() {
+    use imgscope::analysis::plan::Risk;
+    use imgscope::tui::app::View;
+    let mut app = app_with(sample());
+    let (safe, count) = {
+        let plan = &app.sharing.as_ref().expect("the plan").set.plan;
+        let safe: Vec<_> = plan.for_image(0).filter(|a| a.risk == Risk::Safe).collect();
+        let mut seen = std::collections::HashSet::new();
+        let bytes: u64 = safe
+            .iter()
+            .flat_map(|a| a.claims.iter())
+            .filter(|(c, _)| seen.insert(*c))
+            .map(|(_, b)| b)
+            .sum();
+        (bytes, safe.len())
+    };
+    assert!(count > 0 && safe > 0);
+    app.update(Action::ToggleWaste);
+    let v = viewer(&app);
+    assert_eq!(v.waste.rows[0], WasteRow::Plan);
+    let (short, full) = v.waste.plan_note.clone().unwrap();
+    let figure = imgscope::text::human_size(safe);
+    assert!(short.contains(&format!("save {figure}")), "{short}");
+    assert!(full.contains("package caches"), "{full}");
+    // The cursor still starts on the first entry that leads somewhere.
+    assert!(!matches!(
+        v.waste.selected(),
+        Some(WasteRow::Plan | WasteRow::ReclaimHeader)
+    ));
+    app.update(Action::Home);
+    assert_eq!(viewer(&app).waste.selected(), Some(WasteRow::Plan));
+    app.update(Action::Activate);
+    assert_eq!(app.view, View::Sharing);
 }
