@@ -194,14 +194,18 @@ pub fn decode_plain_layer_within(
     capture_located(&file, &mut layer)?;
     // Contents were seeked over: the diff_id needs the whole layer read once more, in large
     // sequential blocks (no tar walk, no inflate).
+    // The progress counts the layer as it is hashed: on a layer of a gigabyte or more, this read
+    // is the load's longest step, and a count that moved only at its end looked stuck.
     layer.tar_digest = Some(
-        sha256_range(&file, offset, len).map_err(|e| anyhow::anyhow!("truncated layer ({e})"))?,
+        sha256_range(&file, offset, len, &mut |n| {
+            if let Some(p) = progress {
+                p.fetch_add(n, Ordering::Relaxed);
+            }
+        })
+        .map_err(|e| anyhow::anyhow!("truncated layer ({e})"))?,
     );
     layer.blob_bytes = len;
     layer.tar_bytes = len;
-    if let Some(p) = progress {
-        p.fetch_add(len, Ordering::Relaxed);
-    }
     Ok(Some(layer))
 }
 
@@ -345,7 +349,14 @@ impl<R: Read> Read for Sha256Read<R> {
 }
 
 /// SHA-256 of `file[offset..offset + len]`, read in large blocks.
-fn sha256_range(file: &std::fs::File, offset: u64, len: u64) -> io::Result<[u8; 32]> {
+/// The SHA-256 of `len` bytes of `file` from `offset`, read in 1 MiB blocks; `on_read` hears the
+/// size of each block as it is read (the load's progress).
+fn sha256_range(
+    file: &std::fs::File,
+    offset: u64,
+    len: u64,
+    on_read: &mut dyn FnMut(u64),
+) -> io::Result<[u8; 32]> {
     use std::os::unix::fs::FileExt;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -361,6 +372,7 @@ fn sha256_range(file: &std::fs::File, offset: u64, len: u64) -> io::Result<[u8; 
         }
         hasher.update(&buf[..n]);
         done += n as u64;
+        on_read(n as u64);
     }
     Ok(hasher.finalize().into())
 }
@@ -774,6 +786,20 @@ fn check_complete(read: u64, size: u64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hash_of_a_plain_layer_reports_its_progress_block_by_block() {
+        use std::io::Write;
+        let mut file = tempfile::tempfile().unwrap();
+        let data: Vec<u8> = (0..(3 << 20) + 5).map(|i| (i % 251) as u8).collect();
+        file.write_all(&data).unwrap();
+        let mut heard = Vec::new();
+        let digest = sha256_range(&file, 5, 3 << 20, &mut |n| heard.push(n)).unwrap();
+        let want: [u8; 32] = Sha256::digest(&data[5..]).into();
+        assert_eq!(digest, want);
+        // One report per 1 MiB block, not one at the end.
+        assert_eq!(heard, [1 << 20, 1 << 20, 1 << 20]);
+    }
 
     /// Callers act on the kind of a layer error, not on its words.
     #[test]
