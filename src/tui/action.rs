@@ -33,6 +33,8 @@ pub enum Action {
     Activate,
     CollapseAll,
     ExpandAll,
+    /// dive's Ctrl-Space: collapse all directories, or expand them all when none is open.
+    ToggleCollapseAll,
     /// Aggregated filesystem or this layer's changes only.
     ToggleMode,
     /// Show the aggregated filesystem, or this layer's changes only (dive's Ctrl-A, Ctrl-L).

@@ -175,9 +175,15 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Panes,
-        &[ch('c'), ctrl(' ')],
+        &[ch('c')],
         Action::CollapseAll,
         "collapse all directories",
+    ),
+    bind(
+        Panes,
+        &[ctrl(' ')],
+        Action::ToggleCollapseAll,
+        "collapse all directories, or expand them all again (as dive)",
     ),
     bind(
         Panes,
@@ -644,6 +650,7 @@ pub const ACTION_NAMES: &[(&str, Action)] = &[
     ("collapse", Action::Left),
     ("expand_all", Action::ExpandAll),
     ("collapse_all", Action::CollapseAll),
+    ("toggle_collapse_all", Action::ToggleCollapseAll),
     ("toggle_mode", Action::ToggleMode),
     ("layer_changes", Action::SetMode(Mode::Changes)),
     ("sort", Action::ToggleSort),

@@ -389,6 +389,15 @@ impl TreeView {
         }
     }
 
+    /// dive's Ctrl-Space: collapse every directory when one is open, else expand them all.
+    pub fn toggle_collapse_all(&mut self, lens: &Lens) {
+        if self.expanded.is_empty() {
+            self.expand_all(lens);
+        } else {
+            self.collapse_all(lens);
+        }
+    }
+
     /// Expand every shown directory (one walk of the shown tree).
     pub fn expand_all(&mut self, lens: &Lens) {
         self.rebuild_with(lens, true);

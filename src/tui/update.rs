@@ -230,6 +230,7 @@ impl App {
             }
             Action::CollapseAll => v.with_tree(|t, lens| t.collapse_all(lens)),
             Action::ExpandAll => v.with_tree(|t, lens| t.expand_all(lens)),
+            Action::ToggleCollapseAll => v.with_tree(|t, lens| t.toggle_collapse_all(lens)),
             Action::ToggleMode => v.toggle_mode(),
             Action::SetMode(mode) => {
                 if v.mode != mode {

@@ -146,6 +146,24 @@ fn help_overlay_at_80x24() {
 }
 
 #[test]
+fn the_help_s_marks_fit_at_80_columns() {
+    let mut app = app(sample(), false, 80, 24);
+    actions(&mut app, &[Action::ToggleHelp, Action::End]);
+    let screen = text(&render(&app));
+    // Every mark's word is whole on the screen, none cut at the overlay's edge.
+    for word in [
+        "A added",
+        "M modified",
+        "R removed by the selected layer",
+        "* has changes below",
+        "in the layers pane: the layer stores bytes a later",
+        "unchanged",
+    ] {
+        assert_shows(&screen, word);
+    }
+}
+
+#[test]
 fn help_overlay_scrolled_to_the_end_at_100x40() {
     let mut app = app(sample(), true, 100, 40);
     actions(&mut app, &[Action::ToggleHelp, Action::End]);

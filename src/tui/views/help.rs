@@ -245,42 +245,93 @@ fn lines(table: &KeyTable, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     }
     out.push(Line::raw(""));
     out.push(Line::styled("Marks in the file tree", theme.header()));
-    out.push(Line::from(vec![
-        Span::styled("  A", theme.change(ADDED)),
-        Span::raw(" added   "),
-        Span::styled("M", theme.change(MODIFIED)),
-        Span::raw(" modified   "),
-        Span::styled("R", theme.change(REMOVED)),
-        Span::raw(" removed by the selected layer   "),
-        Span::styled("*", theme.dim()),
-        Span::raw(" has changes below"),
-    ]));
-    out.push(Line::from(vec![
-        Span::styled("  !", theme.waste()),
-        Span::raw(" in the layers pane: the layer stores bytes a later layer hides"),
-    ]));
+    let room = width.saturating_sub(2).max(10);
+    out.extend(pack(
+        vec![
+            vec![Span::styled("A", theme.change(ADDED)), Span::raw(" added")],
+            vec![
+                Span::styled("M", theme.change(MODIFIED)),
+                Span::raw(" modified"),
+            ],
+            vec![
+                Span::styled("R", theme.change(REMOVED)),
+                Span::raw(" removed by the selected layer"),
+            ],
+            vec![
+                Span::styled("*", theme.dim()),
+                Span::raw(" has changes below"),
+            ],
+        ],
+        room,
+    ));
+    for (k, part) in wrap(
+        "in the layers pane: the layer stores bytes a later layer hides",
+        room.saturating_sub(2).max(10),
+        room.saturating_sub(2).max(10),
+    )
+    .into_iter()
+    .enumerate()
+    {
+        let mark = if k == 0 { "!" } else { " " };
+        out.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(mark, theme.waste()),
+            Span::raw(format!(" {part}")),
+        ]));
+    }
     out.push(Line::raw(""));
     out.push(Line::styled(
         "Marks in a diff (imgscope diff OLD NEW), against the old image",
         theme.header(),
     ));
-    let mut marks = vec![Span::raw("  ")];
-    for change in [
+    let marks = [
         ChangeKind::Added,
         ChangeKind::Grown,
         ChangeKind::Shrunk,
         ChangeKind::Modified,
         ChangeKind::Removed,
         ChangeKind::Unchanged,
-    ] {
-        marks.push(Span::styled(symbol(change), theme.diff(change)));
-        marks.push(Span::raw(format!(" {}  ", change.label())));
-    }
-    out.push(Line::from(marks));
+    ]
+    .into_iter()
+    .map(|change| {
+        vec![
+            Span::styled(symbol(change), theme.diff(change)),
+            Span::raw(format!(" {}", change.label())),
+        ]
+    })
+    .collect();
+    out.extend(pack(marks, room));
     let note = "the tree shows the final filesystem with each entry's byte delta;         removed entries are listed by o, removed layers in the details pane";
-    let room = width.saturating_sub(2).max(10);
     for part in wrap(note, room, room) {
         out.push(Line::raw(format!("  {part}")));
     }
     out
+}
+
+/// Groups of spans (a mark and its word) laid out on lines of at most `width` columns, two
+/// spaces in front and three between groups: a group never breaks, a line ends before the group
+/// that would not fit.
+fn pack(groups: Vec<Vec<Span<'static>>>, width: usize) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let mut line: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for group in groups {
+        let w: usize = group.iter().map(|s| s.content.width()).sum();
+        if !line.is_empty() && used + 3 + w > width {
+            lines.push(Line::from(std::mem::take(&mut line)));
+        }
+        if line.is_empty() {
+            line.push(Span::raw("  "));
+            used = 2;
+        } else {
+            line.push(Span::raw("   "));
+            used += 3;
+        }
+        used += w;
+        line.extend(group);
+    }
+    if !line.is_empty() {
+        lines.push(Line::from(line));
+    }
+    lines
 }

@@ -151,7 +151,19 @@ fn dives_keys_do_what_dive_does_in_each_pane() {
     assert!(!viewer(&app).attributes);
     press_ctrl(&mut app, 'b');
     assert!(viewer(&app).attributes);
-    // Ctrl-Space collapses everything; Ctrl-F filters; Tab switches panes.
+    // Ctrl-Space collapses everything, and a second one expands everything again (as dive);
+    // Ctrl-F filters; Tab switches panes.
+    press_ctrl(&mut app, ' ');
+    assert_eq!(rows(&app).len(), before);
+    press_ctrl(&mut app, ' ');
+    let all = rows(&app).len();
+    app.update(Action::ExpandAll);
+    assert_eq!(
+        rows(&app).len(),
+        all,
+        "Ctrl-Space twice: every directory open"
+    );
+    assert!(all > before);
     press_ctrl(&mut app, ' ');
     assert_eq!(rows(&app).len(), before);
     press(&mut app, KeyCode::Tab);
