@@ -879,7 +879,7 @@ fn the_help_lists_the_diff_keys_and_marks() {
     );
     assert_shows(
         &screen,
-        "+ added  ↑ grown  ↓ shrunk  ~ modified  - removed  = unchanged",
+        "+ added   ↑ grown   ↓ shrunk   ~ modified   - removed   = unchanged",
     );
 }
 
