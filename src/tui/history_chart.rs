@@ -149,8 +149,9 @@ impl HistoryChart {
         }
         // The details under the list, as tall as they are (at most two fifths of the terminal);
         // the chart takes more of a tall terminal.
-        let details = self.detail_lines(area.width.saturating_sub(3) as usize);
-        let details_height = (details.len() as u16 + 2).min(area.height * 2 / 5);
+        let most = (area.height * 2 / 5).saturating_sub(2);
+        let details = self.detail_lines(area.width.saturating_sub(3) as usize, most as usize);
+        let details_height = (details.len() as u16 + 2).min(most + 2);
         let chart_share = match area.height {
             40.. => 45,
             30.. => 35,
@@ -169,13 +170,16 @@ impl HistoryChart {
         buf.set_line(
             title.x,
             title.y,
-            &Line::from(format!(
-                " History {} · {} records in {} · {} → {}",
-                self.name,
-                self.points.len(),
-                self.database,
-                human_size(first),
-                human_size(last)
+            &Line::from(fit(
+                &format!(
+                    " History {} · {} records in {} · {} → {}",
+                    self.name,
+                    self.points.len(),
+                    self.database,
+                    human_size(first),
+                    human_size(last)
+                ),
+                title.width as usize,
             )),
             title.width,
         );
@@ -400,8 +404,8 @@ impl HistoryChart {
     /// The picked point's details, one `label  value` line each, wrapped to `width` columns:
     /// when it was recorded, its full commit and branch, its image, its sizes and reclaimable
     /// bytes with their change from the previous point, and the layer that appeared or grew
-    /// most (on two lines at most).
-    pub fn detail_lines(&self, width: usize) -> Vec<String> {
+    /// most (on two lines at most). When that is more than `most` lines, each is cut to one.
+    fn detail_lines(&self, width: usize, most: usize) -> Vec<String> {
         let Some(p) = self.points.get(self.selected) else {
             return vec!["no record".to_string()];
         };
@@ -465,8 +469,8 @@ impl HistoryChart {
             ("change", change),
         ];
         let mut lines = Vec::new();
-        for (name, value) in fields {
-            let mut parts = wrap(&value, room);
+        for &(name, ref value) in &fields {
+            let mut parts = wrap(value, room);
             if name == "change" && parts.len() > 2 {
                 let rest = parts[1..].join(" ");
                 parts.truncate(1);
@@ -476,6 +480,12 @@ impl HistoryChart {
                 let name = if i == 0 { name } else { "" };
                 lines.push(format!("{name:<label$}  {part}"));
             }
+        }
+        if lines.len() > most {
+            return fields
+                .iter()
+                .map(|(name, value)| format!("{name:<label$}  {}", fit(value, room)))
+                .collect();
         }
         lines
     }

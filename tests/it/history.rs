@@ -1166,6 +1166,16 @@ fn the_history_view_has_column_headers_a_reclaimable_column_and_keeps_the_change
             );
         }
     }
+    // Small: the details cut each line to one, so the change stays in the box; the title's
+    // sizes are whole or gone.
+    let small = view_text(&chart, 60, 20);
+    let change = format!("│ change       layer 1 grew {}", signed_size(50_000_000));
+    assert!(small.contains(&change), "{small}");
+    let title = small.lines().next().unwrap().trim_end();
+    assert!(
+        title.ends_with(&human_size(555_000_000)) || title.ends_with('…'),
+        "{title:?}"
+    );
     // Narrower still, the change column stays, and no size is cut.
     for w in [60, 64, 70, 76] {
         let screen = view_text(&chart, w, 24);
