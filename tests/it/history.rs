@@ -1366,3 +1366,42 @@ fn history_help_lists_only_its_own_options() {
         assert!(help.contains(flag), "record --help: {flag}: {help}");
     }
 }
+
+/// The list's change column is cut to its room at a space, never inside a size: for every room,
+/// what is kept is a prefix of the change ending at a whole word, sizes whole.
+#[test]
+fn the_history_views_change_is_cut_between_words_never_inside_a_size() {
+    use imgscope::tui::history_chart::fit;
+    use unicode_width::UnicodeWidthStr;
+    let change = "+52.5 MiB; layer 1 grew +47.7 MiB: RUN apt-get install -y build-essential";
+    let sizes = ["+52.5 MiB", "+47.7 MiB"];
+    for room in 0..=change.len() + 2 {
+        let cut = fit(change, room);
+        assert!(cut.width() <= room, "{room}: {cut:?}");
+        if room >= change.len() {
+            assert_eq!(cut, change);
+            continue;
+        }
+        if room == 0 {
+            assert_eq!(cut, "");
+            continue;
+        }
+        let kept = cut
+            .strip_suffix('…')
+            .unwrap_or_else(|| panic!("{room}: {cut:?}"));
+        assert!(change.starts_with(kept), "{room}: {cut:?}");
+        assert!(
+            kept.is_empty() || change[kept.len()..].starts_with(' '),
+            "{room}: cut inside a word: {cut:?}"
+        );
+        for size in sizes {
+            let at = change.find(size).unwrap();
+            assert!(
+                kept.len() <= at || kept.len() >= at + size.len(),
+                "{room}: {size} cut: {cut:?}"
+            );
+        }
+    }
+    assert_eq!(fit(change, 12), "+52.5 MiB;…");
+    assert_eq!(fit("+52.5 MiB", 8), "…");
+}
