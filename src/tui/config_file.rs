@@ -97,7 +97,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ViewerConfig, String> {
         match name {
             "keys" => {
                 for (key, value) in in_file_order(entries) {
-                    key_entry(&mut config, key, value).map_err(|what| at(key.span(), what))?;
+                    key_entry(&mut config, key, value).map_err(|(span, what)| at(span, what))?;
                 }
             }
             "theme" => {
@@ -129,44 +129,42 @@ fn in_file_order<'t, 'i>(
     out
 }
 
-/// One `[keys]` setting: an action of the key table and its key or keys.
+/// One `[keys]` setting: an action of the key table and its key or keys. An error comes with
+/// where it is: the name's span, or the key's (in an array written over several lines, the line
+/// of the key at fault).
 fn key_entry(
     config: &mut ViewerConfig,
     name: &Spanned<DeString<'_>>,
     value: &Spanned<DeValue<'_>>,
-) -> Result<(), String> {
+) -> Result<(), (Range<usize>, String)> {
+    let at_name = |what: String| (name.span(), what);
     let name = name.get_ref().as_ref();
-    let action = keys::action_named(name).ok_or_else(|| unknown_action(name))?;
-    let texts: Vec<&str> = match value.get_ref() {
-        DeValue::String(s) => vec![s.as_ref()],
+    let action = keys::action_named(name).ok_or_else(|| at_name(unknown_action(name)))?;
+    let texts: Vec<(&str, Range<usize>)> = match value.get_ref() {
+        DeValue::String(s) => vec![(s.as_ref(), value.span())],
         DeValue::Array(items) => items
             .iter()
             .map(|v| match v.get_ref() {
-                DeValue::String(s) => Some(s.as_ref()),
-                _ => None,
+                DeValue::String(s) => Ok((s.as_ref(), v.span())),
+                _ => Err((v.span(), format!("{name}: keys are strings"))),
             })
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| format!("{name}: keys are strings"))?,
-        _ => return Err(format!("{name}: a key is a string (\"Q\")")),
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => return Err(at_name(format!("{name}: a key is a string (\"Q\")"))),
     };
     if texts.is_empty() {
-        return Err(format!("{name}: no key given"));
+        return Err(at_name(format!("{name}: no key given")));
     }
-    let keys = texts
-        .into_iter()
-        .map(keys::parse_key)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{name}: {e}"))?;
-    if let Some((other, _)) = config
-        .keys
-        .iter()
-        .find(|(_, k)| keys.iter().any(|x| k.contains(x)))
-    {
-        let other = keys::ACTION_NAMES
-            .iter()
-            .find(|(_, a)| a == other)
-            .map_or("another action", |(n, _)| n);
-        return Err(format!("{name}: a key given to {other} too"));
+    let mut keys = Vec::with_capacity(texts.len());
+    for (text, span) in texts {
+        let key = keys::parse_key(text).map_err(|e| (span.clone(), format!("{name}: {e}")))?;
+        if let Some((other, _)) = config.keys.iter().find(|(_, k)| k.contains(&key)) {
+            let other = keys::ACTION_NAMES
+                .iter()
+                .find(|(_, a)| a == other)
+                .map_or("another action", |(n, _)| n);
+            return Err((span, format!("{name}: a key given to {other} too")));
+        }
+        keys.push(key);
     }
     config.keys.push((action, keys));
     Ok(())

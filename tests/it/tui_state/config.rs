@@ -207,6 +207,17 @@ fn config_errors_are_located_by_the_toml_parsers_spans() {
             8,
             "duplicate key",
         ),
+        // A key at fault in an array written over several lines: its own line.
+        (
+            "[keys]\nsearch = [\n  \"/\",\n  \"QQ\",\n]\n",
+            4,
+            "search: \"QQ\" is not a key",
+        ),
+        (
+            "[keys]\nquit = \"Q\"\nhelp = [\n  \"x\",\n  \"Q\",\n]\n",
+            5,
+            "help: a key given to quit too",
+        ),
         // The same section twice.
         ("[keys]\nquit = \"Q\"\n\n[keys] # again\n", 4, ""),
     ];
