@@ -377,6 +377,7 @@ pub enum Command {
     },
     /// Print the recorded series of NAME: when, commit, sizes, reclaimable bytes, and what
     /// changed from the previous record (the layer that appeared or grew most)
+    #[command(args(not_for_history()))]
     History {
         /// The name the images were recorded under
         name: String,
@@ -390,6 +391,50 @@ pub enum Command {
         #[arg(long, conflicts_with = "json")]
         text: bool,
     },
+}
+
+/// The main command's global options that `history` has no use for: it reads the history
+/// database only — no image is loaded (no registry, engine, cache or platform) and no closure or
+/// plan is worked out (no keep, role, ignore-path or base), and its chart copies nothing. Each is
+/// given to `history` as a hidden option of the same id (so clap does not add the global one to
+/// its help), which refuses to be used there.
+fn not_for_history() -> Vec<clap::Arg> {
+    const UNUSED: [(&str, &str, Option<&str>); 12] = [
+        ("keep", "keep", None),
+        ("role", "role", None),
+        ("ignore_path", "ignore-path", None),
+        ("base", "base", None),
+        ("platform", "platform", None),
+        ("username", "username", None),
+        ("password_stdin", "password-stdin", None),
+        ("plain_http", "plain-http", Some("insecure")),
+        ("no_cache", "no-cache", None),
+        ("source", "source", None),
+        ("engine_export", "engine-export", None),
+        ("no_clipboard", "no-clipboard", None),
+    ];
+    UNUSED
+        .iter()
+        .map(|&(id, long, alias)| {
+            let arg = clap::Arg::new(id)
+                .long(long)
+                .hide(true)
+                .num_args(0..=1)
+                .require_equals(true)
+                .default_missing_value("")
+                .action(clap::ArgAction::Append)
+                .value_parser(move |_: &str| -> Result<String, String> {
+                    Err(format!(
+                        "--{long} does not apply to `imgscope history`, which only reads the \
+                         history database"
+                    ))
+                });
+            match alias {
+                Some(alias) => arg.alias(alias),
+                None => arg,
+            }
+        })
+        .collect()
 }
 
 /// How `node` and `catalog` report the set (the main command's flags of the same names).

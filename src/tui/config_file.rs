@@ -15,9 +15,12 @@
 //! Anything it does not know is an error that names the file and the line, before the terminal is
 //! taken over; no file is no error.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use ratatui::style::Color;
+use toml::Spanned;
+use toml::de::{DeString, DeTable, DeValue};
 
 use super::action::Action;
 use super::keys::{self, Key};
@@ -69,78 +72,47 @@ fn shown(path: &Path) -> String {
     crate::text::escape_control(&path.display().to_string()).into_owned()
 }
 
-/// The settings `text` (the contents of `path`) gives.
+/// The settings `text` (the contents of `path`) gives. Every line an error names is where toml's
+/// parser found the name or value at fault (its spans), so comments, blank lines, quoted names and
+/// a comment after a section header do not move it.
 pub fn parse(text: &str, path: &Path) -> Result<ViewerConfig, String> {
-    let at = |line: usize, what: String| format!("{} line {line}: {what}", shown(path));
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        let line = e.span().map_or(1, |s| line_at(text, s.start));
+    let at = |span: Range<usize>, what: String| {
+        format!("{} line {}: {what}", shown(path), line_at(text, span.start))
+    };
+    let document = DeTable::parse(text).map_err(|e: toml::de::Error| {
         // toml's message is several lines (with the source quoted): its first says what is wrong.
         let what = e.message().lines().next().unwrap_or("not TOML").to_string();
-        at(line, what)
+        at(e.span().unwrap_or(0..0), what)
     })?;
     let mut config = ViewerConfig::default();
     // In the file's order (the table is sorted by name), so an error is the first in the file.
-    let mut sections: Vec<(&String, &toml::Value)> = table.iter().collect();
-    sections.sort_by_key(|(name, _)| line_of_section(text, name));
-    for (section, value) in sections {
-        let line = line_of_section(text, section);
-        let Some(entries) = value.as_table() else {
+    for (section, value) in in_file_order(document.get_ref()) {
+        let name = section.get_ref().as_ref();
+        let DeValue::Table(entries) = value.get_ref() else {
             return Err(at(
-                line_of_key(text, None, section),
-                format!("{section:?} is not a section: the file has [keys] and [theme]"),
+                section.span(),
+                format!("{name:?} is not a section: the file has [keys] and [theme]"),
             ));
         };
-        match section.as_str() {
+        match name {
             "keys" => {
-                for (name, value) in in_file_order(text, section, entries) {
-                    let line = line_of_key(text, Some(section), name);
-                    let action = keys::action_named(name).ok_or_else(|| {
-                        at(line, format!("{name:?} is not an action of the key table"))
-                    })?;
-                    let texts: Vec<&str> = match value {
-                        toml::Value::String(s) => vec![s.as_str()],
-                        toml::Value::Array(items) => items
-                            .iter()
-                            .map(|v| v.as_str())
-                            .collect::<Option<Vec<_>>>()
-                            .ok_or_else(|| at(line, format!("{name}: keys are strings")))?,
-                        _ => return Err(at(line, format!("{name}: a key is a string (\"Q\")"))),
-                    };
-                    if texts.is_empty() {
-                        return Err(at(line, format!("{name}: no key given")));
-                    }
-                    let keys = texts
-                        .into_iter()
-                        .map(keys::parse_key)
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|e| at(line, format!("{name}: {e}")))?;
-                    if let Some((other, _)) = config
-                        .keys
-                        .iter()
-                        .find(|(_, k)| keys.iter().any(|x| k.contains(x)))
-                    {
-                        let other = keys::ACTION_NAMES
-                            .iter()
-                            .find(|(_, a)| a == other)
-                            .map_or("another action", |(n, _)| n);
-                        return Err(at(line, format!("{name}: a key given to {other} too")));
-                    }
-                    config.keys.push((action, keys));
+                for (key, value) in in_file_order(entries) {
+                    key_entry(&mut config, key, value).map_err(|(span, what)| at(span, what))?;
                 }
             }
             "theme" => {
-                for (name, value) in in_file_order(text, section, entries) {
-                    let line = line_of_key(text, Some(section), name);
-                    let Some(value) = value.as_str() else {
-                        return Err(at(line, format!("{name}: a string, please")));
+                for (key, value) in in_file_order(entries) {
+                    let name = key.get_ref().as_ref();
+                    let DeValue::String(value) = value.get_ref() else {
+                        return Err(at(key.span(), format!("{name}: a string, please")));
                     };
-                    theme_entry(&mut config, name, value).map_err(|e| at(line, e))?;
+                    theme_entry(&mut config, name, value).map_err(|e| at(key.span(), e))?;
                 }
             }
             _ => {
                 return Err(at(
-                    line,
-                    format!("[{section}] is not a section: the file has [keys] and [theme]"),
+                    section.span(),
+                    format!("[{name}] is not a section: the file has [keys] and [theme]"),
                 ));
             }
         }
@@ -148,15 +120,69 @@ pub fn parse(text: &str, path: &Path) -> Result<ViewerConfig, String> {
     Ok(config)
 }
 
-/// A section's settings in the order the file has them.
-fn in_file_order<'t>(
-    text: &str,
-    section: &str,
-    entries: &'t toml::Table,
-) -> Vec<(&'t String, &'t toml::Value)> {
-    let mut out: Vec<_> = entries.iter().collect();
-    out.sort_by_key(|(name, _)| line_of_key(text, Some(section), name));
+/// A table's entries in the order the file has them (by where their names are).
+fn in_file_order<'t, 'i>(
+    table: &'t DeTable<'i>,
+) -> Vec<(&'t Spanned<DeString<'i>>, &'t Spanned<DeValue<'i>>)> {
+    let mut out: Vec<_> = table.iter().collect();
+    out.sort_by_key(|(name, _)| name.span().start);
     out
+}
+
+/// One `[keys]` setting: an action of the key table and its key or keys. An error comes with
+/// where it is: the name's span, or the key's (in an array written over several lines, the line
+/// of the key at fault).
+fn key_entry(
+    config: &mut ViewerConfig,
+    name: &Spanned<DeString<'_>>,
+    value: &Spanned<DeValue<'_>>,
+) -> Result<(), (Range<usize>, String)> {
+    let at_name = |what: String| (name.span(), what);
+    let name = name.get_ref().as_ref();
+    let action = keys::action_named(name).ok_or_else(|| at_name(unknown_action(name)))?;
+    let texts: Vec<(&str, Range<usize>)> = match value.get_ref() {
+        DeValue::String(s) => vec![(s.as_ref(), value.span())],
+        DeValue::Array(items) => items
+            .iter()
+            .map(|v| match v.get_ref() {
+                DeValue::String(s) => Ok((s.as_ref(), v.span())),
+                _ => Err((v.span(), format!("{name}: keys are strings"))),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => return Err(at_name(format!("{name}: a key is a string (\"Q\")"))),
+    };
+    if texts.is_empty() {
+        return Err(at_name(format!("{name}: no key given")));
+    }
+    let mut keys = Vec::with_capacity(texts.len());
+    for (text, span) in texts {
+        let key = keys::parse_key(text).map_err(|e| (span.clone(), format!("{name}: {e}")))?;
+        if let Some((other, _)) = config.keys.iter().find(|(_, k)| k.contains(&key)) {
+            let other = keys::ACTION_NAMES
+                .iter()
+                .find(|(_, a)| a == other)
+                .map_or("another action", |(n, _)| n);
+            return Err((span, format!("{name}: a key given to {other} too")));
+        }
+        keys.push(key);
+    }
+    config.keys.push((action, keys));
+    Ok(())
+}
+
+/// What is said of a name in `[keys]` that is no action: the nearest action name when one is
+/// near enough to be what was meant, else where the names are listed.
+fn unknown_action(name: &str) -> String {
+    match keys::nearest_action_name(name) {
+        Some(near) => format!(
+            "{name:?} is not an action of the key table: unknown action {name:?} (did you mean \
+             {near:?}?)"
+        ),
+        None => format!(
+            "{name:?} is not an action of the key table: unknown action {name:?} (the actions \
+             are listed in docs/viewer.md, and by ? in the viewer)"
+        ),
+    }
 }
 
 /// One `[theme]` setting.
@@ -234,34 +260,4 @@ fn line_at(text: &str, offset: usize) -> usize {
         .filter(|&&b| b == b'\n')
         .count()
         + 1
-}
-
-/// The line of the section header `[name]`.
-fn line_of_section(text: &str, name: &str) -> usize {
-    text.lines()
-        .position(|l| {
-            l.trim()
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .trim()
-                == name
-        })
-        .map_or(1, |i| i + 1)
-}
-
-/// The line where `key` is set, inside `[section]` (or before any section).
-fn line_of_key(text: &str, section: Option<&str>, key: &str) -> usize {
-    let mut current: Option<String> = None;
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            current = Some(t.trim_matches(|c| c == '[' || c == ']').trim().to_string());
-            continue;
-        }
-        let name = t.split('=').next().unwrap_or("").trim().trim_matches('"');
-        if name == key && current.as_deref() == section {
-            return i + 1;
-        }
-    }
-    1
 }

@@ -1020,3 +1020,388 @@ fn a_symlinked_database_path_is_not_followed() {
     s.record(1, "c2", "main");
     assert_eq!(s.history_json()["records"].as_array().unwrap().len(), 2);
 }
+
+/// The chart's view (`imgscope history NAME` in a terminal) over records built here, no
+/// database: three builds of hist/app. #1 is the base (reclaimable 1.5 MB); #2 adds `RUN
+/// apt-get …` of 200 MB (reclaimable 41 MB); #3 grows that layer by 50 MB and adds `COPY . /app`
+/// of 5 MB (reclaimable 40 MB, a manifest digest recorded).
+fn view_records() -> Vec<imgscope::history::Record> {
+    use imgscope::history::{LayerRow, Record};
+    let layer = |index: usize, id: &str, size: u64, command: &str| LayerRow {
+        index,
+        diff_id: Some(id.to_string()),
+        size_bytes: size,
+        command: command.to_string(),
+        ..LayerRow::default()
+    };
+    let apt = "/bin/sh -c apt-get install -y build-essential";
+    let record = |id: i64, reclaimable: u64, branch: &str, layers: Vec<LayerRow>| Record {
+        id,
+        name: "hist/app".into(),
+        recorded_at: 1_780_000_000 + id * 86_400,
+        input: format!("app-{id}.tar"),
+        image_name: Some(format!("registry.example/hist/app:{id}")),
+        size_bytes: layers.iter().map(|l| l.size_bytes).sum(),
+        compressed_size_bytes: layers.iter().map(|l| l.size_bytes / 2).sum(),
+        reclaimable_bytes: reclaimable,
+        git_commit: Some(format!("{id}123456789abcdef0123456789abcdef0123456")),
+        git_branch: Some(branch.into()),
+        layers,
+        ..Record::default()
+    };
+    let base = layer(0, "a", 300_000_000, "ADD rootfs /");
+    let mut third = record(
+        3,
+        40_000_000,
+        "feature/a-very-long-branch-name",
+        vec![
+            base.clone(),
+            layer(1, "b2", 250_000_000, apt),
+            layer(2, "c", 5_000_000, "COPY . /app"),
+        ],
+    );
+    third.manifest_digest = Some(format!("sha256:{}", "d".repeat(64)));
+    vec![
+        record(1, 1_500_000, "main", vec![base.clone()]),
+        record(
+            2,
+            41_000_000,
+            "main",
+            vec![base, layer(1, "b", 200_000_000, apt)],
+        ),
+        third,
+    ]
+}
+
+/// The view drawn on a `w`×`h` terminal, as text.
+fn view_text(chart: &imgscope::tui::history_chart::HistoryChart, w: u16, h: u16) -> String {
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    term.draw(|f| chart.draw(f.area(), f.buffer_mut())).unwrap();
+    crate::tui_support::text(term.backend().buffer())
+}
+
+/// The list's header row and the row of record `id`.
+fn header_and_row(screen: &str, id: i64) -> (&str, &str) {
+    let header = screen
+        .lines()
+        .find(|l| l.starts_with("│  # ") && l.contains(" change"))
+        .unwrap_or_else(|| panic!("no header row:\n{screen}"));
+    let row = screen
+        .lines()
+        .find(|l| l.starts_with('│') && l.contains(&format!(" #{id} ")))
+        .unwrap_or_else(|| panic!("no row #{id}:\n{screen}"));
+    (header, row)
+}
+
+#[test]
+fn the_history_view_has_column_headers_a_reclaimable_column_and_keeps_the_change_when_narrow() {
+    use imgscope::text::{human_size, signed_size};
+    use imgscope::tui::history_chart::HistoryChart;
+    let records = view_records();
+    let chart = HistoryChart::new("hist/app", "/tmp/h.db", &records, false);
+    let all = [
+        "#",
+        "when",
+        "commit",
+        "branch",
+        "size",
+        "compressed",
+        "reclaimable",
+        "change",
+    ];
+    for (w, h, dropped) in [
+        (80, 24, &["commit", "branch", "compressed"][..]),
+        (120, 40, &["commit"][..]),
+        (220, 60, &[][..]),
+    ] {
+        let screen = view_text(&chart, w, h);
+        let (header, row) = header_and_row(&screen, 3);
+        let words: Vec<&str> = header.split_whitespace().collect();
+        for name in all {
+            assert_eq!(
+                words.contains(&name),
+                !dropped.contains(&name),
+                "{w}x{h}: {name} in {header:?}"
+            );
+        }
+        // The reclaimable figure of each point, under its header (right-aligned to it).
+        let end = header[..header.find("reclaimable").unwrap()]
+            .chars()
+            .count()
+            + "reclaimable".len();
+        for (id, bytes) in [(1, 1_500_000), (2, 41_000_000), (3, 40_000_000)] {
+            if let Some(row) = screen
+                .lines()
+                .find(|l| l.starts_with('│') && l.contains(&format!(" #{id} ")))
+            {
+                let figure = human_size(bytes);
+                let at = row
+                    .find(&format!(" {figure} "))
+                    .map(|i| i + 1 + figure.len());
+                let right = row[..row.char_indices().nth(end).map_or(row.len(), |(i, _)| i)]
+                    .ends_with(&figure);
+                assert!(at.is_some() && right, "{w}x{h}: #{id} {figure}: {row:?}");
+            }
+        }
+        // The change column is kept, its figures whole: +52.5 MiB, then the layer's +47.7 MiB
+        // whole or not at all.
+        let total = signed_size(55_000_000);
+        let layer = signed_size(50_000_000);
+        assert!(
+            row.contains(&format!("{total}; layer 1 grew")),
+            "{w}x{h}: {row:?}"
+        );
+        let number = layer.split(' ').next().unwrap();
+        assert!(
+            !row.contains(number) || row.contains(&layer),
+            "{w}x{h}: a number cut: {row:?}"
+        );
+        // Wide: the whole change, its command cleaned.
+        if w > 200 {
+            assert!(
+                row.contains(&format!(
+                    "{total}; layer 1 grew {layer}: RUN apt-get install -y build-essential"
+                )),
+                "{w}x{h}: {row:?}"
+            );
+        }
+    }
+    // Small: the details cut each line to one, so the change stays in the box; the title's
+    // sizes are whole or gone.
+    let small = view_text(&chart, 60, 20);
+    let change = format!("│ change       layer 1 grew {}", signed_size(50_000_000));
+    assert!(small.contains(&change), "{small}");
+    let title = small.lines().next().unwrap().trim_end();
+    assert!(
+        title.ends_with(&human_size(555_000_000)) || title.ends_with('…'),
+        "{title:?}"
+    );
+    // Narrower still, the change column stays, and no size is cut.
+    for w in [60, 64, 70, 76] {
+        let screen = view_text(&chart, w, 24);
+        let (header, row) = header_and_row(&screen, 3);
+        assert!(header.contains(" change"), "{w}: {header:?}");
+        assert!(row.contains(&signed_size(55_000_000)), "{w}: {row:?}");
+    }
+    insta::assert_snapshot!("history_view_at_80x24", view_text(&chart, 80, 24));
+}
+
+#[test]
+fn the_history_view_details_the_picked_point_against_the_previous_one() {
+    use imgscope::text::{human_size, signed_size};
+    use imgscope::tui::action::Action;
+    use imgscope::tui::history_chart::HistoryChart;
+    let records = view_records();
+    let mut chart = HistoryChart::new("hist/app", "/tmp/h.db", &records, false);
+    // The details box: a line `label  value`.
+    let detail = |screen: &str, label: &str| -> String {
+        screen
+            .lines()
+            .filter_map(|l| l.trim_start_matches('│').trim_start().strip_prefix(label))
+            .map(|rest| rest.trim().trim_end_matches('│').trim().to_string())
+            .next()
+            .unwrap_or_else(|| panic!("no {label:?} line:\n{screen}"))
+    };
+    // The latest is picked first.
+    let screen = view_text(&chart, 120, 40);
+    assert!(screen.contains("Record #3, against #2"), "{screen}");
+    assert_eq!(detail(&screen, "when "), "2026-05-31 20:26:40Z");
+    assert_eq!(
+        detail(&screen, "commit "),
+        "3123456789abcdef0123456789abcdef0123456 on feature/a-very-long-branch-name"
+    );
+    assert_eq!(
+        detail(&screen, "image "),
+        format!("registry.example/hist/app:3 (sha256:{})", "d".repeat(64))
+    );
+    assert_eq!(
+        detail(&screen, "size "),
+        format!(
+            "{} ({}), compressed {} ({})",
+            human_size(555_000_000),
+            signed_size(55_000_000),
+            human_size(277_500_000),
+            signed_size(27_500_000)
+        )
+    );
+    assert_eq!(
+        detail(&screen, "reclaimable "),
+        format!("{} ({})", human_size(40_000_000), signed_size(-1_000_000))
+    );
+    assert_eq!(
+        detail(&screen, "change "),
+        format!(
+            "layer 1 grew {}: RUN apt-get install -y build-essential",
+            signed_size(50_000_000)
+        )
+    );
+    // Up: #2, whose layer appeared.
+    chart.update(Action::Up);
+    for (w, h) in [(80, 24), (120, 40), (220, 60)] {
+        let screen = view_text(&chart, w, h);
+        assert!(
+            screen.contains("Record #2, against #1"),
+            "{w}x{h}: {screen}"
+        );
+        assert_eq!(detail(&screen, "when "), "2026-05-30 20:26:40Z");
+        assert_eq!(
+            detail(&screen, "commit "),
+            "2123456789abcdef0123456789abcdef0123456 on main",
+            "{w}x{h}"
+        );
+        assert_eq!(detail(&screen, "image "), "registry.example/hist/app:2");
+        assert_eq!(
+            detail(&screen, "reclaimable "),
+            format!("{} ({})", human_size(41_000_000), signed_size(39_500_000)),
+            "{w}x{h}"
+        );
+        assert!(
+            detail(&screen, "change ").starts_with(&format!(
+                "layer 1 new {}: RUN apt-get",
+                signed_size(200_000_000)
+            )),
+            "{w}x{h}: {screen}"
+        );
+    }
+    // Up again: the first record, with nothing to compare with.
+    chart.update(Action::Up);
+    let screen = view_text(&chart, 80, 24);
+    assert!(screen.contains("Record #1 "), "{screen}");
+    assert_eq!(
+        detail(&screen, "reclaimable "),
+        human_size(1_500_000),
+        "{screen}"
+    );
+    assert!(detail(&screen, "change ").starts_with("first record"));
+    // Down twice: back to #3.
+    chart.update(Action::Down);
+    chart.update(Action::Down);
+    let screen = view_text(&chart, 80, 24);
+    assert!(screen.contains("Record #3, against #2"), "{screen}");
+    insta::assert_snapshot!("history_view_details_at_220x60", view_text(&chart, 220, 60));
+}
+
+#[test]
+fn the_history_views_help_fits_80x24_and_any_key_closes_it() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use imgscope::tui::action::Action;
+    use imgscope::tui::history_chart::HistoryChart;
+    use imgscope::tui::keys::{BINDINGS, Screen};
+    let records = view_records();
+    let mut chart = HistoryChart::new("hist/app", "/tmp/h.db", &records, false);
+    chart.update(Action::ToggleHelp);
+    assert!(chart.help);
+    let screen = view_text(&chart, 80, 24);
+    assert!(
+        screen.contains("│ Esc or any other key closes this help; Ctrl-C quits."),
+        "{screen}"
+    );
+    // The box is whole: its top (titled) and its bottom.
+    let top = screen.lines().position(|l| l.contains("┌ Help ")).unwrap();
+    let column = |l: &str, c: char| l.chars().position(|x| x == c);
+    let left = column(screen.lines().nth(top).unwrap(), '┌').unwrap();
+    let bottom = screen
+        .lines()
+        .skip(top)
+        .position(|l| l.chars().nth(left) == Some('└'))
+        .unwrap();
+    assert!(bottom > 3 && top + bottom < 24, "{screen}");
+    // Every binding of the chart is in it, whole, inside the box.
+    for b in BINDINGS.iter().filter(|b| b.screen == Screen::History) {
+        let whole = screen.lines().any(|l| {
+            l.match_indices(b.help).any(|(at, _)| {
+                l[at + b.help.len()..].trim_start().starts_with('│')
+                    && l[..at].trim_end().ends_with(|c: char| !c.is_whitespace())
+            })
+        });
+        assert!(whole, "{:?} is not whole in the help:\n{screen}", b.help);
+    }
+    // A key bound to nothing closes it, as the help says; the next quits.
+    chart.key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE));
+    assert!(!chart.help && !chart.quit);
+    chart.update(Action::ToggleHelp);
+    chart.key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(!chart.help && !chart.quit);
+    chart.key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(chart.quit);
+}
+
+#[test]
+fn history_help_lists_only_its_own_options() {
+    let out = run(&["history", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    let flags: std::collections::BTreeSet<&str> = help
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|w| w.starts_with("--") && w.len() > 2)
+        .collect();
+    let want: std::collections::BTreeSet<&str> = ["--from", "--json", "--text", "--si", "--help"]
+        .into_iter()
+        .collect();
+    assert_eq!(flags, want, "{help}");
+    // The options it has no use for are refused after `history`, not ignored.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("none.db");
+    for args in [
+        &["--plain-http"][..],
+        &["--insecure"][..],
+        &["--keep", "/x"][..],
+        &["--keep=/x"][..],
+        &["--platform=linux/arm64"][..],
+    ] {
+        let mut all = vec!["history", "hist/app", "--from", db.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let out = run(&all);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("does not apply to `imgscope history`"),
+            "{args:?}: {err}"
+        );
+    }
+    // The other commands keep them.
+    let out = run(&["record", "--help"]);
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    for flag in ["--platform", "--plain-http", "--keep", "--no-cache"] {
+        assert!(help.contains(flag), "record --help: {flag}: {help}");
+    }
+}
+
+/// The list's change column is cut to its room at a space, never inside a size: for every room,
+/// what is kept is a prefix of the change ending at a whole word, sizes whole.
+#[test]
+fn the_history_views_change_is_cut_between_words_never_inside_a_size() {
+    use imgscope::tui::history_chart::fit;
+    use unicode_width::UnicodeWidthStr;
+    let change = "+52.5 MiB; layer 1 grew +47.7 MiB: RUN apt-get install -y build-essential";
+    let sizes = ["+52.5 MiB", "+47.7 MiB"];
+    for room in 0..=change.len() + 2 {
+        let cut = fit(change, room);
+        assert!(cut.width() <= room, "{room}: {cut:?}");
+        if room >= change.len() {
+            assert_eq!(cut, change);
+            continue;
+        }
+        if room == 0 {
+            assert_eq!(cut, "");
+            continue;
+        }
+        let kept = cut
+            .strip_suffix('…')
+            .unwrap_or_else(|| panic!("{room}: {cut:?}"));
+        assert!(change.starts_with(kept), "{room}: {cut:?}");
+        assert!(
+            kept.is_empty() || change[kept.len()..].starts_with(' '),
+            "{room}: cut inside a word: {cut:?}"
+        );
+        for size in sizes {
+            let at = change.find(size).unwrap();
+            assert!(
+                kept.len() <= at || kept.len() >= at + size.len(),
+                "{room}: {size} cut: {cut:?}"
+            );
+        }
+    }
+    assert_eq!(fit(change, 12), "+52.5 MiB;…");
+    assert_eq!(fit("+52.5 MiB", 8), "…");
+}

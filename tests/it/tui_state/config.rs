@@ -167,3 +167,106 @@ fn every_action_of_the_panes_has_a_config_name_and_every_key_parses_back() {
     names.dedup();
     assert_eq!(names.len(), ACTION_NAMES.len(), "names are unique");
 }
+
+#[test]
+fn config_errors_are_located_by_the_toml_parsers_spans() {
+    use imgscope::tui::config_file::parse;
+    let cases = [
+        // A comment after the section header.
+        (
+            "[keys] # mine\n\nquit = \"QQ\"\n",
+            3,
+            "quit: \"QQ\" is not a key",
+        ),
+        // A bad value in [theme], after comments and blank lines.
+        (
+            "# colours\n\n[theme]  # mine\n# the accent\n\naccent = \"blue\"\n\n# and\ndir = \"reddish\"\n",
+            9,
+            "dir: \"reddish\" is not a colour",
+        ),
+        // A dotted name, and a quoted one.
+        (
+            "# mine\nkeys.quit = \"QQ\"\n",
+            2,
+            "quit: \"QQ\" is not a key",
+        ),
+        (
+            "[keys]\n\"quit\" = \"Q\"\n  help   =   7  # seven\n",
+            3,
+            "help: a key is a string",
+        ),
+        // A section that is no section, after a comment naming another.
+        (
+            "# [keys]\n\n[keys] # mine\nquit = \"Q\"\n\n[colours]\n",
+            6,
+            "[colours] is not a section",
+        ),
+        // The same key twice: the second is the error.
+        (
+            "[theme]\n# a\nname = \"light\"\n\n[keys] # mine\nquit = \"Q\"\n# again\nquit = \"R\"\n",
+            8,
+            "duplicate key",
+        ),
+        // A key at fault in an array written over several lines: its own line.
+        (
+            "[keys]\nsearch = [\n  \"/\",\n  \"QQ\",\n]\n",
+            4,
+            "search: \"QQ\" is not a key",
+        ),
+        (
+            "[keys]\nquit = \"Q\"\nhelp = [\n  \"x\",\n  \"Q\",\n]\n",
+            5,
+            "help: a key given to quit too",
+        ),
+        // The same section twice.
+        ("[keys]\nquit = \"Q\"\n\n[keys] # again\n", 4, ""),
+    ];
+    for (text, line, what) in cases {
+        let err = parse(text, std::path::Path::new("/x/config.toml")).unwrap_err();
+        let lead = format!("/x/config.toml line {line}: ");
+        assert!(err.starts_with(&lead), "{text:?}: {err}");
+        assert!(err.contains(what), "{text:?}: {err}");
+        assert!(!err.contains('\n'), "{text:?}: one line: {err}");
+    }
+    // Settings after such comments are read as written.
+    let config = parse(
+        "[keys] # mine\nquit = \"Q\" # not q\n\n[theme] # light\nname = \"light\"\n",
+        std::path::Path::new("c"),
+    )
+    .unwrap();
+    assert_eq!(config.keys.len(), 1);
+    assert_eq!(config.palette, imgscope::tui::theme::Palette::LIGHT);
+}
+
+#[test]
+fn an_unknown_action_is_met_with_the_nearest_name_or_where_the_names_are() {
+    use imgscope::tui::config_file::parse;
+    let err = parse(
+        "[keys]\nqiut = \"Q\"\n",
+        std::path::Path::new("/x/config.toml"),
+    )
+    .unwrap_err();
+    assert!(err.starts_with("/x/config.toml line 2: "), "{err}");
+    assert!(
+        err.ends_with("unknown action \"qiut\" (did you mean \"quit\"?)"),
+        "{err}"
+    );
+    let err = parse(
+        "[keys] # mine\n\nserach = \"/\"\n",
+        std::path::Path::new("/x/config.toml"),
+    )
+    .unwrap_err();
+    assert!(err.starts_with("/x/config.toml line 3: "), "{err}");
+    assert!(err.contains("(did you mean \"search\"?)"), "{err}");
+    // Nothing near: where the names are listed, and no guess.
+    let err = parse(
+        "[keys]\nlaunch_rockets = \"L\"\n",
+        std::path::Path::new("/x/config.toml"),
+    )
+    .unwrap_err();
+    assert!(err.starts_with("/x/config.toml line 2: "), "{err}");
+    assert!(err.contains("unknown action \"launch_rockets\""), "{err}");
+    assert!(err.contains("docs/viewer.md"), "{err}");
+    assert!(!err.contains("did you mean"), "{err}");
+    assert!(!err.contains('\n'), "{err}");
+}
