@@ -2064,3 +2064,29 @@ fn tab_jumps_between_the_plan_view_s_sections() {
     // The view stays the plan.
     assert_eq!(app.view, imgscope::tui::app::View::Sharing);
 }
+
+#[test]
+fn the_summary_keeps_the_whole_image_name_at_80_columns() {
+    let name = "registry.example.com/platform/redis-debian:7.2.4";
+    let loaded = build(
+        name,
+        vec![
+            layer("RUN apt-get install -y redis-server")
+                .file("usr/bin/redis-server", 2_000_000, 1)
+                .file("var/cache/apt/pkgcache.bin", 300_000, 2),
+            layer("RUN rm -rf /usr/share/doc").file("etc/redis.conf", 1_000, 3),
+        ],
+    );
+    let viewer = app(loaded, false, 80, 24);
+    let screen = text(&render(&viewer));
+    let summary = screen.lines().next().unwrap();
+    assert!(summary.contains(name), "{summary}");
+    // A name longer than the line keeps its tag: cut in the middle.
+    let long = format!("registry.example.com/{}/app:v1.2.3", "x".repeat(120));
+    let loaded = build(&long, vec![layer("RUN true").file("a", 10, 1)]);
+    let viewer = app(loaded, false, 80, 24);
+    let screen = text(&render(&viewer));
+    let summary = screen.lines().next().unwrap();
+    assert!(summary.contains("app:v1.2.3"), "{summary}");
+    assert!(summary.contains('…'), "{summary}");
+}

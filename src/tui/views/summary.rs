@@ -282,27 +282,43 @@ fn fitted(app: &App, theme: &Theme, width_cols: usize) -> Line<'static> {
     let room = width_cols.saturating_sub(1); // a leading space
     // Drop orders need not be contiguous (the base's part is there only for an image on a base).
     let orders = parts.iter().map(|p| usize::from(p.drop_order) + 1).max();
+    let line = |chosen: Vec<&Vec<Span<'static>>>, shown: String| {
+        let mut spans = vec![Span::raw(" "), Span::styled(shown, theme.header())];
+        for part in chosen {
+            spans.push(Span::styled(SEPARATOR, theme.dim()));
+            spans.extend(part.iter().cloned());
+        }
+        Line::from(spans).style(Style::new())
+    };
+    let choose = |keep: usize, level: usize| -> Vec<&Vec<Span<'static>>> {
+        parts
+            .iter()
+            .filter(|p| usize::from(p.drop_order) < keep)
+            .map(|p| p.form(level))
+            .collect()
+    };
+    let numbers = |chosen: &[&Vec<Span<'static>>]| -> usize {
+        chosen.iter().map(|s| width(s) + SEPARATOR.width()).sum()
+    };
+    // The whole name first: numbers give way (shorter forms, then the least telling dropped)
+    // before the name is cut, since the name says which image this is.
     for keep in (0..=orders.unwrap_or(0)).rev() {
         for level in 0..3 {
-            let chosen: Vec<&Vec<Span>> = parts
-                .iter()
-                .filter(|p| usize::from(p.drop_order) < keep)
-                .map(|p| p.form(level))
-                .collect();
-            let numbers: usize = chosen.iter().map(|s| width(s) + SEPARATOR.width()).sum();
-            let name_width = name.width();
-            let fits_whole = name_width + numbers <= room;
-            let fits_cut = room.saturating_sub(numbers) >= NAME_MIN.min(name_width);
-            if !(fits_whole || fits_cut) && keep > 0 {
-                continue;
+            let chosen = choose(keep, level);
+            if name.width() + numbers(&chosen) <= room {
+                return line(chosen, name.clone());
             }
-            let shown = clip(&name, room.saturating_sub(numbers).max(1)).into_owned();
-            let mut spans = vec![Span::raw(" "), Span::styled(shown, theme.header())];
-            for part in chosen {
-                spans.push(Span::styled(SEPARATOR, theme.dim()));
-                spans.extend(part.iter().cloned());
+        }
+    }
+    // A name longer than the line: cut in the middle (the tag at its end stays), with the
+    // headline numbers beside it where at least NAME_MIN columns are left for it.
+    for keep in (0..=orders.unwrap_or(0)).rev() {
+        for level in 0..3 {
+            let chosen = choose(keep, level);
+            let left = room.saturating_sub(numbers(&chosen));
+            if left >= NAME_MIN.min(name.width()) || keep == 0 {
+                return line(chosen, shorten_middle(&name, left.max(1)));
             }
-            return Line::from(spans).style(Style::new());
         }
     }
     Line::raw("")
