@@ -38,7 +38,7 @@ pub enum Action {
     /// Aggregated filesystem or this layer's changes only.
     ToggleMode,
     /// Show the aggregated filesystem, or this layer's changes only (dive's Ctrl-A, Ctrl-L).
-    SetMode(super::tree_view::Mode),
+    SetMode(super::tree_state::Mode),
     /// dive's Ctrl-A: in the layers pane the aggregated filesystem, elsewhere hide or show added
     /// entries.
     AddedOrAggregated,

@@ -11,8 +11,8 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::Instant;
 
 use super::content::{ContentView, Jobs};
+use super::plan_state::PlanState;
 use super::screen::Screen;
-use super::sharing_view::SharingView;
 use super::viewer::Viewer;
 use crate::pipeline::content::FileLocation;
 use crate::pipeline::load::{Loaded, Progress};
@@ -269,7 +269,7 @@ pub struct App {
     /// The file content view, over the current image's panes.
     pub content: Option<ContentView>,
     /// The plan-and-sharing analysis, once every image has loaded (one image is a set of one).
-    pub sharing: Option<SharingView>,
+    pub sharing: Option<PlanState>,
     /// When a plan action is worth it (`--worth`).
     pub worth: crate::analysis::plan::Worth,
     /// Content reads and exports in flight.
@@ -564,7 +564,7 @@ impl App {
     }
 
     /// The plan-and-sharing view over the loaded images, when one or more loaded.
-    fn sharing_analysis(&self) -> Option<SharingView> {
+    fn sharing_analysis(&self) -> Option<PlanState> {
         let ready: Vec<_> = self
             .images
             .iter()
@@ -580,7 +580,7 @@ impl App {
         if ready.is_empty() {
             return None;
         }
-        Some(SharingView::new(
+        Some(PlanState::new(
             &ready,
             self.images.len() - ready.len(),
             self.worth,

@@ -9,7 +9,7 @@ use crossterm::event::{
 
 use super::action::Action;
 use super::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};
-use super::tree_view::Mode;
+use super::tree_state::Mode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {

@@ -5,7 +5,7 @@
 //! The viewer opens at once: images load on a worker thread (`loader`) while the UI polls their
 //! progress. State ([`app`], per image [`viewer`]) changes only through `App::update`
 //! ([`action`]); keys and mouse become actions in [`keys`]; [`views`] draws the state, only after
-//! an event. The file tree is a flat list of visible rows ([`tree_view`]) over per-layer numbers
+//! an event. The file tree is a flat list of visible rows ([`tree_state`]) over per-layer numbers
 //! ([`stats`]), with a path filter ([`filter`]) and the waste list ([`waste_list`]). A file's
 //! contents are read and exported on worker threads ([`content`]); with several images, the
 //! sharing view ([`sharing`]) shows what they share. For `imgscope diff OLD NEW` ([`run_diff`]) the
@@ -28,15 +28,15 @@ pub mod keys;
 pub mod layout;
 mod loader;
 mod mouse;
+mod plan_details;
+pub mod plan_state;
+mod plan_update;
 pub mod removed_list;
 pub mod screen;
-mod sharing_details;
-mod sharing_update;
-pub mod sharing_view;
 pub mod stats;
 pub mod terminal;
 pub mod theme;
-pub mod tree_view;
+pub mod tree_state;
 mod update;
 pub mod viewer;
 pub mod views;

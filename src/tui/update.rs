@@ -2,14 +2,14 @@
 //! screen on top ([`Screen`], from `App::screen`): the help here, the panes here (focus,
 //! navigation, the tree, waste and removed lists), each other screen's own update beside its state
 //! (the input line in `input_line.rs`, the content view, export and clipboard in
-//! `content_update.rs`, the plan in `sharing_update.rs`; mouse hits in `mouse.rs`). Nothing here
+//! `content_update.rs`, the plan in `plan_update.rs`; mouse hits in `mouse.rs`). Nothing here
 //! draws, so tests drive the viewer with actions alone.
 
 use super::action::{Action, WHEEL_ROWS};
 use super::app::{App, Input, InputKind, Pane, RightPane, View};
 use super::layout::{self, Areas};
 use super::screen::Screen;
-use super::tree_view::visible_offset;
+use super::tree_state::visible_offset;
 use super::viewer::Viewer;
 use super::waste_list::{self, WasteRow};
 
@@ -238,7 +238,7 @@ impl App {
                 }
             }
             Action::AddedOrAggregated if focus == Pane::Layers => {
-                if v.mode != super::tree_view::Mode::Aggregated {
+                if v.mode != super::tree_state::Mode::Aggregated {
                     v.toggle_mode();
                 }
             }

@@ -14,8 +14,8 @@ use super::diff_marks::DiffMarks;
 use super::filter::PathFilter;
 use super::removed_list::RemovedList;
 use super::stats::LayerStats;
-use super::tree_view::{
-    Lens, MatchTotals, Mode, SearchHits, SearchStep, Sort, TreeView, contains_ignore_case,
+use super::tree_state::{
+    Lens, MatchTotals, Mode, SearchHits, SearchStep, Sort, TreeState, contains_ignore_case,
 };
 use super::waste_list::{Target, WasteList};
 use crate::analysis::{Analysis, DuplicateGroup, ReclaimablePath};
@@ -81,7 +81,7 @@ pub struct Viewer {
     search_cache: Option<SearchCache>,
     stats: Arc<LayerStats>,
     cache: VecDeque<Arc<LayerStats>>,
-    pub tree: TreeView,
+    pub tree: TreeState,
     pub waste: WasteList,
     pub layer_cursor_offset: usize,
     pub details_scroll: u16,
@@ -155,7 +155,7 @@ impl Viewer {
             search_cache: None,
             cache: VecDeque::from([stats.clone()]),
             stats,
-            tree: TreeView::default(),
+            tree: TreeState::default(),
             layer_cursor_offset: 0,
             details_scroll: 0,
             details_len: Cell::new(usize::MAX),
@@ -257,7 +257,7 @@ impl Viewer {
     }
 
     /// The tree view and a lens over everything else, borrowed apart.
-    fn parts(&mut self) -> (&mut TreeView, Lens<'_>) {
+    fn parts(&mut self) -> (&mut TreeState, Lens<'_>) {
         let final_view = self.is_final_view();
         let lens = Lens {
             tree: &self.image.tree,
@@ -280,7 +280,7 @@ impl Viewer {
         tree.rebuild(&lens);
     }
 
-    pub fn with_tree(&mut self, f: impl FnOnce(&mut TreeView, &Lens)) {
+    pub fn with_tree(&mut self, f: impl FnOnce(&mut TreeState, &Lens)) {
         let (tree, lens) = self.parts();
         f(tree, &lens);
     }

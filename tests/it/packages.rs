@@ -512,7 +512,7 @@ fn python_and_npm_packages_own_their_files() {
 fn the_viewer_shows_a_package_and_the_closure_as_filters() {
     use imgscope::tui::action::Action;
     use imgscope::tui::app::App;
-    use imgscope::tui::sharing_view::Row;
+    use imgscope::tui::plan_state::Row;
     let dir = tempfile::tempdir().unwrap();
     let base = layer(
         &[

@@ -1186,7 +1186,7 @@ fn the_plan_view_shows_each_actions_risk_the_headline_and_the_shell_notes() {
         let s = app.sharing.as_ref().unwrap();
         let plan = s.set.plan.clone();
         let selected = match s.selected() {
-            Some(imgscope::tui::sharing_view::Row::Plan(k)) => k as usize,
+            Some(imgscope::tui::plan_state::Row::Plan(k)) => k as usize,
             other => panic!("the cursor is on an action, not {other:?}"),
         };
         assert_eq!(selected, if last { plan.actions.len() - 1 } else { 0 });
@@ -1257,7 +1257,7 @@ fn the_plan_views_image_rows_and_details_name_each_images_role() {
     let mut app = sharing(false, 160, 50);
     let s = app.sharing.as_mut().unwrap();
     s.home();
-    while s.selected() != Some(imgscope::tui::sharing_view::Row::Image(2)) {
+    while s.selected() != Some(imgscope::tui::plan_state::Row::Image(2)) {
         s.move_by(1);
     }
     let screen = text(&render(&app));
@@ -1967,7 +1967,7 @@ fn the_history_chart_shows_the_series_and_follows_the_picked_point() {
 
 #[test]
 fn the_plan_footer_shows_the_selected_row_in_full_and_scrolls_where_it_must() {
-    use imgscope::tui::sharing_view::Row;
+    use imgscope::tui::plan_state::Row;
     // Every plan action's whole text at 220×60: each wrapped line of it is on the screen.
     let mut app = sharing(false, 220, 60);
     let count = app.sharing.as_ref().unwrap().plan.len();
@@ -2035,7 +2035,7 @@ fn the_plan_footer_shows_the_selected_row_in_full_and_scrolls_where_it_must() {
 
 #[test]
 fn tab_jumps_between_the_plan_view_s_sections() {
-    use imgscope::tui::sharing_view::Row;
+    use imgscope::tui::plan_state::Row;
     let mut app = sharing(false, 120, 40);
     let headings = |app: &App| {
         let s = app.sharing.as_ref().unwrap();

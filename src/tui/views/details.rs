@@ -110,7 +110,7 @@ fn file_facts(out: &mut Lines, v: &Viewer) {
     let size = v.lens().size(node);
     let size_label = match ver.kind {
         // A layer's changes: what it wrote below, and what it removed there.
-        EntryKind::Dir if ver.is_live() && v.mode == crate::tui::tree_view::Mode::Changes => {
+        EntryKind::Dir if ver.is_live() && v.mode == crate::tui::tree_state::Mode::Changes => {
             format!(
                 "{} written by this layer below · {} removed",
                 hs(size),

@@ -15,7 +15,7 @@ use crate::text::one_line_command;
 use crate::tui::diff_marks::symbol;
 use crate::tui::format::bar;
 use crate::tui::theme::Theme;
-use crate::tui::tree_view::{Mode, visible_offset};
+use crate::tui::tree_state::{Mode, visible_offset};
 use crate::tui::viewer::Viewer;
 
 /// Before the command of a layer the base holds.

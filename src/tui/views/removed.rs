@@ -15,7 +15,7 @@ use crate::text::{clip, plural};
 use crate::tui::diff_marks::symbol;
 use crate::tui::removed_list::RemovedEntry;
 use crate::tui::theme::Theme;
-use crate::tui::tree_view::{visible_offset, visible_rows};
+use crate::tui::tree_state::{visible_offset, visible_rows};
 use crate::tui::viewer::Viewer;
 
 pub fn draw(buf: &mut Buffer, area: Rect, v: &Viewer, theme: &Theme, focused: bool) {

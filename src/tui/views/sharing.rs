@@ -16,10 +16,10 @@ use crate::tui::action::Action;
 use crate::tui::app::{App, Slot};
 use crate::tui::format::{bar, wrap};
 use crate::tui::layout::Areas;
+use crate::tui::plan_state::{MAX_COLUMNS, PlanState, Row, SharingSort, letter};
 use crate::tui::screen::Screen;
-use crate::tui::sharing_view::{MAX_COLUMNS, Row, SharingSort, SharingView, letter};
 use crate::tui::theme::Theme;
-use crate::tui::tree_view::{visible_offset, visible_rows};
+use crate::tui::tree_state::{visible_offset, visible_rows};
 
 /// Width of a size column.
 const SIZE_W: usize = 10;
@@ -65,7 +65,7 @@ pub fn draw(buf: &mut Buffer, areas: &Areas, app: &App, theme: &Theme) {
 
 /// The rule and the selected row in full, scrolled by `details_scroll`; the rule says how much is
 /// above and below, and the keys that scroll it.
-fn draw_footer(buf: &mut Buffer, footer: Rect, s: &SharingView, app: &App, theme: &Theme) {
+fn draw_footer(buf: &mut Buffer, footer: Rect, s: &PlanState, app: &App, theme: &Theme) {
     let w = footer.width as usize;
     let rows = footer.height as usize - 1;
     let lines = wrap(&s.details(), w, w);
@@ -128,7 +128,7 @@ struct Columns {
 }
 
 impl Columns {
-    fn new(s: &SharingView, width: usize) -> Columns {
+    fn new(s: &PlanState, width: usize) -> Columns {
         // "a " + name + 4 × (2 + size) + 2 + verdict
         let sizes = 4 * (2 + SIZE_W);
         let name = s
@@ -163,7 +163,7 @@ fn size_header(label: &str, sorted: bool) -> String {
     format!("  {label:>SIZE_W$}")
 }
 
-fn line(s: &SharingView, row: Row, c: &Columns, theme: &Theme) -> Line<'static> {
+fn line(s: &PlanState, row: Row, c: &Columns, theme: &Theme) -> Line<'static> {
     let sh = &s.set.sharing;
     match row {
         Row::Heading(i) => Line::styled(

@@ -13,7 +13,7 @@ use crate::tui::app::{App, InputKind, Slot, View};
 use crate::tui::screen::Screen;
 use crate::tui::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};
 use crate::tui::theme::Theme;
-use crate::tui::tree_view::{Mode, Sort};
+use crate::tui::tree_state::{Mode, Sort};
 use unicode_width::UnicodeWidthStr;
 
 /// `help_keys`: the key hint bar is not shown, so the line ends with the keys to help and to quit.

@@ -18,7 +18,7 @@ use crate::tui::diff_marks::symbol;
 use crate::tui::format::mode_string;
 use crate::tui::stats::{ADDED, CHANGED, MODIFIED, REMOVED, UNCHANGED};
 use crate::tui::theme::Theme;
-use crate::tui::tree_view::{Mode, Sort, find_ignore_case, visible_offset, visible_rows};
+use crate::tui::tree_state::{Mode, Sort, find_ignore_case, visible_offset, visible_rows};
 use crate::tui::viewer::Viewer;
 
 /// Longest name (in characters) put on a row; the rest is clipped with `…`.

@@ -11,7 +11,7 @@ use crate::model::hex;
 use crate::text::{clip, plural};
 use crate::text::{escape_control as esc, human_size as hs};
 use crate::tui::theme::Theme;
-use crate::tui::tree_view::{visible_offset, visible_rows};
+use crate::tui::tree_state::{visible_offset, visible_rows};
 use crate::tui::viewer::Viewer;
 use crate::tui::waste_list::WasteRow;
 

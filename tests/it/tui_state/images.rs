@@ -4,7 +4,7 @@
 use super::*;
 use imgscope::tui::action::Tab;
 use imgscope::tui::app::{Slot, View};
-use imgscope::tui::tree_view::Sort;
+use imgscope::tui::tree_state::Sort;
 
 #[test]
 fn several_images_switch_with_brackets_and_keep_their_state() {

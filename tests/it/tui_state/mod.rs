@@ -26,7 +26,7 @@ use imgscope::model::NodeId;
 use imgscope::tui::action::Action;
 use imgscope::tui::app::{App, Pane};
 use imgscope::tui::stats::{ADDED, MODIFIED, REMOVED, UNCHANGED};
-use imgscope::tui::tree_view::Mode;
+use imgscope::tui::tree_state::Mode;
 use imgscope::tui::viewer::Viewer;
 
 /// The viewer on one image, with the focus moved (Tab) from the layers, where it starts as in

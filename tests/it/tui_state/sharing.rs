@@ -6,7 +6,7 @@ use super::*;
 use imgscope::text::human_size;
 use imgscope::tui::action::Tab;
 use imgscope::tui::app::View;
-use imgscope::tui::sharing_view::{Row, SharingSort};
+use imgscope::tui::plan_state::{Row, SharingSort};
 use std::time::Instant;
 
 /// Move the sharing view's cursor onto `row`.

@@ -6,7 +6,7 @@
 use super::*;
 use imgscope::model::ROOT;
 use imgscope::text::human_size;
-use imgscope::tui::tree_view::Sort;
+use imgscope::tui::tree_state::Sort;
 
 #[test]
 fn opens_on_the_last_layer_with_the_analysis_sizes() {

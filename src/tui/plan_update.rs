@@ -3,7 +3,7 @@
 
 use super::action::*;
 use super::app::{App, Pane, RightPane, Slot, View};
-use super::sharing_view::Row;
+use super::plan_state::Row;
 use crate::model::NodeId;
 use crate::text::human_size;
 

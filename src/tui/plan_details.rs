@@ -3,10 +3,10 @@
 //! and the jumps between the view's sections. The view draws it (`views/sharing.rs`); the layout
 //! sizes the footer to it.
 
-use super::sharing_view::{Row, SharingView, letter};
+use super::plan_state::{PlanState, Row, letter};
 use crate::text::{escape_control as esc, human_size as hs};
 
-impl SharingView {
+impl PlanState {
     /// The selected row in full, for the footer: every word of it (the footer scrolls).
     pub fn details(&self) -> String {
         let s = self;

@@ -158,7 +158,7 @@ pub struct Row {
 }
 
 #[derive(Debug, Default)]
-pub struct TreeView {
+pub struct TreeState {
     rows: Vec<Row>,
     expanded: HashSet<NodeId>,
     /// The last shown child of each listed directory, for drawing tree guides.
@@ -170,7 +170,7 @@ pub struct TreeView {
     pub offset: usize,
 }
 
-impl TreeView {
+impl TreeState {
     pub fn rows(&self) -> &[Row] {
         &self.rows
     }
@@ -487,7 +487,7 @@ impl TreeView {
     }
 }
 
-/// What a search found in the whole shown tree (see [`TreeView::search_all`]).
+/// What a search found in the whole shown tree (see [`TreeState::search_all`]).
 #[derive(Debug, Default)]
 pub struct SearchHits {
     /// The matching nodes, in tree order.

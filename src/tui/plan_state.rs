@@ -53,10 +53,10 @@ impl SharingSort {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Row {
-    /// A section heading: an index into [`SharingView::headings`].
+    /// A section heading: an index into [`PlanState::headings`].
     Heading(u32),
     Blank,
-    /// An explanatory line: an index into [`SharingView::notes`].
+    /// An explanatory line: an index into [`PlanState::notes`].
     Note(u32),
     ImageHeader,
     /// An image of the set (its index in the set).
@@ -67,7 +67,7 @@ pub enum Row {
     Base(u32),
     /// An action of the trim plan (index into `set.plan.actions`).
     Plan(u32),
-    /// A package of an image: (index into [`SharingView::packages`]).
+    /// A package of an image: (index into [`PlanState::packages`]).
     Package(u32),
     Pair(u32),
 }
@@ -158,7 +158,7 @@ pub struct LayerCells {
     pub reclaimable: bool,
 }
 
-pub struct SharingView {
+pub struct PlanState {
     pub set: SetAnalysis,
     /// For each image of the set, its slot in the app.
     pub slots: Vec<usize>,
@@ -204,18 +204,18 @@ pub fn letter(i: usize) -> char {
     LETTERS.get(i).map_or(' ', |&b| b as char)
 }
 
-impl SharingView {
+impl PlanState {
     /// The view over `images` (with their app slots); `left_out` images failed to load.
     pub fn new(
         images: &[(usize, &Image, Option<&crate::analysis::Analysis>)],
         left_out: usize,
         worth: crate::analysis::plan::Worth,
-    ) -> SharingView {
+    ) -> PlanState {
         let pairs: Vec<(&Image, Option<&crate::analysis::Analysis>)> =
             images.iter().map(|(_, i, a)| (*i, *a)).collect();
         let set = crate::analysis::set::analyze(&pairs, worth);
         let slots = images.iter().map(|(s, _, _)| *s).collect();
-        let mut view = SharingView::from_set(set, slots, left_out);
+        let mut view = PlanState::from_set(set, slots, left_out);
         for (cells, (_, _, analysis)) in view.images.iter_mut().zip(images) {
             if let Some(a) = analysis {
                 cells.role = a.role.role.key();
@@ -226,7 +226,7 @@ impl SharingView {
         view
     }
 
-    pub fn from_set(set: SetAnalysis, slots: Vec<usize>, left_out: usize) -> SharingView {
+    pub fn from_set(set: SetAnalysis, slots: Vec<usize>, left_out: usize) -> PlanState {
         let s = &set.sharing;
         let uncompressed = s.node_cost.size.is_some();
         let images: Vec<ImageCells> = s
@@ -291,7 +291,7 @@ impl SharingView {
             .map(|c| c.name.chars().count())
             .max()
             .unwrap_or(0);
-        let mut view = SharingView {
+        let mut view = PlanState {
             name_width,
             order: (0..s.images.len() as u32).collect(),
             set,
