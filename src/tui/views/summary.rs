@@ -3,8 +3,10 @@
 //! and what the trim plan saves on the image's own layers (safe first, then all of it), then what
 //! it saves on the layers the image inherits, once per node, named by the base they belong to —
 //! always on screen above the panes, as dive keeps its wasted bytes and score in view. Fitted to
-//! the width: long labels, then short ones, then the shortest, then the least telling numbers
-//! dropped (the base's figure before the image's own); the name is cut with `…`.
+//! the width: the whole name first; then long labels, then short ones, then the shortest, then
+//! the least telling numbers dropped (the compressed size, the efficiency, the base's figure, the
+//! role, the reclaimable bytes, the plan, the size, in that order); only a name longer than the
+//! line is cut, in the middle.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -132,7 +134,7 @@ fn parts(app: &App, theme: &Theme) -> (String, Vec<Part>) {
     let ratio = format!(" ({:.1}%)", analysis.reclaimable_ratio(image) * 100.0);
     out.push(compressed);
     out.push(Part::new(
-        1,
+        2,
         vec![
             label("reclaimable "),
             Span::styled(hs(reclaimable), waste_style),
@@ -150,17 +152,17 @@ fn parts(app: &App, theme: &Theme) -> (String, Vec<Part>) {
             plan_part(&saving, theme)
         }
         PlanHeadline::Nothing => Part::new(
-            2,
+            1,
             vec![label("plan: nothing to trim")],
             vec![label("plan: none")],
         ),
         PlanHeadline::Pending => Part::new(
-            2,
+            1,
             vec![label("plan: waiting for the images")],
             vec![label("plan: …")],
         ),
         PlanHeadline::LayersOnly => Part::new(
-            2,
+            1,
             vec![label("plan: layers not read")],
             vec![label("plan: –")],
         ),
@@ -193,14 +195,14 @@ fn plan_part(saving: &ImageSaving, theme: &Theme) -> Part {
     // show a saving of zero.
     if saving.all == 0 && saving.inherited.is_some() {
         return Part {
-            drop_order: 2,
+            drop_order: 1,
             long: vec![label("plan: nothing of its own to trim")],
             short: vec![label("plan: own none")],
             tiny: Some(vec![label("plan: own none")]),
         };
     }
     Part {
-        drop_order: 2,
+        drop_order: 1,
         long: vec![
             label("plan: safe "),
             safe(hs(saving.safe)),
@@ -252,7 +254,7 @@ fn base_part(inherited: &InheritedSaving, theme: &Theme) -> Part {
         drop_order: 4,
         long: form(0, true),
         short: form(1, true),
-        tiny: Some(form(2, false)),
+        tiny: Some(form(2, true)),
     }
 }
 
