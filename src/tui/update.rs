@@ -64,8 +64,14 @@ impl App {
 
     /// The pane layout for the current size and image.
     pub fn areas(&self) -> Areas {
+        self.areas_for(self.width, self.height)
+    }
+
+    /// The pane layout for a terminal of `width` × `height` and the current image: the plan
+    /// view's footer sized to the selected row's text.
+    pub fn areas_for(&self, width: u16, height: u16) -> Areas {
         let layers = self.viewer().map_or(0, |v| v.layer_count());
-        let mut areas = layout::compute(self.width, self.height, self.has_top_bar(), layers);
+        let mut areas = layout::compute(width, height, self.has_top_bar(), layers);
         if self.view == View::Sharing
             && let Some(s) = &self.sharing
         {

@@ -568,6 +568,13 @@ fn sharing_at_80x24() {
 fn sharing_sorted_and_scrolled_at_120x40() {
     let mut app = sharing(false, 120, 40);
     app.update(Action::SharingSort);
+    // Tab to the images' section: the footer, sized to the selected row, leaves it room.
+    while !matches!(
+        app.sharing.as_ref().unwrap().selected(),
+        Some(imgscope::tui::plan_state::Row::Image(_))
+    ) {
+        app.update(Action::FocusNext);
+    }
     let screen = text(&render(&app));
     assert_shows(&screen, "UNIQUE↓");
     insta::assert_snapshot!("sharing_sorted_by_unique_at_120x40", screen);
@@ -1972,10 +1979,12 @@ fn the_history_chart_shows_the_series_and_follows_the_picked_point() {
 #[test]
 fn the_plan_footer_shows_the_selected_row_in_full_and_scrolls_where_it_must() {
     use imgscope::tui::plan_state::Row;
-    // Every plan action's whole text at 220×60: each wrapped line of it is on the screen.
-    let mut app = sharing(false, 220, 60);
+    // Every plan action's whole text at 120×60: each wrapped line of it is on the screen, the
+    // longest taking more than the two lines the footer had.
+    let mut app = sharing(false, 120, 60);
     let count = app.sharing.as_ref().unwrap().plan.len();
     assert!(count > 0);
+    let mut most_lines = 0;
     for k in 0..count {
         let s = app.sharing.as_mut().unwrap();
         let at = s
@@ -1987,7 +1996,9 @@ fn the_plan_footer_shows_the_selected_row_in_full_and_scrolls_where_it_must() {
         let details = s.details();
         let width = app.areas().sharing_rows().width as usize;
         let screen = text(&render(&app));
-        for line in imgscope::tui::format::wrap(&details, width, width) {
+        let lines = imgscope::tui::format::wrap(&details, width, width);
+        most_lines = most_lines.max(lines.len());
+        for line in lines {
             assert!(
                 screen.contains(line.trim_end()),
                 "{line:?} missing:\n{screen}"
@@ -1995,8 +2006,9 @@ fn the_plan_footer_shows_the_selected_row_in_full_and_scrolls_where_it_must() {
         }
         assert!(!screen.contains("more · J/K scroll"), "{screen}");
     }
-    // At 80×24 the longest text does not fit: the rule says so, and J scrolls to its last line.
-    let mut app = sharing(false, 80, 24);
+    assert!(most_lines > 3, "{most_lines}");
+    // At 80×16 the longest text does not fit: the rule says so, and J scrolls to its last line.
+    let mut app = sharing(false, 80, 16);
     let s = app.sharing.as_mut().unwrap();
     let longest = (0..count)
         .max_by_key(|&k| {

@@ -26,15 +26,14 @@ use ratatui::widgets::{Block, Widget};
 
 use super::action::Action;
 use super::app::{App, Pane, RightPane, Slot, View};
-use super::layout;
 use super::screen::Screen;
 use super::theme::Theme;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
     let theme = Theme::with_palette(app.color, app.palette);
-    let layer_count = app.viewer().map_or(0, |v| v.layer_count());
-    let areas = layout::compute(area.width, area.height, app.has_top_bar(), layer_count);
+    // The frame's size (the app's may lag a resize by one event), laid out as the app does.
+    let areas = app.areas_for(area.width, area.height);
     let buf = frame.buffer_mut();
     if let Some(top) = areas.tabs {
         if app.diff.is_some() {
