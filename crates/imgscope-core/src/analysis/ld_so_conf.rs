@@ -114,11 +114,13 @@ impl NameMatcher {
     }
 }
 
-/// Patterns kept compiled, at most: a file that repeats one `include` line compiles it once.
-const MAX_CACHED_MATCHERS: usize = 256;
+/// Distinct `include` globs compiled in one reading, at most. A real configuration has one or
+/// two (`include /etc/ld.so.conf.d/*.conf`); a hostile one of 100,000 different globs took 3 s to
+/// compile (a regex each). Past it, a new glob is not followed, as one that does not parse.
+pub const MAX_PATTERNS: usize = 64;
 
 /// Compiled `include` patterns by their text, so that a repeated line costs a lookup rather than
-/// a glob compilation; past [`MAX_CACHED_MATCHERS`] new patterns are compiled and not kept.
+/// a glob compilation, at most [`MAX_PATTERNS`] of them; a plain name needs no compilation.
 #[derive(Default)]
 struct MatcherCache {
     by_glob: HashMap<String, Option<NameMatcher>>,
@@ -129,8 +131,12 @@ impl MatcherCache {
         if let Some(found) = self.by_glob.get(glob) {
             return found.clone();
         }
+        let plain = !glob.contains(['*', '?', '[', '{', '\\']);
+        if !plain && self.by_glob.len() >= MAX_PATTERNS {
+            return None;
+        }
         let matcher = glob_matcher(glob);
-        if self.by_glob.len() < MAX_CACHED_MATCHERS {
+        if !plain {
             self.by_glob.insert(glob.to_string(), matcher.clone());
         }
         matcher
@@ -189,7 +195,13 @@ mod tests {
         for _ in 0..2 {
             assert!(cache.get("*.conf").is_some_and(|m| m.is_match("a.conf")));
             assert!(cache.get("[").is_none());
+            assert!(
+                cache
+                    .get("plain.conf")
+                    .is_some_and(|m| m.is_match("plain.conf"))
+            );
         }
+        // Globs are kept (a bad one too: it is not compiled twice); plain names need nothing.
         assert_eq!(cache.by_glob.len(), 2);
     }
 
@@ -228,5 +240,34 @@ mod tests {
         let dirs = directories(&files, &mut lookups, 200_000);
         assert!((200_000..=201_001).contains(&lookups), "{lookups}");
         assert!(dirs.is_empty());
+    }
+
+    #[test]
+    fn distinct_include_patterns_are_compiled_at_most_max_patterns_times() {
+        // A hostile ld.so.conf of 100,000 lines, each a different glob: compiling each took 3 s
+        // in a release build (globset builds a regex per glob). Only the first MAX_PATTERNS
+        // distinct patterns are compiled; later new ones are not followed.
+        let mut cache = MatcherCache::default();
+        for i in 0..MAX_PATTERNS {
+            assert!(cache.get(&format!("x{i}*[ab].conf")).is_some(), "{i}");
+        }
+        assert!(cache.get("past-the-cap*.conf").is_none());
+        // Patterns already compiled, and plain names (no compilation), still answer.
+        assert!(cache.get("x0*[ab].conf").is_some());
+        assert!(cache.get("libc.conf").is_some());
+        // Through `directories`: the include on the first line is followed, one after
+        // MAX_PATTERNS other distinct patterns is not.
+        let mut conf: String = "include /etc/ld.so.conf.d/first*.conf\n".into();
+        for i in 0..MAX_PATTERNS {
+            conf.push_str(&format!("include /etc/ld.so.conf.d/x{i}*[ab].conf\n"));
+        }
+        conf.push_str("include /etc/ld.so.conf.d/late*.conf\n");
+        let files = map(&[
+            ("/etc/ld.so.conf", &conf),
+            ("/etc/ld.so.conf.d/first.conf", "/lib/first\n"),
+            ("/etc/ld.so.conf.d/late.conf", "/lib/late\n"),
+        ]);
+        let mut lookups = 0;
+        assert_eq!(directories(&files, &mut lookups, 200_000), ["/lib/first"]);
     }
 }
