@@ -640,7 +640,17 @@ fn the_users_config_gives_keys_and_a_bad_one_is_one_line_and_status_2() {
     t.keys(&["q", "?"]);
     let s = t.wait_for("the help", |s| s.contains("Keys · Esc closes"));
     assert!(s.contains("  Q     "), "the help has the user's key: {s}");
-    t.keys(&["Escape", "Q"]);
+    // In the plan view too: its hints name Q, q does not quit there, Q does.
+    t.keys(&["Escape", "S"]);
+    let s = t.wait_for("the plan view", |s| s.contains("Trim plan"));
+    assert!(
+        s.contains(" Q quit"),
+        "the plan's hint bar has the user's key: {s}"
+    );
+    t.keys(&["q"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!t.screen().contains("EXITED="), "q quit the plan view");
+    t.keys(&["Q"]);
     t.wait_for("the exit status", |s| s.contains("EXITED=0"));
     t.assert_terminal_restored();
     // A bad file: one line naming it and the line, status 2, the terminal never taken.
