@@ -52,6 +52,8 @@ pub enum Mode {
     Record(RecordRequest),
     /// `history NAME`.
     History(HistoryRequest),
+    /// `releases IMAGE…`.
+    Releases(ReleasesRequest),
     /// `imgscope IMAGE…`, `node` and `catalog`.
     Images(Box<Settings>),
 }
@@ -113,6 +115,18 @@ pub enum DiffOutput {
     Viewer { color: bool, clipboard: bool },
     /// A report in this format.
     Printed(DiffFormat),
+}
+
+/// `releases IMAGE…`: a release series in deploy order.
+#[derive(Debug)]
+pub struct ReleasesRequest {
+    pub images: Vec<String>,
+    /// Every file hashed: already-had bytes are content matched by hash.
+    pub load: LoadOptions,
+    pub worth: crate::analysis::plan::Worth,
+    pub json: bool,
+    /// A progress bar per release on stderr.
+    pub progress: bool,
 }
 
 /// `report IMAGE… --format markdown|html [--trend] [--worth …]`.
@@ -248,6 +262,25 @@ pub fn resolve(mut cli: Cli) -> Result<Run> {
             format,
             trend: trend.then_some(Trend { from, name }),
         }),
+        Some(Command::Releases {
+            images,
+            json,
+            worth,
+        }) => {
+            if images.len() < 2 {
+                bail!("releases: give two releases or more, oldest first");
+            }
+            if images.iter().filter(|i| *i == "-").count() > 1 {
+                bail!("stdin (-) can be read only once");
+            }
+            Mode::Releases(ReleasesRequest {
+                load: hashed_load_options(&cli, false)?,
+                worth: self::images::worth(&worth)?,
+                progress: !cli.quiet && std::io::stderr().is_terminal(),
+                images,
+                json,
+            })
+        }
         Some(Command::Record { image, into, name }) => Mode::Record(RecordRequest {
             load: load_options::from_flags(&cli)?,
             progress: !cli.quiet && std::io::stderr().is_terminal(),

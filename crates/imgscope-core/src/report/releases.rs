@@ -1,0 +1,99 @@
+//! `imgscope releases` in text: per release what a node running the previous one pulls and how
+//! much of it it already had, the series' totals and mean, the layer positions that changed, then
+//! the last release's trim plan with the series' `stabilize` actions. Every string from an image
+//! goes through [`escape_control`](crate::text::escape_control).
+
+use std::fmt::Write;
+
+use crate::analysis::releases::{ReleaseFacts, Series, Totals};
+use crate::analysis::set::SetAnalysis;
+use crate::text::{clean_command, escape_control as esc, human_size as hs, rough_percent};
+
+fn had_share(t: &Totals) -> String {
+    if t.pull_bytes == 0 {
+        "-".to_string()
+    } else {
+        rough_percent(t.already_had_bytes as f64 / t.pull_bytes as f64)
+    }
+}
+
+/// The text report of `series` over `facts`; `set` is the last release's set analysis, its plan
+/// holding the stabilize actions.
+pub fn text(facts: &[ReleaseFacts], series: &Series, set: &SetAnalysis) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Releases    {} in deploy order: what a node running the previous release pulls",
+        facts.len()
+    );
+    if series.unhashed {
+        let _ = writeln!(
+            out,
+            "  note: some files were not hashed; their bytes count as new"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {:>3}  {:<32} {:>11} {:>11} {:>11} {:>5}  LAYERS PULLED",
+        "#", "RELEASE", "PULL", "COMPRESSED", "ALREADY HAD", ""
+    );
+    for (i, f) in facts.iter().enumerate() {
+        let name = crate::text::clip(&esc(&f.name), 32).into_owned();
+        let Some(step) = i.checked_sub(1).and_then(|k| series.steps.get(k)) else {
+            let _ = writeln!(
+                out,
+                "  {i:>3}  {name:<32} {:>11} {:>11} {:>11} {:>5}  first release: pulled whole",
+                "-", "-", "-", ""
+            );
+            continue;
+        };
+        let layers: Vec<String> = step
+            .layers
+            .iter()
+            .map(|l| format!("{} ({})", l.index, esc(&clean_command(&l.created_by))))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {i:>3}  {name:<32} {:>11} {:>11} {:>11} {:>5}  {}",
+            hs(step.totals.pull_bytes),
+            hs(step.totals.pull_compressed_bytes),
+            hs(step.totals.already_had_bytes),
+            had_share(&step.totals),
+            if layers.is_empty() {
+                "none".to_string()
+            } else {
+                crate::text::clip(&layers.join(", "), 100).into_owned()
+            }
+        );
+    }
+    if !series.steps.is_empty() {
+        let _ = writeln!(
+            out,
+            "  Per release (mean of {}): pulls {} ({} compressed), {} of it already on the node; total {} ({} compressed), {} already had",
+            series.steps.len(),
+            hs(series.mean.pull_bytes),
+            hs(series.mean.pull_compressed_bytes),
+            had_share(&series.total),
+            hs(series.total.pull_bytes),
+            hs(series.total.pull_compressed_bytes),
+            hs(series.total.already_had_bytes),
+        );
+    }
+    let _ = writeln!(out, "Layer churn");
+    for c in &series.churn {
+        let t = c.totals();
+        let _ = writeln!(
+            out,
+            "  layer {:>2}  changed {:>3} of {:<3}  pulled {:>11}, really new {:>11} ({} already had)  {}",
+            c.position,
+            c.changes.len(),
+            c.present,
+            hs(t.pull_bytes),
+            hs(t.pull_bytes.saturating_sub(t.already_had_bytes)),
+            had_share(&t),
+            crate::text::clip(&esc(&clean_command(&c.created_by)), 60)
+        );
+    }
+    out.push_str(&super::plan::text(&set.plan));
+    out
+}
