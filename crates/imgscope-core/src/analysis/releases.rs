@@ -760,6 +760,54 @@ mod tests {
         assert_eq!(s.steps[0].layers[1].already_had, 300);
     }
 
+    fn action(kind: ActionKind, risk: Risk, saving: u64, overlaps: Vec<usize>) -> Action {
+        Action {
+            kind,
+            risk,
+            images: vec![0],
+            owner: Some(0),
+            layers: vec![0],
+            focus: (0, 0),
+            node_saving: saving,
+            pull_saving: saving,
+            share_of_node_cost: 0.0,
+            worth_it: true,
+            what: String::new(),
+            why: String::new(),
+            paths: Vec::new(),
+            detail: Detail::Dedup {
+                groups: 0,
+                copies: 0,
+            },
+            claims: Vec::new(),
+            overlap_bytes: 0,
+            overlaps,
+        }
+    }
+
+    #[test]
+    fn stabilize_actions_are_ranked_in_and_overlaps_follow() {
+        let mut plan = super::super::plan::Plan {
+            actions: vec![
+                action(ActionKind::Trim, Risk::Safe, 1000, vec![]),
+                action(ActionKind::Dedup, Risk::Safe, 100, vec![0]),
+            ],
+            ..Default::default()
+        };
+        // Weighed 600 × ½ = 300: between the two.
+        plan.insert_ranked(vec![action(ActionKind::Stabilize, Risk::Rebuild, 600, vec![])]);
+        let kinds: Vec<ActionKind> = plan.actions.iter().map(|a| a.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![ActionKind::Trim, ActionKind::Stabilize, ActionKind::Dedup]
+        );
+        assert_eq!(plan.actions[2].overlaps, vec![0]);
+        // One weighed above the first: every rank moves down by one.
+        plan.insert_ranked(vec![action(ActionKind::Stabilize, Risk::Rebuild, 4000, vec![])]);
+        assert_eq!(plan.actions[0].node_saving, 4000);
+        assert_eq!(plan.actions[3].overlaps, vec![1]);
+    }
+
     #[test]
     fn one_release_has_no_steps() {
         let s = series(&bad(1));
