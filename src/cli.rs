@@ -367,9 +367,14 @@ pub enum Command {
     /// had (file content by hash, paths ignored), each layer's churn over the series, and the
     /// last release's trim plan with a `stabilize` action for a layer rebuilt for nothing
     Releases {
-        /// The releases, oldest first (any form IMAGE takes above)
+        /// The releases, oldest first (any form IMAGE takes above); with --from, the one name
+        /// they are recorded under
         #[arg(required = true, num_args = 1..)]
         images: Vec<String>,
+        /// Read the releases from the history database (`imgscope record`): NAME's records,
+        /// oldest first; already-had bytes are estimated from each layer's fingerprint
+        #[arg(long, value_name = "DB")]
+        from: Option<PathBuf>,
         /// Print the JSON document
         #[arg(long)]
         json: bool,

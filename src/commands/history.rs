@@ -142,7 +142,7 @@ pub fn trend_of(
 }
 
 /// How a record is named as a baseline: `app #3 (2026-12-03 09:40:05Z, commit 0123abcd on main)`.
-fn describe(r: &Record) -> String {
+pub fn describe(r: &Record) -> String {
     format!(
         "{} #{} ({}{})",
         r.name,

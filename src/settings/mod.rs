@@ -120,7 +120,10 @@ pub enum DiffOutput {
 /// `releases IMAGE…`: a release series in deploy order.
 #[derive(Debug)]
 pub struct ReleasesRequest {
+    /// The releases, or with `from` the one name they are recorded under.
     pub images: Vec<String>,
+    /// `--from DB`: read the releases from the history database.
+    pub from: Option<PathBuf>,
     /// Every file hashed: already-had bytes are content matched by hash.
     pub load: LoadOptions,
     pub worth: crate::analysis::plan::Worth,
@@ -264,10 +267,14 @@ pub fn resolve(mut cli: Cli) -> Result<Run> {
         }),
         Some(Command::Releases {
             images,
+            from,
             json,
             worth,
         }) => {
-            if images.len() < 2 {
+            if from.is_some() && images.len() != 1 {
+                bail!("releases --from: give the one name the releases are recorded under");
+            }
+            if from.is_none() && images.len() < 2 {
                 bail!("releases: give two releases or more, oldest first");
             }
             if images.iter().filter(|i| *i == "-").count() > 1 {
@@ -278,11 +285,17 @@ pub fn resolve(mut cli: Cli) -> Result<Run> {
                 worth: self::images::worth(&worth)?,
                 progress: !cli.quiet && std::io::stderr().is_terminal(),
                 images,
+                from,
                 json,
             })
         }
         Some(Command::Record { image, into, name }) => Mode::Record(RecordRequest {
-            load: load_options::from_flags(&cli)?,
+            load: {
+                // Every file hashed: each layer's fingerprint (`releases --from`) needs them all.
+                let mut load = load_options::from_flags(&cli)?;
+                load.hash_all_files = true;
+                load
+            },
             progress: !cli.quiet && std::io::stderr().is_terminal(),
             image,
             into,

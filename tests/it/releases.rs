@@ -373,3 +373,59 @@ fn max_pull_escapes_the_commands_it_names() {
         "{text}"
     );
 }
+
+#[test]
+fn a_recorded_series_is_priced_from_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = series(dir.path(), 3, DEPS_CMD);
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap();
+    for image in &s.bad {
+        let out = gate(
+            dir.path(),
+            &["record", image, "--into", db, "--name", "rel/bad"],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = gate(dir.path(), &["releases", "rel/bad", "--from", db, "--json"]);
+    let v = json_of(&out);
+    let r = &v["releases"];
+    assert_eq!(r["count"], 3);
+    assert_eq!(r["estimated"], true);
+    assert_eq!(r["unknown_layers"], 0);
+    for k in 2..=3u8 {
+        let row = &r["per_release"][k as usize - 1];
+        let (sl, dl) = &s.bad_layers[k as usize - 1];
+        assert_eq!(row["pull_bytes"], 150 + u64::from(k) + 4000);
+        assert_eq!(
+            row["pull_compressed_bytes"],
+            (sl.blob.len() + dl.blob.len()) as u64
+        );
+        // The dependency layer has the previous one's contents (4000); of the source layer,
+        // every content is in the sketches, so util.py's 50 bytes are counted by bytes.
+        assert_eq!(row["already_had_bytes"], 4050);
+        assert_eq!(row["changed_layers"][1]["already_had_estimated"], true);
+        assert!(row["changed_layers"][1]["new_file_count"].is_null());
+    }
+    let st: Vec<&serde_json::Value> = v["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "stabilize")
+        .collect();
+    assert_eq!(st.len(), 1);
+    assert_eq!(st[0]["per_release_saving_bytes"], 4000);
+    // A name with one record is no series.
+    let out = gate(
+        dir.path(),
+        &["record", &s.good[0], "--into", db, "--name", "rel/one"],
+    );
+    assert!(out.status.success());
+    let out = gate(dir.path(), &["releases", "rel/one", "--from", db]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a series needs two or more"));
+}

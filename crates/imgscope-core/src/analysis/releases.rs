@@ -51,8 +51,169 @@ pub struct ReleaseLayer {
     pub compressed: u64,
     /// The history entry's `created_by`.
     pub created_by: String,
-    /// Every regular file (size above zero) it writes.
+    /// Every regular file (size above zero) it writes; empty when the release was read from
+    /// the history, which keeps only the layer's [`LayerFingerprint`].
     pub files: Vec<FileFact>,
+    /// What the history keeps of its files (`None` when `files` is given, or was not recorded).
+    pub fingerprint: Option<LayerFingerprint>,
+}
+
+/// Files a layer's similarity sketch keeps.
+pub const SKETCH_K: usize = 64;
+
+/// What the history keeps of a layer's files, to estimate later what of it another release had:
+/// an exact digest of the whole, and a sample of its contents drawn in proportion to their bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerFingerprint {
+    pub file_count: u64,
+    /// Σ sizes of its regular files.
+    pub file_bytes: u64,
+    /// BLAKE3 over every (content, size) of its files, sorted: two layers with the same digest
+    /// hold the same contents (whatever their paths, mtimes or order).
+    pub content: [u8; 32],
+    /// A bottom-k sketch: of its distinct (content, size), the [`SKETCH_K`] with the smallest
+    /// [`sketch_key`] (an exponential race weighted by size, so a file is sampled about in
+    /// proportion to its bytes), smallest key first.
+    pub sketch: Vec<(ContentHash, u64)>,
+}
+
+/// A content's rank in a sketch: `-ln(u) / size`, `u` uniform in (0, 1] from the content hash.
+pub fn sketch_key(hash: &ContentHash, size: u64) -> f64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&hash[..8]);
+    let u = ((u64::from_le_bytes(b) >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+    -u.ln() / size.max(1) as f64
+}
+
+fn by_key(a: &(ContentHash, u64), b: &(ContentHash, u64)) -> std::cmp::Ordering {
+    sketch_key(&a.0, a.1)
+        .total_cmp(&sketch_key(&b.0, b.1))
+        .then_with(|| a.cmp(b))
+}
+
+impl LayerFingerprint {
+    /// The fingerprint of `files`; `None` when one was not hashed.
+    pub fn of(files: &[FileFact]) -> Option<LayerFingerprint> {
+        let mut all: Vec<(ContentHash, u64)> = files
+            .iter()
+            .map(|f| f.hash.map(|h| (h, f.size)))
+            .collect::<Option<_>>()?;
+        all.sort_unstable();
+        let mut hasher = blake3::Hasher::new();
+        for (h, size) in &all {
+            hasher.update(h);
+            hasher.update(&size.to_le_bytes());
+        }
+        let content = *hasher.finalize().as_bytes();
+        all.dedup();
+        all.sort_by(by_key);
+        all.truncate(SKETCH_K);
+        Some(LayerFingerprint {
+            file_count: files.len() as u64,
+            file_bytes: files.iter().map(|f| f.size).sum(),
+            content,
+            sketch: all,
+        })
+    }
+
+    /// The sketch as stored: 24 bytes an entry (the hash, the size little-endian).
+    pub fn sketch_blob(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.sketch.len() * 24);
+        for (h, size) in &self.sketch {
+            out.extend_from_slice(h);
+            out.extend_from_slice(&size.to_le_bytes());
+        }
+        out
+    }
+
+    /// Read back what [`LayerFingerprint::sketch_blob`] wrote and a 32-byte digest; `None` for
+    /// anything else (a history file may be hostile).
+    pub fn from_stored(
+        file_count: u64,
+        file_bytes: u64,
+        content: &[u8],
+        sketch: &[u8],
+    ) -> Option<LayerFingerprint> {
+        let content: [u8; 32] = content.try_into().ok()?;
+        if !sketch.len().is_multiple_of(24) || sketch.len() / 24 > SKETCH_K {
+            return None;
+        }
+        let mut entries: Vec<(ContentHash, u64)> = sketch
+            .chunks_exact(24)
+            .map(|c| {
+                let mut h = [0u8; 16];
+                h.copy_from_slice(&c[..16]);
+                let mut s = [0u8; 8];
+                s.copy_from_slice(&c[16..]);
+                (h, u64::from_le_bytes(s))
+            })
+            .collect();
+        entries.sort_by(by_key);
+        Some(LayerFingerprint {
+            file_count,
+            file_bytes,
+            content,
+            sketch: entries,
+        })
+    }
+
+    /// The key below which the sketch holds every content of the layer (all of it when the
+    /// sketch is not full).
+    fn complete_below(&self) -> f64 {
+        match self.sketch.last() {
+            Some((h, s)) if self.sketch.len() >= SKETCH_K => sketch_key(h, *s),
+            _ => f64::INFINITY,
+        }
+    }
+}
+
+/// An estimate of the bytes of `layer` whose content some layer of `had` holds: all of them when
+/// a layer there has the same contents; else the share of the sampled contents (those below the
+/// key up to which every sketch of `had` is complete) that the union of their sketches holds,
+/// applied to its bytes — by bytes when every sketch holds all its layer's contents (then it is a
+/// count), by number otherwise (the sample is drawn in proportion to bytes). `None` when no fingerprint is known or nothing could be compared.
+/// `complete`: every layer of the release had is in `had` (else only a layer of the same contents
+/// tells).
+pub fn estimate_had(
+    layer: &LayerFingerprint,
+    had: &[&LayerFingerprint],
+    complete: bool,
+) -> Option<u64> {
+    if layer.file_bytes == 0 {
+        return Some(0);
+    }
+    if had.iter().any(|h| h.content == layer.content) {
+        return Some(layer.file_bytes);
+    }
+    if !complete {
+        return None;
+    }
+    let limit = had
+        .iter()
+        .map(|h| h.complete_below())
+        .fold(f64::INFINITY, f64::min);
+    let union: HashSet<(ContentHash, u64)> =
+        had.iter().flat_map(|h| h.sketch.iter().copied()).collect();
+    let compared: Vec<&(ContentHash, u64)> = layer
+        .sketch
+        .iter()
+        .filter(|(h, s)| sketch_key(h, *s) <= limit)
+        .collect();
+    if compared.is_empty() {
+        return None;
+    }
+    let found: Vec<&&(ContentHash, u64)> =
+        compared.iter().filter(|e| union.contains(**e)).collect();
+    let share = if limit.is_infinite() && layer.sketch.len() < SKETCH_K {
+        // Every content on both sides is known: the share by bytes (exact but for contents the
+        // layer holds twice).
+        let bytes = |v: &mut dyn Iterator<Item = u64>| v.sum::<u64>() as f64;
+        bytes(&mut found.iter().map(|e| e.1)) / bytes(&mut compared.iter().map(|e| e.1)).max(1.0)
+    } else {
+        // A sample drawn in proportion to bytes: its share by count estimates the share by bytes.
+        found.len() as f64 / compared.len() as f64
+    };
+    Some((layer.file_bytes as f64 * share).round() as u64)
 }
 
 /// One release: its name and layers.
@@ -61,6 +222,8 @@ pub struct ReleaseFacts {
     pub name: String,
     pub input: String,
     pub layers: Vec<ReleaseLayer>,
+    /// Read from the history: its layers have fingerprints (or nothing), not files.
+    pub recorded: bool,
 }
 
 /// A layer's identity for pulls: the diff_id of its content as read, else as the config claims
@@ -105,6 +268,7 @@ impl ReleaseFacts {
                 compressed: l.compressed_size,
                 created_by: l.command().to_string(),
                 files: Vec::new(),
+                fingerprint: None,
             })
             .collect();
         let tree = &image.tree;
@@ -129,6 +293,7 @@ impl ReleaseFacts {
             name: image.display_name().to_string(),
             input: image.input.clone(),
             layers,
+            recorded: false,
         }
     }
 
@@ -157,9 +322,15 @@ pub struct PulledLayer {
     /// Of `size`, the bytes of files whose content the previous release already had.
     pub already_had: u64,
     pub created_by: String,
-    /// Files whose content the previous release lacked: how many, and the largest.
-    pub new_file_count: u64,
+    /// Files whose content the previous release lacked: how many, and the largest (`None`
+    /// when `already_had` is estimated from the history's fingerprints).
+    pub new_file_count: Option<u64>,
     pub new_files: Vec<(Arc<str>, u64)>,
+    /// `already_had` is an estimate ([`estimate_had`]), not a count.
+    pub estimated: bool,
+    /// Whether `already_had` is known at all (a recorded layer without a fingerprint, or one
+    /// nothing could be compared with, is not: its `already_had` is 0).
+    pub known: bool,
 }
 
 /// What a node running the previous release pulls to run release `release`.
@@ -251,6 +422,13 @@ impl Churn {
     }
 }
 
+/// Files, as (path, bytes).
+pub type Files = Vec<(Arc<str>, u64)>;
+
+/// A layer below a stabilize position that changed in the same release: its position, its
+/// command and its largest files of new content.
+pub type Below = (usize, String, Files);
+
 /// A layer rebuilt for nothing, priced per release.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stabilize {
@@ -270,7 +448,7 @@ pub struct Stabilize {
     /// (position, command, largest new files).
     pub last_change: usize,
     pub changed_files: Vec<(Arc<str>, u64)>,
-    pub below: Vec<(usize, String, Vec<(Arc<str>, u64)>)>,
+    pub below: Vec<Below>,
 }
 
 /// The series' figures.
@@ -287,6 +465,10 @@ pub struct Series {
     pub stabilize: Vec<Stabilize>,
     /// Some file was not hashed: its bytes count as new.
     pub unhashed: bool,
+    /// Some already-had bytes are estimates (releases read from the history).
+    pub estimated: bool,
+    /// Pulled layers whose already-had bytes are not known (counted as 0).
+    pub unknown_layers: usize,
 }
 
 fn top_files(mut files: Vec<(Arc<str>, u64)>) -> Vec<(Arc<str>, u64)> {
@@ -296,22 +478,47 @@ fn top_files(mut files: Vec<(Arc<str>, u64)>) -> Vec<(Arc<str>, u64)> {
 }
 
 /// What a node running `prev` pulls to run `cur`.
-fn step(release: usize, prev: &ReleaseFacts, cur: &ReleaseFacts, unhashed: &mut bool) -> Step {
+fn step(release: usize, prev: &ReleaseFacts, cur: &ReleaseFacts, flags: &mut Series) -> Step {
     let had = prev.contents();
+    let had_prints: Vec<&LayerFingerprint> = prev
+        .layers
+        .iter()
+        .filter_map(|l| l.fingerprint.as_ref())
+        .collect();
+    let complete = had_prints.len() == prev.layers.len();
     let mut layers = Vec::new();
     let mut totals = Totals::default();
     for i in pulled_layers(&prev.ids(), &cur.ids()) {
         let l = &cur.layers[i];
         let mut already_had = 0u64;
         let mut new_files = Vec::new();
-        for f in &l.files {
-            match f.hash {
-                Some(h) if had.contains(&(h, f.size)) => already_had += f.size,
-                hash => {
-                    *unhashed |= hash.is_none();
-                    new_files.push((f.path.clone(), f.size));
+        let new_file_count;
+        let mut estimated = false;
+        let mut known = true;
+        if cur.recorded || prev.recorded {
+            estimated = true;
+            new_file_count = None;
+            flags.estimated = true;
+            let guess = l
+                .fingerprint
+                .as_ref()
+                .and_then(|p| estimate_had(p, &had_prints, complete));
+            known = guess.is_some();
+            if !known {
+                flags.unknown_layers += 1;
+            }
+            already_had = guess.unwrap_or(0);
+        } else {
+            for f in &l.files {
+                match f.hash {
+                    Some(h) if had.contains(&(h, f.size)) => already_had += f.size,
+                    hash => {
+                        flags.unhashed |= hash.is_none();
+                        new_files.push((f.path.clone(), f.size));
+                    }
                 }
             }
+            new_file_count = Some(new_files.len() as u64);
         }
         let p = PulledLayer {
             index: l.index,
@@ -321,8 +528,10 @@ fn step(release: usize, prev: &ReleaseFacts, cur: &ReleaseFacts, unhashed: &mut 
             // A layer whose files were counted differently from its size never has more.
             already_had: already_had.min(l.size),
             created_by: l.created_by.clone(),
-            new_file_count: new_files.len() as u64,
+            new_file_count,
             new_files: top_files(new_files),
+            estimated,
+            known,
         };
         totals.add(&Totals {
             pull_bytes: p.size,
@@ -342,7 +551,7 @@ fn step(release: usize, prev: &ReleaseFacts, cur: &ReleaseFacts, unhashed: &mut 
 pub fn series(releases: &[ReleaseFacts]) -> Series {
     let mut out = Series::default();
     for (k, pair) in releases.windows(2).enumerate() {
-        let s = step(k + 1, &pair[0], &pair[1], &mut out.unhashed);
+        let s = step(k + 1, &pair[0], &pair[1], &mut out);
         out.total.add(&s.totals);
         out.steps.push(s);
     }
@@ -423,7 +632,7 @@ fn stabilize(churn: &Churn, steps: &[Step], releases: usize) -> Option<Stabilize
     let below = s
         .layers
         .iter()
-        .filter(|l| l.index < churn.position && l.new_file_count > 0)
+        .filter(|l| l.index < churn.position && l.new_file_count.unwrap_or(0) > 0)
         .map(|l| (l.index, l.created_by.clone(), l.new_files.clone()))
         .collect();
     Some(Stabilize {
@@ -599,6 +808,7 @@ mod tests {
             compressed,
             created_by: cmd.to_string(),
             files,
+            fingerprint: None,
         }
     }
 
@@ -607,6 +817,7 @@ mod tests {
             name: name.into(),
             input: name.into(),
             layers,
+            recorded: false,
         }
     }
 
@@ -795,7 +1006,12 @@ mod tests {
             ..Default::default()
         };
         // Weighed 600 × ½ = 300: between the two.
-        plan.insert_ranked(vec![action(ActionKind::Stabilize, Risk::Rebuild, 600, vec![])]);
+        plan.insert_ranked(vec![action(
+            ActionKind::Stabilize,
+            Risk::Rebuild,
+            600,
+            vec![],
+        )]);
         let kinds: Vec<ActionKind> = plan.actions.iter().map(|a| a.kind).collect();
         assert_eq!(
             kinds,
@@ -803,9 +1019,115 @@ mod tests {
         );
         assert_eq!(plan.actions[2].overlaps, vec![0]);
         // One weighed above the first: every rank moves down by one.
-        plan.insert_ranked(vec![action(ActionKind::Stabilize, Risk::Rebuild, 4000, vec![])]);
+        plan.insert_ranked(vec![action(
+            ActionKind::Stabilize,
+            Risk::Rebuild,
+            4000,
+            vec![],
+        )]);
         assert_eq!(plan.actions[0].node_saving, 4000);
         assert_eq!(plan.actions[3].overlaps, vec![1]);
+    }
+
+    fn many(from: u32, n: u32, size: u64) -> Vec<FileFact> {
+        (from..from + n)
+            .map(|i| {
+                let mut hash = [0u8; 16];
+                hash[..4].copy_from_slice(&i.to_le_bytes());
+                // Spread the keys: the hash's first 8 bytes are its random part.
+                let mixed = blake3::hash(&i.to_le_bytes());
+                hash[..8].copy_from_slice(&mixed.as_bytes()[..8]);
+                FileFact {
+                    hash: Some(hash),
+                    size,
+                    path: Arc::from(format!("/f{i}")),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fingerprints_read_back_and_refuse_garbage() {
+        let files = many(0, 100, 10);
+        let f = LayerFingerprint::of(&files).unwrap();
+        assert_eq!(
+            (f.file_count, f.file_bytes, f.sketch.len()),
+            (100, 1000, SKETCH_K)
+        );
+        let back = LayerFingerprint::from_stored(100, 1000, &f.content, &f.sketch_blob()).unwrap();
+        assert_eq!(back, f);
+        assert!(LayerFingerprint::from_stored(1, 1, &f.content[..31], &[]).is_none());
+        assert!(LayerFingerprint::from_stored(1, 1, &f.content, &[0; 25]).is_none());
+        assert!(LayerFingerprint::from_stored(1, 1, &f.content, &vec![0; 24 * 65]).is_none());
+        // Same contents in another order, under other paths: the same digest.
+        let mut moved = files.clone();
+        moved.reverse();
+        for m in &mut moved {
+            m.path = Arc::from("/elsewhere");
+        }
+        assert_eq!(LayerFingerprint::of(&moved).unwrap().content, f.content);
+        let mut unhashed = files;
+        unhashed[3].hash = None;
+        assert!(LayerFingerprint::of(&unhashed).is_none());
+    }
+
+    #[test]
+    fn what_a_release_had_is_estimated_from_fingerprints() {
+        let old = LayerFingerprint::of(&many(0, 2000, 100)).unwrap();
+        // The same contents: all of it, exactly.
+        let same = LayerFingerprint::of(&many(0, 2000, 100)).unwrap();
+        assert_eq!(estimate_had(&same, &[&old], true), Some(200_000));
+        // Half of its contents are the old layer's: about half (a sample of 64).
+        let half = LayerFingerprint::of(&many(1000, 2000, 100)).unwrap();
+        let guess = estimate_had(&half, &[&old], true).unwrap();
+        assert!((70_000..=130_000).contains(&guess), "{guess}");
+        // None of it.
+        let new = LayerFingerprint::of(&many(5000, 2000, 100)).unwrap();
+        assert_eq!(estimate_had(&new, &[&old], true), Some(0));
+        // A previous release with a layer of unknown contents: only an identical layer tells.
+        assert_eq!(estimate_had(&half, &[&old], false), None);
+        assert_eq!(estimate_had(&same, &[&old], false), Some(200_000));
+        // Small layers: every content known on both sides, the share by bytes.
+        let small_old = LayerFingerprint::of(&many(0, 3, 100)).unwrap();
+        let mut files = many(0, 1, 100);
+        files.extend(many(9, 1, 300));
+        let small = LayerFingerprint::of(&files).unwrap();
+        assert_eq!(estimate_had(&small, &[&small_old], true), Some(100));
+    }
+
+    #[test]
+    fn a_recorded_series_estimates_what_each_release_had() {
+        let recorded: Vec<ReleaseFacts> = bad(3)
+            .into_iter()
+            .map(|mut r| {
+                r.recorded = true;
+                for l in &mut r.layers {
+                    l.fingerprint = LayerFingerprint::of(&l.files);
+                    l.files.clear();
+                }
+                r
+            })
+            .collect();
+        let s = series(&recorded);
+        assert!(s.estimated);
+        assert_eq!(s.unknown_layers, 0);
+        // The pulls are exact; the dependency layer is a same-contents match (1000), the source
+        // layer's small sketches give util.py's 50 bytes by bytes.
+        assert_eq!(s.steps[0].totals.pull_bytes, 1061);
+        assert_eq!(s.steps[0].totals.already_had_bytes, 1050);
+        assert_eq!(s.stabilize.len(), 1);
+        assert_eq!(s.stabilize[0].per_release_saving, 1000);
+        // Without fingerprints: not known, counted as 0.
+        let mut bare = recorded;
+        for r in &mut bare {
+            for l in &mut r.layers {
+                l.fingerprint = None;
+            }
+        }
+        let s = series(&bare);
+        assert_eq!(s.unknown_layers, 4);
+        assert!(s.steps[0].layers.iter().all(|l| !l.known));
+        assert!(s.stabilize.is_empty());
     }
 
     #[test]

@@ -26,6 +26,18 @@ pub fn text(facts: &[ReleaseFacts], series: &Series, set: &SetAnalysis) -> Strin
         "Releases    {} in deploy order: what a node running the previous release pulls",
         facts.len()
     );
+    if series.estimated {
+        let _ = writeln!(
+            out,
+            "  note: read from the history: already-had bytes are estimates from each layer's fingerprint{}",
+            match series.unknown_layers {
+                0 => String::new(),
+                n => format!(
+                    "; {n} pulled layers were recorded without one (counted as nothing already had)"
+                ),
+            }
+        );
+    }
     if series.unhashed {
         let _ = writeln!(
             out,

@@ -33,6 +33,11 @@ pub struct ReleasesReport {
     pub count: usize,
     /// Whether every file's content was hashed (else unhashed files count as new).
     pub hashed: bool,
+    /// Whether some already-had bytes are estimates (a series read from the history).
+    pub estimated: bool,
+    /// Pulled layers whose already-had bytes are not known (recorded without a fingerprint):
+    /// counted as 0 in the rows and totals.
+    pub unknown_layers: usize,
     /// The share of a layer's pulled bytes the previous release must already have had for a
     /// layer that changes in most releases to be offered a `stabilize` action.
     pub stabilize_min_already_had: f64,
@@ -71,9 +76,13 @@ pub struct ChangedLayerReport {
     pub created_by: String,
     pub size_bytes: u64,
     pub compressed_size_bytes: u64,
-    pub already_had_bytes: u64,
-    /// Files whose content the previous release lacked, and the largest of them (at most 5).
-    pub new_file_count: u64,
+    /// Null when not known (a recorded layer without a fingerprint).
+    pub already_had_bytes: Option<u64>,
+    /// Whether `already_had_bytes` is estimated from the history's fingerprints.
+    pub already_had_estimated: bool,
+    /// Files whose content the previous release lacked, and the largest of them (at most 5);
+    /// null and empty when `already_had_estimated`.
+    pub new_file_count: Option<u64>,
     pub new_files: Vec<plan::PlanPathReport>,
 }
 
@@ -146,7 +155,8 @@ fn row(index: usize, facts: &ReleaseFacts, step: Option<&Step>) -> ReleaseRow {
                     created_by: l.created_by.clone(),
                     size_bytes: l.size,
                     compressed_size_bytes: l.compressed,
-                    already_had_bytes: l.already_had,
+                    already_had_bytes: l.known.then_some(l.already_had),
+                    already_had_estimated: l.estimated,
                     new_file_count: l.new_file_count,
                     new_files: l
                         .new_files
@@ -193,6 +203,8 @@ pub fn releases_report(facts: &[ReleaseFacts], series: &Series) -> ReleasesRepor
     ReleasesReport {
         count: facts.len(),
         hashed: !series.unhashed,
+        estimated: series.estimated,
+        unknown_layers: series.unknown_layers,
         stabilize_min_already_had: STABILIZE_MIN_ALREADY_HAD,
         per_release: facts
             .iter()
