@@ -375,9 +375,12 @@ pub enum Command {
         /// oldest first; already-had bytes are estimated from each layer's fingerprint
         #[arg(long, value_name = "DB")]
         from: Option<PathBuf>,
-        /// Print the JSON document
-        #[arg(long)]
+        /// Print the JSON document (as --format json)
+        #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// text, json, or markdown (a pull-request comment)
+        #[arg(long, value_enum)]
+        format: Option<DiffFormat>,
         /// When a plan action is worth it, as for `imgscope IMAGE…` (default 1MiB and 5%)
         #[arg(long, value_name = "SIZE|PCT%")]
         worth: Vec<String>,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use crate::analysis::releases::{self, ReleaseFacts};
+use crate::cli::DiffFormat;
 use crate::pipeline::load::Progress;
 use crate::report;
 use crate::settings::ReleasesRequest;
@@ -135,10 +136,10 @@ fn output(
     series: &releases::Series,
     set: &crate::analysis::set::SetAnalysis,
 ) -> Result<u8> {
-    let text = if request.json {
-        report::json::releases::releases_to_string(facts, series, set)?
-    } else {
-        report::releases::text(facts, series, set)
+    let text = match request.format {
+        DiffFormat::Json => report::json::releases::releases_to_string(facts, series, set)?,
+        DiffFormat::Text => report::releases::text(facts, series, set),
+        DiffFormat::Markdown => report::releases::markdown(facts, series, set),
     };
     super::print(&text)
 }

@@ -127,7 +127,8 @@ pub struct ReleasesRequest {
     /// Every file hashed: already-had bytes are content matched by hash.
     pub load: LoadOptions,
     pub worth: crate::analysis::plan::Worth,
-    pub json: bool,
+    /// Text (also on a terminal: there is no release view), JSON or Markdown.
+    pub format: DiffFormat,
     /// A progress bar per release on stderr.
     pub progress: bool,
 }
@@ -269,6 +270,7 @@ pub fn resolve(mut cli: Cli) -> Result<Run> {
             images,
             from,
             json,
+            format,
             worth,
         }) => {
             if from.is_some() && images.len() != 1 {
@@ -286,7 +288,11 @@ pub fn resolve(mut cli: Cli) -> Result<Run> {
                 progress: !cli.quiet && std::io::stderr().is_terminal(),
                 images,
                 from,
-                json,
+                format: if json {
+                    DiffFormat::Json
+                } else {
+                    format.unwrap_or(DiffFormat::Text)
+                },
             })
         }
         Some(Command::Record { image, into, name }) => Mode::Record(RecordRequest {

@@ -429,3 +429,37 @@ fn a_recorded_series_is_priced_from_the_history() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("a series needs two or more"));
 }
+
+#[test]
+fn the_markdown_report_is_a_table_per_release_and_the_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = series(dir.path(), 3, "RUN npm ci | tee log");
+    let cache = dir.path().join("cache");
+    let mut args = vec!["releases", "--format", "markdown"];
+    args.extend(s.bad.iter().map(String::as_str));
+    let out = run_in(&cache, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.contains("### What every release costs"), "{md}");
+    assert!(
+        md.contains("| 0 | `rel/bad:1` | – | – | – | first release |"),
+        "{md}"
+    );
+    assert!(md.contains("| 2 of 2 |"), "{md}");
+    assert!(
+        md.contains("| stabilize | rebuild | 3.9 KiB | not worth it |"),
+        "{md}"
+    );
+    // A pipe in a command cannot end a cell.
+    assert!(md.contains("npm ci \\| tee log"), "{md}");
+    assert!(!md.contains("npm ci | tee"), "{md}");
+    // The good series: no such action.
+    let mut args = vec!["releases", "--format", "markdown"];
+    args.extend(s.good.iter().map(String::as_str));
+    let md = String::from_utf8(run_in(&cache, &args).stdout).unwrap();
+    assert!(md.contains("No layer is rebuilt for nothing"), "{md}");
+}

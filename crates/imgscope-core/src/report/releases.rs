@@ -109,3 +109,117 @@ pub fn text(facts: &[ReleaseFacts], series: &Series, set: &SetAnalysis) -> Strin
     out.push_str(&super::plan::text(&set.plan));
     out
 }
+
+/// The series for a pull-request comment or a review: one table row per release, the layer
+/// positions that changed, and the `stabilize` actions (the rest of the plan is
+/// `imgscope report`'s). Strings from images go through the Markdown escapes.
+pub fn markdown(facts: &[ReleaseFacts], series: &Series, set: &SetAnalysis) -> String {
+    use super::markdown::{code, text as md};
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "### What every release costs\n\n{} releases in deploy order: what a node running the previous release pulls.\n",
+        facts.len()
+    );
+    if series.estimated {
+        let _ = writeln!(
+            out,
+            "Read from the history: already-had bytes are estimates from each layer's fingerprint.\n"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| # | Release | Pull | Compressed | Already had | Layers pulled |"
+    );
+    let _ = writeln!(out, "|--:|---|--:|--:|--:|---|");
+    for (i, f) in facts.iter().enumerate() {
+        let Some(step) = i.checked_sub(1).and_then(|k| series.steps.get(k)) else {
+            let _ = writeln!(
+                out,
+                "| {i} | {} | – | – | – | first release |",
+                code(&f.name)
+            );
+            continue;
+        };
+        let layers: Vec<String> = step
+            .layers
+            .iter()
+            .map(|l| format!("{} {}", l.index, code(&clean_command(&l.created_by))))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {i} | {} | {} | {} | {} ({}) | {} |",
+            code(&f.name),
+            hs(step.totals.pull_bytes),
+            hs(step.totals.pull_compressed_bytes),
+            hs(step.totals.already_had_bytes),
+            md(&had_share(&step.totals)),
+            layers.join("<br>")
+        );
+    }
+    if !series.steps.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nPer release (mean of {}): **{}** pulled ({} compressed), {} of it already on the node; total {}.\n",
+            series.steps.len(),
+            hs(series.mean.pull_bytes),
+            hs(series.mean.pull_compressed_bytes),
+            md(&had_share(&series.total)),
+            hs(series.total.pull_bytes),
+        );
+    }
+    let changed: Vec<_> = series
+        .churn
+        .iter()
+        .filter(|c| !c.changes.is_empty())
+        .collect();
+    if !changed.is_empty() {
+        let _ = writeln!(out, "| Layer | Changed | Pulled | Really new | Command |");
+        let _ = writeln!(out, "|--:|--:|--:|--:|---|");
+        for c in changed {
+            let t = c.totals();
+            let _ = writeln!(
+                out,
+                "| {} | {} of {} | {} | {} | {} |",
+                c.position,
+                c.changes.len(),
+                c.present,
+                hs(t.pull_bytes),
+                hs(t.pull_bytes.saturating_sub(t.already_had_bytes)),
+                code(&clean_command(&c.created_by))
+            );
+        }
+        out.push('\n');
+    }
+    let stabilize: Vec<_> = set
+        .plan
+        .actions
+        .iter()
+        .filter(|a| a.kind == crate::analysis::plan::ActionKind::Stabilize)
+        .collect();
+    if stabilize.is_empty() {
+        let _ = writeln!(
+            out,
+            "No layer is rebuilt for nothing: none changes in most releases with at least {} of it already on the node.",
+            rough_percent(crate::analysis::releases::STABILIZE_MIN_ALREADY_HAD)
+        );
+    } else {
+        let _ = writeln!(out, "| Action | Risk | Per release | Verdict | Why |");
+        let _ = writeln!(out, "|---|---|--:|---|---|");
+        for a in stabilize {
+            let _ = writeln!(
+                out,
+                "| stabilize | {} | {} | {} | {} |",
+                a.risk.key(),
+                hs(a.node_saving),
+                if a.worth_it {
+                    "**worth it**"
+                } else {
+                    "not worth it"
+                },
+                md(&a.why)
+            );
+        }
+    }
+    out
+}
