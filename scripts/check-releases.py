@@ -15,7 +15,12 @@ release holds. Then the series' totals and mean (rounded down), and:
   - the gate: `imgscope --ci --baseline good-(N-1) --max-pull 1MB bad-N` fails (exit 1) naming
     the dependency layer and its command.
 
-Usage: scripts/check-releases.py [--imgscope BIN] [--releases N] [DIR]
+With --history, also records each bad release (`imgscope record`) into DIR/history.db (made
+afresh) and compares `imgscope releases NAME --from DB --json` with the count: the pulls must be
+the same to the byte; the already-had bytes are estimates from the recorded fingerprints, printed
+beside the count (the dependency layer must be within 1 %).
+
+Usage: scripts/check-releases.py [--imgscope BIN] [--releases N] [--history] [DIR]
        (DIR default /var/tmp/imgscope-releases; BIN default imgscope on PATH)
 """
 import argparse
@@ -125,11 +130,43 @@ def stabilize_actions(doc):
     return [a for a in doc["plan"] if a["action"] == "stabilize"]
 
 
+def check_history(a, archives):
+    db = os.path.join(a.dir, "history.db")
+    for f in (db, db + "-wal", db + "-shm"):
+        if os.path.exists(f):
+            os.remove(f)
+    for x in archives:
+        subprocess.run([a.imgscope, "record", x, "--into", db, "--name", "realistic/bad"],
+                       capture_output=True, check=True)
+    out = subprocess.run([a.imgscope, "releases", "realistic/bad", "--from", db, "--json"],
+                         capture_output=True, check=True)
+    doc = json.loads(out.stdout)
+    _, rows = count(archives)
+    bad = 0
+    print(f"history ({db}): releases realistic/bad --from DB, estimated {doc['releases']['estimated']}")
+    print(f"  {'#':>2} {'pull':>12} {'compressed':>12} {'already had':>12} {'estimated':>12}  deps layer had / estimated")
+    for k, r in enumerate(rows, start=1):
+        g = doc["releases"]["per_release"][k]
+        same = (g["pull_bytes"], g["pull_compressed_bytes"]) == (r["pull"], r["compressed"])
+        deps = max(r["layers"], key=lambda p: p["size"])
+        gd = next(l for l in g["changed_layers"] if l["index"] == deps["index"])
+        close = gd["already_had_bytes"] is not None and abs(gd["already_had_bytes"] - deps["already"]) <= 0.01 * deps["size"]
+        bad += not (same and close)
+        print(f"  {k:>2} {r['pull']:>12} {r['compressed']:>12} {r['already']:>12} {g['already_had_bytes']:>12}  "
+              f"{deps['already']} / {gd['already_had_bytes']}  {'pulls same' if same else 'PULL MISMATCH'}"
+              f"{'' if close else '  ESTIMATE OFF'}")
+    acts = stabilize_actions(doc)
+    print(f"  stabilize from the history: " + "; ".join(f"{x['per_release_saving_bytes']} B per release" for x in acts))
+    bad += len(acts) != 1
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dir", nargs="?", default="/var/tmp/imgscope-releases")
     ap.add_argument("--imgscope", default="imgscope")
     ap.add_argument("--releases", type=int, default=5)
+    ap.add_argument("--history", action="store_true")
     a = ap.parse_args()
     n = a.releases
     series = {s: [os.path.join(a.dir, f"{s}-{k}.tar") for k in range(1, n + 1)] for s in ("bad", "good")}
@@ -169,6 +206,8 @@ def main():
     bad += not ok
     print(f"gate: {' '.join(os.path.basename(x) for x in args[1:])}: exit {out.returncode}")
     print(f"  {line.strip()}" + ("" if ok else "  MISMATCH"))
+    if a.history:
+        bad += check_history(a, series["bad"])
     print("OK: imgscope and the independent count agree" if bad == 0 else f"FAILED: {bad} mismatches")
     sys.exit(1 if bad else 0)
 

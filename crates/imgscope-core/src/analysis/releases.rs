@@ -168,10 +168,11 @@ impl LayerFingerprint {
 }
 
 /// An estimate of the bytes of `layer` whose content some layer of `had` holds: all of them when
-/// a layer there has the same contents; else the share of the sampled contents (those below the
-/// key up to which every sketch of `had` is complete) that the union of their sketches holds,
-/// applied to its bytes — by bytes when every sketch holds all its layer's contents (then it is a
-/// count), by number otherwise (the sample is drawn in proportion to bytes). `None` when no fingerprint is known or nothing could be compared.
+/// a layer there has the same contents. Else, for a layer of at most [`SKETCH_K`] contents (its
+/// sketch is all of them), the bytes of those the union of `had`'s sketches holds (exact when
+/// those sketches are whole too, a lower bound otherwise); for a larger one, the share by number
+/// of its sampled contents below the key up to which every sketch of `had` is complete that the
+/// union holds (the sample is drawn in proportion to bytes), applied to its bytes. `None` when no fingerprint is known or nothing could be compared.
 /// `complete`: every layer of the release had is in `had` (else only a layer of the same contents
 /// tells).
 pub fn estimate_had(
@@ -188,30 +189,37 @@ pub fn estimate_had(
     if !complete {
         return None;
     }
-    let limit = had
-        .iter()
-        .map(|h| h.complete_below())
-        .fold(f64::INFINITY, f64::min);
     let union: HashSet<(ContentHash, u64)> =
         had.iter().flat_map(|h| h.sketch.iter().copied()).collect();
-    let compared: Vec<&(ContentHash, u64)> = layer
-        .sketch
-        .iter()
-        .filter(|(h, s)| sketch_key(h, *s) <= limit)
-        .collect();
-    if compared.is_empty() {
-        return None;
-    }
-    let found: Vec<&&(ContentHash, u64)> =
-        compared.iter().filter(|e| union.contains(**e)).collect();
-    let share = if limit.is_infinite() && layer.sketch.len() < SKETCH_K {
-        // Every content on both sides is known: the share by bytes (exact but for contents the
-        // layer holds twice).
-        let bytes = |v: &mut dyn Iterator<Item = u64>| v.sum::<u64>() as f64;
-        bytes(&mut found.iter().map(|e| e.1)) / bytes(&mut compared.iter().map(|e| e.1)).max(1.0)
+    let share = if layer.sketch.len() < SKETCH_K {
+        // Every content of the layer is in its sketch: by bytes, those a sketch of the previous
+        // release holds (a content past what the sketches of its large layers keep is missed: a
+        // lower bound).
+        let total: u64 = layer.sketch.iter().map(|e| e.1).sum();
+        let found: u64 = layer
+            .sketch
+            .iter()
+            .filter(|e| union.contains(*e))
+            .map(|e| e.1)
+            .sum();
+        found as f64 / total.max(1) as f64
     } else {
-        // A sample drawn in proportion to bytes: its share by count estimates the share by bytes.
-        found.len() as f64 / compared.len() as f64
+        // A sample drawn in proportion to bytes: of its contents below the key up to which every
+        // sketch of the previous release is complete, the share by number that they hold.
+        let limit = had
+            .iter()
+            .map(|h| h.complete_below())
+            .fold(f64::INFINITY, f64::min);
+        let compared: Vec<&(ContentHash, u64)> = layer
+            .sketch
+            .iter()
+            .filter(|(h, s)| sketch_key(h, *s) <= limit)
+            .collect();
+        if compared.is_empty() {
+            return None;
+        }
+        let found = compared.iter().filter(|e| union.contains(**e)).count();
+        found as f64 / compared.len() as f64
     };
     Some((layer.file_bytes as f64 * share).round() as u64)
 }
