@@ -394,9 +394,14 @@ pub fn text(plan: &Plan) -> String {
         let _ = writeln!(out, "  Note: {}", esc(note));
     }
     for (k, a) in plan.actions.iter().take(TEXT_ACTIONS).enumerate() {
+        // A release series' stabilize action saves on every release, not once.
+        let per = match a.kind {
+            crate::analysis::plan::ActionKind::Stabilize => "release",
+            _ => "node",
+        };
         let _ = writeln!(
             out,
-            "  {:>2}. {:<6} {:<7} {:>10} per node, {:>10} per pull  {}  {}",
+            "  {:>2}. {:<6} {:<7} {:>10} per {per}, {:>10} per pull  {}  {}",
             k + 1,
             a.kind.key(),
             a.risk.key(),

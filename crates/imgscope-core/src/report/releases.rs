@@ -50,7 +50,8 @@ pub fn text(facts: &[ReleaseFacts], series: &Series, set: &SetAnalysis) -> Strin
         "#", "RELEASE", "PULL", "COMPRESSED", "ALREADY HAD", ""
     );
     for (i, f) in facts.iter().enumerate() {
-        let name = crate::text::clip(&esc(&f.name), 32).into_owned();
+        // The end of a name (its tag) tells releases apart.
+        let name = crate::text::clip_start(&esc(&f.name), 32).into_owned();
         let Some(step) = i.checked_sub(1).and_then(|k| series.steps.get(k)) else {
             let _ = writeln!(
                 out,
