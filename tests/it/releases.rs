@@ -463,3 +463,24 @@ fn the_markdown_report_is_a_table_per_release_and_the_action() {
     let md = String::from_utf8(run_in(&cache, &args).stdout).unwrap();
     assert!(md.contains("No layer is rebuilt for nothing"), "{md}");
 }
+
+#[test]
+fn max_pull_is_read_from_the_project_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = series(dir.path(), 2, DEPS_CMD);
+    std::fs::write(
+        dir.path().join(".imgscope.toml"),
+        "[gates]\nmax-pull = \"10%\"\n",
+    )
+    .unwrap();
+    // bad:2 against good:1 pulls its source and dependency layers: far above 10 % of it.
+    let out = gate(dir.path(), &["--ci", "--baseline", &s.good[0], &s.bad[1]]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(".imgscope.toml (gates.max-pull)"), "{text}");
+    // Without a baseline the rule has nothing to compare with: skipped, not failed.
+    let out = gate(dir.path(), &["--ci", &s.bad[1]]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("SKIP  max-pull"), "{text}");
+}
