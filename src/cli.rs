@@ -23,6 +23,7 @@ Examples:
   imgscope export app.tar /app/bin/server ./server
   imgscope --ci --max-size 150MB app.tar   gate a CI build on the image's size
   imgscope diff old.tar new.tar            what a change did to an image
+  imgscope releases app-1.tar app-2.tar app-3.tar   what each release makes a node pull
   imgscope report app.tar --format html    a one-file report for a review
   imgscope record app.tar                  keep its sizes in the history database
   imgscope history org/app                 its size over time
@@ -361,6 +362,29 @@ pub enum Command {
         #[arg(long, value_name = "SIZE|PCT%")]
         worth: Vec<String>,
     },
+    /// What every release costs: the releases of one image in deploy order, and for each what a
+    /// node running the previous one pulls (the layers it lacks), how much of that it already
+    /// had (file content by hash, paths ignored), each layer's churn over the series, and the
+    /// last release's trim plan with a `stabilize` action for a layer rebuilt for nothing
+    Releases {
+        /// The releases, oldest first (any form IMAGE takes above); with --from, the one name
+        /// they are recorded under
+        #[arg(required = true, num_args = 1..)]
+        images: Vec<String>,
+        /// Read the releases from the history database (`imgscope record`): NAME's records,
+        /// oldest first; already-had bytes are estimated from each layer's fingerprint
+        #[arg(long, value_name = "DB")]
+        from: Option<PathBuf>,
+        /// Print the JSON document (as --format json)
+        #[arg(long, conflicts_with = "format")]
+        json: bool,
+        /// text, json, or markdown (a pull-request comment)
+        #[arg(long, value_enum)]
+        format: Option<DiffFormat>,
+        /// When a plan action is worth it, as for `imgscope IMAGE…` (default 1MiB and 5%)
+        #[arg(long, value_name = "SIZE|PCT%")]
+        worth: Vec<String>,
+    },
     /// Record the image's analysis (sizes, layers, reclaimable bytes, top directories, the trim
     /// plan's totals, the git commit and branch) in the history database, for `history` and
     /// `--baseline history`
@@ -527,6 +551,11 @@ pub struct GateFlags {
     #[arg(long, value_name = "GLOB=SIZE")]
     pub max_path_size: Vec<String>,
 
+    /// Fail when a node running --baseline would pull more than this to run the image: the
+    /// compressed bytes of the layers the baseline lacks (bytes, or a share of the image: 20%)
+    #[arg(long, value_name = "SIZE|PCT%")]
+    pub max_pull: Option<String>,
+
     /// Measure size, compressed size, layers and reclaimable bytes on the image's own layers
     /// only, above its base (--base IMAGE or the base its annotations name)
     #[arg(long)]
@@ -565,6 +594,7 @@ impl GateFlags {
             baseline_branch: self.baseline_branch.clone(),
             max_growth_since: self.max_growth_since.clone(),
             max_path_size: self.max_path_size.clone(),
+            max_pull: self.max_pull.clone(),
             own_only: self.own_only,
             plan_risk: self.plan_risk.clone(),
             summary: self.summary.clone(),

@@ -142,7 +142,7 @@ pub fn trend_of(
 }
 
 /// How a record is named as a baseline: `app #3 (2026-12-03 09:40:05Z, commit 0123abcd on main)`.
-fn describe(r: &Record) -> String {
+pub fn describe(r: &Record) -> String {
     format!(
         "{} #{} ({}{})",
         r.name,
@@ -188,6 +188,12 @@ pub fn gate_baselines(h: &HistoryBaseline, rules: &[Rule], image: &Image) -> Res
         name: Some(describe(&r)),
         size: r.size_bytes,
         compressed_size: r.compressed_size_bytes,
+        layer_ids: Some(
+            r.layers
+                .iter()
+                .map(|l| l.diff_id.clone().or_else(|| l.digest.clone()))
+                .collect(),
+        ),
     };
     let where_ = format!("in {}", path.display());
     let mut baselines = Baselines::default();

@@ -10,6 +10,7 @@ pub mod history;
 pub mod image_sets;
 pub mod images;
 pub mod loading;
+pub mod releases;
 pub mod report;
 pub mod slim;
 
@@ -48,6 +49,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Mode::Report(request) => report::run(&request),
         Mode::Record(request) => history::record(&request),
         Mode::History(request) => history::show(&request),
+        Mode::Releases(request) => releases::run(&request),
         Mode::Images(settings) => images::run(*settings),
     }
 }

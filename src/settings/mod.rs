@@ -52,6 +52,8 @@ pub enum Mode {
     Record(RecordRequest),
     /// `history NAME`.
     History(HistoryRequest),
+    /// `releases IMAGE…`.
+    Releases(ReleasesRequest),
     /// `imgscope IMAGE…`, `node` and `catalog`.
     Images(Box<Settings>),
 }
@@ -113,6 +115,22 @@ pub enum DiffOutput {
     Viewer { color: bool, clipboard: bool },
     /// A report in this format.
     Printed(DiffFormat),
+}
+
+/// `releases IMAGE…`: a release series in deploy order.
+#[derive(Debug)]
+pub struct ReleasesRequest {
+    /// The releases, or with `from` the one name they are recorded under.
+    pub images: Vec<String>,
+    /// `--from DB`: read the releases from the history database.
+    pub from: Option<PathBuf>,
+    /// Every file hashed: already-had bytes are content matched by hash.
+    pub load: LoadOptions,
+    pub worth: crate::analysis::plan::Worth,
+    /// Text (also on a terminal: there is no release view), JSON or Markdown.
+    pub format: DiffFormat,
+    /// A progress bar per release on stderr.
+    pub progress: bool,
 }
 
 /// `report IMAGE… --format markdown|html [--trend] [--worth …]`.
@@ -248,8 +266,42 @@ pub fn resolve(mut cli: Cli) -> Result<Run> {
             format,
             trend: trend.then_some(Trend { from, name }),
         }),
+        Some(Command::Releases {
+            images,
+            from,
+            json,
+            format,
+            worth,
+        }) => {
+            if from.is_some() && images.len() != 1 {
+                bail!("releases --from: give the one name the releases are recorded under");
+            }
+            if from.is_none() && images.len() < 2 {
+                bail!("releases: give two releases or more, oldest first");
+            }
+            if images.iter().filter(|i| *i == "-").count() > 1 {
+                bail!("stdin (-) can be read only once");
+            }
+            Mode::Releases(ReleasesRequest {
+                load: hashed_load_options(&cli, false)?,
+                worth: self::images::worth(&worth)?,
+                progress: !cli.quiet && std::io::stderr().is_terminal(),
+                images,
+                from,
+                format: if json {
+                    DiffFormat::Json
+                } else {
+                    format.unwrap_or(DiffFormat::Text)
+                },
+            })
+        }
         Some(Command::Record { image, into, name }) => Mode::Record(RecordRequest {
-            load: load_options::from_flags(&cli)?,
+            load: {
+                // Every file hashed: each layer's fingerprint (`releases --from`) needs them all.
+                let mut load = load_options::from_flags(&cli)?;
+                load.hash_all_files = true;
+                load
+            },
             progress: !cli.quiet && std::io::stderr().is_terminal(),
             image,
             into,

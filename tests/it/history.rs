@@ -257,7 +257,12 @@ fn record_then_read_back_matches_the_json_report() {
     let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
     assert_eq!(count("SELECT COUNT(*) FROM records"), 1);
     assert_eq!(count("SELECT COUNT(*) FROM layers WHERE record_id = 1"), 2);
-    assert_eq!(count("PRAGMA user_version"), 1);
+    assert_eq!(count("PRAGMA user_version"), 2);
+    // Every layer's fingerprint (schema 2), for `releases --from`.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM layer_fingerprints WHERE record_id = 1"),
+        2
+    );
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();

@@ -32,6 +32,7 @@ mod podman_engine;
 mod realistic;
 mod registry;
 mod registry_faults;
+mod releases;
 mod report_formats;
 mod roles;
 mod sharing;

@@ -10,6 +10,7 @@ pub mod ignore;
 pub mod ld_so_conf;
 pub mod merge;
 pub mod plan;
+pub mod releases;
 pub mod role;
 pub mod set;
 pub mod sharing;

@@ -103,6 +103,9 @@ pub enum ActionKind {
     Slim,
     Trim,
     Dedup,
+    /// A layer of a release series rebuilt on most releases for content the previous release
+    /// already had ([`super::releases`]): priced per release, not in what a node stores.
+    Stabilize,
 }
 
 /// How sure the plan is that following an action keeps the image doing its job.
@@ -173,6 +176,7 @@ impl ActionKind {
             ActionKind::Trim => "trim",
             ActionKind::Dedup => "dedup",
             ActionKind::Slim => "slim",
+            ActionKind::Stabilize => "stabilize",
         }
     }
 }
@@ -225,6 +229,20 @@ pub enum Detail {
         /// Names the closure could not find, and what it cannot see.
         unresolved: Vec<String>,
         unseen: Vec<String>,
+    },
+    Stabilize {
+        /// What a node would stop re-pulling per release: uncompressed and compressed.
+        per_release_saving: u64,
+        per_release_pull_saving: u64,
+        /// Releases (after the first) in which the layer changed, out of `releases`.
+        changed: usize,
+        releases: usize,
+        /// Of the bytes pulled for it, the share the previous release already had.
+        already_had_share: f64,
+        /// The layer's `created_by`.
+        command: String,
+        /// Files of the layer whose content was new when it last changed (largest first).
+        changed_files: Vec<(String, u64)>,
     },
 }
 
@@ -286,6 +304,38 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Add `actions` that claim no file (a release series' `stabilize`) at their rank, by saving
+    /// weighed by risk as [`build`] ranks; the overlaps of the others follow their new ranks, and
+    /// the totals, which count what a node stores, do not change.
+    pub fn insert_ranked(&mut self, actions: Vec<Action>) {
+        let weighed = |x: &Action| x.node_saving as f64 * x.risk.weight();
+        let old = std::mem::take(&mut self.actions);
+        let mut tagged: Vec<(Option<usize>, Action)> = old
+            .into_iter()
+            .enumerate()
+            .map(|(k, a)| (Some(k), a))
+            .chain(actions.into_iter().map(|a| (None, a)))
+            .collect();
+        // Stable: equal weights keep the plan's order, and new actions come after.
+        tagged.sort_by(|(_, a), (_, b)| weighed(b).total_cmp(&weighed(a)));
+        let mut new_rank = vec![0usize; tagged.len()];
+        for (rank, (k, _)) in tagged.iter().enumerate() {
+            if let Some(k) = k {
+                new_rank[*k] = rank;
+            }
+        }
+        self.actions = tagged
+            .into_iter()
+            .map(|(_, mut a)| {
+                for o in &mut a.overlaps {
+                    *o = new_rank[*o];
+                }
+                a.overlaps.sort_unstable();
+                a
+            })
+            .collect();
+    }
+
     /// The actions that touch image `i`.
     pub fn for_image(&self, i: usize) -> impl Iterator<Item = &Action> {
         self.actions.iter().filter(move |a| a.images.contains(&i))

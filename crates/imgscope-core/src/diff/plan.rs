@@ -88,25 +88,15 @@ pub struct PullDiff {
 /// The layers of `new` whose content (diff_id as read, else as claimed, else blob digest) no
 /// layer of `old` has; a layer with no identity at all counts as new.
 pub fn pull(old: &Image, new: &Image) -> PullDiff {
-    let id = |l: &crate::model::Layer| {
-        l.content_diff_id
-            .clone()
-            .or_else(|| l.diff_id.clone())
-            .or_else(|| l.digest.clone())
-    };
-    let have: std::collections::HashSet<String> = old.layers.iter().filter_map(id).collect();
+    use crate::analysis::releases::{layer_id, pulled_layers};
+    let ids = |i: &Image| i.layers.iter().map(layer_id).collect::<Vec<_>>();
+    let (o, n) = (ids(old), ids(new));
     let mut out = PullDiff::default();
-    let mut seen = std::collections::HashSet::new();
-    for l in &new.layers {
-        match id(l) {
-            // The same content twice in NEW is pulled once.
-            Some(k) if have.contains(&k) || !seen.insert(k.clone()) => {}
-            _ => {
-                out.layers.push(l.index);
-                out.compressed += l.compressed_size;
-                out.size += l.size;
-            }
-        }
+    for k in pulled_layers(&o, &n) {
+        let l = &new.layers[k];
+        out.layers.push(l.index);
+        out.compressed += l.compressed_size;
+        out.size += l.size;
     }
     out
 }

@@ -45,6 +45,9 @@ pub enum RuleKind {
     MaxPlanSaving,
     /// Uncompressed growth over the oldest recorded image of the last this many days (history).
     MaxGrowthSince(u32),
+    /// What a node running the baseline pulls to run the image: the compressed bytes of the
+    /// layers the baseline lacks, or their share of the image's compressed size.
+    MaxPull,
 }
 
 impl RuleKind {
@@ -61,6 +64,7 @@ impl RuleKind {
             RuleKind::MaxDiveUserWastedRatio => "max-dive-user-wasted-ratio",
             RuleKind::MaxPlanSaving => "max-plan-saving",
             RuleKind::MaxGrowthSince(_) => "max-growth-since",
+            RuleKind::MaxPull => "max-pull",
         }
     }
 
@@ -217,6 +221,8 @@ pub struct BaselineFacts {
     pub name: Option<String>,
     pub size: u64,
     pub compressed_size: u64,
+    /// Each layer's identity for pulls (see `analysis::releases::layer_id`), when known.
+    pub layer_ids: Option<Vec<Option<String>>>,
 }
 
 impl BaselineFacts {
@@ -226,6 +232,13 @@ impl BaselineFacts {
             name: image.name.clone(),
             size: image.size(),
             compressed_size: image.compressed_size(),
+            layer_ids: Some(
+                image
+                    .layers
+                    .iter()
+                    .map(crate::analysis::releases::layer_id)
+                    .collect(),
+            ),
         }
     }
 }
@@ -492,6 +505,7 @@ fn evaluate_rule(rule: &Rule, subject: Subject<'_>, baselines: &Baselines) -> Ru
             }
             r
         }
+        (RuleKind::MaxPull, t) => pull_rule(rule, image, baselines, t),
         (RuleKind::MaxPlanSaving, t) => match subject.plan_saving {
             Some((bytes, actions)) => {
                 let mut r = bytes_rule(rule, bytes, image.size(), t);
@@ -547,6 +561,73 @@ fn evaluate_rule(rule: &Rule, subject: Subject<'_>, baselines: &Baselines) -> Ru
         }
         _ => skip(rule, "threshold of the wrong kind"),
     }
+}
+
+/// Layers named in a pull rule's note; the rest are counted.
+const PULL_LAYERS_NAMED: usize = 5;
+
+/// `max-pull`: what a node running the baseline pulls to run `image` (compressed), naming the
+/// layers, largest first, with their commands.
+fn pull_rule(rule: &Rule, image: &Image, baselines: &Baselines, t: Threshold) -> RuleResult {
+    let Some((base, ids)) = baselines
+        .last
+        .as_ref()
+        .and_then(|b| b.layer_ids.as_ref().map(|ids| (b, ids)))
+    else {
+        let missing = match &baselines.last {
+            Some(_) => "the baseline's layers are not known",
+            None => baselines
+                .last_missing
+                .as_deref()
+                .unwrap_or("no baseline (--baseline IMAGE)"),
+        };
+        return skip(rule, missing);
+    };
+    let new: Vec<Option<String>> = image
+        .layers
+        .iter()
+        .map(crate::analysis::releases::layer_id)
+        .collect();
+    let mut pulled: Vec<&crate::model::Layer> = crate::analysis::releases::pulled_layers(ids, &new)
+        .into_iter()
+        .map(|k| &image.layers[k])
+        .collect();
+    let bytes = pulled
+        .iter()
+        .fold(0u64, |a, l| a.saturating_add(l.compressed_size));
+    pulled.sort_by(|a, b| {
+        b.compressed_size
+            .cmp(&a.compressed_size)
+            .then(a.index.cmp(&b.index))
+    });
+    let what = base.name.as_deref().unwrap_or(&base.input);
+    let mut note = match pulled.len() {
+        0 => format!("a node running {what} pulls nothing"),
+        n => format!(
+            "a node running {what} pulls {n} of {} layers: {}",
+            image.layers.len(),
+            pulled
+                .iter()
+                .take(PULL_LAYERS_NAMED)
+                .map(|l| format!(
+                    "layer {} ({}) {}",
+                    l.index,
+                    crate::text::clean_command(l.command()),
+                    human_size(l.compressed_size)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    if pulled.len() > PULL_LAYERS_NAMED {
+        note.push_str(&format!(", +{} more", pulled.len() - PULL_LAYERS_NAMED));
+    }
+    let mut r = bytes_rule(rule, bytes, image.compressed_size(), t);
+    r.note = Some(match r.note {
+        Some(n) => format!("{n}; {note}"),
+        None => note,
+    });
+    r
 }
 
 fn growth_rule(

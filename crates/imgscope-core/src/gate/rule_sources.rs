@@ -42,6 +42,8 @@ pub struct GateArgs {
     pub baseline_branch: Option<String>,
     pub max_growth_since: Option<String>,
     pub max_path_size: Vec<String>,
+    /// `--max-pull`: what a node running `--baseline` may pull to run the image.
+    pub max_pull: Option<String>,
     pub own_only: bool,
     /// `--plan-risk`: `--max-plan-saving` counts only actions of this risk or a lower one.
     pub plan_risk: Option<String>,
@@ -58,6 +60,7 @@ impl GateArgs {
             || self.max_growth.is_some()
             || self.max_plan_saving.is_some()
             || self.max_growth_since.is_some()
+            || self.max_pull.is_some()
             || !self.max_path_size.is_empty()
     }
 }
@@ -214,6 +217,7 @@ fn rank(kind: &RuleKind) -> u8 {
         RuleKind::MaxDiveUserWastedRatio => 8,
         RuleKind::MaxPlanSaving => 9,
         RuleKind::MaxGrowthSince(_) => 5,
+        RuleKind::MaxPull => 10,
     }
 }
 
@@ -227,6 +231,7 @@ fn rule_from_text(kind: RuleKind, text: &str, source: RuleSource) -> Result<Rule
         RuleKind::MaxReclaimable
         | RuleKind::MaxGrowth
         | RuleKind::MaxPlanSaving
+        | RuleKind::MaxPull
         | RuleKind::MaxGrowthSince(_) => match parse_bytes_or_percent(text)? {
             BytesOrPercent::Bytes(b) => Threshold::Bytes(b),
             BytesOrPercent::Percent(p) => Threshold::Percent(p),
@@ -306,6 +311,7 @@ fn flag_rules(args: &GateArgs) -> Result<Vec<Rule>> {
             RuleKind::MaxPlanSaving,
             &args.max_plan_saving,
         ),
+        ("--max-pull", RuleKind::MaxPull, &args.max_pull),
     ];
     for (flag, kind, value) in singles {
         if let Some(text) = value {
@@ -316,6 +322,9 @@ fn flag_rules(args: &GateArgs) -> Result<Vec<Rule>> {
     }
     if args.max_growth.is_some() && args.baseline.is_none() {
         bail!("--max-growth: needs --baseline IMAGE to measure growth against");
+    }
+    if args.max_pull.is_some() && args.baseline.is_none() {
+        bail!("--max-pull: needs --baseline IMAGE, the release a node runs before this one");
     }
     let history = args.baseline.as_deref() == Some(HISTORY_BASELINE);
     for (flag, set) in [
@@ -366,7 +375,7 @@ fn toml_text(key: &str, value: &toml::Value) -> Result<String, ParseError> {
     }
 }
 
-const TOML_KEYS: [(&str, RuleKind); 9] = [
+const TOML_KEYS: [(&str, RuleKind); 10] = [
     ("max-size", RuleKind::MaxSize),
     ("max-compressed-size", RuleKind::MaxCompressedSize),
     ("max-reclaimable", RuleKind::MaxReclaimable),
@@ -374,6 +383,7 @@ const TOML_KEYS: [(&str, RuleKind); 9] = [
     ("max-layers", RuleKind::MaxLayers),
     ("max-growth", RuleKind::MaxGrowth),
     ("max-plan-saving", RuleKind::MaxPlanSaving),
+    ("max-pull", RuleKind::MaxPull),
     ("max-dive-wasted-bytes", RuleKind::MaxDiveWastedBytes),
     (
         "max-dive-user-wasted-ratio",

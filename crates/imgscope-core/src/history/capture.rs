@@ -72,6 +72,13 @@ pub fn record(
     recorded_at: i64,
 ) -> Record {
     let report = crate::report::json::image_report(&loaded.image, &loaded.analysis);
+    // Each layer's files, fingerprinted (a layers-only image has none to fingerprint).
+    let facts = (!loaded.analysis.layers_only)
+        .then(|| crate::analysis::releases::ReleaseFacts::of(&loaded.image));
+    let fingerprint = |i: usize| {
+        let l = facts.as_ref()?.layers.get(i)?;
+        crate::analysis::releases::LayerFingerprint::of(&l.files)
+    };
     let totals = crate::report::plan::totals(&set.plan);
     let waste = report.waste.as_ref();
     Record {
@@ -113,6 +120,7 @@ pub fn record(
                 compressed_size_bytes: l.compressed_size_bytes,
                 command: l.created_by.unwrap_or("").to_string(),
                 reclaimable_bytes: l.reclaimable_bytes.unwrap_or(0),
+                fingerprint: fingerprint(l.index),
             })
             .collect(),
         directories: report

@@ -54,6 +54,29 @@ pub struct Record {
     pub directories: Vec<DirRow>,
 }
 
+/// A record as a release of a series (`imgscope releases NAME --from DB`), named `name`: its
+/// layers by diff_id (else digest), with their fingerprints when the record has them.
+pub fn release_facts(r: &Record, name: String) -> crate::analysis::releases::ReleaseFacts {
+    crate::analysis::releases::ReleaseFacts {
+        name,
+        input: r.input.clone(),
+        layers: r
+            .layers
+            .iter()
+            .map(|l| crate::analysis::releases::ReleaseLayer {
+                index: l.index,
+                id: l.diff_id.clone().or_else(|| l.digest.clone()),
+                size: l.size_bytes,
+                compressed: l.compressed_size_bytes,
+                created_by: l.command.clone(),
+                files: Vec::new(),
+                fingerprint: l.fingerprint.clone(),
+            })
+            .collect(),
+        recorded: true,
+    }
+}
+
 /// Directories kept per record.
 pub const TOP_DIRECTORIES: usize = 20;
 
@@ -67,6 +90,9 @@ pub struct LayerRow {
     /// The history entry's `created_by` (empty when the config has none).
     pub command: String,
     pub reclaimable_bytes: u64,
+    /// What the layer's files were (schema 2 on; `None` for older records, or when some file was
+    /// not hashed): for `imgscope releases NAME --from DB` to estimate what a release had.
+    pub fingerprint: Option<crate::analysis::releases::LayerFingerprint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -78,6 +78,17 @@ const MIGRATIONS: &[&str] = &[
         size_bytes INTEGER NOT NULL,
         PRIMARY KEY (record_id, rank)
     );",
+    // 2: each layer's fingerprint (`analysis::releases::LayerFingerprint`): its file count and
+    // bytes, the BLAKE3 digest of its contents, and its bottom-k sketch (24 bytes an entry).
+    "CREATE TABLE layer_fingerprints (
+        record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        file_count INTEGER NOT NULL,
+        file_bytes INTEGER NOT NULL,
+        content BLOB NOT NULL,
+        sketch BLOB NOT NULL,
+        PRIMARY KEY (record_id, idx)
+    );",
 ];
 
 /// The schema version this build writes and reads.
@@ -549,6 +560,13 @@ impl Store {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )
                 .map_err(err)?;
+            let mut print = tx
+                .prepare(
+                    "INSERT INTO layer_fingerprints (record_id, idx, file_count, file_bytes,
+                        content, sketch)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(err)?;
             for l in &record.layers {
                 layer
                     .execute(params![
@@ -562,6 +580,18 @@ impl Store {
                         to_i64(l.reclaimable_bytes),
                     ])
                     .map_err(err)?;
+                if let Some(f) = &l.fingerprint {
+                    print
+                        .execute(params![
+                            id,
+                            to_i64(l.index as u64),
+                            to_i64(f.file_count),
+                            to_i64(f.file_bytes),
+                            &f.content[..],
+                            f.sketch_blob(),
+                        ])
+                        .map_err(err)?;
+                }
             }
             let mut dir = tx
                 .prepare(
@@ -718,9 +748,40 @@ impl Store {
                     compressed_size_bytes: to_u64(r.get(4)?),
                     command: r.get(5)?,
                     reclaimable_bytes: to_u64(r.get(6)?),
+                    fingerprint: None,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
+        // Fingerprints (schema 2): one that does not read back as one is left out.
+        let mut stmt = self.conn.prepare(
+            "SELECT idx, file_count, file_bytes, content, sketch
+             FROM layer_fingerprints WHERE record_id = ?1 ORDER BY idx",
+        )?;
+        let prints = stmt.query_map(params![record.id], |r| {
+            let blob = |i: usize| r.get_ref(i).ok().and_then(|v| v.as_blob().ok());
+            let count = |i: usize| r.get_ref(i).ok().and_then(|v| v.as_i64().ok()).map(to_u64);
+            let print = match (count(1), count(2), blob(3), blob(4)) {
+                (Some(n), Some(bytes), Some(content), Some(sketch)) => {
+                    crate::analysis::releases::LayerFingerprint::from_stored(
+                        n, bytes, content, sketch,
+                    )
+                }
+                _ => None,
+            };
+            Ok((r.get_ref(0).ok().and_then(|v| v.as_i64().ok()), print))
+        })?;
+        for p in prints {
+            let (Some(idx), print) = p? else {
+                continue;
+            };
+            if let Some(l) = record
+                .layers
+                .iter_mut()
+                .find(|l| i64::try_from(l.index).ok() == Some(idx))
+            {
+                l.fingerprint = print;
+            }
+        }
         let mut stmt = self.conn.prepare(
             "SELECT path, size_bytes FROM directories WHERE record_id = ?1 ORDER BY rank",
         )?;
@@ -796,6 +857,59 @@ mod tests {
         assert_eq!(store.oldest_since("app", &main, 101).unwrap(), None);
         assert_eq!(store.oldest_since("app", &main, 100).unwrap(), Some(a));
         assert_eq!(store.last("nothing", &BranchFilter::Any).unwrap(), None);
+    }
+
+    #[test]
+    fn a_schema_1_history_is_migrated_and_keeps_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        {
+            // What an imgscope of schema 1 wrote.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 1;
+                 INSERT INTO records (name, recorded_at, input, platform, size_bytes,
+                   compressed_size_bytes, file_count, layer_count, reclaimable_bytes, efficiency,
+                   plan_node_cost_bytes, plan_pull_cost_bytes, plan_node_saving_bytes,
+                   plan_pull_saving_bytes, plan_share_of_node_cost, plan_actions,
+                   plan_worth_it_actions, tool_version)
+                 VALUES ('app', 100, 'app.tar', 'linux/amd64', 10, 5, 1, 1, 0, 1.0, 10, 5, 0, 0,
+                   0.0, 0, 0, 'old');
+                 INSERT INTO layers (record_id, idx, diff_id, size_bytes, compressed_size_bytes,
+                   command, reclaimable_bytes) VALUES (1, 0, 'sha256:aa', 10, 5, 'ADD x /', 0);"
+            ))
+            .unwrap();
+        }
+        let store = Store::open_for_reading(&path).unwrap();
+        assert_eq!(store.version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(SCHEMA_VERSION, 2);
+        let old = store.series("app").unwrap();
+        assert_eq!(old.len(), 1);
+        assert_eq!(old[0].layers[0].fingerprint, None);
+        drop(store);
+        // A new record keeps its fingerprints; the schema still checks word for word.
+        let mut store = Store::open_for_writing(&path).unwrap();
+        let files: Vec<crate::analysis::releases::FileFact> = (0..100u8)
+            .map(|i| crate::analysis::releases::FileFact {
+                hash: Some([i; 16]),
+                size: 10 + u64::from(i),
+                path: std::sync::Arc::from(format!("/f{i}")),
+            })
+            .collect();
+        let mut new = sample("app", 200, 20);
+        new.layers[0].fingerprint = crate::analysis::releases::LayerFingerprint::of(&files);
+        new.id = store.insert(&new).unwrap();
+        let store = Store::open_for_reading(&path).unwrap();
+        let series = store.series("app").unwrap();
+        assert_eq!(series[1], new);
+        assert!(series[1].layers[0].fingerprint.is_some());
+        // A fingerprint that does not read back as one is left out, not an error.
+        store
+            .connection()
+            .execute_batch("UPDATE layer_fingerprints SET sketch = x'00', content = 'text'")
+            .unwrap();
+        assert_eq!(store.series("app").unwrap()[1].layers[0].fingerprint, None);
     }
 
     #[test]

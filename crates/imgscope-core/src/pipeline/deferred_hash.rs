@@ -16,13 +16,37 @@ use rayon::prelude::*;
 use crate::analysis::merge::UnreadContent;
 use crate::model::{ContentHash, EntryKind, FileTree};
 
+/// Hashes of unread contents already taken in this process, by (layer, offset in the layer's tar,
+/// size): a series of releases (or any set) whose images hold the same layer in different files
+/// hashes its contents once. The layer is its content's digest as read (SHA-256 of the tar
+/// stream, never a claim), numbered in `ids`.
+struct Memo {
+    ids: HashMap<String, u32>,
+    hashes: HashMap<(u32, u64, u64), ContentHash>,
+}
+
+/// Entries kept at most (about 40 MB): past it the memo starts again.
+const MEMO_MAX: usize = 1 << 20;
+
+fn memo() -> &'static std::sync::Mutex<Memo> {
+    static MEMO: std::sync::OnceLock<std::sync::Mutex<Memo>> = std::sync::OnceLock::new();
+    MEMO.get_or_init(|| {
+        std::sync::Mutex::new(Memo {
+            ids: HashMap::new(),
+            hashes: HashMap::new(),
+        })
+    })
+}
+
 /// Hash the unread contents that need it (all of them when `all`, hidden versions included, e.g.
-/// to compare across images). `layer_files[i]` is the file holding layer `i`.
+/// to compare across images). `layer_files[i]` is the file holding layer `i`; `identities[i]`,
+/// when known, layer `i`'s content digest and where its tar starts in that file (see [`Memo`]).
 pub fn hash_unread(
     tree: &mut FileTree,
     unread: &[UnreadContent],
     layer_files: &[Option<PathBuf>],
     all: bool,
+    identities: &[Option<(String, u64)>],
 ) -> Result<()> {
     if unread.is_empty() {
         return Ok(());
@@ -75,6 +99,28 @@ pub fn hash_unread(
         wanted = direct;
         wanted.extend(survivors);
     }
+    // What this process hashed before, from the same layer content.
+    let key_of = |memo: &mut Memo, i: u32| -> Option<(u32, u64, u64)> {
+        let u = &unread[i as usize];
+        let (id, base) = identities.get(u.layer())?.as_ref()?;
+        let next = memo.ids.len() as u32;
+        let n = *memo.ids.entry(id.clone()).or_insert(next);
+        Some((n, u.offset().checked_sub(*base)?, size_of(tree, i)))
+    };
+    let (known, wanted): (Vec<(u32, ContentHash)>, Vec<u32>) = {
+        let mut memo = memo()
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut known = Vec::new();
+        let mut rest = Vec::new();
+        for i in wanted {
+            match key_of(&mut memo, i).and_then(|k| memo.hashes.get(&k).copied()) {
+                Some(h) => known.push((i, h)),
+                None => rest.push(i),
+            }
+        }
+        (known, rest)
+    };
     let hashes: Vec<ContentHash> = wanted
         .par_iter()
         .map_init(
@@ -85,7 +131,24 @@ pub fn hash_unread(
             },
         )
         .collect::<Result<_>>()?;
+    {
+        let mut memo = memo()
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if memo.hashes.len() + wanted.len() > MEMO_MAX {
+            memo.hashes.clear();
+            memo.ids.clear();
+        }
+        for (&i, hash) in wanted.iter().zip(&hashes) {
+            if let Some(k) = key_of(&mut memo, i) {
+                memo.hashes.insert(k, *hash);
+            }
+        }
+    }
     for (&i, hash) in wanted.iter().zip(hashes) {
+        tree.set_hash(unread[i as usize].version, hash);
+    }
+    for (i, hash) in known {
         tree.set_hash(unread[i as usize].version, hash);
     }
     Ok(())

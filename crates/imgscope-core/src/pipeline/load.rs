@@ -295,7 +295,7 @@ pub fn load_stream(
         }
         assembly.add(&resolved, entries)?;
     }
-    assembly.finish(resolved, &[], options)
+    assembly.finish(resolved, &[], &[], options)
 }
 
 /// Load an image whose blobs can be opened at will: layers are decoded in parallel.
@@ -461,19 +461,16 @@ pub fn load_resolved(
         }
         result
     })?;
-    let layer_files: Vec<Option<PathBuf>> = resolved
+    let (layer_files, layer_bases): (Vec<Option<PathBuf>>, Vec<u64>) = resolved
         .blobs
         .layers
         .iter()
-        .map(|l| {
-            resolved
-                .blobs
-                .files
-                .locate(&l.path)
-                .map(|(file, _, _)| file)
+        .map(|l| match resolved.blobs.files.locate(&l.path) {
+            Some((file, offset, _)) => (Some(file), offset),
+            None => (None, 0),
         })
-        .collect();
-    assembly.finish(resolved, &layer_files, options)
+        .unzip();
+    assembly.finish(resolved, &layer_files, &layer_bases, options)
 }
 
 /// An image described from its manifest and config alone: layer digests, diff_ids, compressed
@@ -691,13 +688,28 @@ impl Assembly {
         mut self,
         resolved: ResolvedImage,
         layer_files: &[Option<PathBuf>],
+        layer_bases: &[u64],
         options: &LoadOptions,
     ) -> Result<Loaded> {
         let unread = self.merger.take_unread();
         let (mut tree, ledger) = self.merger.finish();
         if options.decode.hash_contents {
-            deferred_hash::hash_unread(&mut tree, &unread, layer_files, options.hash_all_files)
-                .context("hashing file contents")?;
+            // Each layer's content as read, and where its tar starts in its file: the same
+            // layer in another file (another release's archive) is hashed once per process.
+            let identities: Vec<Option<(String, u64)>> = (0..layer_files.len())
+                .map(|i| {
+                    let id = self.layers.get(i)?.content_diff_id.clone()?;
+                    Some((id, layer_bases.get(i).copied().unwrap_or(0)))
+                })
+                .collect();
+            deferred_hash::hash_unread(
+                &mut tree,
+                &unread,
+                layer_files,
+                options.hash_all_files,
+                &identities,
+            )
+            .context("hashing file contents")?;
         }
         // Only the captures still standing (a node's newest), in version order as decoded.
         let dead = self.captured_dead;

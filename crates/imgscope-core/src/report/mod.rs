@@ -12,6 +12,7 @@ pub mod json;
 pub mod markdown;
 pub mod packages;
 pub mod plan;
+pub mod releases;
 pub mod review;
 mod rows;
 pub mod sharing;

@@ -13,7 +13,8 @@ use crate::text::{escape_control as esc, human_size as hs};
 
 #[derive(Serialize)]
 pub struct PlanActionReport {
-    /// `rebase`, `slim`, `trim` or `dedup`.
+    /// `rebase`, `slim`, `trim`, `dedup`, or `stabilize` (a release series' layer rebuilt for
+    /// nothing: `imgscope releases`).
     pub action: &'static str,
     /// `safe` (nothing that runs needs what it removes), `rebuild` (a Dockerfile change that
     /// keeps what runs) or `risky` (may remove something the program needs).
@@ -28,6 +29,10 @@ pub struct PlanActionReport {
     pub layer_owners: Vec<String>,
     pub node_saving_bytes: u64,
     pub pull_saving_bytes: u64,
+    /// A `stabilize` action only: what a node would stop re-pulling per release (uncompressed;
+    /// also its `node_saving_bytes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_release_saving_bytes: Option<u64>,
     pub share_of_node_cost: f64,
     pub worth_it: bool,
     pub why: String,
@@ -88,6 +93,19 @@ pub enum PlanDetailReport {
         readd_bytes: u64,
         unresolved: Vec<String>,
         unseen: Vec<String>,
+    },
+    Stabilize {
+        /// Compressed: what a node would stop downloading per release.
+        per_release_pull_saving_bytes: u64,
+        /// Releases after the first in which the layer changed digest, and how many there are.
+        changed_in_releases: usize,
+        releases: usize,
+        /// Of the bytes pulled for the layer, the share the previous release already had.
+        already_had_share: f64,
+        /// The layer's command (its history `created_by`).
+        command: String,
+        /// Its files whose content was new when it last changed (largest first, at most 5).
+        changed_files: Vec<PlanPathReport>,
     },
 }
 
@@ -159,6 +177,12 @@ pub fn actions(plan: &Plan, sharing: &Sharing, names: &[String]) -> Vec<PlanActi
                 .collect(),
             node_saving_bytes: a.node_saving,
             pull_saving_bytes: a.pull_saving,
+            per_release_saving_bytes: match &a.detail {
+                Detail::Stabilize {
+                    per_release_saving, ..
+                } => Some(*per_release_saving),
+                _ => None,
+            },
             share_of_node_cost: a.share_of_node_cost,
             worth_it: a.worth_it,
             why: a.why.clone(),
@@ -239,6 +263,28 @@ fn detail(a: &Action, sharing: &Sharing, names: &[String]) -> PlanDetailReport {
             readd_bytes: *readd_bytes,
             unresolved: unresolved.clone(),
             unseen: unseen.clone(),
+        },
+        Detail::Stabilize {
+            per_release_pull_saving,
+            changed,
+            releases,
+            already_had_share,
+            command,
+            changed_files,
+            ..
+        } => PlanDetailReport::Stabilize {
+            per_release_pull_saving_bytes: *per_release_pull_saving,
+            changed_in_releases: *changed,
+            releases: *releases,
+            already_had_share: *already_had_share,
+            command: command.clone(),
+            changed_files: changed_files
+                .iter()
+                .map(|(path, bytes)| PlanPathReport {
+                    path: path.clone(),
+                    bytes: *bytes,
+                })
+                .collect(),
         },
     }
 }
@@ -348,9 +394,14 @@ pub fn text(plan: &Plan) -> String {
         let _ = writeln!(out, "  Note: {}", esc(note));
     }
     for (k, a) in plan.actions.iter().take(TEXT_ACTIONS).enumerate() {
+        // A release series' stabilize action saves on every release, not once.
+        let per = match a.kind {
+            crate::analysis::plan::ActionKind::Stabilize => "release",
+            _ => "node",
+        };
         let _ = writeln!(
             out,
-            "  {:>2}. {:<6} {:<7} {:>10} per node, {:>10} per pull  {}  {}",
+            "  {:>2}. {:<6} {:<7} {:>10} per {per}, {:>10} per pull  {}  {}",
             k + 1,
             a.kind.key(),
             a.risk.key(),

@@ -13,6 +13,7 @@
 pub mod diff;
 pub mod gates;
 pub mod image;
+pub mod releases;
 pub mod writer;
 
 use serde::Serialize;
