@@ -136,6 +136,11 @@ fn output(
     series: &releases::Series,
     set: &crate::analysis::set::SetAnalysis,
 ) -> Result<u8> {
+    if let Some(color) = request.view {
+        return crate::tui::run_releases(crate::tui::release_chart::ReleaseChart::new(
+            facts, series, color,
+        ));
+    }
     let text = match request.format {
         DiffFormat::Json => report::json::releases::releases_to_string(facts, series, set)?,
         DiffFormat::Text => report::releases::text(facts, series, set),

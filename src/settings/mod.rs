@@ -127,8 +127,11 @@ pub struct ReleasesRequest {
     /// Every file hashed: already-had bytes are content matched by hash.
     pub load: LoadOptions,
     pub worth: crate::analysis::plan::Worth,
-    /// Text (also on a terminal: there is no release view), JSON or Markdown.
+    /// Text, JSON or Markdown, when printed.
     pub format: DiffFormat,
+    /// The release view on the terminal (with colour or not), when stdout is one and no format
+    /// was asked for.
+    pub view: Option<bool>,
     /// A progress bar per release on stderr.
     pub progress: bool,
 }
@@ -286,6 +289,9 @@ pub fn resolve(mut cli: Cli) -> Result<Run> {
                 load: hashed_load_options(&cli, false)?,
                 worth: self::images::worth(&worth)?,
                 progress: !cli.quiet && std::io::stderr().is_terminal(),
+                // On a terminal with no format asked for: the release view.
+                view: (!json && format.is_none() && stdout_tty)
+                    .then(|| color_wanted(cli.color, true)),
                 images,
                 from,
                 format: if json {

@@ -210,6 +210,13 @@ impl HistoryChart {
         };
         let size = xy(|p| p.size);
         let compressed = xy(|p| p.compressed);
+        // What each deploy made a node pull (compressed), beside the size.
+        let pulled: Vec<(f64, f64)> = self
+            .points
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some((i as f64, p.pulled? as f64)))
+            .collect();
         let moved: Vec<(f64, f64)> = self
             .points
             .iter()
@@ -238,6 +245,12 @@ impl HistoryChart {
                 .graph_type(GraphType::Line)
                 .style(self.style(self.palette.dim))
                 .data(&compressed),
+            Dataset::default()
+                .name("pulled")
+                .marker(Marker::Dot)
+                .graph_type(GraphType::Scatter)
+                .style(self.style(self.palette.found))
+                .data(&pulled),
             Dataset::default()
                 .name("size")
                 .marker(Marker::Braille)
@@ -522,10 +535,11 @@ const GAP: &str = "  ";
 const CHANGE_ROOM: usize = 28;
 
 /// The columns a narrow list drops, first to last: the change column is never dropped.
-const DROP_ORDER: [Column; 6] = [
+const DROP_ORDER: [Column; 7] = [
     Column::Commit,
     Column::Branch,
     Column::Compressed,
+    Column::Pulled,
     Column::When,
     Column::Reclaimable,
     Column::Size,
@@ -540,17 +554,20 @@ enum Column {
     Branch,
     Size,
     Compressed,
+    /// What a node running the previous record pulls (compressed).
+    Pulled,
     Reclaimable,
 }
 
 impl Column {
-    const ALL: [Column; 7] = [
+    const ALL: [Column; 8] = [
         Column::Id,
         Column::When,
         Column::Commit,
         Column::Branch,
         Column::Size,
         Column::Compressed,
+        Column::Pulled,
         Column::Reclaimable,
     ];
 
@@ -562,6 +579,7 @@ impl Column {
             Column::Branch => "branch",
             Column::Size => "size",
             Column::Compressed => "compressed",
+            Column::Pulled => "pulled",
             Column::Reclaimable => "reclaimable",
         }
     }
@@ -570,7 +588,7 @@ impl Column {
     fn right(self) -> bool {
         matches!(
             self,
-            Column::Size | Column::Compressed | Column::Reclaimable
+            Column::Size | Column::Compressed | Column::Pulled | Column::Reclaimable
         )
     }
 
@@ -584,6 +602,7 @@ impl Column {
             }
             Column::Size => human_size(p.size),
             Column::Compressed => human_size(p.compressed),
+            Column::Pulled => p.pulled.map_or_else(|| "-".to_string(), human_size),
             Column::Reclaimable => human_size(p.reclaimable),
         }
     }

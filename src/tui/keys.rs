@@ -65,7 +65,7 @@ const fn bind(screen: Screen, keys: &'static [Key], action: Action, help: &'stat
 }
 
 pub use super::screen::Screen;
-use Screen::{Confirm, Content, Help, History, Input, Panes, Plan};
+use Screen::{Confirm, Content, Help, History, Input, Panes, Plan, Releases};
 
 /// The digit keys, which go to the image the tab bar numbers so.
 const DIGITS: &[Key] = &[
@@ -622,6 +622,44 @@ pub const BINDINGS: &[Binding] = &[
         Action::ToggleHelp,
         "this help",
     ).hint("help"),
+    bind(Releases, &[ch('q'), code(KeyCode::Esc)], Action::Quit, "quit").hint("quit"),
+    bind(
+        Releases,
+        &[code(KeyCode::Up), ch('k'), code(KeyCode::Left), ch('h')],
+        Action::Up,
+        "the release before",
+    ).hint("pick"),
+    bind(
+        Releases,
+        &[code(KeyCode::Down), ch('j'), code(KeyCode::Right), ch('l')],
+        Action::Down,
+        "the release after",
+    ),
+    bind(Releases, &[code(KeyCode::PageUp)], Action::PageUp, "ten releases back"),
+    bind(
+        Releases,
+        &[code(KeyCode::PageDown)],
+        Action::PageDown,
+        "ten releases on",
+    ),
+    bind(
+        Releases,
+        &[code(KeyCode::Home), ch('g')],
+        Action::Home,
+        "the first release",
+    ),
+    bind(
+        Releases,
+        &[code(KeyCode::End), ch('G')],
+        Action::End,
+        "the last release",
+    ),
+    bind(
+        Releases,
+        &[ch('?'), code(KeyCode::F(1))],
+        Action::ToggleHelp,
+        "this help",
+    ).hint("help"),
 ];
 
 /// The key hint bar's entries for `screen` with the default keys (see [`KeyTable::hints`]).
@@ -920,6 +958,7 @@ pub fn markdown_table() -> String {
         (Input, "the filter, search and export line"),
         (Confirm, "the question whether an export overwrites a file"),
         (History, "the history chart (`imgscope history NAME`)"),
+        (Releases, "the release view (`imgscope releases IMAGE…`)"),
     ];
     let cell = |s: &str| s.replace('|', "\\|");
     let mut out = String::from("| keys | what |\n|---|---|\n");

@@ -31,6 +31,7 @@ mod mouse;
 mod plan_details;
 pub mod plan_state;
 mod plan_update;
+pub mod release_chart;
 pub mod removed_list;
 pub mod screen;
 pub mod stats;
@@ -152,25 +153,76 @@ fn with_terminal(
     result
 }
 
+/// A screen of its own that fills the terminal until the user quits: the history chart, the
+/// release view.
+pub trait FullScreen {
+    fn draw(&self, area: ratatui::layout::Rect, buf: &mut ratatui::buffer::Buffer);
+    fn key(&mut self, key: event::KeyEvent);
+    fn quit(&self) -> bool;
+    fn interrupted(&self) -> bool;
+}
+
+impl FullScreen for history_chart::HistoryChart {
+    fn draw(&self, area: ratatui::layout::Rect, buf: &mut ratatui::buffer::Buffer) {
+        history_chart::HistoryChart::draw(self, area, buf);
+    }
+    fn key(&mut self, key: event::KeyEvent) {
+        history_chart::HistoryChart::key(self, key);
+    }
+    fn quit(&self) -> bool {
+        self.quit
+    }
+    fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+}
+
+impl FullScreen for release_chart::ReleaseChart {
+    fn draw(&self, area: ratatui::layout::Rect, buf: &mut ratatui::buffer::Buffer) {
+        release_chart::ReleaseChart::draw(self, area, buf);
+    }
+    fn key(&mut self, key: event::KeyEvent) {
+        release_chart::ReleaseChart::key(self, key);
+    }
+    fn quit(&self) -> bool {
+        self.quit
+    }
+    fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+}
+
 /// `imgscope history NAME` in a terminal: the size chart until the user quits.
 pub fn run_history(chart: history_chart::HistoryChart) -> Result<u8> {
     let mut chart = chart;
     // A bad config.toml is one line on stderr before the terminal is taken, as for the viewer.
     chart.configure(&config_file::load().map_err(anyhow::Error::msg)?);
+    run_full_screen(&mut chart)
+}
+
+/// `imgscope releases IMAGE…` in a terminal: the release view until the user quits.
+pub fn run_releases(view: release_chart::ReleaseChart) -> Result<u8> {
+    let mut view = view;
+    view.configure(&config_file::load().map_err(anyhow::Error::msg)?);
+    run_full_screen(&mut view)
+}
+
+/// Take the terminal for `screen` until it quits; 130 after Ctrl-C, else 0.
+fn run_full_screen(screen: &mut impl FullScreen) -> Result<u8> {
     with_terminal(|term, signals| {
         let input = terminal::InputWait::new();
         let _ = event::poll(Duration::ZERO)?;
-        while !chart.quit && signals.caught().is_none() {
-            term.draw(|f| chart.draw(f.area(), f.buffer_mut()))?;
+        while !screen.quit() && signals.caught().is_none() {
+            term.draw(|f| screen.draw(f.area(), f.buffer_mut()))?;
             match input.wait(IDLE_POLL) {
                 terminal::Waited::Gone => bail!("the terminal went away"),
                 terminal::Waited::Timeout => {}
                 terminal::Waited::Ready => {
-                    while !chart.quit && event::poll(Duration::ZERO)? {
+                    while !screen.quit() && event::poll(Duration::ZERO)? {
                         if let event::Event::Key(key) = event::read()?
                             && key.kind != event::KeyEventKind::Release
                         {
-                            chart.key(key);
+                            screen.key(key);
                         }
                     }
                 }
@@ -178,7 +230,7 @@ pub fn run_history(chart: history_chart::HistoryChart) -> Result<u8> {
         }
         Ok(())
     })?;
-    Ok(if chart.interrupted { INTERRUPTED } else { 0 })
+    Ok(if screen.interrupted() { INTERRUPTED } else { 0 })
 }
 
 fn event_loop(

@@ -22,4 +22,6 @@ pub enum Screen {
     Confirm,
     /// `imgscope history NAME`: the chart and its points.
     History,
+    /// `imgscope releases IMAGE…`: the pull of each deploy and its changed layers.
+    Releases,
 }

@@ -45,7 +45,7 @@ impl App {
             Screen::Input | Screen::Confirm => self.update_below_input(action),
             Screen::Content => self.update_content(action),
             Screen::Plan => self.update_sharing(action),
-            Screen::Panes | Screen::History => self.apply(action),
+            Screen::Panes | Screen::History | Screen::Releases => self.apply(action),
         }
         self.fit();
     }

@@ -1036,6 +1036,7 @@ fn view_records() -> Vec<imgscope::history::Record> {
         index,
         diff_id: Some(id.to_string()),
         size_bytes: size,
+        compressed_size_bytes: size / 2,
         command: command.to_string(),
         ..LayerRow::default()
     };
@@ -1409,4 +1410,34 @@ fn the_history_views_change_is_cut_between_words_never_inside_a_size() {
     }
     assert_eq!(fit(change, 12), "+52.5 MiB;…");
     assert_eq!(fit("+52.5 MiB", 8), "…");
+}
+
+#[test]
+fn the_history_view_shows_what_each_record_made_a_node_pull() {
+    use imgscope::tui::history_chart::HistoryChart;
+    let records = view_records();
+    let chart = HistoryChart::new("hist/app", "/tmp/h.db", &records, false);
+    let screen = view_text(&chart, 220, 60);
+    let (header, first) = header_and_row(&screen, 1);
+    assert!(header.contains(" pulled "), "{header}");
+    let found = header.find(" pulled").unwrap() + " pulled".len();
+    let at = header[..found].chars().count();
+    // The cell ends where the right-aligned header does: the last two words before it (a size is
+    // a number and a unit; "-" is one word).
+    let cell = |row: &str| {
+        let words: Vec<&str> = row[..row.char_indices().nth(at).unwrap().0]
+            .split_whitespace()
+            .collect();
+        match words.last() {
+            Some(&"-") => "-".to_string(),
+            _ => words[words.len() - 2..].join(" "),
+        }
+    };
+    // The first record has no previous one; #2 pulls its new layer (100 MB compressed); #3 the
+    // grown layer (new digest, 125 MB) and the new one (2.5 MB), not the base.
+    assert_eq!(cell(first), "-");
+    let (_, second) = header_and_row(&screen, 2);
+    assert_eq!(cell(second), imgscope::text::human_size(100_000_000));
+    let (_, third) = header_and_row(&screen, 3);
+    assert_eq!(cell(third), imgscope::text::human_size(127_500_000));
 }

@@ -484,3 +484,76 @@ fn max_pull_is_read_from_the_project_file() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("SKIP  max-pull"), "{text}");
 }
+
+/// The release view on the bad series, drawn into a TestBackend: the series' summary, one bar
+/// group and one list row per release, the picked release's layers with their commands and what
+/// the node already had, and the stabilize action; keys from the key table.
+#[test]
+fn the_release_view_charts_each_deploy_and_details_the_picked_release() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use imgscope::analysis::releases::{ReleaseFacts, series as series_of};
+    use imgscope::tui::release_chart::ReleaseChart;
+    let dir = tempfile::tempdir().unwrap();
+    let s = series(dir.path(), 4, DEPS_CMD);
+    let facts: Vec<ReleaseFacts> = s
+        .bad
+        .iter()
+        .map(|p| {
+            // As `releases` loads them: every file hashed.
+            let options = imgscope::pipeline::load::LoadOptions {
+                hash_all_files: true,
+                ..Default::default()
+            };
+            let loaded = imgscope::pipeline::load::load(
+                p,
+                &options,
+                &imgscope::pipeline::load::Progress::default(),
+            )
+            .unwrap();
+            ReleaseFacts::of(&loaded.image)
+        })
+        .collect();
+    let series = series_of(&facts);
+    let mut view = ReleaseChart::new(&facts, &series, false);
+    let render = |view: &ReleaseChart| -> String {
+        let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, 120, 36));
+        view.draw(buf.area, &mut buf);
+        (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+                    + "\n"
+            })
+            .collect()
+    };
+    let screen = render(&view);
+    assert!(screen.contains("4 releases · a node pulled"), "{screen}");
+    for k in 1..=4 {
+        assert!(screen.contains(&format!("#{k} ")), "{screen}");
+    }
+    // The last release is picked: its dependency layer, rebuilt with the same content.
+    assert!(screen.contains("#4 "), "{screen}");
+    assert!(screen.contains("npm ci"), "{screen}");
+    assert!(screen.contains("100% already had"), "{screen}");
+    assert!(screen.contains("stabilize layer"), "{screen}");
+    // The first release pulls nothing against a previous one.
+    view.update(imgscope::tui::action::Action::Home);
+    let screen = render(&view);
+    assert!(
+        screen.contains("the first release: a node without it pulls all of it"),
+        "{screen}"
+    );
+    // Keys from the table; Ctrl-C quits with status 130's flag.
+    view.key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+    assert_eq!(view.selected, 1);
+    view.key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE));
+    assert!(view.help);
+    assert!(render(&view).contains("Any key closes this help"));
+    // Any key closes it, one the table does not bind too.
+    view.key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE));
+    assert!(!view.help);
+    assert_eq!(view.selected, 1);
+    view.key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(view.quit && view.interrupted);
+}

@@ -120,8 +120,27 @@ pub struct Point {
     pub size: u64,
     pub compressed: u64,
     pub reclaimable: u64,
+    /// Compressed bytes a node running the previous record pulls to run this one: the layers
+    /// whose identity (diff_id, else digest) the previous record lacks (`None` for the first).
+    pub pulled: Option<u64>,
     /// The change from the previous point (`None` for the first).
     pub delta: Option<Delta>,
+}
+
+/// What a node holding `old`'s layers pulls to run `new`, compressed, as `imgscope releases` counts
+/// it.
+fn pulled(old: &Record, new: &Record) -> u64 {
+    let ids = |r: &Record| -> Vec<Option<String>> {
+        r.layers
+            .iter()
+            .map(|l| l.diff_id.clone().or_else(|| l.digest.clone()))
+            .collect()
+    };
+    crate::analysis::releases::pulled_layers(&ids(old), &ids(new))
+        .into_iter()
+        .filter_map(|i| new.layers.get(i))
+        .map(|l| l.compressed_size_bytes)
+        .sum()
 }
 
 /// The points of `records` (oldest first), each with its change from the one before.
@@ -137,6 +156,7 @@ pub fn points(records: &[Record]) -> Vec<Point> {
             size: r.size_bytes,
             compressed: r.compressed_size_bytes,
             reclaimable: r.reclaimable_bytes,
+            pulled: i.checked_sub(1).map(|p| pulled(&records[p], r)),
             delta: i.checked_sub(1).map(|p| delta(&records[p], r)),
         })
         .collect()
