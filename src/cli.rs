@@ -375,6 +375,10 @@ pub enum Command {
         /// oldest first; already-had bytes are estimated from each layer's fingerprint
         #[arg(long, value_name = "DB")]
         from: Option<PathBuf>,
+        /// The releases are every tag of the one registry repository given (at most 64),
+        /// ordered by when their configs say they were created
+        #[arg(long, conflicts_with = "from")]
+        all_tags: bool,
         /// Print the JSON document (as --format json)
         #[arg(long, conflicts_with = "format")]
         json: bool,

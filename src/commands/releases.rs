@@ -17,19 +17,36 @@ pub fn run(request: &ReleasesRequest) -> Result<u8> {
     if let Some(db) = &request.from {
         return from_history(request, db);
     }
-    let mut facts: Vec<ReleaseFacts> = Vec::with_capacity(request.images.len());
-    let mut last = None;
-    for input in &request.images {
+    let inputs = if request.all_tags {
+        tags_of(request)?
+    } else {
+        request.images.clone()
+    };
+    // Each release loaded, reduced to its facts, with when its config says it was created; only
+    // the newest keeps its tree (for the plan).
+    let mut loaded_facts: Vec<(Option<String>, ReleaseFacts)> = Vec::with_capacity(inputs.len());
+    let mut last: Option<(Option<String>, crate::pipeline::load::Loaded)> = None;
+    for input in &inputs {
         let progress = Arc::new(Progress::default());
         let bar = request
             .progress
             .then(|| crate::progress_bar::Bar::start(input.clone(), progress.clone()));
         let loaded = super::load_with_progress(input, &request.load, &progress)?;
         drop(bar);
-        facts.push(ReleaseFacts::of(&loaded.image));
-        last = Some(loaded);
+        let created = loaded.image.created.clone();
+        loaded_facts.push((created.clone(), ReleaseFacts::of(&loaded.image)));
+        // In the order given, the last one is the newest; by tags, the latest `created`.
+        if !request.all_tags || last.as_ref().is_none_or(|(c, _)| created >= *c) {
+            last = Some((created, loaded));
+        }
     }
-    let Some(last) = last else {
+    if request.all_tags {
+        // Oldest first; a tag whose config has no date goes first, ties keep the tag order.
+        loaded_facts.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    let mut facts: Vec<ReleaseFacts> = loaded_facts.into_iter().map(|(_, f)| f).collect();
+    facts.shrink_to_fit();
+    let Some((_, last)) = last else {
         anyhow::bail!("releases: no release given");
     };
     let series = releases::series(&facts);
@@ -49,6 +66,26 @@ pub fn run(request: &ReleasesRequest) -> Result<u8> {
         set.plan.insert_ranked(actions);
     }
     output(request, &facts, &series, &set)
+}
+
+/// Most tags `releases --all-tags` takes: each is a release loaded in full.
+const MAX_ALL_TAGS: usize = 64;
+
+/// `releases --all-tags REPO`: every tag of the repository, as references to load.
+fn tags_of(request: &ReleasesRequest) -> Result<Vec<String>> {
+    let repo = request.images.first().map_or("", String::as_str);
+    let shown = crate::text::escape_control(repo);
+    let tags = crate::source::registry::all_tags(repo, &request.load.source.registry)
+        .map_err(|e| anyhow::anyhow!("{shown}: {e:#}"))?;
+    match tags.len() {
+        0 => anyhow::bail!("{shown}: the repository has no tags"),
+        1 => anyhow::bail!("{shown}: the repository has one tag: a series needs two or more"),
+        n if n > MAX_ALL_TAGS => anyhow::bail!(
+            "{shown}: the repository has {n} tags; releases --all-tags takes at most \
+             {MAX_ALL_TAGS} (each is loaded in full): name the releases instead"
+        ),
+        _ => Ok(tags),
+    }
 }
 
 /// `releases NAME --from DB`: NAME's records as the series; the plan holds only the series'

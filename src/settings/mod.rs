@@ -124,6 +124,9 @@ pub struct ReleasesRequest {
     pub images: Vec<String>,
     /// `--from DB`: read the releases from the history database.
     pub from: Option<PathBuf>,
+    /// `--all-tags`: the releases are every tag of the one repository given, ordered by their
+    /// config's `created`.
+    pub all_tags: bool,
     /// Every file hashed: already-had bytes are content matched by hash.
     pub load: LoadOptions,
     pub worth: crate::analysis::plan::Worth,
@@ -272,6 +275,7 @@ pub fn resolve(mut cli: Cli) -> Result<Run> {
         Some(Command::Releases {
             images,
             from,
+            all_tags,
             json,
             format,
             worth,
@@ -279,7 +283,12 @@ pub fn resolve(mut cli: Cli) -> Result<Run> {
             if from.is_some() && images.len() != 1 {
                 bail!("releases --from: give the one name the releases are recorded under");
             }
-            if from.is_none() && images.len() < 2 {
+            if all_tags && (from.is_some() || images.len() != 1) {
+                bail!(
+                    "releases --all-tags: give the one registry repository whose tags are the releases"
+                );
+            }
+            if from.is_none() && !all_tags && images.len() < 2 {
                 bail!("releases: give two releases or more, oldest first");
             }
             if images.iter().filter(|i| *i == "-").count() > 1 {
@@ -289,6 +298,7 @@ pub fn resolve(mut cli: Cli) -> Result<Run> {
                 load: hashed_load_options(&cli, false)?,
                 worth: self::images::worth(&worth)?,
                 progress: !cli.quiet && std::io::stderr().is_terminal(),
+                all_tags,
                 // On a terminal with no format asked for: the release view.
                 view: (!json && format.is_none() && stdout_tty)
                     .then(|| color_wanted(cli.color, true)),

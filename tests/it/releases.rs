@@ -557,3 +557,130 @@ fn the_release_view_charts_each_deploy_and_details_the_picked_release() {
     view.key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
     assert!(view.quit && view.interrupted);
 }
+
+/// A docker archive of one image whose config says it was created at `created`.
+fn archive_created(
+    dir: &Path,
+    name: &str,
+    tag: &str,
+    layers: &[BuiltLayer],
+    created: &str,
+) -> String {
+    let mut files = docker_archive_files(&[(tag, layers)]);
+    let at = files
+        .iter()
+        .position(|(n, _)| n.ends_with(".json") && n != "manifest.json")
+        .unwrap();
+    let mut config: serde_json::Value = serde_json::from_slice(&files[at].1).unwrap();
+    config["created"] = created.into();
+    let bytes = serde_json::to_vec(&config).unwrap();
+    let config_name = format!("{}.json", hex_of(&sha256(&bytes)));
+    files[at] = (config_name.clone(), bytes);
+    let manifest = files
+        .iter_mut()
+        .find(|(n, _)| n == "manifest.json")
+        .unwrap();
+    let mut doc: serde_json::Value = serde_json::from_slice(&manifest.1).unwrap();
+    doc[0]["Config"] = config_name.into();
+    manifest.1 = serde_json::to_vec(&doc).unwrap();
+    let path = dir.join(name);
+    write_tar(&path, &files);
+    path.display().to_string()
+}
+
+/// `releases --all-tags REPO` on a real registry: every tag is a release, ordered by its config's
+/// `created` (not by the tag list's order); one tag is no series.
+#[test]
+fn all_tags_of_a_repository_are_a_series_ordered_by_their_creation() {
+    use crate::common::services::Registry;
+    let Some(reg) = Registry::start("") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let b = base();
+    // Tags a, b, c (the registry lists them so) created in the order b, c, a.
+    let made = [
+        ("a", 3, "2026-03-01T00:00:00Z"),
+        ("b", 1, "2026-01-01T00:00:00Z"),
+        ("c", 2, "2026-02-01T00:00:00Z"),
+    ];
+    for (tag, k, created) in made {
+        let archive = archive_created(
+            dir.path(),
+            &format!("{tag}.tar"),
+            &format!("rel/tags:{tag}"),
+            &[b.clone(), src(k), deps(Some(k), DEPS_CMD)],
+            created,
+        );
+        if !reg.push(
+            &format!("docker-archive:{archive}"),
+            &format!("rel/tags:{tag}"),
+            None,
+        ) {
+            return;
+        }
+    }
+    let repo = format!("{}/rel/tags", reg.addr());
+    let out = run_in(
+        &dir.path().join("cache"),
+        &["releases", "--json", "--all-tags", "--plain-http", &repo],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let order: Vec<String> = v["releases"]["per_release"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["image"]
+                .as_str()
+                .unwrap()
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(order, ["b", "c", "a"], "{v:#}");
+    // Each later release re-pulls the stamped dependency layer: the source and the deps.
+    assert_eq!(
+        v["releases"]["per_release"][0]["pull_bytes"],
+        serde_json::Value::Null
+    );
+    assert!(
+        v["releases"]["per_release"][2]["pull_bytes"]
+            .as_u64()
+            .unwrap()
+            > 4000
+    );
+    // One tag is no series: one line, status 2.
+    let one = archive_created(
+        dir.path(),
+        "one.tar",
+        "rel/one:1",
+        &[b.clone()],
+        "2026-01-01T00:00:00Z",
+    );
+    assert!(reg.push(&format!("docker-archive:{one}"), "rel/one:1", None));
+    let out = run_in(
+        &dir.path().join("cache"),
+        &[
+            "releases",
+            "--json",
+            "--all-tags",
+            "--plain-http",
+            &format!("{}/rel/one", reg.addr()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("has one tag: a series needs two or more"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
