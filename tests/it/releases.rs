@@ -662,7 +662,7 @@ fn all_tags_of_a_repository_are_a_series_ordered_by_their_creation() {
         dir.path(),
         "one.tar",
         "rel/one:1",
-        &[b.clone()],
+        std::slice::from_ref(&b),
         "2026-01-01T00:00:00Z",
     );
     assert!(reg.push(&format!("docker-archive:{one}"), "rel/one:1", None));
