@@ -196,6 +196,16 @@ pub enum DiffFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReleasesFormat {
+    Text,
+    Json,
+    /// Tables for a pull-request comment or a step summary
+    Markdown,
+    /// The last release's one-file HTML report, with the series' pulls and churn in it
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     Markdown,
     /// One self-contained file: inline CSS, no scripts, no external assets
@@ -382,9 +392,10 @@ pub enum Command {
         /// Print the JSON document (as --format json)
         #[arg(long, conflicts_with = "format")]
         json: bool,
-        /// text, json, or markdown (a pull-request comment)
+        /// text, json, markdown (a pull-request comment) or html (the last release's report
+        /// with the series)
         #[arg(long, value_enum)]
-        format: Option<DiffFormat>,
+        format: Option<ReleasesFormat>,
         /// When a plan action is worth it, as for `imgscope IMAGE…` (default 1MiB and 5%)
         #[arg(long, value_name = "SIZE|PCT%")]
         worth: Vec<String>,

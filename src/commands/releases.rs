@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use crate::analysis::releases::{self, ReleaseFacts};
-use crate::cli::DiffFormat;
+use crate::cli::ReleasesFormat;
 use crate::pipeline::load::Progress;
 use crate::report;
 use crate::settings::ReleasesRequest;
@@ -65,7 +65,7 @@ pub fn run(request: &ReleasesRequest) -> Result<u8> {
         );
         set.plan.insert_ranked(actions);
     }
-    output(request, &facts, &series, &set)
+    output(request, &facts, &series, &set, Some(&last))
 }
 
 /// Most tags `releases --all-tags` takes: each is a release loaded in full.
@@ -164,7 +164,7 @@ fn from_history(request: &ReleasesRequest, db: &std::path::Path) -> Result<u8> {
         plan,
         packages: Vec::new(),
     };
-    output(request, &facts, &series, &set)
+    output(request, &facts, &series, &set, None)
 }
 
 fn output(
@@ -172,6 +172,7 @@ fn output(
     facts: &[ReleaseFacts],
     series: &releases::Series,
     set: &crate::analysis::set::SetAnalysis,
+    last: Option<&crate::pipeline::load::Loaded>,
 ) -> Result<u8> {
     if let Some(color) = request.view {
         return crate::tui::run_releases(crate::tui::release_chart::ReleaseChart::new(
@@ -179,9 +180,19 @@ fn output(
         ));
     }
     let text = match request.format {
-        DiffFormat::Json => report::json::releases::releases_to_string(facts, series, set)?,
-        DiffFormat::Text => report::releases::text(facts, series, set),
-        DiffFormat::Markdown => report::releases::markdown(facts, series, set),
+        ReleasesFormat::Json => report::json::releases::releases_to_string(facts, series, set)?,
+        ReleasesFormat::Text => report::releases::text(facts, series, set),
+        ReleasesFormat::Markdown => report::releases::markdown(facts, series, set),
+        ReleasesFormat::Html => {
+            let Some(last) = last else {
+                anyhow::bail!(
+                    "releases --from --format html: the HTML report is the last release's, and a \
+                     record keeps no files (use text, json or markdown)"
+                );
+            };
+            let section = report::releases::html_section(facts, series);
+            report::html::report(&[(&last.image, &last.analysis)], set, Some(&section))
+        }
     };
     super::print(&text)
 }

@@ -15,7 +15,9 @@ use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
 
-use crate::cli::{CacheAction, Cli, ColorChoice, Command, DiffFormat, ReportFormat};
+use crate::cli::{
+    CacheAction, Cli, ColorChoice, Command, DiffFormat, ReleasesFormat, ReportFormat,
+};
 use crate::pipeline::load::LoadOptions;
 
 pub use images::{ImageSet, NodeEngine, Output, Settings, color_wanted};
@@ -130,8 +132,8 @@ pub struct ReleasesRequest {
     /// Every file hashed: already-had bytes are content matched by hash.
     pub load: LoadOptions,
     pub worth: crate::analysis::plan::Worth,
-    /// Text, JSON or Markdown, when printed.
-    pub format: DiffFormat,
+    /// Text, JSON, Markdown or HTML, when printed.
+    pub format: ReleasesFormat,
     /// The release view on the terminal (with colour or not), when stdout is one and no format
     /// was asked for.
     pub view: Option<bool>,
@@ -305,9 +307,9 @@ pub fn resolve(mut cli: Cli) -> Result<Run> {
                 images,
                 from,
                 format: if json {
-                    DiffFormat::Json
+                    ReleasesFormat::Json
                 } else {
-                    format.unwrap_or(DiffFormat::Text)
+                    format.unwrap_or(ReleasesFormat::Text)
                 },
             })
         }

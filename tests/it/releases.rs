@@ -684,3 +684,66 @@ fn all_tags_of_a_repository_are_a_series_ordered_by_their_creation() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// `releases --format html`: the last release's one-file report with the series in it — a row
+/// per release, the churn, and the stabilize action in the plan — every image string escaped.
+#[test]
+fn the_html_report_holds_the_series_and_the_stabilize_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = "/bin/sh -c npm ci <script>alert(1)</script>";
+    let s = series(dir.path(), 3, hostile);
+    let mut args: Vec<&str> = vec!["releases", "--format", "html"];
+    args.extend(s.bad.iter().map(String::as_str));
+    let out = run_in(&dir.path().join("cache"), &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = String::from_utf8(out.stdout).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(html.contains("<h2>What every release costs</h2>"), "{html}");
+    // Three releases: the first, then two rows that pulled the stamped dependency layer.
+    assert_eq!(html.matches("<td>first release</td>").count(), 1);
+    assert!(html.contains("stabilize"), "{html}");
+    assert!(
+        !html.contains("<script>"),
+        "an image string reached the HTML unescaped"
+    );
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+    // From the history there are no files to report on: one line, status 2.
+    let db = dir.path().join("h.db");
+    for p in &s.bad[..2] {
+        let out = run_in(
+            &dir.path().join("cache"),
+            &[
+                "record",
+                p,
+                "--into",
+                db.to_str().unwrap(),
+                "--name",
+                "rel/bad",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = run_in(
+        &dir.path().join("cache"),
+        &[
+            "releases",
+            "--format",
+            "html",
+            "--from",
+            db.to_str().unwrap(),
+            "rel/bad",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("a record keeps no files"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

@@ -224,3 +224,106 @@ pub fn markdown(facts: &[ReleaseFacts], series: &Series, set: &SetAnalysis) -> S
     }
     out
 }
+
+/// The series as an HTML section for the last release's one-file report (`releases --format
+/// html`): one row per release (its pull, compressed, what of it the node already had, the layers
+/// pulled with their commands), the mean and total, and the layer positions that changed. The
+/// stabilize actions are in the report's plan. Every image string goes through
+/// [`super::html::h`].
+pub fn html_section(facts: &[ReleaseFacts], series: &Series) -> String {
+    use super::html::h;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<section class=\"releases\" id=\"releases\">\n<h2>What every release costs</h2>\n\
+         <p class=\"lead\">{} releases in deploy order: what a node running the previous release pulls{}.</p>",
+        facts.len(),
+        if series.estimated {
+            " (read from the history: already-had bytes are estimates)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        out,
+        "<table><thead><tr><th class=\"num\">#</th><th>Release</th><th class=\"num\">Pull</th>\
+         <th class=\"num\">Compressed</th><th class=\"num\">Already had</th><th>Layers pulled</th></tr></thead><tbody>"
+    );
+    for (i, f) in facts.iter().enumerate() {
+        let Some(step) = i.checked_sub(1).and_then(|k| series.steps.get(k)) else {
+            let _ = writeln!(
+                out,
+                "<tr><td class=\"num\">{i}</td><td><code>{}</code></td><td class=\"num\">–</td>\
+                 <td class=\"num\">–</td><td class=\"num\">–</td><td>first release</td></tr>",
+                h(&f.name)
+            );
+            continue;
+        };
+        let layers: Vec<String> = step
+            .layers
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} <code class=\"cmd\">{}</code>",
+                    l.index,
+                    h(&clean_command(&l.created_by))
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"num\">{i}</td><td><code>{}</code></td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{} ({})</td><td>{}</td></tr>",
+            h(&f.name),
+            hs(step.totals.pull_bytes),
+            hs(step.totals.pull_compressed_bytes),
+            hs(step.totals.already_had_bytes),
+            had_share(&step.totals),
+            layers.join("<br>")
+        );
+    }
+    let _ = writeln!(out, "</tbody></table>");
+    if !series.steps.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p>Per release (mean of {}): <strong>{}</strong> pulled ({} compressed), {} of it already on the node; total {}.</p>",
+            series.steps.len(),
+            hs(series.mean.pull_bytes),
+            hs(series.mean.pull_compressed_bytes),
+            had_share(&series.total),
+            hs(series.total.pull_bytes),
+        );
+    }
+    let changed: Vec<_> = series
+        .churn
+        .iter()
+        .filter(|c| !c.changes.is_empty())
+        .collect();
+    if !changed.is_empty() {
+        let _ = writeln!(
+            out,
+            "<table><thead><tr><th class=\"num\">Layer</th><th class=\"num\">Changed</th>\
+             <th class=\"num\">Pulled</th><th class=\"num\">Really new</th><th>Command</th></tr></thead><tbody>"
+        );
+        for c in changed {
+            let t = c.totals();
+            let _ = writeln!(
+                out,
+                "<tr><td class=\"num\">{}</td><td class=\"num\">{} of {}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td><code class=\"cmd\">{}</code></td></tr>",
+                c.position,
+                c.changes.len(),
+                c.present,
+                hs(t.pull_bytes),
+                hs(t.pull_bytes.saturating_sub(t.already_had_bytes)),
+                h(&clean_command(&c.created_by))
+            );
+        }
+        let _ = writeln!(out, "</tbody></table>");
+    }
+    let _ = writeln!(
+        out,
+        "<p>The <code>stabilize</code> actions, if any, are in the trim plan above.</p>\n</section>"
+    );
+    out
+}
