@@ -113,13 +113,13 @@ fn nesting_limit_and_path_length_limit() {
         "deep-1025.tar",
         "entry path nests 1025 levels deep, more than the limit of 1024",
     );
-    // 10,000 deep: the path alone is past the 16 KiB limit.
+    // 10,000 deep: the path alone is past the 4 KiB limit (PATH_MAX).
     let ten_k = format!("{}f", "d/".repeat(10_000));
     let p = pax_path_archive(dir.path(), "deep-10000.tar", &ten_k, "deepest");
     expect_json_error(
         &p,
         "deep-10000.tar",
-        "entry path of 20001 bytes exceeds the limit of 16384 bytes",
+        "entry path of 20001 bytes exceeds the limit of 4096 bytes",
     );
 }
 
@@ -131,7 +131,7 @@ fn file_name_of_64_kib() {
     expect_json_error(
         &p,
         "long-name.tar",
-        "entry path of 65536 bytes exceeds the limit of 16384 bytes",
+        "entry path of 65536 bytes exceeds the limit of 4096 bytes",
     );
     // A GNU long name ('L' entry) is held whole by the tar reader: past 1 MiB it is refused before
     // it is read.

@@ -61,16 +61,20 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_entries: 5_000_000,
-            max_path_bytes: 16 * 1024,
+            // Linux's PATH_MAX: no runtime can create a longer path when it unpacks the layer.
+            max_path_bytes: 4096,
             max_depth: 1024,
-            max_names_bytes: 1 << 30,
+            // Sized from real images (a few million entries of under 100 bytes of path each), so
+            // that absurd names are refused before their memory is spent: 180,000 names of 6,000
+            // bytes (a 5 MB archive) held 1.08 GB before the old 1 GiB bound refused them.
+            max_names_bytes: 384 << 20,
             max_header_bytes: 1 << 20,
             max_layer_bytes: 64 << 30,
             max_ratio: 2000,
             ratio_grace_bytes: 1 << 30,
             max_image_entries: 20_000_000,
             max_image_bytes: 256 << 30,
-            max_image_names_bytes: 1 << 30,
+            max_image_names_bytes: 384 << 20,
         }
     }
 }
